@@ -1,0 +1,43 @@
+import type { ContainerResources, EnvoySettings, MeshPorts } from "./types";
+
+/** Name reserved for the edge proxy's Kubernetes objects. */
+export const FRONT_PROXY_NAME = "front-envoy";
+
+export const DEFAULT_PORTS: MeshPorts = {
+  ingress: 10000,
+  admin: 9901,
+  health: 9902,
+  egressBase: 10001,
+  front: 8080,
+};
+
+export const DEFAULT_ENVOY_SETTINGS: EnvoySettings = {
+  connectTimeoutMs: 250,
+  concurrency: 2,
+  drainSeconds: 10,
+  logLevel: "info",
+};
+
+export const DEFAULT_REPLICAS = 1;
+export const DEFAULT_DOCKERFILE = "Dockerfile";
+
+/** Sized for Envoy with two workers and a handful of static listeners. */
+export const DEFAULT_ENVOY_RESOURCES: ContainerResources = {
+  cpuRequest: "50m",
+  memoryRequest: "64Mi",
+  memoryLimit: "128Mi",
+};
+
+/** Sized for the Node.js demo app (about 40 MiB resident when idle). */
+export const DEFAULT_APP_RESOURCES: ContainerResources = {
+  cpuRequest: "25m",
+  memoryRequest: "64Mi",
+  memoryLimit: "128Mi",
+};
+
+/** The edge proxy takes all external traffic, so it gets more headroom than a sidecar. */
+export const DEFAULT_FRONT_RESOURCES: ContainerResources = {
+  cpuRequest: "100m",
+  memoryRequest: "64Mi",
+  memoryLimit: "256Mi",
+};

@@ -1,0 +1,5 @@
+export * from "./types";
+export * from "./defaults";
+export { parseTopology, TOPOLOGY_PATH, compare } from "./parse";
+export { ConfigError, type ConfigIssue, formatIssues } from "./reader";
+export { SEED_TOPOLOGY } from "./seed";

@@ -1,0 +1,393 @@
+import {
+  DEFAULT_APP_RESOURCES,
+  DEFAULT_DOCKERFILE,
+  DEFAULT_ENVOY_RESOURCES,
+  DEFAULT_ENVOY_SETTINGS,
+  DEFAULT_FRONT_RESOURCES,
+  DEFAULT_PORTS,
+  DEFAULT_REPLICAS,
+  FRONT_PROXY_NAME,
+} from "./defaults";
+import { planEgressPorts } from "./ports";
+import { ConfigError, IssueCollector, show } from "./reader";
+import { SEED_TOPOLOGY } from "./seed";
+import {
+  ENVOY_LOG_LEVELS,
+  type ContainerResources,
+  type EnvoySettings,
+  type FrontProxy,
+  type FrontRoute,
+  type ImageSource,
+  type MeshPorts,
+  type MeshService,
+  type Topology,
+} from "./types";
+
+/** Config path of the topology, used as the root of every issue path. */
+export const TOPOLOGY_PATH = "topology";
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+/** Containers run as non-root without added capabilities, so they cannot bind below 1024. */
+const MIN_PORT = 1024;
+const MAX_PORT = 65535;
+const NON_ROOT_PORT = " (containers run as non-root, so ports start at 1024)";
+const MAX_REPLICAS = 1000;
+
+/** A service as written by the user: any field may be missing until defaults apply. */
+interface ServiceDraft {
+  readonly path: string;
+  readonly name: string;
+  readonly appPort?: number;
+  readonly replicas?: number;
+  readonly image?: ImageSource;
+  readonly upstreams?: readonly UpstreamDraft[];
+  readonly resources?: { readonly app?: Partial<ContainerResources>; readonly envoy?: Partial<ContainerResources> };
+}
+
+interface UpstreamDraft {
+  readonly path: string;
+  readonly service: string;
+  readonly egressPort?: number;
+}
+
+interface FrontDraft {
+  readonly replicas?: number;
+  readonly routes?: readonly (FrontRoute & { readonly path: string })[];
+  readonly resources?: Partial<ContainerResources>;
+}
+
+interface TopologyDraft {
+  readonly services: readonly ServiceDraft[];
+  readonly front: FrontDraft;
+  readonly ports: Partial<MeshPorts>;
+  readonly envoy: Partial<EnvoySettings>;
+}
+
+/**
+ * Validates a topology as written in stack config (or the seed when `raw` is undefined),
+ * applies defaults and plans ports. Throws a ConfigError listing every problem, each with
+ * its config path and bad value; returns a topology nothing downstream needs to re-check.
+ */
+export function parseTopology(raw: unknown): Topology {
+  const collector = new IssueCollector();
+  const topology = readTopology(collector, raw === undefined ? SEED_TOPOLOGY : raw);
+  if (collector.issues.length > 0 || topology === undefined) {
+    throw new ConfigError(collector.issues, "invalid mesh topology");
+  }
+  return topology;
+}
+
+function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
+  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy"]);
+  if (top === undefined) return undefined;
+  const user = readDraft(c, top, TOPOLOGY_PATH);
+  let draft = user;
+  if (top.extends !== undefined) {
+    c.oneOf(top.extends, `${TOPOLOGY_PATH}.extends`, ["seed"] as const);
+    draft = mergeOverSeed(readDraft(new IssueCollector(), SEED_TOPOLOGY, "seed"), user);
+  } else if (top.services === undefined) {
+    c.report(`${TOPOLOGY_PATH}.services`, `required (or set ${TOPOLOGY_PATH}.extends: seed to start from the seed mesh)`);
+  }
+  if (draft.services.length === 0 && top.services !== undefined) {
+    c.report(`${TOPOLOGY_PATH}.services`, "must list at least one service");
+  }
+  return complete(c, draft, top.front === undefined && top.extends === undefined);
+}
+
+function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string): TopologyDraft {
+  const services: ServiceDraft[] = [];
+  if (top.services !== undefined) {
+    const list = c.array(top.services, `${root}.services`) ?? [];
+    list.forEach((entry, i) => {
+      const service = readService(c, entry, `${root}.services[${i}]`);
+      if (service !== undefined) services.push(service);
+    });
+  }
+  return {
+    services,
+    front: top.front === undefined ? {} : readFront(c, top.front, `${root}.front`),
+    ports: top.ports === undefined ? {} : readPorts(c, top.ports, `${root}.ports`),
+    envoy: top.envoy === undefined ? {} : readEnvoy(c, top.envoy, `${root}.envoy`),
+  };
+}
+
+function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraft | undefined {
+  const obj = c.object(raw, path, ["name", "appPort", "replicas", "image", "upstreams", "resources"]);
+  if (obj === undefined) return undefined;
+  // Every field is read even when the name is bad, so that all problems surface in one round.
+  const name = readName(c, obj.name, `${path}.name`);
+  const service = {
+    path,
+    appPort: obj.appPort === undefined ? undefined : c.integer(obj.appPort, `${path}.appPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT),
+    replicas: readReplicas(c, obj.replicas, `${path}.replicas`),
+    image: obj.image === undefined ? undefined : readImage(c, obj.image, `${path}.image`),
+    upstreams: obj.upstreams === undefined ? undefined : readUpstreams(c, obj.upstreams, `${path}.upstreams`),
+    resources: obj.resources === undefined ? undefined : readServiceResources(c, obj.resources, `${path}.resources`),
+  };
+  return name === undefined ? undefined : { ...service, name };
+}
+
+function readName(c: IssueCollector, raw: unknown, path: string): string | undefined {
+  if (typeof raw !== "string" || !DNS_1035_LABEL.test(raw)) {
+    return c.report(
+      path,
+      `${show(raw)} is not a valid name: use at most 63 lowercase letters, digits and '-', starting with a letter and not ending with '-' (a DNS-1035 label)`,
+    );
+  }
+  return raw;
+}
+
+function readReplicas(c: IssueCollector, raw: unknown, path: string): number | undefined {
+  return raw === undefined ? undefined : c.integer(raw, path, 0, MAX_REPLICAS);
+}
+
+function readImage(c: IssueCollector, raw: unknown, path: string): ImageSource | undefined {
+  const obj = c.object(raw, path, ["build", "ref"]);
+  if (obj === undefined) return undefined;
+  if ((obj.build === undefined) === (obj.ref === undefined)) {
+    return c.report(path, `set exactly one of build or ref, got ${show(obj)}`);
+  }
+  if (obj.ref !== undefined) {
+    const ref = c.string(obj.ref, `${path}.ref`);
+    if (ref === undefined) return undefined;
+    if (!/[:@]/.test(ref.slice(ref.lastIndexOf("/") + 1)) || /:latest$/.test(ref)) {
+      return c.report(`${path}.ref`, `${show(ref)} must pin a tag or digest other than latest, so that pods roll only when it changes`);
+    }
+    return { kind: "ref", ref };
+  }
+  const build = c.object(obj.build, `${path}.build`, ["context", "dockerfile"]);
+  if (build === undefined) return undefined;
+  const context = c.string(build.context, `${path}.build.context`);
+  const dockerfile = build.dockerfile === undefined ? DEFAULT_DOCKERFILE : c.string(build.dockerfile, `${path}.build.dockerfile`);
+  if (context === undefined || dockerfile === undefined) return undefined;
+  return { kind: "build", build: { context, dockerfile } };
+}
+
+function readUpstreams(c: IssueCollector, raw: unknown, path: string): readonly UpstreamDraft[] | undefined {
+  const list = c.array(raw, path);
+  if (list === undefined) return undefined;
+  const upstreams: UpstreamDraft[] = [];
+  list.forEach((entry, i) => {
+    const at = `${path}[${i}]`;
+    if (typeof entry === "string") {
+      const service = readName(c, entry, at);
+      if (service !== undefined) upstreams.push({ path: at, service });
+      return;
+    }
+    const obj = c.object(entry, at, ["service", "egressPort"]);
+    if (obj === undefined) return;
+    const service = readName(c, obj.service, `${at}.service`);
+    const egressPort =
+      obj.egressPort === undefined ? undefined : c.integer(obj.egressPort, `${at}.egressPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT);
+    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort });
+  });
+  return upstreams;
+}
+
+function readResources(c: IssueCollector, raw: unknown, path: string): Partial<ContainerResources> {
+  const obj = c.object(raw, path, ["cpuRequest", "memoryRequest", "memoryLimit"]);
+  if (obj === undefined) return {};
+  const result: { -readonly [K in keyof ContainerResources]?: string } = {};
+  for (const key of ["cpuRequest", "memoryRequest", "memoryLimit"] as const) {
+    const value = obj[key];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || !QUANTITY.test(value)) {
+      c.report(`${path}.${key}`, `${show(value)} is not a Kubernetes quantity such as "50m", "64Mi" or "1"`);
+    } else {
+      result[key] = value;
+    }
+  }
+  return result;
+}
+
+function readServiceResources(c: IssueCollector, raw: unknown, path: string): ServiceDraft["resources"] {
+  const obj = c.object(raw, path, ["app", "envoy"]);
+  if (obj === undefined) return undefined;
+  return {
+    app: obj.app === undefined ? undefined : readResources(c, obj.app, `${path}.app`),
+    envoy: obj.envoy === undefined ? undefined : readResources(c, obj.envoy, `${path}.envoy`),
+  };
+}
+
+function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
+  const obj = c.object(raw, path, ["replicas", "routes", "resources"]);
+  if (obj === undefined) return {};
+  let routes: (FrontRoute & { path: string })[] | undefined;
+  if (obj.routes !== undefined) {
+    routes = [];
+    const list = c.array(obj.routes, `${path}.routes`) ?? [];
+    if (Array.isArray(obj.routes) && list.length === 0) c.report(`${path}.routes`, "must list at least one route");
+    list.forEach((entry, i) => {
+      const at = `${path}.routes[${i}]`;
+      const route = c.object(entry, at, ["prefix", "service"]);
+      if (route === undefined) return;
+      const prefix = c.string(route.prefix, `${at}.prefix`);
+      if (prefix !== undefined && !prefix.startsWith("/")) c.report(`${at}.prefix`, `${show(prefix)} must start with "/"`);
+      const service = readName(c, route.service, `${at}.service`);
+      if (prefix !== undefined && prefix.startsWith("/") && service !== undefined) routes?.push({ path: at, prefix, service });
+    });
+  }
+  return {
+    replicas: readReplicas(c, obj.replicas, `${path}.replicas`),
+    routes,
+    resources: obj.resources === undefined ? undefined : readResources(c, obj.resources, `${path}.resources`),
+  };
+}
+
+function readPorts(c: IssueCollector, raw: unknown, path: string): Partial<MeshPorts> {
+  const keys = ["ingress", "admin", "health", "egressBase", "front"] as const;
+  const obj = c.object(raw, path, keys);
+  if (obj === undefined) return {};
+  const result: { -readonly [K in keyof MeshPorts]?: number } = {};
+  for (const key of keys) {
+    if (obj[key] !== undefined) result[key] = c.integer(obj[key], `${path}.${key}`, MIN_PORT, MAX_PORT, NON_ROOT_PORT);
+  }
+  return result;
+}
+
+function readEnvoy(c: IssueCollector, raw: unknown, path: string): Partial<EnvoySettings> {
+  const obj = c.object(raw, path, ["connectTimeoutMs", "concurrency", "drainSeconds", "logLevel"]);
+  if (obj === undefined) return {};
+  const optional = <T>(key: string, read: (value: unknown, at: string) => T | undefined): T | undefined =>
+    obj[key] === undefined ? undefined : read(obj[key], `${path}.${key}`);
+  return {
+    connectTimeoutMs: optional("connectTimeoutMs", (v, at) => c.integer(v, at, 1, 60_000)),
+    concurrency: optional("concurrency", (v, at) => c.integer(v, at, 1, 64)),
+    drainSeconds: optional("drainSeconds", (v, at) => c.integer(v, at, 1, 300)),
+    logLevel: optional("logLevel", (v, at) => c.oneOf(v, at, ENVOY_LOG_LEVELS)),
+  };
+}
+
+/** `extends: seed`: user services replace the seed's fields by name; new names are added. */
+function mergeOverSeed(seed: TopologyDraft, user: TopologyDraft): TopologyDraft {
+  const byName = new Map(seed.services.map((s) => [s.name, s]));
+  for (const service of user.services) {
+    const base = byName.get(service.name);
+    byName.set(service.name, base === undefined ? service : { ...base, ...definedFields(service) });
+  }
+  return {
+    services: [...byName.values()],
+    front: { ...seed.front, ...definedFields(user.front) },
+    ports: { ...seed.ports, ...definedFields(user.ports) },
+    envoy: { ...seed.envoy, ...definedFields(user.envoy) },
+  };
+}
+
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function complete(c: IssueCollector, draft: TopologyDraft, frontMissing: boolean): Topology | undefined {
+  const ports: MeshPorts = { ...DEFAULT_PORTS, ...definedFields(draft.ports) };
+  const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
+  checkMeshPorts(c, ports);
+
+  const known = new Set<string>();
+  for (const service of draft.services) {
+    if (service.name === FRONT_PROXY_NAME) {
+      c.report(`${service.path}.name`, `"${FRONT_PROXY_NAME}" is reserved for the edge proxy`);
+    }
+    if (known.has(service.name)) c.report(`${service.path}.name`, `duplicate service name ${show(service.name)}`);
+    known.add(service.name);
+  }
+
+  const services: MeshService[] = [];
+  for (const draftService of draft.services) {
+    const service = completeService(c, draftService, known, ports);
+    if (service !== undefined) services.push(service);
+  }
+  services.sort((a, b) => compare(a.name, b.name));
+
+  if (frontMissing) {
+    c.report(`${TOPOLOGY_PATH}.front.routes`, "required: the edge proxy needs at least one route");
+  }
+  const front = completeFront(c, draft.front, known);
+  if (c.issues.length > 0) return undefined;
+  return { services, front, ports, envoy };
+}
+
+function checkMeshPorts(c: IssueCollector, ports: MeshPorts): void {
+  const seen = new Map<number, string>();
+  for (const key of ["ingress", "admin", "health", "front"] as const) {
+    const other = seen.get(ports[key]);
+    // ingress and front never share a pod, so only they may coincide.
+    if (other !== undefined && !(other === "ingress" && key === "front")) {
+      c.report(`${TOPOLOGY_PATH}.ports.${key}`, `${ports[key]} is already the ${other} port`);
+    }
+    if (!seen.has(ports[key])) seen.set(ports[key], key);
+  }
+}
+
+function completeService(
+  c: IssueCollector,
+  draft: ServiceDraft,
+  known: ReadonlySet<string>,
+  ports: MeshPorts,
+): MeshService | undefined {
+  if (draft.appPort === undefined && !c.issues.some((i) => i.path === `${draft.path}.appPort`)) {
+    c.report(`${draft.path}.appPort`, "required: the port the app listens on inside its pod");
+  }
+  const seenUpstreams = new Set<string>();
+  for (const upstream of draft.upstreams ?? []) {
+    if (!known.has(upstream.service)) {
+      c.report(upstream.path, `unknown service ${show(upstream.service)} (known: ${[...known].sort().join(", ")})`);
+    }
+    if (seenUpstreams.has(upstream.service)) c.report(upstream.path, `${show(upstream.service)} is listed twice`);
+    seenUpstreams.add(upstream.service);
+  }
+  if (draft.appPort === undefined) return undefined;
+
+  const reserved = new Map<number, string>([
+    [ports.ingress, "the Envoy ingress port (topology.ports.ingress)"],
+    [ports.admin, "the Envoy admin port (topology.ports.admin)"],
+    [ports.health, "the Envoy health port (topology.ports.health)"],
+  ]);
+  const clash = reserved.get(draft.appPort);
+  if (clash !== undefined) c.report(`${draft.path}.appPort`, `${draft.appPort} clashes with ${clash} in pod ${draft.name}`);
+  reserved.set(draft.appPort, `the app port (${draft.path}.appPort)`);
+
+  const plan = planEgressPorts(draft.upstreams ?? [], reserved, ports.egressBase, MAX_PORT);
+  for (const { upstream, clashesWith } of plan.clashes) {
+    c.report(`${upstream.path}`, `egress port ${upstream.egressPort} clashes with ${clashesWith} in pod ${draft.name}`);
+  }
+  for (const upstream of plan.unassigned) {
+    c.report(upstream.path, `no free egress port left between topology.ports.egressBase (${ports.egressBase}) and ${MAX_PORT}`);
+  }
+
+  return {
+    name: draft.name,
+    appPort: draft.appPort,
+    replicas: draft.replicas ?? DEFAULT_REPLICAS,
+    image: draft.image ?? { kind: "build", build: { context: "app", dockerfile: DEFAULT_DOCKERFILE } },
+    upstreams: plan.assigned,
+    resources: {
+      app: { ...DEFAULT_APP_RESOURCES, ...draft.resources?.app },
+      envoy: { ...DEFAULT_ENVOY_RESOURCES, ...draft.resources?.envoy },
+    },
+  };
+}
+
+function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>): FrontProxy {
+  const routes = draft.routes ?? [];
+  const prefixes = new Set<string>();
+  for (const route of routes) {
+    if (!known.has(route.service)) {
+      c.report(`${route.path}.service`, `unknown service ${show(route.service)} (known: ${[...known].sort().join(", ")})`);
+    }
+    if (prefixes.has(route.prefix)) c.report(`${route.path}.prefix`, `duplicate prefix ${show(route.prefix)}`);
+    prefixes.add(route.prefix);
+  }
+  return {
+    replicas: draft.replicas ?? DEFAULT_REPLICAS,
+    routes: routes
+      .map(({ prefix, service }) => ({ prefix, service }))
+      .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),
+    resources: { ...DEFAULT_FRONT_RESOURCES, ...draft.resources },
+  };
+}
+
+/** Locale-independent ordering, so output bytes never depend on the machine. */
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

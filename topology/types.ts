@@ -1,0 +1,91 @@
+/**
+ * The validated, defaulted description of a mesh. Everything downstream (Envoy configs,
+ * Kubernetes objects, Pulumi components) reads only this shape and never re-checks it.
+ */
+
+/** Build an image from a folder of this repository. */
+export interface ImageBuild {
+  /** Build context, relative to the repository root. */
+  readonly context: string;
+  /** Dockerfile path relative to the context. Default: `Dockerfile`. */
+  readonly dockerfile: string;
+}
+
+/** Either an image built from the repository or a prebuilt image reference. */
+export type ImageSource =
+  | { readonly kind: "build"; readonly build: ImageBuild }
+  | { readonly kind: "ref"; readonly ref: string };
+
+/** CPU and memory for one container, as Kubernetes quantities. */
+export interface ContainerResources {
+  readonly cpuRequest: string;
+  readonly memoryRequest: string;
+  readonly memoryLimit: string;
+}
+
+export interface Upstream {
+  /** Name of the service called. */
+  readonly service: string;
+  /** Port on 127.0.0.1 where the caller's sidecar listens for this upstream. */
+  readonly egressPort: number;
+}
+
+export interface MeshService {
+  /** DNS-1035 label; names the Deployment, Service, ServiceAccount and Envoy objects. */
+  readonly name: string;
+  /** Port the app listens on, on 127.0.0.1 inside its pod. */
+  readonly appPort: number;
+  readonly replicas: number;
+  readonly image: ImageSource;
+  /** Services this one calls, in the order the app calls them. */
+  readonly upstreams: readonly Upstream[];
+  readonly resources: { readonly app: ContainerResources; readonly envoy: ContainerResources };
+}
+
+export interface FrontRoute {
+  /** Path prefix matched at the edge, starting with `/`. */
+  readonly prefix: string;
+  readonly service: string;
+}
+
+export interface FrontProxy {
+  readonly replicas: number;
+  /** Sorted longest prefix first, so that Envoy's first-match picks the most specific. */
+  readonly routes: readonly FrontRoute[];
+  readonly resources: ContainerResources;
+}
+
+/** Ports shared by every pod of the mesh (each pod has its own network namespace). */
+export interface MeshPorts {
+  /** Sidecar ingress listener, the port every headless Service points at. */
+  readonly ingress: number;
+  /** Envoy admin API, bound to 127.0.0.1 only. */
+  readonly admin: number;
+  /** Listener that exposes only `/ready` and `/stats/prometheus` of the admin API. */
+  readonly health: number;
+  /** First port tried when assigning egress ports that the topology leaves open. */
+  readonly egressBase: number;
+  /** Front Envoy's listener; its Service maps port 80 to it. */
+  readonly front: number;
+}
+
+export const ENVOY_LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "critical", "off"] as const;
+export type EnvoyLogLevel = (typeof ENVOY_LOG_LEVELS)[number];
+
+export interface EnvoySettings {
+  /** Upstream connect timeout in milliseconds. */
+  readonly connectTimeoutMs: number;
+  /** Envoy worker threads (`--concurrency`); bounds memory regardless of node size. */
+  readonly concurrency: number;
+  /** Seconds Envoy drains connections before it exits (`--drain-time-s`). */
+  readonly drainSeconds: number;
+  readonly logLevel: EnvoyLogLevel;
+}
+
+export interface Topology {
+  /** Sorted by name. */
+  readonly services: readonly MeshService[];
+  readonly front: FrontProxy;
+  readonly ports: MeshPorts;
+  readonly envoy: EnvoySettings;
+}
