@@ -1,0 +1,156 @@
+import { FRONT_PROXY_NAME, compare, type MeshService, type Topology } from "../topology";
+import {
+  ADMIN_CLUSTER,
+  FRONT_LISTENER,
+  HEALTH_LISTENER,
+  INGRESS_LISTENER,
+  LOCAL_APP_CLUSTER,
+  PROMETHEUS_PATH,
+  READY_PATH,
+  egressListenerName,
+  egressStatPrefix,
+  serviceFqdn,
+  upstreamClusterName,
+} from "./names";
+import {
+  ANY_ADDRESS,
+  LOOPBACK,
+  makeBootstrap,
+  makeDnsCluster,
+  makeHttpConnectionManager,
+  makeListener,
+  makeNotFoundRoute,
+  makePathRoute,
+  makePrefixRoute,
+  makeStaticCluster,
+  type EnvoyObject,
+} from "./resources";
+
+/** Where the mesh runs; the upstream DNS names depend on it. */
+export interface MeshContext {
+  readonly namespace: string;
+  /** Kubernetes cluster DNS domain. Default in most clusters: `cluster.local`. */
+  readonly clusterDomain: string;
+}
+
+export interface ProxyConfig {
+  /** `front-envoy` or a service name; names the ConfigMap and the rendered file. */
+  readonly proxy: string;
+  readonly bootstrap: EnvoyObject;
+}
+
+/**
+ * Lets the kubelet reach `/ready` and Prometheus stats on the pod IP without exposing the
+ * admin API, which stays on 127.0.0.1. Everything else answers 404.
+ */
+function makeHealthListener(topology: Topology): EnvoyObject {
+  return makeListener({
+    name: HEALTH_LISTENER,
+    address: ANY_ADDRESS,
+    port: topology.ports.health,
+    direction: "INBOUND",
+    httpConnectionManager: makeHttpConnectionManager({
+      statPrefix: HEALTH_LISTENER,
+      routeConfigName: HEALTH_LISTENER,
+      routes: [makePathRoute(READY_PATH, ADMIN_CLUSTER), makePathRoute(PROMETHEUS_PATH, ADMIN_CLUSTER), makeNotFoundRoute()],
+    }),
+  });
+}
+
+function makeAdminCluster(topology: Topology): EnvoyObject {
+  return makeStaticCluster(ADMIN_CLUSTER, LOOPBACK, topology.ports.admin, topology.envoy.connectTimeoutMs);
+}
+
+/** Cluster on a service's headless Service name, aimed at the callee's sidecar ingress. */
+function makeUpstreamCluster(service: string, topology: Topology, context: MeshContext, edge = false): EnvoyObject {
+  return makeDnsCluster(
+    upstreamClusterName(service),
+    serviceFqdn(service, context.namespace, context.clusterDomain),
+    topology.ports.ingress,
+    topology.envoy.connectTimeoutMs,
+    { edge },
+  );
+}
+
+/** The edge proxy: routes each prefix to its service's sidecars, logs every request. */
+export function buildFrontProxyConfig(topology: Topology, context: MeshContext): ProxyConfig {
+  const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
+  const listener = makeListener({
+    name: FRONT_LISTENER,
+    address: ANY_ADDRESS,
+    port: topology.ports.front,
+    direction: "INBOUND",
+    edge: true,
+    httpConnectionManager: makeHttpConnectionManager({
+      statPrefix: FRONT_LISTENER,
+      routeConfigName: FRONT_LISTENER,
+      routes: topology.front.routes.map((r) => makePrefixRoute(r.prefix, upstreamClusterName(r.service), { retry: true })),
+      accessLog: true,
+      edge: true,
+    }),
+  });
+  return {
+    proxy: FRONT_PROXY_NAME,
+    bootstrap: makeBootstrap({
+      nodeCluster: FRONT_PROXY_NAME,
+      adminPort: topology.ports.admin,
+      listeners: [listener, makeHealthListener(topology)],
+      clusters: [...routed.map((s) => makeUpstreamCluster(s, topology, context, true)), makeAdminCluster(topology)],
+    }),
+  };
+}
+
+/**
+ * A service's sidecar: ingress on the pod IP to the local app, one loopback egress listener per
+ * upstream (sorted, so the app's call order does not change the config), and the health listener.
+ */
+export function buildSidecarConfig(topology: Topology, service: MeshService, context: MeshContext): ProxyConfig {
+  const upstreams = [...service.upstreams].sort((a, b) => compare(a.service, b.service));
+  const { connectTimeoutMs } = topology.envoy;
+  const ingress = makeListener({
+    name: INGRESS_LISTENER,
+    address: ANY_ADDRESS,
+    port: topology.ports.ingress,
+    direction: "INBOUND",
+    httpConnectionManager: makeHttpConnectionManager({
+      statPrefix: INGRESS_LISTENER,
+      routeConfigName: INGRESS_LISTENER,
+      routes: [makePrefixRoute("/", LOCAL_APP_CLUSTER)],
+      accessLog: true,
+    }),
+  });
+  const egress = upstreams.map((u) =>
+    makeListener({
+      name: egressListenerName(u.service),
+      address: LOOPBACK,
+      port: u.egressPort,
+      direction: "OUTBOUND",
+      httpConnectionManager: makeHttpConnectionManager({
+        statPrefix: egressStatPrefix(u.service),
+        routeConfigName: egressListenerName(u.service),
+        routes: [makePrefixRoute("/", upstreamClusterName(u.service), { retry: true })],
+      }),
+    }),
+  );
+  return {
+    proxy: service.name,
+    bootstrap: makeBootstrap({
+      nodeCluster: service.name,
+      adminPort: topology.ports.admin,
+      listeners: [ingress, ...egress, makeHealthListener(topology)],
+      clusters: [
+        makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs),
+        ...upstreams.map((u) => makeUpstreamCluster(u.service, topology, context)),
+        makeAdminCluster(topology),
+      ],
+    }),
+  };
+}
+
+/** Every proxy of the mesh: the front proxy first, then each service's sidecar by name. */
+export function buildMeshConfigs(topology: Topology, context: MeshContext): readonly ProxyConfig[] {
+  return [
+    buildFrontProxyConfig(topology, context),
+    ...topology.services.map((service) => buildSidecarConfig(topology, service, context)),
+  ];
+}

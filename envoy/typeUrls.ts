@@ -1,0 +1,12 @@
+/** `@type` URLs of the v3 extensions the generated configs use. */
+const PREFIX = "type.googleapis.com/";
+
+export const HTTP_CONNECTION_MANAGER =
+  `${PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
+export const ROUTER = `${PREFIX}envoy.extensions.filters.http.router.v3.Router`;
+export const STDOUT_ACCESS_LOG = `${PREFIX}envoy.extensions.access_loggers.stream.v3.StdoutAccessLog`;
+
+/** Canonical extension names; since Envoy 1.22 the `@type` is what selects the extension. */
+export const HTTP_CONNECTION_MANAGER_NAME = "envoy.filters.network.http_connection_manager";
+export const ROUTER_NAME = "envoy.filters.http.router";
+export const STDOUT_ACCESS_LOG_NAME = "envoy.access_loggers.stdout";
