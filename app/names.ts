@@ -1,0 +1,44 @@
+/**
+ * Service names and what is derived from them. Pure, no Node imports, so that the
+ * Kubernetes builders can import it and set exactly the variables the app reads.
+ */
+
+/** RFC 1035 label, which Kubernetes requires of a Service name (and so of a mesh service). */
+const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Human wording of the rule, for error messages. */
+export const SERVICE_NAME_RULE =
+  "a lowercase DNS label: letters, digits and '-', starting with a letter, ending with a letter or digit, at most 63 characters";
+
+/** True if `name` can name a mesh service (and its Kubernetes Service). */
+export function isServiceName(name: string): boolean {
+  return SERVICE_NAME_PATTERN.test(name);
+}
+
+/**
+ * The environment variable that holds the URL of upstream `name`:
+ * upper-case, '-' becomes '_', suffix `_URL` (`service-b` -> `SERVICE_B_URL`).
+ * Distinct service names always give distinct variables.
+ */
+export function upstreamUrlEnvVar(name: string): string {
+  if (!isServiceName(name)) {
+    throw new Error(`upstream name must be ${SERVICE_NAME_RULE}, got ${JSON.stringify(name)}`);
+  }
+  return `${name.toUpperCase().replace(/-/g, "_")}_URL`;
+}
+
+/**
+ * How a service introduces itself: parts split on '-', one-letter parts upper-cased
+ * (`service-b` -> `service B`, `payments` -> `payments`).
+ */
+export function displayName(name: string): string {
+  return name
+    .split("-")
+    .map((part) => (part.length === 1 ? part.toUpperCase() : part))
+    .join(" ");
+}
+
+/** `text` with its first character upper-cased (`service B` -> `Service B`). */
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
