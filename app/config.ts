@@ -104,7 +104,7 @@ function parseUpstreamUrl(raw: string): { origin: string } | { reason: string } 
   try {
     url = new URL(raw);
   } catch {
-    return { reason: "is not a URL" };
+    return { reason: "is not a URL (expected http://host:port)" };
   }
   if (url.protocol !== "http:") return { reason: "must use http:// (the sidecar listens on plain HTTP)" };
   if (url.username !== "" || url.password !== "") return { reason: "must not contain credentials" };

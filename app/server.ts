@@ -30,34 +30,26 @@ function pathOf(target: string | undefined): string {
   return path === "" ? "/" : path;
 }
 
-function send(res: http.ServerResponse, reply: TextReply, headers: http.OutgoingHttpHeaders = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(reply.status, {
-    ...headers,
-    "content-type": TEXT_PLAIN,
-    "content-length": Buffer.byteLength(reply.body),
-  });
-  res.end(reply.body);
+/** One request being served. */
+interface Exchange {
+  readonly req: http.IncomingMessage;
+  readonly res: http.ServerResponse;
+  /** Sends a plain-text reply, unless one was sent already or the client is gone. */
+  readonly reply: (reply: TextReply, headers?: http.OutgoingHttpHeaders) => void;
+  /** Records why the request failed, for its log line; called before replying. */
+  readonly noteError: (error: string) => void;
 }
 
-function methodNotAllowed(res: http.ServerResponse, method: string, path: string): void {
-  send(res, { status: 405, body: `method ${method} not allowed on ${path}\n` }, { allow: "GET" });
+function methodNotAllowed(exchange: Exchange, method: string, path: string): void {
+  exchange.reply({ status: 405, body: `method ${method} not allowed on ${path}\n` }, { allow: "GET" });
 }
-
-/** Records why a request failed, for its log line; called before the response is sent. */
-type NoteError = (error: string) => void;
 
 /** GET / : call the upstreams in order, then greet; the first failing upstream decides the answer. */
-async function greet(
-  config: DemoConfig,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  noteError: NoteError,
-): Promise<void> {
+async function greet(config: DemoConfig, exchange: Exchange): Promise<void> {
   // The client leaving (or the response ending) cancels any upstream call still running.
   const cancel = new AbortController();
-  res.once("close", () => cancel.abort());
-  const headers = pickTracingHeaders(req.headers);
+  exchange.res.once("close", () => cancel.abort());
+  const headers = pickTracingHeaders(exchange.req.headers);
   const bodies: UpstreamBody[] = [];
   const servedBy: string[] = [];
   const upstreamHeaders = (): http.OutgoingHttpHeaders =>
@@ -76,33 +68,28 @@ async function greet(
     if (outcome.kind === "cancelled") return;
     const failure = upstreamFailureReply(upstream.name, outcome, config.upstreamTimeoutMs);
     if (failure !== undefined) {
-      noteError(failure.body.trimEnd());
-      send(res, failure, upstreamHeaders());
+      exchange.noteError(failure.body.trimEnd());
+      exchange.reply(failure, upstreamHeaders());
       return;
     }
     if (outcome.kind === "ok") bodies.push({ name: upstream.name, body: outcome.body });
   }
-  send(res, { status: 200, body: composeGreeting(config.serviceName, bodies) }, upstreamHeaders());
+  exchange.reply({ status: 200, body: composeGreeting(config.serviceName, bodies) }, upstreamHeaders());
 }
 
 /** Routes one request. */
-async function route(
-  config: DemoConfig,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  noteError: NoteError,
-): Promise<void> {
-  const method = req.method ?? "GET";
-  const path = pathOf(req.url);
+async function route(config: DemoConfig, exchange: Exchange): Promise<void> {
+  const method = exchange.req.method ?? "GET";
+  const path = pathOf(exchange.req.url);
   if (path === "/healthz") {
-    if (method !== "GET") methodNotAllowed(res, method, path);
-    else send(res, { status: 200, body: "ok\n" });
+    if (method !== "GET") methodNotAllowed(exchange, method, path);
+    else exchange.reply({ status: 200, body: "ok\n" });
   } else if (path !== "/") {
-    send(res, { status: 404, body: `no route for ${path}\n` });
+    exchange.reply({ status: 404, body: `no route for ${path}\n` });
   } else if (method !== "GET") {
-    methodNotAllowed(res, method, path);
+    methodNotAllowed(exchange, method, path);
   } else {
-    await greet(config, req, res, noteError);
+    await greet(config, exchange);
   }
 }
 
@@ -110,14 +97,31 @@ async function route(
  * The demo service as an HTTP server (not yet listening): `GET /` greets, after calling the
  * configured upstreams in order through their sidecar URLs; `GET /healthz` answers `ok`.
  * Every response carries `x-served-by: <pod>`. Once the server stops listening (shutdown),
- * responses ask the client to close the connection so that draining ends promptly.
+ * responses close their connection so that draining ends as soon as they are sent.
  */
 export function createDemoServer(config: DemoConfig, options: DemoServerOptions = {}): http.Server {
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
     let error: string | undefined;
-    res.setHeader("x-served-by", config.podName);
-    if (!server.listening) res.setHeader("connection", "close");
+    const exchange: Exchange = {
+      req,
+      res,
+      reply: (reply, headers = {}) => {
+        if (res.headersSent || res.destroyed) return;
+        res.writeHead(reply.status, {
+          ...headers,
+          "x-served-by": config.podName,
+          "content-type": TEXT_PLAIN,
+          "content-length": Buffer.byteLength(reply.body),
+          // Not listening means shutting down: let this connection end with the response.
+          ...(server.listening ? {} : { connection: "close" }),
+        });
+        res.end(reply.body);
+      },
+      noteError: (message) => {
+        error = message;
+      },
+    };
     res.once("close", () => {
       const finished = res.writableFinished;
       options.onRequestLog?.({
@@ -129,13 +133,10 @@ export function createDemoServer(config: DemoConfig, options: DemoServerOptions 
         error: error ?? (finished ? undefined : "client closed the connection"),
       });
     });
-    const noteError = (message: string): void => {
-      error = message;
-    };
-    route(config, req, res, noteError).catch((unexpected: unknown) => {
+    route(config, exchange).catch((unexpected: unknown) => {
       // A bug must cost one request, never the process.
-      noteError(unexpected instanceof Error ? unexpected.message : String(unexpected));
-      send(res, { status: 500, body: "internal error\n" });
+      exchange.noteError(unexpected instanceof Error ? unexpected.message : String(unexpected));
+      exchange.reply({ status: 500, body: "internal error\n" });
     });
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
