@@ -1,0 +1,51 @@
+/**
+ * `npm run render -- --out DIR [--stack NAME]`: writes every Envoy config and Kubernetes object
+ * a stack would deploy, with no cluster, Docker or Pulumi CLI.
+ */
+import { resolve } from "node:path";
+import { ConfigError } from "../topology/reader";
+import { renderMesh } from "../render/renderMesh";
+import { OutputDirError, writeTree } from "../render/writeTree";
+
+const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
+const PROJECT_DIR = resolve(__dirname, "..");
+
+class UsageError extends Error {}
+
+export function parseRenderArgs(argv: readonly string[]): { out: string; stack: string } {
+  const options: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const [name, inline] = flag.split(/=(.*)/s);
+    if (name !== "--out" && name !== "--stack") throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === "" || value.startsWith("--")) throw new UsageError(`${name} needs a value`);
+    options[name.slice(2)] = value;
+  }
+  if (options.out === undefined) throw new UsageError("--out is required");
+  return { out: options.out, stack: options.stack ?? "kind" };
+}
+
+export function main(argv: readonly string[]): number {
+  try {
+    const { out, stack } = parseRenderArgs(argv);
+    const rendered = renderMesh(PROJECT_DIR, stack);
+    writeTree(out, rendered.files);
+    console.log(
+      `render: stack ${stack} (target ${rendered.settings.target}): wrote ${rendered.envoyConfigCount} Envoy configs to ${out}/envoy and ${rendered.manifestCount} Kubernetes objects to ${out}/k8s`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`render: ${error.message}\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof OutputDirError) {
+      console.error(`render: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,5 @@
+export * from "./tokens";
+export { AppImage, appImageArgs, registryHost, type AppImageArgs } from "./appImage";
+export { FrontProxy, type FrontProxyArgs } from "./frontProxy";
+export { MeshService, type MeshServiceArgs } from "./meshService";
+export { ServiceMesh, kubernetesProviderArgs, type ServiceEndpoint, type ServiceMeshArgs } from "./serviceMesh";

@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+import { serviceFqdn } from "../envoy";
+import type { ProxyObjects } from "../k8s";
+import type { MeshService as MeshServiceSpec } from "../topology";
+import { registerProxyObjects } from "./proxyObjects";
+import { MESH_SERVICE_TYPE } from "./tokens";
+
+export interface MeshServiceArgs {
+  readonly spec: MeshServiceSpec;
+  /** The service's objects, from the same builders the render command uses. */
+  readonly objects: ProxyObjects;
+  readonly namespace: string;
+  readonly clusterDomain: string;
+  /** Resources that must exist first (the namespace). */
+  readonly dependsOn: readonly pulumi.Resource[];
+}
+
+/** One service of the mesh: its app with an Envoy sidecar, the sidecar's config, a headless Service. */
+export class MeshService extends pulumi.ComponentResource {
+  /** Name every caller's sidecar resolves to reach this service's pods. */
+  readonly dnsName: string;
+  /** Egress port on 127.0.0.1, per upstream this service calls. */
+  readonly egressPorts: Readonly<Record<string, number>>;
+  readonly configMapName: pulumi.Output<string>;
+  readonly deploymentName: pulumi.Output<string>;
+
+  constructor(name: string, args: MeshServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(MESH_SERVICE_TYPE, name, {}, opts);
+    const registered = registerProxyObjects(name, args.objects, this, args.dependsOn);
+    this.dnsName = serviceFqdn(args.spec.name, args.namespace, args.clusterDomain);
+    this.egressPorts = Object.fromEntries(args.spec.upstreams.map((u) => [u.service, u.egressPort]));
+    this.configMapName = registered.configMap.metadata.name;
+    this.deploymentName = registered.deployment.metadata.name;
+    this.registerOutputs({ dnsName: this.dnsName, egressPorts: this.egressPorts, configMapName: this.configMapName });
+  }
+}

@@ -1,0 +1,33 @@
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { ProxyObjects } from "../k8s";
+
+export interface RegisteredProxy {
+  readonly configMap: k8s.core.v1.ConfigMap;
+  readonly deployment: k8s.apps.v1.Deployment;
+  readonly service: k8s.core.v1.Service;
+}
+
+/**
+ * Registers one proxy's objects under `parent`, named `${name}-<role>`. The Deployment names
+ * its ConfigMap and ServiceAccount as plain strings, so it waits for them explicitly.
+ */
+export function registerProxyObjects(
+  name: string,
+  objects: ProxyObjects,
+  parent: pulumi.Resource,
+  dependsOn: readonly pulumi.Resource[],
+): RegisteredProxy {
+  const opts = { parent, dependsOn: [...dependsOn] };
+  const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, objects.serviceAccount, opts);
+  const configMap = new k8s.core.v1.ConfigMap(`${name}-envoy-config`, objects.configMap, opts);
+  const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, objects.deployment, {
+    parent,
+    dependsOn: [...dependsOn, serviceAccount, configMap],
+  });
+  const service = new k8s.core.v1.Service(`${name}-service`, objects.service, opts);
+  if (objects.podDisruptionBudget !== undefined) {
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, objects.podDisruptionBudget, opts);
+  }
+  return { configMap, deployment, service };
+}

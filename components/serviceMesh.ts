@@ -1,0 +1,111 @@
+import { homedir } from "node:os";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { buildFrontObjects, buildNamespace, buildServiceObjects } from "../k8s";
+import { KIND_HOST_PORT, imageBuildPlans, planFor, type ClusterAccess, type ImageBuildPlan, type StackSettings } from "../stack";
+import type { MeshService as MeshServiceSpec } from "../topology";
+import { AppImage } from "./appImage";
+import { FrontProxy } from "./frontProxy";
+import { MeshService } from "./meshService";
+import { SERVICE_MESH_TYPE } from "./tokens";
+
+export interface ServiceMeshArgs {
+  /** Validated stack settings, topology included. */
+  readonly settings: StackSettings;
+  /** Root the image build contexts are relative to. */
+  readonly projectDir: string;
+  /** Tag of the images pushed (pods use the digest). */
+  readonly imageTag: string;
+  /** Registry password or token, as a Pulumi secret. Default: none. */
+  readonly registryPassword?: pulumi.Input<string>;
+}
+
+export interface ServiceEndpoint {
+  readonly dns: string;
+  readonly egressPorts: Readonly<Record<string, number>>;
+}
+
+/** Kubernetes provider settings for the chosen cluster: kind's context, or the cloud kubeconfig. */
+export function kubernetesProviderArgs(cluster: ClusterAccess): k8s.ProviderArgs {
+  switch (cluster.target) {
+    case "kind":
+      return { context: cluster.context };
+    case "cloud":
+      return {
+        ...(cluster.kubeconfig !== undefined ? { kubeconfig: cluster.kubeconfig.replace(/^~(?=\/)/, homedir()) } : {}),
+        ...(cluster.context !== undefined ? { context: cluster.context } : {}),
+      };
+    default: {
+      const unreachable: never = cluster;
+      throw new Error(`unknown target ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * The whole mesh on one cluster: one Kubernetes provider, the namespace, the app images, a
+ * MeshService per service and the FrontProxy. Everything below is registered through the
+ * provider created here, once.
+ */
+export class ServiceMesh extends pulumi.ComponentResource {
+  readonly frontUrl: pulumi.Output<string>;
+  readonly namespace: string;
+  readonly services: Readonly<Record<string, ServiceEndpoint>>;
+
+  constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(SERVICE_MESH_TYPE, name, {}, opts);
+    const { settings } = args;
+    const { topology, mesh: target } = settings;
+
+    const provider = new k8s.Provider(`${name}-${settings.target}`, kubernetesProviderArgs(settings.cluster), { parent: this });
+    const childOpts = { parent: this, providers: { kubernetes: provider } };
+    const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, buildNamespace(target.namespace), { parent: this, provider });
+
+    const plans = imageBuildPlans(topology, settings.registry.server, args.imageTag);
+    const images = new Map(
+      plans.map((plan) => [
+        plan.key,
+        new AppImage(
+          `${name}-${plan.key}`,
+          { plan, projectDir: args.projectDir, registry: settings.registry, registryPassword: args.registryPassword },
+          { parent: this },
+        ),
+      ]),
+    );
+    const imageOf = (service: MeshServiceSpec): pulumi.Input<string> => {
+      if (service.image.kind === "ref") return service.image.ref;
+      return (images.get((planFor(service, plans) as ImageBuildPlan).key) as AppImage).ref;
+    };
+
+    const services: Record<string, ServiceEndpoint> = {};
+    for (const spec of topology.services) {
+      const component = new MeshService(
+        spec.name,
+        {
+          spec,
+          objects: buildServiceObjects(topology, spec, target, imageOf(spec)),
+          namespace: target.namespace,
+          clusterDomain: target.clusterDomain,
+          dependsOn: [namespace],
+        },
+        childOpts,
+      );
+      services[spec.name] = { dns: component.dnsName, egressPorts: component.egressPorts };
+    }
+
+    const front = new FrontProxy(
+      "front-envoy",
+      {
+        objects: buildFrontObjects(topology, target),
+        fixedUrl: settings.target === "kind" ? `http://localhost:${KIND_HOST_PORT}` : undefined,
+        dependsOn: [namespace],
+      },
+      childOpts,
+    );
+
+    this.frontUrl = front.url;
+    this.namespace = target.namespace;
+    this.services = services;
+    this.registerOutputs({ frontUrl: this.frontUrl, namespace: this.namespace, services: this.services });
+  }
+}

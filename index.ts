@@ -1,0 +1,22 @@
+/**
+ * The Pulumi program: reads and validates the stack config (topology included), then deploys
+ * the mesh. Nothing is registered when the config is invalid.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ServiceMesh } from "./components";
+import { loadStackSettings, registryPassword } from "./stack/pulumiConfig";
+
+const settings = loadStackSettings(__dirname);
+
+const mesh = new ServiceMesh("envoy-mesh", {
+  settings,
+  projectDir: __dirname,
+  imageTag: pulumi.getStack(),
+  registryPassword: registryPassword(settings),
+});
+
+/** Where the Front Envoy answers: http://localhost:8080 on kind, the load balancer's address in a cloud. */
+export const frontUrl = mesh.frontUrl;
+export const namespace = mesh.namespace;
+/** Per service: the headless Service DNS name and the egress port of each upstream it calls. */
+export const services = mesh.services;

@@ -1,0 +1,5 @@
+export * from "./labels";
+export * from "./manifest";
+export * from "./objects";
+export * from "./mesh";
+export * from "./pod";

@@ -1,0 +1,157 @@
+import type { core } from "@pulumi/kubernetes/types/input";
+import type { Input } from "@pulumi/pulumi";
+import { PROMETHEUS_PATH, READY_PATH } from "../envoy/names";
+import type { ContainerResources, Topology } from "../topology";
+
+
+/** UID of the `envoy` user in the official Envoy image. */
+export const ENVOY_UID = 101;
+/** UID of the `node` user in the demo app's runtime image. */
+export const APP_UID = 1000;
+
+export const ENVOY_CONTAINER = "envoy";
+export const APP_CONTAINER = "app";
+export const ENVOY_CONFIG_VOLUME = "envoy-config";
+export const ENVOY_CONFIG_DIR = "/etc/envoy";
+export const ENVOY_CONFIG_FILE = "envoy.yaml";
+export const ENVOY_INGRESS_PORT_NAME = "envoy-ingress";
+export const ENVOY_HEALTH_PORT_NAME = "envoy-health";
+export const FRONT_PORT_NAME = "http";
+/** The demo app's bound on finishing in-flight requests after SIGTERM. */
+export const APP_SHUTDOWN_SECONDS = 10;
+const GRACE_MARGIN_SECONDS = 5;
+
+/** Pod Security Standard "restricted", plus a read-only root filesystem. */
+export function containerSecurityContext(uid: number): core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+export function podSecurityContext(): core.v1.PodSecurityContext {
+  return { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+}
+
+export function containerResources(resources: ContainerResources): core.v1.ResourceRequirements {
+  return {
+    requests: { cpu: resources.cpuRequest, memory: resources.memoryRequest },
+    // No CPU limit: CFS throttling adds latency to a proxy; memory is the limit that protects the node.
+    limits: { memory: resources.memoryLimit },
+  };
+}
+
+function httpProbe(path: string, port: number | string, periodSeconds: number, failureThreshold: number): core.v1.Probe {
+  return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 1 };
+}
+
+/**
+ * Startup (up to 30 s), readiness and liveness of one HTTP endpoint. Liveness tolerates 30 s
+ * of failure so that a drain (when `/ready` answers 503) never restarts the container.
+ */
+export function httpProbes(path: string, port: number | string): Pick<core.v1.Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+  return {
+    startupProbe: httpProbe(path, port, 1, 30),
+    readinessProbe: httpProbe(path, port, 5, 2),
+    livenessProbe: httpProbe(path, port, 10, 3),
+  };
+}
+
+/**
+ * Admin mutations need POST and the Envoy image has no curl, so the hook speaks HTTP over
+ * bash's /dev/tcp. Envoy then answers every request with `Connection: close`, and exits on
+ * its own once `--drain-time-s` has passed.
+ */
+export function drainCommand(adminPort: number, drainSeconds: number, inboundOnly: boolean): string[] {
+  const query = inboundOnly ? "graceful&inboundonly" : "graceful";
+  const request = `POST /drain_listeners?${query} HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n`;
+  return [
+    "/bin/bash",
+    "-c",
+    `exec 3<>/dev/tcp/127.0.0.1/${adminPort} && printf '${request}' >&3; sleep ${drainSeconds}`,
+  ];
+}
+
+export interface EnvoyContainerOptions {
+  /** `front-envoy` or the service name; Envoy reports it as its cluster. */
+  readonly proxy: string;
+  readonly image: string;
+  readonly topology: Topology;
+  readonly resources: ContainerResources;
+  /** The port clients reach: the front listener or the sidecar ingress. */
+  readonly servingPort: { readonly name: string; readonly port: number };
+  /** Sidecars drain only inbound listeners, so the app can finish its outbound calls. */
+  readonly inboundOnlyDrain: boolean;
+}
+
+export function envoyContainer(options: EnvoyContainerOptions): core.v1.Container {
+  const { ports, envoy } = options.topology;
+  return {
+    name: ENVOY_CONTAINER,
+    image: options.image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["/usr/local/bin/envoy"],
+    args: [
+      "--config-path", `${ENVOY_CONFIG_DIR}/${ENVOY_CONFIG_FILE}`,
+      "--service-cluster", options.proxy,
+      "--service-node", "$(POD_NAME)",
+      "--log-level", envoy.logLevel,
+      "--concurrency", String(envoy.concurrency),
+      "--drain-time-s", String(envoy.drainSeconds),
+      "--drain-strategy", "immediate",
+      "--disable-hot-restart",
+    ],
+    env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+    ports: [
+      { name: options.servingPort.name, containerPort: options.servingPort.port, protocol: "TCP" },
+      { name: ENVOY_HEALTH_PORT_NAME, containerPort: ports.health, protocol: "TCP" },
+    ],
+    volumeMounts: [{ name: ENVOY_CONFIG_VOLUME, mountPath: ENVOY_CONFIG_DIR, readOnly: true }],
+    resources: containerResources(options.resources),
+    securityContext: containerSecurityContext(ENVOY_UID),
+    ...httpProbes(READY_PATH, ENVOY_HEALTH_PORT_NAME),
+    lifecycle: { preStop: { exec: { command: drainCommand(ports.admin, envoy.drainSeconds, options.inboundOnlyDrain) } } },
+  };
+}
+
+/** Prometheus scrape hints for the health listener, which serves only ready and stats. */
+export function scrapeAnnotations(healthPort: number): Record<string, string> {
+  return { "prometheus.io/scrape": "true", "prometheus.io/port": String(healthPort), "prometheus.io/path": PROMETHEUS_PATH };
+}
+
+export function envoyConfigVolume(configMapName: string): core.v1.Volume {
+  return { name: ENVOY_CONFIG_VOLUME, configMap: { name: configMapName, defaultMode: 0o444 } };
+}
+
+/**
+ * A service pod terminates in order: the app keeps serving for `drainSeconds` while callers'
+ * Envoys re-resolve DNS and stop picking it, then finishes in-flight requests, and only then
+ * does its native sidecar drain and exit.
+ */
+export function servicePodGraceSeconds(topology: Topology): number {
+  return topology.envoy.drainSeconds + APP_SHUTDOWN_SECONDS + topology.envoy.drainSeconds + GRACE_MARGIN_SECONDS;
+}
+
+export function frontPodGraceSeconds(topology: Topology): number {
+  return topology.envoy.drainSeconds + GRACE_MARGIN_SECONDS;
+}
+
+/** Spread replicas over nodes when there is more than one, without blocking scheduling. */
+export function spreadAcrossNodes(replicas: number, selector: Readonly<Record<string, string>>): Pick<core.v1.PodSpec, "topologySpreadConstraints"> {
+  if (replicas <= 1) return {};
+  return {
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+    ],
+  };
+}
+
+/** A rollout never removes a ready pod before its replacement is ready. */
+export const ROLLING_UPDATE = { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } } as const;
+
+export type ImageInput = Input<string>;

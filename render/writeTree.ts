@@ -1,0 +1,36 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+/** Marks a folder as written by the render command, so a later render may replace it. */
+export const RENDER_MARKER = ".envoy-mesh-render";
+
+export class OutputDirError extends Error {}
+
+/**
+ * Writes all files or none: into a sibling temporary folder first, then swapped in. Refuses to
+ * replace a non-empty folder that an earlier render did not write.
+ */
+export function writeTree(outDir: string, files: ReadonlyMap<string, string>): void {
+  const target = resolve(outDir);
+  if (existsSync(target)) {
+    const entries = readdirSync(target);
+    if (entries.length > 0 && !entries.includes(RENDER_MARKER)) {
+      throw new OutputDirError(`${outDir} exists and was not written by render; choose an empty or new folder`);
+    }
+  }
+  const staging = `${target}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    for (const [path, content] of files) {
+      const file = join(staging, path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+    }
+    writeFileSync(join(staging, RENDER_MARKER), "");
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { load } from "js-yaml";
+import { ConfigError, isPlainObject } from "../topology/reader";
+import type { Topology } from "../topology";
+import { PROJECT } from "./defaults";
+
+/** Stack names that have a `Pulumi.<stack>.yaml` in `projectDir`. */
+export function listStacks(projectDir: string): string[] {
+  return readdirSync(projectDir)
+    .map((file) => /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+}
+
+function readYamlFile(path: string): unknown {
+  try {
+    return load(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError([{ path, message: `cannot read as YAML: ${(error as Error).message.split("\n")[0]}` }], "unreadable stack file");
+  }
+}
+
+/**
+ * The project's config values of one stack, read from its stack file without the Pulumi CLI,
+ * keyed without the `envoy-mesh:` prefix. Other namespaces (provider settings) are left out.
+ */
+export function readStackConfigFile(projectDir: string, stack: string): Record<string, unknown> {
+  const path = join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!/^[\w.-]+$/.test(stack) || !existsSync(path)) {
+    const known = listStacks(projectDir);
+    throw new ConfigError([{ path: "--stack", message: `no stack file for ${JSON.stringify(stack)} (stacks: ${known.join(", ") || "none"})` }], "unknown stack");
+  }
+  const content = readYamlFile(path) ?? {};
+  if (!isPlainObject(content) || (content.config !== undefined && !isPlainObject(content.config))) {
+    throw new ConfigError([{ path, message: "expected a mapping with a `config` mapping" }], "invalid stack file");
+  }
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(content.config ?? {})) {
+    const [namespace, name] = key.includes(":") ? key.split(/:(.*)/s) : [PROJECT, key];
+    if (namespace === PROJECT) values[name] = value;
+  }
+  return values;
+}
+
+/** A build context that is missing would fail mid-deploy; report it before anything is created. */
+export function checkBuildContexts(topology: Topology, projectDir: string): void {
+  const issues = topology.services.flatMap((service) => {
+    if (service.image.kind !== "build") return [];
+    const { context, dockerfile } = service.image.build;
+    const path = `${PROJECT}:topology (service ${service.name}).image.build`;
+    const dir = join(projectDir, context);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) return [{ path: `${path}.context`, message: `${JSON.stringify(context)} is not a folder of the project` }];
+    if (!existsSync(join(dir, dockerfile))) return [{ path: `${path}.dockerfile`, message: `${JSON.stringify(dockerfile)} not found in ${JSON.stringify(context)}` }];
+    return [];
+  });
+  if (issues.length > 0) throw new ConfigError(issues, "invalid stack configuration");
+}

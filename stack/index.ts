@@ -1,0 +1,4 @@
+export * from "./defaults";
+export * from "./settings";
+export * from "./images";
+export * from "./files";
