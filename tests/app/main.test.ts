@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { closedPortUrl, request, ServerPool, startFakeUpstream, waitFor } from "./helpers";
+import { closedPortUrl, request, ServerPool, startFakeUpstream, waitFor } from "./fixtures";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 

@@ -12,7 +12,7 @@ import {
   startFakeUpstream,
   waitFor,
   type FakeUpstream,
-} from "./helpers";
+} from "./fixtures";
 
 describe("demo server", () => {
   const pool = new ServerPool();

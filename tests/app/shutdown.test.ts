@@ -4,7 +4,7 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createDemoServer } from "../../app/server";
 import { closeGracefully } from "../../app/shutdown";
-import { demoConfig, request, ServerPool, startFakeUpstream, waitFor } from "./helpers";
+import { demoConfig, request, ServerPool, startFakeUpstream, waitFor } from "./fixtures";
 
 /** True if a TCP connection to `port` on 127.0.0.1 is refused. */
 function refuses(port: number): Promise<boolean> {
