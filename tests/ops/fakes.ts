@@ -1,0 +1,289 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CommandResult, CommandRunner, NOT_FOUND, showCommand } from "../../ops/command";
+import { OpsDeps } from "../../ops/deps";
+import { HttpResponse } from "../../ops/http";
+import { MeshStack, RunOptions, StackArgs, StackBackend, StackOutputs, WorkspaceOptions } from "../../ops/pulumiStack";
+
+const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
+
+/**
+ * A machine as far as docker and kind can tell: tests set the state, the runner answers the
+ * commands `up` and `down` use from it (and updates it, as the real tools would), and any
+ * other command fails the test.
+ */
+export class FakeMachine {
+    dockerInstalled = true;
+    dockerDaemon = true;
+    kindInstalled = true;
+    pulumiVersion: string | undefined = "v3.248.0";
+    registry: "running" | "stopped" | "missing" = "missing";
+    registryOnKindNetwork = false;
+    /** Clusters by name, with whether their node runs and publishes the front port. */
+    clusters = new Map<string, { running: boolean; publishes: boolean }>();
+    /** Files written on nodes: `node:path` -> content. */
+    nodeFiles = new Map<string, string>();
+    readonly calls: { cmd: string; args: string[]; input?: string }[] = [];
+
+    readonly run: CommandRunner = async (cmd, args, options) => {
+        this.calls.push({ cmd, args: [...args], ...(options?.input !== undefined ? { input: options.input } : {}) });
+        const result = this.answer(cmd, [...args], options?.input);
+        if (!result) {
+            throw new Error(`FakeMachine: unexpected command ${showCommand(cmd, args)}`);
+        }
+        return result;
+    };
+
+    /** The commands run so far, as shell-like strings. */
+    commands(): string[] {
+        return this.calls.map((c) => showCommand(c.cmd, c.args));
+    }
+
+    private node(name: string): { running: boolean; publishes: boolean } | undefined {
+        const m = /^(.*)-control-plane$/.exec(name);
+        return m ? this.clusters.get(m[1]) : undefined;
+    }
+
+    private answer(cmd: string, args: string[], input: string | undefined): CommandResult | undefined {
+        const line = args.join(" ");
+        if (cmd === "docker") {
+            if (!this.dockerInstalled) {
+                return fail("docker: not found on PATH", NOT_FOUND);
+            }
+            if (!this.dockerDaemon) {
+                return fail("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?");
+            }
+            return this.docker(args, line, input);
+        }
+        if (cmd === "kind") {
+            return this.kindInstalled ? this.kind(args, line) : fail("kind: not found on PATH", NOT_FOUND);
+        }
+        if (cmd === "pulumi" && line === "version") {
+            return this.pulumiVersion ? ok(`${this.pulumiVersion}\n`) : fail("pulumi: not found on PATH", NOT_FOUND);
+        }
+        return undefined;
+    }
+
+    private docker(args: string[], line: string, input: string | undefined): CommandResult | undefined {
+        if (line === "info --format {{.ServerVersion}}") {
+            return ok("28.2.2\n");
+        }
+        if (line === "inspect --format {{.State.Running}} kind-registry") {
+            return this.registry === "missing" ? fail("Error: No such object: kind-registry") : ok(`${this.registry === "running"}\n`);
+        }
+        if (line === "inspect --format {{json .NetworkSettings.Networks.kind}} kind-registry") {
+            return ok(this.registryOnKindNetwork ? '{"NetworkID":"abc"}\n' : "null\n");
+        }
+        if (args[0] === "run" && args.includes("kind-registry")) {
+            this.registry = "running";
+            return ok("0123abcd\n");
+        }
+        if (line === "start kind-registry") {
+            this.registry = "running";
+            return ok("kind-registry\n");
+        }
+        if (line === "network connect kind kind-registry") {
+            this.registryOnKindNetwork = true;
+            return ok();
+        }
+        if (line === "rm --force kind-registry") {
+            this.registry = "missing";
+            this.registryOnKindNetwork = false;
+            return ok("kind-registry\n");
+        }
+        const node = args.length >= 4 ? this.node(args[args.length - 1]) : undefined;
+        if (args[0] === "inspect" && args[2] === "{{.State.Running}}") {
+            return node ? ok(`${node.running}\n`) : fail(`Error: No such object: ${args[3]}`);
+        }
+        if (args[0] === "start" && this.node(args[1])) {
+            this.node(args[1])!.running = true;
+            return ok(`${args[1]}\n`);
+        }
+        if (args[0] === "port") {
+            const n = this.node(args[1]);
+            return n?.publishes ? ok("127.0.0.1:8080\n") : fail(`Error: No public port '${args[2]}' published for ${args[1]}`);
+        }
+        if (args[0] === "exec") {
+            const target = args[1] === "-i" ? args[2] : args[1];
+            if (!this.node(target)) {
+                return fail(`Error response from daemon: No such container: ${target}`);
+            }
+            if (args.includes("cp")) {
+                this.nodeFiles.set(`${target}:${args[args.length - 1]}`, input ?? "");
+            }
+            return ok();
+        }
+        return undefined;
+    }
+
+    private kind(args: string[], line: string): CommandResult | undefined {
+        if (line === "version") {
+            return ok("kind v0.33.0 go1.24.6 linux/amd64\n");
+        }
+        if (line === "get clusters") {
+            const names = [...this.clusters.keys()].sort();
+            return names.length > 0 ? ok(`${names.join("\n")}\n`) : { code: 0, stdout: "", stderr: "No kind clusters found.\n" };
+        }
+        const name = args[args.indexOf("--name") + 1];
+        if (args[0] === "get" && args[1] === "nodes") {
+            return this.clusters.has(name) ? ok(`${name}-control-plane\n`) : fail(`No kind nodes found for cluster "${name}".`);
+        }
+        if (args[0] === "create" && args[1] === "cluster") {
+            this.clusters.set(name, { running: true, publishes: true });
+            return ok();
+        }
+        if (args[0] === "delete" && args[1] === "cluster") {
+            this.clusters.delete(name);
+            return ok();
+        }
+        return undefined;
+    }
+}
+
+export type BackendCall =
+    | { op: "createOrSelectStack"; args: StackArgs; options: WorkspaceOptions }
+    | { op: "selectStack"; args: StackArgs; options: WorkspaceOptions }
+    | { op: "listStacks"; workDir: string; options: WorkspaceOptions }
+    | { op: "up" | "destroy"; stack: string; color: RunOptions["color"]; configFile?: string };
+
+/** A Pulumi backend in memory: records every call; `up` returns `outputs`. */
+export class FakeBackend implements StackBackend {
+    readonly calls: BackendCall[] = [];
+    readonly stacks = new Set<string>();
+    outputs: StackOutputs = { frontUrl: { value: "http://localhost:8080", secret: false } };
+    /** When set, `up`/`destroy` reject with this (as the Automation API's CommandError would). */
+    failWith: Error | undefined;
+    /** Printed through onOutput during up/destroy, as the CLI's progress. */
+    progress = "Updating (kind):\n";
+
+    async createOrSelectStack(args: StackArgs, options: WorkspaceOptions): Promise<MeshStack> {
+        this.calls.push({ op: "createOrSelectStack", args, options });
+        this.stacks.add(args.stackName);
+        return this.stack(args.stackName);
+    }
+
+    async selectStack(args: StackArgs, options: WorkspaceOptions): Promise<MeshStack> {
+        this.calls.push({ op: "selectStack", args, options });
+        if (!this.stacks.has(args.stackName)) {
+            throw new Error(`code: 255\n stdout: \n stderr: error: no stack named '${args.stackName}' found\n err?: \n`);
+        }
+        return this.stack(args.stackName);
+    }
+
+    async listStacks(workDir: string, options: WorkspaceOptions): Promise<string[]> {
+        this.calls.push({ op: "listStacks", workDir, options });
+        return [...this.stacks].sort();
+    }
+
+    ops(): string[] {
+        return this.calls.map((c) => c.op);
+    }
+
+    private stack(name: string): MeshStack {
+        return {
+            name,
+            up: async (o) => {
+                this.calls.push({ op: "up", stack: name, color: o.color, ...(o.configFile ? { configFile: o.configFile } : {}) });
+                o.onOutput(this.progress);
+                if (this.failWith) {
+                    throw this.failWith;
+                }
+                return { outputs: this.outputs };
+            },
+            destroy: async (o) => {
+                this.calls.push({ op: "destroy", stack: name, color: o.color });
+                o.onOutput(this.progress);
+                if (this.failWith) {
+                    throw this.failWith;
+                }
+            },
+        };
+    }
+}
+
+/** A clock that only moves when the code sleeps. */
+export class FakeTime {
+    now = 0;
+    readonly sleeps: number[] = [];
+    readonly clock = (): number => this.now;
+    readonly sleep = async (ms: number): Promise<void> => {
+        this.sleeps.push(ms);
+        this.now += ms;
+    };
+}
+
+/** Answers GETs from a list (the last answer repeats); records the URLs. */
+export class FakeHttp {
+    readonly urls: string[] = [];
+    constructor(private readonly answers: (HttpResponse | Error)[]) {}
+    readonly get = async (url: string): Promise<HttpResponse> => {
+        this.urls.push(url);
+        const a = this.answers.length > 1 ? this.answers.shift()! : this.answers[0];
+        if (a instanceof Error) {
+            throw a;
+        }
+        return a;
+    };
+}
+
+export const MESH_BODY = "Calling Service B\nHello from service B\nHello from service A\nHello from service C\n";
+
+export const meshAnswer = (): HttpResponse => ({ status: 200, headers: { "x-served-by": "service-a-7d9c-abcde" }, body: MESH_BODY });
+
+export interface TestDeps extends OpsDeps {
+    readonly lines: string[];
+    readonly streamed: string[];
+    readonly probed: string[];
+}
+
+/** Deps wired to the fakes. `takenPorts` lists `host:port` the probe reports as in use. */
+export function fakeDeps(
+    machine: FakeMachine,
+    backend: FakeBackend,
+    http: FakeHttp,
+    time: FakeTime,
+    options: { takenPorts?: string[]; env?: Record<string, string> } = {},
+): TestDeps {
+    const lines: string[] = [];
+    const streamed: string[] = [];
+    const probed: string[] = [];
+    return {
+        run: machine.run,
+        probePort: async (port, host) => {
+            probed.push(`${host}:${port}`);
+            return !(options.takenPorts ?? []).includes(`${host}:${port}`);
+        },
+        http: http.get,
+        sleep: time.sleep,
+        clock: time.clock,
+        backend,
+        env: options.env ?? {},
+        log: (line) => lines.push(line),
+        stream: (chunk) => streamed.push(chunk),
+        streamErr: (chunk) => streamed.push(chunk),
+        color: false,
+        lines,
+        streamed,
+        probed,
+    };
+}
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * A throwaway repository root with Pulumi.yaml, Pulumi.kind.yaml (given config lines) and the
+ * real kind/cluster.yaml, so `up` and `down` can read files and create .pulumi-state there.
+ */
+export function makeRepo(stackConfig: Record<string, string | number> = { "envoy-mesh:target": "kind" }): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-mesh-ops-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: envoy-mesh\nruntime: nodejs\ndescription: test\n");
+    const config = Object.entries(stackConfig)
+        .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+        .join("\n");
+    fs.writeFileSync(path.join(dir, "Pulumi.kind.yaml"), `config:\n${config}\n`);
+    fs.mkdirSync(path.join(dir, "kind"));
+    fs.copyFileSync(path.join(REPO_ROOT, "kind", "cluster.yaml"), path.join(dir, "kind", "cluster.yaml"));
+    return dir;
+}

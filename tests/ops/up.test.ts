@@ -1,0 +1,269 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { pathToFileURL } from "url";
+import { OpsError } from "../../ops/errors";
+import { DEFAULT_WAIT_TIMEOUT_MS, runUp } from "../../ops/up";
+import { FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer } from "./fakes";
+
+const PROBES = ["docker info --format '{{.ServerVersion}}'", "kind version", "pulumi version"];
+
+async function upError(p: Promise<unknown>): Promise<OpsError> {
+    try {
+        await p;
+    } catch (e) {
+        assert.ok(e instanceof OpsError, `expected an OpsError, got ${String(e)}`);
+        return e;
+    }
+    assert.fail("expected npm run up to fail");
+}
+
+describe("ops/up: runUp", () => {
+    let repo: string;
+    let machine: FakeMachine;
+    let backend: FakeBackend;
+    let time: FakeTime;
+
+    beforeEach(() => {
+        repo = makeRepo();
+        machine = new FakeMachine();
+        backend = new FakeBackend();
+        time = new FakeTime();
+    });
+    afterEach(() => fs.rmSync(repo, { recursive: true, force: true }));
+
+    it("with no Docker daemon, kind or pulumi: names all three with a fix each, and only probes", async () => {
+        machine.dockerDaemon = false;
+        machine.kindInstalled = false;
+        machine.pulumiVersion = undefined;
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        const err = await upError(runUp(deps, { repoRoot: repo }));
+        assert.match(err.message, /needs docker, kind, pulumi/);
+        assert.match(err.message, /docker: the Docker daemon is not reachable \(docker info: Cannot connect to the Docker daemon/);
+        assert.match(err.message, /kind: not found on PATH\n\s+fix: install kind v0\.33\.0/);
+        assert.match(err.message, /pulumi: not found on PATH\n\s+fix: install the Pulumi CLI \(>= 3\.100\.0\)/);
+        assert.equal(err.exitCode, 1);
+        assert.deepEqual(machine.commands(), PROBES);
+        assert.deepEqual(backend.calls, []);
+        assert.deepEqual(deps.probed, []);
+        assert.equal(fs.existsSync(path.join(repo, ".pulumi-state")), false);
+    });
+
+    it("names only the missing tool when the others work", async () => {
+        machine.kindInstalled = false;
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^needs kind, which is missing/);
+        assert.doesNotMatch(err.message, /docker:|pulumi:/);
+    });
+
+    it("refuses a Pulumi CLI older than 3.100.0, naming both versions", async () => {
+        machine.pulumiVersion = "v3.99.0";
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /pulumi: version v3\.99\.0 is older than the required 3\.100\.0/);
+    });
+
+    it("on a fresh machine: creates the registry, then the cluster, wires the nodes, updates the stack and prints the answer", async () => {
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        const result = await runUp(deps, { repoRoot: repo });
+
+        const config = path.join(repo, "kind", "cluster.yaml");
+        assert.deepEqual(machine.commands(), [
+            ...PROBES,
+            "docker inspect --format '{{.State.Running}}' kind-registry",
+            "kind get clusters",
+            "docker run --detach --restart=always --publish 127.0.0.1:5001:5000 --network bridge --name kind-registry registry:3.0.0",
+            `kind create cluster --name envoy-mesh --config ${config} --wait 120s`,
+            "docker inspect --format '{{json .NetworkSettings.Networks.kind}}' kind-registry",
+            "docker network connect kind kind-registry",
+            "kind get nodes --name envoy-mesh",
+            "docker exec envoy-mesh-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001",
+            "docker exec -i envoy-mesh-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml",
+            "docker exec -i envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf apply -f -",
+        ]);
+        assert.equal(
+            machine.nodeFiles.get("envoy-mesh-control-plane:/etc/containerd/certs.d/localhost:5001/hosts.toml"),
+            '[host."http://kind-registry:5000"]\n',
+        );
+        const configMap = machine.calls[machine.calls.length - 1].input ?? "";
+        assert.match(configMap, /name: local-registry-hosting\n {2}namespace: kube-public/);
+        assert.match(configMap, /host: "localhost:5001"/);
+        assert.deepEqual(deps.probed, ["127.0.0.1:5001", "127.0.0.1:8080"]);
+
+        const stateDir = path.join(repo, ".pulumi-state");
+        assert.deepEqual(backend.calls, [
+            {
+                op: "createOrSelectStack",
+                args: { stackName: "kind", workDir: repo },
+                options: {
+                    envVars: {
+                        PULUMI_BACKEND_URL: pathToFileURL(stateDir).href,
+                        PULUMI_SKIP_UPDATE_CHECK: "true",
+                        PULUMI_CONFIG_PASSPHRASE: "envoy-mesh-local",
+                    },
+                    secretsProvider: "passphrase",
+                },
+            },
+            { op: "up", stack: "kind", color: "never" },
+        ]);
+        assert.ok(fs.statSync(stateDir).isDirectory(), "the local state directory is created");
+        assert.deepEqual(deps.streamed, ["Updating (kind):\n"], "Pulumi's progress is streamed");
+
+        assert.deepEqual(result, { frontUrl: "http://localhost:8080", body: MESH_BODY, cluster: "created", registry: "created" });
+        const printed = deps.lines.join("\n");
+        assert.ok(printed.includes(`http://localhost:8080/ answered:\n${MESH_BODY.trimEnd()}`), printed);
+    });
+
+    it("run twice: the second run reuses the registry and cluster and creates nothing", async () => {
+        await runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo });
+        machine.calls.length = 0;
+        backend.calls.length = 0;
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        const result = await runUp(deps, { repoRoot: repo });
+
+        assert.deepEqual(machine.commands(), [
+            ...PROBES,
+            "docker inspect --format '{{.State.Running}}' kind-registry",
+            "kind get clusters",
+            "docker inspect --format '{{.State.Running}}' envoy-mesh-control-plane",
+            "docker port envoy-mesh-control-plane 30080/tcp",
+            "docker inspect --format '{{json .NetworkSettings.Networks.kind}}' kind-registry",
+            "kind get nodes --name envoy-mesh",
+            "docker exec envoy-mesh-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001",
+            "docker exec -i envoy-mesh-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml",
+            "docker exec -i envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf apply -f -",
+        ]);
+        assert.deepEqual(deps.probed, [], "no port is needed when nothing is created");
+        assert.deepEqual(backend.ops(), ["createOrSelectStack", "up"]);
+        assert.equal(result.cluster, "reused");
+        assert.equal(result.registry, "running");
+    });
+
+    it("port 8080 taken and no cluster yet: fails before creating anything, naming the port and its use", async () => {
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { takenPorts: ["127.0.0.1:8080"] });
+        const err = await upError(runUp(deps, { repoRoot: repo }));
+        assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use; the kind cluster maps the Front Envoy NodePort 30080 to it/);
+        assert.match(err.message, /lsof -iTCP:8080 -sTCP:LISTEN/);
+        assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")), machine.commands().join("\n"));
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("port 8080 in use by the existing cluster itself is fine: the port is not probed", async () => {
+        machine.clusters.set("envoy-mesh", { running: true, publishes: true });
+        machine.registry = "running";
+        machine.registryOnKindNetwork = true;
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { takenPorts: ["127.0.0.1:8080", "127.0.0.1:5001"] });
+        const result = await runUp(deps, { repoRoot: repo });
+        assert.equal(result.cluster, "reused");
+        assert.deepEqual(deps.probed, []);
+    });
+
+    it("registry port 5001 taken and no registry container: fails before creating anything", async () => {
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { takenPorts: ["127.0.0.1:5001"] });
+        const err = await upError(runUp(deps, { repoRoot: repo }));
+        assert.match(err.message, /^port 5001 on 127\.0\.0\.1 is already in use; the local image registry \(kind-registry\) needs it/);
+        assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")));
+    });
+
+    it("a stopped registry container is started, not recreated", async () => {
+        machine.registry = "stopped";
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        const result = await runUp(deps, { repoRoot: repo });
+        assert.equal(result.registry, "started");
+        assert.ok(machine.commands().includes("docker start kind-registry"));
+        assert.ok(!machine.commands().some((c) => c.startsWith("docker run")));
+    });
+
+    it("a cluster whose node Docker stopped is started again", async () => {
+        machine.clusters.set("envoy-mesh", { running: false, publishes: true });
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        const result = await runUp(deps, { repoRoot: repo });
+        assert.equal(result.cluster, "started");
+        assert.ok(machine.commands().includes("docker start envoy-mesh-control-plane"));
+        assert.ok(!machine.commands().some((c) => c.startsWith("kind create")));
+    });
+
+    it("a cluster of that name without the port mapping: says to delete it, deploys nothing", async () => {
+        machine.clusters.set("envoy-mesh", { running: true, publishes: false });
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /kind cluster envoy-mesh exists but does not publish NodePort 30080 on host port 8080/);
+        assert.match(err.message, /npm run down -- --cluster/);
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("uses envoy-mesh:kindClusterName from Pulumi.kind.yaml for every kind and node command", async () => {
+        fs.rmSync(repo, { recursive: true, force: true });
+        repo = makeRepo({ "envoy-mesh:target": "kind", "envoy-mesh:kindClusterName": "mesh-dev" });
+        await runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo });
+        const cmds = machine.commands();
+        assert.ok(cmds.some((c) => c.startsWith("kind create cluster --name mesh-dev ")));
+        assert.ok(cmds.includes("docker exec mesh-dev-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001"));
+        assert.ok(!cmds.some((c) => c.includes("envoy-mesh-control-plane")));
+    });
+
+    it("with a registry that is not on this machine: leaves registries alone", async () => {
+        fs.rmSync(repo, { recursive: true, force: true });
+        repo = makeRepo({ "envoy-mesh:target": "kind", "envoy-mesh:registry": "ghcr.io/example" });
+        const result = await runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo });
+        assert.equal(result.registry, "remote");
+        assert.ok(!machine.commands().some((c) => c.includes("kind-registry") || c.includes("certs.d")));
+    });
+
+    it("refuses a kind stack whose target is cloud, before touching anything", async () => {
+        fs.rmSync(repo, { recursive: true, force: true });
+        repo = makeRepo({ "envoy-mesh:target": "cloud" });
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.equal(err.message, 'Pulumi.kind.yaml: config envoy-mesh:target is "cloud"; npm run up deploys the local kind stack, whose target must be "kind"');
+        assert.deepEqual(machine.commands(), PROBES);
+    });
+
+    it("takes the passphrase from PULUMI_CONFIG_PASSPHRASE when set", async () => {
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { env: { PULUMI_CONFIG_PASSPHRASE: "s3cret" } });
+        await runUp(deps, { repoRoot: repo });
+        const first = backend.calls[0];
+        assert.ok(first.op === "createOrSelectStack");
+        assert.equal(first.options.envVars.PULUMI_CONFIG_PASSPHRASE, "s3cret");
+        assert.ok(deps.lines.some((l) => l.includes("passphrase from PULUMI_CONFIG_PASSPHRASE")));
+    });
+
+    it("waits through 503s and refused connections until the Front Envoy answers 200", async () => {
+        const refused = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+        const http = new FakeHttp([refused, { status: 503, headers: {}, body: "no healthy upstream" }, meshAnswer()]);
+        const deps = fakeDeps(machine, backend, http, time);
+        const result = await runUp(deps, { repoRoot: repo });
+        assert.equal(result.body, MESH_BODY);
+        assert.deepEqual(http.urls, ["http://localhost:8080/", "http://localhost:8080/", "http://localhost:8080/"]);
+        assert.deepEqual(time.sleeps, [2000, 2000]);
+    });
+
+    it("gives up after the timeout with the last answer and where to look", async () => {
+        const http = new FakeHttp([{ status: 503, headers: {}, body: "no healthy upstream" }]);
+        const err = await upError(runUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 30_000 }));
+        assert.match(err.message, /^http:\/\/localhost:8080\/ did not answer with HTTP 200 within 30 s \(last attempt: HTTP 503: no healthy upstream\)/);
+        assert.match(err.message, /kubectl --context kind-envoy-mesh --namespace envoy-mesh get pods/);
+        assert.ok(time.now <= 30_000, `waited ${time.now} ms`);
+        assert.ok(http.urls.length >= 10 && http.urls.length <= 16, `${http.urls.length} attempts`);
+    });
+
+    it("waits 180 s by default", () => {
+        assert.equal(DEFAULT_WAIT_TIMEOUT_MS, 180_000);
+    });
+
+    it("a failed pulumi up: short message with the exit code (its output was streamed)", async () => {
+        backend.failWith = new Error("code: 255\n stdout: lots of output\n stderr: error: update failed\n err?: \n");
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.equal(err.message, "pulumi up on stack kind failed (exit code 255); the output above says why");
+    });
+
+    it("a stack without the frontUrl output: names the outputs it has", async () => {
+        backend.outputs = { namespace: { value: "envoy-mesh", secret: false } };
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.equal(err.message, "stack kind has no string output frontUrl after the update (outputs: namespace)");
+    });
+
+    it("a kind/cluster.yaml without the front port mapping: names the file and the port", async () => {
+        fs.writeFileSync(path.join(repo, "kind", "cluster.yaml"), "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n");
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^kind\/cluster\.yaml: nodes\[\]\.extraPortMappings: no entry maps containerPort 30080/);
+        assert.deepEqual(machine.commands(), PROBES);
+    });
+});
