@@ -1,0 +1,238 @@
+import { isIP } from "node:net";
+import type { IssueSink } from "./issues";
+import { AnyValue, WrapperValue, fieldPath, isMessageValue, pathOf, typeOf, type MessageValue, type Value } from "./values";
+
+/**
+ * Checks Envoy makes while loading a bootstrap that the protos do not express. Each runs on the
+ * parsed config (see protoJson.ts), so field spellings and enum letter case no longer matter,
+ * and reports with the paths as written in the input. Messages quote Envoy's own wording where
+ * it has one, so a search for the error Envoy would print finds the rule here too.
+ */
+
+const HCM_TYPE = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const ROUTER_TYPE = "envoy.extensions.filters.http.router.v3.Router";
+const UPSTREAM_CODEC_TYPE = "envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec";
+
+/** Network filters that end a filter chain (Envoy's `isTerminalFilterByProto`). */
+const TERMINAL_NETWORK_FILTERS = new Set([
+  HCM_TYPE,
+  "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+  "envoy.extensions.filters.network.direct_response.v3.Config",
+  "envoy.extensions.filters.network.echo.v3.Echo",
+  "envoy.extensions.filters.network.redis_proxy.v3.RedisProxy",
+  "envoy.extensions.filters.network.thrift_proxy.v3.ThriftProxy",
+  "envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy",
+  "envoy.extensions.filters.network.generic_proxy.v3.GenericProxy",
+]);
+
+const TERMINAL_HTTP_FILTERS = new Set([ROUTER_TYPE, UPSTREAM_CODEC_TYPE]);
+
+/** Cluster.DiscoveryType.STATIC, also the default. */
+const STATIC = 0;
+
+function sub(m: MessageValue | undefined, name: string): MessageValue | undefined {
+  const v = m?.[name];
+  return isMessageValue(v) ? v : undefined;
+}
+
+function list(m: MessageValue | undefined, name: string): MessageValue[] {
+  const v = m?.[name];
+  return Array.isArray(v) ? v.filter(isMessageValue) : [];
+}
+
+function str(m: MessageValue | undefined, name: string): string | undefined {
+  const v = m?.[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Content of an Any field: its type name and, when parsed, its message. */
+function anyOf(m: MessageValue | undefined, name: string): AnyValue | undefined {
+  const v = m?.[name];
+  return v instanceof AnyValue ? v : undefined;
+}
+
+/** Visits every parsed message in the tree, including the contents of Any fields. */
+export function forEachMessage(root: Value, visit: (m: MessageValue) => void): void {
+  const walk = (v: Value): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v instanceof Map) v.forEach(walk);
+    else if (v instanceof AnyValue) {
+      if (v.message) walk(v.message);
+    } else if (isMessageValue(v)) {
+      visit(v);
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(root);
+}
+
+/** Runs every Envoy load-time check on a parsed bootstrap. */
+export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
+  const staticResources = sub(bootstrap, "static_resources");
+  const clusters = list(staticResources, "clusters");
+  const clusterNames = checkClusters(clusters, sink);
+  checkListeners(list(staticResources, "listeners"), sink);
+  checkAdmin(sub(bootstrap, "admin"), sink);
+  forEachMessage(bootstrap, (m) => {
+    checkExtensionConfig(m, sink);
+    if (typeOf(m)?.typeName === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
+  });
+}
+
+function describeAddress(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function checkClusters(clusters: readonly MessageValue[], sink: IssueSink): Set<string> {
+  const seen = new Map<string, string>();
+  for (const cluster of clusters) {
+    const name = str(cluster, "name");
+    if (name !== undefined && name !== "") {
+      const first = seen.get(name);
+      if (first !== undefined) {
+        sink.error(fieldPath(cluster, "name"), `cluster manager: duplicate cluster '${name}' (first defined at ${first})`);
+      } else seen.set(name, pathOf(cluster));
+    }
+    const type = cluster.type ?? STATIC;
+    if (type === STATIC && cluster.cluster_type === undefined) checkStaticEndpoints(cluster, sink);
+  }
+  return new Set(seen.keys());
+}
+
+/** A STATIC cluster's endpoints are used as they are: they must be IP literals. */
+function checkStaticEndpoints(cluster: MessageValue, sink: IssueSink): void {
+  for (const locality of list(sub(cluster, "load_assignment"), "endpoints")) {
+    for (const lbEndpoint of list(locality, "lb_endpoints")) {
+      const socket = sub(sub(sub(lbEndpoint, "endpoint"), "address"), "socket_address");
+      const address = str(socket, "address");
+      if (!socket || address === undefined || str(socket, "resolver_name")) continue;
+      if (isIP(address) === 0) {
+        sink.error(
+          fieldPath(socket, "address"),
+          `malformed IP address: ${address} (a STATIC cluster takes IP addresses; use type STRICT_DNS to resolve a name)`,
+        );
+      }
+    }
+  }
+}
+
+function checkListeners(listeners: readonly MessageValue[], sink: IssueSink): void {
+  const names = new Map<string, string>();
+  const addresses = new Map<string, { name: string; path: string }>();
+  for (const listener of listeners) {
+    const name = str(listener, "name") ?? "";
+    if (name !== "") {
+      const first = names.get(name);
+      if (first !== undefined) sink.error(fieldPath(listener, "name"), `duplicate listener name '${name}' (first used at ${first})`);
+      else names.set(name, pathOf(listener));
+    }
+    const socket = sub(sub(listener, "address"), "socket_address");
+    const address = str(socket, "address");
+    if (socket && address !== undefined && !str(socket, "resolver_name")) {
+      if (isIP(address) === 0) {
+        sink.error(fieldPath(socket, "address"), `malformed IP address: ${address} (a listener binds to an IP address)`);
+      } else {
+        const port = typeof socket.port_value === "number" ? socket.port_value : 0;
+        const bind = listener.bind_to_port;
+        const binds = !(bind instanceof WrapperValue && bind.value === false);
+        const protocol = typeof socket.protocol === "number" ? socket.protocol : 0;
+        const key = `${address}|${port}|${protocol}`;
+        const first = addresses.get(key);
+        if (port !== 0 && binds && first) {
+          sink.error(
+            fieldPath(listener, "address"),
+            `error adding listener: '${name}' has duplicate address '${describeAddress(address, port)}' as existing listener '${first.name}' (${first.path})`,
+          );
+        } else if (port !== 0 && binds) addresses.set(key, { name, path: pathOf(listener) });
+      }
+    }
+    const chains = [...list(listener, "filter_chains")];
+    const defaultChain = sub(listener, "default_filter_chain");
+    if (defaultChain) chains.push(defaultChain);
+    for (const chain of chains) checkFilterOrder(list(chain, "filters"), "network", TERMINAL_NETWORK_FILTERS, sink);
+  }
+}
+
+function checkAdmin(admin: MessageValue | undefined, sink: IssueSink): void {
+  const socket = sub(sub(admin, "address"), "socket_address");
+  const address = str(socket, "address");
+  if (socket && address !== undefined && !str(socket, "resolver_name") && isIP(address) === 0) {
+    sink.error(fieldPath(socket, "address"), `malformed IP address: ${address} (the admin listener binds to an IP address)`);
+  }
+}
+
+/**
+ * Filters, access loggers, transport sockets, tracers and the like name their implementation
+ * by the `@type` of `typed_config`; without it (or an extension config discovery source) Envoy
+ * has nothing to instantiate.
+ */
+function checkExtensionConfig(m: MessageValue, sink: IssueSink): void {
+  const type = typeOf(m);
+  const oneof = type?.oneofs.find((o) => o.name === "config_type" && o.fields.some((f) => f.name === "typed_config"));
+  if (!oneof || oneof.fields.some((f) => m[f.name] !== undefined)) return;
+  const name = str(m, "name");
+  const options = oneof.fields.map((f) => `"${f.name}"`).join(" or ");
+  sink.error(
+    pathOf(m),
+    name
+      ? `'${name}' has no typed_config: Envoy finds the implementation by the "@type" in typed_config (Envoy: Didn't find a registered implementation for name: '${name}'); set ${options}`
+      : `no typed_config: set ${options}`,
+  );
+}
+
+/** Envoy: the terminal filter must be last, and the last filter must be terminal. */
+function checkFilterOrder(
+  filters: readonly MessageValue[],
+  kind: "network" | "http" | "http upgrade",
+  terminal: ReadonlySet<string>,
+  sink: IssueSink,
+): void {
+  filters.forEach((filter, i) => {
+    const config = anyOf(filter, "typed_config");
+    if (!config) return;
+    const name = str(filter, "name") ?? "";
+    const isLast = i === filters.length - 1;
+    const isTerminal = terminal.has(config.typeName);
+    if (isTerminal && !isLast) {
+      sink.error(
+        pathOf(filter),
+        `terminal filter named ${name} of type ${config.typeName} must be the last filter in a ${kind} filter chain.`,
+      );
+    } else if (!isTerminal && isLast && config.messageType !== undefined) {
+      sink.error(
+        pathOf(filter),
+        `non-terminal filter named ${name} of type ${config.typeName} is the last filter in a ${kind} filter chain.`,
+      );
+    }
+  });
+}
+
+function checkHttpConnectionManager(hcm: MessageValue, clusterNames: ReadonlySet<string>, sink: IssueSink): void {
+  checkFilterOrder(list(hcm, "http_filters"), "http", TERMINAL_HTTP_FILTERS, sink);
+  for (const upgrade of list(hcm, "upgrade_configs")) {
+    checkFilterOrder(list(upgrade, "filters"), "http upgrade", TERMINAL_HTTP_FILTERS, sink);
+  }
+  const routeConfig = sub(hcm, "route_config");
+  if (routeConfig) checkRouteClusters(routeConfig, clusterNames, sink);
+}
+
+/** Inline route tables are checked against the static clusters unless validate_clusters is false. */
+function checkRouteClusters(routeConfig: MessageValue, clusterNames: ReadonlySet<string>, sink: IssueSink): void {
+  const validate = routeConfig.validate_clusters;
+  if (validate instanceof WrapperValue && validate.value === false) return;
+  const check = (m: MessageValue, field: string, what: string): void => {
+    const name = str(m, field);
+    if (name !== undefined && name !== "" && !clusterNames.has(name)) {
+      sink.error(fieldPath(m, field), `route: unknown ${what}'${name}' (no such cluster in static_resources.clusters)`);
+    }
+  };
+  for (const vhost of list(routeConfig, "virtual_hosts")) {
+    for (const route of list(vhost, "routes")) {
+      const action = sub(route, "route");
+      if (!action) continue;
+      check(action, "cluster", "cluster ");
+      for (const weighted of list(sub(action, "weighted_clusters"), "clusters")) check(weighted, "name", "weighted cluster ");
+      for (const mirror of list(action, "request_mirror_policies")) check(mirror, "cluster", "shadow cluster ");
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Envoy v3 bootstrap validation without the Envoy binary, against Envoy's own API protos.
+ * See validate.ts for what is checked.
+ */
+export { validateBootstrap } from "./validate";
+export { validateBootstrapFile, readConfigDocuments } from "./file";
+export type { ConfigDocument, FileValidationReport, ReadDocumentsResult } from "./file";
+export { loadEnvoyRegistry, BOOTSTRAP_TYPE } from "./registry";
+export type { EnvoyRegistry } from "./registry";
+export type { ValidationIssue, ValidationResult, ValidateOptions } from "./issues";

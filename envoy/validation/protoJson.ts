@@ -1,0 +1,541 @@
+import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { checkDeprecatedEnumValue, checkDeprecatedField } from "./deprecation";
+import { childPath, describeJson, indexPath, mapKeyPath, type IssueSink } from "./issues";
+import { checkMessageRules, skipsEmbedded } from "./pgv";
+import type { EnvoyRegistry } from "./registry";
+import { suggest } from "./suggest";
+import {
+  AnyValue,
+  DurationValue,
+  OpaqueJson,
+  TimestampValue,
+  WrapperValue,
+  setMeta,
+  type MessageValue,
+  type Value,
+} from "./values";
+
+/**
+ * A strict proto3 JSON reader (https://protobuf.dev/programming-guides/json/) driven by the
+ * Envoy descriptors. Unlike a plain parser it does not stop at the first problem: it reports
+ * every one with its path, and hands each parsed message to the protoc-gen-validate and
+ * deprecation checks. Envoy-specific leniency: enum names match case-insensitively.
+ */
+
+export interface ReadContext {
+  readonly reg: EnvoyRegistry;
+  readonly sink: IssueSink;
+  /** Enum names written in another letter case than declared, for a strict re-parse. */
+  readonly enumFixes?: EnumFix[];
+}
+
+/** `container[key]` holds an enum name whose declared spelling is `name`. */
+export interface EnumFix {
+  readonly container: object;
+  readonly key: string | number;
+  readonly name: string;
+}
+
+function readEnumAt(ctx: ReadContext, desc: DescEnum, container: object, key: string | number, raw: unknown, path: string): number | undefined {
+  const n = readEnum(ctx, desc, raw, path);
+  if (n !== undefined && typeof raw === "string") {
+    const declared = desc.values.find((v) => v.number === n)?.name;
+    if (declared !== undefined && declared !== raw) ctx.enumFixes?.push({ container, key, name: declared });
+  }
+  return n;
+}
+
+const WRAPPERS: Record<string, ScalarType> = {
+  "google.protobuf.DoubleValue": ScalarType.DOUBLE,
+  "google.protobuf.FloatValue": ScalarType.FLOAT,
+  "google.protobuf.Int64Value": ScalarType.INT64,
+  "google.protobuf.UInt64Value": ScalarType.UINT64,
+  "google.protobuf.Int32Value": ScalarType.INT32,
+  "google.protobuf.UInt32Value": ScalarType.UINT32,
+  "google.protobuf.BoolValue": ScalarType.BOOL,
+  "google.protobuf.StringValue": ScalarType.STRING,
+  "google.protobuf.BytesValue": ScalarType.BYTES,
+};
+
+/** TypedStruct carries a message of another type as a Struct; Envoy unpacks and checks it. */
+const TYPED_STRUCTS = new Set(["xds.type.v3.TypedStruct", "udpa.type.v1.TypedStruct"]);
+
+/**
+ * Extension names (v2 and v3 spellings) of the filters a v2 config most often carries in its
+ * removed `config` field. Reading that content as the v3 type it names shows what else would
+ * still be refused once it moves to `typed_config`.
+ */
+const LEGACY_CONFIG_TYPES: Record<string, string> = {
+  "envoy.http_connection_manager": "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+  "envoy.filters.network.http_connection_manager":
+    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+  "envoy.tcp_proxy": "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+  "envoy.filters.network.tcp_proxy": "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+  "envoy.router": "envoy.extensions.filters.http.router.v3.Router",
+  "envoy.filters.http.router": "envoy.extensions.filters.http.router.v3.Router",
+  "envoy.file_access_log": "envoy.extensions.access_loggers.file.v3.FileAccessLog",
+  "envoy.access_loggers.file": "envoy.extensions.access_loggers.file.v3.FileAccessLog",
+};
+
+/** Key under which a parsed legacy `config` is kept for the later checks (not a proto field). */
+export const LEGACY_CONFIG_KEY = "$legacy_config";
+
+/** Hints for keys that the v2 API had and v3 removed. */
+const V2_HINTS: Record<string, string> = {
+  config: 'the v2 "config" field was removed: put the configuration in "typed_config" with an "@type"',
+  hosts: 'the v2 "hosts" field was removed: list endpoints in "load_assignment"',
+  tls_context: 'the v2 "tls_context" field was removed: use "transport_socket"',
+};
+
+const fieldMaps = new WeakMap<DescMessage, Map<string, DescField>>();
+
+function fieldsByKey(desc: DescMessage): Map<string, DescField> {
+  let map = fieldMaps.get(desc);
+  if (!map) {
+    map = new Map();
+    for (const f of desc.fields) {
+      map.set(f.name, f);
+      map.set(f.jsonName, f);
+    }
+    fieldMaps.set(desc, map);
+  }
+  return map;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reads a message (or a well-known type with its special JSON form). */
+export function readMessage(ctx: ReadContext, desc: DescMessage, json: unknown, path: string, pgv: boolean): Value | undefined {
+  switch (desc.typeName) {
+    case "google.protobuf.Any":
+      return readAny(ctx, json, path, pgv);
+    case "google.protobuf.Duration":
+      return readDuration(ctx, json, path);
+    case "google.protobuf.Timestamp":
+      return readTimestamp(ctx, json, path);
+    case "google.protobuf.Struct":
+      if (!isPlainObject(json)) return typeError(ctx, path, "an object (Struct)", json);
+      return new OpaqueJson(json);
+    case "google.protobuf.ListValue":
+      if (!Array.isArray(json)) return typeError(ctx, path, "a list (ListValue)", json);
+      return new OpaqueJson(json);
+    case "google.protobuf.Value":
+      return new OpaqueJson(json);
+    case "google.protobuf.FieldMask":
+      if (typeof json !== "string") return typeError(ctx, path, "a string (FieldMask)", json);
+      return new OpaqueJson(json);
+  }
+  const wrapped = WRAPPERS[desc.typeName];
+  if (wrapped !== undefined) {
+    const v = readScalar(ctx, wrapped, json, path);
+    return v === undefined ? undefined : new WrapperValue(v);
+  }
+  if (!isPlainObject(json)) return typeError(ctx, path, `an object (${desc.typeName})`, json);
+  return readFields(ctx, desc, json, path, pgv, new Set());
+}
+
+function typeError(ctx: ReadContext, path: string, expected: string, got: unknown): undefined {
+  ctx.sink.error(path, `expected ${expected}, got ${describeJson(got)}`);
+  return undefined;
+}
+
+function readFields(
+  ctx: ReadContext,
+  desc: DescMessage,
+  json: Record<string, unknown>,
+  path: string,
+  pgv: boolean,
+  skipKeys: ReadonlySet<string>,
+): MessageValue {
+  const out: MessageValue = {};
+  const keys = new Map<string, string>();
+  const oneofSet = new Map<string, string>();
+  const byKey = fieldsByKey(desc);
+  for (const key of Object.keys(json)) {
+    if (skipKeys.has(key)) continue;
+    const fpath = childPath(path, key);
+    const field = byKey.get(key);
+    if (!field) {
+      ctx.sink.error(fpath, unknownFieldMessage(desc, key));
+      const legacy = key === "config" ? readLegacyConfig(ctx, desc, json, fpath, pgv) : undefined;
+      if (legacy) out[LEGACY_CONFIG_KEY] = legacy;
+      continue;
+    }
+    const earlier = keys.get(field.name);
+    if (earlier !== undefined) {
+      ctx.sink.error(fpath, `field "${field.name}" is given twice (as "${earlier}" and "${key}")`);
+      continue;
+    }
+    keys.set(field.name, key);
+    const raw = json[key];
+    // proto3 JSON: null means "not set", except for google.protobuf.Value and NullValue.
+    if (raw === null && !acceptsNull(field)) continue;
+    if (field.oneof) {
+      const other = oneofSet.get(field.oneof.name);
+      if (other !== undefined) {
+        ctx.sink.error(
+          fpath,
+          `"${key}" and "${other}" are both set, but they belong to oneof "${field.oneof.name}": set only one`,
+        );
+        continue;
+      }
+      oneofSet.set(field.oneof.name, key);
+    }
+    const embeddedPgv = pgv && !skipsEmbedded(ctx, field);
+    const value = readFieldValue(ctx, field, json, key, fpath, embeddedPgv);
+    if (value === undefined) continue;
+    out[field.name] = value;
+    checkDeprecatedField(ctx, field, value, fpath);
+  }
+  setMeta(out, desc, path, keys);
+  if (pgv) checkMessageRules(ctx, desc, out, path);
+  return out;
+}
+
+/** Reads a v2 `config` as the v3 type its filter name stands for, for diagnostics only. */
+function readLegacyConfig(
+  ctx: ReadContext,
+  desc: DescMessage,
+  json: Record<string, unknown>,
+  path: string,
+  pgv: boolean,
+): AnyValue | undefined {
+  if (!desc.fields.some((f) => f.name === "typed_config") || typeof json.name !== "string") return undefined;
+  const typeName = LEGACY_CONFIG_TYPES[json.name];
+  const type = typeName ? ctx.reg.registry.getMessage(typeName) : undefined;
+  if (!type || !isPlainObject(json.config)) return undefined;
+  const message = readFields(ctx, type, json.config, path, pgv, new Set());
+  return new AnyValue(`type.googleapis.com/${type.typeName}`, type.typeName, message, type);
+}
+
+function acceptsNull(field: DescField): boolean {
+  if (field.fieldKind === "message") return field.message.typeName === "google.protobuf.Value";
+  if (field.fieldKind === "enum") return field.enum.typeName === "google.protobuf.NullValue";
+  return false;
+}
+
+function unknownFieldMessage(desc: DescMessage, key: string): string {
+  const base = `unknown field "${key}" in ${desc.typeName}`;
+  const hint = V2_HINTS[key];
+  if (hint) return `${base}; ${hint}`;
+  const names = desc.fields.map((f) => f.name);
+  const close = suggest(key, names);
+  return close ? `${base}; did you mean "${close}"?` : base;
+}
+
+function readFieldValue(
+  ctx: ReadContext,
+  field: DescField,
+  container: Record<string, unknown>,
+  key: string,
+  path: string,
+  pgv: boolean,
+): Value | undefined {
+  const raw = container[key];
+  switch (field.fieldKind) {
+    case "scalar":
+      return readScalar(ctx, field.scalar, raw, path);
+    case "enum":
+      return readEnumAt(ctx, field.enum, container, key, raw, path);
+    case "message":
+      return readMessage(ctx, field.message, raw, path, pgv);
+    case "list": {
+      if (!Array.isArray(raw)) {
+        typeError(ctx, path, "a list", raw);
+        // A single object where a list of messages belongs: still read it, so that the other
+        // problems inside it are reported now rather than after this one is fixed.
+        if (field.listKind !== "message" || !isPlainObject(raw)) return undefined;
+        const only = readMessage(ctx, field.message, raw, path, pgv);
+        return only === undefined ? undefined : [only];
+      }
+      const out: Value[] = [];
+      raw.forEach((item, i) => {
+        const ipath = indexPath(path, i);
+        let v: Value | undefined;
+        if (item === null && !(field.listKind === "message" && field.message.typeName === "google.protobuf.Value")) {
+          ctx.sink.error(ipath, "list elements cannot be null");
+          return;
+        }
+        if (field.listKind === "scalar") v = readScalar(ctx, field.scalar, item, ipath);
+        else if (field.listKind === "enum") v = readEnumAt(ctx, field.enum, raw, i, item, ipath);
+        else v = readMessage(ctx, field.message, item, ipath, pgv);
+        if (v !== undefined) out.push(v);
+      });
+      return out;
+    }
+    case "map": {
+      if (!isPlainObject(raw)) return typeError(ctx, path, "an object (map)", raw);
+      const out = new Map<string, Value>();
+      for (const [k, item] of Object.entries(raw)) {
+        const kpath = mapKeyPath(path, k);
+        if (!checkMapKey(ctx, field.mapKey, k, kpath)) continue;
+        if (item === null) {
+          ctx.sink.error(kpath, "map values cannot be null");
+          continue;
+        }
+        let v: Value | undefined;
+        if (field.mapKind === "scalar") v = readScalar(ctx, field.scalar, item, kpath);
+        else if (field.mapKind === "enum") v = readEnumAt(ctx, field.enum, raw, k, item, kpath);
+        else v = readMessage(ctx, field.message, item, kpath, pgv);
+        if (v !== undefined) out.set(k, v);
+      }
+      return out;
+    }
+  }
+}
+
+function checkMapKey(ctx: ReadContext, type: ScalarType, key: string, path: string): boolean {
+  if (type === ScalarType.STRING) return true;
+  if (type === ScalarType.BOOL) {
+    if (key === "true" || key === "false") return true;
+    ctx.sink.error(path, `map key must be "true" or "false", got ${JSON.stringify(key)}`);
+    return false;
+  }
+  return readScalar(ctx, type, key, path) !== undefined;
+}
+
+const INT_RANGES: Partial<Record<ScalarType, readonly [bigint, bigint]>> = {
+  [ScalarType.INT32]: [-(2n ** 31n), 2n ** 31n - 1n],
+  [ScalarType.SINT32]: [-(2n ** 31n), 2n ** 31n - 1n],
+  [ScalarType.SFIXED32]: [-(2n ** 31n), 2n ** 31n - 1n],
+  [ScalarType.UINT32]: [0n, 2n ** 32n - 1n],
+  [ScalarType.FIXED32]: [0n, 2n ** 32n - 1n],
+  [ScalarType.INT64]: [-(2n ** 63n), 2n ** 63n - 1n],
+  [ScalarType.SINT64]: [-(2n ** 63n), 2n ** 63n - 1n],
+  [ScalarType.SFIXED64]: [-(2n ** 63n), 2n ** 63n - 1n],
+  [ScalarType.UINT64]: [0n, 2n ** 64n - 1n],
+  [ScalarType.FIXED64]: [0n, 2n ** 64n - 1n],
+};
+
+const SCALAR_NAMES: Record<ScalarType, string> = {
+  [ScalarType.DOUBLE]: "double",
+  [ScalarType.FLOAT]: "float",
+  [ScalarType.INT64]: "int64",
+  [ScalarType.UINT64]: "uint64",
+  [ScalarType.INT32]: "int32",
+  [ScalarType.FIXED64]: "fixed64",
+  [ScalarType.FIXED32]: "fixed32",
+  [ScalarType.BOOL]: "bool",
+  [ScalarType.STRING]: "string",
+  [ScalarType.BYTES]: "bytes",
+  [ScalarType.UINT32]: "uint32",
+  [ScalarType.SFIXED32]: "sfixed32",
+  [ScalarType.SFIXED64]: "sfixed64",
+  [ScalarType.SINT32]: "sint32",
+  [ScalarType.SINT64]: "sint64",
+};
+
+const FLOAT_MAX = 3.4028234663852886e38;
+
+/** Reads one scalar in its proto3 JSON form; 64-bit integers come back as bigint. */
+export function readScalar(
+  ctx: ReadContext,
+  type: ScalarType,
+  json: unknown,
+  path: string,
+): string | number | bigint | boolean | Uint8Array | undefined {
+  const name = SCALAR_NAMES[type];
+  switch (type) {
+    case ScalarType.STRING:
+      return typeof json === "string" ? json : typeError(ctx, path, "a string", json);
+    case ScalarType.BOOL:
+      return typeof json === "boolean" ? json : typeError(ctx, path, "true or false", json);
+    case ScalarType.BYTES:
+      if (typeof json !== "string") return typeError(ctx, path, "a base64 string (bytes)", json);
+      if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(json) || json.replace(/=+$/, "").length % 4 === 1) {
+        ctx.sink.error(path, `invalid base64 for bytes: ${describeJson(json)}`);
+        return undefined;
+      }
+      return new Uint8Array(Buffer.from(json, "base64"));
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT: {
+      let n: number;
+      if (typeof json === "number") n = json;
+      else if (typeof json === "string" && (json === "NaN" || json === "Infinity" || json === "-Infinity")) {
+        return Number(json);
+      } else if (typeof json === "string" && json.trim() !== "" && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(json)) {
+        n = Number(json);
+      } else return typeError(ctx, path, `a number (${name})`, json);
+      if (!Number.isFinite(n) || (type === ScalarType.FLOAT && Math.abs(n) > FLOAT_MAX)) {
+        ctx.sink.error(path, `${n} is out of range for ${name}`);
+        return undefined;
+      }
+      return n;
+    }
+    default: {
+      let big: bigint;
+      if (typeof json === "number" && Number.isInteger(json)) big = BigInt(json);
+      else if (typeof json === "string" && /^-?\d+$/.test(json)) big = BigInt(json);
+      else if (typeof json === "string" && /^-?\d+(\.\d*)?([eE][-+]?\d+)?$/.test(json) && Number.isInteger(Number(json))) {
+        big = BigInt(Number(json));
+      } else return typeError(ctx, path, `an integer (${name})`, json);
+      const [min, max] = INT_RANGES[type] as readonly [bigint, bigint];
+      if (big < min || big > max) {
+        ctx.sink.error(path, `${big} is out of range for ${name} (${min}..${max})`);
+        return undefined;
+      }
+      const is64 = max > 2n ** 32n;
+      return is64 ? big : Number(big);
+    }
+  }
+}
+
+/** Reads an enum value: a name (any letter case, as Envoy accepts) or a number. */
+export function readEnum(ctx: ReadContext, desc: DescEnum, json: unknown, path: string): number | undefined {
+  if (desc.typeName === "google.protobuf.NullValue" && json === null) return 0;
+  if (typeof json === "number") {
+    if (!Number.isInteger(json) || json < -(2 ** 31) || json > 2 ** 31 - 1) {
+      ctx.sink.error(path, `${json} is not a valid enum number for ${desc.typeName}`);
+      return undefined;
+    }
+    const known = desc.values.find((v) => v.number === json);
+    if (known) checkDeprecatedEnumValue(ctx, desc, known, path);
+    return json;
+  }
+  if (typeof json !== "string") return typeError(ctx, path, `an enum name of ${desc.typeName}`, json);
+  const value =
+    desc.values.find((v) => v.name === json) ?? desc.values.find((v) => v.name.toLowerCase() === json.toLowerCase());
+  if (!value) {
+    const names = desc.values.map((v) => v.name);
+    ctx.sink.error(path, `unknown value ${JSON.stringify(json)} for enum ${desc.typeName}; expected one of ${names.join(", ")}`);
+    return undefined;
+  }
+  checkDeprecatedEnumValue(ctx, desc, value, path);
+  return value.number;
+}
+
+const MAX_DURATION_SECONDS = 315_576_000_000n;
+const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
+
+function readDuration(ctx: ReadContext, json: unknown, path: string): DurationValue | undefined {
+  if (typeof json !== "string") {
+    return typeError(ctx, path, 'a duration string in seconds with an "s" suffix, e.g. "0.25s"', json);
+  }
+  const m = DURATION_RE.exec(json);
+  if (!m) {
+    ctx.sink.error(
+      path,
+      `malformed duration ${JSON.stringify(json)}: proto3 JSON durations are seconds with an "s" suffix, e.g. "0.25s"`,
+    );
+    return undefined;
+  }
+  const seconds = BigInt(m[2]);
+  if (seconds > MAX_DURATION_SECONDS) {
+    ctx.sink.error(path, `duration ${JSON.stringify(json)} is out of range (at most ${MAX_DURATION_SECONDS}s)`);
+    return undefined;
+  }
+  const nanos = m[3] ? Number(m[3].padEnd(9, "0")) : 0;
+  const sign = m[1] ? -1 : 1;
+  return new DurationValue(BigInt(sign) * seconds, sign * nanos);
+}
+
+const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+
+function readTimestamp(ctx: ReadContext, json: unknown, path: string): TimestampValue | undefined {
+  const m = typeof json === "string" ? TIMESTAMP_RE.exec(json) : null;
+  const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[8]}`) : NaN;
+  if (!m || Number.isNaN(ms)) {
+    return typeError(ctx, path, 'an RFC 3339 timestamp such as "2024-01-31T12:00:00Z"', json);
+  }
+  return new TimestampValue(BigInt(Math.floor(ms / 1000)), m[7] ? Number(m[7].padEnd(9, "0")) : 0);
+}
+
+/** `type.googleapis.com/pkg.Type` -> `pkg.Type`; undefined when malformed. */
+export function typeNameFromUrl(url: string): string | undefined {
+  const slash = url.lastIndexOf("/");
+  const name = url.slice(slash + 1);
+  return /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(name) ? name : undefined;
+}
+
+function readAny(ctx: ReadContext, json: unknown, path: string, pgv: boolean): AnyValue | undefined {
+  if (!isPlainObject(json)) return typeError(ctx, path, 'an object with an "@type" (Any)', json);
+  const typeUrl = json["@type"];
+  const tpath = childPath(path, "@type");
+  if (typeUrl === undefined) {
+    ctx.sink.error(path, 'missing "@type": an Any must name the type of its content, e.g. "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"');
+    return undefined;
+  }
+  if (typeof typeUrl !== "string") return typeError(ctx, tpath, "a type URL string", typeUrl);
+  const typeName = typeNameFromUrl(typeUrl);
+  if (!typeName || !typeUrl.includes("/")) {
+    ctx.sink.error(tpath, `malformed type URL ${JSON.stringify(typeUrl)}; expected "type.googleapis.com/<full message name>"`);
+    return undefined;
+  }
+  const desc = ctx.reg.registry.getMessage(typeName);
+  if (!desc) {
+    const unchecked = ctx.reg.uncheckedTypes.get(typeName);
+    if (unchecked) {
+      ctx.sink.warning(
+        tpath,
+        `${typeName} is an Envoy type whose proto (${unchecked}) imports files the installed API package does not ship; its content was not checked`,
+      );
+      return new AnyValue(typeUrl, typeName, undefined, undefined);
+    }
+    const close = suggest(typeName, allMessageNames(ctx));
+    ctx.sink.error(tpath, `unknown type ${JSON.stringify(typeUrl)}${close ? `; did you mean "type.googleapis.com/${close}"?` : ""}`);
+    return undefined;
+  }
+  if (isSpecialJsonType(desc)) {
+    const extra = Object.keys(json).filter((k) => k !== "@type" && k !== "value");
+    for (const k of extra) ctx.sink.error(childPath(path, k), `unknown field "${k}": an Any holding ${typeName} has only "@type" and "value"`);
+    const inner = readMessage(ctx, desc, json.value, childPath(path, "value"), pgv);
+    return new AnyValue(typeUrl, typeName, undefined, inner === undefined ? undefined : desc);
+  }
+  const message = readFields(ctx, desc, json, path, pgv, new Set(["@type"]));
+  if (TYPED_STRUCTS.has(typeName)) readTypedStruct(ctx, json, path, pgv);
+  return new AnyValue(typeUrl, typeName, message, desc);
+}
+
+/** Checks the content of a TypedStruct against the type its `type_url` names. */
+function readTypedStruct(ctx: ReadContext, json: Record<string, unknown>, path: string, pgv: boolean): void {
+  const url = json.type_url ?? json.typeUrl;
+  if (typeof url !== "string") return;
+  const name = typeNameFromUrl(url);
+  const desc = name ? ctx.reg.registry.getMessage(name) : undefined;
+  const upath = childPath(path, "type_url" in json ? "type_url" : "typeUrl");
+  if (!desc) {
+    if (name && ctx.reg.uncheckedTypes.has(name)) return;
+    ctx.sink.error(upath, `unknown type ${JSON.stringify(url)} in TypedStruct`);
+    return;
+  }
+  const value = json.value ?? {};
+  readMessage(ctx, desc, value, childPath(path, "value"), pgv);
+}
+
+function isSpecialJsonType(desc: DescMessage): boolean {
+  return (
+    desc.typeName in WRAPPERS ||
+    [
+      "google.protobuf.Any",
+      "google.protobuf.Duration",
+      "google.protobuf.Timestamp",
+      "google.protobuf.Struct",
+      "google.protobuf.Value",
+      "google.protobuf.ListValue",
+      "google.protobuf.FieldMask",
+    ].includes(desc.typeName)
+  );
+}
+
+const messageNameCache = new WeakMap<object, string[]>();
+
+function allMessageNames(ctx: ReadContext): string[] {
+  let names = messageNameCache.get(ctx.reg);
+  if (!names) {
+    names = [];
+    for (const file of ctx.reg.registry.files) {
+      const walk = (msgs: readonly DescMessage[]): void => {
+        for (const m of msgs) {
+          names?.push(m.typeName);
+          walk(m.nestedMessages);
+        }
+      };
+      walk(file.messages);
+    }
+    names.sort();
+    messageNameCache.set(ctx.reg, names);
+  }
+  return names;
+}

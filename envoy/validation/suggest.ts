@@ -1,0 +1,43 @@
+/** Edit distance (insertions, deletions, substitutions), stopping early once above `limit`. */
+export function editDistance(a: string, b: string, limit = Infinity): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      rowMin = Math.min(rowMin, cur[j]);
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+function canonical(s: string): string {
+  return s.replace(/[_-]/g, "").toLowerCase();
+}
+
+/**
+ * The candidate closest to `input` when it is plausibly a misspelling of it (same name up to
+ * case and underscores, or within a small edit distance); undefined otherwise. Ties go to the
+ * alphabetically first candidate, so suggestions are deterministic.
+ */
+export function suggest(input: string, candidates: readonly string[]): string | undefined {
+  const target = canonical(input);
+  const exact = [...candidates].sort().find((c) => canonical(c) === target);
+  if (exact) return exact;
+  const limit = Math.max(1, Math.min(3, Math.floor(input.length / 4)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const c of [...candidates].sort()) {
+    const d = editDistance(target, canonical(c), limit);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,67 @@
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { checkBootstrap } from "./envoyChecks";
+import { IssueSink, describeJson, type ValidateOptions, type ValidationResult } from "./issues";
+import { readMessage, type EnumFix } from "./protoJson";
+import { loadEnvoyRegistry, type EnvoyRegistry } from "./registry";
+import { isMessageValue } from "./values";
+
+/**
+ * Checks an Envoy v3 bootstrap config (the object a YAML or JSON file parses to) the way Envoy
+ * does when it loads one:
+ * 1. the proto3 JSON mapping, strictly (unknown fields, unknown `@type`, wrong value types,
+ *    malformed durations; enum names in any letter case, as Envoy accepts them);
+ * 2. the protoc-gen-validate rules carried in the protos;
+ * 3. Envoy's own load-time checks (see envoyChecks.ts);
+ * 4. deprecated fields and enum values, as warnings (errors with `strict`).
+ *
+ * Every problem is reported, each with its path in the input. Synchronous; the proto registry
+ * is built on the first call of the process and reused.
+ */
+export function validateBootstrap(config: unknown, options: ValidateOptions = {}): ValidationResult {
+  return validateWithRegistry(loadEnvoyRegistry(), config, options);
+}
+
+/** {@link validateBootstrap} against a given registry. */
+export function validateWithRegistry(reg: EnvoyRegistry, config: unknown, options: ValidateOptions = {}): ValidationResult {
+  const sink = new IssueSink();
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    sink.error("", `expected a bootstrap config object, got ${describeJson(config)}`);
+    return sink.result(options);
+  }
+  const enumFixes: EnumFix[] = [];
+  const parsed = readMessage({ reg, sink, enumFixes }, reg.bootstrap, config, "", true);
+  const mappingErrors = sink.errors.length;
+  if (isMessageValue(parsed)) checkBootstrap(parsed, sink);
+  if (mappingErrors === 0) crossCheck(reg, withDeclaredEnumNames(config, enumFixes), sink);
+  return sink.result(options);
+}
+
+/**
+ * Second opinion from @bufbuild/protobuf's conformant proto3 JSON parser, after enum names
+ * are put in their declared case (Envoy accepts any case; the JSON spec does not). The reader
+ * above found no mapping error, so a refusal here is reported rather than hidden.
+ */
+function crossCheck(reg: EnvoyRegistry, config: unknown, sink: IssueSink): void {
+  try {
+    fromJson(reg.bootstrap, config as JsonValue, { registry: reg.registry });
+  } catch (err) {
+    sink.error("", `proto3 JSON parser refused the config: ${(err as Error).message}`);
+  }
+}
+
+/** Copy of the input with the recorded enum names replaced by their declared spelling. */
+function withDeclaredEnumNames(json: unknown, fixes: readonly EnumFix[]): unknown {
+  const copies = new Map<object, unknown>();
+  const copy = (v: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v;
+    const c: unknown = Array.isArray(v) ? v.map(copy) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]));
+    copies.set(v, c);
+    return c;
+  };
+  const root = copy(json);
+  for (const fix of fixes) {
+    const target = copies.get(fix.container) as Record<string | number, unknown> | undefined;
+    if (target) target[fix.key] = fix.name;
+  }
+  return root;
+}

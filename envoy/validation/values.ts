@@ -1,0 +1,110 @@
+import type { DescMessage } from "@bufbuild/protobuf";
+import { childPath } from "./issues";
+
+/**
+ * The checked form of a config: what the proto3 JSON reader produced, keyed by proto field
+ * name, with every object remembering its path in the input and the spelling of each key
+ * (JSON name or proto name) so later checks can report paths as the user wrote them.
+ */
+
+/** A parsed message: proto field name -> value. */
+export type MessageValue = { [protoName: string]: Value };
+
+export type Value =
+  | string
+  | number
+  | bigint
+  | boolean
+  | Uint8Array
+  | MessageValue
+  | DurationValue
+  | TimestampValue
+  | AnyValue
+  | WrapperValue
+  | OpaqueJson
+  | Value[]
+  | Map<string, Value>;
+
+/** google.protobuf.Duration, kept exact. */
+export class DurationValue {
+  constructor(
+    readonly seconds: bigint,
+    readonly nanos: number,
+  ) {}
+
+  get totalNanos(): bigint {
+    return this.seconds * 1_000_000_000n + BigInt(this.nanos);
+  }
+}
+
+/** google.protobuf.Timestamp, kept exact. */
+export class TimestampValue {
+  constructor(
+    readonly seconds: bigint,
+    readonly nanos: number,
+  ) {}
+
+  get totalNanos(): bigint {
+    return this.seconds * 1_000_000_000n + BigInt(this.nanos);
+  }
+}
+
+/** google.protobuf.Any: the type it names and, when that type is known, its parsed content. */
+export class AnyValue {
+  constructor(
+    readonly typeUrl: string,
+    readonly typeName: string,
+    readonly message: MessageValue | undefined,
+    readonly messageType: DescMessage | undefined,
+  ) {}
+}
+
+/** A wrapper type (UInt32Value, BoolValue, ...): the wrapped scalar. */
+export class WrapperValue {
+  constructor(readonly value: string | number | bigint | boolean | Uint8Array) {}
+}
+
+/** Struct, Value, ListValue: free-form JSON, not checked further. */
+export class OpaqueJson {
+  constructor(readonly json: unknown) {}
+}
+
+interface NodeMeta {
+  readonly path: string;
+  readonly keys: Map<string, string>;
+  readonly type: DescMessage;
+}
+
+const metas = new WeakMap<object, NodeMeta>();
+
+/** Records where a parsed message sits in the input. */
+export function setMeta(message: MessageValue, type: DescMessage, path: string, keys: Map<string, string>): void {
+  metas.set(message, { path, keys, type });
+}
+
+/** Message type of a parsed message. */
+export function typeOf(message: MessageValue): DescMessage | undefined {
+  return metas.get(message)?.type;
+}
+
+/** Path of a parsed message in the input. */
+export function pathOf(message: MessageValue): string {
+  return metas.get(message)?.path ?? "";
+}
+
+/** Path of a field of a parsed message, spelled as in the input. */
+export function fieldPath(message: MessageValue, protoName: string): string {
+  const meta = metas.get(message);
+  return childPath(meta?.path ?? "", meta?.keys.get(protoName) ?? protoName);
+}
+
+export function isMessageValue(v: Value | undefined): v is MessageValue {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof Uint8Array) &&
+    Object.getPrototypeOf(v) === Object.prototype
+  );
+}
