@@ -1,7 +1,7 @@
-import { getOption, hasOption, type DescEnum, type DescEnumValue, type DescField } from "@bufbuild/protobuf";
+import { getOption, hasOption, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import type { ReadContext } from "./protoJson";
-import type { Value } from "./values";
+import { fieldPath, pathOf, type MessageValue, type Value } from "./values";
 
 /**
  * Envoy's deprecation checks: a deprecated field or enum value that is in use is logged as a
@@ -19,6 +19,12 @@ function isSet(value: Value): boolean {
   if (Array.isArray(value)) return value.length > 0;
   if (value instanceof Map) return value.size > 0;
   return true;
+}
+
+/** Protobuf's full name of an enum value: a sibling of its enum, not a child. */
+function enumValueFullName(enumTypeName: string, valueName: string): string {
+  const dot = enumTypeName.lastIndexOf(".");
+  return dot < 0 ? valueName : `${enumTypeName.slice(0, dot)}.${valueName}`;
 }
 
 function sinceText(version: string): string {
@@ -45,20 +51,34 @@ export function checkDeprecatedField(ctx: ReadContext, field: DescField, value: 
   ctx.sink.warning(path, `"${field.name}" is deprecated (${where}${sinceText(atVersion)})`);
 }
 
-export function checkDeprecatedEnumValue(ctx: ReadContext, desc: DescEnum, value: DescEnumValue, path: string): void {
-  if (value.number === 0) return;
+/**
+ * Envoy looks at the current value of every singular enum field of a message in the config,
+ * written or not: a deprecated value is reported even when it is only the default, because
+ * then a non-default value must now be set explicitly.
+ */
+export function checkDeprecatedEnumFields(ctx: ReadContext, desc: DescMessage, message: MessageValue): void {
   const { options } = ctx.reg;
-  const atVersion = hasOption(value, options.deprecatedAtMinorVersionEnum)
-    ? String(getOption(value, options.deprecatedAtMinorVersionEnum))
-    : "";
-  if (!value.deprecated && atVersion === "") return;
-  const where = `${desc.typeName}.${value.name}`;
-  if (hasOption(value, options.disallowedByDefaultEnum) && getOption(value, options.disallowedByDefaultEnum) === true) {
-    ctx.sink.error(
-      path,
-      `deprecated enum value ${value.name} (${where}) is disallowed by default: Envoy refuses it unless the runtime key envoy.deprecated_features:${where} is true`,
-    );
-    return;
+  for (const field of desc.fields) {
+    if (field.fieldKind !== "enum") continue;
+    const raw = message[field.name];
+    if (field.oneof !== undefined && raw === undefined) continue;
+    const number = typeof raw === "number" ? raw : (field.enum.values[0]?.number ?? 0);
+    const value = field.enum.values.find((v) => v.number === number);
+    if (!value?.deprecated) continue;
+    const isDefault = raw === undefined || number === 0;
+    const path = raw === undefined ? pathOf(message) : fieldPath(message, field.name);
+    const where = `${field.parent.typeName}.${field.name}`;
+    const atVersion = hasOption(value, options.deprecatedAtMinorVersionEnum)
+      ? String(getOption(value, options.deprecatedAtMinorVersionEnum))
+      : "";
+    const text = isDefault
+      ? `"${field.name}" is unset and its default ${value.name} is deprecated (${where}${sinceText(atVersion)}): set a non-default value explicitly`
+      : `enum value ${value.name} is deprecated (${where}${sinceText(atVersion)})`;
+    if (hasOption(value, options.disallowedByDefaultEnum) && getOption(value, options.disallowedByDefaultEnum) === true) {
+      ctx.sink.error(
+        path,
+        `${text}; disallowed by default: Envoy refuses it unless the runtime key envoy.deprecated_features:${enumValueFullName(field.enum.typeName, value.name)} is true`,
+      );
+    } else ctx.sink.warning(path, text);
   }
-  ctx.sink.warning(path, `enum value ${value.name} is deprecated (${where}${sinceText(atVersion)})`);
 }

@@ -307,9 +307,7 @@ function checkEnum(ctx: ReadContext, r: RuleSet, value: number, path: string, de
 }
 
 const HEADER_NAME_STRICT = /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/;
-// eslint-disable-next-line no-control-regex
 const HEADER_VALUE_STRICT = /^[^\u0000-\u0008\u000A-\u001F\u007F]*$/;
-// eslint-disable-next-line no-control-regex
 const HEADER_LOOSE = /^[^\u0000\u000A\u000D]*$/;
 
 const patternCache = new Map<string, RegExp | null>();

@@ -1,5 +1,5 @@
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
-import { checkDeprecatedEnumValue, checkDeprecatedField } from "./deprecation";
+import { checkDeprecatedEnumFields, checkDeprecatedField } from "./deprecation";
 import { childPath, describeJson, indexPath, mapKeyPath, type IssueSink } from "./issues";
 import { checkMessageRules, skipsEmbedded } from "./pgv";
 import type { EnvoyRegistry } from "./registry";
@@ -190,6 +190,7 @@ function readFields(
     checkDeprecatedField(ctx, field, value, fpath);
   }
   setMeta(out, desc, path, keys);
+  checkDeprecatedEnumFields(ctx, desc, out);
   if (pgv) checkMessageRules(ctx, desc, out, path);
   return out;
 }
@@ -390,8 +391,6 @@ export function readEnum(ctx: ReadContext, desc: DescEnum, json: unknown, path: 
       ctx.sink.error(path, `${json} is not a valid enum number for ${desc.typeName}`);
       return undefined;
     }
-    const known = desc.values.find((v) => v.number === json);
-    if (known) checkDeprecatedEnumValue(ctx, desc, known, path);
     return json;
   }
   if (typeof json !== "string") return typeError(ctx, path, `an enum name of ${desc.typeName}`, json);
@@ -402,7 +401,6 @@ export function readEnum(ctx: ReadContext, desc: DescEnum, json: unknown, path: 
     ctx.sink.error(path, `unknown value ${JSON.stringify(json)} for enum ${desc.typeName}; expected one of ${names.join(", ")}`);
     return undefined;
   }
-  checkDeprecatedEnumValue(ctx, desc, value, path);
   return value.number;
 }
 

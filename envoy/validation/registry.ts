@@ -52,8 +52,7 @@ export function buildEnvoyRegistry(options: LoadDescriptorOptions = {}): EnvoyRe
   if (!bootstrap) throw new Error(`Envoy API descriptors lack ${BOOTSTRAP_TYPE}`);
   const uncheckedTypes = new Map<string, string>();
   for (const ex of info.excluded) for (const t of ex.messageTypes) uncheckedTypes.set(t, ex.path);
-  let fileCount = 0;
-  for (const _ of registry.files) fileCount++;
+  const fileCount = [...registry.files].length;
   return {
     registry,
     bootstrap,

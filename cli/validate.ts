@@ -1,0 +1,118 @@
+/**
+ * npm run validate -- FILE... [--strict]
+ *
+ * Checks config files (YAML or JSON, several documents per file allowed) and prints, per file
+ * or document, `<path>: OK` or `<path>: FAIL` followed by one indented line per problem:
+ * `  error <config path>: <message>` or `  warning <config path>: <message>`.
+ * Exit code: 0 when everything passes, 1 when anything fails, 2 for a usage error.
+ */
+import { readConfigDocuments, validateBootstrap } from "../envoy/validation";
+import type { ValidateOptions, ValidationResult } from "../envoy/validation";
+
+/** Checks one kind of document. The CLI asks each in turn whether it takes a document. */
+export interface DocumentValidator {
+  /** What the validator checks, e.g. "Envoy v3 bootstrap". */
+  readonly kind: string;
+  accepts(document: unknown): boolean;
+  validate(document: unknown, options: ValidateOptions): ValidationResult;
+}
+
+/** Takes any document: anything not claimed by a more specific validator is a bootstrap. */
+export const envoyBootstrapValidator: DocumentValidator = {
+  kind: "Envoy v3 bootstrap",
+  accepts: () => true,
+  validate: (document, options) => validateBootstrap(document, options),
+};
+
+/** In order of preference; more specific validators go before the catch-all bootstrap one. */
+export const DOCUMENT_VALIDATORS: readonly DocumentValidator[] = [envoyBootstrapValidator];
+
+/** The first validator that accepts the document. */
+export function chooseValidator(
+  document: unknown,
+  validators: readonly DocumentValidator[] = DOCUMENT_VALIDATORS,
+): DocumentValidator | undefined {
+  return validators.find((v) => v.accepts(document));
+}
+
+export const USAGE = "usage: npm run validate -- FILE... [--strict]";
+
+export type ParsedArgs =
+  | { readonly ok: true; readonly files: readonly string[]; readonly strict: boolean }
+  | { readonly ok: false; readonly error: string };
+
+/** Flags may come before, between or after the files; `--` ends the flags. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const files: string[] = [];
+  let strict = false;
+  let flagsDone = false;
+  for (const arg of argv) {
+    if (!flagsDone && arg === "--") flagsDone = true;
+    else if (!flagsDone && arg === "--strict") strict = true;
+    else if (!flagsDone && arg.startsWith("-") && arg !== "-") return { ok: false, error: `unknown option ${arg}` };
+    else files.push(arg);
+  }
+  if (files.length === 0) return { ok: false, error: "no files given" };
+  return { ok: true, files, strict };
+}
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+function issueLine(level: "error" | "warning", path: string, message: string): string {
+  return path === "" ? `  ${level}: ${message}` : `  ${level} ${path}: ${message}`;
+}
+
+/** Validates one file; prints its report; returns whether everything in it passed. */
+export function reportFile(
+  path: string,
+  options: ValidateOptions,
+  output: Output,
+  validators: readonly DocumentValidator[] = DOCUMENT_VALIDATORS,
+): boolean {
+  const read = readConfigDocuments(path);
+  if (!read.ok) {
+    output.out(`${path}: FAIL`);
+    output.out(issueLine("error", "", read.error));
+    return false;
+  }
+  const total = read.documents.length;
+  let allOk = true;
+  for (const doc of read.documents) {
+    const label = total === 1 ? path : `${path} (document ${doc.index} of ${total})`;
+    const validator = chooseValidator(doc.content, validators);
+    const result: ValidationResult = validator
+      ? validator.validate(doc.content, options)
+      : { ok: false, errors: [{ path: "", message: "no validator takes this kind of document" }], warnings: [] };
+    allOk &&= result.ok;
+    output.out(`${label}: ${result.ok ? "OK" : "FAIL"}`);
+    for (const e of result.errors) output.out(issueLine("error", e.path, e.message));
+    for (const w of result.warnings) output.out(issueLine("warning", w.path, w.message));
+  }
+  return allOk;
+}
+
+/** The whole command; returns the exit code. */
+export function runValidate(argv: readonly string[], output: Output): number {
+  const args = parseArgs(argv);
+  if (!args.ok) {
+    output.err(`validate: ${args.error}`);
+    output.err(USAGE);
+    return 2;
+  }
+  let allOk = true;
+  for (const file of args.files) allOk = reportFile(file, { strict: args.strict }, output) && allOk;
+  return allOk ? 0 : 1;
+}
+
+if (require.main === module) {
+  const output: Output = { out: (l) => console.log(l), err: (l) => console.error(l) };
+  try {
+    process.exitCode = runValidate(process.argv.slice(2), output);
+  } catch (err) {
+    output.err(`validate: ${(err as Error).message}`);
+    process.exitCode = 2;
+  }
+}
