@@ -10,4 +10,9 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  {
+    // Tests read untyped wire data (mock engine inputs, parsed YAML).
+    files: ["tests/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
 );

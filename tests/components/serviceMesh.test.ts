@@ -1,0 +1,195 @@
+import { strict as assert } from "node:assert";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, isSecret, promiseOf, setImageContent, type Registered } from "../helpers/pulumiMocks";
+import { ServiceMesh } from "../../components";
+import { parseStackSettings } from "../../stack";
+
+const PROJECT_DIR = resolve(__dirname, "../..");
+const MESH_SERVICE = "envoy-mesh:mesh:MeshService";
+const FRONT_PROXY = "envoy-mesh:mesh:FrontProxy";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const SERVICE = "kubernetes:core/v1:Service";
+const DOCKER_IMAGE = "docker:index/image:Image";
+
+async function deploy(stack: string, config: Record<string, unknown>, password?: string) {
+  const collect = await installMocks(stack);
+  const mesh = new ServiceMesh("envoy-mesh", {
+    settings: parseStackSettings(config),
+    projectDir: PROJECT_DIR,
+    imageTag: stack,
+    registryPassword: password === undefined ? undefined : pulumi.secret(password),
+  });
+  const frontUrl = await promiseOf(mesh.frontUrl);
+  return { mesh, frontUrl, resources: await collect() };
+}
+
+function find(resources: Registered[], type: string, name: string): Registered {
+  const found = resources.find((r) => r.type === type && r.name === name);
+  assert.ok(found, `no ${type} named ${name}; have ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+  return found;
+}
+
+function podSpec(resources: Registered[], name: string) {
+  return find(resources, DEPLOYMENT, `${name}-deployment`).inputs.spec.template.spec;
+}
+
+describe("ServiceMesh component", () => {
+  describe("on kind", () => {
+    let resources: Registered[];
+    let frontUrl: string;
+    let mesh: ServiceMesh;
+    before(async () => ({ resources, frontUrl, mesh } = await deploy("kind", { target: "kind" })));
+
+    it("creates one Kubernetes provider for the kind context", () => {
+      const providers = resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+      assert.equal(providers.length, 1);
+      assert.equal(providers[0].inputs.context, "kind-envoy-mesh");
+    });
+
+    it("registers every Kubernetes object through that provider", () => {
+      const kubernetes = resources.filter((r) => r.type.startsWith("kubernetes:"));
+      assert.ok(kubernetes.length >= 17);
+      for (const r of kubernetes) assert.match(r.provider ?? "", /pulumi:providers:kubernetes::envoy-mesh-kind::/, `${r.name} provider`);
+    });
+
+    it("creates a MeshService per service and a FrontProxy, each owning its objects", () => {
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        for (const [type, child] of [
+          ["kubernetes:core/v1:ServiceAccount", `${name}-sa`],
+          [CONFIG_MAP, `${name}-envoy-config`],
+          [DEPLOYMENT, `${name}-deployment`],
+          [SERVICE, `${name}-service`],
+        ]) {
+          assert.equal(find(resources, type, child).qualifiedType, `${MESH_SERVICE}$${type}`);
+        }
+      }
+      assert.equal(find(resources, DEPLOYMENT, "front-envoy-deployment").qualifiedType, `${FRONT_PROXY}$${DEPLOYMENT}`);
+      assert.equal(find(resources, "kubernetes:core/v1:Namespace", "envoy-mesh-namespace").inputs.metadata.name, "envoy-mesh");
+    });
+
+    it("builds the demo app once for the three services and pushes it to kind's local registry", () => {
+      const images = resources.filter((r) => r.type === DOCKER_IMAGE);
+      assert.equal(images.length, 1);
+      assert.equal(images[0].inputs.imageName, "localhost:5001/envoy-mesh-app:kind");
+      assert.equal(images[0].inputs.build.context, resolve(PROJECT_DIR, "app"));
+      assert.equal(images[0].inputs.skipPush, false);
+      assert.equal(images[0].inputs.registry, undefined);
+      assert.equal(images[0].qualifiedType, `envoy-mesh:mesh:AppImage$${DOCKER_IMAGE}`);
+    });
+
+    it("runs each service pod as the app plus an Envoy native sidecar with its config mounted read-only", () => {
+      const image = resources.find((r) => r.type === DOCKER_IMAGE) as Registered;
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        const spec = podSpec(resources, name);
+        const configMap = find(resources, CONFIG_MAP, `${name}-envoy-config`);
+        assert.deepEqual(spec.containers.map((c: { name: string }) => c.name), ["app"]);
+        assert.match(spec.containers[0].image, /^localhost:5001\/envoy-mesh-app@sha256:[0-9a-f]{64}$/);
+        assert.ok(spec.containers[0].image.startsWith(image.inputs.imageName.replace(/:kind$/, "@")));
+        const [envoy] = spec.initContainers;
+        assert.equal(envoy.name, "envoy");
+        assert.equal(envoy.restartPolicy, "Always");
+        assert.deepEqual(envoy.volumeMounts, [{ name: "envoy-config", mountPath: "/etc/envoy", readOnly: true }]);
+        assert.equal(spec.volumes[0].configMap.name, configMap.inputs.metadata.name);
+        assert.equal(configMap.inputs.immutable, true);
+      }
+    });
+
+    it("gives the app of A one URL variable per upstream", () => {
+      const env = podSpec(resources, "service-a").containers[0].env as { name: string; value?: string }[];
+      assert.equal(env.find((e) => e.name === "SERVICE_B_URL")?.value, "http://127.0.0.1:10001");
+      assert.equal(env.find((e) => e.name === "SERVICE_C_URL")?.value, "http://127.0.0.1:10002");
+      assert.equal(env.find((e) => e.name === "UPSTREAMS")?.value, "service-b,service-c");
+    });
+
+    it("makes every service headless and aims it at the Envoy ingress, not the app", () => {
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        const spec = find(resources, SERVICE, `${name}-service`).inputs.spec;
+        assert.equal(spec.clusterIP, "None");
+        assert.deepEqual(spec.ports.map((p: { port: number; targetPort: string }) => [p.port, p.targetPort]), [[10000, "envoy-ingress"]]);
+      }
+    });
+
+    it("exposes the Front Envoy on NodePort 30080 and reports localhost:8080", () => {
+      const spec = find(resources, SERVICE, "front-envoy-service").inputs.spec;
+      assert.equal(spec.type, "NodePort");
+      assert.equal(spec.ports[0].nodePort, 30080);
+      assert.equal(spec.ports[0].port, 80);
+      assert.equal(frontUrl, "http://localhost:8080");
+    });
+
+    it("reports each service's DNS name and egress ports", () => {
+      assert.deepEqual(mesh.services["service-a"], {
+        dns: "service-a.envoy-mesh.svc.cluster.local",
+        egressPorts: { "service-b": 10001, "service-c": 10002 },
+      });
+      assert.deepEqual(mesh.services["service-b"].egressPorts, {});
+    });
+  });
+
+  describe("on a cloud cluster", () => {
+    let resources: Registered[];
+    before(async () => {
+      ({ resources } = await deploy(
+        "prod",
+        { target: "cloud", kubeconfig: "/etc/kube/config", kubeContext: "prod", registry: "ghcr.io/acme", registryUsername: "bot", registryPassword: { secure: "x" } },
+        "s3cret",
+      ));
+    });
+
+    it("points the provider at the configured kubeconfig and context", () => {
+      const [provider] = resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+      assert.equal(provider.inputs.kubeconfig, "/etc/kube/config");
+      assert.equal(provider.inputs.context, "prod");
+      assert.equal(provider.name, "envoy-mesh-cloud");
+    });
+
+    it("pushes images to the configured registry with its credentials", () => {
+      const [image] = resources.filter((r) => r.type === DOCKER_IMAGE);
+      assert.equal(image.inputs.imageName, "ghcr.io/acme/envoy-mesh-app:prod");
+      assert.ok(isSecret(image.inputs.registry), "registry credentials stay a secret");
+      assert.deepEqual(image.inputs.registry.value, { server: "ghcr.io", username: "bot", password: "s3cret" });
+    });
+
+    it("exposes the Front Envoy through a LoadBalancer", () => {
+      const spec = find(resources, SERVICE, "front-envoy-service").inputs.spec;
+      assert.equal(spec.type, "LoadBalancer");
+      assert.equal(spec.ports[0].nodePort, undefined);
+    });
+  });
+
+  describe("rollouts", () => {
+    const deploymentOf = async (config: Record<string, unknown>) => {
+      const { resources } = await deploy("kind", config);
+      return { deployment: find(resources, DEPLOYMENT, "service-b-deployment").inputs, configMap: find(resources, CONFIG_MAP, "service-b-envoy-config").inputs };
+    };
+
+    it("renames the ConfigMap and changes the pod template when the Envoy config changes", async () => {
+      const before = await deploymentOf({});
+      const after = await deploymentOf({ topology: "extends: seed\nenvoy: {connectTimeoutMs: 500}" });
+      assert.notEqual(after.configMap.metadata.name, before.configMap.metadata.name);
+      assert.equal(after.deployment.spec.template.spec.volumes[0].configMap.name, after.configMap.metadata.name);
+      assert.notDeepEqual(after.deployment.spec.template, before.deployment.spec.template);
+    });
+
+    it("leaves the ConfigMap and the Deployment untouched when nothing changes", async () => {
+      const first = await deploymentOf({});
+      const second = await deploymentOf({});
+      assert.deepEqual(second.configMap, first.configMap);
+      assert.deepEqual(second.deployment, first.deployment);
+    });
+
+    it("changes the pod template when the app image is rebuilt with new code, and only then", async () => {
+      setImageContent("v1");
+      const before = await deploymentOf({});
+      const same = await deploymentOf({});
+      setImageContent("v2");
+      const after = await deploymentOf({});
+      setImageContent("v1");
+      assert.deepEqual(same.deployment.spec.template, before.deployment.spec.template);
+      assert.notEqual(after.deployment.spec.template.spec.containers[0].image, before.deployment.spec.template.spec.containers[0].image);
+      assert.deepEqual(after.configMap, before.configMap);
+    });
+  });
+});

@@ -1,0 +1,48 @@
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, promiseOf } from "./helpers/pulumiMocks";
+
+const PROGRAM = require.resolve("../index");
+
+/** Runs the Pulumi program as `pulumi up` would, with the given stack config. */
+async function runProgram(config: Record<string, string>) {
+  const collect = await installMocks("kind", config);
+  delete require.cache[PROGRAM];
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { exports: require(PROGRAM) as Record<string, unknown>, error: undefined, resources: await collect() };
+  } catch (error) {
+    return { exports: undefined, error, resources: await collect() };
+  }
+}
+
+describe("Pulumi program (index.ts)", () => {
+  it("exports the front URL, the namespace and each service's DNS name and egress ports", async () => {
+    const { exports, error } = await runProgram({ target: "kind" });
+    assert.equal(error, undefined);
+    assert.equal(await promiseOf(exports?.frontUrl as pulumi.Output<string>), "http://localhost:8080");
+    assert.equal(exports?.namespace, "envoy-mesh");
+    const services = exports?.services as Record<string, { dns: string; egressPorts: Record<string, number> }>;
+    assert.deepEqual(Object.keys(services), ["service-a", "service-b", "service-c"]);
+    assert.equal(services["service-c"].dns, "service-c.envoy-mesh.svc.cluster.local");
+  });
+
+  it("refuses a bad topology with every problem named, and registers nothing", async () => {
+    const topology = JSON.stringify({ extends: "seed", services: [{ name: "Service_D", appPort: 80 }, { name: "service-b", upstreams: ["nope"] }] });
+    const { error, resources } = await runProgram({ target: "kind", topology });
+    assert.ok(error instanceof pulumi.RunError, `expected a RunError (printed without a stack trace), got ${error}`);
+    const message = (error as Error).message;
+    assert.match(message, /envoy-mesh:topology\.services\[0\]\.name: "Service_D" is not a valid name/);
+    assert.match(message, /envoy-mesh:topology\.services\[0\]\.appPort: 80 is not an integer from 1024 to 65535/);
+    assert.match(message, /envoy-mesh:topology\.services\[1\]\.upstreams\[0\]: unknown service "nope"/);
+    assert.deepEqual(resources, []);
+  });
+
+  it("refuses an unknown config key and a bad target before creating anything", async () => {
+    const { error, resources } = await runProgram({ target: "minikube", replicaz: "3" });
+    assert.ok(error instanceof pulumi.RunError);
+    assert.match((error as Error).message, /envoy-mesh:target: "minikube" is not one of kind, cloud/);
+    assert.match((error as Error).message, /envoy-mesh:replicaz: unknown config key/);
+    assert.deepEqual(resources, []);
+  });
+});
