@@ -17,7 +17,7 @@ export interface KindStackSettings {
     readonly namespace: string;
     /** `envoy-mesh:kindClusterName`. Default: `envoy-mesh`; the kube context is `kind-<name>`. */
     readonly kindClusterName: string;
-    /** `envoy-mesh:registry`. Default: `localhost:5001` (kind's documented local registry). */
+    /** `envoy-mesh:registry`. Default (also for an empty value): `localhost:5001`, kind's documented local registry. */
     readonly registry: string;
     /** `envoy-mesh:frontNodePort`. Default: 30080. */
     readonly frontNodePort: number;
@@ -65,8 +65,16 @@ function check(key: Key, value: unknown, file: string): string | number {
                 throw new OpsError(`${field}: must be lower-case letters, digits and '-', at most 50 characters (got ${shown})`);
             }
             return value;
-        case "namespace":
         case "registry":
+            // Empty means the target's default: kind's local registry.
+            if (value === "") {
+                return DEFAULT_SETTINGS.registry;
+            }
+            if (typeof value !== "string") {
+                throw new OpsError(`${field}: must be a string (got ${shown})`);
+            }
+            return value;
+        case "namespace":
             if (typeof value !== "string" || value.length === 0) {
                 throw new OpsError(`${field}: must be a non-empty string (got ${shown})`);
             }

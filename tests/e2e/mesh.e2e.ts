@@ -7,11 +7,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { dump } from "js-yaml";
+import { controlPlaneNode } from "../../ops/cluster";
 import { execFileRunner } from "../../ops/command";
 import { HttpResponse, fetchGetter } from "../../ops/http";
 import { checkPrerequisites } from "../../ops/prerequisites";
 import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
-import { KIND_STACK } from "../../ops/stackSettings";
+import { KIND_STACK, readSettings } from "../../ops/stackSettings";
 import { isRecord, readYamlFile } from "../../ops/yaml";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -91,6 +92,24 @@ async function update(stack: MeshStack, topology: unknown): Promise<void> {
     await stack.up({ onOutput: write, onError: write, color: "never", configFile: configWithTopology(topology) });
 }
 
+/** Prints what the cluster says about the mesh, using the kubectl inside the kind node. */
+async function printDiagnostics(): Promise<void> {
+    const { kindClusterName, namespace } = readSettings(REPO);
+    const kubectl = (...args: string[]) =>
+        execFileRunner("docker", ["exec", controlPlaneNode(kindClusterName), "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "--namespace", namespace, ...args], {
+            timeoutMs: 60_000,
+        });
+    for (const args of [["get", "all", "-o", "wide"], ["get", "events", "--sort-by=.lastTimestamp"], ["describe", "pods"]]) {
+        const r = await kubectl(...args);
+        console.log(`--- kubectl ${args.join(" ")}\n${r.stdout}${r.stderr}`);
+    }
+    const pods = (await kubectl("get", "pods", "-o", "name")).stdout.split("\n").filter((l) => l.length > 0);
+    for (const pod of pods) {
+        const r = await kubectl("logs", pod, "--all-containers", "--prefix", "--tail=50");
+        console.log(`--- kubectl logs ${pod}\n${r.stdout}${r.stderr}`);
+    }
+}
+
 const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 3 }] };
 
 describe("the mesh on kind, end to end", function () {
@@ -105,6 +124,13 @@ describe("the mesh on kind, end to end", function () {
                     `missing: ${missing.map((t) => `${t.tool} (${t.problem})`).join("; ")}`,
             );
             this.skip();
+        }
+    });
+
+    afterEach(async function () {
+        // The last test deletes the cluster, so say what it showed while it still exists.
+        if (this.currentTest?.state === "failed") {
+            await printDiagnostics();
         }
     });
 

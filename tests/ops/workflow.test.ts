@@ -1,0 +1,123 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { CREATE_WAIT } from "../../ops/cluster";
+import { KIND_CONFIG_FILE } from "../../ops/kindConfig";
+import { KIND_RELEASE, MIN_PULUMI_VERSION } from "../../ops/prerequisites";
+import { DEFAULT_SETTINGS } from "../../ops/stackSettings";
+import { compareVersions, parseVersion } from "../../ops/version";
+import { isRecord, parseYaml } from "../../ops/yaml";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const FILE = ".github/workflows/ci.yaml";
+
+interface Step {
+    readonly name?: string;
+    readonly uses?: string;
+    readonly run?: string;
+    readonly with?: Record<string, unknown>;
+}
+
+interface Job {
+    readonly "runs-on": string;
+    readonly "timeout-minutes"?: number;
+    readonly needs?: string | string[];
+    readonly steps: Step[];
+}
+
+const workflow = parseYaml(fs.readFileSync(path.join(REPO, FILE), "utf8"), FILE) as Record<string, unknown>;
+const jobs = workflow.jobs as Record<string, Job>;
+const env = workflow.env as Record<string, string>;
+
+/** The shell lines of a job's `run:` steps, in order. */
+function runLines(job: Job): string[] {
+    return job.steps.flatMap((s) => (s.run ?? "").split("\n").map((l) => l.trim())).filter((l) => l.length > 0);
+}
+
+function indexOfLine(job: Job, pattern: RegExp): number {
+    return runLines(job).findIndex((l) => pattern.test(l));
+}
+
+describe(`${FILE}`, () => {
+    it("is valid YAML that runs on pushes to main and on pull requests", () => {
+        assert.ok(isRecord(workflow.on));
+        assert.ok("push" in workflow.on && "pull_request" in workflow.on);
+        assert.deepEqual(Object.keys(jobs).sort(), ["e2e", "test", "validate-envoy"]);
+    });
+
+    it("runs every job on a standard hosted Ubuntu runner, with a time limit", () => {
+        for (const [name, job] of Object.entries(jobs)) {
+            assert.match(job["runs-on"], /^ubuntu-\d+\.\d+$/, name);
+            assert.ok((job["timeout-minutes"] ?? 0) > 0, `${name} has no timeout-minutes`);
+        }
+    });
+
+    it("pins every action to a full commit SHA, with the version in a comment", () => {
+        const text = fs.readFileSync(path.join(REPO, FILE), "utf8");
+        const uses = Object.values(jobs).flatMap((j) => j.steps.filter((s) => s.uses).map((s) => s.uses as string));
+        assert.ok(uses.length > 0);
+        for (const u of uses) {
+            assert.match(u, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `not pinned: ${u}`);
+            assert.match(text, new RegExp(`uses: ${u.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+\\n`), `no version comment: ${u}`);
+        }
+    });
+
+    it("sets up Node 20 in every job", () => {
+        for (const [name, job] of Object.entries(jobs)) {
+            const setup = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
+            assert.equal(setup?.with?.["node-version"], "20", name);
+        }
+    });
+
+    it("test: installs dependencies, then runs npm test", () => {
+        const job = jobs.test;
+        const ci = indexOfLine(job, /^npm ci$/);
+        assert.ok(ci >= 0 && indexOfLine(job, /^npm test$/) > ci);
+    });
+
+    it("validate-envoy: renders, then validates every config with the pinned image's envoy --mode validate", () => {
+        const job = jobs["validate-envoy"];
+        const render = indexOfLine(job, /^npm run render -- --out out$/);
+        assert.ok(indexOfLine(job, /^npm ci$/) < render && render >= 0);
+        const validate = indexOfLine(job, /^docker run --rm -v "\$PWD\/out\/envoy:\/cfg:ro" "\$ENVOY_IMAGE" --mode validate -c "\/cfg\/\$name"$/);
+        assert.ok(validate > render, "validation comes after rendering");
+        assert.ok(indexOfLine(job, /^for f in "\$\{files\[@\]\}"; do$/) >= 0, "every file in out/envoy is validated");
+        assert.ok(indexOfLine(job, /^exit 1$/) >= 0, "no rendered config fails the job");
+    });
+
+    it("validate-envoy: its one-liner reads the exact Envoy tag from the repository's Pulumi.yaml", () => {
+        const step = jobs["validate-envoy"].steps.find((s) => s.run?.includes("node -e"));
+        const code = /node -e '([^']+)'/.exec(step?.run ?? "")?.[1];
+        assert.ok(code, "the step runs node -e '...'");
+        const image = execFileSync(process.execPath, ["-e", code], { cwd: REPO, encoding: "utf8" });
+        assert.match(image, /^envoyproxy\/envoy:v\d+\.\d+\.\d+$/);
+    });
+
+    it("e2e: after npm test passes, installs kind and the Pulumi CLI at the pinned versions", () => {
+        const job = jobs.e2e;
+        assert.equal(job.needs, "test");
+        assert.equal(env.KIND_VERSION, KIND_RELEASE, "the kind release that built the pinned node image");
+        assert.ok(indexOfLine(job, /^sha256sum --check kind-linux-amd64\.sha256sum$/) >= 0, "the kind binary is checked");
+        assert.ok(indexOfLine(job, /^curl -fsSL https:\/\/get\.pulumi\.com \| sh -s -- --version "\$\{PULUMI_VERSION\}"$/) >= 0);
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8"));
+        assert.equal(env.PULUMI_VERSION, pkg.dependencies["@pulumi/pulumi"], "the CLI matches the SDK");
+        assert.ok(compareVersions(parseVersion(env.PULUMI_VERSION), MIN_PULUMI_VERSION) >= 0);
+    });
+
+    it("e2e: creates the cluster exactly as npm run up would, then runs npm run test:e2e", () => {
+        const job = jobs.e2e;
+        const create = indexOfLine(job, /^kind create cluster /);
+        assert.equal(
+            runLines(job)[create],
+            `kind create cluster --name ${DEFAULT_SETTINGS.kindClusterName} --config ${KIND_CONFIG_FILE} --wait ${CREATE_WAIT}`,
+        );
+        const e2e = indexOfLine(job, /^npm run test:e2e$/);
+        assert.ok(e2e > create && create > indexOfLine(job, /^kind version$/));
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8"));
+        const script: string = pkg.scripts["test:e2e"];
+        assert.match(script, /tests\/e2e\/mesh\.e2e\.ts$/);
+        assert.ok(fs.existsSync(path.join(REPO, "tests", "e2e", "mesh.e2e.ts")));
+        assert.doesNotMatch(pkg.scripts.test, /e2e/, "npm test does not run the end-to-end test");
+    });
+});
