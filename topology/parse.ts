@@ -349,7 +349,8 @@ function completeService(
 
   const plan = planEgressPorts(draft.upstreams ?? [], reserved, ports.egressBase, MAX_PORT);
   for (const { upstream, clashesWith } of plan.clashes) {
-    c.report(`${upstream.path}`, `egress port ${upstream.egressPort} clashes with ${clashesWith} in pod ${draft.name}`);
+    // Only the object form sets egressPort, and its path ends at `.service`; the clash is the port's.
+    c.report(upstream.path.replace(/\.service$/, ".egressPort"), `egress port ${upstream.egressPort} clashes with ${clashesWith} in pod ${draft.name}`);
   }
   for (const upstream of plan.unassigned) {
     c.report(upstream.path, `no free egress port left between topology.ports.egressBase (${ports.egressBase}) and ${MAX_PORT}`);

@@ -155,6 +155,24 @@ describe("topology/parse: validation", () => {
       assert.match(onlyIssue(oneService({ appPort: 9911 }, { ports: { admin: 9911 } }), "topology.services[0].appPort"), /admin port/);
     });
 
+    it("refuses an explicit egress port equal to the app port, at the egressPort field", () => {
+      const message = onlyIssue(webCallsApi([{ service: "api", egressPort: 8081 }]), "topology.services[0].upstreams[0].egressPort");
+      assert.equal(message, "egress port 8081 clashes with the app port (topology.services[0].appPort) in pod web");
+    });
+
+    it("refuses an explicit egress port equal to a mesh port", () => {
+      const message = onlyIssue(webCallsApi([{ service: "api", egressPort: 9902 }]), "topology.services[0].upstreams[0].egressPort");
+      assert.match(message, /egress port 9902 clashes with the Envoy health port/);
+    });
+
+    it("refuses two explicit egress ports that are equal, at the second", () => {
+      const raw = webCallsApi([
+        { service: "api", egressPort: 12000 },
+        { service: "db", egressPort: 12000 },
+      ]);
+      assert.equal(onlyIssue(raw, "topology.services[0].upstreams[1].egressPort"), "egress port 12000 clashes with the egress port for api in pod web");
+    });
+
     it("allows the same egress port in different pods (each pod has its own network)", () => {
       const raw = {
         services: [
