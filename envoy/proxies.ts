@@ -33,6 +33,9 @@ export interface MeshContext {
   readonly clusterDomain: string;
 }
 
+/** Below the demo app's 65 s keep-alive timeout. */
+export const APP_IDLE_TIMEOUT_SECONDS = 60;
+
 export interface ProxyConfig {
   /** `front-envoy` or a service name; names the ConfigMap and the rendered file. */
   readonly proxy: string;
@@ -139,7 +142,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, con
       adminPort: topology.ports.admin,
       listeners: [ingress, ...egress, makeHealthListener(topology)],
       clusters: [
-        makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs),
+        makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs, { idleTimeoutSeconds: APP_IDLE_TIMEOUT_SECONDS }),
         ...upstreams.map((u) => makeUpstreamCluster(u.service, topology, context)),
         makeAdminCluster(topology),
       ],

@@ -5,6 +5,8 @@
 import {
   HTTP_CONNECTION_MANAGER,
   HTTP_CONNECTION_MANAGER_NAME,
+  HTTP_PROTOCOL_OPTIONS,
+  HTTP_PROTOCOL_OPTIONS_NAME,
   ROUTER,
   ROUTER_NAME,
   STDOUT_ACCESS_LOG,
@@ -35,12 +37,35 @@ function loadAssignment(clusterName: string, host: string, port: number): EnvoyO
   };
 }
 
+/**
+ * HTTP/1.1 to an upstream, closing pooled connections idle for `idleTimeoutSeconds`: shorter
+ * than the upstream's own keep-alive, so Envoy never reuses a connection the upstream is closing.
+ */
+function httpProtocolOptions(idleTimeoutSeconds: number): EnvoyObject {
+  return {
+    [HTTP_PROTOCOL_OPTIONS_NAME]: {
+      "@type": HTTP_PROTOCOL_OPTIONS,
+      common_http_protocol_options: { idle_timeout: `${idleTimeoutSeconds}s` },
+      explicit_http_config: { http_protocol_options: {} },
+    },
+  };
+}
+
 /** A cluster of one fixed IP, such as the local app or the local admin API. */
-export function makeStaticCluster(name: string, ip: string, port: number, connectTimeoutMs: number): EnvoyObject {
+export function makeStaticCluster(
+  name: string,
+  ip: string,
+  port: number,
+  connectTimeoutMs: number,
+  options: { readonly idleTimeoutSeconds?: number } = {},
+): EnvoyObject {
   return {
     name,
     type: "STATIC",
     connect_timeout: duration(connectTimeoutMs),
+    ...(options.idleTimeoutSeconds !== undefined
+      ? { typed_extension_protocol_options: httpProtocolOptions(options.idleTimeoutSeconds) }
+      : {}),
     load_assignment: loadAssignment(name, ip, port),
   };
 }

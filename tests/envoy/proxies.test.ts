@@ -1,0 +1,173 @@
+import { strict as assert } from "node:assert";
+import { join } from "node:path";
+import { buildMeshConfigs, toYaml, type EnvoyObject, type ProxyConfig } from "../../envoy";
+import { parseTopology, SEED_TOPOLOGY } from "../../topology";
+import { matchSnapshot } from "../helpers/snapshot";
+
+const CONTEXT = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
+const seedConfigs = buildMeshConfigs(parseTopology(undefined), CONTEXT);
+
+function config(proxy: string): any {
+  const found = seedConfigs.find((c) => c.proxy === proxy);
+  assert.ok(found, `no config for ${proxy}`);
+  return found.bootstrap;
+}
+
+const listeners = (bootstrap: any): any[] => bootstrap.static_resources.listeners;
+const clusters = (bootstrap: any): any[] => bootstrap.static_resources.clusters;
+const listener = (bootstrap: any, name: string) => listeners(bootstrap).find((l) => l.name === name);
+const cluster = (bootstrap: any, name: string) => clusters(bootstrap).find((c) => c.name === name);
+const hcm = (l: any) => l.filter_chains[0].filters[0].typed_config;
+const routes = (l: any): any[] => hcm(l).route_config.virtual_hosts[0].routes;
+const address = (x: any) => `${x.socket_address.address}:${x.socket_address.port_value}`;
+const endpoint = (c: any) => address(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address);
+
+/** Every object in a config, with its path, to check rules that hold everywhere. */
+function* walk(value: unknown, path = ""): Generator<[string, any]> {
+  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* walk(value[i], `${path}[${i}]`);
+  else if (typeof value === "object" && value !== null) {
+    yield [path, value];
+    for (const [k, v] of Object.entries(value)) yield* walk(v, path ? `${path}.${k}` : k);
+  }
+}
+
+describe("Envoy configs of the seed mesh", () => {
+  it("has one config per proxy: the front proxy, then A, B and C", () => {
+    assert.deepEqual(seedConfigs.map((c) => c.proxy), ["front-envoy", "service-a", "service-b", "service-c"]);
+  });
+
+  it("front proxy: listens on 0.0.0.0:8080 and routes / to service A's sidecars by DNS, round robin", () => {
+    const front = config("front-envoy");
+    assert.equal(address(listener(front, "front").address), "0.0.0.0:8080");
+    assert.deepEqual(routes(listener(front, "front")).map((r) => [r.match.prefix, r.route.cluster]), [["/", "upstream_service_a"]]);
+    const upstream = cluster(front, "upstream_service_a");
+    assert.equal(upstream.type, "STRICT_DNS");
+    assert.equal(upstream.lb_policy, "ROUND_ROBIN");
+    assert.equal(endpoint(upstream), "service-a.envoy-mesh.svc.cluster.local:10000");
+  });
+
+  it("front proxy: generates request IDs at the edge and logs every request to stdout", () => {
+    const manager = hcm(listener(config("front-envoy"), "front"));
+    assert.equal(manager.generate_request_id, true);
+    assert.equal(manager.use_remote_address, true);
+    assert.deepEqual(manager.access_log.map((a: any) => a.typed_config["@type"]), [
+      "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+    ]);
+  });
+
+  it("service A: ingress on the pod to the local app, one loopback egress listener per upstream", () => {
+    const a = config("service-a");
+    assert.equal(address(listener(a, "ingress").address), "0.0.0.0:10000");
+    assert.equal(routes(listener(a, "ingress"))[0].route.cluster, "local_app");
+    assert.equal(cluster(a, "local_app").type, "STATIC");
+    assert.equal(endpoint(cluster(a, "local_app")), "127.0.0.1:8081");
+    assert.equal(address(listener(a, "egress_service_b").address), "127.0.0.1:10001");
+    assert.equal(address(listener(a, "egress_service_c").address), "127.0.0.1:10002");
+    assert.equal(routes(listener(a, "egress_service_b"))[0].route.cluster, "upstream_service_b");
+    assert.equal(endpoint(cluster(a, "upstream_service_b")), "service-b.envoy-mesh.svc.cluster.local:10000");
+    assert.equal(endpoint(cluster(a, "upstream_service_c")), "service-c.envoy-mesh.svc.cluster.local:10000");
+    assert.equal(cluster(a, "upstream_service_c").type, "STRICT_DNS");
+  });
+
+  it("services B and C: ingress to their app and no egress, like the seed's leaf services", () => {
+    for (const [name, port] of [["service-b", 8082], ["service-c", 8083]] as const) {
+      const leaf = config(name);
+      assert.deepEqual(listeners(leaf).map((l) => l.name), ["ingress", "health"]);
+      assert.deepEqual(clusters(leaf).map((c) => c.name), ["local_app", "admin"]);
+      assert.equal(endpoint(cluster(leaf, "local_app")), `127.0.0.1:${port}`);
+    }
+  });
+
+  it("keeps admin on 127.0.0.1 and exposes only /ready and /stats/prometheus on the health listener", () => {
+    for (const { proxy, bootstrap } of seedConfigs) {
+      assert.equal(address((bootstrap as any).admin.address), "127.0.0.1:9901", proxy);
+      const health = listener(bootstrap, "health");
+      assert.equal(address(health.address), "0.0.0.0:9902");
+      const table = routes(health).map((r) => [r.match.path ?? r.match.prefix, r.route?.cluster ?? r.direct_response.status]);
+      assert.deepEqual(table, [["/ready", "admin"], ["/stats/prometheus", "admin"], ["/", 404]], proxy);
+      assert.equal(endpoint(cluster(bootstrap, "admin")), "127.0.0.1:9901");
+    }
+  });
+
+  it("uses only the v3 API: typed_config with @type, load_assignment, router last, no v2 fields", () => {
+    for (const { proxy, bootstrap } of seedConfigs) {
+      for (const [path, node] of walk(bootstrap)) {
+        for (const v2 of ["config", "hosts", "access_log_path"]) assert.ok(!(v2 in node), `${proxy} ${path} has ${v2}`);
+        if (path.endsWith("filters[0]") || /http_filters\[\d+\]$/.test(path) || /access_log\[\d+\]$/.test(path)) {
+          assert.match(node.typed_config?.["@type"] ?? "", /^type\.googleapis\.com\/envoy\./, `${proxy} ${path}`);
+        }
+      }
+      for (const l of listeners(bootstrap)) {
+        const filters = hcm(l).http_filters;
+        assert.equal(filters[filters.length - 1].name, "envoy.filters.http.router", `${proxy} ${l.name}`);
+      }
+      for (const c of clusters(bootstrap)) assert.ok(c.load_assignment, `${proxy} ${c.name}`);
+    }
+  });
+
+  it("retries only failures that never reached the app, on every hop between proxies", () => {
+    const policies = [routes(listener(config("front-envoy"), "front"))[0], routes(listener(config("service-a"), "egress_service_b"))[0]].map(
+      (r) => r.route.retry_policy,
+    );
+    for (const policy of policies) assert.deepEqual(policy, { retry_on: "connect-failure,refused-stream", num_retries: 2 });
+    assert.equal(routes(listener(config("service-a"), "ingress"))[0].route.retry_policy, undefined);
+  });
+
+  it("closes idle connections to the local app before the app's 65 s keep-alive does", () => {
+    const options = cluster(config("service-b"), "local_app").typed_extension_protocol_options;
+    const idle = options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].common_http_protocol_options.idle_timeout;
+    assert.ok(parseFloat(idle) < 65, idle);
+  });
+
+  it("derives the connect timeout and upstream DNS names from the topology and the target", () => {
+    const topology = parseTopology({ extends: "seed", envoy: { connectTimeoutMs: 1500 } });
+    const [front] = buildMeshConfigs(topology, { namespace: "shop", clusterDomain: "corp.local" });
+    const upstream = cluster(front.bootstrap, "upstream_service_a");
+    assert.equal(upstream.connect_timeout, "1.5s");
+    assert.equal(endpoint(upstream), "service-a.shop.svc.corp.local:10000");
+  });
+
+  it("matches the committed snapshot of every seed config", () => {
+    for (const { proxy, bootstrap } of seedConfigs) {
+      matchSnapshot(toYaml(bootstrap), join(__dirname, "__snapshots__", `${proxy}.yaml`));
+    }
+  });
+});
+
+describe("Envoy config output", () => {
+  const render = (configs: readonly ProxyConfig[]) => configs.map((c) => `# ${c.proxy}\n${toYaml(c.bootstrap as EnvoyObject)}`).join("");
+
+  it("does not depend on the order services, upstreams and routes are written in", () => {
+    const reordered = {
+      front: { routes: [{ prefix: "/b", service: "service-b" }, { prefix: "/", service: "service-a" }] },
+      services: [
+        { name: "service-c", appPort: 8083 },
+        { name: "service-a", appPort: 8081, upstreams: ["service-c", "service-b"] },
+        { name: "service-b", appPort: 8082 },
+      ],
+    };
+    const ordered = {
+      front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/b", service: "service-b" }] },
+      services: [
+        { name: "service-a", appPort: 8081, upstreams: ["service-b", "service-c"] },
+        { name: "service-b", appPort: 8082 },
+        { name: "service-c", appPort: 8083 },
+      ],
+    };
+    assert.equal(render(buildMeshConfigs(parseTopology(reordered), CONTEXT)), render(buildMeshConfigs(parseTopology(ordered), CONTEXT)));
+  });
+
+  it("renders byte-identical YAML for the same topology", () => {
+    assert.equal(render(buildMeshConfigs(parseTopology(SEED_TOPOLOGY), CONTEXT)), render(seedConfigs));
+  });
+
+  it("routes the longest prefix first, so Envoy's first match is the most specific", () => {
+    const topology = parseTopology({
+      extends: "seed",
+      front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/api/b", service: "service-b" }, { prefix: "/api", service: "service-c" }] },
+    });
+    const [front] = buildMeshConfigs(topology, CONTEXT);
+    assert.deepEqual(routes(listener(front.bootstrap, "front")).map((r) => r.match.prefix), ["/api/b", "/api", "/"]);
+    assert.deepEqual(clusters(front.bootstrap).map((c) => c.name), ["upstream_service_a", "upstream_service_b", "upstream_service_c", "admin"]);
+  });
+});
