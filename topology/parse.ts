@@ -92,7 +92,7 @@ function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
   if (draft.services.length === 0 && top.services !== undefined) {
     c.report(`${TOPOLOGY_PATH}.services`, "must list at least one service");
   }
-  return complete(c, draft, top.front === undefined && top.extends === undefined);
+  return complete(c, draft);
 }
 
 function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string): TopologyDraft {
@@ -278,7 +278,7 @@ function definedFields<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function complete(c: IssueCollector, draft: TopologyDraft, frontMissing: boolean): Topology | undefined {
+function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined {
   const ports: MeshPorts = { ...DEFAULT_PORTS, ...definedFields(draft.ports) };
   const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
   checkMeshPorts(c, ports);
@@ -299,7 +299,8 @@ function complete(c: IssueCollector, draft: TopologyDraft, frontMissing: boolean
   }
   services.sort((a, b) => compare(a.name, b.name));
 
-  if (frontMissing) {
+  // A front given without routes would deploy an edge proxy that answers 404 to everything.
+  if (draft.front.routes === undefined && !c.issues.some((i) => i.path === `${TOPOLOGY_PATH}.front`)) {
     c.report(`${TOPOLOGY_PATH}.front.routes`, "required: the edge proxy needs at least one route");
   }
   const front = completeFront(c, draft.front, known);

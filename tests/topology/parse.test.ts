@@ -113,6 +113,15 @@ describe("topology/parse: validation", () => {
       const raw = { services: [{ name: "web", appPort: 8081 }] };
       assert.match(onlyIssue(raw, "topology.front.routes"), /^required: the edge proxy needs at least one route/);
     });
+    it("requires front routes when front is given without them", () => {
+      const raw = { services: [{ name: "web", appPort: 8081 }], front: { replicas: 2 } };
+      assert.match(onlyIssue(raw, "topology.front.routes"), /^required: the edge proxy needs at least one route/);
+    });
+
+    it("refuses a front that is not an object, once", () => {
+      const raw = { services: [{ name: "web", appPort: 8081 }], front: "web" };
+      assert.equal(onlyIssue(raw, "topology.front"), 'expected an object, got "web"');
+    });
   });
 
   describe("services", () => {
