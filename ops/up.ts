@@ -46,15 +46,9 @@ export interface UpPlan {
     readonly backend: LocalBackend;
 }
 
-/** Reads and checks the stack settings and the kind cluster config. Changes nothing. */
+/** Reads and checks the kind stack's config and the kind cluster config. Changes nothing. */
 export function planUp(repoRoot: string, env: OpsDeps["env"]): UpPlan {
     const settings = readSettings(repoRoot);
-    if (settings.target !== "kind") {
-        throw new OpsError(
-            `Pulumi.${KIND_STACK}.yaml: config envoy-mesh:target is ${JSON.stringify(settings.target)}; ` +
-                `npm run up deploys the local kind stack, whose target must be "kind"`,
-        );
-    }
     const configPath = path.join(repoRoot, KIND_CONFIG_FILE);
     const kindConfig = parseKindConfig(readYamlFile(configPath, KIND_CONFIG_FILE));
     const cluster: ClusterSpec = {

@@ -282,7 +282,7 @@ export function makeRepo(stackConfig: Record<string, string | number> = { "envoy
     const config = Object.entries(stackConfig)
         .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
         .join("\n");
-    fs.writeFileSync(path.join(dir, "Pulumi.kind.yaml"), `config:\n${config}\n`);
+    fs.writeFileSync(path.join(dir, "Pulumi.kind.yaml"), config ? `config:\n${config}\n` : "config: {}\n");
     fs.mkdirSync(path.join(dir, "kind"));
     fs.copyFileSync(path.join(REPO_ROOT, "kind", "cluster.yaml"), path.join(dir, "kind", "cluster.yaml"));
     return dir;

@@ -1,56 +1,61 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import { KIND_CONFIG_FILE, frontPortMapping, parseKindConfig } from "../../ops/kindConfig";
-import { DEFAULT_SETTINGS, localRegistryPort, readSettings, resolveSettings } from "../../ops/stackSettings";
+import { DEFAULT_SETTINGS, localRegistryPort, readSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
+import { makeRepo } from "./fakes";
 
-describe("ops/stackSettings: resolveSettings", () => {
-    it("defaults: target kind, namespace and cluster envoy-mesh, registry localhost:5001, NodePort 30080", () => {
-        assert.deepEqual(resolveSettings({ name: "envoy-mesh" }, undefined), {
+const REPO = path.resolve(__dirname, "..", "..");
+
+describe("ops/stackSettings: readSettings", () => {
+    const repos: string[] = [];
+    const repoWith = (config: Record<string, string | number>) => {
+        const dir = makeRepo(config);
+        repos.push(dir);
+        return dir;
+    };
+    after(() => repos.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+    it("defaults: namespace and cluster envoy-mesh, registry localhost:5001, NodePort 30080", () => {
+        assert.deepEqual(readSettings(repoWith({ "envoy-mesh:target": "kind" })), {
             target: "kind",
             namespace: "envoy-mesh",
             kindClusterName: "envoy-mesh",
             registry: "localhost:5001",
             frontNodePort: 30080,
         });
-        assert.deepEqual(resolveSettings({}, { config: {} }), DEFAULT_SETTINGS);
+        assert.deepEqual(readSettings(repoWith({})), DEFAULT_SETTINGS, "target defaults to kind");
     });
 
-    it("project defaults in Pulumi.yaml apply, and Pulumi.kind.yaml wins over them", () => {
-        const project = { config: { "envoy-mesh:kindClusterName": { type: "string", default: "from-project" }, namespace: { default: "ns-project" } } };
-        assert.equal(resolveSettings(project, undefined).kindClusterName, "from-project");
-        assert.equal(resolveSettings(project, undefined).namespace, "ns-project");
-        const stack = { config: { "envoy-mesh:kindClusterName": "from-stack", "envoy-mesh:frontNodePort": "30090" } };
-        const s = resolveSettings(project, stack);
-        assert.equal(s.kindClusterName, "from-stack");
-        assert.equal(s.frontNodePort, 30090);
+    it("takes the values set in Pulumi.kind.yaml; an empty registry means kind's local registry", () => {
+        const s = readSettings(repoWith({ "envoy-mesh:kindClusterName": "dev", "envoy-mesh:frontNodePort": "30090", "envoy-mesh:namespace": "mesh", "envoy-mesh:registry": "" }));
+        assert.deepEqual(s, { target: "kind", namespace: "mesh", kindClusterName: "dev", registry: "localhost:5001", frontNodePort: 30090 });
     });
 
-    it("names file, key and value of each bad setting", () => {
-        const bad = (config: Record<string, unknown>) => () => resolveSettings({}, { config });
-        assert.throws(bad({ "envoy-mesh:target": "aws" }), { message: 'Pulumi.kind.yaml: config envoy-mesh:target: must be "kind" or "cloud" (got "aws")' });
-        assert.throws(bad({ "envoy-mesh:frontNodePort": 8080 }), { message: "Pulumi.kind.yaml: config envoy-mesh:frontNodePort: must be a NodePort number 30000-32767 (got 8080)" });
-        assert.throws(bad({ "envoy-mesh:kindClusterName": "Envoy_Mesh" }), /config envoy-mesh:kindClusterName: must be lower-case letters, digits and '-'.*\(got "Envoy_Mesh"\)/);
-        assert.throws(bad({ "envoy-mesh:registry": 5001 }), { message: "Pulumi.kind.yaml: config envoy-mesh:registry: must be a string (got 5001)" });
-        assert.throws(bad({ "envoy-mesh:namespace": "" }), /config envoy-mesh:namespace: must be a non-empty string/);
-        assert.throws(() => resolveSettings({ config: { frontNodePort: { default: "x" } } }, undefined), /^OpsError: Pulumi\.yaml: config envoy-mesh:frontNodePort/);
-    });
-});
-
-describe("ops/stackSettings: the repository's Pulumi.yaml and Pulumi.kind.yaml", () => {
-    const repo = path.resolve(__dirname, "..", "..");
-
-    it("give the kind stack the documented defaults", () => {
-        assert.deepEqual(readSettings(repo), DEFAULT_SETTINGS);
+    it("refuses a target other than kind, naming file, key and value", () => {
+        assert.throws(() => readSettings(repoWith({ "envoy-mesh:target": "cloud" })), {
+            name: "OpsError",
+            message: 'Pulumi.kind.yaml: config envoy-mesh:target is "cloud"; npm run up deploys the local kind stack, whose target must be "kind"',
+        });
     });
 
-    it("agree with kind/cluster.yaml on the Front Envoy NodePort", () => {
-        const config = parseKindConfig(readYamlFile(path.join(repo, KIND_CONFIG_FILE)));
-        assert.equal(frontPortMapping(config, readSettings(repo).frontNodePort).hostPort, 8080);
+    it("reports bad values with the program's messages, prefixed by the file", () => {
+        assert.throws(() => readSettings(repoWith({ "envoy-mesh:frontNodePort": 8080 })), (e: Error) => {
+            assert.equal(e.name, "OpsError");
+            assert.match(e.message, /^Pulumi\.kind\.yaml: invalid stack configuration \(1 problem\):\n {2}- envoy-mesh:frontNodePort: /);
+            return true;
+        });
+        assert.throws(() => readSettings(repoWith({ "envoy-mesh:topology": "services: [" })), /^OpsError: Pulumi\.kind\.yaml: .*\n {2}- envoy-mesh:topology: not valid YAML/);
     });
 
-    it("an empty registry means kind's local registry", () => {
-        assert.equal(resolveSettings({ config: { registry: { type: "string", default: "" } } }, undefined).registry, "localhost:5001");
+    it("the repository's Pulumi.kind.yaml gives the documented defaults", () => {
+        assert.deepEqual(readSettings(REPO), DEFAULT_SETTINGS);
+    });
+
+    it("the repository's kind/cluster.yaml maps that NodePort to host port 8080", () => {
+        const config = parseKindConfig(readYamlFile(path.join(REPO, KIND_CONFIG_FILE)));
+        assert.equal(frontPortMapping(config, readSettings(REPO).frontNodePort).hostPort, 8080);
     });
 });
 
