@@ -82,6 +82,8 @@ function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
   const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy"]);
   if (top === undefined) return undefined;
   const user = readDraft(c, top, TOPOLOGY_PATH);
+  // Checked before the seed merge, which would otherwise fold a repeated name into one service.
+  checkDuplicateNames(c, user.services);
   let draft = user;
   if (top.extends !== undefined) {
     c.oneOf(top.extends, `${TOPOLOGY_PATH}.extends`, ["seed"] as const);
@@ -93,6 +95,14 @@ function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
     c.report(`${TOPOLOGY_PATH}.services`, "must list at least one service");
   }
   return complete(c, draft);
+}
+
+function checkDuplicateNames(c: IssueCollector, services: readonly ServiceDraft[]): void {
+  const seen = new Set<string>();
+  for (const service of services) {
+    if (seen.has(service.name)) c.report(`${service.path}.name`, `duplicate service name ${show(service.name)}`);
+    seen.add(service.name);
+  }
 }
 
 function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string): TopologyDraft {
@@ -288,7 +298,6 @@ function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined
     if (service.name === FRONT_PROXY_NAME) {
       c.report(`${service.path}.name`, `"${FRONT_PROXY_NAME}" is reserved for the edge proxy`);
     }
-    if (known.has(service.name)) c.report(`${service.path}.name`, `duplicate service name ${show(service.name)}`);
     known.add(service.name);
   }
 
