@@ -1,0 +1,254 @@
+import { strict as assert } from "node:assert";
+import {
+  buildAllProxyObjects,
+  buildMeshManifests,
+  buildNamespace,
+  proxyManifests,
+  type Manifest,
+  type MeshTarget,
+  type ProxyObjects,
+} from "../../k8s";
+import { checkPodPolicy } from "../../k8s/validation/policy";
+import { validateManifests } from "../../k8s/validation/schema";
+import {
+  DEFAULT_APP_RESOURCES,
+  DEFAULT_ENVOY_RESOURCES,
+  DEFAULT_ENVOY_SETTINGS,
+  DEFAULT_FRONT_RESOURCES,
+  parseTopology,
+  type Topology,
+} from "../../topology";
+
+const KIND: MeshTarget = {
+  namespace: "envoy-mesh",
+  clusterDomain: "cluster.local",
+  envoyImage: "envoyproxy/envoy:v1.39.5",
+  front: { type: "NodePort", nodePort: 30080 },
+};
+const CLOUD: MeshTarget = { ...KIND, front: { type: "LoadBalancer" } };
+const APP_IMAGE = "localhost:5001/envoy-mesh-app@sha256:" + "a".repeat(64);
+
+const build = (topology: Topology = parseTopology(undefined), target = KIND) => buildAllProxyObjects(topology, target, () => APP_IMAGE);
+const seed = build();
+const byName = (name: string) => seed.find((p) => p.proxy === name) as ProxyObjects;
+const podOf = (objects: ProxyObjects): any => objects.deployment.spec.template;
+const allContainers = (objects: ProxyObjects): any[] => [...(podOf(objects).spec.initContainers ?? []), ...podOf(objects).spec.containers];
+const container = (objects: ProxyObjects, name: string): any => allContainers(objects).find((c) => c.name === name);
+
+describe("Kubernetes objects of the mesh", () => {
+  describe("pods", () => {
+    it("run every service as the app plus Envoy as a native sidecar (an init container that keeps running)", () => {
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        const spec = podOf(byName(name)).spec;
+        assert.deepEqual(spec.containers.map((c: any) => c.name), ["app"]);
+        assert.deepEqual(spec.initContainers.map((c: any) => [c.name, c.restartPolicy]), [["envoy", "Always"]]);
+      }
+      assert.deepEqual(podOf(byName("front-envoy")).spec.containers.map((c: any) => c.name), ["envoy"]);
+    });
+
+    it("run every container as non-root, read-only, without privilege escalation or capabilities, under RuntimeDefault seccomp", () => {
+      for (const objects of seed) {
+        assert.deepEqual(podOf(objects).spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        for (const c of allContainers(objects)) {
+          const sc = c.securityContext;
+          assert.equal(sc.runAsNonRoot, true, `${objects.proxy}/${c.name}`);
+          assert.ok(sc.runAsUser > 0, `${objects.proxy}/${c.name} runAsUser`);
+          assert.equal(sc.allowPrivilegeEscalation, false);
+          assert.equal(sc.readOnlyRootFilesystem, true);
+          assert.deepEqual(sc.capabilities, { drop: ["ALL"] });
+          assert.deepEqual(sc.seccompProfile, { type: "RuntimeDefault" });
+        }
+      }
+    });
+
+    it("use one ServiceAccount per proxy and mount no service account token", () => {
+      for (const objects of seed) {
+        assert.equal(objects.serviceAccount.metadata.name, objects.proxy);
+        assert.equal(objects.serviceAccount.automountServiceAccountToken, false);
+        assert.equal(podOf(objects).spec.serviceAccountName, objects.proxy);
+        assert.equal(podOf(objects).spec.automountServiceAccountToken, false);
+      }
+    });
+
+    it("request CPU and memory and limit memory on every container, with the documented defaults", () => {
+      const expected = (r: typeof DEFAULT_APP_RESOURCES) => ({ requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { memory: r.memoryLimit } });
+      assert.deepEqual(container(byName("service-a"), "app").resources, expected(DEFAULT_APP_RESOURCES));
+      assert.deepEqual(container(byName("service-a"), "envoy").resources, expected(DEFAULT_ENVOY_RESOURCES));
+      assert.deepEqual(container(byName("front-envoy"), "envoy").resources, expected(DEFAULT_FRONT_RESOURCES));
+    });
+
+    it("take resource overrides per service from the topology", () => {
+      const topology = parseTopology({ extends: "seed", services: [{ name: "service-b", resources: { app: { memoryLimit: "512Mi" }, envoy: { cpuRequest: "200m" } } }] });
+      const b = build(topology).find((p) => p.proxy === "service-b") as ProxyObjects;
+      assert.deepEqual(container(b, "app").resources.limits, { memory: "512Mi" });
+      assert.equal(container(b, "app").resources.requests.memory, DEFAULT_APP_RESOURCES.memoryRequest);
+      assert.equal(container(b, "envoy").resources.requests.cpu, "200m");
+    });
+
+    it("bound Envoy's worker threads and drain time with the topology's settings", () => {
+      const args: string[] = container(byName("service-a"), "envoy").args;
+      const flag = (name: string) => args[args.indexOf(name) + 1];
+      assert.equal(flag("--concurrency"), String(DEFAULT_ENVOY_SETTINGS.concurrency));
+      assert.equal(flag("--drain-time-s"), String(DEFAULT_ENVOY_SETTINGS.drainSeconds));
+      assert.equal(flag("--config-path"), "/etc/envoy/envoy.yaml");
+      const custom = build(parseTopology({ extends: "seed", envoy: { concurrency: 4, drainSeconds: 20 } }));
+      const customArgs: string[] = container(custom[0], "envoy").args;
+      assert.equal(customArgs[customArgs.indexOf("--concurrency") + 1], "4");
+      assert.equal(customArgs[customArgs.indexOf("--drain-time-s") + 1], "20");
+    });
+
+    it("probe Envoy through its health listener and the app through the sidecar's ingress", () => {
+      const envoy = container(byName("service-a"), "envoy");
+      for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        assert.deepEqual(envoy[probe].httpGet, { path: "/ready", port: "envoy-health" }, probe);
+        assert.deepEqual(container(byName("service-a"), "app")[probe].httpGet, { path: "/healthz", port: 10000 }, probe);
+      }
+      assert.ok(envoy.ports.some((p: any) => p.name === "envoy-health" && p.containerPort === 9902));
+    });
+
+    it("drain Envoy before it exits: the sidecar drains inbound listeners, the front proxy all of them", () => {
+      const sidecarHook = container(byName("service-b"), "envoy").lifecycle.preStop.exec.command.join(" ");
+      const frontHook = container(byName("front-envoy"), "envoy").lifecycle.preStop.exec.command.join(" ");
+      assert.match(sidecarHook, /POST \/drain_listeners\?graceful&inboundonly HTTP\/1\.1/);
+      assert.match(sidecarHook, /\/dev\/tcp\/127\.0\.0\.1\/9901/);
+      assert.match(frontHook, /POST \/drain_listeners\?graceful HTTP\/1\.1/);
+      assert.match(frontHook, /sleep 10$/);
+    });
+
+    it("keep the app serving while callers re-resolve DNS, and give the pod time for app and sidecar to finish", () => {
+      const a = byName("service-a");
+      const sleep = container(a, "app").lifecycle.preStop.sleep.seconds;
+      assert.equal(sleep, DEFAULT_ENVOY_SETTINGS.drainSeconds);
+      const appShutdown = Number(container(a, "app").env.find((e: any) => e.name === "SHUTDOWN_TIMEOUT_MS").value) / 1000;
+      assert.ok(podOf(a).spec.terminationGracePeriodSeconds > sleep + appShutdown + DEFAULT_ENVOY_SETTINGS.drainSeconds);
+      assert.ok(podOf(byName("front-envoy")).spec.terminationGracePeriodSeconds > DEFAULT_ENVOY_SETTINGS.drainSeconds);
+    });
+
+    it("mount the Envoy config read-only from its ConfigMap, as a whole folder (no subPath)", () => {
+      for (const objects of seed) {
+        const envoy = container(objects, "envoy");
+        assert.deepEqual(envoy.volumeMounts, [{ name: "envoy-config", mountPath: "/etc/envoy", readOnly: true }]);
+        assert.deepEqual(podOf(objects).spec.volumes, [{ name: "envoy-config", configMap: { name: objects.configMap.metadata.name, defaultMode: 0o444 } }]);
+      }
+    });
+
+    it("give the app its listen address, upstream list and one local URL per upstream", () => {
+      const env = Object.fromEntries(container(byName("service-a"), "app").env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]));
+      assert.equal(env.HOST, "127.0.0.1");
+      assert.equal(env.PORT, "8081");
+      assert.equal(env.UPSTREAMS, "service-b,service-c");
+      assert.equal(env.SERVICE_B_URL, "http://127.0.0.1:10001");
+      assert.equal(env.SERVICE_C_URL, "http://127.0.0.1:10002");
+      assert.equal(podOf(byName("service-a")).spec.enableServiceLinks, false);
+    });
+
+    it("use the app image they are given and the pinned Envoy image", () => {
+      assert.equal(container(byName("service-c"), "app").image, APP_IMAGE);
+      for (const objects of seed) assert.equal(container(objects, "envoy").image, KIND.envoyImage);
+    });
+  });
+
+  describe("rollouts and availability", () => {
+    it("never take a ready pod away before its replacement is ready", () => {
+      for (const objects of seed) {
+        assert.deepEqual(objects.deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+      }
+    });
+
+    it("add a PodDisruptionBudget and node spreading only when a proxy has more than one replica", () => {
+      for (const objects of seed) {
+        assert.equal(objects.podDisruptionBudget, undefined);
+        assert.equal(podOf(objects).spec.topologySpreadConstraints, undefined);
+      }
+      const scaled = build(parseTopology({ extends: "seed", services: [{ name: "service-b", replicas: 3 }], front: { replicas: 2 } }));
+      for (const name of ["service-b", "front-envoy"]) {
+        const objects = scaled.find((p) => p.proxy === name) as ProxyObjects;
+        assert.deepEqual(objects.podDisruptionBudget?.spec, { maxUnavailable: 1, selector: { matchLabels: objects.deployment.spec.selector.matchLabels } });
+        assert.equal(podOf(objects).spec.topologySpreadConstraints[0].topologyKey, "kubernetes.io/hostname");
+        assert.equal(podOf(objects).spec.topologySpreadConstraints[0].whenUnsatisfiable, "ScheduleAnyway");
+      }
+    });
+
+    it("keep replicas 0 as 0", () => {
+      const scaled = build(parseTopology({ extends: "seed", services: [{ name: "service-c", replicas: 0 }] }));
+      assert.equal((scaled.find((p) => p.proxy === "service-c") as ProxyObjects).deployment.spec.replicas, 0);
+    });
+
+    it("name the ConfigMap after its content: a config change renames it, the same config keeps the name", () => {
+      const again = build();
+      const changed = build(parseTopology({ extends: "seed", envoy: { logLevel: "debug", connectTimeoutMs: 400 } }));
+      for (const [i, objects] of seed.entries()) {
+        assert.match(objects.configMap.metadata.name, new RegExp(`^${objects.proxy}-envoy-[0-9a-f]{10}$`));
+        assert.equal(again[i].configMap.metadata.name, objects.configMap.metadata.name);
+        assert.notEqual(changed[i].configMap.metadata.name, objects.configMap.metadata.name);
+        assert.equal(objects.configMap.immutable, true);
+        assert.equal(objects.configMap.data["envoy.yaml"], objects.envoyYaml);
+      }
+    });
+  });
+
+  describe("Services", () => {
+    it("are headless and target the sidecar's ingress port by name", () => {
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        const { spec } = byName(name).service;
+        assert.equal(spec.clusterIP, "None");
+        assert.deepEqual(spec.ports, [{ name: "http", port: 10000, targetPort: "envoy-ingress", protocol: "TCP", appProtocol: "http" }]);
+        assert.ok(container(byName(name), "envoy").ports.some((p: any) => p.name === "envoy-ingress" && p.containerPort === 10000));
+      }
+    });
+
+    it("expose the front proxy as NodePort 30080 on kind and as a LoadBalancer in a cloud, port 80 to its listener", () => {
+      const kind = byName("front-envoy").service.spec;
+      assert.equal(kind.type, "NodePort");
+      assert.deepEqual(kind.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http", nodePort: 30080 }]);
+      const cloud = (build(parseTopology(undefined), CLOUD)[0] as ProxyObjects).service.spec;
+      assert.equal(cloud.type, "LoadBalancer");
+      assert.deepEqual(cloud.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
+      assert.ok(container(byName("front-envoy"), "envoy").ports.some((p: any) => p.name === "http" && p.containerPort === 8080));
+    });
+  });
+
+  describe("labels and namespace", () => {
+    it("carry the recommended labels on every object and pod, and select pods by a stable subset", () => {
+      for (const objects of seed) {
+        for (const manifest of proxyManifests(objects)) {
+          assert.deepEqual(Object.keys(manifest.metadata.labels).sort(), [
+            "app.kubernetes.io/component",
+            "app.kubernetes.io/managed-by",
+            "app.kubernetes.io/name",
+            "app.kubernetes.io/part-of",
+          ]);
+          assert.equal(manifest.metadata.labels["app.kubernetes.io/name"], objects.proxy);
+        }
+        const selector = objects.deployment.spec.selector.matchLabels as Record<string, string>;
+        for (const [key, value] of Object.entries(selector)) assert.equal(podOf(objects).metadata.labels[key], value);
+        assert.deepEqual(objects.service.spec.selector, selector);
+      }
+    });
+
+    it("enforce the restricted Pod Security Standard on the namespace", () => {
+      const labels = buildNamespace("envoy-mesh").metadata.labels;
+      assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
+    });
+  });
+
+  describe("checked like the API server and the restricted profile would", () => {
+    const stacks: Record<string, Manifest[]> = {
+      "seed on kind": buildMeshManifests(parseTopology(undefined), KIND, () => APP_IMAGE),
+      "scaled on a cloud": buildMeshManifests(
+        parseTopology({ extends: "seed", services: [{ name: "service-b", replicas: 3 }], front: { replicas: 2 } }),
+        CLOUD,
+        () => APP_IMAGE,
+      ),
+    };
+    for (const [label, manifests] of Object.entries(stacks)) {
+      it(`${label}: every object passes the strict schema check`, () => {
+        assert.deepEqual(validateManifests(manifests), []);
+      });
+
+      it(`${label}: every pod passes the restricted profile and our defaults`, () => {
+        assert.deepEqual(manifests.flatMap(checkPodPolicy), []);
+      });
+    }
+  });
+});
