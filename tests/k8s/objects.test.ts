@@ -163,7 +163,7 @@ describe("Kubernetes objects of the mesh", () => {
       const scaled = build(parseTopology({ extends: "seed", services: [{ name: "service-b", replicas: 3 }], front: { replicas: 2 } }));
       for (const name of ["service-b", "front-envoy"]) {
         const objects = scaled.find((p) => p.proxy === name) as ProxyObjects;
-        assert.deepEqual(objects.podDisruptionBudget?.spec, { maxUnavailable: 1, selector: { matchLabels: objects.deployment.spec.selector.matchLabels } });
+        assert.deepEqual(objects.podDisruptionBudget?.spec, { maxUnavailable: 1, selector: { matchLabels: (objects.deployment.spec.selector as any).matchLabels } });
         assert.equal(podOf(objects).spec.topologySpreadConstraints[0].topologyKey, "kubernetes.io/hostname");
         assert.equal(podOf(objects).spec.topologySpreadConstraints[0].whenUnsatisfiable, "ScheduleAnyway");
       }
@@ -220,7 +220,7 @@ describe("Kubernetes objects of the mesh", () => {
           ]);
           assert.equal(manifest.metadata.labels["app.kubernetes.io/name"], objects.proxy);
         }
-        const selector = objects.deployment.spec.selector.matchLabels as Record<string, string>;
+        const selector = (objects.deployment.spec.selector as any).matchLabels as Record<string, string>;
         for (const [key, value] of Object.entries(selector)) assert.equal(podOf(objects).metadata.labels[key], value);
         assert.deepEqual(objects.service.spec.selector, selector);
       }
