@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { collectProtoSources, type ExcludedProto, type ProtoSources } from "./protoSources";
@@ -97,6 +97,15 @@ function writeAtomically(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
+/** Removes sets cached for other inputs (an older package or compiler version). */
+function pruneOtherEntries(dir: string, key: string): void {
+  for (const name of readdirSync(dir)) {
+    if (/^[0-9a-f]{32}-buf[\w.-]+\.(binpb|json)$/.test(name) && !name.startsWith(`${key}.`)) {
+      rmSync(join(dir, name), { force: true });
+    }
+  }
+}
+
 function readCached(dir: string, key: string): DescriptorSetInfo | undefined {
   try {
     const manifest = JSON.parse(readFileSync(join(dir, `${key}.json`), "utf8")) as Manifest;
@@ -134,6 +143,7 @@ export function loadDescriptorSet(options: LoadDescriptorOptions = {}): Descript
     // The manifest goes last: a reader that finds it also finds the complete descriptor file.
     writeAtomically(join(dir, `${key}.binpb`), bytes);
     writeAtomically(join(dir, `${key}.json`), `${JSON.stringify(manifest, null, 2)}\n`);
+    pruneOtherEntries(dir, key);
   } catch {
     // Read-only install: keep going with the in-memory set.
   }

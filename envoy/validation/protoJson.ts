@@ -10,6 +10,7 @@ import {
   OpaqueJson,
   TimestampValue,
   WrapperValue,
+  isMessageValue,
   setMeta,
   type MessageValue,
   type Value,
@@ -27,6 +28,8 @@ export interface ReadContext {
   readonly sink: IssueSink;
   /** Enum names written in another letter case than declared, for a strict re-parse. */
   readonly enumFixes?: EnumFix[];
+  /** Counts Any values whose type could not be checked (then there is no strict re-parse). */
+  readonly unchecked?: { count: number };
 }
 
 /** `container[key]` holds an enum name whose declared spelling is `name`. */
@@ -465,6 +468,7 @@ function readAny(ctx: ReadContext, json: unknown, path: string, pgv: boolean): A
   if (!desc) {
     const unchecked = ctx.reg.uncheckedTypes.get(typeName);
     if (unchecked) {
+      if (ctx.unchecked) ctx.unchecked.count++;
       ctx.sink.warning(
         tpath,
         `${typeName} is an Envoy type whose proto (${unchecked}) imports files the installed API package does not ship; its content was not checked`,
@@ -482,24 +486,27 @@ function readAny(ctx: ReadContext, json: unknown, path: string, pgv: boolean): A
     return new AnyValue(typeUrl, typeName, undefined, inner === undefined ? undefined : desc);
   }
   const message = readFields(ctx, desc, json, path, pgv, new Set(["@type"]));
-  if (TYPED_STRUCTS.has(typeName)) readTypedStruct(ctx, json, path, pgv);
+  if (TYPED_STRUCTS.has(typeName)) return readTypedStruct(ctx, json, path, pgv) ?? new AnyValue(typeUrl, typeName, message, desc);
   return new AnyValue(typeUrl, typeName, message, desc);
 }
 
-/** Checks the content of a TypedStruct against the type its `type_url` names. */
-function readTypedStruct(ctx: ReadContext, json: Record<string, unknown>, path: string, pgv: boolean): void {
+/**
+ * Checks the content of a TypedStruct against the type its `type_url` names, and stands for
+ * that content afterwards (a TypedStruct holding a Router is a router to Envoy).
+ */
+function readTypedStruct(ctx: ReadContext, json: Record<string, unknown>, path: string, pgv: boolean): AnyValue | undefined {
   const url = json.type_url ?? json.typeUrl;
-  if (typeof url !== "string") return;
+  if (typeof url !== "string") return undefined;
   const name = typeNameFromUrl(url);
   const desc = name ? ctx.reg.registry.getMessage(name) : undefined;
   const upath = childPath(path, "type_url" in json ? "type_url" : "typeUrl");
-  if (!desc) {
-    if (name && ctx.reg.uncheckedTypes.has(name)) return;
+  if (!desc || !name) {
+    if (name && ctx.reg.uncheckedTypes.has(name)) return undefined;
     ctx.sink.error(upath, `unknown type ${JSON.stringify(url)} in TypedStruct`);
-    return;
+    return undefined;
   }
-  const value = json.value ?? {};
-  readMessage(ctx, desc, value, childPath(path, "value"), pgv);
+  const inner = readMessage(ctx, desc, json.value ?? {}, childPath(path, "value"), pgv);
+  return new AnyValue(url, name, isMessageValue(inner) ? inner : undefined, desc);
 }
 
 function isSpecialJsonType(desc: DescMessage): boolean {

@@ -20,8 +20,11 @@ export const PROTO_PACKAGE = "@grpc/grpc-js-xds";
 /** Import roots inside the package's `deps/` folder, in lookup order. */
 const IMPORT_ROOTS = ["envoy-api", "xds", "googleapis", "protoc-gen-validate"] as const;
 
-/** Files compiled in as the entry points: every Envoy v3 (and v3alpha) API file. */
-const ENTRY_PATTERN = /^envoy\/.*\/v3(alpha)?\/[^/]+\.proto$/;
+/**
+ * Files compiled in as entry points: every Envoy v3 (and v3alpha) API file, and the cncf/xds
+ * (and older udpa) types a config may name too, such as TypedStruct.
+ */
+const ENTRY_PATTERN = /^(envoy\/.*\/v3(alpha)?\/[^/]+|xds\/.+|udpa\/.+)\.proto$/;
 
 /** Files the compiler provides itself. */
 const BUILTIN_PREFIX = "google/protobuf/";

@@ -29,10 +29,12 @@ export function validateWithRegistry(reg: EnvoyRegistry, config: unknown, option
     return sink.result(options);
   }
   const enumFixes: EnumFix[] = [];
-  const parsed = readMessage({ reg, sink, enumFixes }, reg.bootstrap, config, "", true);
+  const unchecked = { count: 0 };
+  const parsed = readMessage({ reg, sink, enumFixes, unchecked }, reg.bootstrap, config, "", true);
   const mappingErrors = sink.errors.length;
   if (isMessageValue(parsed)) checkBootstrap(parsed, sink);
-  if (mappingErrors === 0) crossCheck(reg, withDeclaredEnumNames(config, enumFixes), sink);
+  // A type the registry lacks would fail the re-parse for that reason alone; it is already reported.
+  if (mappingErrors === 0 && unchecked.count === 0) crossCheck(reg, withDeclaredEnumNames(config, enumFixes), sink);
   return sink.result(options);
 }
 

@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  DOCUMENT_VALIDATORS,
+  chooseValidator,
+  parseArgs,
+  reportFile,
+  runValidate,
+  type DocumentValidator,
+} from "../../../cli/validate";
+import { fixture } from "./fixtures";
+
+function run(argv: string[]): { code: number; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = runValidate(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+const GOOD = fixture("v3/front-proxy.yaml");
+const SEED = fixture("v2/service-b.yaml");
+
+describe("cli/validate", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "validate-cli-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe("arguments", () => {
+    it("takes --strict before, between or after the files", () => {
+      for (const argv of [["--strict", "a", "b"], ["a", "--strict", "b"], ["a", "b", "--strict"]]) {
+        assert.deepEqual(parseArgs(argv), { ok: true, files: ["a", "b"], strict: true });
+      }
+      assert.deepEqual(parseArgs(["a"]), { ok: true, files: ["a"], strict: false });
+    });
+
+    it("treats everything after -- as a file", () => {
+      assert.deepEqual(parseArgs(["--", "--strict"]), { ok: true, files: ["--strict"], strict: false });
+    });
+
+    it("refuses an unknown flag, naming it, with exit code 2 and the usage", () => {
+      const r = run([GOOD, "--stirct"]);
+      assert.equal(r.code, 2);
+      assert.deepEqual(r.out, []);
+      assert.equal(r.err[0], "validate: unknown option --stirct");
+      assert.match(r.err[1], /^usage: npm run validate -- FILE\.\.\. \[--strict\]$/);
+    });
+
+    it("refuses a call without files, with exit code 2", () => {
+      const r = run(["--strict"]);
+      assert.equal(r.code, 2);
+      assert.equal(r.err[0], "validate: no files given");
+    });
+  });
+
+  describe("output and exit code", () => {
+    it("prints <path>: OK and exits 0 when every file passes", () => {
+      const r = run([GOOD, fixture("v3/service-b.json")]);
+      assert.equal(r.code, 0);
+      assert.deepEqual(r.out, [`${GOOD}: OK`, `${fixture("v3/service-b.json")}: OK`]);
+    });
+
+    it("prints FAIL with one indented line per reason and its config path, and exits 1", () => {
+      const r = run([GOOD, SEED]);
+      assert.equal(r.code, 1);
+      assert.equal(r.out[0], `${GOOD}: OK`);
+      assert.equal(r.out[1], `${SEED}: FAIL`);
+      assert.ok(
+        r.out.includes(
+          '  error static_resources.clusters[0].hosts: unknown field "hosts" in envoy.config.cluster.v3.Cluster; the v2 "hosts" field was removed: list endpoints in "load_assignment"',
+        ),
+        r.out.join("\n"),
+      );
+      assert.ok(r.out.some((l) => /^ {2}warning admin\.access_log_path: "access_log_path" is deprecated/.test(l)));
+      assert.ok(r.out.slice(2).every((l) => /^ {2}(error|warning) \S+: /.test(l)), r.out.join("\n"));
+    });
+
+    it("with --strict reports warnings as errors and fails on them", () => {
+      const file = join(dir, "deprecated.yaml");
+      writeFileSync(file, "admin:\n  access_log_path: /dev/null\n");
+      assert.deepEqual(run([file]).out, [`${file}: OK`, `  warning admin.access_log_path: "access_log_path" is deprecated (envoy.config.bootstrap.v3.Admin.access_log_path, since API v3.0)`]);
+      const strict = run(["--strict", file]);
+      assert.equal(strict.code, 1);
+      assert.deepEqual(strict.out, [`${file}: FAIL`, `  error admin.access_log_path: "access_log_path" is deprecated (envoy.config.bootstrap.v3.Admin.access_log_path, since API v3.0)`]);
+    });
+
+    it("validates each document of a multi-document file and labels them", () => {
+      const file = join(dir, "multi.yaml");
+      writeFileSync(file, "admin: {}\n---\nstatic_resources:\n  clusters:\n    - name: ''\n");
+      const r = run([file]);
+      assert.equal(r.code, 1);
+      assert.deepEqual(r.out, [
+        `${file} (document 1 of 2): OK`,
+        `${file} (document 2 of 2): FAIL`,
+        '  error static_resources.clusters[0].name: must be at least 1 character long, got the string ""',
+      ]);
+    });
+
+    it("names a missing file, a directory, non-YAML and an empty file in a clear error", () => {
+      const missing = join(dir, "missing.yaml");
+      const broken = join(dir, "broken.yaml");
+      const empty = join(dir, "empty.yaml");
+      writeFileSync(broken, "admin: [unclosed\n");
+      writeFileSync(empty, "# nothing here\n");
+      const r = run([missing, dir, broken, empty, GOOD]);
+      assert.equal(r.code, 1);
+      assert.deepEqual(r.out.slice(0, 2), [`${missing}: FAIL`, `  error: cannot read ${missing}: no such file`]);
+      assert.deepEqual(r.out.slice(2, 4), [`${dir}: FAIL`, `  error: cannot read ${dir}: is a directory`]);
+      assert.equal(r.out[4], `${broken}: FAIL`);
+      assert.match(r.out[5], new RegExp(`^ {2}error: ${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid YAML: `));
+      assert.deepEqual(r.out.slice(6, 8), [`${empty}: FAIL`, `  error: ${empty} has no YAML document`]);
+      assert.equal(r.out[8], `${GOOD}: OK`);
+      assert.ok(r.out.every((l) => !/\n|^\s+at /.test(l)), "no stack traces");
+    });
+
+    it("refuses a document that is not a mapping", () => {
+      const file = join(dir, "scalar.yaml");
+      writeFileSync(file, "just text\n");
+      assert.deepEqual(run([file]).out, [`${file}: FAIL`, "  error: expected a bootstrap config object, got the string \"just text\""]);
+    });
+  });
+
+  describe("document dispatch", () => {
+    it("sends every document to the Envoy bootstrap validator by default", () => {
+      assert.equal(chooseValidator({ admin: {} })?.kind, "Envoy v3 bootstrap");
+      assert.equal(DOCUMENT_VALIDATORS.at(-1)?.kind, "Envoy v3 bootstrap");
+    });
+
+    it("lets a more specific validator claim a document before the bootstrap one", () => {
+      const manifests: DocumentValidator = {
+        kind: "test manifest",
+        accepts: (d) => typeof d === "object" && d !== null && "kind" in d,
+        validate: () => ({ ok: false, errors: [{ path: "kind", message: "claimed" }], warnings: [] }),
+      };
+      const file = join(dir, "mixed.yaml");
+      writeFileSync(file, "kind: Thing\n---\nadmin: {}\n");
+      const out: string[] = [];
+      const ok = reportFile(file, {}, { out: (l) => out.push(l), err: () => undefined }, [manifests, ...DOCUMENT_VALIDATORS]);
+      assert.equal(ok, false);
+      assert.deepEqual(out, [`${file} (document 1 of 2): FAIL`, "  error kind: claimed", `${file} (document 2 of 2): OK`]);
+    });
+  });
+
+  describe("as a process", () => {
+    it("exits 1 on a failing file and 2 on a usage error, without stack traces", function () {
+      this.timeout(60_000);
+      const script = join(__dirname, "..", "..", "..", "cli", "validate.ts");
+      const opts = { encoding: "utf8" as const, cwd: join(__dirname, "..", "..", "..") };
+      const fail = spawnSync(process.execPath, ["-r", "ts-node/register", script, SEED, "--strict"], opts);
+      assert.equal(fail.status, 1, fail.stderr);
+      assert.match(fail.stdout, /: FAIL\n {2}error /);
+      const usage = spawnSync(process.execPath, ["-r", "ts-node/register", script, "--nope"], opts);
+      assert.equal(usage.status, 2);
+      assert.match(usage.stderr, /^validate: unknown option --nope\n/);
+      assert.doesNotMatch(usage.stderr + fail.stderr, /\n\s+at /);
+    });
+  });
+});
