@@ -1,5 +1,5 @@
 import { CommandRunner, execFileRunner } from "./command";
-import { Clock, HttpGetter, Sleep, fetchGetter, realClock, realSleep } from "./http";
+import { Clock, HttpGetter, Sleep, freshConnectionGetter, realClock, realSleep } from "./http";
 import { PortProbe, tcpPortProbe } from "./ports";
 import { StackBackend, automationBackend } from "./pulumiStack";
 
@@ -23,12 +23,12 @@ export interface OpsDeps {
     readonly color: boolean;
 }
 
-/** The real thing: child processes, TCP, fetch, the Automation API, this process's terminal. */
+/** The real thing: child processes, TCP, HTTP, the Automation API, this process's terminal. */
 export function realDeps(): OpsDeps {
     return {
         run: execFileRunner,
         probePort: tcpPortProbe,
-        http: fetchGetter,
+        http: freshConnectionGetter,
         sleep: realSleep,
         clock: realClock,
         backend: automationBackend,

@@ -1,3 +1,5 @@
+import * as http from "http";
+
 /** One HTTP response, headers with lower-case names. */
 export interface HttpResponse {
     readonly status: number;
@@ -13,14 +15,30 @@ export type Clock = () => number;
 
 export type Sleep = (ms: number) => Promise<void>;
 
-export const fetchGetter: HttpGetter = async (url, timeoutMs) => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
-    const headers: Record<string, string> = {};
-    res.headers.forEach((value, name) => {
-        headers[name.toLowerCase()] = value;
+/**
+ * GETs over a new connection that is closed after the answer, as `curl` does. A client reusing
+ * kept-alive connections can lose a request to a server closing that connection at the same
+ * moment; counting requests during a rollout should not count that race.
+ */
+export const freshConnectionGetter: HttpGetter = (url, timeoutMs) =>
+    new Promise((resolve, reject) => {
+        const req = http.get(url, { agent: false, headers: { connection: "close" }, timeout: timeoutMs }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("error", reject);
+            res.on("end", () => {
+                const headers: Record<string, string> = {};
+                for (const [name, value] of Object.entries(res.headers)) {
+                    if (value !== undefined) {
+                        headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+                    }
+                }
+                resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString("utf8") });
+            });
+        });
+        req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
+        req.on("error", reject);
     });
-    return { status: res.status, headers, body: await res.text() };
-};
 
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,8 +60,7 @@ export type WaitResult =
 /** Describes a failed attempt in a few words: `HTTP 503: no healthy upstream` or the network error. */
 function describe(outcome: HttpResponse | Error): string {
     if (outcome instanceof Error) {
-        const cause = (outcome as Error & { cause?: { code?: string; message?: string } }).cause;
-        return cause?.code ?? cause?.message ?? outcome.message;
+        return (outcome as NodeJS.ErrnoException).code ?? outcome.message;
     }
     const body = outcome.body.trim().split("\n")[0].slice(0, 80);
     return `HTTP ${outcome.status}${body ? `: ${body}` : ""}`;

@@ -9,7 +9,7 @@ import * as path from "path";
 import { dump } from "js-yaml";
 import { controlPlaneNode } from "../../ops/cluster";
 import { execFileRunner } from "../../ops/command";
-import { HttpResponse, fetchGetter } from "../../ops/http";
+import { HttpResponse, freshConnectionGetter } from "../../ops/http";
 import { checkPrerequisites } from "../../ops/prerequisites";
 import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
 import { KIND_STACK, readSettings } from "../../ops/stackSettings";
@@ -60,7 +60,7 @@ function servers(r: HttpResponse): Servers {
 }
 
 async function get(): Promise<HttpResponse> {
-    return fetchGetter(FRONT, 5000);
+    return freshConnectionGetter(FRONT, 5000);
 }
 
 /** Pods seen over `count` requests, per service. */
@@ -173,8 +173,7 @@ describe("the mesh on kind, end to end", function () {
                         failures.push(`HTTP ${r.status}: ${r.body.trim().slice(0, 120)}`);
                     }
                 } catch (e) {
-                    const cause = (e as Error & { cause?: { code?: string } }).cause;
-                    failures.push(cause?.code ?? (e as Error).message);
+                    failures.push((e as NodeJS.ErrnoException).code ?? (e as Error).message);
                 }
                 await new Promise((r) => setTimeout(r, 50));
             }

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { fetchGetter, waitForHttp } from "../../ops/http";
+import { freshConnectionGetter, waitForHttp } from "../../ops/http";
 import { FakeHttp, FakeTime } from "./fakes";
 
 describe("ops/http: waitForHttp", () => {
@@ -21,27 +21,42 @@ describe("ops/http: waitForHttp", () => {
 
     it("describes network errors by their code", async () => {
         const time = new FakeTime();
-        const err = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNRESET" } });
+        const err = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
         const r = await waitForHttp(new FakeHttp([err]).get, time.sleep, time.clock, "http://x/", { timeoutMs: 1000, intervalMs: 500 });
         assert.equal(r.ok, false);
         assert.equal(!r.ok && r.last, "ECONNRESET");
     });
 });
 
-describe("ops/http: fetchGetter", () => {
-    it("returns status, lower-cased headers and body of a real HTTP answer", async () => {
-        const server = http.createServer((_req, res) => {
-            res.setHeader("X-Served-By", "service-a-1");
-            res.end("hello\n");
+describe("ops/http: freshConnectionGetter", () => {
+    it("uses a new connection per request and returns status, headers and body", async () => {
+        const sockets = new Set<unknown>();
+        const server = http.createServer((req, res) => {
+            sockets.add(req.socket);
+            res.statusCode = 503;
+            res.setHeader("X-Served-By", "front-1");
+            res.end("no healthy upstream");
         });
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         try {
-            const { port } = server.address() as AddressInfo;
-            const r = await fetchGetter(`http://127.0.0.1:${port}/`, 2000);
-            assert.equal(r.status, 200);
-            assert.equal(r.headers["x-served-by"], "service-a-1");
-            assert.equal(r.body, "hello\n");
+            const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+            const first = await freshConnectionGetter(url, 2000);
+            await freshConnectionGetter(url, 2000);
+            assert.deepEqual([first.status, first.headers["x-served-by"], first.body], [503, "front-1", "no healthy upstream"]);
+            assert.equal(sockets.size, 2);
         } finally {
+            server.close();
+        }
+    });
+
+    it("rejects with ETIMEDOUT when the server does not answer in time", async () => {
+        const server = http.createServer(() => undefined);
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+            await assert.rejects(freshConnectionGetter(url, 100), { code: "ETIMEDOUT" });
+        } finally {
+            server.closeAllConnections();
             server.close();
         }
     });

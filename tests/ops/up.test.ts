@@ -226,7 +226,7 @@ describe("ops/up: runUp", () => {
     });
 
     it("waits through 503s and refused connections until the Front Envoy answers 200", async () => {
-        const refused = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+        const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8080"), { code: "ECONNREFUSED" });
         const http = new FakeHttp([refused, { status: 503, headers: {}, body: "no healthy upstream" }, meshAnswer()]);
         const deps = fakeDeps(machine, backend, http, time);
         const result = await runUp(deps, { repoRoot: repo });
