@@ -1,9 +1,11 @@
 import { homedir } from "node:os";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { meshEnvoyConfigProblems } from "../envoy/check";
 import { buildFrontObjects, buildNamespace, buildServiceObjects } from "../k8s";
 import { KIND_HOST_PORT, imageBuildPlans, planFor, type ClusterAccess, type ImageBuildPlan, type StackSettings } from "../stack";
 import type { MeshService as MeshServiceSpec } from "../topology";
+import { ConfigError } from "../topology/reader";
 import { AppImage } from "./appImage";
 import { FrontProxy } from "./frontProxy";
 import { MeshService } from "./meshService";
@@ -53,6 +55,9 @@ export class ServiceMesh extends pulumi.ComponentResource {
   readonly services: Readonly<Record<string, ServiceEndpoint>>;
 
   constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Envoy refuses a bad bootstrap and the pod crash-loops; refuse it here, before anything is registered.
+    const problems = meshEnvoyConfigProblems(args.settings.topology, args.settings.mesh);
+    if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, "generated Envoy configs that Envoy would refuse").message);
     super(SERVICE_MESH_TYPE, name, {}, opts);
     const { settings } = args;
     const { topology, mesh: target } = settings;

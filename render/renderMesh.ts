@@ -1,4 +1,8 @@
 import { toYaml } from "../envoy";
+import { envoyConfigProblems } from "../envoy/check";
+import { checkPodPolicy } from "../k8s/validation/policy";
+import { validateManifests } from "../k8s/validation/schema";
+import { ConfigError } from "../topology/reader";
 import { buildAllProxyObjects, buildNamespace, proxyManifests, type Manifest } from "../k8s";
 import {
   checkBuildContexts,
@@ -32,6 +36,14 @@ export function renderMesh(projectDir: string, stack: string): RenderedMesh {
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans));
   const manifests = [buildNamespace(settings.mesh.namespace), ...proxies.flatMap(proxyManifests)];
+
+  const problems = [
+    ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml }))),
+    ...validateManifests(manifests).flatMap(({ object, issues }) => issues.map((i) => ({ path: `${object} ${i.path}`, message: i.message }))),
+    ...manifests.flatMap(checkPodPolicy).map((f) => ({ path: `${f.object} ${f.path}`, message: `${f.message} [${f.rule}]` })),
+  ];
+  // The same builders feed `pulumi up`, so a failure here is a bug to report, not a user mistake.
+  if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
 
   const files = new Map<string, string>();
   for (const proxy of proxies) files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);

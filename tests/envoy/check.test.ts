@@ -1,0 +1,31 @@
+import { strict as assert } from "node:assert";
+import { envoyConfigProblems, meshEnvoyConfigProblems } from "../../envoy/check";
+import { parseTopology } from "../../topology";
+
+const CONTEXT = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
+
+describe("checking generated Envoy configs before deploy", () => {
+  it("finds nothing wrong with any proxy of the seed mesh, strict mode included", () => {
+    assert.deepEqual(meshEnvoyConfigProblems(parseTopology(undefined), CONTEXT), []);
+  });
+
+  it("names the proxy and the field of each problem", () => {
+    const broken = [
+      "static_resources:",
+      "  clusters:",
+      "    - name: local_app",
+      "      connect_timeout: 250ms",
+      "      hosts: [{socket_address: {address: 127.0.0.1, port_value: 8081}}]",
+    ].join("\n");
+    const problems = envoyConfigProblems([{ proxy: "service-b", yaml: broken }]);
+    const paths = problems.map((p) => p.path);
+    assert.ok(paths.includes("envoy config of service-b: static_resources.clusters[0].hosts"), paths.join("\n"));
+    assert.ok(paths.includes("envoy config of service-b: static_resources.clusters[0].connect_timeout"), paths.join("\n"));
+  });
+
+  it("treats a deprecated field as a failure", () => {
+    const deprecated = "admin:\n  access_log_path: /tmp/admin.log\n  address: {socket_address: {address: 127.0.0.1, port_value: 9901}}\n";
+    const problems = envoyConfigProblems([{ proxy: "front-envoy", yaml: deprecated }]);
+    assert.deepEqual(problems.map((p) => p.path), ["envoy config of front-envoy: admin.access_log_path"]);
+  });
+});
