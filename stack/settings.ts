@@ -1,6 +1,6 @@
 import { load } from "js-yaml";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
-import { parseTopology, type Topology } from "../topology";
+import { isPinnedImageRef, parseTopology, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";
 import {
   DEFAULT_CLUSTER_DOMAIN,
@@ -117,7 +117,7 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>): S
   if (!DNS_1123_LABEL.test(namespace)) c.report(keyPath("namespace"), `${show(namespace)} is not a valid namespace name (a DNS-1123 label)`);
   const clusterDomain = optionalString("clusterDomain") ?? DEFAULT_CLUSTER_DOMAIN;
   const envoyImage = optionalString("envoyImage") ?? DEFAULT_ENVOY_IMAGE;
-  if (!/:[\w][\w.-]*$|@sha256:[0-9a-f]{64}$/.test(envoyImage) || /:latest$/.test(envoyImage)) {
+  if (!isPinnedImageRef(envoyImage)) {
     c.report(keyPath("envoyImage"), `${show(envoyImage)} must pin an exact tag or digest (not latest), so every pod runs the same Envoy`);
   }
   if (get("registryPassword") !== undefined && typeof get("registryPassword") !== "string" && !isSecretPlaceholder(get("registryPassword"))) {

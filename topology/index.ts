@@ -3,3 +3,4 @@ export * from "./defaults";
 export { parseTopology, TOPOLOGY_PATH, compare } from "./parse";
 export { ConfigError, type ConfigIssue, formatIssues } from "./reader";
 export { SEED_TOPOLOGY } from "./seed";
+export { isPinnedImageRef } from "./imageRef";

@@ -8,6 +8,7 @@ import {
   DEFAULT_REPLICAS,
   FRONT_PROXY_NAME,
 } from "./defaults";
+import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
 import { ConfigError, IssueCollector, show } from "./reader";
 import { SEED_TOPOLOGY } from "./seed";
@@ -161,7 +162,7 @@ function readImage(c: IssueCollector, raw: unknown, path: string): ImageSource |
   if (obj.ref !== undefined) {
     const ref = c.string(obj.ref, `${path}.ref`);
     if (ref === undefined) return undefined;
-    if (!/[:@]/.test(ref.slice(ref.lastIndexOf("/") + 1)) || /:latest$/.test(ref)) {
+    if (!isPinnedImageRef(ref)) {
       return c.report(`${path}.ref`, `${show(ref)} must pin a tag or digest other than latest, so that pods roll only when it changes`);
     }
     return { kind: "ref", ref };

@@ -224,7 +224,7 @@ describe("stack/settings: parseStackSettings", () => {
   });
 
   describe("envoyImage", () => {
-    for (const image of ["envoyproxy/envoy", "envoyproxy/envoy:latest", "localhost:5000/envoy"]) {
+    for (const image of ["envoyproxy/envoy", "envoyproxy/envoy:latest", "localhost:5000/envoy", "envoyproxy/envoy@sha256:abc"]) {
       it(`refuses ${image}`, () => {
         const message = onlyIssue({ envoyImage: image }, "envoy-mesh:envoyImage");
         assert.equal(message, `${JSON.stringify(image)} must pin an exact tag or digest (not latest), so every pod runs the same Envoy`);

@@ -318,7 +318,7 @@ describe("topology/parse: validation", () => {
       assert.equal(onlyIssue(oneService({ image: {} }), "topology.services[0].image"), "set exactly one of build or ref, got {}");
     });
 
-    for (const ref of ["nginx", "nginx:latest", "localhost:5000/app", "ghcr.io/acme/app:latest"]) {
+    for (const ref of ["nginx", "nginx:latest", "localhost:5000/app", "ghcr.io/acme/app:latest", "nginx:", "ghcr.io/acme/app@sha256:abc"]) {
       it(`refuses the image ref ${ref} (no pinned tag)`, () => {
         const message = onlyIssue(oneService({ image: { ref } }), "topology.services[0].image.ref");
         assert.equal(message, `${JSON.stringify(ref)} must pin a tag or digest other than latest, so that pods roll only when it changes`);
