@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { load } from "js-yaml";
+import { load, loadAll } from "js-yaml";
 import { ConfigError, isPlainObject } from "../topology/reader";
 import type { Topology } from "../topology";
 import { PROJECT } from "./defaults";
@@ -15,7 +15,9 @@ export function listStacks(projectDir: string): string[] {
 
 function readYamlFile(path: string): unknown {
   try {
-    return load(readFileSync(path, "utf8"));
+    const text = readFileSync(path, "utf8");
+    // Pulumi accepts an empty or comments-only stack file; js-yaml's load refuses one.
+    return loadAll(text).length === 0 ? undefined : load(text);
   } catch (error) {
     throw new ConfigError([{ path, message: `cannot read as YAML: ${(error as Error).message.split("\n")[0]}` }], "unreadable stack file");
   }
@@ -32,7 +34,8 @@ export function readStackConfigFile(projectDir: string, stack: string): Record<s
     throw new ConfigError([{ path: "--stack", message: `no stack file for ${JSON.stringify(stack)} (stacks: ${known.join(", ") || "none"})` }], "unknown stack");
   }
   const content = readYamlFile(path) ?? {};
-  if (!isPlainObject(content) || (content.config !== undefined && !isPlainObject(content.config))) {
+  // `config:` with every entry commented out reads as null and means no values.
+  if (!isPlainObject(content) || (content.config !== undefined && content.config !== null && !isPlainObject(content.config))) {
     throw new ConfigError([{ path, message: "expected a mapping with a `config` mapping" }], "invalid stack file");
   }
   const values: Record<string, unknown> = {};

@@ -1,0 +1,139 @@
+import { strict as assert } from "node:assert";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkBuildContexts, readStackConfigFile } from "../../stack";
+import { ConfigError, parseTopology, type ConfigIssue } from "../../topology";
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+const paths = (issues: readonly ConfigIssue[]) => issues.map((i) => i.path);
+
+describe("stack/files", () => {
+  let dir: string;
+  const write = (name: string, content: string) => writeFileSync(join(dir, name), content);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "envoy-mesh-stack-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe("readStackConfigFile", () => {
+    it("reads this project's keys without the envoy-mesh: prefix", () => {
+      write("Pulumi.dev.yaml", "config:\n  envoy-mesh:target: cloud\n  envoy-mesh:frontNodePort: 30081\n");
+      assert.deepEqual(readStackConfigFile(dir, "dev"), { target: "cloud", frontNodePort: 30081 });
+    });
+
+    it("ignores keys of other namespaces", () => {
+      write("Pulumi.dev.yaml", "config:\n  kubernetes:context: other\n  aws:region: eu-west-1\n  envoy-mesh:namespace: mesh\n");
+      assert.deepEqual(readStackConfigFile(dir, "dev"), { namespace: "mesh" });
+    });
+
+    it("takes bare keys as this project's", () => {
+      write("Pulumi.dev.yaml", "config:\n  namespace: mesh\n");
+      assert.deepEqual(readStackConfigFile(dir, "dev"), { namespace: "mesh" });
+    });
+
+    it("keeps a secret as its placeholder and a multi-line topology as text", () => {
+      write("Pulumi.dev.yaml", "config:\n  envoy-mesh:registryPassword:\n    secure: v1:AAAA\n  envoy-mesh:topology: |\n    extends: seed\n");
+      assert.deepEqual(readStackConfigFile(dir, "dev"), { registryPassword: { secure: "v1:AAAA" }, topology: "extends: seed\n" });
+    });
+
+    it("reads an empty file or an empty config section as no values", () => {
+      write("Pulumi.empty.yaml", "");
+      write("Pulumi.blank.yaml", "config:\n  # envoy-mesh:target: kind\n");
+      assert.deepEqual(readStackConfigFile(dir, "empty"), {});
+      assert.deepEqual(readStackConfigFile(dir, "blank"), {});
+    });
+
+    it("refuses an unknown stack, listing the known stacks", () => {
+      write("Pulumi.yaml", "name: envoy-mesh\n");
+      write("Pulumi.prod.yaml", "config: {}\n");
+      write("Pulumi.dev.yaml", "config: {}\n");
+      const error = configError(() => readStackConfigFile(dir, "nope"));
+      assert.deepEqual(error.issues, [{ path: "--stack", message: 'no stack file for "nope" (stacks: dev, prod)' }]);
+    });
+
+    it('says "none" when there are no stacks', () => {
+      assert.match(configError(() => readStackConfigFile(dir, "dev")).message, /\(stacks: none\)/);
+    });
+
+    it("refuses a stack name that would leave the project folder", () => {
+      mkdirSync(join(dir, "sub"));
+      write("sub/Pulumi.x.yaml", "config: {}\n");
+      write("Pulumi.sub.yaml", "config: {}\n");
+      assert.match(configError(() => readStackConfigFile(join(dir, "sub"), "../Pulumi.sub")).message, /no stack file for "\.\.\/Pulumi\.sub"/);
+    });
+
+    it("names the file whose YAML is broken, with the parser's first line", () => {
+      write("Pulumi.dev.yaml", "config:\n  envoy-mesh:target: [kind\n");
+      const error = configError(() => readStackConfigFile(dir, "dev"));
+      assert.equal(error.issues.length, 1);
+      assert.equal(error.issues[0].path, join(dir, "Pulumi.dev.yaml"));
+      assert.match(error.issues[0].message, /^cannot read as YAML: [^\n]+$/);
+    });
+
+    it("names the file whose content is not a mapping", () => {
+      write("Pulumi.dev.yaml", "- config\n");
+      const error = configError(() => readStackConfigFile(dir, "dev"));
+      assert.deepEqual(paths(error.issues), [join(dir, "Pulumi.dev.yaml")]);
+      assert.match(error.issues[0].message, /expected a mapping with a `config` mapping/);
+    });
+  });
+
+  describe("checkBuildContexts", () => {
+    const topology = (image: unknown) =>
+      parseTopology({ services: [{ name: "web", appPort: 8081, image }], front: { routes: [{ prefix: "/", service: "web" }] } });
+
+    it("accepts a context folder with its Dockerfile", () => {
+      mkdirSync(join(dir, "web"));
+      write("web/Dockerfile", "FROM scratch\n");
+      assert.doesNotThrow(() => checkBuildContexts(topology({ build: { context: "web" } }), dir));
+    });
+
+    it("refuses a missing context folder, naming the service", () => {
+      const error = configError(() => checkBuildContexts(topology({ build: { context: "web" } }), dir));
+      assert.deepEqual(error.issues, [{ path: "envoy-mesh:topology (service web).image.build.context", message: '"web" is not a folder of the project' }]);
+    });
+
+    it("refuses a context that is a file", () => {
+      write("web", "");
+      assert.deepEqual(paths(configError(() => checkBuildContexts(topology({ build: { context: "web" } }), dir)).issues), [
+        "envoy-mesh:topology (service web).image.build.context",
+      ]);
+    });
+
+    it("refuses a missing Dockerfile, naming it and the context", () => {
+      mkdirSync(join(dir, "web"));
+      write("web/Dockerfile", "FROM scratch\n");
+      const error = configError(() => checkBuildContexts(topology({ build: { context: "web", dockerfile: "Dockerfile.dev" } }), dir));
+      assert.deepEqual(error.issues, [{ path: "envoy-mesh:topology (service web).image.build.dockerfile", message: '"Dockerfile.dev" not found in "web"' }]);
+    });
+
+    it("does not look for prebuilt images", () => {
+      assert.doesNotThrow(() => checkBuildContexts(topology({ ref: "nginx:1.27" }), dir));
+    });
+
+    it("reports every service with a missing context at once", () => {
+      const raw = {
+        services: [
+          { name: "web", appPort: 8081, image: { build: { context: "web" } } },
+          { name: "api", appPort: 8082, image: { build: { context: "api" } } },
+        ],
+        front: { routes: [{ prefix: "/", service: "web" }] },
+      };
+      assert.deepEqual(paths(configError(() => checkBuildContexts(parseTopology(raw), dir)).issues), [
+        "envoy-mesh:topology (service api).image.build.context",
+        "envoy-mesh:topology (service web).image.build.context",
+      ]);
+    });
+  });
+});
