@@ -5,10 +5,13 @@ import { ConfigError, isPlainObject } from "../topology/reader";
 import type { Topology } from "../topology";
 import { PROJECT } from "./defaults";
 
-/** Stack names that have a `Pulumi.<stack>.yaml` in `projectDir`. */
+/**
+ * Stack names that have a `Pulumi.<stack>.yaml` in `projectDir`. Pulumi gives stack files the
+ * project file's extension, and the project file is Pulumi.yaml, so `.yml` files are not stacks.
+ */
 export function listStacks(projectDir: string): string[] {
   return readdirSync(projectDir)
-    .map((file) => /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1])
+    .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
     .filter((name): name is string => name !== undefined)
     .sort();
 }

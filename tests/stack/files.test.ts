@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkBuildContexts, readStackConfigFile } from "../../stack";
+import { checkBuildContexts, listStacks, readStackConfigFile } from "../../stack";
 import { ConfigError, parseTopology, type ConfigIssue } from "../../topology";
 
 function configError(run: () => unknown): ConfigError {
@@ -71,6 +71,13 @@ describe("stack/files", () => {
       write("sub/Pulumi.x.yaml", "config: {}\n");
       write("Pulumi.sub.yaml", "config: {}\n");
       assert.match(configError(() => readStackConfigFile(join(dir, "sub"), "../Pulumi.sub")).message, /no stack file for "\.\.\/Pulumi\.sub"/);
+    });
+
+    it("lists only stacks it can read (Pulumi.<stack>.yaml)", () => {
+      write("Pulumi.yaml", "name: envoy-mesh\n");
+      write("Pulumi.dev.yaml", "config: {}\n");
+      write("Pulumi.old.yml", "config: {}\n");
+      assert.deepEqual(listStacks(dir), ["dev"]);
     });
 
     it("names the file whose YAML is broken, with the parser's first line", () => {
