@@ -8,3 +8,4 @@ export type { ConfigDocument, FileValidationReport, ReadDocumentsResult } from "
 export { loadEnvoyRegistry, BOOTSTRAP_TYPE } from "./registry";
 export type { EnvoyRegistry } from "./registry";
 export type { ValidationIssue, ValidationResult, ValidateOptions } from "./issues";
+export { ENVOY_API_VERSION } from "./apiVersion";

@@ -10,10 +10,15 @@ export function fixture(name: string): string {
 }
 
 /** A fresh copy of a fixture's (single) document, safe to mutate. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function loadFixture(name: string): any {
   return load(readFileSync(fixture(name), "utf8"));
 }
 
-export const GOOD_CONFIGS = ["v3/front-proxy.yaml", "v3/service-a.yaml", "v3/service-b.json", "v3/service-c.json"];
+export const GOOD_CONFIGS = [
+  "v3/front-proxy.yaml",
+  "v3/service-a.yaml",
+  "v3/service-b.json",
+  "v3/service-c.json",
+  "v3/third-party.yaml",
+];
 export const SEED_V2_CONFIGS = ["v2/front-envoy.yaml", "v2/service-a.yaml", "v2/service-b.yaml", "v2/service-c.yaml"];

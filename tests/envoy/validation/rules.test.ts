@@ -4,7 +4,6 @@ import { comparePaths } from "../../../envoy/validation/issues";
 import { editDistance, suggest } from "../../../envoy/validation/suggest";
 import { loadFixture } from "./fixtures";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 

@@ -3,7 +3,6 @@ import { validateBootstrap, validateBootstrapFile } from "../../../envoy/validat
 import type { ValidationIssue, ValidationResult } from "../../../envoy/validation";
 import { GOOD_CONFIGS, SEED_V2_CONFIGS, fixture, loadFixture } from "./fixtures";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const LISTENER = "static_resources.listeners[0]";
 const HCM = `${LISTENER}.filter_chains[0].filters[0].typed_config`;

@@ -1,0 +1,118 @@
+/**
+ * npm run bench:validate [-- --runs N] [--max-cold-ms MS]
+ *
+ * Times the config validator on the four proxies of the original blog post (front proxy,
+ * service A, B and C), both in their v2 form (refused) and in the project's v3 form (accepted):
+ * - cold: a fresh `ts-node cli/validate.ts` process per run, as `npm run validate` starts it,
+ *   with the compiled descriptor set already cached on disk (the usual case);
+ * - first ever: the same with an empty cache, so the protos are compiled with buf first;
+ * - warm: in one process after the registry is loaded, per validation of one config.
+ * Prints the medians and exits 1 when the cold median exceeds the budget (default 3000 ms).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { load } from "js-yaml";
+import { loadEnvoyRegistry, validateBootstrap } from "../envoy/validation";
+import { CACHE_DIR_ENV } from "../envoy/validation/descriptorCache";
+
+const ROOT = join(__dirname, "..");
+const FIXTURES = join(ROOT, "tests", "envoy", "validation", "fixtures");
+const SEED_V2 = ["front-envoy.yaml", "service-a.yaml", "service-b.yaml", "service-c.yaml"].map((f) => join(FIXTURES, "v2", f));
+const PROJECT_V3 = ["front-proxy.yaml", "service-a.yaml", "service-b.json", "service-c.json"].map((f) => join(FIXTURES, "v3", f));
+
+interface Options {
+  readonly runs: number;
+  readonly maxColdMs: number;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  let runs = 5;
+  let maxColdMs = 3000;
+  for (let i = 0; i < argv.length; i++) {
+    const value = Number(argv[i + 1]);
+    if (argv[i] === "--runs" && Number.isInteger(value) && value > 0) runs = value;
+    else if (argv[i] === "--max-cold-ms" && value > 0) maxColdMs = value;
+    else {
+      console.error(`bench-validate: unknown or invalid option ${argv[i]} ${argv[i + 1] ?? ""}`.trim());
+      console.error("usage: npm run bench:validate -- [--runs N] [--max-cold-ms MS]");
+      process.exit(2);
+    }
+    i++;
+  }
+  return { runs, maxColdMs };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Wall time of one fresh validator process, as `npm run validate` runs it (minus npm itself). */
+function timeProcess(files: readonly string[], env: NodeJS.ProcessEnv, expectedStatus: number): number {
+  const tsNode = require.resolve("ts-node/dist/bin.js");
+  const start = performance.now();
+  const r = spawnSync(process.execPath, [tsNode, join(ROOT, "cli", "validate.ts"), ...files], {
+    cwd: ROOT,
+    env,
+    encoding: "utf8",
+  });
+  const ms = performance.now() - start;
+  if (r.status !== expectedStatus) {
+    throw new Error(`validate exited ${r.status}, expected ${expectedStatus}:\n${r.stdout}${r.stderr}`);
+  }
+  return ms;
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(0)} ms`;
+}
+
+function main(): void {
+  const options = parseOptions(process.argv.slice(2));
+  console.log(`validator benchmark: ${options.runs} runs each, medians (node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)})`);
+
+  // Warm the shared disk cache so "cold" measures a process start, not a first compile.
+  timeProcess(PROJECT_V3, process.env, 0);
+  const coldSeed = median(Array.from({ length: options.runs }, () => timeProcess(SEED_V2, process.env, 1)));
+  const coldV3 = median(Array.from({ length: options.runs }, () => timeProcess(PROJECT_V3, process.env, 0)));
+  console.log(`cold process, 4 seed v2 configs (refused):    ${fmt(coldSeed)}`);
+  console.log(`cold process, 4 project v3 configs (accepted): ${fmt(coldV3)}`);
+
+  const firstEver = median(
+    Array.from({ length: Math.min(options.runs, 3) }, () => {
+      const dir = mkdtempSync(join(tmpdir(), "envoy-bench-cache-"));
+      try {
+        return timeProcess(SEED_V2, { ...process.env, [CACHE_DIR_ENV]: dir }, 1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }),
+  );
+  console.log(`first run ever (compiles the protos), 4 seed configs: ${fmt(firstEver)}`);
+
+  const loadStart = performance.now();
+  loadEnvoyRegistry();
+  const registryMs = performance.now() - loadStart;
+  const docs = [...SEED_V2, ...PROJECT_V3].map((f) => load(readFileSync(f, "utf8")));
+  const perConfig = median(
+    Array.from({ length: options.runs }, () => {
+      const start = performance.now();
+      for (const d of docs) validateBootstrap(d);
+      return (performance.now() - start) / docs.length;
+    }),
+  );
+  console.log(`registry load in-process (cached descriptors): ${fmt(registryMs)}`);
+  console.log(`warm, per config: ${perConfig.toFixed(1)} ms`);
+
+  const worst = Math.max(coldSeed, coldV3);
+  if (worst > options.maxColdMs) {
+    console.error(`cold validation took ${fmt(worst)}, over the ${fmt(options.maxColdMs)} budget`);
+    process.exitCode = 1;
+  } else console.log(`within the ${fmt(options.maxColdMs)} cold budget`);
+}
+
+main();
