@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { compare, type ImageBuild, type MeshService, type Topology } from "../topology";
 
@@ -16,27 +17,53 @@ export interface ImageBuildPlan {
  */
 export const PLACEHOLDER_TAG = "placeholder-digest-set-by-pulumi-up";
 
-function buildKey(build: ImageBuild): string {
-  const base = posix.basename(posix.normalize(build.context)) || "root";
-  const suffix = build.dockerfile === "Dockerfile" ? "" : `-${build.dockerfile.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`;
-  return `${base}${suffix}`.replace(/[^a-z0-9-]+/g, "-");
+/** `./app/` and `app` are the same folder. */
+function contextPath(build: ImageBuild): string {
+  return posix.normalize(build.context).replace(/\/+$/, "") || ".";
+}
+
+function sameBuild(a: ImageBuild, b: ImageBuild): boolean {
+  return contextPath(a) === contextPath(b) && a.dockerfile === b.dockerfile;
+}
+
+/** The whole context path, so that `web/app` and `legacy/app` differ; lowercase, as image names must be. */
+function readableKey(build: ImageBuild): string {
+  const context = contextPath(build) === "." ? "root" : contextPath(build);
+  const suffix = build.dockerfile === "Dockerfile" ? "" : `-${build.dockerfile}`;
+  return `${context}${suffix}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "") || "image";
+}
+
+/** Builds whose readable keys coincide (`a-b` and `a/b`) get a hash of the build as well. */
+function buildKey(build: ImageBuild, all: readonly ImageBuild[]): string {
+  const readable = readableKey(build);
+  if (!all.some((other) => !sameBuild(other, build) && readableKey(other) === readable)) return readable;
+  const hash = createHash("sha256").update(`${contextPath(build)}\n${build.dockerfile}`).digest("hex").slice(0, 8);
+  return `${readable}-${hash}`;
 }
 
 export function imageBuildPlans(topology: Topology, registry: string, tag: string): readonly ImageBuildPlan[] {
-  const plans = new Map<string, ImageBuildPlan>();
+  const builds: ImageBuild[] = [];
   for (const service of topology.services) {
     if (service.image.kind !== "build") continue;
-    const key = buildKey(service.image.build);
-    plans.set(key, { key, build: service.image.build, imageName: `${registry}/envoy-mesh-${key}:${tag}` });
+    const { build } = service.image;
+    if (!builds.some((known) => sameBuild(known, build))) builds.push(build);
   }
-  return [...plans.values()].sort((a, b) => compare(a.key, b.key));
+  return builds
+    .map((build) => {
+      const key = buildKey(build, builds);
+      return { key, build, imageName: `${registry}/envoy-mesh-${key}:${tag}` };
+    })
+    .sort((a, b) => compare(a.key, b.key));
 }
 
 /** The build plan a service's image comes from, if it is built here. */
 export function planFor(service: MeshService, plans: readonly ImageBuildPlan[]): ImageBuildPlan | undefined {
   if (service.image.kind !== "build") return undefined;
-  const key = buildKey(service.image.build);
-  return plans.find((p) => p.key === key);
+  const { build } = service.image;
+  return plans.find((plan) => sameBuild(plan.build, build));
 }
 
 /** Image reference for rendering without a build: the prebuilt ref, or a marked placeholder. */
