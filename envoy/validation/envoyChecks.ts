@@ -27,6 +27,36 @@ const TERMINAL_NETWORK_FILTERS = new Set([
 
 const TERMINAL_HTTP_FILTERS = new Set([ROUTER_TYPE, UPSTREAM_CODEC_TYPE]);
 
+/**
+ * What an extension slot accepts, by the `@type` of its typed_config: Envoy looks the type up
+ * among the factories of the slot's category and refuses one from another category.
+ */
+interface SlotCategory {
+  readonly what: string;
+  readonly prefixes: readonly string[];
+}
+
+const HTTP_FILTER_SLOT: SlotCategory = {
+  what: "an HTTP filter",
+  prefixes: ["envoy.extensions.filters.http.", "envoy.extensions.common.matching.v3.ExtensionWithMatcher"],
+};
+const NETWORK_FILTER_SLOT: SlotCategory = { what: "a network filter", prefixes: ["envoy.extensions.filters.network."] };
+const LISTENER_FILTER_SLOT: SlotCategory = {
+  what: "a listener filter",
+  prefixes: ["envoy.extensions.filters.listener.", "envoy.extensions.common.matching.v3.ExtensionWithMatcher"],
+};
+const ACCESS_LOG_SLOT: SlotCategory = { what: "an access logger", prefixes: ["envoy.extensions.access_loggers."] };
+const TRANSPORT_SOCKET_SLOT: SlotCategory = { what: "a transport socket", prefixes: ["envoy.extensions.transport_sockets."] };
+
+/** Message types that hold an extension, by the kind of extension they take. */
+const SLOTS: Readonly<Record<string, SlotCategory>> = {
+  "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter": HTTP_FILTER_SLOT,
+  "envoy.config.listener.v3.Filter": NETWORK_FILTER_SLOT,
+  "envoy.config.listener.v3.ListenerFilter": LISTENER_FILTER_SLOT,
+  "envoy.config.accesslog.v3.AccessLog": ACCESS_LOG_SLOT,
+  "envoy.config.core.v3.TransportSocket": TRANSPORT_SOCKET_SLOT,
+};
+
 /** Cluster.DiscoveryType.STATIC, also the default. */
 const STATIC = 0;
 
@@ -75,7 +105,35 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
   checkAdmin(sub(bootstrap, "admin"), sink);
   forEachMessage(bootstrap, (m) => {
     checkExtensionConfig(m, sink);
-    if (typeOf(m)?.typeName === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
+    const type = typeOf(m)?.typeName ?? "";
+    if (type === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
+    const slot = SLOTS[type];
+    if (slot) checkSlot(m, slot, sink);
+  });
+}
+
+/** Refuses a typed_config whose type belongs to another kind of extension. */
+function checkSlot(extension: MessageValue, slot: SlotCategory, sink: IssueSink): void {
+  const config = anyOf(extension, "typed_config");
+  if (!config?.messageType) return;
+  if (slot.prefixes.some((p) => config.typeName.startsWith(p))) return;
+  const name = str(extension, "name") ?? "";
+  sink.error(
+    fieldPath(extension, "typed_config"),
+    `${config.typeName} is not ${slot.what} (Envoy: Didn't find a registered implementation for '${name}' with type URL: '${config.typeName}')`,
+  );
+}
+
+/** A stable text form of parsed values, for comparing them. */
+function stableText(v: Value | undefined): string {
+  return JSON.stringify(v ?? {}, (_k, x: unknown) => {
+    if (typeof x === "bigint") return x.toString();
+    if (x instanceof Uint8Array) return Buffer.from(x).toString("base64");
+    if (x instanceof Map) return Object.fromEntries([...x.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (x !== null && typeof x === "object" && !Array.isArray(x)) {
+      return Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)));
+    }
+    return x;
   });
 }
 
@@ -146,10 +204,23 @@ function checkListeners(listeners: readonly MessageValue[], sink: IssueSink): vo
         } else if (port !== 0 && binds) addresses.set(key, { name, path: pathOf(listener) });
       }
     }
+    const matches = new Map<string, string>();
+    for (const chain of list(listener, "filter_chains")) {
+      const match = stableText(chain.filter_chain_match);
+      const first = matches.get(match);
+      if (first !== undefined) {
+        sink.error(
+          pathOf(chain),
+          `error adding listener '${name}': multiple filter chains with the same matching rules are defined (same filter_chain_match as ${first})`,
+        );
+      } else matches.set(match, pathOf(chain));
+    }
     const chains = [...list(listener, "filter_chains")];
     const defaultChain = sub(listener, "default_filter_chain");
     if (defaultChain) chains.push(defaultChain);
-    for (const chain of chains) checkFilterOrder(list(chain, "filters"), "network", TERMINAL_NETWORK_FILTERS, sink);
+    for (const chain of chains) {
+      checkFilterOrder(list(chain, "filters"), "network", TERMINAL_NETWORK_FILTERS, sink);
+    }
   }
 }
 
@@ -213,7 +284,31 @@ function checkHttpConnectionManager(hcm: MessageValue, clusterNames: ReadonlySet
     checkFilterOrder(list(upgrade, "filters"), "http upgrade", TERMINAL_HTTP_FILTERS, sink);
   }
   const routeConfig = sub(hcm, "route_config");
-  if (routeConfig) checkRouteClusters(routeConfig, clusterNames, sink);
+  if (routeConfig) {
+    checkRouteClusters(routeConfig, clusterNames, sink);
+    checkDomains(routeConfig, sink);
+  }
+}
+
+/** Envoy: a domain may appear in only one virtual host of a route table. */
+function checkDomains(routeConfig: MessageValue, sink: IssueSink): void {
+  const seen = new Map<string, string>();
+  for (const vhost of list(routeConfig, "virtual_hosts")) {
+    const domains = vhost.domains;
+    if (!Array.isArray(domains)) continue;
+    domains.forEach((d, i) => {
+      if (typeof d !== "string") return;
+      const key = d.toLowerCase();
+      const first = seen.get(key);
+      const path = `${fieldPath(vhost, "domains")}[${i}]`;
+      if (first !== undefined) {
+        sink.error(
+          path,
+          `Only unique values for domains are permitted. Duplicate entry of domain ${key} in route ${str(routeConfig, "name") ?? ""} (first at ${first})`,
+        );
+      } else seen.set(key, path);
+    });
+  }
 }
 
 /** Inline route tables are checked against the static clusters unless validate_clusters is false. */

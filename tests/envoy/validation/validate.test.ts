@@ -328,6 +328,24 @@ const MUTATIONS: readonly Mutation[] = [
     message: /'envoy.filters.http.router' has no typed_config/,
   },
   {
+    check: "an extension of the wrong kind in a slot",
+    mutate: (c) => (hcm(c).http_filters[0].typed_config = { "@type": "type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo" }),
+    path: `${HCM}.http_filters[0].typed_config`,
+    message: /envoy.extensions.filters.network.echo.v3.Echo is not an HTTP filter/,
+  },
+  {
+    check: "two filter chains with the same match",
+    mutate: (c) => c.static_resources.listeners[0].filter_chains.push(structuredClone(c.static_resources.listeners[0].filter_chains[0])),
+    path: `${LISTENER}.filter_chains[1]`,
+    message: /multiple filter chains with the same matching rules are defined/,
+  },
+  {
+    check: "one domain in two virtual hosts",
+    mutate: (c) => hcm(c).route_config.virtual_hosts.push({ name: "other", domains: ["*"], routes: [] }),
+    path: `${HCM}.route_config.virtual_hosts[1].domains[0]`,
+    message: /Only unique values for domains are permitted. Duplicate entry of domain \*/,
+  },
+  {
     check: "STATIC cluster whose address is not an IP literal",
     fixture: "v3/service-a.yaml",
     mutate: (c) => (endpoint(c, 0).address = "localhost"),
