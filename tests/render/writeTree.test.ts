@@ -1,0 +1,91 @@
+import { strict as assert } from "node:assert";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OutputDirError, RENDER_MARKER, writeTree } from "../../render/writeTree";
+
+const FILES = new Map([
+  ["envoy/front-envoy.yaml", "front: 1\n"],
+  ["k8s/00-namespace-envoy-mesh.yaml", "kind: Namespace\n"],
+]);
+
+/** Two entries where the second needs the first to be a folder: writing it fails midway. */
+const CONFLICTING = new Map([
+  ["envoy/a.yaml", "a: 1\n"],
+  ["clash", "file\n"],
+  ["clash/b.yaml", "b: 1\n"],
+]);
+
+function outputDirError(run: () => void): OutputDirError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof OutputDirError, `expected an OutputDirError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected an OutputDirError");
+}
+
+describe("render/writeTree", () => {
+  let parent: string;
+  let out: string;
+
+  beforeEach(() => {
+    parent = mkdtempSync(join(tmpdir(), "envoy-mesh-render-"));
+    out = join(parent, "out");
+  });
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  it("writes every file under a new folder, with the render marker", () => {
+    writeTree(out, FILES);
+    for (const [path, content] of FILES) assert.equal(readFileSync(join(out, path), "utf8"), content);
+    assert.ok(existsSync(join(out, RENDER_MARKER)));
+  });
+
+  it("leaves only the output folder next to it (no staging folder)", () => {
+    writeTree(out, FILES);
+    assert.deepEqual(readdirSync(parent), ["out"]);
+  });
+
+  it("writes into an empty folder", () => {
+    mkdirSync(out);
+    writeTree(out, FILES);
+    assert.ok(existsSync(join(out, "envoy/front-envoy.yaml")));
+  });
+
+  it("writes nothing when a write fails midway, and leaves no staging folder", () => {
+    assert.throws(() => writeTree(out, CONFLICTING));
+    assert.deepEqual(readdirSync(parent), []);
+  });
+
+  it("keeps an earlier render intact when a write fails midway", () => {
+    writeTree(out, FILES);
+    assert.throws(() => writeTree(out, CONFLICTING));
+    assert.deepEqual(readdirSync(parent), ["out"]);
+    assert.equal(readFileSync(join(out, "envoy/front-envoy.yaml"), "utf8"), "front: 1\n");
+    assert.equal(existsSync(join(out, "envoy/a.yaml")), false);
+  });
+
+  it("replaces an earlier render entirely, dropping files no longer rendered", () => {
+    writeTree(out, FILES);
+    writeTree(out, new Map([["envoy/service-a.yaml", "a: 2\n"]]));
+    assert.deepEqual(readdirSync(join(out, "envoy")), ["service-a.yaml"]);
+    assert.equal(existsSync(join(out, "k8s")), false);
+    assert.ok(existsSync(join(out, RENDER_MARKER)));
+  });
+
+  it("refuses a non-empty folder it did not write, touching nothing", () => {
+    mkdirSync(out);
+    writeFileSync(join(out, "notes.txt"), "mine");
+    const error = outputDirError(() => writeTree(out, FILES));
+    assert.equal(error.message, `${out} exists and was not written by render; choose an empty or new folder`);
+    assert.deepEqual(readdirSync(out), ["notes.txt"]);
+    assert.deepEqual(readdirSync(parent), ["out"]);
+  });
+
+  it("creates missing parent folders", () => {
+    const deep = join(parent, "a", "b", "out");
+    writeTree(deep, FILES);
+    assert.ok(existsSync(join(deep, "k8s/00-namespace-envoy-mesh.yaml")));
+  });
+});
