@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** Marks a folder as written by the render command, so a later render may replace it. */
@@ -13,14 +13,15 @@ export class OutputDirError extends Error {}
 export function writeTree(outDir: string, files: ReadonlyMap<string, string>): void {
   const target = resolve(outDir);
   if (existsSync(target)) {
+    if (!statSync(target).isDirectory()) throw new OutputDirError(`${outDir} exists and is not a folder; choose an empty or new folder`);
     const entries = readdirSync(target);
     if (entries.length > 0 && !entries.includes(RENDER_MARKER)) {
       throw new OutputDirError(`${outDir} exists and was not written by render; choose an empty or new folder`);
     }
   }
   const staging = `${target}.tmp-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
   try {
+    rmSync(staging, { recursive: true, force: true });
     for (const [path, content] of files) {
       const file = join(staging, path);
       mkdirSync(dirname(file), { recursive: true });
@@ -30,7 +31,20 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>): v
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);
   } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
+    removeQuietly(staging);
+    // A filesystem refusal (no such parent, not a folder, no permission) is about the chosen folder.
+    if (typeof (error as NodeJS.ErrnoException).code === "string") {
+      throw new OutputDirError(`cannot write ${outDir}: ${(error as Error).message}`);
+    }
     throw error;
+  }
+}
+
+/** Cleanup after a failure must not hide the failure itself. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // Nothing could be written there either.
   }
 }

@@ -83,6 +83,18 @@ describe("render/writeTree", () => {
     assert.deepEqual(readdirSync(parent), ["out"]);
   });
 
+  it("refuses a path that is a file, with a clear error", () => {
+    writeFileSync(out, "mine");
+    assert.match(outputDirError(() => writeTree(out, FILES)).message, /exists and is not a folder/);
+    assert.equal(readFileSync(out, "utf8"), "mine");
+  });
+
+  it("reports a folder that cannot be created as an output folder problem", () => {
+    writeFileSync(join(parent, "file"), "");
+    const error = outputDirError(() => writeTree(join(parent, "file", "out"), FILES));
+    assert.match(error.message, /^cannot write .*file\/out: ENOTDIR/);
+  });
+
   it("creates missing parent folders", () => {
     const deep = join(parent, "a", "b", "out");
     writeTree(deep, FILES);
