@@ -14,7 +14,7 @@ interface Doc {
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   data?: Record<string, string>;
-  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  spec?: any;
 }
 
 function k8sDocs(rendered: RenderedMesh): Doc[] {
