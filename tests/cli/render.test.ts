@@ -1,0 +1,152 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { format } from "node:util";
+import { main, parseRenderArgs } from "../../cli/render";
+import { renderMesh } from "../../render/renderMesh";
+import { RENDER_MARKER } from "../../render/writeTree";
+
+const REPO_ROOT = resolve(__dirname, "../..");
+const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the command in this process, capturing what it prints. */
+function run(...argv: string[]): Run {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...args: unknown[]) => void out.push(format(...args));
+  console.error = (...args: unknown[]) => void err.push(format(...args));
+  try {
+    const code = main(argv);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+describe("cli/render", () => {
+  let dir: string;
+  let out: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "envoy-mesh-cli-"));
+    out = join(dir, "out");
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe("usage errors (exit 2, with the usage line)", () => {
+    it("requires --out", () => {
+      const result = run();
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, `render: --out is required\n${USAGE}`);
+      assert.equal(result.stdout, "");
+    });
+
+    it("names an unknown flag", () => {
+      const result = run("--out", out, "--verbose");
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, `render: unknown argument "--verbose"\n${USAGE}`);
+      assert.equal(existsSync(out), false);
+    });
+
+    it("names a positional argument it does not take", () => {
+      const result = run("out");
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /^render: unknown argument "out"\n/);
+    });
+
+    for (const argv of [["--out"], ["--out", "--stack", "kind"], ["--out="], ["--out", out, "--stack"]]) {
+      it(`refuses a flag without a value: ${argv.join(" ")}`, () => {
+        const result = run(...argv);
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, /^render: --(out|stack) needs a value\n/);
+      });
+    }
+  });
+
+  describe("parseRenderArgs", () => {
+    it("defaults the stack to kind", () => {
+      assert.deepEqual(parseRenderArgs(["--out", "x"]), { out: "x", stack: "kind" });
+    });
+
+    it("reads --flag=value as --flag value", () => {
+      assert.deepEqual(parseRenderArgs(["--out=x", "--stack=cloud-example"]), { out: "x", stack: "cloud-example" });
+    });
+  });
+
+  it("refuses an unknown stack with exit 1, listing the stacks, and creates no output folder", () => {
+    const result = run("--stack", "nope", "--out", out);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, 'render: unknown stack (1 problem):\n  - --stack: no stack file for "nope" (stacks: cloud-example, kind)');
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it("renders the kind stack by default, writing what renderMesh renders, and says what it wrote", () => {
+    const result = run("--out", out);
+    assert.equal(result.code, 0, result.stderr);
+    const expected = renderMesh(REPO_ROOT, "kind");
+    for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+    assert.ok(existsSync(join(out, RENDER_MARKER)));
+    assert.equal(
+      result.stdout,
+      `render: stack kind (target kind): wrote 4 Envoy configs to ${out}/envoy and ${expected.manifestCount} Kubernetes objects to ${out}/k8s`,
+    );
+    assert.equal(result.stderr, "");
+  });
+
+  it("renders another stack with --stack=NAME", () => {
+    const result = run(`--out=${out}`, "--stack=cloud-example");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^render: stack cloud-example \(target cloud\)/);
+    assert.ok(readFileSync(join(out, "k8s/00-namespace-envoy-mesh.yaml"), "utf8").includes("kind: Namespace"));
+  });
+
+  it("replaces its own earlier output", () => {
+    assert.equal(run("--out", out).code, 0);
+    assert.equal(run("--out", out).code, 0);
+    assert.ok(existsSync(join(out, "envoy/front-envoy.yaml")));
+  });
+
+  it("refuses with exit 1 a non-empty folder it did not write, leaving it alone", () => {
+    mkdirSync(out);
+    writeFileSync(join(out, "keep.txt"), "mine");
+    const result = run("--out", out);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `render: ${out} exists and was not written by render; choose an empty or new folder`);
+    assert.deepEqual(readdirSync(out), ["keep.txt"]);
+  });
+
+  it("refuses with exit 1 an --out that is a file", () => {
+    writeFileSync(out, "mine");
+    const result = run("--out", out);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^render: .* exists and is not a folder/);
+  });
+
+  it("as a real process: exits 1 on an unknown stack, with the message and no stack trace", function () {
+    this.timeout(15_000);
+    const child = spawnSync("npx", ["ts-node", "cli/render.ts", "--stack", "nope", "--out", out], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      // An npm update notice on stderr would not be the command's.
+      env: { ...process.env, npm_config_update_notifier: "false" },
+      timeout: 14_000,
+    });
+    assert.equal(child.error, undefined);
+    assert.equal(child.status, 1, child.stderr);
+    assert.match(child.stderr, /^render: unknown stack \(1 problem\):\n {2}- --stack: no stack file for "nope" \(stacks: cloud-example, kind\)\n$/);
+    assert.doesNotMatch(child.stderr, /\n\s+at /);
+    assert.equal(child.stdout, "");
+    assert.equal(existsSync(out), false);
+  });
+});
