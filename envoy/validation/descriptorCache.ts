@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { collectProtoSources, type ExcludedProto, type ProtoSources } from "./protoSources";
@@ -57,24 +57,50 @@ export function cacheKey(sources: ProtoSources, compilerVersion: string = bufVer
   return `${sources.fingerprint.slice(0, 32)}-buf${compilerVersion}`;
 }
 
-/** Runs `buf build` over the selected sources; returns the FileDescriptorSet bytes. */
-export function compileDescriptorSet(sources: ProtoSources): Uint8Array {
-  const stage = mkdtempSync(join(tmpdir(), "envoy-protos-"));
-  try {
-    const roots = [...new Set(sources.files.map((f) => f.root))].sort();
-    for (const f of sources.files) {
+/**
+ * Lays out the import roots for buf in `stage`: a root whose files are compiled as shipped is
+ * linked to the package's folder (writing hundreds of files costs more than the compile); a
+ * root holding a patched file gets only its selected files, written out.
+ */
+function stageRoots(sources: ProtoSources, stage: string): string[] {
+  const roots = [...new Set(sources.files.map((f) => f.root))].sort();
+  const patchedRoots = new Set(sources.files.filter((f) => f.patched).map((f) => f.root));
+  for (const root of roots) {
+    let linked = false;
+    if (!patchedRoots.has(root)) {
+      try {
+        symlinkSync(join(sources.depsDir, root), join(stage, root), "dir");
+        linked = true;
+      } catch {
+        // No symlinks here (some Windows setups): copy the files instead.
+      }
+    }
+    if (linked) continue;
+    for (const f of sources.files.filter((x) => x.root === root)) {
       const target = join(stage, f.root, f.path);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, f.content);
     }
+  }
+  return roots;
+}
+
+/** Runs `buf build` over the selected sources; returns the FileDescriptorSet bytes. */
+export function compileDescriptorSet(sources: ProtoSources): Uint8Array {
+  const stage = mkdtempSync(join(tmpdir(), "envoy-protos-"));
+  try {
+    const roots = stageRoots(sources, stage);
     writeFileSync(
       join(stage, "buf.yaml"),
       ["version: v2", "modules:", ...roots.map((r) => `  - path: ${r}`), ""].join("\n"),
     );
     const out = join(stage, "out.binpb");
+    // --path keeps buf to the selected files (and their imports): the roots hold files that do
+    // not compile, such as the v2 API.
+    const targets = sources.files.flatMap((f) => ["--path", `${f.root}/${f.path}`]);
     const bufBin = join(bufPackageDir(), "bin", "buf");
     try {
-      execFileSync(process.execPath, [bufBin, "build", "--exclude-source-info", "-o", out], {
+      execFileSync(process.execPath, [bufBin, "build", "--exclude-source-info", "-o", out, ...targets], {
         cwd: stage,
         stdio: ["ignore", "pipe", "pipe"],
         // buf keeps its own module cache; keep it inside the throwaway stage folder.

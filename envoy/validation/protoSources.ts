@@ -30,7 +30,7 @@ const ENTRY_PATTERN = /^(envoy\/.*\/v3(alpha)?\/[^/]+|xds\/.+|udpa\/.+)\.proto$/
 const BUILTIN_PREFIX = "google/protobuf/";
 
 /** Changing how the descriptor set is produced must change the cache key: bump this. */
-export const RECIPE_VERSION = "envoy-validation-descriptors/1";
+export const RECIPE_VERSION = "envoy-validation-descriptors/2";
 
 export interface ProtoFile {
   /** Import path, e.g. `envoy/config/core/v3/base.proto`. */
@@ -39,6 +39,8 @@ export interface ProtoFile {
   readonly root: string;
   /** File text exactly as compiled (validate.proto carries one added field, see below). */
   readonly content: string;
+  /** True when `content` differs from the file on disk. */
+  readonly patched: boolean;
 }
 
 export interface ExcludedProto {
@@ -50,6 +52,8 @@ export interface ExcludedProto {
 }
 
 export interface ProtoSources {
+  /** Folder holding the import roots (the package's `deps/`). */
+  readonly depsDir: string;
   /** Version of the package the protos came from. */
   readonly packageVersion: string;
   /** Files to compile, sorted by path. */
@@ -111,6 +115,7 @@ export function patchValidateProto(content: string): string {
 interface Candidate {
   readonly root: string;
   readonly content: string;
+  readonly patched: boolean;
   readonly imports: readonly string[];
 }
 
@@ -123,9 +128,9 @@ export function collectProtoSources(packageDir: string = protoPackageDir()): Pro
     const rootDir = join(packageDir, "deps", root);
     for (const path of listProtoFiles(rootDir)) {
       if (available.has(path)) continue;
-      let content = readFileSync(join(rootDir, path), "utf8");
-      if (path === "validate/validate.proto") content = patchValidateProto(content);
-      available.set(path, { root, content, imports: parseImports(content) });
+      const original = readFileSync(join(rootDir, path), "utf8");
+      const content = path === "validate/validate.proto" ? patchValidateProto(original) : original;
+      available.set(path, { root, content, patched: content !== original, imports: parseImports(content) });
     }
   }
   if (!available.has("validate/validate.proto")) {
@@ -173,9 +178,9 @@ export function collectProtoSources(packageDir: string = protoPackageDir()): Pro
 
   const files = [...selected].sort().map((path) => {
     const file = available.get(path) as Candidate;
-    return { path, root: file.root, content: file.content };
+    return { path, root: file.root, content: file.content, patched: file.patched };
   });
   const hash = createHash("sha256").update(RECIPE_VERSION);
   for (const f of files) hash.update(`\0${f.path}\0${f.content}`);
-  return { packageVersion, files, excluded, fingerprint: hash.digest("hex") };
+  return { depsDir: join(packageDir, "deps"), packageVersion, files, excluded, fingerprint: hash.digest("hex") };
 }

@@ -90,6 +90,9 @@ describe("descriptorCache", () => {
 
   it("builds once, then reads the same bytes from the cache", () => {
     assert.equal(first.source, "built");
+    // The build links the package's folders into a scratch folder; removing it must not
+    // remove what the links point to.
+    assert.ok(existsSync(join(collectProtoSources().depsDir, "envoy-api", "envoy", "config", "bootstrap", "v3", "bootstrap.proto")));
     const second = loadDescriptorSet({ cacheDir: dir });
     assert.equal(second.source, "cache");
     assert.equal(second.key, first.key);
