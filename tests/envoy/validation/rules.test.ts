@@ -65,7 +65,7 @@ describe("protoc-gen-validate rules", () => {
   });
 });
 
-describe("issue helpers", () => {
+describe("issue paths and suggestions", () => {
   it("sorts paths with list indexes numerically", () => {
     const paths = ["a[10].b", "a[2]", "a", "a[2].c", "b"];
     assert.deepEqual([...paths].sort(comparePaths), ["a", "a[2]", "a[2].c", "a[10].b", "b"]);
