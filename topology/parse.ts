@@ -345,6 +345,9 @@ function completeService(
       c.report(upstream.path, `unknown service ${show(upstream.service)} (known: ${[...known].sort().join(", ")})`);
     }
     if (seenUpstreams.has(upstream.service)) c.report(upstream.path, `${show(upstream.service)} is listed twice`);
+    if (upstream.service === draft.name) {
+      c.report(upstream.path, `${show(upstream.service)} calls itself: every request would call it again until it times out`);
+    }
     seenUpstreams.add(upstream.service);
   }
   if (draft.appPort === undefined) return undefined;
@@ -367,16 +370,19 @@ function completeService(
     c.report(upstream.path, `no free egress port left between topology.ports.egressBase (${ports.egressBase}) and ${MAX_PORT}`);
   }
 
+  const resources = {
+    app: { ...DEFAULT_APP_RESOURCES, ...draft.resources?.app },
+    envoy: { ...DEFAULT_ENVOY_RESOURCES, ...draft.resources?.envoy },
+  };
+  checkMemoryFits(c, resources.app, `${draft.path}.resources.app`);
+  checkMemoryFits(c, resources.envoy, `${draft.path}.resources.envoy`);
   return {
     name: draft.name,
     appPort: draft.appPort,
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     image: draft.image ?? { kind: "build", build: { context: "app", dockerfile: DEFAULT_DOCKERFILE } },
     upstreams: plan.assigned,
-    resources: {
-      app: { ...DEFAULT_APP_RESOURCES, ...draft.resources?.app },
-      envoy: { ...DEFAULT_ENVOY_RESOURCES, ...draft.resources?.envoy },
-    },
+    resources,
   };
 }
 
@@ -390,13 +396,31 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
     if (prefixes.has(route.prefix)) c.report(`${route.path}.prefix`, `duplicate prefix ${show(route.prefix)}`);
     prefixes.add(route.prefix);
   }
+  const resources = { ...DEFAULT_FRONT_RESOURCES, ...draft.resources };
+  checkMemoryFits(c, resources, `${TOPOLOGY_PATH}.front.resources`);
   return {
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     routes: routes
       .map(({ prefix, service }) => ({ prefix, service }))
       .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),
-    resources: { ...DEFAULT_FRONT_RESOURCES, ...draft.resources },
+    resources,
   };
+}
+
+const QUANTITY_FACTORS: Readonly<Record<string, number>> = {
+  "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+};
+
+function quantityValue(quantity: string): number {
+  const [, number, suffix] = /^([0-9.]+)(.*)$/.exec(quantity) as RegExpExecArray;
+  return Number(number) * QUANTITY_FACTORS[suffix];
+}
+
+/** Kubernetes refuses a container whose memory request exceeds its limit; say so before deploying. */
+function checkMemoryFits(c: IssueCollector, resources: ContainerResources, path: string): void {
+  if (quantityValue(resources.memoryRequest) > quantityValue(resources.memoryLimit)) {
+    c.report(`${path}.memoryRequest`, `${show(resources.memoryRequest)} is more than the memory limit ${show(resources.memoryLimit)}`);
+  }
 }
 
 /** Locale-independent ordering, so output bytes never depend on the machine. */

@@ -73,6 +73,19 @@ describe("topology/parse: validation", () => {
       assert.match(onlyIssue(webCallsApi([7]), "topology.services[0].upstreams[0]"), /expected an object, got 7/);
     });
 
+    it("refuses a service that calls itself, since every request would loop", () => {
+      const message = onlyIssue(webCallsApi(["api", "web"]), "topology.services[0].upstreams[1]");
+      assert.equal(message, '"web" calls itself: every request would call it again until it times out');
+    });
+
+    it("accepts a cycle between two services (each call is still bounded by its timeout)", () => {
+      const topology = parseTopology({
+        services: [{ name: "web", appPort: 8081, upstreams: ["api"] }, { name: "api", appPort: 8082, upstreams: ["web"] }],
+        front: { routes: [{ prefix: "/", service: "web" }] },
+      });
+      assert.deepEqual(topology.services.map((s) => s.upstreams.map((u) => u.service)), [["web"], ["api"]]);
+    });
+
     it("refuses upstreams that are not a list", () => {
       assert.match(onlyIssue(webCallsApi("api" as unknown as unknown[]), "topology.services[0].upstreams"), /expected a list, got "api"/);
     });
@@ -299,6 +312,18 @@ describe("topology/parse: validation", () => {
         assert.equal(message, `${JSON.stringify(value)} is not a Kubernetes quantity such as "50m", "64Mi" or "1"`);
       });
     }
+
+    it("refuses a memory request above the memory limit, which Kubernetes would refuse mid-deploy", () => {
+      const message = onlyIssue(oneService({ resources: { envoy: { memoryRequest: "1Gi" } } }), "topology.services[0].resources.envoy.memoryRequest");
+      assert.equal(message, '"1Gi" is more than the memory limit "128Mi"');
+      const front = onlyIssue(oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], resources: { memoryLimit: "32Mi" } } }), "topology.front.resources.memoryRequest");
+      assert.equal(front, '"64Mi" is more than the memory limit "32Mi"');
+    });
+
+    it("compares memory across suffixes: 1G request under a 1Gi limit is fine", () => {
+      const service = parseTopology(oneService({ resources: { app: { memoryRequest: "1G", memoryLimit: "1Gi" } } })).services[0];
+      assert.equal(service.resources.app.memoryRequest, "1G");
+    });
 
     it("accepts plain, milli, decimal and binary-suffixed quantities", () => {
       const resources = { app: { cpuRequest: "0.5", memoryRequest: "1Gi", memoryLimit: "2G" }, envoy: { cpuRequest: "250m" } };
