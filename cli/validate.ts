@@ -1,13 +1,17 @@
 /**
  * npm run validate -- FILE... [--strict]
  *
- * Checks config files (YAML or JSON, several documents per file allowed) and prints, per file
+ * Checks Envoy bootstraps and Kubernetes manifests (YAML or JSON, several documents per file
+ * allowed; a document with `apiVersion` and `kind` is a Kubernetes object) and prints, per file
  * or document, `<path>: OK` or `<path>: FAIL` followed by one indented line per problem:
  * `  error <config path>: <message>` or `  warning <config path>: <message>`.
  * Exit code: 0 when everything passes, 1 when anything fails, 2 for a usage error.
  */
 import { readConfigDocuments, validateBootstrap } from "../envoy/validation";
 import type { ValidateOptions, ValidationResult } from "../envoy/validation";
+import { checkPodPolicy } from "../k8s/validation/policy";
+import { validateKubernetesObject } from "../k8s/validation/schema";
+import { isPlainObject } from "../topology/reader";
 
 /** Checks one kind of document. The CLI asks each in turn whether it takes a document. */
 export interface DocumentValidator {
@@ -24,8 +28,24 @@ export const envoyBootstrapValidator: DocumentValidator = {
   validate: (document, options) => validateBootstrap(document, options),
 };
 
+/**
+ * A Kubernetes object: schema problems are errors; giving up a pod protection (restricted
+ * profile or this project's defaults) is a warning, which `--strict` turns into an error.
+ */
+export const kubernetesObjectValidator: DocumentValidator = {
+  kind: "Kubernetes object",
+  accepts: (document) => isPlainObject(document) && typeof document.apiVersion === "string" && typeof document.kind === "string",
+  validate: (document, options) => {
+    const errors = validateKubernetesObject(document);
+    const findings = checkPodPolicy(document).map((f) => ({ path: f.path, message: `${f.message} [${f.rule}]` }));
+    return options.strict
+      ? { ok: errors.length + findings.length === 0, errors: [...errors, ...findings], warnings: [] }
+      : { ok: errors.length === 0, errors, warnings: findings };
+  },
+};
+
 /** In order of preference; more specific validators go before the catch-all bootstrap one. */
-export const DOCUMENT_VALIDATORS: readonly DocumentValidator[] = [envoyBootstrapValidator];
+export const DOCUMENT_VALIDATORS: readonly DocumentValidator[] = [kubernetesObjectValidator, envoyBootstrapValidator];
 
 /** The first validator that accepts the document. */
 export function chooseValidator(

@@ -10,8 +10,10 @@ import {
   reportFile,
   runValidate,
   type DocumentValidator,
-} from "../../../cli/validate";
-import { fixture } from "./fixtures";
+} from "../../cli/validate";
+import { dump, load } from "js-yaml";
+import { renderMesh } from "../../render/renderMesh";
+import { fixture } from "../envoy/validation/fixtures";
 
 function run(argv: string[]): { code: number; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -145,11 +147,58 @@ describe("cli/validate", () => {
     });
   });
 
+  describe("Kubernetes manifests", () => {
+    const rendered = renderMesh(join(__dirname, "..", ".."), "kind");
+    const deployment = () => load(rendered.files.get("k8s/07-deployment-service-a.yaml") as string) as any;
+    const write = (name: string, content: unknown) => {
+      const file = join(dir, name);
+      writeFileSync(file, typeof content === "string" ? content : dump(content));
+      return file;
+    };
+
+    it("are told from Envoy bootstraps by their apiVersion and kind", () => {
+      assert.equal(chooseValidator({ apiVersion: "v1", kind: "Service" })?.kind, "Kubernetes object");
+      assert.equal(chooseValidator({ kind: "Service" })?.kind, "Envoy v3 bootstrap");
+    });
+
+    it("accepts every file the render command writes, in strict mode", () => {
+      const files = [...rendered.files].map(([path, content]) => write(path.replace(/\//g, "-"), content));
+      const { code, out } = run([...files, "--strict"]);
+      assert.equal(code, 0, out.join("\n"));
+      assert.equal(out.filter((l) => l.endsWith(": OK")).length, files.length);
+    });
+
+    it("fail on a schema problem, naming the field", () => {
+      const bad = deployment();
+      bad.spec.template.spec.containers[0].imagePullPolicy = "Sometimes";
+      bad.spec.replicas = "2";
+      const file = write("bad-deployment.yaml", bad);
+      const { code, out } = run([file]);
+      assert.equal(code, 1);
+      assert.equal(out[0], `${file}: FAIL`);
+      assert.ok(out.some((l) => /^ {2}error spec\.replicas: /.test(l)), out.join("\n"));
+      assert.ok(out.some((l) => /^ {2}error spec\.template\.spec\.containers\[0\]\.imagePullPolicy: /.test(l)), out.join("\n"));
+    });
+
+    it("warn when a pod gives up a protection, naming the rule; --strict makes it fail", () => {
+      const relaxed = deployment();
+      relaxed.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false;
+      const file = write("relaxed-deployment.yaml", relaxed);
+      const lenient = run([file]);
+      assert.equal(lenient.code, 0);
+      assert.deepEqual(lenient.out.slice(0, 1), [`${file}: OK`]);
+      assert.match(lenient.out[1], /^ {2}warning spec\.template\.spec\.containers\[0\]\.securityContext\.readOnlyRootFilesystem: .*\[defaults\/read-only-root-fs\]$/);
+      const strict = run([file, "--strict"]);
+      assert.equal(strict.code, 1);
+      assert.match(strict.out[1], /^ {2}error .*\[defaults\/read-only-root-fs\]$/);
+    });
+  });
+
   describe("as a process", () => {
     it("exits 1 on a failing file and 2 on a usage error, without stack traces", function () {
       this.timeout(60_000);
-      const script = join(__dirname, "..", "..", "..", "cli", "validate.ts");
-      const opts = { encoding: "utf8" as const, cwd: join(__dirname, "..", "..", "..") };
+      const script = join(__dirname, "..", "..", "cli", "validate.ts");
+      const opts = { encoding: "utf8" as const, cwd: join(__dirname, "..", "..") };
       const fail = spawnSync(process.execPath, ["-r", "ts-node/register", script, SEED, "--strict"], opts);
       assert.equal(fail.status, 1, fail.stderr);
       assert.match(fail.stdout, /: FAIL\n {2}error /);
