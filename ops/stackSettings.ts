@@ -1,4 +1,12 @@
-import { DEFAULT_KIND_REGISTRY, PROJECT, parseStackSettings, readStackConfigFile } from "../stack";
+import {
+    DEFAULT_FRONT_NODE_PORT,
+    DEFAULT_KIND_CLUSTER_NAME,
+    DEFAULT_KIND_REGISTRY,
+    DEFAULT_NAMESPACE,
+    PROJECT,
+    parseStackSettings,
+    readStackConfigFile,
+} from "../stack";
 import { ConfigError } from "../topology/reader";
 import { OpsError } from "./errors";
 
@@ -23,10 +31,10 @@ export interface KindStackSettings {
 
 export const DEFAULT_SETTINGS: KindStackSettings = {
     target: "kind",
-    namespace: "envoy-mesh",
-    kindClusterName: "envoy-mesh",
+    namespace: DEFAULT_NAMESPACE,
+    kindClusterName: DEFAULT_KIND_CLUSTER_NAME,
     registry: DEFAULT_KIND_REGISTRY,
-    frontNodePort: 30080,
+    frontNodePort: DEFAULT_FRONT_NODE_PORT,
 };
 
 /**
