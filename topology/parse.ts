@@ -26,6 +26,8 @@ import {
 
 /** Config path of the topology, used as the root of every issue path. */
 export const TOPOLOGY_PATH = "topology";
+/** Where a problem in a seed service the user did not rewrite comes from. */
+const SEED_PATH = `${TOPOLOGY_PATH}.extends(seed)`;
 
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
@@ -88,7 +90,7 @@ function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
   let draft = user;
   if (top.extends !== undefined) {
     c.oneOf(top.extends, `${TOPOLOGY_PATH}.extends`, ["seed"] as const);
-    draft = mergeOverSeed(readDraft(new IssueCollector(), SEED_TOPOLOGY, "seed"), user);
+    draft = mergeOverSeed(readDraft(new IssueCollector(), SEED_TOPOLOGY, SEED_PATH), user);
   } else if (top.services === undefined) {
     c.report(`${TOPOLOGY_PATH}.services`, `required (or set ${TOPOLOGY_PATH}.extends: seed to start from the seed mesh)`);
   }

@@ -73,6 +73,11 @@ describe("topology/parse: validation", () => {
       assert.match(onlyIssue(webCallsApi([7]), "topology.services[0].upstreams[0]"), /expected an object, got 7/);
     });
 
+    it("locates a problem in a seed service the user did not rewrite under extends(seed)", () => {
+      const message = onlyIssue({ extends: "seed", ports: { admin: 8081 } }, "topology.extends(seed).services[0].appPort");
+      assert.equal(message, "8081 clashes with the Envoy admin port (topology.ports.admin) in pod service-a");
+    });
+
     it("refuses a service that calls itself, since every request would loop", () => {
       const message = onlyIssue(webCallsApi(["api", "web"]), "topology.services[0].upstreams[1]");
       assert.equal(message, '"web" calls itself: every request would call it again until it times out');
