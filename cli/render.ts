@@ -12,7 +12,8 @@ const PROJECT_DIR = resolve(__dirname, "..");
 
 class UsageError extends Error {}
 
-export function parseRenderArgs(argv: readonly string[]): { out: string; stack: string } {
+export function parseRenderArgs(argv: readonly string[]): { out: string; stack: string } | "help" {
+  if (argv.includes("--help") || argv.includes("-h")) return "help";
   const options: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -28,7 +29,12 @@ export function parseRenderArgs(argv: readonly string[]): { out: string; stack: 
 
 export function main(argv: readonly string[]): number {
   try {
-    const { out, stack } = parseRenderArgs(argv);
+    const args = parseRenderArgs(argv);
+    if (args === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    const { out, stack } = args;
     const rendered = renderMesh(PROJECT_DIR, stack);
     writeTree(out, rendered.files);
     console.log(

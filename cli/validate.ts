@@ -59,6 +59,7 @@ export const USAGE = "usage: npm run validate -- FILE... [--strict]";
 
 export type ParsedArgs =
   | { readonly ok: true; readonly files: readonly string[]; readonly strict: boolean }
+  | { readonly ok: true; readonly help: true }
   | { readonly ok: false; readonly error: string };
 
 /** Flags may come before, between or after the files; `--` ends the flags. */
@@ -69,6 +70,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   for (const arg of argv) {
     if (!flagsDone && arg === "--") flagsDone = true;
     else if (!flagsDone && arg === "--strict") strict = true;
+    else if (!flagsDone && (arg === "--help" || arg === "-h")) return { ok: true, help: true };
     else if (!flagsDone && arg.startsWith("-") && arg !== "-") return { ok: false, error: `unknown option ${arg}` };
     else files.push(arg);
   }
@@ -121,6 +123,10 @@ export function runValidate(argv: readonly string[], output: Output): number {
     output.err(`validate: ${args.error}`);
     output.err(USAGE);
     return 2;
+  }
+  if ("help" in args) {
+    output.out(USAGE);
+    return 0;
   }
   let allOk = true;
   for (const file of args.files) allOk = reportFile(file, { strict: args.strict }, output) && allOk;

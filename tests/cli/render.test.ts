@@ -73,6 +73,13 @@ describe("cli/render", () => {
     }
   });
 
+  it("prints the usage and exits 0 for --help, rendering nothing", () => {
+    const result = run("--out", out, "--help");
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, USAGE);
+    assert.equal(existsSync(out), false);
+  });
+
   describe("parseRenderArgs", () => {
     it("defaults the stack to kind", () => {
       assert.deepEqual(parseRenderArgs(["--out", "x"]), { out: "x", stack: "kind" });

@@ -9,6 +9,7 @@ import {
   parseArgs,
   reportFile,
   runValidate,
+  USAGE,
   type DocumentValidator,
 } from "../../cli/validate";
 import { dump, load } from "js-yaml";
@@ -33,6 +34,15 @@ describe("cli/validate", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   describe("arguments", () => {
+    it("prints the usage and exits 0 for --help or -h", () => {
+      for (const flag of ["--help", "-h"]) {
+        const { code, out, err } = run(["a.yaml", flag]);
+        assert.equal(code, 0);
+        assert.deepEqual(out, [USAGE]);
+        assert.deepEqual(err, []);
+      }
+    });
+
     it("takes --strict before, between or after the files", () => {
       for (const argv of [["--strict", "a", "b"], ["a", "--strict", "b"], ["a", "b", "--strict"]]) {
         assert.deepEqual(parseArgs(argv), { ok: true, files: ["a", "b"], strict: true });
