@@ -159,6 +159,29 @@ describe("ServiceMesh component", () => {
     });
   });
 
+  describe("Envoy configs Envoy would refuse", () => {
+    // The builders only produce valid configs, so stand in for a builder bug at the check's seam.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const check = require("../../envoy/check") as typeof import("../../envoy/check");
+    const original = check.meshEnvoyConfigProblems;
+    afterEach(() => ((check as { meshEnvoyConfigProblems: unknown }).meshEnvoyConfigProblems = original));
+
+    it("stop the mesh before anything is registered, naming the proxy and the problem", async () => {
+      (check as { meshEnvoyConfigProblems: unknown }).meshEnvoyConfigProblems = () => [
+        { path: "envoy config of service-b: static_resources.clusters[0].connect_timeout", message: "invalid duration" },
+      ];
+      const collect = await installMocks("kind");
+      assert.throws(
+        () => new ServiceMesh("envoy-mesh", { settings: parseStackSettings({}), projectDir: PROJECT_DIR, imageTag: "kind" }),
+        (error: unknown) =>
+          error instanceof pulumi.RunError &&
+          /generated Envoy configs that Envoy would refuse/.test(error.message) &&
+          error.message.includes("envoy config of service-b: static_resources.clusters[0].connect_timeout: invalid duration"),
+      );
+      assert.deepEqual(await collect(), []);
+    });
+  });
+
   describe("rollouts", () => {
     const deploymentOf = async (config: Record<string, unknown>) => {
       const { resources } = await deploy("kind", config);
