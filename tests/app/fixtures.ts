@@ -1,4 +1,5 @@
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { DemoConfig } from "../../app/config";
 
@@ -130,4 +131,16 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promi
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** True if a TCP connection to `port` on 127.0.0.1 is refused. */
+export function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
 }

@@ -1,9 +1,8 @@
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
-import * as net from "node:net";
 import * as path from "node:path";
-import { closedPortUrl, request, ServerPool, startFakeUpstream, waitFor } from "./fixtures";
+import { closedPortUrl, refuses, request, ServerPool, startFakeUpstream, waitFor } from "./fixtures";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -44,16 +43,6 @@ async function freePort(): Promise<number> {
   return Number(new URL(await closedPortUrl()).port);
 }
 
-function refuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-}
 
 describe("app/main.ts", () => {
   const pool = new ServerPool();

@@ -1,22 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createDemoServer } from "../../app/server";
 import { closeGracefully } from "../../app/shutdown";
-import { demoConfig, request, ServerPool, startFakeUpstream, waitFor } from "./fixtures";
+import { demoConfig, refuses, request, ServerPool, startFakeUpstream, waitFor } from "./fixtures";
 
-/** True if a TCP connection to `port` on 127.0.0.1 is refused. */
-function refuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-}
 
 describe("closeGracefully", () => {
   const pool = new ServerPool();
