@@ -1,3 +1,4 @@
+import { isServiceName } from "../app/names";
 import {
   DEFAULT_APP_RESOURCES,
   DEFAULT_DOCKERFILE,
@@ -29,7 +30,6 @@ export const TOPOLOGY_PATH = "topology";
 /** Where a problem in a seed service the user did not rewrite comes from. */
 const SEED_PATH = `${TOPOLOGY_PATH}.extends(seed)`;
 
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 /** Containers run as non-root without added capabilities, so they cannot bind below 1024. */
 const MIN_PORT = 1024;
@@ -142,7 +142,7 @@ function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraf
 }
 
 function readName(c: IssueCollector, raw: unknown, path: string): string | undefined {
-  if (typeof raw !== "string" || !DNS_1035_LABEL.test(raw)) {
+  if (typeof raw !== "string" || !isServiceName(raw)) {
     return c.report(
       path,
       `${show(raw)} is not a valid name: use at most 63 lowercase letters, digits and '-', starting with a letter and not ending with '-' (a DNS-1035 label)`,
