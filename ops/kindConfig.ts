@@ -1,5 +1,5 @@
 import { OpsError } from "./errors";
-import { isRecord } from "./yaml";
+import { isPlainObject } from "../topology/reader";
 
 /** Where the cluster config lives, relative to the repository root. */
 export const KIND_CONFIG_FILE = "kind/cluster.yaml";
@@ -38,7 +38,7 @@ function port(value: unknown, label: string, field: string): number {
 }
 
 function parseMapping(value: unknown, label: string, field: string): PortMapping {
-    if (!isRecord(value)) {
+    if (!isPlainObject(value)) {
         fail(label, field, `must be a mapping (got ${JSON.stringify(value)})`);
     }
     const listen = value.listenAddress ?? "0.0.0.0";
@@ -53,7 +53,7 @@ function parseMapping(value: unknown, label: string, field: string): PortMapping
 }
 
 function parseNode(value: unknown, label: string, field: string): KindNode {
-    if (!isRecord(value)) {
+    if (!isPlainObject(value)) {
         fail(label, field, `must be a mapping (got ${JSON.stringify(value)})`);
     }
     if (typeof value.role !== "string") {
@@ -75,7 +75,7 @@ function parseNode(value: unknown, label: string, field: string): KindNode {
 
 /** Checks the shape of a parsed kind cluster config (kind: Cluster, v1alpha4). */
 export function parseKindConfig(doc: unknown, label: string = KIND_CONFIG_FILE): KindClusterConfig {
-    if (!isRecord(doc)) {
+    if (!isPlainObject(doc)) {
         fail(label, "(document)", "must be a mapping");
     }
     if (doc.kind !== "Cluster") {

@@ -21,7 +21,3 @@ export function readYamlFile(path: string, label: string = path): unknown {
     }
     return parseYaml(text, label);
 }
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}

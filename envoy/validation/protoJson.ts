@@ -1,4 +1,5 @@
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { isPlainObject } from "../../topology/reader";
 import { checkDeprecatedEnumFields, checkDeprecatedField } from "./deprecation";
 import { childPath, describeJson, indexPath, mapKeyPath, type IssueSink } from "./issues";
 import { checkMessageRules, skipsEmbedded } from "./pgv";
@@ -103,10 +104,6 @@ function fieldsByKey(desc: DescMessage): Map<string, DescField> {
     fieldMaps.set(desc, map);
   }
   return map;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Reads a message (or a well-known type with its special JSON form). */

@@ -1,10 +1,7 @@
-/** A plain JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
+import { isPlainObject } from "../../topology/reader";
 
 function stringField(value: unknown, key: string): string | undefined {
-  if (!isRecord(value)) {
+  if (!isPlainObject(value)) {
     return undefined;
   }
   const field = value[key];
@@ -16,7 +13,7 @@ function stringField(value: unknown, key: string): string | undefined {
  * has no namespace (cluster-scoped objects, or namespaced ones that rely on the default).
  */
 export function describeObject(obj: unknown): string {
-  if (!isRecord(obj)) {
+  if (!isPlainObject(obj)) {
     return "(not an object)";
   }
   const kind = stringField(obj, "kind") ?? "(no kind)";

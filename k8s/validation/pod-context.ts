@@ -1,5 +1,5 @@
 import type { PathSegment } from "./field-path";
-import { isRecord } from "./object-ref";
+import { isPlainObject } from "../../topology/reader";
 
 /** Which list of the pod spec a container comes from. */
 export type ContainerGroup = "containers" | "initContainers" | "ephemeralContainers";
@@ -30,17 +30,17 @@ export interface PodContext {
 
 /** `value` when it is a JSON object, else an empty object (absent means "nothing set"). */
 export function asRecord(value: unknown): Readonly<Record<string, unknown>> {
-  return isRecord(value) ? value : {};
+  return isPlainObject(value) ? value : {};
 }
 
 /** `obj[key]` when it is a JSON object, else an empty object. */
 export function record(obj: unknown, key: string): Readonly<Record<string, unknown>> {
-  return asRecord(isRecord(obj) ? obj[key] : undefined);
+  return asRecord(isPlainObject(obj) ? obj[key] : undefined);
 }
 
 /** `obj[key]` when it is an array, else an empty array. */
 export function list(obj: unknown, key: string): readonly unknown[] {
-  const value = isRecord(obj) ? obj[key] : undefined;
+  const value = isPlainObject(obj) ? obj[key] : undefined;
   return Array.isArray(value) ? value : [];
 }
 
@@ -54,12 +54,12 @@ function podSpecPath(obj: Readonly<Record<string, unknown>>): readonly PathSegme
     case "CronJob":
       return ["spec", "jobTemplate", "spec", "template", "spec"];
     default:
-      return isRecord(record(record(obj, "spec"), "template").spec) ? ["spec", "template", "spec"] : undefined;
+      return isPlainObject(record(record(obj, "spec"), "template").spec) ? ["spec", "template", "spec"] : undefined;
   }
 }
 
 function follow(obj: unknown, path: readonly PathSegment[]): unknown {
-  return path.reduce<unknown>((value, key) => (isRecord(value) ? value[key as string] : undefined), obj);
+  return path.reduce<unknown>((value, key) => (isPlainObject(value) ? value[key as string] : undefined), obj);
 }
 
 function containerRefs(spec: Readonly<Record<string, unknown>>, specPath: readonly PathSegment[]): ContainerRef[] {
@@ -67,7 +67,7 @@ function containerRefs(spec: Readonly<Record<string, unknown>>, specPath: readon
   const refs: ContainerRef[] = [];
   for (const group of ["initContainers", "containers", "ephemeralContainers"] as const) {
     list(spec, group).forEach((container, index) => {
-      if (!isRecord(container)) {
+      if (!isPlainObject(container)) {
         return;
       }
       const name = typeof container.name === "string" && container.name !== "" ? container.name : undefined;
@@ -86,12 +86,12 @@ function containerRefs(spec: Readonly<Record<string, unknown>>, specPath: readon
 
 /** The pod spec of a Pod or of any workload with a pod template, or undefined for other objects. */
 export function podContext(obj: unknown): PodContext | undefined {
-  if (!isRecord(obj)) {
+  if (!isPlainObject(obj)) {
     return undefined;
   }
   const specPath = podSpecPath(obj);
   const spec = specPath === undefined ? undefined : follow(obj, specPath);
-  if (specPath === undefined || !isRecord(spec)) {
+  if (specPath === undefined || !isPlainObject(spec)) {
     return undefined;
   }
   const metadataPath = [...specPath.slice(0, -1), "metadata"];
@@ -100,7 +100,7 @@ export function podContext(obj: unknown): PodContext | undefined {
     object: obj,
     spec,
     specPath,
-    metadata: isRecord(metadata) ? metadata : {},
+    metadata: isPlainObject(metadata) ? metadata : {},
     metadataPath,
     containers: containerRefs(spec, specPath),
   };

@@ -1,5 +1,5 @@
 import type { PathSegment } from "./field-path";
-import { isRecord } from "./object-ref";
+import { isPlainObject } from "../../topology/reader";
 
 /**
  * What a schema validator did with one JSON object of the input: which fields it looked up,
@@ -23,7 +23,7 @@ function wrap(value: unknown, path: readonly PathSegment[], visits: MutableVisit
   if (Array.isArray(value)) {
     return value.map((item, index) => wrap(item, [...path, index], visits));
   }
-  if (!isRecord(value)) {
+  if (!isPlainObject(value)) {
     return value;
   }
   const visit: MutableVisit = { path, value, fieldsRead: new Set(), keysEnumerated: false };

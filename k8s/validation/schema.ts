@@ -1,5 +1,6 @@
 import { describeValue } from "./field-path";
-import { describeObject, isRecord } from "./object-ref";
+import { isPlainObject } from "../../topology/reader";
+import { describeObject } from "./object-ref";
 import { recordReads } from "./read-recorder";
 import { describeSchemaErrors, type SchemaIssue, unknownFieldIssues } from "./schema-errors";
 import { kubernetesSchemaVersion, lookupKind } from "./schema-registry";
@@ -67,7 +68,7 @@ function distinctSorted(issues: readonly SchemaIssue[]): SchemaIssue[] {
  * A `path` of "" stands for the object as a whole.
  */
 export function validateKubernetesObject(obj: unknown): SchemaIssue[] {
-  if (!isRecord(obj)) {
+  if (!isPlainObject(obj)) {
     return [{ path: "", message: `a Kubernetes object must be a JSON object, got ${describeValue(obj)}` }];
   }
   const typeMeta = typeMetaIssues(obj);
@@ -96,7 +97,7 @@ export function validateManifests(objs: readonly unknown[]): ManifestIssues[] {
   objs.forEach((obj, index) => {
     const issues = validateKubernetesObject(obj);
     if (issues.length > 0) {
-      results.push({ object: isRecord(obj) ? describeObject(obj) : `manifest #${index + 1}`, issues });
+      results.push({ object: isPlainObject(obj) ? describeObject(obj) : `manifest #${index + 1}`, issues });
     }
   });
   return results;

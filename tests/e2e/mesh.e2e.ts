@@ -13,7 +13,8 @@ import { HttpResponse, freshConnectionGetter } from "../../ops/http";
 import { checkPrerequisites } from "../../ops/prerequisites";
 import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
 import { KIND_STACK, readSettings } from "../../ops/stackSettings";
-import { isRecord, readYamlFile } from "../../ops/yaml";
+import { readYamlFile } from "../../ops/yaml";
+import { isPlainObject } from "../../topology/reader";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FRONT = "http://localhost:8080/";
@@ -80,8 +81,8 @@ async function sample(count: number): Promise<{ a: Set<string>; b: Set<string>; 
 /** A copy of Pulumi.kind.yaml (salt included) with `topology` set, for `pulumi up --config-file`. */
 function configWithTopology(topology: unknown): string {
     const doc = readYamlFile(path.join(REPO, `Pulumi.${KIND_STACK}.yaml`));
-    const base = isRecord(doc) ? doc : {};
-    const config = isRecord(base.config) ? base.config : {};
+    const base = isPlainObject(doc) ? doc : {};
+    const config = isPlainObject(base.config) ? base.config : {};
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "envoy-mesh-e2e-")), `Pulumi.${KIND_STACK}.yaml`);
     fs.writeFileSync(file, dump({ ...base, config: { ...config, "envoy-mesh:topology": JSON.stringify(topology) } }));
     return file;
