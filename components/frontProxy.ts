@@ -13,12 +13,10 @@ export interface FrontProxyArgs {
 /** The edge Envoy: its config, Deployment, and the Service that exposes it outside the cluster. */
 export class FrontProxy extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
-  readonly configMapName: pulumi.Output<string>;
 
   constructor(name: string, args: FrontProxyArgs, opts?: pulumi.ComponentResourceOptions) {
     super(FRONT_PROXY_TYPE, name, {}, opts);
     const registered = registerProxyObjects(name, args.objects, this, args.dependsOn);
-    this.configMapName = registered.configMap.metadata.name;
     this.url =
       args.fixedUrl !== undefined
         ? pulumi.output(args.fixedUrl)

@@ -21,16 +21,12 @@ export class MeshService extends pulumi.ComponentResource {
   readonly dnsName: string;
   /** Egress port on 127.0.0.1, per upstream this service calls. */
   readonly egressPorts: Readonly<Record<string, number>>;
-  readonly configMapName: pulumi.Output<string>;
-  readonly deploymentName: pulumi.Output<string>;
 
   constructor(name: string, args: MeshServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(MESH_SERVICE_TYPE, name, {}, opts);
-    const registered = registerProxyObjects(name, args.objects, this, args.dependsOn);
+    registerProxyObjects(name, args.objects, this, args.dependsOn);
     this.dnsName = serviceFqdn(args.spec.name, args.namespace, args.clusterDomain);
     this.egressPorts = Object.fromEntries(args.spec.upstreams.map((u) => [u.service, u.egressPort]));
-    this.configMapName = registered.configMap.metadata.name;
-    this.deploymentName = registered.deployment.metadata.name;
-    this.registerOutputs({ dnsName: this.dnsName, egressPorts: this.egressPorts, configMapName: this.configMapName });
+    this.registerOutputs({ dnsName: this.dnsName, egressPorts: this.egressPorts });
   }
 }

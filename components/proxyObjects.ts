@@ -3,8 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { ProxyObjects } from "../k8s";
 
 export interface RegisteredProxy {
-  readonly configMap: k8s.core.v1.ConfigMap;
-  readonly deployment: k8s.apps.v1.Deployment;
+  /** The Service, whose status carries a load balancer's address. */
   readonly service: k8s.core.v1.Service;
 }
 
@@ -21,7 +20,7 @@ export function registerProxyObjects(
   const opts = { parent, dependsOn: [...dependsOn] };
   const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, objects.serviceAccount, opts);
   const configMap = new k8s.core.v1.ConfigMap(`${name}-envoy-config`, objects.configMap, opts);
-  const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, objects.deployment, {
+  new k8s.apps.v1.Deployment(`${name}-deployment`, objects.deployment, {
     parent,
     dependsOn: [...dependsOn, serviceAccount, configMap],
   });
@@ -29,5 +28,5 @@ export function registerProxyObjects(
   if (objects.podDisruptionBudget !== undefined) {
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, objects.podDisruptionBudget, opts);
   }
-  return { configMap, deployment, service };
+  return { service };
 }
