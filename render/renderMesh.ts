@@ -21,9 +21,14 @@ export interface RenderedMesh {
   readonly manifestCount: number;
 }
 
-/** `00-namespace-envoy-mesh.yaml`: the number keeps `kubectl apply -f` in dependency order. */
-function manifestFileName(index: number, manifest: Manifest): string {
-  return `${String(index).padStart(2, "0")}-${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`;
+/**
+ * `00-namespace-envoy-mesh.yaml`: `kubectl apply -f <folder>` takes files in name order, so the
+ * number keeps dependency order. Every number has the width of the largest (at least two
+ * digits): with more than 100 objects, `100-...` would otherwise sort before `11-...`.
+ */
+export function manifestFileNames(manifests: readonly Manifest[]): string[] {
+  const width = Math.max(2, String(manifests.length - 1).length);
+  return manifests.map((m, i) => `${String(i).padStart(width, "0")}-${m.kind.toLowerCase()}-${m.metadata.name}.yaml`);
 }
 
 /**
@@ -47,6 +52,7 @@ export function renderMesh(projectDir: string, stack: string): RenderedMesh {
 
   const files = new Map<string, string>();
   for (const proxy of proxies) files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
-  manifests.forEach((manifest, i) => files.set(`k8s/${manifestFileName(i, manifest)}`, toYaml(manifest)));
+  const names = manifestFileNames(manifests);
+  manifests.forEach((manifest, i) => files.set(`k8s/${names[i]}`, toYaml(manifest)));
   return { settings, files, envoyConfigCount: proxies.length, manifestCount: manifests.length };
 }

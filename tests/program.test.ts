@@ -6,7 +6,7 @@ const PROGRAM = require.resolve("../index");
 
 /** Runs the Pulumi program as `pulumi up` would, with the given stack config. */
 async function runProgram(config: Record<string, string>) {
-  const collect = await installMocks("kind", config);
+  const collect = await installMocks("kind", { config });
   delete require.cache[PROGRAM];
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

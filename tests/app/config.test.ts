@@ -53,7 +53,8 @@ describe("loadConfig", () => {
   });
 
   describe("defaults", () => {
-    const config = loadConfig(leaf, () => "fallback-host");
+    let config: ReturnType<typeof loadConfig>;
+    before(() => (config = loadConfig(leaf, () => "fallback-host")));
 
     it("HOST defaults to 127.0.0.1 (reachable only through the sidecar)", () => {
       assert.equal(DEFAULT_HOST, "127.0.0.1");

@@ -158,8 +158,10 @@ describe("cli/validate", () => {
   });
 
   describe("Kubernetes manifests", () => {
-    const rendered = renderMesh(join(__dirname, "..", ".."), "kind");
-    const deployment = () => load(rendered.files.get("k8s/07-deployment-service-a.yaml") as string) as any;
+    let rendered: ReturnType<typeof renderMesh>;
+    before(() => (rendered = renderMesh(join(__dirname, "..", ".."), "kind")));
+    const deployment = () =>
+      [...rendered.files.values()].map((content) => load(content) as any).find((doc) => doc?.kind === "Deployment" && doc.metadata.name === "service-a");
     const write = (name: string, content: unknown) => {
       const file = join(dir, name);
       writeFileSync(file, typeof content === "string" ? content : dump(content));

@@ -1,20 +1,23 @@
 import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, isSecret, promiseOf, setImageContent, type Registered } from "../helpers/pulumiMocks";
+import { installMocks, isSecret, promiseOf, registered, setImageContent, type OutputsOf, type Registered } from "../helpers/pulumiMocks";
 import { ServiceMesh } from "../../components";
 import { parseStackSettings } from "../../stack";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
+const SERVICE_MESH = "envoy-mesh:mesh:ServiceMesh";
 const MESH_SERVICE = "envoy-mesh:mesh:MeshService";
 const FRONT_PROXY = "envoy-mesh:mesh:FrontProxy";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 const SERVICE = "kubernetes:core/v1:Service";
+const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
 const DOCKER_IMAGE = "docker:index/image:Image";
 
-async function deploy(stack: string, config: Record<string, unknown>, password?: string) {
-  const collect = await installMocks(stack);
+async function deploy(stack: string, config: Record<string, unknown>, password?: string, outputs?: OutputsOf) {
+  const collect = await installMocks(stack, { outputs });
   const mesh = new ServiceMesh("envoy-mesh", {
     settings: parseStackSettings(config),
     projectDir: PROJECT_DIR,
@@ -25,10 +28,11 @@ async function deploy(stack: string, config: Record<string, unknown>, password?:
   return { mesh, frontUrl, resources: await collect() };
 }
 
-function find(resources: Registered[], type: string, name: string): Registered {
-  const found = resources.find((r) => r.type === type && r.name === name);
-  assert.ok(found, `no ${type} named ${name}; have ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
-  return found;
+const find = registered;
+
+/** What the cloud reports for the front proxy's LoadBalancer Service once it has an address. */
+function loadBalancerStatus(ingress: Record<string, string>[]): OutputsOf {
+  return (r) => (r.type === SERVICE && r.name === "front-envoy-service" ? { status: { loadBalancer: { ingress } } } : undefined);
 }
 
 function podSpec(resources: Registered[], name: string) {
@@ -54,19 +58,55 @@ describe("ServiceMesh component", () => {
       for (const r of kubernetes) assert.match(r.provider ?? "", /pulumi:providers:kubernetes::envoy-mesh-kind::/, `${r.name} provider`);
     });
 
-    it("creates a MeshService per service and a FrontProxy, each owning its objects", () => {
-      for (const name of ["service-a", "service-b", "service-c"]) {
+    it("creates a MeshService per service and a FrontProxy under the ServiceMesh, each owning its objects", () => {
+      const root = find(resources, SERVICE_MESH, "envoy-mesh");
+      assert.equal(root.parent, undefined);
+      const owners: [string, string][] = [
+        [MESH_SERVICE, "service-a"],
+        [MESH_SERVICE, "service-b"],
+        [MESH_SERVICE, "service-c"],
+        [FRONT_PROXY, "front-envoy"],
+      ];
+      for (const [ownerType, name] of owners) {
+        const owner = find(resources, ownerType, name);
+        assert.equal(owner.parent, root.urn, `${name} is a child of the ServiceMesh`);
         for (const [type, child] of [
-          ["kubernetes:core/v1:ServiceAccount", `${name}-sa`],
+          [SERVICE_ACCOUNT, `${name}-sa`],
           [CONFIG_MAP, `${name}-envoy-config`],
           [DEPLOYMENT, `${name}-deployment`],
           [SERVICE, `${name}-service`],
         ]) {
-          assert.equal(find(resources, type, child).qualifiedType, `${MESH_SERVICE}$${type}`);
+          const object = find(resources, type, child);
+          assert.equal(object.parent, owner.urn, `${child} is a child of ${name}`);
+          assert.equal(object.qualifiedType, `${SERVICE_MESH}$${ownerType}$${type}`);
         }
       }
-      assert.equal(find(resources, DEPLOYMENT, "front-envoy-deployment").qualifiedType, `${FRONT_PROXY}$${DEPLOYMENT}`);
-      assert.equal(find(resources, "kubernetes:core/v1:Namespace", "envoy-mesh-namespace").inputs.metadata.name, "envoy-mesh");
+      const namespace = find(resources, NAMESPACE, "envoy-mesh-namespace");
+      assert.equal(namespace.inputs.metadata.name, "envoy-mesh");
+      assert.equal(namespace.parent, root.urn);
+    });
+
+    it("creates each Deployment only after the ServiceAccount and ConfigMap it names", () => {
+      for (const name of ["service-a", "service-b", "service-c", "front-envoy"]) {
+        const { dependencies } = find(resources, DEPLOYMENT, `${name}-deployment`);
+        for (const needed of [find(resources, SERVICE_ACCOUNT, `${name}-sa`), find(resources, CONFIG_MAP, `${name}-envoy-config`)]) {
+          assert.ok(dependencies.includes(needed.urn), `${name}-deployment waits for ${needed.name}; it waits for ${dependencies.join(", ") || "nothing"}`);
+        }
+      }
+    });
+
+    it("creates every namespaced object only after the namespace", () => {
+      const namespace = find(resources, NAMESPACE, "envoy-mesh-namespace");
+      const namespaced = resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== NAMESPACE);
+      assert.ok(namespaced.length >= 16);
+      for (const r of namespaced) assert.ok(r.dependencies.includes(namespace.urn), `${r.type}/${r.name} waits for the namespace`);
+    });
+
+    it("builds each service's pod on the app image it was given, waiting for its build", () => {
+      const image = find(resources, DOCKER_IMAGE, "envoy-mesh-app-image");
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        assert.ok(find(resources, DEPLOYMENT, `${name}-deployment`).dependencies.includes(image.urn), name);
+      }
     });
 
     it("builds the demo app once for the three services and pushes it to kind's local registry", () => {
@@ -76,7 +116,7 @@ describe("ServiceMesh component", () => {
       assert.equal(images[0].inputs.build.context, resolve(PROJECT_DIR, "app"));
       assert.equal(images[0].inputs.skipPush, false);
       assert.equal(images[0].inputs.registry, undefined);
-      assert.equal(images[0].qualifiedType, `envoy-mesh:mesh:AppImage$${DOCKER_IMAGE}`);
+      assert.equal(images[0].qualifiedType, `${SERVICE_MESH}$envoy-mesh:mesh:AppImage$${DOCKER_IMAGE}`);
     });
 
     it("runs each service pod as the app plus an Envoy native sidecar with its config mounted read-only", () => {
@@ -156,6 +196,23 @@ describe("ServiceMesh component", () => {
       const spec = find(resources, SERVICE, "front-envoy-service").inputs.spec;
       assert.equal(spec.type, "LoadBalancer");
       assert.equal(spec.ports[0].nodePort, undefined);
+    });
+  });
+
+  describe("the front URL on a cloud cluster", () => {
+    const cloud = { target: "cloud", registry: "ghcr.io/acme" };
+    const frontUrlWith = async (outputs?: OutputsOf) => (await deploy("prod", cloud, undefined, outputs)).frontUrl;
+
+    it("is the load balancer's hostname when it has both a hostname and an IP", async () => {
+      assert.equal(await frontUrlWith(loadBalancerStatus([{ hostname: "lb.example.com", ip: "192.0.2.10" }])), "http://lb.example.com");
+    });
+
+    it("is the load balancer's IP when it has no hostname", async () => {
+      assert.equal(await frontUrlWith(loadBalancerStatus([{ ip: "192.0.2.10" }])), "http://192.0.2.10");
+    });
+
+    it("says pending while the load balancer has no address", async () => {
+      assert.equal(await frontUrlWith(), "http://pending");
     });
   });
 

@@ -5,10 +5,12 @@ import { parseTopology, SEED_TOPOLOGY } from "../../topology";
 import { matchSnapshot } from "../helpers/snapshot";
 
 const CONTEXT = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
-const seedConfigs = buildMeshConfigs(parseTopology(undefined), CONTEXT);
+let seed: readonly ProxyConfig[] | undefined;
+/** Built on first use, inside a test: a builder bug fails tests instead of aborting the run. */
+const seedConfigs = (): readonly ProxyConfig[] => (seed ??= buildMeshConfigs(parseTopology(undefined), CONTEXT));
 
 function config(proxy: string): any {
-  const found = seedConfigs.find((c) => c.proxy === proxy);
+  const found = seedConfigs().find((c) => c.proxy === proxy);
   assert.ok(found, `no config for ${proxy}`);
   return found.bootstrap;
 }
@@ -33,7 +35,7 @@ function* walk(value: unknown, path = ""): Generator<[string, any]> {
 
 describe("Envoy configs of the seed mesh", () => {
   it("has one config per proxy: the front proxy, then A, B and C", () => {
-    assert.deepEqual(seedConfigs.map((c) => c.proxy), ["front-envoy", "service-a", "service-b", "service-c"]);
+    assert.deepEqual(seedConfigs().map((c) => c.proxy), ["front-envoy", "service-a", "service-b", "service-c"]);
   });
 
   it("front proxy: listens on 0.0.0.0:8080 and routes / to service A's sidecars by DNS, round robin", () => {
@@ -79,7 +81,7 @@ describe("Envoy configs of the seed mesh", () => {
   });
 
   it("keeps admin on 127.0.0.1 and exposes only /ready and /stats/prometheus on the health listener", () => {
-    for (const { proxy, bootstrap } of seedConfigs) {
+    for (const { proxy, bootstrap } of seedConfigs()) {
       assert.equal(address((bootstrap as any).admin.address), "127.0.0.1:9901", proxy);
       const health = listener(bootstrap, "health");
       assert.equal(address(health.address), "0.0.0.0:9902");
@@ -90,7 +92,7 @@ describe("Envoy configs of the seed mesh", () => {
   });
 
   it("uses only the v3 API: typed_config with @type, load_assignment, router last, no v2 fields", () => {
-    for (const { proxy, bootstrap } of seedConfigs) {
+    for (const { proxy, bootstrap } of seedConfigs()) {
       for (const [path, node] of walk(bootstrap)) {
         for (const v2 of ["config", "hosts", "access_log_path"]) assert.ok(!(v2 in node), `${proxy} ${path} has ${v2}`);
         if (path.endsWith("filters[0]") || /http_filters\[\d+\]$/.test(path) || /access_log\[\d+\]$/.test(path)) {
@@ -128,7 +130,7 @@ describe("Envoy configs of the seed mesh", () => {
   });
 
   it("matches the committed snapshot of every seed config", () => {
-    for (const { proxy, bootstrap } of seedConfigs) {
+    for (const { proxy, bootstrap } of seedConfigs()) {
       matchSnapshot(toYaml(bootstrap), join(__dirname, "__snapshots__", `${proxy}.yaml`));
     }
   });
@@ -158,7 +160,7 @@ describe("Envoy config output", () => {
   });
 
   it("renders byte-identical YAML for the same topology", () => {
-    assert.equal(render(buildMeshConfigs(parseTopology(SEED_TOPOLOGY), CONTEXT)), render(seedConfigs));
+    assert.equal(render(buildMeshConfigs(parseTopology(SEED_TOPOLOGY), CONTEXT)), render(seedConfigs()));
   });
 
   it("routes the longest prefix first, so Envoy's first match is the most specific", () => {

@@ -5,11 +5,47 @@ import * as pulumi from "@pulumi/pulumi";
 export interface Registered {
   readonly type: string;
   readonly name: string;
-  /** `<parent type>$<type>`, from the URN the engine assigned. */
+  /** `urn:pulumi:<stack>::<project>::<qualifiedType>::<name>`, as the engine derives it. */
+  readonly urn: string;
+  /** `<parent's qualified type>$<type>`, from the URN the engine assigned. */
   readonly qualifiedType: string;
+  /** URN of the parent resource; undefined for a resource registered at the top. */
+  readonly parent?: string;
+  /**
+   * URNs this resource waits for: its `dependsOn` (a component expands to its children) and the
+   * resources whose outputs its inputs use, as the SDK sends them in the request.
+   */
+  readonly dependencies: readonly string[];
+  /** False for a ComponentResource. */
+  readonly custom: boolean;
   readonly inputs: Record<string, any>;
   /** Provider reference `urn::id`, when one was passed. */
   readonly provider?: string;
+}
+
+/** The fields of a RegisterResourceRequest the harness reads (see @pulumi/pulumi proto/resource_pb.js). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getDependenciesList(): string[];
+}
+
+/** The parts of the SDK's MockMonitor (runtime/mocks.js) the harness wraps. */
+interface MockMonitor {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(request: RegisterRequest, callback: (error: Error | null, response?: unknown) => void): Promise<void>;
+}
+
+/** Extra output properties a resource reports after creation (a Service's status, say). */
+export type OutputsOf = (resource: { type: string; name: string; inputs: Record<string, any> }) => Record<string, unknown> | undefined;
+
+export interface MockOptions {
+  /** Stack config, without the `envoy-mesh:` prefix. */
+  readonly config?: Record<string, string>;
+  /** Outputs the cloud would fill in, merged over the inputs. */
+  readonly outputs?: OutputsOf;
 }
 
 let imageContent = "v1";
@@ -24,17 +60,36 @@ function fakeDigest(inputs: Record<string, any>): string {
 }
 
 /**
- * Mock engine that keeps every registration. Outputs the program reads (image digests,
- * metadata names) are returned, or their `apply` callbacks would never run.
+ * The engine's refusal of a second resource with the same URN, worded as the engine words it
+ * (pulumi/pulumi pkg/diag/errors.go, GetDuplicateResourceURNError). The SDK's mock monitor
+ * accepts both, so the harness refuses them itself.
  */
-export async function installMocks(stack: string, config: Record<string, string> = {}): Promise<() => Promise<Registered[]>> {
-  const seen: { type: string; name: string; inputs: any; provider?: string }[] = [];
+export function duplicateUrnMessage(urn: string): string {
+  return `Duplicate resource URN '${urn}'; try giving it a unique name`;
+}
+
+/**
+ * Mock engine that keeps every registration with its parent and dependencies, and refuses a
+ * duplicate URN as the real engine does. Outputs the program reads (image digests, metadata
+ * names) are returned, or their `apply` callbacks would never run.
+ *
+ * Returns `collect`: waits for every registration, then lists them in registration order, or
+ * throws when the engine refused any.
+ */
+export async function installMocks(stack: string, options: MockOptions = {}): Promise<() => Promise<Registered[]>> {
+  const { config = {}, outputs } = options;
+  const seen = new Map<string, Registered>();
+  const refused: string[] = [];
+  /** URN of the registration whose `newResource` call is under way (it is made synchronously). */
+  let registering: string | undefined;
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`envoy-mesh:${k}`, v])));
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        seen.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        const state = { ...args.inputs };
+        const record = registering === undefined ? undefined : seen.get(registering);
+        if (record) seen.set(record.urn, { ...record, inputs: args.inputs, provider: args.provider });
+        const extra = outputs?.({ type: args.type, name: args.name, inputs: args.inputs }) ?? {};
+        const state: Record<string, unknown> = { ...args.inputs, ...extra };
         if (args.type === "docker:index/image:Image") {
           state.repoDigest = `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${fakeDigest(args.inputs)}`;
         }
@@ -48,15 +103,55 @@ export async function installMocks(stack: string, config: Record<string, string>
     stack,
     false,
   );
+
+  // The monitor setMocks just installed sees each request whole, while `newResource` is not
+  // told the parent or the dependencies: wrap the monitor's own entry point.
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+  // The engine qualifies a child's type with its parent's whole qualified type (as the SDK's own
+  // createUrn in @pulumi/pulumi resource.ts does); the mock monitor keeps only the parent's last
+  // type, which would merge URNs the engine keeps apart.
+  monitor.newUrn = (parent, type, name) =>
+    `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${parent ? `${parent.split("::")[2]}$` : ""}${type}::${name}`;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    const urn = monitor.newUrn(request.getParent(), request.getType(), request.getName());
+    // Checked before anything is awaited, so two registrations in flight cannot both pass.
+    if (seen.has(urn)) {
+      refused.push(duplicateUrnMessage(urn));
+      callback(new Error(duplicateUrnMessage(urn)));
+      return Promise.resolve();
+    }
+    seen.set(urn, {
+      type: request.getType(),
+      name: request.getName(),
+      urn,
+      qualifiedType: urn.split("::")[2],
+      parent: request.getParent() || undefined,
+      dependencies: [...request.getDependenciesList()].sort(),
+      custom: request.getCustom(),
+      inputs: {},
+    });
+    // MockMonitor.registerResource calls `newResource` before its first await.
+    registering = urn;
+    try {
+      return register(request, callback);
+    } finally {
+      registering = undefined;
+    }
+  };
+
   return async () => {
     await allRegistrationsDone();
-    const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };
-    const urns = [...monitor.resources.keys()];
-    return seen.map((r) => {
-      const urn = urns.find((u) => u.endsWith(`::${r.name}`) && u.split("::")[2].split("$").pop() === r.type) ?? "";
-      return { ...r, qualifiedType: urn.split("::")[2] ?? r.type };
-    });
+    if (refused.length > 0) throw new Error(`the engine refused the program:\n${refused.join("\n")}`);
+    return [...seen.values()];
   };
+}
+
+/** The registration of `type` named `name`, or a failure listing what was registered. */
+export function registered(resources: readonly Registered[], type: string, name: string): Registered {
+  const found = resources.find((r) => r.type === type && r.name === name);
+  if (!found) throw new Error(`no ${type} named ${name}; have ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+  return found;
 }
 
 /**

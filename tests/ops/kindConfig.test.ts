@@ -6,10 +6,10 @@ import { DEFAULT_SETTINGS } from "../../ops/stackSettings";
 import { parseYaml } from "../../ops/yaml";
 
 const FILE = path.resolve(__dirname, "..", "..", "kind", "cluster.yaml");
-const text = fs.readFileSync(FILE, "utf8");
 
 describe("kind/cluster.yaml", () => {
-    const config = parseKindConfig(parseYaml(text, "kind/cluster.yaml"));
+    let config: ReturnType<typeof parseKindConfig>;
+    before(() => (config = parseKindConfig(parseYaml(fs.readFileSync(FILE, "utf8"), "kind/cluster.yaml"))));
 
     it("is a kind v1alpha4 Cluster named after the default kindClusterName", () => {
         assert.equal(config.name, DEFAULT_SETTINGS.kindClusterName);

@@ -4,6 +4,7 @@ import { meshEnvoyConfigProblems } from "../../envoy/check";
 import { buildMeshManifests } from "../../k8s";
 import { validateManifests } from "../../k8s/validation/schema";
 import { ConfigError, parseTopology } from "../../topology";
+import { assertProperty } from "../helpers/properties";
 
 const TARGET = {
   namespace: "mesh",
@@ -64,8 +65,9 @@ const validTopology = fc
   );
 
 describe("properties of topologies", () => {
-  it("every valid random topology renders Envoy configs that pass strict validation", () => {
-    fc.assert(
+  it("every valid random topology renders Envoy configs that pass strict validation", function () {
+    assertProperty(
+      this.test,
       fc.property(validTopology, (raw) => {
         const topology = parseTopology(raw);
         assert.deepEqual(meshEnvoyConfigProblems(topology, TARGET), []);
@@ -74,8 +76,9 @@ describe("properties of topologies", () => {
     );
   });
 
-  it("every valid random topology renders Kubernetes objects that pass the strict schema check", () => {
-    fc.assert(
+  it("every valid random topology renders Kubernetes objects that pass the strict schema check", function () {
+    assertProperty(
+      this.test,
       fc.property(validTopology, (raw) => {
         const manifests = buildMeshManifests(parseTopology(raw), TARGET, () => "registry.example/app@sha256:" + "0".repeat(64));
         assert.deepEqual(validateManifests(manifests), []);
@@ -100,8 +103,9 @@ describe("properties of topologies", () => {
     { name: "a privileged port", apply: (raw) => (raw.services[0].appPort = 80), path: /^topology\.services\[0\]\.appPort$/ },
   ];
 
-  it("every random topology with one mistake is refused with a topology error naming it, never a deeper exception", () => {
-    fc.assert(
+  it("every random topology with one mistake is refused with a topology error naming it, never a deeper exception", function () {
+    assertProperty(
+      this.test,
       fc.property(validTopology, fc.constantFrom(...mistakes), (valid, mistake) => {
         const raw = structuredClone(valid);
         mistake.apply(raw);
@@ -121,8 +125,9 @@ describe("properties of topologies", () => {
     );
   });
 
-  it("any input at all is either refused with a topology error or renders configs that pass validation", () => {
-    fc.assert(
+  it("any input at all is either refused with a topology error or renders configs that pass validation", function () {
+    assertProperty(
+      this.test,
       fc.property(fc.oneof(fc.anything(), fc.record({ services: fc.anything(), front: fc.anything(), ports: fc.anything() })), (raw) => {
         let topology;
         try {

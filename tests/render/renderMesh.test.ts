@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
+import type { ProxyObjects } from "../../k8s";
 import { renderMesh, type RenderedMesh } from "../../render/renderMesh";
 import { writeTree } from "../../render/writeTree";
 import { DEFAULT_ENVOY_IMAGE, PLACEHOLDER_TAG } from "../../stack";
@@ -31,6 +32,48 @@ function deployment(rendered: RenderedMesh, name: string): Doc {
   return found;
 }
 
+/**
+ * The Kubernetes files in the order `kubectl apply -f <folder>` takes them: by file name
+ * (kubernetes/cli-runtime pkg/resource/visitor.go walks the folder with filepath.Walk, which
+ * visits names in lexical order), not in the order render produced them.
+ */
+function applyOrder(rendered: RenderedMesh): (Doc & { file: string })[] {
+  return [...rendered.files.keys()]
+    .filter((path) => path.startsWith("k8s/"))
+    .sort()
+    .map((file) => ({ file, ...(load(rendered.files.get(file) as string) as Doc) }));
+}
+
+/** Asserts that each object comes after everything it needs, reading only the files' kinds and names. */
+function assertDependencyOrder(rendered: RenderedMesh): void {
+  const docs = applyOrder(rendered);
+  const position = (kind: string, name: string) => {
+    const at = docs.findIndex((d) => d.kind === kind && d.metadata.name === name);
+    assert.ok(at >= 0, `no ${kind} ${name} rendered`);
+    return at;
+  };
+  const namespaces = docs.filter((d) => d.kind === "Namespace").map((d) => d.metadata.name);
+  for (const [at, doc] of docs.entries()) {
+    if (doc.kind === "Namespace") continue;
+    const namespaceAt = position("Namespace", doc.metadata.namespace as string);
+    assert.ok(namespaceAt < at, `${doc.file} sorts before the namespace it lives in (${namespaces.join(", ")})`);
+  }
+  const deployments = docs.filter((d) => d.kind === "Deployment");
+  assert.ok(deployments.length > 0);
+  for (const deployment of deployments) {
+    const at = position("Deployment", deployment.metadata.name);
+    const pod = deployment.spec.template.spec;
+    const accountAt = position("ServiceAccount", pod.serviceAccountName);
+    assert.ok(accountAt < at, `${deployment.file} sorts before its ServiceAccount ${docs[accountAt].file}`);
+    const configMaps = (pod.volumes as { configMap?: { name: string } }[]).flatMap((v) => (v.configMap ? [v.configMap.name] : []));
+    assert.ok(configMaps.length > 0, `${deployment.file} mounts no ConfigMap`);
+    for (const name of configMaps) {
+      const configMapAt = position("ConfigMap", name);
+      assert.ok(configMapAt < at, `${deployment.file} sorts before its ConfigMap ${docs[configMapAt].file}`);
+    }
+  }
+}
+
 function images(doc: Doc): string[] {
   const pod = doc.spec.template.spec;
   return [...(pod.initContainers ?? []), ...pod.containers].map((c: { image: string }) => c.image);
@@ -53,11 +96,10 @@ describe("render/renderMesh", () => {
       assert.ok([...rendered.files.keys()].every((p) => /^(envoy|k8s)\/[^/]+\.yaml$/.test(p)));
     });
 
-    it("numbers the Kubernetes files in apply order, the namespace first", () => {
-      const k8s = [...rendered.files.keys()].filter((p) => p.startsWith("k8s/"));
-      assert.ok(k8s[0].startsWith("k8s/00-namespace-"), k8s[0]);
-      k8s.forEach((path, i) => assert.ok(path.startsWith(`k8s/${String(i).padStart(2, "0")}-`), path));
-      assert.equal(rendered.manifestCount, k8s.length);
+    it("names the Kubernetes files so that applying them in name order creates what each object needs first", () => {
+      assertDependencyOrder(rendered);
+      assert.equal(applyOrder(rendered)[0].file, "k8s/00-namespace-envoy-mesh.yaml");
+      assert.equal(rendered.manifestCount, applyOrder(rendered).length);
     });
 
     it("names each Kubernetes file after its object's kind and name", () => {
@@ -135,6 +177,58 @@ describe("render/renderMesh", () => {
     });
   });
 
+  describe("its own checks of what it renders", () => {
+    // The builders only produce valid output, so stand in for a builder bug at their seam: the
+    // real checks must then refuse the result before anything is written.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mesh = require("../../k8s/mesh") as { buildAllProxyObjects: (...args: any[]) => readonly ProxyObjects[] };
+    const original = mesh.buildAllProxyObjects;
+    afterEach(() => (mesh.buildAllProxyObjects = original));
+
+    /** Renders the kind stack with `change` applied to service-b's objects as built. */
+    function renderWithBuilderBug(change: (objects: any) => void): ConfigError {
+      mesh.buildAllProxyObjects = (...args) =>
+        original(...args).map((objects) => {
+          if (objects.proxy !== "service-b") return objects;
+          const copy = structuredClone(objects);
+          change(copy);
+          return copy;
+        });
+      try {
+        renderMesh(REPO_ROOT, "kind");
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+        assert.match(error.message, /rendered output failed its checks/);
+        return error;
+      }
+      assert.fail("expected render to refuse the output");
+    }
+
+    it("refuses a pod that gives up a protection of the restricted profile (the pod policy check)", () => {
+      const error = renderWithBuilderBug((objects) => (objects.deployment.spec.template.spec.hostNetwork = true));
+      assert.ok(
+        error.issues.some((i) => i.path === "Deployment/envoy-mesh/service-b spec.template.spec.hostNetwork" && i.message.endsWith("[restricted/host-namespaces]")),
+        error.message,
+      );
+    });
+
+    it("refuses an object the API server would reject (the schema check)", () => {
+      const error = renderWithBuilderBug((objects) => (objects.service.spec.clusterIp = "None"));
+      assert.ok(
+        error.issues.some((i) => i.path.startsWith("Service/envoy-mesh/service-b") && i.path.includes("clusterIp")),
+        error.message,
+      );
+    });
+
+    it("refuses an Envoy config Envoy would refuse (the Envoy check)", () => {
+      const error = renderWithBuilderBug((objects) => (objects.envoyYaml = objects.envoyYaml.replace(/connect_timeout: \S+/, "connect_timeout: soon")));
+      assert.ok(
+        error.issues.some((i) => i.path.startsWith("envoy config of service-b:") && i.path.includes("connect_timeout")),
+        error.message,
+      );
+    });
+  });
+
   describe("a project of the test's own", () => {
     let dir: string;
     const stackFile = (stack: string, config: Record<string, unknown>) =>
@@ -177,6 +271,22 @@ describe("render/renderMesh", () => {
           "envoy-mesh:topology (service service-c).image.build.context",
         ],
       );
+    });
+
+    it("keeps name order equal to apply order past 100 objects", () => {
+      const services = Array.from({ length: 40 }, (_, i) => ({
+        name: `svc-${String(i).padStart(2, "0")}`,
+        appPort: 8081 + i,
+        image: { ref: "ghcr.io/acme/web:1.0.0" },
+      }));
+      const topology = { services, front: { routes: [{ prefix: "/", service: "svc-00" }] } };
+      stackFile("big", { "envoy-mesh:topology": JSON.stringify(topology) });
+      const rendered = renderMesh(dir, "big");
+      assert.ok(rendered.manifestCount > 100, `only ${rendered.manifestCount} objects`);
+      assertDependencyOrder(rendered);
+      const names = [...rendered.files.keys()].filter((p) => p.startsWith("k8s/"));
+      assert.deepEqual([...names].sort(), names, "name order is the order render built them in");
+      assert.equal(names[0], "k8s/000-namespace-envoy-mesh.yaml");
     });
 
     it("renders prebuilt images without any build context", () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { dump } from "js-yaml";
 import { CONFIG_KEYS, DEFAULT_ENVOY_IMAGE, parseStackSettings, type StackSettings } from "../../stack";
-import { ConfigError, parseTopology, type ConfigIssue } from "../../topology";
+import { ConfigError, parseTopology, type ConfigIssue, type Topology } from "../../topology";
 
 type Values = Record<string, unknown>;
 
@@ -183,7 +183,8 @@ describe("stack/settings: parseStackSettings", () => {
   });
 
   describe("topology", () => {
-    const expected = parseTopology(TOPOLOGY);
+    let expected: Topology;
+    before(() => (expected = parseTopology(TOPOLOGY)));
 
     it("accepts YAML text", () => {
       assert.deepEqual(parseStackSettings({ topology: dump(TOPOLOGY) }).topology, expected);

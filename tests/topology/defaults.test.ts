@@ -6,11 +6,13 @@ import {
   DEFAULT_FRONT_RESOURCES,
   DEFAULT_PORTS,
   parseTopology,
+  type Topology,
 } from "../../topology";
 import { oneService } from "./fixtures";
 
 describe("topology/defaults: applied by parseTopology", () => {
-  const minimal = parseTopology(oneService());
+  let minimal: Topology;
+  before(() => (minimal = parseTopology(oneService())));
 
   it("runs one replica of a service", () => {
     assert.equal(minimal.services[0].replicas, 1);

@@ -10,7 +10,8 @@ function service(topology: Topology, name: string): MeshService {
 
 describe("topology/seed and extends: seed", () => {
   describe("the seed mesh", () => {
-    const seed = parseTopology(undefined);
+    let seed: Topology;
+    before(() => (seed = parseTopology(undefined)));
 
     it("has services A, B and C", () => {
       assert.deepEqual(

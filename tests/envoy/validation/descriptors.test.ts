@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { cacheKey, compileDescriptorSet, loadDescriptorSet, type DescriptorSetInfo } from "../../../envoy/validation/descriptorCache";
 import {
   collectProtoSources,
@@ -71,10 +71,55 @@ describe("protoSources", () => {
     );
   });
 
-  it("changes the cache key when an input file changes", () => {
-    const edited: ProtoSources = { ...sources, fingerprint: "f".repeat(64) };
-    assert.notEqual(cacheKey(edited, "1.0.0"), cacheKey(sources, "1.0.0"));
-    assert.notEqual(cacheKey(sources, "1.0.0"), cacheKey(sources, "1.0.1"));
+  describe("cache key", () => {
+    // A package of the test's own, laid out as the real one: an Envoy v3 file that is compiled,
+    // a v2 file that is not, and the validate.proto every set carries.
+    let pkg: string;
+    const file = (path: string, content: string) => {
+      mkdirSync(dirname(join(pkg, path)), { recursive: true });
+      writeFileSync(join(pkg, path), content);
+    };
+    const keyNow = () => cacheKey(collectProtoSources(pkg), "1.0.0");
+    const COMPILED = "deps/envoy-api/envoy/config/demo/v3/demo.proto";
+    const DEMO = 'syntax = "proto3";\npackage envoy.config.demo.v3;\nmessage Demo {\n  string name = 1;\n}\n';
+
+    beforeEach(() => {
+      pkg = mkdtempSync(join(tmpdir(), "envoy-proto-package-"));
+      file("package.json", JSON.stringify({ version: "9.9.9" }));
+      file(COMPILED, DEMO);
+      file("deps/envoy-api/envoy/api/v2/old.proto", 'syntax = "proto3";\npackage envoy.api.v2;\nmessage Old {}\n');
+      file(
+        "deps/protoc-gen-validate/validate/validate.proto",
+        'syntax = "proto2";\npackage validate;\nmessage StringRules {\n  optional bool strict = 25 [default = true];\n}\n',
+      );
+      mkdirSync(join(pkg, "deps", "xds"));
+      mkdirSync(join(pkg, "deps", "googleapis"));
+    });
+    afterEach(() => rmSync(pkg, { recursive: true, force: true }));
+
+    it("changes when a compiled input file changes, and comes back when the change is undone", () => {
+      const before = keyNow();
+      assert.deepEqual(
+        collectProtoSources(pkg).files.map((f) => f.path),
+        ["envoy/config/demo/v3/demo.proto", "validate/validate.proto"],
+      );
+      file(COMPILED, DEMO.replace("string name = 1;", "string name = 1;\n  uint32 port = 2;"));
+      const edited = keyNow();
+      assert.notEqual(edited, before);
+      file(COMPILED, DEMO);
+      assert.equal(keyNow(), before, "the key follows the content, not the file's time");
+    });
+
+    it("stays the same when a file that is not compiled changes", () => {
+      const before = keyNow();
+      file("deps/envoy-api/envoy/api/v2/old.proto", 'syntax = "proto3";\npackage envoy.api.v2;\nmessage Older {}\n');
+      assert.equal(keyNow(), before);
+    });
+
+    it("changes with the compiler version", () => {
+      const sources = collectProtoSources(pkg);
+      assert.notEqual(cacheKey(sources, "1.0.0"), cacheKey(sources, "1.0.1"));
+    });
   });
 });
 
