@@ -85,7 +85,7 @@ export function serverVersionProblem(server: ServerVersion, where: string): stri
     (r) => `  - ${r.feature} needs ${formatRelease(r.since)}+ (${r.gate}); without it ${r.withoutIt}`,
   );
   return (
-    `${where} runs Kubernetes ${server.gitVersion}, older than ${formatRelease(MIN_KUBERNETES_VERSION)}, the oldest this mesh runs on:\n` +
+    `${where}: Kubernetes ${server.gitVersion} is older than ${formatRelease(MIN_KUBERNETES_VERSION)}, the oldest release this mesh runs on:\n` +
     `${missing.join("\n")}\n` +
     `  Upgrade the cluster to Kubernetes ${formatRelease(MIN_KUBERNETES_VERSION)} or newer.`
   );

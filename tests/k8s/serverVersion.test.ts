@@ -128,7 +128,7 @@ describe("k8s/serverVersion", () => {
     it("refuses 1.29, naming the server, its version, the minimum and the sleep action", () => {
       const message = serverVersionProblem(parseServerVersion("v1.29.4"), "kind cluster envoy-mesh");
       assert.ok(message);
-      assert.match(message, /^kind cluster envoy-mesh runs Kubernetes v1\.29\.4, older than 1\.30, the oldest this mesh runs on:\n/);
+      assert.match(message, /^kind cluster envoy-mesh: Kubernetes v1\.29\.4 is older than 1\.30, the oldest release this mesh runs on:\n/);
       assert.match(message, /lifecycle\.preStop\.sleep .* needs 1\.30\+ \(PodLifecycleSleepAction: alpha 1\.29, beta and on by default 1\.30/);
       assert.doesNotMatch(message, /native sidecar/, "1.29 has native sidecars on by default");
       assert.match(message, /Upgrade the cluster to Kubernetes 1\.30 or newer\.$/);
