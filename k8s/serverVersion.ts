@@ -38,7 +38,7 @@ export const VERSION_REQUIREMENTS: readonly VersionRequirement[] = [
     since: { major: 1, minor: 30 },
     feature: "lifecycle.preStop.sleep (the app container's drain pause)",
     gate: "PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34",
-    withoutIt: "the API server silently drops the hook, the app stops while still receiving traffic and requests fail on every rollout",
+    withoutIt: "the API server silently drops the hook, so the app stops listening at once while callers may still send it requests, which fail during rollouts",
   },
 ];
 
