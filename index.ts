@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceMesh } from "./components";
+import { serverVersionGate } from "./components/serverVersionGate";
 import { loadStackSettings, registryPassword } from "./stack/pulumiConfig";
 
 const settings = loadStackSettings(__dirname);
@@ -13,7 +14,7 @@ const mesh = new ServiceMesh("envoy-mesh", {
   projectDir: __dirname,
   imageTag: pulumi.getStack(),
   registryPassword: registryPassword(settings),
-});
+}, { dependsOn: serverVersionGate(settings.cluster) });
 
 /** Where the Front Envoy answers: http://localhost:8080 on kind, the load balancer's address in a cloud. */
 export const frontUrl = mesh.frontUrl;

@@ -1,3 +1,4 @@
+import { MIN_KUBERNETES_VERSION, formatRelease } from "../k8s/serverVersion";
 import { OpsError, UsageError } from "./errors";
 
 export interface UpArgs {
@@ -15,8 +16,9 @@ export interface DownArgs {
 export const UP_USAGE = `Usage: npm run up [-- --timeout <seconds>]
 
 Creates (or reuses) kind's local image registry and the kind cluster from kind/cluster.yaml,
-runs \`pulumi up\` on the local stack "kind" (state in .pulumi-state/, no login), waits until
-the Front Envoy answers at http://localhost:8080/ and prints its answer.
+checks that the cluster runs Kubernetes ${formatRelease(MIN_KUBERNETES_VERSION)} or newer, runs \`pulumi up\` on the local
+stack "kind" (state in .pulumi-state/, no login), waits until the Front Envoy answers at
+http://localhost:8080/ and prints its answer.
 
 Options:
   --timeout <seconds>  how long to wait for that answer after the update (default 180)

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ClusterSpec, checkExistingCluster, checkFrontPort, clusterExists, controlPlaneNode, createCluster } from "./cluster";
+import { MIN_KUBERNETES_VERSION, formatRelease } from "../k8s/serverVersion";
 import { OpsDeps } from "./deps";
 import { OpsError } from "./errors";
 import { waitForHttp } from "./http";
@@ -17,6 +18,7 @@ import {
     registryState,
     wireNodesToRegistry,
 } from "./registry";
+import { SERVER_WAIT_MS, checkKindServerVersion, checkNodeImages } from "./serverVersion";
 import { KIND_STACK, KindStackSettings, localRegistryPort, readSettings } from "./stackSettings";
 import { readYamlFile } from "./yaml";
 
@@ -51,6 +53,7 @@ export function planUp(repoRoot: string, env: OpsDeps["env"]): UpPlan {
     const settings = readSettings(repoRoot);
     const configPath = path.join(repoRoot, KIND_CONFIG_FILE);
     const kindConfig = parseKindConfig(readYamlFile(configPath, KIND_CONFIG_FILE));
+    checkNodeImages(kindConfig, KIND_CONFIG_FILE);
     const cluster: ClusterSpec = {
         name: settings.kindClusterName,
         configPath,
@@ -112,6 +115,9 @@ export async function runUp(deps: OpsDeps, options: UpOptions): Promise<UpResult
         clusterResult = "created";
         log(`      created; kube context kind-${cluster.name}`);
     }
+    // Before anything is deployed: an older API server would accept the objects and break them.
+    const server = await checkKindServerVersion(run, cluster.name, { sleep: deps.sleep, clock: deps.clock, timeoutMs: SERVER_WAIT_MS });
+    log(`      Kubernetes ${server.gitVersion} (${formatRelease(MIN_KUBERNETES_VERSION)} or newer needed)`);
 
     if (registry) {
         if (await connectRegistryToKind(run, registry)) {

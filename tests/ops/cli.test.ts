@@ -50,6 +50,7 @@ describe("ops/cli: runCli", () => {
         const c = capture();
         assert.equal(await runCli("npm run up", UP_USAGE, ["--help"], parseUpArgs, async () => assert.fail("not run"), c.io), 0);
         assert.equal(c.out.join(""), `${UP_USAGE}\n`);
+        assert.match(UP_USAGE, /checks that the cluster runs Kubernetes 1\.30 or newer/);
     });
 
     it("a known failure: its message alone, no stack trace, its exit code", async () => {

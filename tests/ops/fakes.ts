@@ -6,8 +6,15 @@ import { OpsDeps } from "../../ops/deps";
 import { HttpResponse } from "../../ops/http";
 import { MeshStack, RunOptions, StackArgs, StackBackend, StackOutputs, WorkspaceOptions } from "../../ops/pulumiStack";
 
-const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
-const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
+export const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+export const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
+
+/** What `kubectl version -o json` prints for a server of this gitVersion (kubectl 1.35's shape). */
+export function kubectlVersionJson(gitVersion: string): string {
+    const m = /^v(\d+)\.(\d+)/.exec(gitVersion);
+    const info = (v: string) => ({ major: m?.[1] ?? "", minor: m?.[2] ?? "", gitVersion: v, gitTreeState: "clean", goVersion: "go1.24.6", platform: "linux/amd64" });
+    return `${JSON.stringify({ clientVersion: info("v1.35.8"), kustomizeVersion: "v5.7.1", serverVersion: info(gitVersion) }, null, 2)}\n`;
+}
 
 /**
  * A machine as far as docker and kind can tell: tests set the state, the runner answers the
@@ -23,6 +30,11 @@ export class FakeMachine {
     registryOnKindNetwork = false;
     /** Clusters by name, with whether their node runs and publishes the front port. */
     clusters = new Map<string, { running: boolean; publishes: boolean }>();
+    /**
+     * What `kubectl version -o json` on a node answers, in turn (the last one repeats): the
+     * output of a 1.35.8 API server unless a test sets otherwise.
+     */
+    serverAnswers: CommandResult[] = [ok(kubectlVersionJson("v1.35.8"))];
     /** Files written on nodes: `node:path` -> content. */
     nodeFiles = new Map<string, string>();
     readonly calls: { cmd: string; args: string[]; input?: string }[] = [];
@@ -104,6 +116,12 @@ export class FakeMachine {
         if (args[0] === "port") {
             const n = this.node(args[1]);
             return n?.publishes ? ok("127.0.0.1:8080\n") : fail(`Error: No public port '${args[2]}' published for ${args[1]}`);
+        }
+        if (args[0] === "exec" && args.slice(2).join(" ") === "kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json") {
+            if (!this.node(args[1])) {
+                return fail(`Error response from daemon: No such container: ${args[1]}`);
+            }
+            return this.serverAnswers.length > 1 ? this.serverAnswers.shift() : this.serverAnswers[0];
         }
         if (args[0] === "exec") {
             const target = args[1] === "-i" ? args[2] : args[1];

@@ -4,9 +4,10 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { OpsError } from "../../ops/errors";
 import { DEFAULT_WAIT_TIMEOUT_MS, runUp } from "../../ops/up";
-import { FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer } from "./fakes";
+import { FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kubectlVersionJson, makeRepo, meshAnswer, ok } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "kind version", "pulumi version"];
+const SERVER_VERSION = "docker exec envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json";
 
 async function upError(p: Promise<unknown>): Promise<OpsError> {
     try {
@@ -73,6 +74,7 @@ describe("ops/up: runUp", () => {
             "kind get clusters",
             "docker run --detach --restart=always --publish 127.0.0.1:5001:5000 --network bridge --name kind-registry registry:3.0.0",
             `kind create cluster --name envoy-mesh --config ${config} --wait 120s`,
+            SERVER_VERSION,
             "docker inspect --format '{{json .NetworkSettings.Networks.kind}}' kind-registry",
             "docker network connect kind kind-registry",
             "kind get nodes --name envoy-mesh",
@@ -126,6 +128,7 @@ describe("ops/up: runUp", () => {
             "kind get clusters",
             "docker inspect --format '{{.State.Running}}' envoy-mesh-control-plane",
             "docker port envoy-mesh-control-plane 30080/tcp",
+            SERVER_VERSION,
             "docker inspect --format '{{json .NetworkSettings.Networks.kind}}' kind-registry",
             "kind get nodes --name envoy-mesh",
             "docker exec envoy-mesh-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001",
@@ -258,6 +261,59 @@ describe("ops/up: runUp", () => {
         backend.outputs = { namespace: { value: "envoy-mesh", secret: false } };
         const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.equal(err.message, "stack kind has no string output frontUrl after the update (outputs: namespace)");
+    });
+
+    it("refuses an existing cluster older than Kubernetes 1.30 before deploying, naming its version, the minimum and why", async () => {
+        machine.clusters.set("envoy-mesh", { running: true, publishes: true });
+        machine.serverAnswers = [ok(kubectlVersionJson("v1.29.4"))];
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^kind cluster envoy-mesh: Kubernetes v1\.29\.4 is older than 1\.30, the oldest release this mesh runs on:/);
+        assert.match(err.message, /lifecycle\.preStop\.sleep .* needs 1\.30\+ \(PodLifecycleSleepAction/);
+        assert.match(err.message, /npm run down -- --cluster/);
+        assert.deepEqual(backend.calls, [], "nothing is deployed");
+        assert.equal(machine.commands().at(-1), SERVER_VERSION, "the check runs before the registry is wired into the cluster");
+    });
+
+    it("prints the server's version once it passes", async () => {
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        await runUp(deps, { repoRoot: repo });
+        assert.ok(deps.lines.includes("      Kubernetes v1.35.8 (1.30 or newer needed)"), deps.lines.join("\n"));
+    });
+
+    it("waits for the API server of a node Docker just started, then checks its version", async () => {
+        machine.clusters.set("envoy-mesh", { running: false, publishes: true });
+        const refused = fail("The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?");
+        machine.serverAnswers = [refused, refused, ok(kubectlVersionJson("v1.35.8"))];
+        const result = await runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo });
+        assert.equal(result.cluster, "started");
+        assert.equal(machine.commands().filter((c) => c === SERVER_VERSION).length, 3);
+        assert.deepEqual(time.sleeps.slice(0, 2), [2000, 2000]);
+    });
+
+    it("an API server that never answers: gives up after 60 s with kubectl's last words, deploys nothing", async () => {
+        machine.clusters.set("envoy-mesh", { running: true, publishes: true });
+        machine.serverAnswers = [fail("The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?")];
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^the API server of kind cluster envoy-mesh did not tell its version within 60 s: The connection to the server 127\.0\.0\.1:6443 was refused/);
+        assert.ok(time.now <= 60_000);
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("a version that is not one: says so, with the command", async () => {
+        machine.clusters.set("envoy-mesh", { running: true, publishes: true });
+        machine.serverAnswers = [ok(kubectlVersionJson("garbage"))];
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^cannot read the Kubernetes version of kind cluster envoy-mesh: not a Kubernetes version \(expected vMAJOR\.MINOR\.PATCH, e\.g\. v1\.31\.2\): "garbage"/);
+        assert.match(err.message, /command: docker exec envoy-mesh-control-plane kubectl/);
+    });
+
+    it("a kind/cluster.yaml pinning a node image older than 1.30: refuses before creating anything", async () => {
+        const file = path.join(repo, "kind", "cluster.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/kindest\/node:v1\.35\.8@sha256:[0-9a-f]+/, "kindest/node:v1.29.14"));
+        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^kind\/cluster\.yaml: nodes\[0\]\.image kindest\/node:v1\.29\.14: Kubernetes v1\.29\.14 is older than 1\.30/);
+        assert.match(err.message, /Pin a kindest\/node image of 1\.30 or newer/);
+        assert.deepEqual(machine.commands(), PROBES);
     });
 
     it("a kind/cluster.yaml without the front port mapping: names the file and the port", async () => {
