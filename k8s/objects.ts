@@ -2,9 +2,11 @@ import { createHash } from "node:crypto";
 import { upstreamUrlEnvVar } from "../app/names";
 import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
 import { MANAGED_BY, PART_OF, meshLabels, selectorLabels, type Component } from "./labels";
+import type { Input } from "@pulumi/pulumi";
 import type {
   ConfigMapManifest,
   DeploymentManifest,
+  DockerConfigSecretManifest,
   NamespaceManifest,
   PodDisruptionBudgetManifest,
   ServiceAccountManifest,
@@ -74,13 +76,68 @@ export function buildNamespace(name: string): NamespaceManifest {
   };
 }
 
-/** One identity per proxy; no pod of the mesh talks to the Kubernetes API, so no token is mounted. */
-export function buildServiceAccount(proxy: string, namespace: string): ServiceAccountManifest {
+/**
+ * One identity per proxy; no pod of the mesh talks to the Kubernetes API, so no token is mounted.
+ * `pullSecret` names the registry credentials; the ServiceAccount admission plugin copies it into
+ * every pod of the account, so pods of a private registry can pull their images.
+ */
+export function buildServiceAccount(proxy: string, namespace: string, pullSecret?: string): ServiceAccountManifest {
   return {
     apiVersion: "v1",
     kind: "ServiceAccount",
     metadata: metadata(proxy, namespace, componentOf(proxy)),
     automountServiceAccountToken: false,
+    ...(pullSecret !== undefined ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
+  };
+}
+
+/** The pull Secret has one fixed name, so that every ServiceAccount can name it up front. */
+export const REGISTRY_PULL_SECRET_NAME = `${PART_OF}-registry`;
+/** Marks a pull Secret whose credential is a stand-in (rendered output never sees the password). */
+export const PLACEHOLDER_ANNOTATION = `${PART_OF}/placeholder`;
+
+export interface RegistryCredentials {
+  /** Registry host and optional path, as images are named: `ghcr.io/acme`. */
+  readonly server: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * `.dockerconfigjson` content, base64-encoded as a Secret's `data` holds it. The API server only
+ * requires well-formed JSON (kubernetes/kubernetes pkg/apis/core/validation/validation.go,
+ * ValidateSecret); the kubelet reads `auths` keyed by registry, each with username, password and
+ * `auth` = base64(username:password) (pkg/credentialprovider/config.go), and matches a key with a
+ * path as a prefix of the image name (pkg/credentialprovider/keyring.go), so the key is the
+ * configured server, path included: these credentials are offered for the mesh's images only.
+ */
+export function encodeDockerConfigJson(credentials: RegistryCredentials): string {
+  const { server, username, password } = credentials;
+  const auth = Buffer.from(`${username}:${password}`, "utf8").toString("base64");
+  const config = { auths: { [server]: { username, password, auth } } };
+  return Buffer.from(JSON.stringify(config), "utf8").toString("base64");
+}
+
+/**
+ * The Secret pods pull the mesh's images with. `dockerConfigJson` is the output of
+ * `encodeDockerConfigJson`, or an Output of it so that the password stays a Pulumi secret.
+ */
+export function buildRegistryPullSecret(
+  namespace: string,
+  dockerConfigJson: Input<string>,
+  annotations?: Readonly<Record<string, string>>,
+): DockerConfigSecretManifest {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: REGISTRY_PULL_SECRET_NAME,
+      namespace,
+      labels: { "app.kubernetes.io/name": REGISTRY_PULL_SECRET_NAME, "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": MANAGED_BY },
+      ...(annotations !== undefined ? { annotations } : {}),
+    },
+    type: "kubernetes.io/dockerconfigjson",
+    data: { ".dockerconfigjson": dockerConfigJson },
   };
 }
 
