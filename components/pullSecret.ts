@@ -19,7 +19,10 @@ export function pullCredentialProblems(registry: RegistrySettings, password: pul
 
 /**
  * The pull Secret of the mesh, when the stack sets registry credentials. The config JSON holds
- * the password, so it stays a Pulumi secret: encrypted in the state and hidden in diffs.
+ * the password, so it stays a Pulumi secret: encrypted in the state and hidden in diffs (the
+ * Secret resource of @pulumi/kubernetes also marks `data` and `stringData` as secret outputs).
+ * `data` rather than `stringData`: the API server returns only `data`, and `stringData` inputs
+ * have shown up as a diff on every update (pulumi/pulumi-kubernetes issues 653 and 2507).
  */
 export function createPullSecret(
   name: string,
@@ -33,8 +36,5 @@ export function createPullSecret(
   const dockerConfigJson = pulumi.secret(
     pulumi.output(password).apply((value) => encodeDockerConfigJson({ server: registry.server, username, password: value })),
   );
-  return new k8s.core.v1.Secret(name, buildRegistryPullSecret(namespace, dockerConfigJson), {
-    ...opts,
-    additionalSecretOutputs: ["data", "stringData"],
-  });
+  return new k8s.core.v1.Secret(name, buildRegistryPullSecret(namespace, dockerConfigJson), opts);
 }
