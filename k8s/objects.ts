@@ -49,6 +49,13 @@ export interface MeshTarget {
 export const APP_HEALTH_PATH = "/healthz";
 export const FRONT_SERVICE_PORT = 80;
 const CONFIG_HASH_LENGTH = 10;
+/**
+ * Old ReplicaSets kept for `kubectl rollout undo`: none. Each one mounts the content-named
+ * ConfigMap of its revision, which `pulumi up` deletes once the new revision is rolled out, so an
+ * undo would start pods that wait forever for a missing volume; and it would leave the cluster
+ * out of step with the stack. Roll back by reverting the stack's config and running `pulumi up`.
+ */
+export const REVISION_HISTORY_LIMIT = 0;
 
 /** `labelName` is the proxy an object belongs to, when the object's own name differs. */
 function metadata(name: string, namespace: string, component: Component, labelName = name) {
@@ -215,6 +222,7 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
     spec: {
       replicas: service.replicas,
       selector: { matchLabels: selector },
+      revisionHistoryLimit: REVISION_HISTORY_LIMIT,
       strategy: ROLLING_UPDATE,
       template: {
         metadata: { labels: meshLabels(service.name, "service"), annotations: scrapeAnnotations(topology.ports.health) },
@@ -278,6 +286,7 @@ export function buildFrontDeployment(options: FrontDeploymentOptions): Deploymen
     spec: {
       replicas: topology.front.replicas,
       selector: { matchLabels: selector },
+      revisionHistoryLimit: REVISION_HISTORY_LIMIT,
       strategy: ROLLING_UPDATE,
       template: {
         metadata: { labels: meshLabels(FRONT_PROXY_NAME, "front-proxy"), annotations: scrapeAnnotations(topology.ports.health) },
@@ -296,6 +305,19 @@ export function buildFrontDeployment(options: FrontDeploymentOptions): Deploymen
   };
 }
 
+/**
+ * Where external traffic may go. `Cluster` lets any node forward to a front pod on another node,
+ * and kube-proxy then rewrites the source to the node's own address, so Envoy (which takes the
+ * TCP peer as the client: `use_remote_address`, no trusted hops) would log the node, not the
+ * client. `Local` keeps the client address: a cloud load balancer sends only to nodes that run a
+ * front pod (they pass its health check on `healthCheckNodePort`). On kind the node port is
+ * published on the host's 127.0.0.1 only, so the client is always the host; `Cluster` keeps
+ * it working if worker nodes are added, whichever node the front pod lands on.
+ */
+export function frontTrafficPolicy(front: FrontExposure): "Cluster" | "Local" {
+  return front.type === "LoadBalancer" ? "Local" : "Cluster";
+}
+
 /** Port 80 to the front listener; a fixed NodePort on kind (mapped to the host), a load balancer elsewhere. */
 export function buildFrontService(target: MeshTarget): ServiceManifest {
   const port = { name: FRONT_PORT_NAME, port: FRONT_SERVICE_PORT, targetPort: FRONT_PORT_NAME, protocol: "TCP", appProtocol: "http" };
@@ -305,6 +327,7 @@ export function buildFrontService(target: MeshTarget): ServiceManifest {
     metadata: metadata(FRONT_PROXY_NAME, target.namespace, "front-proxy"),
     spec: {
       type: target.front.type,
+      externalTrafficPolicy: frontTrafficPolicy(target.front),
       selector: selectorLabels(FRONT_PROXY_NAME),
       ports: [target.front.type === "NodePort" ? { ...port, nodePort: target.front.nodePort } : port],
     },

@@ -13,6 +13,7 @@ import {
 } from "../../k8s";
 import { checkPodPolicy } from "../../k8s/validation/policy";
 import { validateManifests } from "../../k8s/validation/schema";
+import { load } from "js-yaml";
 import {
   DEFAULT_APP_RESOURCES,
   DEFAULT_ENVOY_RESOURCES,
@@ -172,6 +173,12 @@ describe("Kubernetes objects of the mesh", () => {
       }
     });
 
+    it("keep no old ReplicaSets: their content-named ConfigMaps are deleted after a rollout, so `kubectl rollout undo` could not start them", () => {
+      for (const objects of [...seed, ...build(parseTopology(undefined), CLOUD)]) {
+        assert.equal(objects.deployment.spec.revisionHistoryLimit, 0, objects.proxy);
+      }
+    });
+
     it("keep replicas 0 as 0", () => {
       const scaled = build(parseTopology({ extends: "seed", services: [{ name: "service-c", replicas: 0 }] }));
       assert.equal((scaled.find((p) => p.proxy === "service-c") as ProxyObjects).deployment.spec.replicas, 0);
@@ -208,6 +215,32 @@ describe("Kubernetes objects of the mesh", () => {
       assert.equal(cloud.type, "LoadBalancer");
       assert.deepEqual(cloud.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
       assert.ok(container(byName("front-envoy"), "envoy").ports.some((p: any) => p.name === "http" && p.containerPort === 8080));
+    });
+  });
+
+  describe("client address at the edge", () => {
+    const frontHcm = (objects: ProxyObjects) => {
+      const bootstrap = load(objects.envoyYaml) as any;
+      const listener = bootstrap.static_resources.listeners.find((l: any) => l.traffic_direction === "INBOUND" && l.per_connection_buffer_limit_bytes);
+      return listener.filter_chains[0].filters[0].typed_config;
+    };
+
+    it("keeps the client's source address on a cloud load balancer: externalTrafficPolicy Local", () => {
+      const cloud = build(parseTopology(undefined), CLOUD)[0] as ProxyObjects;
+      assert.equal(cloud.service.spec.externalTrafficPolicy, "Local");
+    });
+
+    it("keeps Cluster on kind's NodePort, which only the host reaches (127.0.0.1) and any node may carry", () => {
+      assert.equal(byName("front-envoy").service.spec.externalTrafficPolicy, "Cluster");
+    });
+
+    it("has the front Envoy take the TCP peer as the client and trust no X-Forwarded-For hop a client could forge", () => {
+      for (const objects of [byName("front-envoy"), build(parseTopology(undefined), CLOUD)[0] as ProxyObjects]) {
+        const hcm = frontHcm(objects);
+        assert.equal(hcm.use_remote_address, true);
+        assert.equal(hcm.xff_num_trusted_hops ?? 0, 0);
+        assert.ok(Array.isArray(hcm.access_log) && hcm.access_log.length > 0, "the front proxy logs requests");
+      }
     });
   });
 
