@@ -12,8 +12,19 @@ const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
 const PASSWORD = "s3cret-t0ken";
 const CLOUD = { target: "cloud", kubeContext: "prod", registry: "ghcr.io/acme" };
 
+/** Direct dependencies (URNs) each registration carried, by `type::name`; the mock engine does not report them. */
+let dependencies = new Map<string, string[]>();
+
 async function deploy(config: Record<string, unknown>, password?: string): Promise<Registered[]> {
   const collect = await installMocks("prod");
+  type Request = { getType(): string; getName(): string; getDependenciesList(): string[] };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
+  const original = monitor.registerResource.bind(monitor);
+  dependencies = new Map();
+  monitor.registerResource = (req, cb) => {
+    dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+    return original(req, cb);
+  };
   const mesh = new ServiceMesh("envoy-mesh", {
     settings: parseStackSettings(config),
     projectDir: PROJECT_DIR,
@@ -74,6 +85,14 @@ describe("registry pull Secret of the ServiceMesh component", () => {
       const accounts = resources.filter((r) => r.type === SERVICE_ACCOUNT);
       assert.deepEqual(accounts.map((a) => a.inputs.metadata.name).sort(), ["front-envoy", "service-a", "service-b", "service-c"]);
       for (const account of accounts) assert.deepEqual(account.inputs.imagePullSecrets, [{ name: "envoy-mesh-registry" }]);
+    });
+
+    it("creates it before the ServiceAccounts and Deployments, whose pods need it to pull", () => {
+      const needsSecret = [...dependencies].filter(([key]) => /::(.*-sa|.*-deployment)$/.test(key));
+      assert.equal(needsSecret.length, 8);
+      for (const [key, urns] of needsSecret) {
+        assert.ok(urns.some((urn) => urn.endsWith("kubernetes:core/v1:Secret::envoy-mesh-registry")), `${key} does not wait for the Secret`);
+      }
     });
   });
 
