@@ -40,6 +40,7 @@ export function main(argv: readonly string[]): number {
     console.log(
       `render: stack ${stack} (target ${rendered.settings.target}): wrote ${rendered.envoyConfigCount} Envoy configs to ${out}/envoy and ${rendered.manifestCount} Kubernetes objects to ${out}/k8s`,
     );
+    for (const note of rendered.notes) console.log(`render: note: ${note}`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,10 +1,22 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ProxyObjects } from "../k8s";
+import type { ProxyObjects, ServiceManifest } from "../k8s";
 
 export interface RegisteredProxy {
   /** The Service, whose status carries a load balancer's address. */
   readonly service: k8s.core.v1.Service;
+}
+
+/**
+ * A node port is unique in the whole cluster, whatever the namespace. Pulumi replaces
+ * create-before-delete, and the Kubernetes provider only switches to delete-before-replace when
+ * the name and namespace stay the same (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go,
+ * Diff), so moving a Service with a fixed node port to another namespace would fail with "provided
+ * port is already allocated". Deleting first frees the port.
+ */
+export function serviceResourceOptions(service: ServiceManifest): { deleteBeforeReplace?: true } {
+  const ports = (service.spec.ports ?? []) as readonly { readonly nodePort?: unknown }[];
+  return ports.some((port) => port.nodePort !== undefined) ? { deleteBeforeReplace: true } : {};
 }
 
 /**
@@ -24,7 +36,7 @@ export function registerProxyObjects(
     parent,
     dependsOn: [...dependsOn, serviceAccount, configMap],
   });
-  const service = new k8s.core.v1.Service(`${name}-service`, objects.service, opts);
+  const service = new k8s.core.v1.Service(`${name}-service`, objects.service, { ...opts, ...serviceResourceOptions(objects.service) });
   if (objects.podDisruptionBudget !== undefined) {
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, objects.podDisruptionBudget, opts);
   }

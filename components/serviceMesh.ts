@@ -2,13 +2,14 @@ import { homedir } from "node:os";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { meshEnvoyConfigProblems } from "../envoy/check";
-import { buildFrontObjects, buildNamespace, buildServiceObjects } from "../k8s";
+import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, buildNamespace, buildServiceObjects } from "../k8s";
 import { KIND_HOST_PORT, imageBuildPlans, planFor, type ClusterAccess, type ImageBuildPlan, type StackSettings } from "../stack";
 import type { MeshService as MeshServiceSpec } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { AppImage } from "./appImage";
 import { FrontProxy } from "./frontProxy";
 import { MeshService } from "./meshService";
+import { createPullSecret, pullCredentialProblems } from "./pullSecret";
 import { SERVICE_MESH_TYPE } from "./tokens";
 
 export interface ServiceMeshArgs {
@@ -58,6 +59,10 @@ export class ServiceMesh extends pulumi.ComponentResource {
     // Envoy refuses a bad bootstrap and the pod crash-loops; refuse it here, before anything is registered.
     const problems = meshEnvoyConfigProblems(args.settings.topology, args.settings.mesh);
     if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, "generated Envoy configs that Envoy would refuse").message);
+    const credentialProblems = pullCredentialProblems(args.settings.registry, args.registryPassword);
+    if (credentialProblems.length > 0) {
+      throw new pulumi.RunError(new ConfigError(credentialProblems, "incomplete registry credentials").message);
+    }
     super(SERVICE_MESH_TYPE, name, {}, opts);
     const { settings } = args;
     const { topology, mesh: target } = settings;
@@ -65,6 +70,14 @@ export class ServiceMesh extends pulumi.ComponentResource {
     const provider = new k8s.Provider(`${name}-${settings.target}`, kubernetesProviderArgs(settings.cluster), { parent: this });
     const childOpts = { parent: this, providers: { kubernetes: provider } };
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, buildNamespace(target.namespace), { parent: this, provider });
+    const pullSecret = createPullSecret(`${name}-registry`, target.namespace, settings.registry, args.registryPassword, {
+      parent: this,
+      provider,
+      dependsOn: [namespace],
+    });
+    const pullSecretName = pullSecret === undefined ? undefined : REGISTRY_PULL_SECRET_NAME;
+    // A ServiceAccount that names the Secret, and so every pod, waits for it.
+    const proxyDependsOn = pullSecret === undefined ? [namespace] : [namespace, pullSecret];
 
     const plans = imageBuildPlans(topology, settings.registry.server, args.imageTag);
     const images = new Map(
@@ -88,10 +101,10 @@ export class ServiceMesh extends pulumi.ComponentResource {
         spec.name,
         {
           spec,
-          objects: buildServiceObjects(topology, spec, target, imageOf(spec)),
+          objects: buildServiceObjects(topology, spec, target, imageOf(spec), pullSecretName),
           namespace: target.namespace,
           clusterDomain: target.clusterDomain,
-          dependsOn: [namespace],
+          dependsOn: proxyDependsOn,
         },
         childOpts,
       );
@@ -101,9 +114,9 @@ export class ServiceMesh extends pulumi.ComponentResource {
     const front = new FrontProxy(
       "front-envoy",
       {
-        objects: buildFrontObjects(topology, target),
+        objects: buildFrontObjects(topology, target, pullSecretName),
         fixedUrl: settings.target === "kind" ? `http://localhost:${KIND_HOST_PORT}` : undefined,
-        dependsOn: [namespace],
+        dependsOn: proxyDependsOn,
       },
       childOpts,
     );

@@ -1,4 +1,5 @@
 import type { apps, core, policy } from "@pulumi/kubernetes/types/input";
+import type { Input } from "@pulumi/pulumi";
 
 /** Metadata every object of the mesh carries; names and namespaces are always known up front. */
 export interface Metadata {
@@ -23,6 +24,19 @@ export interface ServiceAccountManifest {
   readonly kind: "ServiceAccount";
   readonly metadata: Metadata;
   readonly automountServiceAccountToken: boolean;
+  /** Secrets the kubelet may use to pull the images of this account's pods. */
+  readonly imagePullSecrets?: { readonly name: string }[];
+}
+
+/** Registry credentials in the form `kubectl create secret docker-registry` writes. */
+export interface DockerConfigSecretManifest {
+  readonly apiVersion: "v1";
+  readonly kind: "Secret";
+  readonly metadata: Metadata;
+  readonly type: "kubernetes.io/dockerconfigjson";
+  readonly immutable?: boolean;
+  /** `.dockerconfigjson`, base64-encoded as the API stores it; a Pulumi secret when deployed. */
+  readonly data: { readonly ".dockerconfigjson": Input<string> };
 }
 
 export interface ConfigMapManifest {
@@ -57,6 +71,7 @@ export interface PodDisruptionBudgetManifest {
 export type Manifest =
   | NamespaceManifest
   | ServiceAccountManifest
+  | DockerConfigSecretManifest
   | ConfigMapManifest
   | DeploymentManifest
   | ServiceManifest

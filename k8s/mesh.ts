@@ -3,6 +3,7 @@ import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
 import type {
   ConfigMapManifest,
   DeploymentManifest,
+  DockerConfigSecretManifest,
   Manifest,
   PodDisruptionBudgetManifest,
   ServiceAccountManifest,
@@ -37,13 +38,20 @@ function meshContext(target: MeshTarget) {
   return { namespace: target.namespace, clusterDomain: target.clusterDomain };
 }
 
-export function buildServiceObjects(topology: Topology, service: MeshService, target: MeshTarget, appImage: ImageInput): ProxyObjects {
+/** `pullSecret`: name of the registry pull Secret every ServiceAccount refers to, when there is one. */
+export function buildServiceObjects(
+  topology: Topology,
+  service: MeshService,
+  target: MeshTarget,
+  appImage: ImageInput,
+  pullSecret?: string,
+): ProxyObjects {
   const envoyYaml = toYaml(buildSidecarConfig(topology, service, meshContext(target)).bootstrap);
   const configMap = buildEnvoyConfigMap(service.name, target.namespace, envoyYaml);
   return {
     proxy: service.name,
     envoyYaml,
-    serviceAccount: buildServiceAccount(service.name, target.namespace),
+    serviceAccount: buildServiceAccount(service.name, target.namespace, pullSecret),
     configMap,
     deployment: buildServiceDeployment({ topology, service, target, configMapName: configMap.metadata.name, appImage }),
     service: buildHeadlessService(service, topology, target.namespace),
@@ -51,13 +59,13 @@ export function buildServiceObjects(topology: Topology, service: MeshService, ta
   };
 }
 
-export function buildFrontObjects(topology: Topology, target: MeshTarget): ProxyObjects {
+export function buildFrontObjects(topology: Topology, target: MeshTarget, pullSecret?: string): ProxyObjects {
   const envoyYaml = toYaml(buildFrontProxyConfig(topology, meshContext(target)).bootstrap);
   const configMap = buildEnvoyConfigMap(FRONT_PROXY_NAME, target.namespace, envoyYaml);
   return {
     proxy: FRONT_PROXY_NAME,
     envoyYaml,
-    serviceAccount: buildServiceAccount(FRONT_PROXY_NAME, target.namespace),
+    serviceAccount: buildServiceAccount(FRONT_PROXY_NAME, target.namespace, pullSecret),
     configMap,
     deployment: buildFrontDeployment({ topology, target, configMapName: configMap.metadata.name }),
     service: buildFrontService(target),
@@ -70,8 +78,12 @@ export function buildAllProxyObjects(
   topology: Topology,
   target: MeshTarget,
   appImage: (service: MeshService) => ImageInput,
+  pullSecret?: string,
 ): readonly ProxyObjects[] {
-  return [buildFrontObjects(topology, target), ...topology.services.map((s) => buildServiceObjects(topology, s, target, appImage(s)))];
+  return [
+    buildFrontObjects(topology, target, pullSecret),
+    ...topology.services.map((s) => buildServiceObjects(topology, s, target, appImage(s), pullSecret)),
+  ];
 }
 
 /** The objects of one proxy in the order they can be applied. */
@@ -80,11 +92,16 @@ export function proxyManifests(objects: ProxyObjects): Manifest[] {
   return [serviceAccount, configMap, deployment, service, ...(podDisruptionBudget ? [podDisruptionBudget] : [])];
 }
 
-/** Every Kubernetes object of the mesh, namespace first. */
+/** Every Kubernetes object of the mesh, namespace first, then the pull Secret the ServiceAccounts name. */
 export function buildMeshManifests(
   topology: Topology,
   target: MeshTarget,
   appImage: (service: MeshService) => ImageInput,
+  pullSecret?: DockerConfigSecretManifest,
 ): Manifest[] {
-  return [buildNamespace(target.namespace), ...buildAllProxyObjects(topology, target, appImage).flatMap(proxyManifests)];
+  return [
+    buildNamespace(target.namespace),
+    ...(pullSecret ? [pullSecret] : []),
+    ...buildAllProxyObjects(topology, target, appImage, pullSecret?.metadata.name).flatMap(proxyManifests),
+  ];
 }

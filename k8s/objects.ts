@@ -2,9 +2,11 @@ import { createHash } from "node:crypto";
 import { upstreamUrlEnvVar } from "../app/names";
 import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
 import { MANAGED_BY, PART_OF, meshLabels, selectorLabels, type Component } from "./labels";
+import type { Input } from "@pulumi/pulumi";
 import type {
   ConfigMapManifest,
   DeploymentManifest,
+  DockerConfigSecretManifest,
   NamespaceManifest,
   PodDisruptionBudgetManifest,
   ServiceAccountManifest,
@@ -47,6 +49,13 @@ export interface MeshTarget {
 export const APP_HEALTH_PATH = "/healthz";
 export const FRONT_SERVICE_PORT = 80;
 const CONFIG_HASH_LENGTH = 10;
+/**
+ * Old ReplicaSets kept for `kubectl rollout undo`: none. Each one mounts the content-named
+ * ConfigMap of its revision, which `pulumi up` deletes once the new revision is rolled out, so an
+ * undo would start pods that wait forever for a missing volume; and it would leave the cluster
+ * out of step with the stack. Roll back by reverting the stack's config and running `pulumi up`.
+ */
+export const REVISION_HISTORY_LIMIT = 0;
 
 /** `labelName` is the proxy an object belongs to, when the object's own name differs. */
 function metadata(name: string, namespace: string, component: Component, labelName = name) {
@@ -74,13 +83,68 @@ export function buildNamespace(name: string): NamespaceManifest {
   };
 }
 
-/** One identity per proxy; no pod of the mesh talks to the Kubernetes API, so no token is mounted. */
-export function buildServiceAccount(proxy: string, namespace: string): ServiceAccountManifest {
+/**
+ * One identity per proxy; no pod of the mesh talks to the Kubernetes API, so no token is mounted.
+ * `pullSecret` names the registry credentials; the ServiceAccount admission plugin copies it into
+ * every pod of the account, so pods of a private registry can pull their images.
+ */
+export function buildServiceAccount(proxy: string, namespace: string, pullSecret?: string): ServiceAccountManifest {
   return {
     apiVersion: "v1",
     kind: "ServiceAccount",
     metadata: metadata(proxy, namespace, componentOf(proxy)),
     automountServiceAccountToken: false,
+    ...(pullSecret !== undefined ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
+  };
+}
+
+/** The pull Secret has one fixed name, so that every ServiceAccount can name it up front. */
+export const REGISTRY_PULL_SECRET_NAME = `${PART_OF}-registry`;
+/** Marks a pull Secret whose credential is a stand-in (rendered output never sees the password). */
+export const PLACEHOLDER_ANNOTATION = `${PART_OF}/placeholder`;
+
+export interface RegistryCredentials {
+  /** Registry host and optional path, as images are named: `ghcr.io/acme`. */
+  readonly server: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * `.dockerconfigjson` content, base64-encoded as a Secret's `data` holds it. The API server only
+ * requires well-formed JSON (kubernetes/kubernetes pkg/apis/core/validation/validation.go,
+ * ValidateSecret); the kubelet reads `auths` keyed by registry, each with username, password and
+ * `auth` = base64(username:password) (pkg/credentialprovider/config.go), and matches a key with a
+ * path as a prefix of the image name (pkg/credentialprovider/keyring.go), so the key is the
+ * configured server, path included: these credentials are offered for the mesh's images only.
+ */
+export function encodeDockerConfigJson(credentials: RegistryCredentials): string {
+  const { server, username, password } = credentials;
+  const auth = Buffer.from(`${username}:${password}`, "utf8").toString("base64");
+  const config = { auths: { [server]: { username, password, auth } } };
+  return Buffer.from(JSON.stringify(config), "utf8").toString("base64");
+}
+
+/**
+ * The Secret pods pull the mesh's images with. `dockerConfigJson` is the output of
+ * `encodeDockerConfigJson`, or an Output of it so that the password stays a Pulumi secret.
+ */
+export function buildRegistryPullSecret(
+  namespace: string,
+  dockerConfigJson: Input<string>,
+  annotations?: Readonly<Record<string, string>>,
+): DockerConfigSecretManifest {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: REGISTRY_PULL_SECRET_NAME,
+      namespace,
+      labels: { "app.kubernetes.io/name": REGISTRY_PULL_SECRET_NAME, "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": MANAGED_BY },
+      ...(annotations !== undefined ? { annotations } : {}),
+    },
+    type: "kubernetes.io/dockerconfigjson",
+    data: { ".dockerconfigjson": dockerConfigJson },
   };
 }
 
@@ -158,6 +222,7 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
     spec: {
       replicas: service.replicas,
       selector: { matchLabels: selector },
+      revisionHistoryLimit: REVISION_HISTORY_LIMIT,
       strategy: ROLLING_UPDATE,
       template: {
         metadata: { labels: meshLabels(service.name, "service"), annotations: scrapeAnnotations(topology.ports.health) },
@@ -221,6 +286,7 @@ export function buildFrontDeployment(options: FrontDeploymentOptions): Deploymen
     spec: {
       replicas: topology.front.replicas,
       selector: { matchLabels: selector },
+      revisionHistoryLimit: REVISION_HISTORY_LIMIT,
       strategy: ROLLING_UPDATE,
       template: {
         metadata: { labels: meshLabels(FRONT_PROXY_NAME, "front-proxy"), annotations: scrapeAnnotations(topology.ports.health) },
@@ -239,6 +305,19 @@ export function buildFrontDeployment(options: FrontDeploymentOptions): Deploymen
   };
 }
 
+/**
+ * Where external traffic may go. `Cluster` lets any node forward to a front pod on another node,
+ * and kube-proxy then rewrites the source to the node's own address, so Envoy (which takes the
+ * TCP peer as the client: `use_remote_address`, no trusted hops) would log the node, not the
+ * client. `Local` keeps the client address: a cloud load balancer sends only to nodes that run a
+ * front pod (they pass its health check on `healthCheckNodePort`). On kind the node port is
+ * published on the host's 127.0.0.1 only, so the client is always the host; `Cluster` keeps
+ * it working if worker nodes are added, whichever node the front pod lands on.
+ */
+export function frontTrafficPolicy(front: FrontExposure): "Cluster" | "Local" {
+  return front.type === "LoadBalancer" ? "Local" : "Cluster";
+}
+
 /** Port 80 to the front listener; a fixed NodePort on kind (mapped to the host), a load balancer elsewhere. */
 export function buildFrontService(target: MeshTarget): ServiceManifest {
   const port = { name: FRONT_PORT_NAME, port: FRONT_SERVICE_PORT, targetPort: FRONT_PORT_NAME, protocol: "TCP", appProtocol: "http" };
@@ -248,6 +327,7 @@ export function buildFrontService(target: MeshTarget): ServiceManifest {
     metadata: metadata(FRONT_PROXY_NAME, target.namespace, "front-proxy"),
     spec: {
       type: target.front.type,
+      externalTrafficPolicy: frontTrafficPolicy(target.front),
       selector: selectorLabels(FRONT_PROXY_NAME),
       ports: [target.front.type === "NodePort" ? { ...port, nodePort: target.front.nodePort } : port],
     },

@@ -3,13 +3,23 @@ import { envoyConfigProblems } from "../envoy/check";
 import { checkPodPolicy } from "../k8s/validation/policy";
 import { validateManifests } from "../k8s/validation/schema";
 import { ConfigError } from "../topology/reader";
-import { buildAllProxyObjects, buildNamespace, proxyManifests, type Manifest } from "../k8s";
+import {
+  PLACEHOLDER_ANNOTATION,
+  buildAllProxyObjects,
+  buildNamespace,
+  buildRegistryPullSecret,
+  encodeDockerConfigJson,
+  proxyManifests,
+  type DockerConfigSecretManifest,
+  type Manifest,
+} from "../k8s";
 import {
   checkBuildContexts,
   imageBuildPlans,
   parseStackSettings,
   readStackConfigFile,
   renderedImage,
+  type RegistrySettings,
   type StackSettings,
 } from "../stack";
 
@@ -19,6 +29,41 @@ export interface RenderedMesh {
   readonly files: ReadonlyMap<string, string>;
   readonly envoyConfigCount: number;
   readonly manifestCount: number;
+  /** What a reader of the output must know (placeholders, settings `pulumi up` will refuse), one line each. */
+  readonly notes: readonly string[];
+}
+
+/** Stand-ins for credentials that only `pulumi up` can read (the password is an encrypted secret). */
+export const PLACEHOLDER_USERNAME = "placeholder-username";
+export const PLACEHOLDER_PASSWORD = "placeholder-password-set-by-pulumi-up";
+
+/**
+ * The pull Secret as `pulumi up` would create it, with a marked placeholder password: a stack
+ * file holds the password encrypted, if at all. Undefined when the stack sets no credentials.
+ */
+export function renderedPullSecret(registry: RegistrySettings, namespace: string): DockerConfigSecretManifest | undefined {
+  if (registry.username === undefined && !registry.hasPassword) return undefined;
+  const dockerConfigJson = encodeDockerConfigJson({
+    server: registry.server,
+    username: registry.username ?? PLACEHOLDER_USERNAME,
+    password: PLACEHOLDER_PASSWORD,
+  });
+  return buildRegistryPullSecret(namespace, dockerConfigJson, {
+    [PLACEHOLDER_ANNOTATION]: "the password is a placeholder: pulumi up writes the real one from envoy-mesh:registryPassword",
+  });
+}
+
+/** What the render notes about the pull Secret: its placeholder, and credentials `pulumi up` would refuse. */
+function pullSecretNotes(registry: RegistrySettings, file: string): string[] {
+  const notes = [`${file} holds a placeholder password; pulumi up creates it with the stack's secret envoy-mesh:registryPassword`];
+  const missing = [
+    ...(registry.username === undefined ? ["envoy-mesh:registryUsername"] : []),
+    ...(registry.hasPassword ? [] : ["envoy-mesh:registryPassword"]),
+  ];
+  if (missing.length > 0) {
+    notes.push(`${missing.join(" and ")} not set: pulumi up refuses until both registry credentials are set (pods pull with the ones that push)`);
+  }
+  return notes;
 }
 
 /**
@@ -39,8 +84,9 @@ export function renderMesh(projectDir: string, stack: string): RenderedMesh {
   const settings = parseStackSettings(readStackConfigFile(projectDir, stack));
   checkBuildContexts(settings.topology, projectDir);
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
-  const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans));
-  const manifests = [buildNamespace(settings.mesh.namespace), ...proxies.flatMap(proxyManifests)];
+  const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);
+  const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans), pullSecret?.metadata.name);
+  const manifests = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests)];
 
   const problems = [
     ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml }))),
@@ -52,7 +98,16 @@ export function renderMesh(projectDir: string, stack: string): RenderedMesh {
 
   const files = new Map<string, string>();
   for (const proxy of proxies) files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
+  const notes: string[] = [];
   const names = manifestFileNames(manifests);
-  manifests.forEach((manifest, i) => files.set(`k8s/${names[i]}`, toYaml(manifest)));
-  return { settings, files, envoyConfigCount: proxies.length, manifestCount: manifests.length };
+  manifests.forEach((manifest, i) => {
+    const path = `k8s/${names[i]}`;
+    if (manifest !== pullSecret) {
+      files.set(path, toYaml(manifest));
+      return;
+    }
+    notes.push(...pullSecretNotes(settings.registry, path));
+    files.set(path, `# Placeholder credential: \`pulumi up\` creates this Secret with the real registry password.\n${toYaml(manifest)}`);
+  });
+  return { settings, files, envoyConfigCount: proxies.length, manifestCount: manifests.length, notes };
 }

@@ -110,6 +110,17 @@ describe("app image", () => {
       }
     });
 
+    it("builds and runs on Node.js 24 LTS (20 reached end of life on 2026-04-30), each base pinned by tag and index digest", () => {
+      const bases = stages.filter((stage) => !stageNames.includes(stage.image)).map((stage) => stage.image);
+      assert.ok(bases.length >= 2, bases.join(", "));
+      for (const image of bases) {
+        assert.match(image, /^node:24\.\d+\.\d+-(alpine3\.\d+|bookworm-slim)@sha256:[0-9a-f]{64}$/, image);
+      }
+      // Build and runtime run the same Node release, so what compiles is what runs.
+      assert.equal(new Set(bases.map((image) => /^node:(24\.\d+\.\d+)/.exec(image)?.[1])).size, 1, bases.join(", "));
+      assert.match(finalStage.image, /-alpine3\.\d+@/, "the runtime stays on the small Alpine image");
+    });
+
     it("never mentions the latest tag", () => {
       for (const instruction of instructions) {
         assert.doesNotMatch(instruction.args, /:latest\b/, `line ${instruction.line}`);

@@ -118,6 +118,17 @@ describe("cli/render", () => {
     assert.ok(readFileSync(join(out, "k8s/00-namespace-envoy-mesh.yaml"), "utf8").includes("kind: Namespace"));
   });
 
+  it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", () => {
+    const result = run("--out", out, "--stack", "cloud-example");
+    assert.equal(result.code, 0, result.stderr);
+    const notes = result.stdout.split("\n").slice(1);
+    assert.equal(notes.length, 2, result.stdout);
+    assert.match(notes[0], /^render: note: k8s\/01-secret-envoy-mesh-registry\.yaml holds a placeholder password/);
+    assert.match(notes[1], /^render: note: envoy-mesh:registryPassword not set/);
+    assert.ok(existsSync(join(out, "k8s/01-secret-envoy-mesh-registry.yaml")));
+    assert.match(readFileSync(join(out, "k8s/02-serviceaccount-front-envoy.yaml"), "utf8"), /imagePullSecrets:\n {2}- name: envoy-mesh-registry\n/);
+  });
+
   it("replaces its own earlier output", () => {
     assert.equal(run("--out", out).code, 0);
     assert.equal(run("--out", out).code, 0);

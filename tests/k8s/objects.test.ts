@@ -3,13 +3,17 @@ import {
   buildAllProxyObjects,
   buildMeshManifests,
   buildNamespace,
+  buildRegistryPullSecret,
+  encodeDockerConfigJson,
   proxyManifests,
+  REGISTRY_PULL_SECRET_NAME,
   type Manifest,
   type MeshTarget,
   type ProxyObjects,
 } from "../../k8s";
 import { checkPodPolicy } from "../../k8s/validation/policy";
 import { validateManifests } from "../../k8s/validation/schema";
+import { load } from "js-yaml";
 import {
   DEFAULT_APP_RESOURCES,
   DEFAULT_ENVOY_RESOURCES,
@@ -171,6 +175,12 @@ describe("Kubernetes objects of the mesh", () => {
       }
     });
 
+    it("keep no old ReplicaSets: their content-named ConfigMaps are deleted after a rollout, so `kubectl rollout undo` could not start them", () => {
+      for (const objects of [...seed, ...build(parseTopology(undefined), CLOUD)]) {
+        assert.equal(objects.deployment.spec.revisionHistoryLimit, 0, objects.proxy);
+      }
+    });
+
     it("keep replicas 0 as 0", () => {
       const scaled = build(parseTopology({ extends: "seed", services: [{ name: "service-c", replicas: 0 }] }));
       assert.equal((scaled.find((p) => p.proxy === "service-c") as ProxyObjects).deployment.spec.replicas, 0);
@@ -210,6 +220,32 @@ describe("Kubernetes objects of the mesh", () => {
     });
   });
 
+  describe("client address at the edge", () => {
+    const frontHcm = (objects: ProxyObjects) => {
+      const bootstrap = load(objects.envoyYaml) as any;
+      const listener = bootstrap.static_resources.listeners.find((l: any) => l.traffic_direction === "INBOUND" && l.per_connection_buffer_limit_bytes);
+      return listener.filter_chains[0].filters[0].typed_config;
+    };
+
+    it("keeps the client's source address on a cloud load balancer: externalTrafficPolicy Local", () => {
+      const cloud = build(parseTopology(undefined), CLOUD)[0] as ProxyObjects;
+      assert.equal(cloud.service.spec.externalTrafficPolicy, "Local");
+    });
+
+    it("keeps Cluster on kind's NodePort, which only the host reaches (127.0.0.1) and any node may carry", () => {
+      assert.equal(byName("front-envoy").service.spec.externalTrafficPolicy, "Cluster");
+    });
+
+    it("has the front Envoy take the TCP peer as the client and trust no X-Forwarded-For hop a client could forge", () => {
+      for (const objects of [byName("front-envoy"), build(parseTopology(undefined), CLOUD)[0] as ProxyObjects]) {
+        const hcm = frontHcm(objects);
+        assert.equal(hcm.use_remote_address, true);
+        assert.equal(hcm.xff_num_trusted_hops ?? 0, 0);
+        assert.ok(Array.isArray(hcm.access_log) && hcm.access_log.length > 0, "the front proxy logs requests");
+      }
+    });
+  });
+
   describe("labels and namespace", () => {
     it("carry the recommended labels on every object and pod, and select pods by a stable subset", () => {
       for (const objects of seed) {
@@ -234,14 +270,61 @@ describe("Kubernetes objects of the mesh", () => {
     });
   });
 
+  describe("registry pull Secret", () => {
+    const decode = (base64: string) => JSON.parse(Buffer.from(base64, "base64").toString("utf8"));
+
+    it("holds a .dockerconfigjson the kubelet reads: auths keyed by the registry, with username, password and auth", () => {
+      const config = decode(encodeDockerConfigJson({ server: "ghcr.io/acme", username: "acme-bot", password: "p:ss wörd" }));
+      assert.deepEqual(Object.keys(config), ["auths"]);
+      const entry = config.auths["ghcr.io/acme"];
+      assert.equal(entry.username, "acme-bot");
+      assert.equal(entry.password, "p:ss wörd");
+      // The kubelet splits `auth` at the first colon, so a colon in the password survives.
+      const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+      assert.equal(decoded, "acme-bot:p:ss wörd");
+      assert.deepEqual([decoded.slice(0, decoded.indexOf(":")), decoded.slice(decoded.indexOf(":") + 1)], ["acme-bot", "p:ss wörd"]);
+    });
+
+    it("is a kubernetes.io/dockerconfigjson Secret with a fixed name in the mesh namespace", () => {
+      const secret = buildRegistryPullSecret("shop", encodeDockerConfigJson({ server: "ghcr.io/acme", username: "u", password: "p" }));
+      assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
+      assert.equal(secret.metadata.name, REGISTRY_PULL_SECRET_NAME);
+      assert.equal(secret.metadata.namespace, "shop");
+      assert.deepEqual(Object.keys(secret.data), [".dockerconfigjson"]);
+      assert.equal(secret.metadata.annotations, undefined);
+    });
+
+    it("is named by every ServiceAccount of the mesh, the front proxy's included, when there is one", () => {
+      const withSecret = buildAllProxyObjects(parseTopology(undefined), CLOUD, () => APP_IMAGE, REGISTRY_PULL_SECRET_NAME);
+      assert.deepEqual(withSecret.map((p) => p.proxy), ["front-envoy", "service-a", "service-b", "service-c"]);
+      for (const objects of withSecret) assert.deepEqual(objects.serviceAccount.imagePullSecrets, [{ name: REGISTRY_PULL_SECRET_NAME }]);
+      for (const objects of seed) assert.equal(objects.serviceAccount.imagePullSecrets, undefined);
+    });
+
+    it("comes right after the namespace in the mesh's objects, before any ServiceAccount that names it", () => {
+      const secret = buildRegistryPullSecret("envoy-mesh", encodeDockerConfigJson({ server: "ghcr.io/acme", username: "u", password: "p" }));
+      const manifests = buildMeshManifests(parseTopology(undefined), CLOUD, () => APP_IMAGE, secret);
+      assert.deepEqual(manifests.slice(0, 3).map((m) => m.kind), ["Namespace", "Secret", "ServiceAccount"]);
+      assert.equal(buildMeshManifests(parseTopology(undefined), KIND, () => APP_IMAGE).filter((m) => m.kind === "Secret").length, 0);
+    });
+
+    it("passes the schema check only with base64 in data, as the API expects", () => {
+      const secret = buildRegistryPullSecret("envoy-mesh", encodeDockerConfigJson({ server: "ghcr.io/acme", username: "u", password: "p" }));
+      assert.deepEqual(validateManifests([secret]), []);
+      const raw = buildRegistryPullSecret("envoy-mesh", JSON.stringify({ auths: {} }));
+      assert.match(JSON.stringify(validateManifests([raw])), /must be a valid byte/);
+    });
+  });
+
   describe("checked like the API server and the restricted profile would", () => {
     const stacks: Record<string, () => Manifest[]> = {
       "seed on kind": () => buildMeshManifests(parseTopology(undefined), KIND, () => APP_IMAGE),
-      "scaled on a cloud": () =>
+      "scaled on a cloud, with a pull Secret": () =>
         buildMeshManifests(
           parseTopology({ extends: "seed", services: [{ name: "service-b", replicas: 3 }], front: { replicas: 2 } }),
           CLOUD,
           () => APP_IMAGE,
+          buildRegistryPullSecret("envoy-mesh", encodeDockerConfigJson({ server: "ghcr.io/acme", username: "u", password: "p" })),
         ),
     };
     for (const [label, build] of Object.entries(stacks)) {

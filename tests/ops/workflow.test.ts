@@ -70,11 +70,16 @@ describe(`${FILE}`, () => {
         }
     });
 
-    it("sets up Node 20 in every job", () => {
-        for (const [name, job] of Object.entries(jobs)) {
-            const setup = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
-            assert.equal(setup?.with?.["node-version"], "20", name);
-        }
+    it("runs npm test on Node 20 (the tooling's floor) and 24, and the other jobs on 24, the app image's LTS", () => {
+        const imageMajors = [...fs.readFileSync(path.join(REPO, "app/Dockerfile"), "utf8").matchAll(/^FROM node:(\d+)\./gm)].map((m) => m[1]);
+        assert.deepEqual([...new Set(imageMajors)], ["24"]);
+        const nodeOf = (job: Job) => job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with?.["node-version"];
+        const matrix = (jobs.test as Job & { strategy?: { matrix?: { node?: unknown } } }).strategy?.matrix?.node;
+        assert.deepEqual(matrix, ["20", "24"]);
+        assert.equal(nodeOf(jobs.test), "${{ matrix.node }}");
+        const engines = (JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { engines?: { node?: string } }).engines?.node;
+        assert.match(engines ?? "", /^>=20\./, "the matrix's 20 is the floor package.json declares");
+        for (const name of ["validate-envoy", "e2e"]) assert.equal(nodeOf(jobs[name]), "24", name);
     });
 
     it("test: installs dependencies, then runs npm test", () => {

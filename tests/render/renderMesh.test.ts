@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import type { ProxyObjects } from "../../k8s";
-import { renderMesh, type RenderedMesh } from "../../render/renderMesh";
+import { PLACEHOLDER_PASSWORD, PLACEHOLDER_USERNAME, renderMesh, type RenderedMesh } from "../../render/renderMesh";
 import { writeTree } from "../../render/writeTree";
 import { DEFAULT_ENVOY_IMAGE, PLACEHOLDER_TAG } from "../../stack";
 import { ConfigError } from "../../topology";
@@ -13,7 +13,9 @@ const REPO_ROOT = resolve(__dirname, "../..");
 
 interface Doc {
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  type?: string;
+  imagePullSecrets?: { name: string }[];
   data?: Record<string, string>;
   spec?: any;
 }
@@ -72,6 +74,11 @@ function assertDependencyOrder(rendered: RenderedMesh): void {
       assert.ok(configMapAt < at, `${deployment.file} sorts before its ConfigMap ${docs[configMapAt].file}`);
     }
   }
+}
+
+/** The registry entries of a rendered pull Secret, decoded as the kubelet reads them. */
+function pullAuths(doc: Doc): Record<string, { username: string; password: string; auth: string }> {
+  return JSON.parse(Buffer.from((doc.data as Record<string, string>)[".dockerconfigjson"], "base64").toString("utf8")).auths;
 }
 
 function images(doc: Doc): string[] {
@@ -143,6 +150,12 @@ describe("render/renderMesh", () => {
       assert.ok(all.includes(DEFAULT_ENVOY_IMAGE), all.join(", "));
     });
 
+    it("writes no pull Secret (kind's local registry needs none) and notes nothing", () => {
+      assert.deepEqual(ofKind(rendered, "Secret"), []);
+      for (const account of ofKind(rendered, "ServiceAccount")) assert.equal(account.imagePullSecrets, undefined);
+      assert.deepEqual(rendered.notes, []);
+    });
+
     it("exposes the front proxy on NodePort 30080", () => {
       const front = ofKind(rendered, "Service").find((s) => s.metadata.name === "front-envoy");
       assert.equal(front?.spec.type, "NodePort");
@@ -168,6 +181,28 @@ describe("render/renderMesh", () => {
 
     it("names app images after the stack's registry", () => {
       assert.ok(images(deployment(rendered, "service-b")).includes(`ghcr.io/acme/envoy-mesh-app:${PLACEHOLDER_TAG}`));
+    });
+
+    it("writes the registry pull Secret, marked as a placeholder, and every ServiceAccount names it", () => {
+      const [secret] = ofKind(rendered, "Secret");
+      assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
+      assert.equal(secret.metadata.name, "envoy-mesh-registry");
+      assert.deepEqual(pullAuths(secret)["ghcr.io/acme"].username, "acme-bot");
+      assert.deepEqual(pullAuths(secret)["ghcr.io/acme"].password, PLACEHOLDER_PASSWORD);
+      assert.match(secret.metadata.annotations?.["envoy-mesh/placeholder"] ?? "", /placeholder/);
+      const path = [...rendered.files.keys()].find((p) => p.includes("-secret-")) as string;
+      assert.equal(path, "k8s/01-secret-envoy-mesh-registry.yaml");
+      assert.match(rendered.files.get(path) as string, /^# Placeholder credential/);
+      const accounts = ofKind(rendered, "ServiceAccount");
+      assert.deepEqual(accounts.map((a) => a.metadata.name), ["front-envoy", "service-a", "service-b", "service-c"]);
+      for (const account of accounts) assert.deepEqual(account.imagePullSecrets, [{ name: "envoy-mesh-registry" }]);
+    });
+
+    it("notes the placeholder and that pulumi up needs the password the example leaves unset", () => {
+      assert.deepEqual(rendered.notes, [
+        "k8s/01-secret-envoy-mesh-registry.yaml holds a placeholder password; pulumi up creates it with the stack's secret envoy-mesh:registryPassword",
+        "envoy-mesh:registryPassword not set: pulumi up refuses until both registry credentials are set (pods pull with the ones that push)",
+      ]);
     });
 
     it("applies the stack's topology changes over the seed", () => {
@@ -287,6 +322,48 @@ describe("render/renderMesh", () => {
       const names = [...rendered.files.keys()].filter((p) => p.startsWith("k8s/"));
       assert.deepEqual([...names].sort(), names, "name order is the order render built them in");
       assert.equal(names[0], "k8s/000-namespace-envoy-mesh.yaml");
+      });
+
+    describe("registry credentials", () => {
+      const topology = {
+        services: [{ name: "web", appPort: 8081, image: { ref: "registry.example:5000/team/web:1.0.0" } }],
+        front: { routes: [{ prefix: "/", service: "web" }] },
+      };
+      const cloud = { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "registry.example:5000/team", "envoy-mesh:topology": JSON.stringify(topology) };
+      const secretOf = (rendered: RenderedMesh) => ofKind(rendered, "Secret");
+
+      it("with a username and an encrypted password: the Secret, and only the placeholder note", () => {
+        stackFile("both", { ...cloud, "envoy-mesh:registryUsername": "bot", "envoy-mesh:registryPassword": { secure: "v1:abc" } });
+        const rendered = renderMesh(dir, "both");
+        const auths = pullAuths(secretOf(rendered)[0]);
+        assert.deepEqual(Object.keys(auths), ["registry.example:5000/team"]);
+        assert.equal(auths["registry.example:5000/team"].username, "bot");
+        assert.equal(auths["registry.example:5000/team"].password, PLACEHOLDER_PASSWORD);
+        assert.equal(rendered.notes.length, 1);
+        assert.ok(!JSON.stringify([...rendered.files.values()]).includes("v1:abc"), "the encrypted value is never written out");
+      });
+
+      it("with a username but no password: the Secret, and a note that pulumi up will refuse", () => {
+        stackFile("user", { ...cloud, "envoy-mesh:registryUsername": "bot" });
+        const rendered = renderMesh(dir, "user");
+        assert.equal(secretOf(rendered).length, 1);
+        assert.match(rendered.notes[1], /^envoy-mesh:registryPassword not set: pulumi up refuses/);
+      });
+
+      it("with a password but no username: the Secret with a placeholder username, and a note naming the username", () => {
+        stackFile("pass", { ...cloud, "envoy-mesh:registryPassword": { secure: "v1:abc" } });
+        const rendered = renderMesh(dir, "pass");
+        assert.equal(pullAuths(secretOf(rendered)[0])["registry.example:5000/team"].username, PLACEHOLDER_USERNAME);
+        assert.match(rendered.notes[1], /^envoy-mesh:registryUsername not set: pulumi up refuses/);
+      });
+
+      it("with neither: no Secret, no imagePullSecrets, no notes (a public registry)", () => {
+        stackFile("public", cloud);
+        const rendered = renderMesh(dir, "public");
+        assert.deepEqual(secretOf(rendered), []);
+        for (const account of ofKind(rendered, "ServiceAccount")) assert.equal(account.imagePullSecrets, undefined);
+        assert.deepEqual(rendered.notes, []);
+      });
     });
 
     it("renders prebuilt images without any build context", () => {
