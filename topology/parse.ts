@@ -36,6 +36,8 @@ const MIN_PORT = 1024;
 const MAX_PORT = 65535;
 const NON_ROOT_PORT = " (containers run as non-root, so ports start at 1024)";
 const MAX_REPLICAS = 1000;
+/** The front Service is a NodePort or LoadBalancer, which pulumi up waits on until it has an endpoint. */
+const FRONT_MIN_REPLICAS = " (the edge proxy needs a replica: with none, its Service gets no endpoint and pulumi up waits for one until it times out)";
 
 /** A service as written by the user: any field may be missing until defaults apply. */
 interface ServiceDraft {
@@ -142,6 +144,7 @@ function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraf
 }
 
 function readName(c: IssueCollector, raw: unknown, path: string): string | undefined {
+  if (raw === undefined) return c.required(path);
   if (typeof raw !== "string" || !isServiceName(raw)) {
     return c.report(
       path,
@@ -151,8 +154,9 @@ function readName(c: IssueCollector, raw: unknown, path: string): string | undef
   return raw;
 }
 
-function readReplicas(c: IssueCollector, raw: unknown, path: string): number | undefined {
-  return raw === undefined ? undefined : c.integer(raw, path, 0, MAX_REPLICAS);
+/** A service may scale to zero: its Service is headless, and pulumi up does not wait on those. */
+function readReplicas(c: IssueCollector, raw: unknown, path: string, min = 0, why = ""): number | undefined {
+  return raw === undefined ? undefined : c.integer(raw, path, min, MAX_REPLICAS, why);
 }
 
 function readImage(c: IssueCollector, raw: unknown, path: string): ImageSource | undefined {
@@ -242,7 +246,7 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
     });
   }
   return {
-    replicas: readReplicas(c, obj.replicas, `${path}.replicas`),
+    replicas: readReplicas(c, obj.replicas, `${path}.replicas`, 1, FRONT_MIN_REPLICAS),
     routes,
     resources: obj.resources === undefined ? undefined : readResources(c, obj.resources, `${path}.resources`),
   };
@@ -376,8 +380,8 @@ function completeService(
     app: { ...DEFAULT_APP_RESOURCES, ...draft.resources?.app },
     envoy: { ...DEFAULT_ENVOY_RESOURCES, ...draft.resources?.envoy },
   };
-  checkMemoryFits(c, resources.app, `${draft.path}.resources.app`);
-  checkMemoryFits(c, resources.envoy, `${draft.path}.resources.envoy`);
+  checkMemoryFits(c, resources.app, draft.resources?.app, `${draft.path}.resources.app`);
+  checkMemoryFits(c, resources.envoy, draft.resources?.envoy, `${draft.path}.resources.envoy`);
   return {
     name: draft.name,
     appPort: draft.appPort,
@@ -399,7 +403,7 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
     prefixes.add(route.prefix);
   }
   const resources = { ...DEFAULT_FRONT_RESOURCES, ...draft.resources };
-  checkMemoryFits(c, resources, `${TOPOLOGY_PATH}.front.resources`);
+  checkMemoryFits(c, resources, draft.resources, `${TOPOLOGY_PATH}.front.resources`);
   return {
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     routes: routes
@@ -418,10 +422,20 @@ function quantityValue(quantity: string): number {
   return Number(number) * QUANTITY_FACTORS[suffix];
 }
 
-/** Kubernetes refuses a container whose memory request exceeds its limit; say so before deploying. */
-function checkMemoryFits(c: IssueCollector, resources: ContainerResources, path: string): void {
-  if (quantityValue(resources.memoryRequest) > quantityValue(resources.memoryLimit)) {
-    c.report(`${path}.memoryRequest`, `${show(resources.memoryRequest)} is more than the memory limit ${show(resources.memoryLimit)}`);
+/**
+ * Kubernetes refuses a container whose memory request exceeds its limit; say so before deploying,
+ * at the field the user wrote, and not at all when one of the two was already refused.
+ */
+function checkMemoryFits(c: IssueCollector, resources: ContainerResources, written: Partial<ContainerResources> | undefined, path: string): void {
+  if (c.issues.some((i) => i.path === `${path}.memoryRequest` || i.path === `${path}.memoryLimit`)) return;
+  const { memoryRequest, memoryLimit } = resources;
+  if (quantityValue(memoryRequest) <= quantityValue(memoryLimit)) return;
+  if (written?.memoryRequest === undefined) {
+    c.report(`${path}.memoryLimit`, `${show(memoryLimit)} is less than the default memory request ${show(memoryRequest)} (set memoryRequest too)`);
+  } else if (written.memoryLimit === undefined) {
+    c.report(`${path}.memoryRequest`, `${show(memoryRequest)} is more than the default memory limit ${show(memoryLimit)} (set memoryLimit too)`);
+  } else {
+    c.report(`${path}.memoryRequest`, `${show(memoryRequest)} is more than the memory limit ${show(memoryLimit)}`);
   }
 }
 

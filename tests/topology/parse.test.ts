@@ -37,6 +37,14 @@ describe("topology/parse: validation", () => {
       });
     }
 
+    it("says a missing name is required, not invalid", () => {
+      assert.equal(onlyIssue(withSecond({}), "topology.services[1].name"), "required");
+    });
+
+    it("says a missing upstream service is required", () => {
+      assert.equal(onlyIssue(webCallsApi([{ egressPort: 12000 }]), "topology.services[0].upstreams[0].service"), "required");
+    });
+
     it("refuses a name that is not a string", () => {
       assert.match(onlyIssue(withSecond({ name: 42 }), "topology.services[1].name"), /^42 is not a valid name/);
     });
@@ -119,8 +127,9 @@ describe("topology/parse: validation", () => {
       assert.equal(onlyIssue(raw, "topology.front.routes[1].prefix"), '"api" must start with "/"');
     });
 
-    it("refuses a route without a prefix", () => {
-      assert.match(onlyIssue(front([{ service: "web" }]), "topology.front.routes[0].prefix"), /expected a non-empty string, got undefined/);
+    it("says a route without a prefix or service lacks a required field", () => {
+      assert.equal(onlyIssue(front([{ service: "web" }]), "topology.front.routes[0].prefix"), "required");
+      assert.equal(onlyIssue(front([{ prefix: "/" }]), "topology.front.routes[0].service"), "required");
     });
 
     it("refuses an empty routes list", () => {
@@ -276,9 +285,22 @@ describe("topology/parse: validation", () => {
       });
     }
 
+    const frontReplicas = (replicas: unknown) => oneService({}, { front: { replicas, routes: [{ prefix: "/", service: "web" }] } });
+
     it("refuses front replicas that are negative", () => {
-      const raw = oneService({}, { front: { replicas: -1, routes: [{ prefix: "/", service: "web" }] } });
-      assert.equal(onlyIssue(raw, "topology.front.replicas"), "-1 is not an integer from 0 to 1000");
+      assert.match(onlyIssue(frontReplicas(-1), "topology.front.replicas"), /^-1 is not an integer from 1 to 1000/);
+    });
+
+    it("refuses front replicas 0, which would leave pulumi up waiting for endpoints that never come", () => {
+      const message = onlyIssue(frontReplicas(0), "topology.front.replicas");
+      assert.equal(
+        message,
+        "0 is not an integer from 1 to 1000 (the edge proxy needs a replica: with none, its Service gets no endpoint and pulumi up waits for one until it times out)",
+      );
+    });
+
+    it("accepts service replicas 0 (a headless Service, which pulumi up does not wait on)", () => {
+      assert.equal(parseTopology(oneService({ replicas: 0 })).services[0].replicas, 0);
     });
   });
 
@@ -319,10 +341,26 @@ describe("topology/parse: validation", () => {
     }
 
     it("refuses a memory request above the memory limit, which Kubernetes would refuse mid-deploy", () => {
+      const resources = { envoy: { memoryRequest: "256Mi", memoryLimit: "128Mi" } };
+      const message = onlyIssue(oneService({ resources }), "topology.services[0].resources.envoy.memoryRequest");
+      assert.equal(message, '"256Mi" is more than the memory limit "128Mi"');
+    });
+
+    it("says so when the limit a request exceeds is the default", () => {
       const message = onlyIssue(oneService({ resources: { envoy: { memoryRequest: "1Gi" } } }), "topology.services[0].resources.envoy.memoryRequest");
-      assert.equal(message, '"1Gi" is more than the memory limit "128Mi"');
-      const front = onlyIssue(oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], resources: { memoryLimit: "32Mi" } } }), "topology.front.resources.memoryRequest");
-      assert.equal(front, '"64Mi" is more than the memory limit "32Mi"');
+      assert.equal(message, '"1Gi" is more than the default memory limit "128Mi" (set memoryLimit too)');
+    });
+
+    it("blames the limit the user wrote, not the default request it is below", () => {
+      const raw = oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], resources: { memoryLimit: "32Mi" } } });
+      assert.equal(onlyIssue(raw, "topology.front.resources.memoryLimit"), '"32Mi" is less than the default memory request "64Mi" (set memoryRequest too)');
+    });
+
+    it("reports a bad quantity once, without a second error quoting a default", () => {
+      for (const resources of [{ app: { memoryRequest: "256Mi", memoryLimit: "lots" } }, { app: { memoryRequest: "lots", memoryLimit: "32Mi" } }]) {
+        const path = `topology.services[0].resources.app.${resources.app.memoryLimit === "lots" ? "memoryLimit" : "memoryRequest"}`;
+        assert.match(onlyIssue(oneService({ resources }), path), /^"lots" is not a Kubernetes quantity/);
+      }
     });
 
     it("compares memory across suffixes: 1G request under a 1Gi limit is fine", () => {
@@ -362,7 +400,7 @@ describe("topology/parse: validation", () => {
     }
 
     it("requires a build context", () => {
-      assert.match(onlyIssue(oneService({ image: { build: {} } }), "topology.services[0].image.build.context"), /expected a non-empty string/);
+      assert.equal(onlyIssue(oneService({ image: { build: {} } }), "topology.services[0].image.build.context"), "required");
     });
   });
 
