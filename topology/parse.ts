@@ -308,6 +308,8 @@ function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined
     known.add(service.name);
   }
 
+  checkCallCycles(c, draft.services);
+
   const services: MeshService[] = [];
   for (const draftService of draft.services) {
     const service = completeService(c, draftService, known, ports);
@@ -322,6 +324,37 @@ function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined
   const front = completeFront(c, draft.front, known);
   if (c.issues.length > 0) return undefined;
   return { services, front, ports, envoy };
+}
+
+/**
+ * The demo app calls every upstream on each request, so a request that reaches a cycle goes
+ * round it until a timeout ends it, like a self-call (refused in completeService). Each cycle is
+ * reported at the call that closes it in a depth-first walk in the order written; together those
+ * calls are a set whose removal leaves no cycle.
+ */
+function checkCallCycles(c: IssueCollector, services: readonly ServiceDraft[]): void {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const state = new Map<string, "active" | "done">();
+  const stack: string[] = [];
+  const visit = (service: ServiceDraft): void => {
+    state.set(service.name, "active");
+    stack.push(service.name);
+    for (const upstream of service.upstreams ?? []) {
+      const callee = byName.get(upstream.service);
+      // Self-calls and unknown names are reported on their own.
+      if (callee === undefined || callee === service) continue;
+      const seen = state.get(callee.name);
+      if (seen === "active") {
+        const cycle = [service.name, ...stack.slice(stack.indexOf(callee.name))];
+        c.report(upstream.path, `calls ${cycle.join(" → ")}: the demo app calls every upstream on each request, so a request would go round this cycle until it times out`);
+      } else if (seen === undefined) {
+        visit(callee);
+      }
+    }
+    stack.pop();
+    state.set(service.name, "done");
+  };
+  for (const service of services) if (!state.has(service.name)) visit(service);
 }
 
 function checkMeshPorts(c: IssueCollector, ports: MeshPorts): void {

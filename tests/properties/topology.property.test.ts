@@ -14,6 +14,12 @@ const TARGET = {
 /** Property runs are bounded so the whole suite stays well inside its time budget. */
 const RUNS = { numRuns: 20 };
 
+/** `/`, or segments without empty, `.` or `..` ones and no trailing `/` (what the front accepts). */
+const routePrefix = fc.oneof(
+  fc.constant("/"),
+  fc.array(fc.stringMatching(/^[a-z0-9.-]{1,5}$/).filter((s) => s !== "." && s !== ".."), { minLength: 1, maxLength: 3 }).map((segments) => `/${segments.join("/")}`),
+);
+
 const serviceName = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/).filter((n) => n !== "front-envoy");
 
 /** Mesh-wide ports, distinct, in the unprivileged range below the app and egress ranges. */
@@ -27,8 +33,9 @@ interface RawUpstream {
 }
 
 /**
- * A valid topology: 1 to 30 services calling random others (cycles and fan-in included, never
- * themselves), random replicas, app ports and explicit egress ports that cannot clash.
+ * A valid topology: 1 to 30 services, listed in random order, each calling random services later
+ * in a hidden order (so fan-in but never a cycle, which the demo app would loop on), random
+ * replicas, app ports and explicit egress ports that cannot clash.
  */
 const validTopology = fc
   .uniqueArray(serviceName, { minLength: 1, maxLength: 30 })
@@ -36,32 +43,36 @@ const validTopology = fc
     fc.record({
       ports: meshPorts,
       envoy: fc.record({ connectTimeoutMs: fc.integer({ min: 1, max: 60_000 }), concurrency: fc.integer({ min: 1, max: 64 }) }),
-      services: fc.tuple(
-        ...names.map((name) =>
-          fc.record({
-            name: fc.constant(name),
-            appPort: fc.integer({ min: 30000, max: 39999 }),
-            replicas: fc.integer({ min: 0, max: 5 }),
-            upstreams: fc
-              .shuffledSubarray(names.filter((n) => n !== name))
-              .chain((callees) =>
-                fc.tuple(
-                  ...callees.map((callee, i): fc.Arbitrary<string | RawUpstream> =>
-                    fc.oneof(fc.constant(callee), fc.constant({ service: callee, egressPort: 40000 + i }), fc.constant({ service: callee })),
+      services: fc
+        .tuple(
+          ...names.map((name, rank) =>
+            fc.record({
+              name: fc.constant(name),
+              appPort: fc.integer({ min: 30000, max: 39999 }),
+              replicas: fc.integer({ min: 0, max: 5 }),
+              upstreams: fc
+                .shuffledSubarray(names.slice(rank + 1))
+                .chain((callees) =>
+                  fc.tuple(
+                    ...callees.map((callee, i): fc.Arbitrary<string | RawUpstream> =>
+                      fc.oneof(fc.constant(callee), fc.constant({ service: callee, egressPort: 40000 + i }), fc.constant({ service: callee })),
+                    ),
                   ),
                 ),
-              ),
-          }),
-        ),
-      ),
+            }),
+          ),
+        )
+        .chain((services) => fc.shuffledSubarray(services, { minLength: services.length, maxLength: services.length })),
       front: fc.record({
-        replicas: fc.integer({ min: 0, max: 3 }),
+        replicas: fc.integer({ min: 1, max: 3 }),
         routes: fc
-          .uniqueArray(fc.stringMatching(/^\/[a-z0-9/-]{0,12}$/), { minLength: 1, maxLength: 4 })
+          .uniqueArray(routePrefix, { minLength: 1, maxLength: 4 })
           .chain((prefixes) => fc.tuple(...prefixes.map((prefix) => fc.constantFrom(...names).map((service) => ({ prefix, service }))))),
       }),
     }),
   );
+
+const calleeName = (upstream: string | RawUpstream): string => (typeof upstream === "string" ? upstream : upstream.service);
 
 describe("properties of topologies", () => {
   it("every valid random topology renders Envoy configs that pass strict validation", () => {
@@ -93,6 +104,7 @@ describe("properties of topologies", () => {
     { name: "an app port on the admin port", apply: (raw) => (raw.services[0].appPort = raw.ports.admin), path: /^topology\.services\[0\]\.appPort$/ },
     { name: "negative replicas", apply: (raw) => (raw.services[0].replicas = -1), path: /^topology\.services\[0\]\.replicas$/ },
     { name: "fractional replicas", apply: (raw) => (raw.front.replicas = 1.5), path: /^topology\.front\.replicas$/ },
+    { name: "no front replica", apply: (raw) => (raw.front.replicas = 0), path: /^topology\.front\.replicas$/ },
     { name: "an unknown key", apply: (raw) => (raw.services[0].replica = 2), path: /^topology\.services\[0\]\.replica$/ },
     { name: "a route to an unknown service", apply: (raw) => (raw.front.routes[0].service = "no-such-service"), path: /^topology\.front\.routes\[0\]\.service$/ },
     { name: "a prefix without a slash", apply: (raw) => (raw.front.routes[0].prefix = "api"), path: /^topology\.front\.routes\[0\]\.prefix$/ },
@@ -118,6 +130,43 @@ describe("properties of topologies", () => {
         );
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("every call cycle added to a valid topology is refused, naming a cycle that is really in it", () => {
+    const withCycle = validTopology
+      .filter((raw) => raw.services.length >= 2)
+      .chain((raw) =>
+        fc.record({
+          raw: fc.constant(raw),
+          cycle: fc.shuffledSubarray(raw.services.map((s) => s.name), { minLength: 2, maxLength: Math.min(4, raw.services.length) }),
+        }),
+      );
+    fc.assert(
+      fc.property(withCycle, ({ raw: valid, cycle }) => {
+        const raw = structuredClone(valid);
+        const callees = (name: string) => (raw.services.find((s) => s.name === name) as { upstreams: (string | RawUpstream)[] }).upstreams;
+        cycle.forEach((caller, i) => {
+          const callee = cycle[(i + 1) % cycle.length];
+          if (!callees(caller).map(calleeName).includes(callee)) callees(caller).push(callee);
+        });
+        let error: unknown;
+        try {
+          parseTopology(raw);
+        } catch (e) {
+          error = e;
+        }
+        assert.ok(error instanceof ConfigError, `expected a ConfigError for the cycle ${cycle.join(" → ")}`);
+        const named = error.issues.map((i) => /^calls (.+?): /.exec(i.message)?.[1].split(" → ")).filter((c) => c !== undefined);
+        assert.ok(named.length > 0, `no cycle named; got ${error.message}`);
+        for (const path of named) {
+          assert.equal(path[0], path[path.length - 1], `${path.join(" → ")} is not closed`);
+          for (let i = 0; i + 1 < path.length; i++) {
+            assert.ok(callees(path[i]).map(calleeName).includes(path[i + 1]), `${path[i]} does not call ${path[i + 1]}`);
+          }
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 

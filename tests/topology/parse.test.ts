@@ -91,12 +91,33 @@ describe("topology/parse: validation", () => {
       assert.equal(message, '"web" calls itself: every request would call it again until it times out');
     });
 
-    it("accepts a cycle between two services (each call is still bounded by its timeout)", () => {
-      const topology = parseTopology({
-        services: [{ name: "web", appPort: 8081, upstreams: ["api"] }, { name: "api", appPort: 8082, upstreams: ["web"] }],
-        front: { routes: [{ prefix: "/", service: "web" }] },
-      });
-      assert.deepEqual(topology.services.map((s) => s.upstreams.map((u) => u.service)), [["web"], ["api"]]);
+    const LOOPS = "the demo app calls every upstream on each request, so a request would go round this cycle until it times out";
+    const calls = (graph: Record<string, string[]>) => ({
+      services: Object.entries(graph).map(([name, upstreams], i) => ({ name, appPort: 8081 + i, upstreams })),
+      front: { routes: [{ prefix: "/", service: Object.keys(graph)[0] }] },
+    });
+
+    it("refuses a cycle through two services, naming it at the call that closes it", () => {
+      const message = onlyIssue(calls({ web: ["api"], api: ["web"] }), "topology.services[1].upstreams[0]");
+      assert.equal(message, `calls api → web → api: ${LOOPS}`);
+    });
+
+    it("refuses a cycle through three services", () => {
+      const message = onlyIssue(calls({ web: ["api"], api: ["db"], db: ["cache", "web"], cache: [] }), "topology.services[2].upstreams[1]");
+      assert.equal(message, `calls db → web → api → db: ${LOOPS}`);
+    });
+
+    it("reports every cycle at once", () => {
+      const raw = calls({ web: ["api", "auth"], api: ["web"], auth: ["user"], user: ["auth"] });
+      assert.deepEqual(issuesOf(raw).map((i) => [i.path, i.message.split(":")[0]]), [
+        ["topology.services[1].upstreams[0]", "calls api → web → api"],
+        ["topology.services[3].upstreams[0]", "calls user → auth → user"],
+      ]);
+    });
+
+    it("accepts fan-in without a cycle: two callers of one service", () => {
+      const topology = parseTopology(calls({ web: ["api", "db"], api: ["db"], db: [] }));
+      assert.deepEqual(topology.services.map((s) => [s.name, s.upstreams.map((u) => u.service)]), [["api", ["db"]], ["db", []], ["web", ["api", "db"]]]);
     });
 
     it("refuses upstreams that are not a list", () => {
