@@ -6,6 +6,7 @@ import {
   DEFAULT_ENVOY_SETTINGS,
   DEFAULT_FRONT_RESOURCES,
   DEFAULT_PORTS,
+  DEFAULT_PREFIX_REWRITE,
   DEFAULT_REPLICAS,
   FRONT_PROXY_NAME,
 } from "./defaults";
@@ -237,12 +238,12 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
     if (Array.isArray(obj.routes) && list.length === 0) c.report(`${path}.routes`, "must list at least one route");
     list.forEach((entry, i) => {
       const at = `${path}.routes[${i}]`;
-      const route = c.object(entry, at, ["prefix", "service"]);
+      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite"]);
       if (route === undefined) return;
-      const prefix = c.string(route.prefix, `${at}.prefix`);
-      if (prefix !== undefined && !prefix.startsWith("/")) c.report(`${at}.prefix`, `${show(prefix)} must start with "/"`);
+      const prefix = readPathPrefix(c, route.prefix, `${at}.prefix`);
       const service = readName(c, route.service, `${at}.service`);
-      if (prefix !== undefined && prefix.startsWith("/") && service !== undefined) routes?.push({ path: at, prefix, service });
+      const prefixRewrite = route.prefixRewrite === undefined ? DEFAULT_PREFIX_REWRITE : readPrefixRewrite(c, route.prefixRewrite, `${at}.prefixRewrite`);
+      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) routes?.push({ path: at, prefix, service, prefixRewrite });
     });
   }
   return {
@@ -250,6 +251,44 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
     routes,
     resources: obj.resources === undefined ? undefined : readResources(c, obj.resources, `${path}.resources`),
   };
+}
+
+/** Characters a URL path segment carries unencoded (RFC 3986 `pchar`, `%` for escapes). */
+const PATH_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$/;
+
+/**
+ * A front route prefix: `/`, or whole path segments without a trailing `/`, so that `/d` matches
+ * `/d` and the paths below `/d/` but not `/dx`. The edge merges slashes and resolves `.` and `..`
+ * before routing (normalize_path, merge_slashes), so a prefix with those could never match.
+ */
+function readPathPrefix(c: IssueCollector, raw: unknown, path: string): string | undefined {
+  const prefix = c.string(raw, path);
+  if (prefix === undefined) return undefined;
+  if (!prefix.startsWith("/")) return c.report(path, `${show(prefix)} must start with "/"`);
+  if (prefix === "/") return prefix;
+  if (/[?#]/.test(prefix)) return c.report(path, `${show(prefix)} must not contain "?" or "#": it matches the path only`);
+  if (prefix.endsWith("/")) {
+    const bare = prefix.replace(/\/+$/, "");
+    return c.report(path, `${show(prefix)} must not end with "/": ${show(bare)} already matches ${show(bare)} and every path below ${show(`${bare}/`)}`);
+  }
+  const segments = prefix.slice(1).split("/");
+  if (segments.includes("")) return c.report(path, `${show(prefix)} must not contain an empty segment ("//"): the edge merges slashes, so no request path has one`);
+  if (segments.some((s) => s === "." || s === "..")) {
+    return c.report(path, `${show(prefix)} must not contain a "." or ".." segment: the edge resolves them, so no request path has one`);
+  }
+  const bad = segments.join("").split("").find((ch) => !PATH_SEGMENT.test(ch));
+  if (bad !== undefined) return c.report(path, `${show(prefix)} must not contain ${show(bad)}: use only characters a URL path carries unencoded (RFC 3986)`);
+  return prefix;
+}
+
+/** What replaces the matched prefix: a path, without a query (Envoy keeps the request's). */
+function readPrefixRewrite(c: IssueCollector, raw: unknown, path: string): string | undefined {
+  const rewrite = c.string(raw, path);
+  if (rewrite === undefined) return undefined;
+  if (!rewrite.startsWith("/")) return c.report(path, `${show(rewrite)} must start with "/"`);
+  if (/[?#]/.test(rewrite)) return c.report(path, `${show(rewrite)} must not contain "?" or "#": it replaces the path only, the query is kept`);
+  if (rewrite.includes("//")) return c.report(path, `${show(rewrite)} must not contain an empty segment ("//")`);
+  return rewrite;
 }
 
 function readPorts(c: IssueCollector, raw: unknown, path: string): Partial<MeshPorts> {
@@ -440,7 +479,7 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
   return {
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     routes: routes
-      .map(({ prefix, service }) => ({ prefix, service }))
+      .map(({ prefix, service, prefixRewrite }) => ({ prefix, service, prefixRewrite }))
       .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),
     resources,
   };

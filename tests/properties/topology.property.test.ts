@@ -67,7 +67,13 @@ const validTopology = fc
         replicas: fc.integer({ min: 1, max: 3 }),
         routes: fc
           .uniqueArray(routePrefix, { minLength: 1, maxLength: 4 })
-          .chain((prefixes) => fc.tuple(...prefixes.map((prefix) => fc.constantFrom(...names).map((service) => ({ prefix, service }))))),
+          .chain((prefixes) =>
+            fc.tuple(
+              ...prefixes.map((prefix) =>
+                fc.record({ prefix: fc.constant(prefix), service: fc.constantFrom(...names), prefixRewrite: fc.constantFrom("/", "/v1", "/v1/", prefix) }, { requiredKeys: ["prefix", "service"] }),
+              ),
+            ),
+          ),
       }),
     }),
   );

@@ -153,6 +153,39 @@ describe("topology/parse: validation", () => {
       assert.equal(onlyIssue(front([{ prefix: "/" }]), "topology.front.routes[0].service"), "required");
     });
 
+    it("rewrites a matched prefix to / unless told otherwise", () => {
+      const raw = { services: [{ name: "web", appPort: 8081 }], front: { routes: [{ prefix: "/", service: "web" }, { prefix: "/w", service: "web", prefixRewrite: "/v1" }] } };
+      assert.deepEqual(parseTopology(raw).front.routes, [
+        { prefix: "/w", service: "web", prefixRewrite: "/v1" },
+        { prefix: "/", service: "web", prefixRewrite: "/" },
+      ]);
+    });
+
+    const badRewrites: [unknown, string][] = [
+      ["v1", '"v1" must start with "/"'],
+      ["/v1?x=1", '"/v1?x=1" must not contain "?" or "#": it replaces the path only, the query is kept'],
+      ["/v1//x", '"/v1//x" must not contain an empty segment ("//")'],
+      ["", 'expected a non-empty string, got ""'],
+    ];
+    for (const [prefixRewrite, message] of badRewrites) {
+      it(`refuses prefixRewrite ${JSON.stringify(prefixRewrite)}`, () => {
+        assert.equal(onlyIssue(front([{ prefix: "/", service: "web", prefixRewrite }]), "topology.front.routes[0].prefixRewrite"), message);
+      });
+    }
+
+    const badPrefixes: [string, string][] = [
+      ["/d/", '"/d/" must not end with "/": "/d" already matches "/d" and every path below "/d/"'],
+      ["/d//e", '"/d//e" must not contain an empty segment ("//"): the edge merges slashes, so no request path has one'],
+      ["/d/../e", '"/d/../e" must not contain a "." or ".." segment: the edge resolves them, so no request path has one'],
+      ["/d?x", '"/d?x" must not contain "?" or "#": it matches the path only'],
+      ["/d e", '"/d e" must not contain " ": use only characters a URL path carries unencoded (RFC 3986)'],
+    ];
+    for (const [prefix, message] of badPrefixes) {
+      it(`refuses the prefix ${JSON.stringify(prefix)}, which no request would reach as meant`, () => {
+        assert.equal(onlyIssue(front([{ prefix: "/", service: "web" }, { prefix, service: "web" }]), "topology.front.routes[1].prefix"), message);
+      });
+    }
+
     it("refuses an empty routes list", () => {
       assert.equal(onlyIssue(front([]), "topology.front.routes"), "must list at least one route");
     });
@@ -331,7 +364,7 @@ describe("topology/parse: validation", () => {
       ["service", oneService({ colour: "blue" }), "topology.services[0].colour", "name, appPort, replicas, image, upstreams, resources"],
       ["upstream object", webCallsApi([{ service: "api", port: 12000 }]), "topology.services[0].upstreams[0].port", "service, egressPort"],
       ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, routes, resources"],
-      ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service"],
+      ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service, prefixRewrite"],
       ["ports", oneService({}, { ports: { metrics: 9100 } }), "topology.ports.metrics", "ingress, admin, health, egressBase, front"],
       ["envoy", oneService({}, { envoy: { timeout: 5 } }), "topology.envoy.timeout", "connectTimeoutMs, concurrency, drainSeconds, logLevel"],
       ["service resources", oneService({ resources: { sidecar: {} } }), "topology.services[0].resources.sidecar", "app, envoy"],
