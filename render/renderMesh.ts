@@ -5,7 +5,6 @@ import { validateManifests } from "../k8s/validation/schema";
 import { ConfigError } from "../topology/reader";
 import { buildAllProxyObjects, buildNamespace, proxyManifests, type Manifest } from "../k8s";
 import {
-  checkBuildContexts,
   imageBuildPlans,
   parseStackSettings,
   readStackConfigFile,
@@ -31,8 +30,7 @@ function manifestFileName(index: number, manifest: Manifest): string {
  * Pulumi components use; images that only a build can produce get a marked placeholder.
  */
 export function renderMesh(projectDir: string, stack: string): RenderedMesh {
-  const settings = parseStackSettings(readStackConfigFile(projectDir, stack));
-  checkBuildContexts(settings.topology, projectDir);
+  const settings = parseStackSettings(readStackConfigFile(projectDir, stack), { projectDir });
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans));
   const manifests = [buildNamespace(settings.mesh.namespace), ...proxies.flatMap(proxyManifests)];

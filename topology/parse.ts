@@ -10,6 +10,7 @@ import {
   DEFAULT_REPLICAS,
   FRONT_PROXY_NAME,
 } from "./defaults";
+import { checkBuild } from "./buildContext";
 import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
 import { ConfigError, IssueCollector, show } from "./reader";
@@ -31,6 +32,7 @@ export const TOPOLOGY_PATH = "topology";
 /** Where a problem in a seed service the user did not rewrite comes from. */
 const SEED_PATH = `${TOPOLOGY_PATH}.extends(seed)`;
 
+const DEFAULT_IMAGE: ImageSource = { kind: "build", build: { context: "app", dockerfile: DEFAULT_DOCKERFILE } };
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 /** Containers run as non-root without added capabilities, so they cannot bind below 1024. */
 const MIN_PORT = 1024;
@@ -75,16 +77,24 @@ interface TopologyDraft {
  * applies defaults and plans ports. Throws a ConfigError listing every problem, each with
  * its config path and bad value; returns a topology nothing downstream needs to re-check.
  */
-export function parseTopology(raw: unknown): Topology {
+export interface ParseOptions {
+  /**
+   * The project (repository) folder: build contexts are checked to be folders in it, with their
+   * Dockerfile, and made relative to it. Without it, files are not looked at.
+   */
+  readonly projectDir?: string;
+}
+
+export function parseTopology(raw: unknown, options: ParseOptions = {}): Topology {
   const collector = new IssueCollector();
-  const topology = readTopology(collector, raw === undefined ? SEED_TOPOLOGY : raw);
+  const topology = readTopology(collector, raw === undefined ? SEED_TOPOLOGY : raw, options);
   if (collector.issues.length > 0 || topology === undefined) {
     throw new ConfigError(collector.issues, "invalid mesh topology");
   }
   return topology;
 }
 
-function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
+function readTopology(c: IssueCollector, raw: unknown, options: ParseOptions): Topology | undefined {
   const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy"]);
   if (top === undefined) return undefined;
   const user = readDraft(c, top, TOPOLOGY_PATH);
@@ -100,7 +110,7 @@ function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
   if (draft.services.length === 0 && top.services !== undefined) {
     c.report(`${TOPOLOGY_PATH}.services`, "must list at least one service");
   }
-  return complete(c, draft);
+  return complete(c, draft, options);
 }
 
 function checkDuplicateNames(c: IssueCollector, services: readonly ServiceDraft[]): void {
@@ -334,7 +344,7 @@ function definedFields<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined {
+function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions): Topology | undefined {
   const ports: MeshPorts = { ...DEFAULT_PORTS, ...definedFields(draft.ports) };
   const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
   checkMeshPorts(c, ports);
@@ -351,7 +361,7 @@ function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined
 
   const services: MeshService[] = [];
   for (const draftService of draft.services) {
-    const service = completeService(c, draftService, known, ports);
+    const service = completeService(c, draftService, known, ports, options);
     if (service !== undefined) services.push(service);
   }
   services.sort((a, b) => compare(a.name, b.name));
@@ -413,7 +423,9 @@ function completeService(
   draft: ServiceDraft,
   known: ReadonlySet<string>,
   ports: MeshPorts,
+  options: ParseOptions,
 ): MeshService | undefined {
+  const image = readImageFiles(c, draft, options);
   if (draft.appPort === undefined && !c.issues.some((i) => i.path === `${draft.path}.appPort`)) {
     c.report(`${draft.path}.appPort`, "required: the port the app listens on inside its pod");
   }
@@ -428,7 +440,7 @@ function completeService(
     }
     seenUpstreams.add(upstream.service);
   }
-  if (draft.appPort === undefined) return undefined;
+  if (draft.appPort === undefined || image === undefined) return undefined;
 
   const reserved = new Map<number, string>([
     [ports.ingress, "the Envoy ingress port (topology.ports.ingress)"],
@@ -458,10 +470,18 @@ function completeService(
     name: draft.name,
     appPort: draft.appPort,
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
-    image: draft.image ?? { kind: "build", build: { context: "app", dockerfile: DEFAULT_DOCKERFILE } },
+    image,
     upstreams: plan.assigned,
     resources,
   };
+}
+
+/** The service's image (the demo app by default), with its build context checked when the project is known. */
+function readImageFiles(c: IssueCollector, draft: ServiceDraft, options: ParseOptions): ImageSource | undefined {
+  const image = draft.image ?? DEFAULT_IMAGE;
+  if (image.kind !== "build" || options.projectDir === undefined) return image;
+  const build = checkBuild(c, options.projectDir, image.build, `${draft.path}.image`, draft.image === undefined);
+  return build === undefined ? undefined : { kind: "build", build };
 }
 
 function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>): FrontProxy {
