@@ -44,8 +44,10 @@ export function checkBuild(
     );
   }
   const file = join(real, dockerfile);
-  if (!existsSync(file) || !statSync(file).isFile() || !isWithin(project, realpathSync(file))) {
-    return c.report(defaulted ? path : `${path}.build.dockerfile`, `${show(dockerfile)} not found in ${show(context)}`);
+  const fileAt = defaulted ? path : `${path}.build.dockerfile`;
+  if (!isWithin(project, file) || (existsSync(file) && !isWithin(project, realpathSync(file)))) {
+    return c.report(fileAt, `${show(dockerfile)} is outside the project folder: the Dockerfile must be a file of this repository`);
   }
+  if (!existsSync(file) || !statSync(file).isFile()) return c.report(fileAt, `${show(dockerfile)} not found in ${show(context)}`);
   return { context: relative(project, real).split(sep).join("/") || ".", dockerfile };
 }

@@ -49,6 +49,8 @@ interface ServiceDraft {
   readonly appPort?: number;
   readonly replicas?: number;
   readonly image?: ImageSource;
+  /** Set when an image was written but refused, so that the default is not checked in its place. */
+  readonly imageRefused?: true;
   readonly upstreams?: readonly UpstreamDraft[];
   readonly resources?: { readonly app?: Partial<ContainerResources>; readonly envoy?: Partial<ContainerResources> };
 }
@@ -143,11 +145,13 @@ function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraf
   if (obj === undefined) return undefined;
   // Every field is read even when the name is bad, so that all problems surface in one round.
   const name = readName(c, obj.name, `${path}.name`);
+  const image = obj.image === undefined ? undefined : readImage(c, obj.image, `${path}.image`);
   const service = {
     path,
     appPort: obj.appPort === undefined ? undefined : c.integer(obj.appPort, `${path}.appPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT),
     replicas: readReplicas(c, obj.replicas, `${path}.replicas`),
-    image: obj.image === undefined ? undefined : readImage(c, obj.image, `${path}.image`),
+    image,
+    imageRefused: obj.image !== undefined && image === undefined ? (true as const) : undefined,
     upstreams: obj.upstreams === undefined ? undefined : readUpstreams(c, obj.upstreams, `${path}.upstreams`),
     resources: obj.resources === undefined ? undefined : readServiceResources(c, obj.resources, `${path}.resources`),
   };
@@ -155,7 +159,7 @@ function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraf
 }
 
 function readName(c: IssueCollector, raw: unknown, path: string): string | undefined {
-  if (raw === undefined) return c.required(path);
+  if (raw === undefined || raw === null) return c.required(path, raw);
   if (typeof raw !== "string" || !isServiceName(raw)) {
     return c.report(
       path,
@@ -478,6 +482,7 @@ function completeService(
 
 /** The service's image (the demo app by default), with its build context checked when the project is known. */
 function readImageFiles(c: IssueCollector, draft: ServiceDraft, options: ParseOptions): ImageSource | undefined {
+  if (draft.imageRefused) return undefined;
   const image = draft.image ?? DEFAULT_IMAGE;
   if (image.kind !== "build" || options.projectDir === undefined) return image;
   const build = checkBuild(c, options.projectDir, image.build, `${draft.path}.image`, draft.image === undefined);

@@ -80,6 +80,18 @@ describe("topology/parse: build contexts, checked against the project folder", (
     assert.deepEqual(issues(topology(undefined)), ['topology.services[0].image: the default build context "app" is not a folder of the project (set image.build or image.ref)']);
   });
 
+  it("reports an invalid image once, without checking the default image in its place", () => {
+    rmSync(join(project, "app"), { recursive: true });
+    assert.deepEqual(issues(topology({})), ["topology.services[0].image: set exactly one of build or ref, got {}"]);
+  });
+
+  it("refuses a Dockerfile outside the project", () => {
+    file("other/Dockerfile");
+    assert.deepEqual(issues(topology({ build: { context: "web", dockerfile: "../../other/Dockerfile" } })), [
+      'topology.services[0].image.build.dockerfile: "../../other/Dockerfile" is outside the project folder: the Dockerfile must be a file of this repository',
+    ]);
+  });
+
   it("does not look at the files of a prebuilt image", () => {
     assert.doesNotThrow(() => parse(topology({ ref: "nginx:1.27" })));
   });

@@ -41,6 +41,10 @@ describe("topology/parse: validation", () => {
       assert.equal(onlyIssue(withSecond({}), "topology.services[1].name"), "required");
     });
 
+    it("says an empty value (YAML `name:`) is required", () => {
+      assert.equal(onlyIssue(withSecond({ name: null }), "topology.services[1].name"), "required (the value is empty)");
+    });
+
     it("says a missing upstream service is required", () => {
       assert.equal(onlyIssue(webCallsApi([{ egressPort: 12000 }]), "topology.services[0].upstreams[0].service"), "required");
     });
