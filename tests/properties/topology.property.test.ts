@@ -1,6 +1,9 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import { buildFrontProxyConfig } from "../../envoy";
 import { meshEnvoyConfigProblems } from "../../envoy/check";
+import { upstreamClusterName } from "../../envoy/names";
+import { forward } from "../helpers/envoyRouter";
 import { buildMeshManifests } from "../../k8s";
 import { validateManifests } from "../../k8s/validation/schema";
 import { ConfigError, parseTopology } from "../../topology";
@@ -96,6 +99,25 @@ describe("properties of topologies", () => {
       fc.property(validTopology, (raw) => {
         const manifests = buildMeshManifests(parseTopology(raw), TARGET, () => "registry.example/app@sha256:" + "0".repeat(64));
         assert.deepEqual(validateManifests(manifests), []);
+      }),
+      RUNS,
+    );
+  });
+
+  it("every front route sends its prefix as prefixRewrite, and paths below it below prefixRewrite, query kept", () => {
+    fc.assert(
+      fc.property(validTopology, (raw) => {
+        const topology = parseTopology(raw);
+        const front = buildFrontProxyConfig(topology, TARGET).bootstrap as any;
+        const routes = front.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
+        for (const { prefix, service, prefixRewrite } of topology.front.routes) {
+          const cluster = upstreamClusterName(service);
+          const below = prefixRewrite.endsWith("/") ? prefixRewrite : `${prefixRewrite}/`;
+          // `_` is never in a generated prefix, so no longer route can take these paths.
+          assert.deepEqual(forward(routes, `${prefix}?q=1`), { cluster, path: `${prefixRewrite}?q=1` });
+          assert.deepEqual(forward(routes, `${prefix === "/" ? "" : prefix}/_x?q=1`), { cluster, path: `${below}_x?q=1` });
+          if (prefix !== "/") assert.notDeepEqual(forward(routes, `${prefix}_x`), { cluster, path: `${below}x` });
+        }
       }),
       RUNS,
     );
