@@ -27,14 +27,18 @@ export function checkBuild(
   path: string,
   defaulted: boolean,
 ): ImageBuild | undefined {
-  const project = realpathSync(projectDir);
+  const given = resolve(projectDir);
+  const project = realpathSync(given);
+  // Where the folder really is decides; a path that does not exist is judged as written.
+  const inside = (target: string) =>
+    existsSync(target) ? isWithin(project, realpathSync(target)) : isWithin(given, target) || isWithin(project, target);
   const { context, dockerfile } = build;
   const at = `${path}${defaulted ? "" : ".build.context"}`;
-  const full = resolve(project, context);
-  const real = realDirectory(full);
-  if (!isWithin(project, full) || (real !== undefined && !isWithin(project, real))) {
+  const full = resolve(given, context);
+  if (!inside(full)) {
     return c.report(at, `${show(context)} is outside the project folder: build contexts must be folders of this repository`);
   }
+  const real = realDirectory(full);
   if (real === undefined) {
     return c.report(
       at,
@@ -45,7 +49,7 @@ export function checkBuild(
   }
   const file = join(real, dockerfile);
   const fileAt = defaulted ? path : `${path}.build.dockerfile`;
-  if (!isWithin(project, file) || (existsSync(file) && !isWithin(project, realpathSync(file)))) {
+  if (!inside(file)) {
     return c.report(fileAt, `${show(dockerfile)} is outside the project folder: the Dockerfile must be a file of this repository`);
   }
   if (!existsSync(file) || !statSync(file).isFile()) return c.report(fileAt, `${show(dockerfile)} not found in ${show(context)}`);

@@ -54,6 +54,13 @@ describe("topology/parse: build contexts, checked against the project folder", (
     assert.equal(contextOf(topology({ build: { context: "./web/" } })), "web");
   });
 
+  it("accepts a path that leaves the project and comes back, or names it through a linked folder", () => {
+    assert.equal(contextOf(topology({ build: { context: "../repo/web" } })), "web");
+    symlinkSync(project, join(root, "alias"));
+    const viaAlias = parseTopology(topology({ build: { context: join(root, "alias", "app") } }), { projectDir: join(root, "alias") });
+    assert.deepEqual(viaAlias.services[0].image, { kind: "build", build: { context: "app", dockerfile: "Dockerfile" } });
+  });
+
   it("refuses a context outside the project, even one that exists", () => {
     assert.deepEqual(issues(topology({ build: { context: "../other/app" } })), [
       'topology.services[0].image.build.context: "../other/app" is outside the project folder: build contexts must be folders of this repository',
