@@ -1,4 +1,4 @@
-import { FRONT_PROXY_NAME, compare, type MeshService, type Topology } from "../topology";
+import { FRONT_PROXY_NAME, compare, type FrontRoute, type MeshService, type Topology } from "../topology";
 import {
   ADMIN_CLUSTER,
   FRONT_LISTENER,
@@ -22,6 +22,7 @@ import {
   makeNotFoundRoute,
   makePathRoute,
   makePrefixRoute,
+  makeRoute,
   makeStaticCluster,
   type EnvoyObject,
 } from "./resources";
@@ -75,6 +76,23 @@ function makeUpstreamCluster(service: string, topology: Topology, context: MeshC
   );
 }
 
+/**
+ * One front route as Envoy routes. prefix_rewrite swaps exactly the matched characters, and a
+ * bare prefix `/d` also matches `/dx` (route_components.proto; source/common/router/config_impl.cc
+ * in envoyproxy/envoy), so a prefix `/d` with rewrite `/` becomes two routes: the exact path `/d`
+ * rewritten to `/`, and the prefix `/d/` rewritten to `/` (`/d/x` → `/x`). A rewrite that leaves
+ * the matched text as it is is left out, so the root route `/` stays one plain prefix route.
+ */
+export function makeFrontRoutes(route: FrontRoute, cluster: string): EnvoyObject[] {
+  const { prefix, prefixRewrite } = route;
+  const rewrite = (matched: string, to: string) => ({ retry: true, prefixRewrite: matched === to ? undefined : to });
+  const below = prefixRewrite.endsWith("/") ? prefixRewrite : `${prefixRewrite}/`;
+  if (prefix === "/" && prefixRewrite === "/") return [makePrefixRoute("/", cluster, { retry: true })];
+  const exact = makeRoute({ path: prefix }, cluster, rewrite(prefix, prefixRewrite));
+  const under = prefix === "/" ? "/" : `${prefix}/`;
+  return [exact, makePrefixRoute(under, cluster, rewrite(under, below))];
+}
+
 /** The edge proxy: routes each prefix to its service's sidecars, logs every request. */
 export function buildFrontProxyConfig(topology: Topology, context: MeshContext): ProxyConfig {
   const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
@@ -87,7 +105,7 @@ export function buildFrontProxyConfig(topology: Topology, context: MeshContext):
     httpConnectionManager: makeHttpConnectionManager({
       statPrefix: FRONT_LISTENER,
       routeConfigName: FRONT_LISTENER,
-      routes: topology.front.routes.map((r) => makePrefixRoute(r.prefix, upstreamClusterName(r.service), { retry: true })),
+      routes: topology.front.routes.flatMap((r) => makeFrontRoutes(r, upstreamClusterName(r.service))),
       accessLog: true,
       edge: true,
     }),

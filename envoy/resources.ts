@@ -97,11 +97,29 @@ export function makeDnsCluster(
  */
 const SAFE_RETRY_POLICY: EnvoyObject = { retry_on: "connect-failure,refused-stream", num_retries: 2 };
 
-export function makePrefixRoute(prefix: string, cluster: string, options: { readonly retry?: boolean } = {}): EnvoyObject {
+export interface RouteOptions {
+  readonly retry?: boolean;
+  /**
+   * Replaces the matched prefix or path, character for character; the rest of the path and the
+   * query are kept (Envoy's prefix_rewrite).
+   */
+  readonly prefixRewrite?: string;
+}
+
+/** A route to `cluster` for requests matching `match` (`{prefix}` or `{path}`). */
+export function makeRoute(match: EnvoyObject, cluster: string, options: RouteOptions = {}): EnvoyObject {
   return {
-    match: { prefix },
-    route: { cluster, ...(options.retry ? { retry_policy: SAFE_RETRY_POLICY } : {}) },
+    match,
+    route: {
+      cluster,
+      ...(options.prefixRewrite !== undefined ? { prefix_rewrite: options.prefixRewrite } : {}),
+      ...(options.retry ? { retry_policy: SAFE_RETRY_POLICY } : {}),
+    },
   };
+}
+
+export function makePrefixRoute(prefix: string, cluster: string, options: RouteOptions = {}): EnvoyObject {
+  return makeRoute({ prefix }, cluster, options);
 }
 
 export function makePathRoute(path: string, cluster: string): EnvoyObject {

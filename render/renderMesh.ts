@@ -14,7 +14,6 @@ import {
   type Manifest,
 } from "../k8s";
 import {
-  checkBuildContexts,
   imageBuildPlans,
   parseStackSettings,
   readStackConfigFile,
@@ -81,8 +80,7 @@ export function manifestFileNames(manifests: readonly Manifest[]): string[] {
  * Pulumi components use; images that only a build can produce get a marked placeholder.
  */
 export function renderMesh(projectDir: string, stack: string): RenderedMesh {
-  const settings = parseStackSettings(readStackConfigFile(projectDir, stack));
-  checkBuildContexts(settings.topology, projectDir);
+  const settings = parseStackSettings(readStackConfigFile(projectDir, stack), { projectDir });
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);
   const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans), pullSecret?.metadata.name);

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { load, loadAll } from "js-yaml";
 import { ConfigError, isPlainObject } from "../topology/reader";
-import type { Topology } from "../topology";
 import { PROJECT } from "./defaults";
 
 /**
@@ -47,18 +46,4 @@ export function readStackConfigFile(projectDir: string, stack: string): Record<s
     if (namespace === PROJECT) values[name] = value;
   }
   return values;
-}
-
-/** A build context that is missing would fail mid-deploy; report it before anything is created. */
-export function checkBuildContexts(topology: Topology, projectDir: string): void {
-  const issues = topology.services.flatMap((service) => {
-    if (service.image.kind !== "build") return [];
-    const { context, dockerfile } = service.image.build;
-    const path = `${PROJECT}:topology (service ${service.name}).image.build`;
-    const dir = join(projectDir, context);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) return [{ path: `${path}.context`, message: `${JSON.stringify(context)} is not a folder of the project` }];
-    if (!existsSync(join(dir, dockerfile))) return [{ path: `${path}.dockerfile`, message: `${JSON.stringify(dockerfile)} not found in ${JSON.stringify(context)}` }];
-    return [];
-  });
-  if (issues.length > 0) throw new ConfigError(issues, "invalid stack configuration");
 }

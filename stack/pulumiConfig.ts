@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../topology/reader";
 import { PROJECT } from "./defaults";
-import { checkBuildContexts } from "./files";
 import { parseStackSettings, type StackSettings } from "./settings";
 
 /** This project's config values of the running stack, keyed without the `envoy-mesh:` prefix. */
@@ -20,9 +19,7 @@ export function readPulumiConfigValues(): Record<string, string> {
  */
 export function loadStackSettings(projectDir: string): StackSettings {
   try {
-    const settings = parseStackSettings(readPulumiConfigValues());
-    checkBuildContexts(settings.topology, projectDir);
-    return settings;
+    return parseStackSettings(readPulumiConfigValues(), { projectDir });
   } catch (error) {
     if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
     throw error;

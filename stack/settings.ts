@@ -1,6 +1,6 @@
 import { load } from "js-yaml";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
-import { isPinnedImageRef, parseTopology, type Topology } from "../topology";
+import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";
 import {
   DEFAULT_CLUSTER_DOMAIN,
@@ -89,10 +89,11 @@ function isSecretPlaceholder(value: unknown): boolean {
 }
 
 /**
- * Validates a stack's config (keys without the project prefix) and the topology in it.
+ * Validates a stack's config (keys without the project prefix) and the topology in it; with
+ * `projectDir`, also the topology's build contexts.
  * Throws one ConfigError listing every problem, each named by its config path.
  */
-export function parseStackSettings(values: Readonly<Record<string, unknown>>): StackSettings {
+export function parseStackSettings(values: Readonly<Record<string, unknown>>, options: ParseOptions = {}): StackSettings {
   const c = new IssueCollector();
   for (const key of Object.keys(values)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
@@ -148,18 +149,18 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>): S
     }
   }
 
-  const topology = readTopology(c, get("topology"));
+  const topology = readTopology(c, get("topology"), options);
   if (c.issues.length > 0 || cluster === undefined || front === undefined || registry === undefined || topology === undefined || target === undefined) {
     throw new ConfigError(c.issues, "invalid stack configuration");
   }
   return { target, cluster, registry, mesh: { namespace, clusterDomain, envoyImage, front }, topology };
 }
 
-function readTopology(c: IssueCollector, value: unknown): Topology | undefined {
+function readTopology(c: IssueCollector, value: unknown, options: ParseOptions): Topology | undefined {
   const raw = value === undefined ? undefined : objectValue(c, value, keyPath("topology"));
   if (value !== undefined && raw === undefined) return undefined;
   try {
-    return parseTopology(raw);
+    return parseTopology(raw, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     error.issues.forEach((issue: ConfigIssue) => c.report(`${PROJECT}:${issue.path}`, issue.message));

@@ -20,6 +20,8 @@ export const DEFAULT_ENVOY_SETTINGS: EnvoySettings = {
 
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_DOCKERFILE = "Dockerfile";
+/** A front route reaches its service at `/`: `{prefix: /d}` sends `/d` as `/` and `/d/x` as `/x`. */
+export const DEFAULT_PREFIX_REWRITE = "/";
 
 /** Sized for Envoy with two workers and a handful of static listeners. */
 export const DEFAULT_ENVOY_RESOURCES: ContainerResources = {

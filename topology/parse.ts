@@ -6,9 +6,11 @@ import {
   DEFAULT_ENVOY_SETTINGS,
   DEFAULT_FRONT_RESOURCES,
   DEFAULT_PORTS,
+  DEFAULT_PREFIX_REWRITE,
   DEFAULT_REPLICAS,
   FRONT_PROXY_NAME,
 } from "./defaults";
+import { checkBuild } from "./buildContext";
 import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
 import { ConfigError, IssueCollector, show } from "./reader";
@@ -30,12 +32,15 @@ export const TOPOLOGY_PATH = "topology";
 /** Where a problem in a seed service the user did not rewrite comes from. */
 const SEED_PATH = `${TOPOLOGY_PATH}.extends(seed)`;
 
+const DEFAULT_IMAGE: ImageSource = { kind: "build", build: { context: "app", dockerfile: DEFAULT_DOCKERFILE } };
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 /** Containers run as non-root without added capabilities, so they cannot bind below 1024. */
 const MIN_PORT = 1024;
 const MAX_PORT = 65535;
 const NON_ROOT_PORT = " (containers run as non-root, so ports start at 1024)";
 const MAX_REPLICAS = 1000;
+/** The front Service is a NodePort or LoadBalancer, which pulumi up waits on until it has an endpoint. */
+const FRONT_MIN_REPLICAS = " (the edge proxy needs a replica: with none, its Service gets no endpoint and pulumi up waits for one until it times out)";
 
 /** A service as written by the user: any field may be missing until defaults apply. */
 interface ServiceDraft {
@@ -44,6 +49,8 @@ interface ServiceDraft {
   readonly appPort?: number;
   readonly replicas?: number;
   readonly image?: ImageSource;
+  /** Set when an image was written but refused, so that the default is not checked in its place. */
+  readonly imageRefused?: true;
   readonly upstreams?: readonly UpstreamDraft[];
   readonly resources?: { readonly app?: Partial<ContainerResources>; readonly envoy?: Partial<ContainerResources> };
 }
@@ -72,16 +79,24 @@ interface TopologyDraft {
  * applies defaults and plans ports. Throws a ConfigError listing every problem, each with
  * its config path and bad value; returns a topology nothing downstream needs to re-check.
  */
-export function parseTopology(raw: unknown): Topology {
+export interface ParseOptions {
+  /**
+   * The project (repository) folder: build contexts are checked to be folders in it, with their
+   * Dockerfile, and made relative to it. Without it, files are not looked at.
+   */
+  readonly projectDir?: string;
+}
+
+export function parseTopology(raw: unknown, options: ParseOptions = {}): Topology {
   const collector = new IssueCollector();
-  const topology = readTopology(collector, raw === undefined ? SEED_TOPOLOGY : raw);
+  const topology = readTopology(collector, raw === undefined ? SEED_TOPOLOGY : raw, options);
   if (collector.issues.length > 0 || topology === undefined) {
     throw new ConfigError(collector.issues, "invalid mesh topology");
   }
   return topology;
 }
 
-function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
+function readTopology(c: IssueCollector, raw: unknown, options: ParseOptions): Topology | undefined {
   const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy"]);
   if (top === undefined) return undefined;
   const user = readDraft(c, top, TOPOLOGY_PATH);
@@ -97,7 +112,7 @@ function readTopology(c: IssueCollector, raw: unknown): Topology | undefined {
   if (draft.services.length === 0 && top.services !== undefined) {
     c.report(`${TOPOLOGY_PATH}.services`, "must list at least one service");
   }
-  return complete(c, draft);
+  return complete(c, draft, options);
 }
 
 function checkDuplicateNames(c: IssueCollector, services: readonly ServiceDraft[]): void {
@@ -130,11 +145,13 @@ function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraf
   if (obj === undefined) return undefined;
   // Every field is read even when the name is bad, so that all problems surface in one round.
   const name = readName(c, obj.name, `${path}.name`);
+  const image = obj.image === undefined ? undefined : readImage(c, obj.image, `${path}.image`);
   const service = {
     path,
     appPort: obj.appPort === undefined ? undefined : c.integer(obj.appPort, `${path}.appPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT),
     replicas: readReplicas(c, obj.replicas, `${path}.replicas`),
-    image: obj.image === undefined ? undefined : readImage(c, obj.image, `${path}.image`),
+    image,
+    imageRefused: obj.image !== undefined && image === undefined ? (true as const) : undefined,
     upstreams: obj.upstreams === undefined ? undefined : readUpstreams(c, obj.upstreams, `${path}.upstreams`),
     resources: obj.resources === undefined ? undefined : readServiceResources(c, obj.resources, `${path}.resources`),
   };
@@ -142,6 +159,7 @@ function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraf
 }
 
 function readName(c: IssueCollector, raw: unknown, path: string): string | undefined {
+  if (raw === undefined || raw === null) return c.required(path, raw);
   if (typeof raw !== "string" || !isServiceName(raw)) {
     return c.report(
       path,
@@ -151,8 +169,9 @@ function readName(c: IssueCollector, raw: unknown, path: string): string | undef
   return raw;
 }
 
-function readReplicas(c: IssueCollector, raw: unknown, path: string): number | undefined {
-  return raw === undefined ? undefined : c.integer(raw, path, 0, MAX_REPLICAS);
+/** A service may scale to zero: its Service is headless, and pulumi up does not wait on those. */
+function readReplicas(c: IssueCollector, raw: unknown, path: string, min = 0, why = ""): number | undefined {
+  return raw === undefined ? undefined : c.integer(raw, path, min, MAX_REPLICAS, why);
 }
 
 function readImage(c: IssueCollector, raw: unknown, path: string): ImageSource | undefined {
@@ -233,19 +252,57 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
     if (Array.isArray(obj.routes) && list.length === 0) c.report(`${path}.routes`, "must list at least one route");
     list.forEach((entry, i) => {
       const at = `${path}.routes[${i}]`;
-      const route = c.object(entry, at, ["prefix", "service"]);
+      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite"]);
       if (route === undefined) return;
-      const prefix = c.string(route.prefix, `${at}.prefix`);
-      if (prefix !== undefined && !prefix.startsWith("/")) c.report(`${at}.prefix`, `${show(prefix)} must start with "/"`);
+      const prefix = readPathPrefix(c, route.prefix, `${at}.prefix`);
       const service = readName(c, route.service, `${at}.service`);
-      if (prefix !== undefined && prefix.startsWith("/") && service !== undefined) routes?.push({ path: at, prefix, service });
+      const prefixRewrite = route.prefixRewrite === undefined ? DEFAULT_PREFIX_REWRITE : readPrefixRewrite(c, route.prefixRewrite, `${at}.prefixRewrite`);
+      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) routes?.push({ path: at, prefix, service, prefixRewrite });
     });
   }
   return {
-    replicas: readReplicas(c, obj.replicas, `${path}.replicas`),
+    replicas: readReplicas(c, obj.replicas, `${path}.replicas`, 1, FRONT_MIN_REPLICAS),
     routes,
     resources: obj.resources === undefined ? undefined : readResources(c, obj.resources, `${path}.resources`),
   };
+}
+
+/** Characters a URL path segment carries unencoded (RFC 3986 `pchar`, `%` for escapes). */
+const PATH_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$/;
+
+/**
+ * A front route prefix: `/`, or whole path segments without a trailing `/`, so that `/d` matches
+ * `/d` and the paths below `/d/` but not `/dx`. The edge merges slashes and resolves `.` and `..`
+ * before routing (normalize_path, merge_slashes), so a prefix with those could never match.
+ */
+function readPathPrefix(c: IssueCollector, raw: unknown, path: string): string | undefined {
+  const prefix = c.string(raw, path);
+  if (prefix === undefined) return undefined;
+  if (!prefix.startsWith("/")) return c.report(path, `${show(prefix)} must start with "/"`);
+  if (prefix === "/") return prefix;
+  if (/[?#]/.test(prefix)) return c.report(path, `${show(prefix)} must not contain "?" or "#": it matches the path only`);
+  if (prefix.endsWith("/")) {
+    const bare = prefix.replace(/\/+$/, "");
+    return c.report(path, `${show(prefix)} must not end with "/": ${show(bare)} already matches ${show(bare)} and every path below ${show(`${bare}/`)}`);
+  }
+  const segments = prefix.slice(1).split("/");
+  if (segments.includes("")) return c.report(path, `${show(prefix)} must not contain an empty segment ("//"): the edge merges slashes, so no request path has one`);
+  if (segments.some((s) => s === "." || s === "..")) {
+    return c.report(path, `${show(prefix)} must not contain a "." or ".." segment: the edge resolves them, so no request path has one`);
+  }
+  const bad = segments.join("").split("").find((ch) => !PATH_SEGMENT.test(ch));
+  if (bad !== undefined) return c.report(path, `${show(prefix)} must not contain ${show(bad)}: use only characters a URL path carries unencoded (RFC 3986)`);
+  return prefix;
+}
+
+/** What replaces the matched prefix: a path, without a query (Envoy keeps the request's). */
+function readPrefixRewrite(c: IssueCollector, raw: unknown, path: string): string | undefined {
+  const rewrite = c.string(raw, path);
+  if (rewrite === undefined) return undefined;
+  if (!rewrite.startsWith("/")) return c.report(path, `${show(rewrite)} must start with "/"`);
+  if (/[?#]/.test(rewrite)) return c.report(path, `${show(rewrite)} must not contain "?" or "#": it replaces the path only, the query is kept`);
+  if (rewrite.includes("//")) return c.report(path, `${show(rewrite)} must not contain an empty segment ("//")`);
+  return rewrite;
 }
 
 function readPorts(c: IssueCollector, raw: unknown, path: string): Partial<MeshPorts> {
@@ -291,7 +348,7 @@ function definedFields<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined {
+function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions): Topology | undefined {
   const ports: MeshPorts = { ...DEFAULT_PORTS, ...definedFields(draft.ports) };
   const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
   checkMeshPorts(c, ports);
@@ -304,9 +361,11 @@ function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined
     known.add(service.name);
   }
 
+  checkCallCycles(c, draft.services);
+
   const services: MeshService[] = [];
   for (const draftService of draft.services) {
-    const service = completeService(c, draftService, known, ports);
+    const service = completeService(c, draftService, known, ports, options);
     if (service !== undefined) services.push(service);
   }
   services.sort((a, b) => compare(a.name, b.name));
@@ -318,6 +377,37 @@ function complete(c: IssueCollector, draft: TopologyDraft): Topology | undefined
   const front = completeFront(c, draft.front, known);
   if (c.issues.length > 0) return undefined;
   return { services, front, ports, envoy };
+}
+
+/**
+ * The demo app calls every upstream on each request, so a request that reaches a cycle goes
+ * round it until a timeout ends it, like a self-call (refused in completeService). Each cycle is
+ * reported at the call that closes it in a depth-first walk in the order written; together those
+ * calls are a set whose removal leaves no cycle.
+ */
+function checkCallCycles(c: IssueCollector, services: readonly ServiceDraft[]): void {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const state = new Map<string, "active" | "done">();
+  const stack: string[] = [];
+  const visit = (service: ServiceDraft): void => {
+    state.set(service.name, "active");
+    stack.push(service.name);
+    for (const upstream of service.upstreams ?? []) {
+      const callee = byName.get(upstream.service);
+      // Self-calls and unknown names are reported on their own.
+      if (callee === undefined || callee === service) continue;
+      const seen = state.get(callee.name);
+      if (seen === "active") {
+        const cycle = [service.name, ...stack.slice(stack.indexOf(callee.name))];
+        c.report(upstream.path, `calls ${cycle.join(" → ")}: the demo app calls every upstream on each request, so a request would go round this cycle until it times out`);
+      } else if (seen === undefined) {
+        visit(callee);
+      }
+    }
+    stack.pop();
+    state.set(service.name, "done");
+  };
+  for (const service of services) if (!state.has(service.name)) visit(service);
 }
 
 function checkMeshPorts(c: IssueCollector, ports: MeshPorts): void {
@@ -337,7 +427,9 @@ function completeService(
   draft: ServiceDraft,
   known: ReadonlySet<string>,
   ports: MeshPorts,
+  options: ParseOptions,
 ): MeshService | undefined {
+  const image = readImageFiles(c, draft, options);
   if (draft.appPort === undefined && !c.issues.some((i) => i.path === `${draft.path}.appPort`)) {
     c.report(`${draft.path}.appPort`, "required: the port the app listens on inside its pod");
   }
@@ -352,7 +444,7 @@ function completeService(
     }
     seenUpstreams.add(upstream.service);
   }
-  if (draft.appPort === undefined) return undefined;
+  if (draft.appPort === undefined || image === undefined) return undefined;
 
   const reserved = new Map<number, string>([
     [ports.ingress, "the Envoy ingress port (topology.ports.ingress)"],
@@ -376,16 +468,25 @@ function completeService(
     app: { ...DEFAULT_APP_RESOURCES, ...draft.resources?.app },
     envoy: { ...DEFAULT_ENVOY_RESOURCES, ...draft.resources?.envoy },
   };
-  checkMemoryFits(c, resources.app, `${draft.path}.resources.app`);
-  checkMemoryFits(c, resources.envoy, `${draft.path}.resources.envoy`);
+  checkMemoryFits(c, resources.app, draft.resources?.app, `${draft.path}.resources.app`);
+  checkMemoryFits(c, resources.envoy, draft.resources?.envoy, `${draft.path}.resources.envoy`);
   return {
     name: draft.name,
     appPort: draft.appPort,
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
-    image: draft.image ?? { kind: "build", build: { context: "app", dockerfile: DEFAULT_DOCKERFILE } },
+    image,
     upstreams: plan.assigned,
     resources,
   };
+}
+
+/** The service's image (the demo app by default), with its build context checked when the project is known. */
+function readImageFiles(c: IssueCollector, draft: ServiceDraft, options: ParseOptions): ImageSource | undefined {
+  if (draft.imageRefused) return undefined;
+  const image = draft.image ?? DEFAULT_IMAGE;
+  if (image.kind !== "build" || options.projectDir === undefined) return image;
+  const build = checkBuild(c, options.projectDir, image.build, `${draft.path}.image`, draft.image === undefined);
+  return build === undefined ? undefined : { kind: "build", build };
 }
 
 function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>): FrontProxy {
@@ -399,11 +500,11 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
     prefixes.add(route.prefix);
   }
   const resources = { ...DEFAULT_FRONT_RESOURCES, ...draft.resources };
-  checkMemoryFits(c, resources, `${TOPOLOGY_PATH}.front.resources`);
+  checkMemoryFits(c, resources, draft.resources, `${TOPOLOGY_PATH}.front.resources`);
   return {
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     routes: routes
-      .map(({ prefix, service }) => ({ prefix, service }))
+      .map(({ prefix, service, prefixRewrite }) => ({ prefix, service, prefixRewrite }))
       .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),
     resources,
   };
@@ -418,10 +519,20 @@ function quantityValue(quantity: string): number {
   return Number(number) * QUANTITY_FACTORS[suffix];
 }
 
-/** Kubernetes refuses a container whose memory request exceeds its limit; say so before deploying. */
-function checkMemoryFits(c: IssueCollector, resources: ContainerResources, path: string): void {
-  if (quantityValue(resources.memoryRequest) > quantityValue(resources.memoryLimit)) {
-    c.report(`${path}.memoryRequest`, `${show(resources.memoryRequest)} is more than the memory limit ${show(resources.memoryLimit)}`);
+/**
+ * Kubernetes refuses a container whose memory request exceeds its limit; say so before deploying,
+ * at the field the user wrote, and not at all when one of the two was already refused.
+ */
+function checkMemoryFits(c: IssueCollector, resources: ContainerResources, written: Partial<ContainerResources> | undefined, path: string): void {
+  if (c.issues.some((i) => i.path === `${path}.memoryRequest` || i.path === `${path}.memoryLimit`)) return;
+  const { memoryRequest, memoryLimit } = resources;
+  if (quantityValue(memoryRequest) <= quantityValue(memoryLimit)) return;
+  if (written?.memoryRequest === undefined) {
+    c.report(`${path}.memoryLimit`, `${show(memoryLimit)} is less than the default memory request ${show(memoryRequest)} (set memoryRequest too)`);
+  } else if (written.memoryLimit === undefined) {
+    c.report(`${path}.memoryRequest`, `${show(memoryRequest)} is more than the default memory limit ${show(memoryLimit)} (set memoryLimit too)`);
+  } else {
+    c.report(`${path}.memoryRequest`, `${show(memoryRequest)} is more than the memory limit ${show(memoryLimit)}`);
   }
 }
 

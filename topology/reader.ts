@@ -46,8 +46,14 @@ export class IssueCollector {
     return undefined;
   }
 
+  /** A field left out: said plainly, instead of quoting `undefined` as if the user wrote it. */
+  required(path: string, value?: null): undefined {
+    return this.report(path, value === null ? "required (the value is empty)" : "required");
+  }
+
   /** An object whose keys are all in `allowed`; unknown keys are reported one by one. */
   object(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined {
+    if (value === undefined || value === null) return this.required(path, value);
     if (!isPlainObject(value)) return this.report(path, `expected an object, got ${show(value)}`);
     for (const key of Object.keys(value)) {
       if (!allowed.includes(key)) {
@@ -58,11 +64,13 @@ export class IssueCollector {
   }
 
   array(value: unknown, path: string): readonly unknown[] | undefined {
+    if (value === undefined || value === null) return this.required(path, value);
     if (!Array.isArray(value)) return this.report(path, `expected a list, got ${show(value)}`);
     return value;
   }
 
   string(value: unknown, path: string): string | undefined {
+    if (value === undefined || value === null) return this.required(path, value);
     if (typeof value !== "string" || value.length === 0) {
       return this.report(path, `expected a non-empty string, got ${show(value)}`);
     }
@@ -70,6 +78,7 @@ export class IssueCollector {
   }
 
   integer(value: unknown, path: string, min: number, max: number, why = ""): number | undefined {
+    if (value === undefined || value === null) return this.required(path, value);
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
       return this.report(path, `${show(value)} is not an integer from ${min} to ${max}${why}`);
     }
@@ -77,6 +86,7 @@ export class IssueCollector {
   }
 
   oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T | undefined {
+    if (value === undefined || value === null) return this.required(path, value);
     if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
       return this.report(path, `${show(value)} is not one of ${allowed.join(", ")}`);
     }

@@ -43,9 +43,17 @@ export interface MeshService {
 }
 
 export interface FrontRoute {
-  /** Path prefix matched at the edge, starting with `/`. */
+  /**
+   * Path prefix matched at the edge: `/`, or whole segments without a trailing `/`. `/d` matches
+   * `/d`, `/d?q` and every path below `/d/`, never `/dx`.
+   */
   readonly prefix: string;
   readonly service: string;
+  /**
+   * Replaces the matched prefix before the request is forwarded; the rest of the path and the
+   * query are kept, without doubling the `/` between them. Default `/`: `/d` → `/`, `/d/x` → `/x`.
+   */
+  readonly prefixRewrite: string;
 }
 
 export interface FrontProxy {

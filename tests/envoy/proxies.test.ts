@@ -169,7 +169,7 @@ describe("Envoy config output", () => {
       front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/api/b", service: "service-b" }, { prefix: "/api", service: "service-c" }] },
     });
     const [front] = buildMeshConfigs(topology, CONTEXT);
-    assert.deepEqual(routes(listener(front.bootstrap, "front")).map((r) => r.match.prefix), ["/api/b", "/api", "/"]);
+    assert.deepEqual(routes(listener(front.bootstrap, "front")).map((r) => r.match.path ?? r.match.prefix), ["/api/b", "/api/b/", "/api", "/api/", "/"]);
     assert.deepEqual(clusters(front.bootstrap).map((c) => c.name), ["upstream_service_a", "upstream_service_b", "upstream_service_c", "admin"]);
   });
 });

@@ -1,6 +1,9 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import { buildFrontProxyConfig } from "../../envoy";
 import { meshEnvoyConfigProblems } from "../../envoy/check";
+import { upstreamClusterName } from "../../envoy/names";
+import { forward } from "../helpers/envoyRouter";
 import { buildMeshManifests } from "../../k8s";
 import { validateManifests } from "../../k8s/validation/schema";
 import { ConfigError, parseTopology } from "../../topology";
@@ -15,6 +18,12 @@ const TARGET = {
 /** Property runs are bounded so the whole suite stays well inside its time budget. */
 const RUNS = { numRuns: 20 };
 
+/** `/`, or segments without empty, `.` or `..` ones and no trailing `/` (what the front accepts). */
+const routePrefix = fc.oneof(
+  fc.constant("/"),
+  fc.array(fc.stringMatching(/^[a-z0-9.-]{1,5}$/).filter((s) => s !== "." && s !== ".."), { minLength: 1, maxLength: 3 }).map((segments) => `/${segments.join("/")}`),
+);
+
 const serviceName = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/).filter((n) => n !== "front-envoy");
 
 /** Mesh-wide ports, distinct, in the unprivileged range below the app and egress ranges. */
@@ -28,8 +37,9 @@ interface RawUpstream {
 }
 
 /**
- * A valid topology: 1 to 30 services calling random others (cycles and fan-in included, never
- * themselves), random replicas, app ports and explicit egress ports that cannot clash.
+ * A valid topology: 1 to 30 services, listed in random order, each calling random services later
+ * in a hidden order (so fan-in but never a cycle, which the demo app would loop on), random
+ * replicas, app ports and explicit egress ports that cannot clash.
  */
 const validTopology = fc
   .uniqueArray(serviceName, { minLength: 1, maxLength: 30 })
@@ -37,32 +47,42 @@ const validTopology = fc
     fc.record({
       ports: meshPorts,
       envoy: fc.record({ connectTimeoutMs: fc.integer({ min: 1, max: 60_000 }), concurrency: fc.integer({ min: 1, max: 64 }) }),
-      services: fc.tuple(
-        ...names.map((name) =>
-          fc.record({
-            name: fc.constant(name),
-            appPort: fc.integer({ min: 30000, max: 39999 }),
-            replicas: fc.integer({ min: 0, max: 5 }),
-            upstreams: fc
-              .shuffledSubarray(names.filter((n) => n !== name))
-              .chain((callees) =>
-                fc.tuple(
-                  ...callees.map((callee, i): fc.Arbitrary<string | RawUpstream> =>
-                    fc.oneof(fc.constant(callee), fc.constant({ service: callee, egressPort: 40000 + i }), fc.constant({ service: callee })),
+      services: fc
+        .tuple(
+          ...names.map((name, rank) =>
+            fc.record({
+              name: fc.constant(name),
+              appPort: fc.integer({ min: 30000, max: 39999 }),
+              replicas: fc.integer({ min: 0, max: 5 }),
+              upstreams: fc
+                .shuffledSubarray(names.slice(rank + 1))
+                .chain((callees) =>
+                  fc.tuple(
+                    ...callees.map((callee, i): fc.Arbitrary<string | RawUpstream> =>
+                      fc.oneof(fc.constant(callee), fc.constant({ service: callee, egressPort: 40000 + i }), fc.constant({ service: callee })),
+                    ),
                   ),
                 ),
-              ),
-          }),
-        ),
-      ),
+            }),
+          ),
+        )
+        .chain((services) => fc.shuffledSubarray(services, { minLength: services.length, maxLength: services.length })),
       front: fc.record({
-        replicas: fc.integer({ min: 0, max: 3 }),
+        replicas: fc.integer({ min: 1, max: 3 }),
         routes: fc
-          .uniqueArray(fc.stringMatching(/^\/[a-z0-9/-]{0,12}$/), { minLength: 1, maxLength: 4 })
-          .chain((prefixes) => fc.tuple(...prefixes.map((prefix) => fc.constantFrom(...names).map((service) => ({ prefix, service }))))),
+          .uniqueArray(routePrefix, { minLength: 1, maxLength: 4 })
+          .chain((prefixes) =>
+            fc.tuple(
+              ...prefixes.map((prefix) =>
+                fc.record({ prefix: fc.constant(prefix), service: fc.constantFrom(...names), prefixRewrite: fc.constantFrom("/", "/v1", "/v1/", prefix) }, { requiredKeys: ["prefix", "service"] }),
+              ),
+            ),
+          ),
       }),
     }),
   );
+
+const calleeName = (upstream: string | RawUpstream): string => (typeof upstream === "string" ? upstream : upstream.service);
 
 describe("properties of topologies", () => {
   it("every valid random topology renders Envoy configs that pass strict validation", function () {
@@ -87,6 +107,26 @@ describe("properties of topologies", () => {
     );
   });
 
+  it("every front route sends its prefix as prefixRewrite, and paths below it below prefixRewrite, query kept", function () {
+    assertProperty(
+      this.test,
+      fc.property(validTopology, (raw) => {
+        const topology = parseTopology(raw);
+        const front = buildFrontProxyConfig(topology, TARGET).bootstrap as any;
+        const routes = front.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
+        for (const { prefix, service, prefixRewrite } of topology.front.routes) {
+          const cluster = upstreamClusterName(service);
+          const below = prefixRewrite.endsWith("/") ? prefixRewrite : `${prefixRewrite}/`;
+          // `_` is never in a generated prefix, so no longer route can take these paths.
+          assert.deepEqual(forward(routes, `${prefix}?q=1`), { cluster, path: `${prefixRewrite}?q=1` });
+          assert.deepEqual(forward(routes, `${prefix === "/" ? "" : prefix}/_x?q=1`), { cluster, path: `${below}_x?q=1` });
+          if (prefix !== "/") assert.notDeepEqual(forward(routes, `${prefix}_x`), { cluster, path: `${below}x` });
+        }
+      }),
+      RUNS,
+    );
+  });
+
   /** One mistake a user can make, and where the error must point. */
   const mistakes: readonly { name: string; apply(raw: any): void; path: RegExp }[] = [
     { name: "a name that is not a DNS label", apply: (raw) => (raw.services[0].name = "Bad_Name"), path: /^topology\.services\[0\]\.name$/ },
@@ -96,6 +136,7 @@ describe("properties of topologies", () => {
     { name: "an app port on the admin port", apply: (raw) => (raw.services[0].appPort = raw.ports.admin), path: /^topology\.services\[0\]\.appPort$/ },
     { name: "negative replicas", apply: (raw) => (raw.services[0].replicas = -1), path: /^topology\.services\[0\]\.replicas$/ },
     { name: "fractional replicas", apply: (raw) => (raw.front.replicas = 1.5), path: /^topology\.front\.replicas$/ },
+    { name: "no front replica", apply: (raw) => (raw.front.replicas = 0), path: /^topology\.front\.replicas$/ },
     { name: "an unknown key", apply: (raw) => (raw.services[0].replica = 2), path: /^topology\.services\[0\]\.replica$/ },
     { name: "a route to an unknown service", apply: (raw) => (raw.front.routes[0].service = "no-such-service"), path: /^topology\.front\.routes\[0\]\.service$/ },
     { name: "a prefix without a slash", apply: (raw) => (raw.front.routes[0].prefix = "api"), path: /^topology\.front\.routes\[0\]\.prefix$/ },
@@ -122,6 +163,44 @@ describe("properties of topologies", () => {
         );
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("every call cycle added to a valid topology is refused, naming a cycle that is really in it", function () {
+    const withCycle = validTopology
+      .filter((raw) => raw.services.length >= 2)
+      .chain((raw) =>
+        fc.record({
+          raw: fc.constant(raw),
+          cycle: fc.shuffledSubarray(raw.services.map((s) => s.name), { minLength: 2, maxLength: Math.min(4, raw.services.length) }),
+        }),
+      );
+    assertProperty(
+      this.test,
+      fc.property(withCycle, ({ raw: valid, cycle }) => {
+        const raw = structuredClone(valid);
+        const callees = (name: string) => (raw.services.find((s) => s.name === name) as { upstreams: (string | RawUpstream)[] }).upstreams;
+        cycle.forEach((caller, i) => {
+          const callee = cycle[(i + 1) % cycle.length];
+          if (!callees(caller).map(calleeName).includes(callee)) callees(caller).push(callee);
+        });
+        let error: unknown;
+        try {
+          parseTopology(raw);
+        } catch (e) {
+          error = e;
+        }
+        assert.ok(error instanceof ConfigError, `expected a ConfigError for the cycle ${cycle.join(" → ")}`);
+        const named = error.issues.map((i) => /^calls (.+?): /.exec(i.message)?.[1].split(" → ")).filter((c) => c !== undefined);
+        assert.ok(named.length > 0, `no cycle named; got ${error.message}`);
+        for (const path of named) {
+          assert.equal(path[0], path[path.length - 1], `${path.join(" → ")} is not closed`);
+          for (let i = 0; i + 1 < path.length; i++) {
+            assert.ok(callees(path[i]).map(calleeName).includes(path[i + 1]), `${path[i]} does not call ${path[i + 1]}`);
+          }
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 

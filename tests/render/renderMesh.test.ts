@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
@@ -285,6 +285,8 @@ describe("render/renderMesh", () => {
     }
 
     it("refuses a stack whose topology is invalid, naming the config path, and so writes nothing", () => {
+      mkdirSync(join(dir, "app"));
+      writeFileSync(join(dir, "app", "Dockerfile"), "FROM scratch\n");
       stackFile("bad", { "envoy-mesh:topology": "extends: seed\nservices:\n  - name: Service_D\n    appPort: 8084\n" });
       const out = join(dir, "out");
       const error = renderError("bad");
@@ -296,14 +298,15 @@ describe("render/renderMesh", () => {
       assert.equal(existsSync(out), false);
     });
 
-    it("refuses a topology whose build context is missing from the project", () => {
-      stackFile("nobuild", {});
+    it("refuses a topology whose build context is missing from the project, with every other problem", () => {
+      stackFile("nobuild", { "envoy-mesh:namespace": "Bad_Namespace" });
       assert.deepEqual(
         renderError("nobuild").issues.map((i) => i.path),
         [
-          "envoy-mesh:topology (service service-a).image.build.context",
-          "envoy-mesh:topology (service service-b).image.build.context",
-          "envoy-mesh:topology (service service-c).image.build.context",
+          "envoy-mesh:namespace",
+          "envoy-mesh:topology.services[0].image.build.context",
+          "envoy-mesh:topology.services[1].image.build.context",
+          "envoy-mesh:topology.services[2].image.build.context",
         ],
       );
     });

@@ -2,8 +2,8 @@ import { strict as assert } from "node:assert";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkBuildContexts, listStacks, readStackConfigFile } from "../../stack";
-import { ConfigError, parseTopology, type ConfigIssue } from "../../topology";
+import { listStacks, readStackConfigFile } from "../../stack";
+import { ConfigError, type ConfigIssue } from "../../topology";
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -93,54 +93,6 @@ describe("stack/files", () => {
       const error = configError(() => readStackConfigFile(dir, "dev"));
       assert.deepEqual(paths(error.issues), [join(dir, "Pulumi.dev.yaml")]);
       assert.match(error.issues[0].message, /expected a mapping with a `config` mapping/);
-    });
-  });
-
-  describe("checkBuildContexts", () => {
-    const topology = (image: unknown) =>
-      parseTopology({ services: [{ name: "web", appPort: 8081, image }], front: { routes: [{ prefix: "/", service: "web" }] } });
-
-    it("accepts a context folder with its Dockerfile", () => {
-      mkdirSync(join(dir, "web"));
-      write("web/Dockerfile", "FROM scratch\n");
-      assert.doesNotThrow(() => checkBuildContexts(topology({ build: { context: "web" } }), dir));
-    });
-
-    it("refuses a missing context folder, naming the service", () => {
-      const error = configError(() => checkBuildContexts(topology({ build: { context: "web" } }), dir));
-      assert.deepEqual(error.issues, [{ path: "envoy-mesh:topology (service web).image.build.context", message: '"web" is not a folder of the project' }]);
-    });
-
-    it("refuses a context that is a file", () => {
-      write("web", "");
-      assert.deepEqual(paths(configError(() => checkBuildContexts(topology({ build: { context: "web" } }), dir)).issues), [
-        "envoy-mesh:topology (service web).image.build.context",
-      ]);
-    });
-
-    it("refuses a missing Dockerfile, naming it and the context", () => {
-      mkdirSync(join(dir, "web"));
-      write("web/Dockerfile", "FROM scratch\n");
-      const error = configError(() => checkBuildContexts(topology({ build: { context: "web", dockerfile: "Dockerfile.dev" } }), dir));
-      assert.deepEqual(error.issues, [{ path: "envoy-mesh:topology (service web).image.build.dockerfile", message: '"Dockerfile.dev" not found in "web"' }]);
-    });
-
-    it("does not look for prebuilt images", () => {
-      assert.doesNotThrow(() => checkBuildContexts(topology({ ref: "nginx:1.27" }), dir));
-    });
-
-    it("reports every service with a missing context at once", () => {
-      const raw = {
-        services: [
-          { name: "web", appPort: 8081, image: { build: { context: "web" } } },
-          { name: "api", appPort: 8082, image: { build: { context: "api" } } },
-        ],
-        front: { routes: [{ prefix: "/", service: "web" }] },
-      };
-      assert.deepEqual(paths(configError(() => checkBuildContexts(parseTopology(raw), dir)).issues), [
-        "envoy-mesh:topology (service api).image.build.context",
-        "envoy-mesh:topology (service web).image.build.context",
-      ]);
     });
   });
 });

@@ -22,11 +22,8 @@ describe("topology/defaults: applied by parseTopology", () => {
     assert.equal(minimal.front.replicas, 1);
   });
 
-  it("keeps replicas 0 (scaled to zero), for a service and for the front proxy", () => {
-    const raw = oneService({ replicas: 0 }, { front: { replicas: 0, routes: [{ prefix: "/", service: "web" }] } });
-    const topology = parseTopology(raw);
-    assert.equal(topology.services[0].replicas, 0);
-    assert.equal(topology.front.replicas, 0);
+  it("keeps replicas 0 (scaled to zero) for a service", () => {
+    assert.equal(parseTopology(oneService({ replicas: 0 })).services[0].replicas, 0);
   });
 
   it("builds the image from the app folder with its Dockerfile", () => {

@@ -37,6 +37,18 @@ describe("topology/parse: validation", () => {
       });
     }
 
+    it("says a missing name is required, not invalid", () => {
+      assert.equal(onlyIssue(withSecond({}), "topology.services[1].name"), "required");
+    });
+
+    it("says an empty value (YAML `name:`) is required", () => {
+      assert.equal(onlyIssue(withSecond({ name: null }), "topology.services[1].name"), "required (the value is empty)");
+    });
+
+    it("says a missing upstream service is required", () => {
+      assert.equal(onlyIssue(webCallsApi([{ egressPort: 12000 }]), "topology.services[0].upstreams[0].service"), "required");
+    });
+
     it("refuses a name that is not a string", () => {
       assert.match(onlyIssue(withSecond({ name: 42 }), "topology.services[1].name"), /^42 is not a valid name/);
     });
@@ -83,12 +95,33 @@ describe("topology/parse: validation", () => {
       assert.equal(message, '"web" calls itself: every request would call it again until it times out');
     });
 
-    it("accepts a cycle between two services (each call is still bounded by its timeout)", () => {
-      const topology = parseTopology({
-        services: [{ name: "web", appPort: 8081, upstreams: ["api"] }, { name: "api", appPort: 8082, upstreams: ["web"] }],
-        front: { routes: [{ prefix: "/", service: "web" }] },
-      });
-      assert.deepEqual(topology.services.map((s) => s.upstreams.map((u) => u.service)), [["web"], ["api"]]);
+    const LOOPS = "the demo app calls every upstream on each request, so a request would go round this cycle until it times out";
+    const calls = (graph: Record<string, string[]>) => ({
+      services: Object.entries(graph).map(([name, upstreams], i) => ({ name, appPort: 8081 + i, upstreams })),
+      front: { routes: [{ prefix: "/", service: Object.keys(graph)[0] }] },
+    });
+
+    it("refuses a cycle through two services, naming it at the call that closes it", () => {
+      const message = onlyIssue(calls({ web: ["api"], api: ["web"] }), "topology.services[1].upstreams[0]");
+      assert.equal(message, `calls api → web → api: ${LOOPS}`);
+    });
+
+    it("refuses a cycle through three services", () => {
+      const message = onlyIssue(calls({ web: ["api"], api: ["db"], db: ["cache", "web"], cache: [] }), "topology.services[2].upstreams[1]");
+      assert.equal(message, `calls db → web → api → db: ${LOOPS}`);
+    });
+
+    it("reports every cycle at once", () => {
+      const raw = calls({ web: ["api", "auth"], api: ["web"], auth: ["user"], user: ["auth"] });
+      assert.deepEqual(issuesOf(raw).map((i) => [i.path, i.message.split(":")[0]]), [
+        ["topology.services[1].upstreams[0]", "calls api → web → api"],
+        ["topology.services[3].upstreams[0]", "calls user → auth → user"],
+      ]);
+    });
+
+    it("accepts fan-in without a cycle: two callers of one service", () => {
+      const topology = parseTopology(calls({ web: ["api", "db"], api: ["db"], db: [] }));
+      assert.deepEqual(topology.services.map((s) => [s.name, s.upstreams.map((u) => u.service)]), [["api", ["db"]], ["db", []], ["web", ["api", "db"]]]);
     });
 
     it("refuses upstreams that are not a list", () => {
@@ -119,9 +152,43 @@ describe("topology/parse: validation", () => {
       assert.equal(onlyIssue(raw, "topology.front.routes[1].prefix"), '"api" must start with "/"');
     });
 
-    it("refuses a route without a prefix", () => {
-      assert.match(onlyIssue(front([{ service: "web" }]), "topology.front.routes[0].prefix"), /expected a non-empty string, got undefined/);
+    it("says a route without a prefix or service lacks a required field", () => {
+      assert.equal(onlyIssue(front([{ service: "web" }]), "topology.front.routes[0].prefix"), "required");
+      assert.equal(onlyIssue(front([{ prefix: "/" }]), "topology.front.routes[0].service"), "required");
     });
+
+    it("rewrites a matched prefix to / unless told otherwise", () => {
+      const raw = { services: [{ name: "web", appPort: 8081 }], front: { routes: [{ prefix: "/", service: "web" }, { prefix: "/w", service: "web", prefixRewrite: "/v1" }] } };
+      assert.deepEqual(parseTopology(raw).front.routes, [
+        { prefix: "/w", service: "web", prefixRewrite: "/v1" },
+        { prefix: "/", service: "web", prefixRewrite: "/" },
+      ]);
+    });
+
+    const badRewrites: [unknown, string][] = [
+      ["v1", '"v1" must start with "/"'],
+      ["/v1?x=1", '"/v1?x=1" must not contain "?" or "#": it replaces the path only, the query is kept'],
+      ["/v1//x", '"/v1//x" must not contain an empty segment ("//")'],
+      ["", 'expected a non-empty string, got ""'],
+    ];
+    for (const [prefixRewrite, message] of badRewrites) {
+      it(`refuses prefixRewrite ${JSON.stringify(prefixRewrite)}`, () => {
+        assert.equal(onlyIssue(front([{ prefix: "/", service: "web", prefixRewrite }]), "topology.front.routes[0].prefixRewrite"), message);
+      });
+    }
+
+    const badPrefixes: [string, string][] = [
+      ["/d/", '"/d/" must not end with "/": "/d" already matches "/d" and every path below "/d/"'],
+      ["/d//e", '"/d//e" must not contain an empty segment ("//"): the edge merges slashes, so no request path has one'],
+      ["/d/../e", '"/d/../e" must not contain a "." or ".." segment: the edge resolves them, so no request path has one'],
+      ["/d?x", '"/d?x" must not contain "?" or "#": it matches the path only'],
+      ["/d e", '"/d e" must not contain " ": use only characters a URL path carries unencoded (RFC 3986)'],
+    ];
+    for (const [prefix, message] of badPrefixes) {
+      it(`refuses the prefix ${JSON.stringify(prefix)}, which no request would reach as meant`, () => {
+        assert.equal(onlyIssue(front([{ prefix: "/", service: "web" }, { prefix, service: "web" }]), "topology.front.routes[1].prefix"), message);
+      });
+    }
 
     it("refuses an empty routes list", () => {
       assert.equal(onlyIssue(front([]), "topology.front.routes"), "must list at least one route");
@@ -276,9 +343,22 @@ describe("topology/parse: validation", () => {
       });
     }
 
+    const frontReplicas = (replicas: unknown) => oneService({}, { front: { replicas, routes: [{ prefix: "/", service: "web" }] } });
+
     it("refuses front replicas that are negative", () => {
-      const raw = oneService({}, { front: { replicas: -1, routes: [{ prefix: "/", service: "web" }] } });
-      assert.equal(onlyIssue(raw, "topology.front.replicas"), "-1 is not an integer from 0 to 1000");
+      assert.match(onlyIssue(frontReplicas(-1), "topology.front.replicas"), /^-1 is not an integer from 1 to 1000/);
+    });
+
+    it("refuses front replicas 0, which would leave pulumi up waiting for endpoints that never come", () => {
+      const message = onlyIssue(frontReplicas(0), "topology.front.replicas");
+      assert.equal(
+        message,
+        "0 is not an integer from 1 to 1000 (the edge proxy needs a replica: with none, its Service gets no endpoint and pulumi up waits for one until it times out)",
+      );
+    });
+
+    it("accepts service replicas 0 (a headless Service, which pulumi up does not wait on)", () => {
+      assert.equal(parseTopology(oneService({ replicas: 0 })).services[0].replicas, 0);
     });
   });
 
@@ -288,7 +368,7 @@ describe("topology/parse: validation", () => {
       ["service", oneService({ colour: "blue" }), "topology.services[0].colour", "name, appPort, replicas, image, upstreams, resources"],
       ["upstream object", webCallsApi([{ service: "api", port: 12000 }]), "topology.services[0].upstreams[0].port", "service, egressPort"],
       ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, routes, resources"],
-      ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service"],
+      ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service, prefixRewrite"],
       ["ports", oneService({}, { ports: { metrics: 9100 } }), "topology.ports.metrics", "ingress, admin, health, egressBase, front"],
       ["envoy", oneService({}, { envoy: { timeout: 5 } }), "topology.envoy.timeout", "connectTimeoutMs, concurrency, drainSeconds, logLevel"],
       ["service resources", oneService({ resources: { sidecar: {} } }), "topology.services[0].resources.sidecar", "app, envoy"],
@@ -319,10 +399,26 @@ describe("topology/parse: validation", () => {
     }
 
     it("refuses a memory request above the memory limit, which Kubernetes would refuse mid-deploy", () => {
+      const resources = { envoy: { memoryRequest: "256Mi", memoryLimit: "128Mi" } };
+      const message = onlyIssue(oneService({ resources }), "topology.services[0].resources.envoy.memoryRequest");
+      assert.equal(message, '"256Mi" is more than the memory limit "128Mi"');
+    });
+
+    it("says so when the limit a request exceeds is the default", () => {
       const message = onlyIssue(oneService({ resources: { envoy: { memoryRequest: "1Gi" } } }), "topology.services[0].resources.envoy.memoryRequest");
-      assert.equal(message, '"1Gi" is more than the memory limit "128Mi"');
-      const front = onlyIssue(oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], resources: { memoryLimit: "32Mi" } } }), "topology.front.resources.memoryRequest");
-      assert.equal(front, '"64Mi" is more than the memory limit "32Mi"');
+      assert.equal(message, '"1Gi" is more than the default memory limit "128Mi" (set memoryLimit too)');
+    });
+
+    it("blames the limit the user wrote, not the default request it is below", () => {
+      const raw = oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], resources: { memoryLimit: "32Mi" } } });
+      assert.equal(onlyIssue(raw, "topology.front.resources.memoryLimit"), '"32Mi" is less than the default memory request "64Mi" (set memoryRequest too)');
+    });
+
+    it("reports a bad quantity once, without a second error quoting a default", () => {
+      for (const resources of [{ app: { memoryRequest: "256Mi", memoryLimit: "lots" } }, { app: { memoryRequest: "lots", memoryLimit: "32Mi" } }]) {
+        const path = `topology.services[0].resources.app.${resources.app.memoryLimit === "lots" ? "memoryLimit" : "memoryRequest"}`;
+        assert.match(onlyIssue(oneService({ resources }), path), /^"lots" is not a Kubernetes quantity/);
+      }
     });
 
     it("compares memory across suffixes: 1G request under a 1Gi limit is fine", () => {
@@ -362,7 +458,7 @@ describe("topology/parse: validation", () => {
     }
 
     it("requires a build context", () => {
-      assert.match(onlyIssue(oneService({ image: { build: {} } }), "topology.services[0].image.build.context"), /expected a non-empty string/);
+      assert.equal(onlyIssue(oneService({ image: { build: {} } }), "topology.services[0].image.build.context"), "required");
     });
   });
 
