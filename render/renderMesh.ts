@@ -8,7 +8,7 @@ import {
   checkBuildContexts,
   imageBuildPlans,
   parseStackSettings,
-  readStackConfigFile,
+  readStackValues,
   renderedImage,
   type StackSettings,
 } from "../stack";
@@ -31,7 +31,7 @@ function manifestFileName(index: number, manifest: Manifest): string {
  * Pulumi components use; images that only a build can produce get a marked placeholder.
  */
 export function renderMesh(projectDir: string, stack: string): RenderedMesh {
-  const settings = parseStackSettings(readStackConfigFile(projectDir, stack));
+  const settings = parseStackSettings(readStackValues(projectDir, stack));
   checkBuildContexts(settings.topology, projectDir);
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans));

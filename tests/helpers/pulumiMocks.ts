@@ -27,9 +27,13 @@ function fakeDigest(inputs: Record<string, any>): string {
  * Mock engine that keeps every registration. Outputs the program reads (image digests,
  * metadata names) are returned, or their `apply` callbacks would never run.
  */
-export async function installMocks(stack: string, config: Record<string, string> = {}): Promise<() => Promise<Registered[]>> {
+export async function installMocks(stack: string, config: Record<string, string> = {}, secretKeys: readonly string[] = []): Promise<() => Promise<Registered[]>> {
   const seen: { type: string; name: string; inputs: any; provider?: string }[] = [];
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`envoy-mesh:${k}`, v])));
+  // As the CLI passes them: every value as text, and the names of the secret keys.
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [`envoy-mesh:${k}`, v])),
+    secretKeys.map((k) => `envoy-mesh:${k}`),
+  );
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
