@@ -7,8 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import Ajv2020, { type ErrorObject } from "ajv/dist/2020";
-import { load } from "js-yaml";
-import { suggest } from "../../envoy/validation/suggest";
+import { load, loadAll } from "js-yaml";
+import { editDistance } from "../../envoy/validation/suggest";
 import projectSchema from "./project.json";
 
 /** One declared config key (`ProjectConfigType` in project.go). */
@@ -43,10 +43,21 @@ const validateSchema = ajv.compile(projectSchema);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
- * project.go `findClosestKey` suggests a near attribute name; the project's own suggester gives
- * the same answers for the short attribute names of a project file.
+ * project.go `findClosestKey`: the key nearest to `needle`, case-insensitively, at most
+ * `maxValidationAttributeDistance` (2) edits away; ties go to the alphabetically first.
  */
-const closestKey = suggest;
+function closestKey(needle: string, haystack: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const key of [...haystack].sort()) {
+    const d = editDistance(needle.toLowerCase(), key.toLowerCase(), 2);
+    if (d < bestDistance) {
+      best = key;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
 
 /** The schema's properties at a JSON pointer of the instance, for "did you mean" hints. */
 function schemaAttributes(instancePath: string): string[] {
@@ -83,9 +94,10 @@ export function validateProject(raw: unknown): string[] {
   }
   if (typeof raw.name !== "string" || raw.name === "") return ["project is missing a non-empty string 'name' attribute"];
   if (validateSchema(raw)) return [];
-  // oneOf/anyOf branches repeat the same location; keep the first message per location and keyword.
-  const seen = new Set<string>();
-  return (validateSchema.errors ?? []).map(schemaMessage).filter((m) => !seen.has(m) && seen.add(m) !== undefined);
+  // A oneOf reports every branch; the branch that got deepest into the value says what is wrong.
+  const errors = validateSchema.errors ?? [];
+  const specific = errors.filter((e) => e.keyword !== "oneOf" && !errors.some((other) => other.instancePath.startsWith(`${e.instancePath}/`)));
+  return [...new Set(specific.map(schemaMessage))];
 }
 
 const PRIMITIVE = (v: unknown) => typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isInteger(v));
@@ -178,11 +190,17 @@ export function checkProject(raw: unknown): ProjectLoad {
   return problems.length > 0 ? { problems: problems.map((p) => `could not unmarshal: ${p}`) } : { project, problems: [] };
 }
 
+/** A YAML document; an empty or comments-only one is undefined (js-yaml refuses it, Go reads nil). */
+export function loadYaml(text: string): unknown {
+  const body = text.replace(/^\uFEFF/, "");
+  return loadAll(body).length === 0 ? undefined : load(body);
+}
+
 /** Reads and checks a project file; problems are Pulumi's messages, without the file name. */
 export function loadProjectFile(path: string): ProjectLoad {
   let raw: unknown;
   try {
-    raw = load(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
+    raw = loadYaml(readFileSync(path, "utf8"));
   } catch (error) {
     return { problems: [`could not unmarshal: ${(error as Error).message.split("\n")[0]}`] };
   }

@@ -7,8 +7,7 @@
  * them (bare keys belong to the project). Messages are the CLI's own.
  */
 import { readFileSync } from "node:fs";
-import { load } from "js-yaml";
-import { fullTypeName, isNamespacedByProject, validateConfigValue, type PulumiProject } from "./projectRules";
+import { fullTypeName, isNamespacedByProject, loadYaml, validateConfigValue, type PulumiProject } from "./projectRules";
 
 /** One stack config value as the CLI holds it (resource/config `Value`). */
 export interface StackValue {
@@ -123,7 +122,7 @@ export function checkStackConfig(project: PulumiProject, stack: string, stackCon
 export function checkStackFile(project: PulumiProject, stack: string, path: string): StackConfigCheck {
   let content: unknown;
   try {
-    content = load(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
+    content = loadYaml(readFileSync(path, "utf8"));
   } catch (error) {
     return { merged: new Map(), problems: [(error as Error).message.split("\n")[0]] };
   }
