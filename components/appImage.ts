@@ -27,7 +27,8 @@ export function appImageArgs(args: AppImageArgs): docker.ImageArgs {
       : undefined;
   return {
     imageName: args.plan.imageName,
-    build: { context, dockerfile: join(context, args.plan.build.dockerfile) },
+    // Built for the nodes' platform, not the build machine's: an arm64 laptop's image crash-loops on amd64 nodes.
+    build: { context, dockerfile: join(context, args.plan.build.dockerfile), platform: args.registry.platform },
     // Pushed even on kind (to its local registry), because only a push yields a digest pods can pull.
     skipPush: false,
     ...(credentials ? { registry: credentials } : {}),

@@ -16,7 +16,7 @@ import {
 import {
   imageBuildPlans,
   parseStackSettings,
-  readStackConfigFile,
+  readStackValues,
   renderedImage,
   type RegistrySettings,
   type StackSettings,
@@ -80,7 +80,7 @@ export function manifestFileNames(manifests: readonly Manifest[]): string[] {
  * Pulumi components use; images that only a build can produce get a marked placeholder.
  */
 export function renderMesh(projectDir: string, stack: string): RenderedMesh {
-  const settings = parseStackSettings(readStackConfigFile(projectDir, stack), { projectDir });
+  const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);
   const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans), pullSecret?.metadata.name);

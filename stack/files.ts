@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { load, loadAll } from "js-yaml";
+import { checkStackConfig, readStackConfig } from "../checks/pulumi";
 import { ConfigError, isPlainObject } from "../topology/reader";
 import { PROJECT } from "./defaults";
+import { readProject } from "./projectFile";
 
 /**
  * Stack names that have a `Pulumi.<stack>.yaml` in `projectDir`. Pulumi gives stack files the
@@ -44,6 +46,26 @@ export function readStackConfigFile(projectDir: string, stack: string): Record<s
   for (const [key, value] of Object.entries(content.config ?? {})) {
     const [namespace, name] = key.includes(":") ? key.split(/:(.*)/s) : [PROJECT, key];
     if (namespace === PROJECT) values[name] = value;
+  }
+  return values;
+}
+
+/**
+ * A stack's config as `pulumi up` hands it to the program: the project file and the stack file
+ * checked with the Pulumi CLI's own rules (refused with its messages), then the project's
+ * declared defaults filled in. Keyed without the `envoy-mesh:` prefix.
+ */
+export function readStackValues(projectDir: string, stack: string): Record<string, unknown> {
+  const project = readProject(projectDir);
+  const values = readStackConfigFile(projectDir, stack);
+  const path = join(projectDir, `Pulumi.${stack}.yaml`);
+  const read = readStackConfig(project.name, readYamlFile(path));
+  const { merged, problems } = read.problems.length > 0 ? { merged: new Map(), problems: read.problems } : checkStackConfig(project, stack, read.config);
+  if (problems.length > 0) throw new ConfigError(problems.map((message) => ({ path, message })), "Pulumi refuses the stack configuration");
+  // Declared defaults arrive as the CLI passes them: as text.
+  for (const [key, value] of merged) {
+    const [namespace, name] = key.split(/:(.*)/s);
+    if (namespace === PROJECT && !(name in values)) values[name] = value.text;
   }
   return values;
 }

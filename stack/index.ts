@@ -2,3 +2,4 @@ export * from "./defaults";
 export * from "./settings";
 export * from "./images";
 export * from "./files";
+export * from "./projectFile";

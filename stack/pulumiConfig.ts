@@ -1,16 +1,42 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "../topology/reader";
 import { PROJECT } from "./defaults";
 import { parseStackSettings, type StackSettings } from "./settings";
 
-/** This project's config values of the running stack, keyed without the `envoy-mesh:` prefix. */
-export function readPulumiConfigValues(): Record<string, string> {
-  const values: Record<string, string> = {};
+/**
+ * Whether the CLI passed a config key as a secret. The SDK knows (it reads the secret keys the CLI
+ * sends) but does not declare the function in its types; without it, trust the value.
+ */
+function isSecret(key: string): boolean {
+  const probe = (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  return probe === undefined ? true : probe(key);
+}
+
+/**
+ * This project's config values of the running stack, keyed without the `envoy-mesh:` prefix, in
+ * the form a stack file holds them: a secret as a `{ secure }` placeholder (its value is read
+ * with requireSecret only), the topology as an object when it is structured config.
+ */
+export function readPulumiConfigValues(): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     const [namespace, name] = key.split(/:(.*)/s);
-    if (namespace === PROJECT) values[name] = value;
+    if (namespace !== PROJECT) continue;
+    values[name] = name === "registryPassword" && isSecret(key) ? { secure: "[secret]" } : value;
   }
+  if (values.topology !== undefined) values.topology = topologyValue(values.topology as string);
   return values;
+}
+
+/** Structured config arrives as JSON text (config.getObject); anything else is the YAML text form. */
+function topologyValue(text: string): unknown {
+  try {
+    const object = new pulumi.Config(PROJECT).getObject<unknown>("topology");
+    return typeof object === "object" && object !== null && !Array.isArray(object) ? object : text;
+  } catch {
+    return text;
+  }
 }
 
 /**

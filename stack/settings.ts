@@ -1,4 +1,5 @@
 import { load } from "js-yaml";
+import { suggest } from "../envoy/validation/suggest";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
 import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";
@@ -9,6 +10,7 @@ import {
   DEFAULT_KIND_CLUSTER_NAME,
   DEFAULT_KIND_REGISTRY,
   DEFAULT_NAMESPACE,
+  DEFAULT_PLATFORM,
   DEFAULT_TARGET,
   PROJECT,
   TARGETS,
@@ -20,13 +22,15 @@ export type ClusterAccess =
   | { readonly target: "kind"; readonly clusterName: string; readonly context: string }
   | { readonly target: "cloud"; readonly kubeconfig?: string; readonly context?: string };
 
-/** Where built images are pushed, and how pods pull them. */
+/** Where built images are pushed, how pods pull them, and the platform they are built for. */
 export interface RegistrySettings {
   /** Registry host (and optional path), for example `localhost:5001` or `ghcr.io/acme`. */
   readonly server: string;
   readonly username?: string;
   /** Whether `registryPassword` is set; its value is read as a Pulumi secret, never here. */
   readonly hasPassword: boolean;
+  /** Platform (`os/arch[/variant]`) app images are built for. */
+  readonly platform: string;
 }
 
 export interface StackSettings {
@@ -42,7 +46,6 @@ export const CONFIG_KEYS = [
   "target",
   "namespace",
   "clusterDomain",
-  "envoyImage",
   "kindClusterName",
   "frontNodePort",
   "kubeconfig",
@@ -50,6 +53,9 @@ export const CONFIG_KEYS = [
   "registry",
   "registryUsername",
   "registryPassword",
+  "platform",
+  "envoyImage",
+  "allowTagOnlyEnvoyImage",
   "topology",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -61,6 +67,20 @@ const TARGET_KEY_DEFAULTS: Partial<Record<ConfigKey, unknown>> = {
   frontNodePort: DEFAULT_FRONT_NODE_PORT,
 };
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Kubernetes' IsDNS1123Subdomain (apimachinery validation.go): labels joined by dots, at most 253 characters. */
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * A registry as `host[:port][/path]`, by the image name grammar of distribution/reference
+ * (regexp.go: domainAndPort, then path components). The host must look like one (a dot, a port
+ * or localhost, as normalize.go decides), or Docker would read it as a Docker Hub path.
+ */
+const REGISTRY_HOST = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$/;
+/** kind's cluster names: pkg/internal/apis/config/validate.go validNameRE, and create.go clusterNameMax. */
+const KIND_CLUSTER_NAME = /^[a-z0-9.-]+$/;
+const KIND_CLUSTER_NAME_MAX = 50;
+/** Kubernetes nodes run Linux; the architectures Docker and containerd name (containerd platforms). */
+const PLATFORM = /^linux\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)(\/v[0-9]+)?$/;
 const NODE_PORT_RANGE = [30000, 32767] as const;
 
 const keyPath = (key: string) => `${PROJECT}:${key}`;
@@ -73,7 +93,7 @@ function integerValue(value: unknown): unknown {
   return typeof value === "string" && /^[0-9]+$/.test(value) ? Number(value) : value;
 }
 
-/** Pulumi project config has no object type, so the topology is YAML (or JSON) text. */
+/** The topology: a mapping (structured stack config), or YAML (or JSON) text. */
 function objectValue(c: IssueCollector, value: unknown, path: string): unknown {
   if (typeof value !== "string") return value;
   try {
@@ -88,6 +108,27 @@ function isSecretPlaceholder(value: unknown): boolean {
   return isPlainObject(value) && typeof value.secure === "string";
 }
 
+function isRegistry(value: string): boolean {
+  const [host, ...path] = value.split("/");
+  const looksLikeHost = host.includes(".") || host.includes(":") || host === "localhost";
+  return value.length <= 255 && looksLikeHost && REGISTRY_HOST.test(host) && path.every((p) => PATH_COMPONENT.test(p));
+}
+
+function hasDigest(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+/** Pulumi passes booleans from `pulumi config set` as text; a stack file may hold real ones. */
+function booleanValue(value: unknown): unknown {
+  return value === "true" ? true : value === "false" ? false : value;
+}
+
+/** `unknown config key`, with the nearest known key when the key looks like a misspelling of one. */
+function unknownKeyMessage(key: string): string {
+  const near = suggest(key, CONFIG_KEYS);
+  return `unknown config key${near === undefined ? "" : `; did you mean ${keyPath(near)}?`} (known: ${CONFIG_KEYS.join(", ")})`;
+}
+
 /**
  * Validates a stack's config (keys without the project prefix) and the topology in it; with
  * `projectDir`, also the topology's build contexts.
@@ -97,7 +138,7 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   const c = new IssueCollector();
   for (const key of Object.keys(values)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      c.report(keyPath(key), `unknown config key (known: ${CONFIG_KEYS.join(", ")})`);
+      c.report(keyPath(key), unknownKeyMessage(key));
     }
   }
   // Pulumi.yaml declares "" as the default of optional keys, meaning "not set".
@@ -117,26 +158,42 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   const namespace = optionalString("namespace") ?? DEFAULT_NAMESPACE;
   if (!DNS_1123_LABEL.test(namespace)) c.report(keyPath("namespace"), `${show(namespace)} is not a valid namespace name (a DNS-1123 label)`);
   const clusterDomain = optionalString("clusterDomain") ?? DEFAULT_CLUSTER_DOMAIN;
+  if (clusterDomain.length > 253 || !DNS_1123_SUBDOMAIN.test(clusterDomain)) {
+    c.report(keyPath("clusterDomain"), `${show(clusterDomain)} is not a valid cluster domain (a DNS-1123 subdomain, such as cluster.local)`);
+  }
+  const allowTagOnly = get("allowTagOnlyEnvoyImage") === undefined ? false : booleanValue(get("allowTagOnlyEnvoyImage"));
+  if (typeof allowTagOnly !== "boolean") c.report(keyPath("allowTagOnlyEnvoyImage"), `${show(allowTagOnly)} is not true or false`);
   const envoyImage = optionalString("envoyImage") ?? DEFAULT_ENVOY_IMAGE;
   if (!isPinnedImageRef(envoyImage)) {
     c.report(keyPath("envoyImage"), `${show(envoyImage)} must pin an exact tag or digest (not latest), so every pod runs the same Envoy`);
+  } else if (!hasDigest(envoyImage) && allowTagOnly !== true) {
+    c.report(
+      keyPath("envoyImage"),
+      `${show(envoyImage)} pins a tag only, which can be moved to other content: add its digest (image:tag@sha256:...), or set ${keyPath("allowTagOnlyEnvoyImage")} to true`,
+    );
   }
-  if (get("registryPassword") !== undefined && typeof get("registryPassword") !== "string" && !isSecretPlaceholder(get("registryPassword"))) {
-    c.report(keyPath("registryPassword"), "expected a secret string (pulumi config set --secret registryPassword ...)");
+  const password = get("registryPassword");
+  if (password !== undefined && !isSecretPlaceholder(password)) {
+    c.report(keyPath("registryPassword"), "must be a secret: set it with pulumi config set --secret registryPassword <token>");
   }
+  const platform = optionalString("platform") ?? DEFAULT_PLATFORM;
+  if (!PLATFORM.test(platform)) c.report(keyPath("platform"), `${show(platform)} is not a Linux platform such as linux/amd64 or linux/arm64`);
 
   let cluster: ClusterAccess | undefined;
   let front: FrontExposure | undefined;
   let registry: RegistrySettings | undefined;
   if (target === "kind") {
     const clusterName = optionalString("kindClusterName") ?? DEFAULT_KIND_CLUSTER_NAME;
+    if (!KIND_CLUSTER_NAME.test(clusterName) || clusterName.length > KIND_CLUSTER_NAME_MAX) {
+      c.report(keyPath("kindClusterName"), `${show(clusterName)} is not a valid kind cluster name (lowercase letters, digits, "." and "-", at most ${KIND_CLUSTER_NAME_MAX} characters)`);
+    }
     const nodePort =
       get("frontNodePort") === undefined
         ? DEFAULT_FRONT_NODE_PORT
         : c.integer(integerValue(get("frontNodePort")), keyPath("frontNodePort"), ...NODE_PORT_RANGE);
     cluster = { target, clusterName, context: `kind-${clusterName}` };
     front = nodePort === undefined ? undefined : { type: "NodePort", nodePort };
-    registry = { server: optionalString("registry") ?? DEFAULT_KIND_REGISTRY, hasPassword: false };
+    registry = { server: optionalString("registry") ?? DEFAULT_KIND_REGISTRY, hasPassword: false, platform };
   } else if (target === "cloud") {
     cluster = { target, kubeconfig: optionalString("kubeconfig"), context: optionalString("kubeContext") };
     front = { type: "LoadBalancer" };
@@ -145,10 +202,14 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
         ? c.report(keyPath("registry"), "required for target cloud: the registry images are pushed to, e.g. ghcr.io/acme")
         : c.string(get("registry"), keyPath("registry"));
     if (server !== undefined) {
-      registry = { server, username: optionalString("registryUsername"), hasPassword: get("registryPassword") !== undefined };
+      registry = { server, username: optionalString("registryUsername"), hasPassword: password !== undefined, platform };
     }
   }
 
+  const server = get("registry");
+  if (typeof server === "string" && !isRegistry(server)) {
+    c.report(keyPath("registry"), `${show(server)} is not a registry host[:port][/path] (for example ghcr.io/acme or localhost:5001)`);
+  }
   const topology = readTopology(c, get("topology"), options);
   if (c.issues.length > 0 || cluster === undefined || front === undefined || registry === undefined || topology === undefined || target === undefined) {
     throw new ConfigError(c.issues, "invalid stack configuration");

@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf } from "./helpers/pulumiMocks";
@@ -5,8 +7,8 @@ import { installMocks, promiseOf } from "./helpers/pulumiMocks";
 const PROGRAM = require.resolve("../index");
 
 /** Runs the Pulumi program as `pulumi up` would, with the given stack config. */
-async function runProgram(config: Record<string, string>) {
-  const collect = await installMocks("kind", { config });
+async function runProgram(config: Record<string, string>, secretKeys: readonly string[] = []) {
+  const collect = await installMocks("kind", { config, secretKeys });
   delete require.cache[PROGRAM];
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -44,5 +46,33 @@ describe("Pulumi program (index.ts)", () => {
     assert.match((error as Error).message, /envoy-mesh:target: "minikube" is not one of kind, cloud/);
     assert.match((error as Error).message, /envoy-mesh:replicaz: unknown config key/);
     assert.deepEqual(resources, []);
+  });
+
+  // A kubeconfig that does not exist, so the program's server-version check never asks a real cluster.
+  const CLOUD = { target: "cloud", registry: "ghcr.io/acme", registryUsername: "bot", kubeconfig: join(tmpdir(), "envoy-mesh-no-such-kubeconfig") };
+
+  it("deploys a cloud stack whose registryPassword was set with --secret", async () => {
+    const { error, resources } = await runProgram({ ...CLOUD, registryPassword: "s3cret" }, ["registryPassword"]);
+    assert.equal(error, undefined);
+    const image = resources.find((r) => r.type === "docker:index/image:Image");
+    assert.ok(image);
+    assert.deepEqual(image.inputs.registry.value, { server: "ghcr.io", username: "bot", password: "s3cret" });
+  });
+
+  it("refuses a registryPassword set without --secret, and registers nothing", async () => {
+    const { error, resources } = await runProgram({ ...CLOUD, registryPassword: "s3cret" });
+    assert.ok(error instanceof pulumi.RunError);
+    assert.match((error as Error).message, /envoy-mesh:registryPassword: must be a secret: set it with pulumi config set --secret registryPassword <token>/);
+    assert.doesNotMatch((error as Error).message, /s3cret/);
+    assert.deepEqual(resources, []);
+  });
+
+  it("reads the topology as structured config (JSON, as the CLI passes an object)", async () => {
+    const topology = JSON.stringify({ extends: "seed", front: { replicas: 2 }, services: [{ name: "service-b", replicas: 3 }] });
+    const { error, resources } = await runProgram({ target: "kind", topology });
+    assert.equal(error, undefined);
+    const replicas = (name: string) => resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === `${name}-deployment`)?.inputs.spec.replicas;
+    assert.equal(replicas("front-envoy"), 2);
+    assert.equal(replicas("service-b"), 3);
   });
 });

@@ -116,6 +116,7 @@ describe("ServiceMesh component", () => {
       assert.equal(images[0].inputs.build.context, resolve(PROJECT_DIR, "app"));
       assert.equal(images[0].inputs.skipPush, false);
       assert.equal(images[0].inputs.registry, undefined);
+      assert.equal(images[0].inputs.build.platform, "linux/amd64", "the default platform, whatever the build machine");
       assert.equal(images[0].qualifiedType, `${SERVICE_MESH}$envoy-mesh:mesh:AppImage$${DOCKER_IMAGE}`);
     });
 
@@ -173,9 +174,15 @@ describe("ServiceMesh component", () => {
     before(async () => {
       ({ resources } = await deploy(
         "prod",
-        { target: "cloud", kubeconfig: "/etc/kube/config", kubeContext: "prod", registry: "ghcr.io/acme", registryUsername: "bot", registryPassword: { secure: "x" } },
+        { target: "cloud", kubeconfig: "/etc/kube/config", kubeContext: "prod", registry: "ghcr.io/acme", registryUsername: "bot", registryPassword: { secure: "x" }, platform: "linux/arm64" },
         "s3cret",
       ));
+    });
+
+    it("builds images for the configured platform", () => {
+      const images = resources.filter((r) => r.type === DOCKER_IMAGE);
+      assert.ok(images.length > 0);
+      for (const image of images) assert.equal(image.inputs.build.platform, "linux/arm64");
     });
 
     it("points the provider at the configured kubeconfig and context", () => {

@@ -46,6 +46,8 @@ export interface MockOptions {
   readonly config?: Record<string, string>;
   /** Outputs the cloud would fill in, merged over the inputs. */
   readonly outputs?: OutputsOf;
+  /** Config keys (without the prefix) the CLI marks as secret. */
+  readonly secretKeys?: readonly string[];
 }
 
 let imageContent = "v1";
@@ -77,12 +79,16 @@ export function duplicateUrnMessage(urn: string): string {
  * throws when the engine refused any.
  */
 export async function installMocks(stack: string, options: MockOptions = {}): Promise<() => Promise<Registered[]>> {
-  const { config = {}, outputs } = options;
+  const { config = {}, outputs, secretKeys = [] } = options;
   const seen = new Map<string, Registered>();
   const refused: string[] = [];
   /** URN of the registration whose `newResource` call is under way (it is made synchronously). */
   let registering: string | undefined;
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`envoy-mesh:${k}`, v])));
+  // As the CLI passes them: every value as text, and the names of the secret keys.
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [`envoy-mesh:${k}`, v])),
+    secretKeys.map((k) => `envoy-mesh:${k}`),
+  );
   await pulumi.runtime.setMocks(
     {
       newResource(args) {

@@ -98,12 +98,12 @@ describe(`${FILE}`, () => {
         assert.ok(indexOfLine(job, /^exit 1$/) >= 0, "no rendered config fails the job");
     });
 
-    it("validate-envoy: its one-liner reads the exact Envoy tag from the repository's Pulumi.yaml", () => {
+    it("validate-envoy: its one-liner reads the exact Envoy tag and digest from the repository's Pulumi.yaml", () => {
         const step = jobs["validate-envoy"].steps.find((s) => s.run?.includes("node -e"));
         const code = /node -e '([^']+)'/.exec(step?.run ?? "")?.[1];
         assert.ok(code, "the step runs node -e '...'");
         const image = execFileSync(process.execPath, ["-e", code], { cwd: REPO, encoding: "utf8" });
-        assert.match(image, /^envoyproxy\/envoy:v\d+\.\d+\.\d+$/);
+        assert.match(image, /^envoyproxy\/envoy:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
     });
 
     it("e2e: after npm test passes, installs kind and the Pulumi CLI at the pinned versions", () => {

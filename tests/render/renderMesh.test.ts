@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
@@ -271,6 +271,7 @@ describe("render/renderMesh", () => {
 
     beforeEach(() => {
       dir = mkdtempSync(join(tmpdir(), "envoy-mesh-project-"));
+      copyFileSync(join(REPO_ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -379,6 +380,45 @@ describe("render/renderMesh", () => {
       assert.deepEqual([...rendered.files.keys()].filter((p) => p.startsWith("envoy/")), ["envoy/front-envoy.yaml", "envoy/web.yaml"]);
       assert.ok(images(deployment(rendered, "web")).includes("ghcr.io/acme/web:1.0.0"));
       assert.ok(rendered.files.has("k8s/00-namespace-shop.yaml"));
+    });
+  
+    it("renders the object form of the topology (structured stack config)", () => {
+      const topology = {
+        services: [{ name: "web", appPort: 8081, image: { ref: "ghcr.io/acme/web:1.0.0" }, replicas: 3 }],
+        front: { routes: [{ prefix: "/", service: "web" }] },
+      };
+      stackFile("object", { "envoy-mesh:topology": topology });
+      assert.equal(deployment(renderMesh(dir, "object"), "web").spec.replicas, 3);
+    });
+
+    it("takes the defaults from the project's Pulumi.yaml, not from a copy in the code", () => {
+      const project = readFileSync(join(dir, "Pulumi.yaml"), "utf8").replace("default: cluster.local", "default: mesh.example");
+      writeFileSync(join(dir, "Pulumi.yaml"), project);
+      stackFile("refs", { "envoy-mesh:topology": { services: [{ name: "web", appPort: 8081, image: { ref: "ghcr.io/acme/web:1.0.0" } }], front: { routes: [{ prefix: "/", service: "web" }] } } });
+      assert.equal(renderMesh(dir, "refs").settings.mesh.clusterDomain, "mesh.example");
+    });
+
+    it("refuses a project without Pulumi.yaml", () => {
+      rmSync(join(dir, "Pulumi.yaml"));
+      stackFile("kind", {});
+      assert.deepEqual(renderError("kind").issues, [{ path: join(dir, "Pulumi.yaml"), message: "not found" }]);
+    });
+
+    it("refuses a Pulumi.yaml that Pulumi refuses, with Pulumi's message", () => {
+      const broken = readFileSync(join(dir, "Pulumi.yaml"), "utf8").replace("type: integer\n    default: 30080", "type: integer\n    default: eighty");
+      writeFileSync(join(dir, "Pulumi.yaml"), broken);
+      stackFile("kind", {});
+      const error = renderError("kind");
+      assert.equal(error.issues.length, 1);
+      assert.equal(error.issues[0].path, join(dir, "Pulumi.yaml"));
+      assert.equal(error.issues[0].message, "could not unmarshal: The default value specified for configuration key 'frontNodePort' is not of the expected type 'integer'");
+    });
+
+    it("refuses a stack file that Pulumi refuses, with Pulumi's message", () => {
+      stackFile("typed", { "envoy-mesh:frontNodePort": "port" });
+      assert.deepEqual(renderError("typed").issues, [
+        { path: join(dir, "Pulumi.typed.yaml"), message: "Stack 'typed' with configuration key 'frontNodePort' must be of type 'integer'" },
+      ]);
     });
   });
 });

@@ -2,100 +2,87 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
-import {
-  CONFIG_KEYS,
-  DEFAULT_CLUSTER_DOMAIN,
-  DEFAULT_ENVOY_IMAGE,
-  DEFAULT_FRONT_NODE_PORT,
-  DEFAULT_KIND_CLUSTER_NAME,
-  DEFAULT_NAMESPACE,
-  DEFAULT_TARGET,
-  PROJECT,
-  parseStackSettings,
-  readStackConfigFile,
-} from "../../stack";
-import { parseTopology } from "../../topology";
+import { checkProject, checkStackConfig, readStackConfig, type PulumiProject } from "../../checks/pulumi";
+import { CONFIG_KEYS, DEFAULT_ENVOY_IMAGE, PROJECT, listStacks, parseStackSettings, readStackValues } from "../../stack";
 
 const REPO_ROOT = resolve(__dirname, "../..");
+const raw = load(readFileSync(join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, { type?: string; default?: unknown; secret?: boolean }> };
+const declared = raw.config;
 
-interface Declared {
-  readonly type: string;
-  readonly default: unknown;
-  readonly secret?: boolean;
+function project(): PulumiProject {
+  const loaded = checkProject(raw);
+  assert.deepEqual(loaded.problems, []);
+  return loaded.project as PulumiProject;
 }
 
-const project = load(readFileSync(join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, Declared> };
-const declared = project.config;
+/** Pulumi's verdict on a stack file's content against the repository's Pulumi.yaml. */
+function pulumiProblems(stack: string, config: Record<string, unknown>): readonly string[] {
+  const read = readStackConfig(PROJECT, { config });
+  assert.deepEqual(read.problems, []);
+  return checkStackConfig(project(), stack, read.config).problems;
+}
 
-/** Every declared default, as Pulumi fills them in before the program runs. */
-const pulumiDefaults = (): Record<string, unknown> => Object.fromEntries(Object.entries(declared).map(([key, d]) => [key, d.default]));
+/** Keys the program reads that Pulumi.yaml leaves undeclared on purpose (see its comment). */
+const UNDECLARED = ["registryPassword", "topology"];
 
 describe("Pulumi.yaml and the stack files of the repository", () => {
-  it("names the project as the config namespace", () => {
-    assert.equal(project.name, PROJECT);
+  it("is the envoy-mesh project, the namespace every stack file uses", () => {
+    assert.equal(raw.name, "envoy-mesh");
+    assert.equal(PROJECT, "envoy-mesh");
   });
 
-  it("declares exactly the config keys the program reads", () => {
-    assert.deepEqual(Object.keys(declared).sort(), [...CONFIG_KEYS].sort());
+  it("declares every config key the program reads, except registryPassword and topology", () => {
+    assert.deepEqual(Object.keys(declared).sort(), CONFIG_KEYS.filter((k) => !UNDECLARED.includes(k)).sort());
   });
 
-  it("declares the defaults of stack/defaults.ts", () => {
-    assert.deepEqual(
-      {
-        target: declared.target.default,
-        namespace: declared.namespace.default,
-        clusterDomain: declared.clusterDomain.default,
-        envoyImage: declared.envoyImage.default,
-        kindClusterName: declared.kindClusterName.default,
-        frontNodePort: declared.frontNodePort.default,
-      },
-      {
-        target: DEFAULT_TARGET,
-        namespace: DEFAULT_NAMESPACE,
-        clusterDomain: DEFAULT_CLUSTER_DOMAIN,
-        envoyImage: DEFAULT_ENVOY_IMAGE,
-        kindClusterName: DEFAULT_KIND_CLUSTER_NAME,
-        frontNodePort: DEFAULT_FRONT_NODE_PORT,
-      },
-    );
-  });
-
-  it("declares the optional keys with the empty default that means not set", () => {
-    for (const key of ["registry", "kubeconfig", "kubeContext", "registryUsername", "registryPassword"]) {
-      assert.equal(declared[key].default, "", key);
+  it("gives every declared key a type and a default, so no stack is missing a value", () => {
+    for (const [key, d] of Object.entries(declared)) {
+      assert.ok(d.type !== undefined && d.default !== undefined, key);
+      assert.notEqual(d.secret, true, `${key}: Pulumi fills a default in as plain text, then refuses it as not encrypted`);
     }
   });
 
-  it("declares the seed mesh as the topology default", () => {
-    assert.equal(declared.topology.default, "extends: seed");
-    assert.deepEqual(parseTopology(load(declared.topology.default as string)), parseTopology(undefined));
+  // The bug of issue 8: a secret key with a plain default made Pulumi refuse every stack.
+  it("lets Pulumi accept a stack with no registry password", () => {
+    assert.deepEqual(pulumiProblems("kind", { "envoy-mesh:target": "kind" }), []);
+    assert.deepEqual(pulumiProblems("prod", { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "ghcr.io/acme" }), []);
   });
 
-  it("declares frontNodePort an integer, the others strings, and registryPassword secret", () => {
-    for (const key of CONFIG_KEYS) assert.equal(declared[key].type, key === "frontNodePort" ? "integer" : "string", key);
-    assert.equal(declared.registryPassword.secret, true);
+  it("lets Pulumi and the program accept a registry password set with --secret", () => {
+    const config = { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "ghcr.io/acme", "envoy-mesh:registryPassword": { secure: "v1:AAAA" } };
+    assert.deepEqual(pulumiProblems("prod", config), []);
+    assert.equal(parseStackSettings({ target: "cloud", registry: "ghcr.io/acme", registryPassword: { secure: "v1:AAAA" } }).registry.hasPassword, true);
   });
 
-  it("gives the same settings with every declared default filled in as with none", () => {
-    assert.deepEqual(parseStackSettings(pulumiDefaults()), parseStackSettings({}));
+  it("lets Pulumi accept the topology as an object (structured config), and as text", () => {
+    assert.deepEqual(pulumiProblems("dev", { "envoy-mesh:topology": { extends: "seed", front: { replicas: 2 } } }), []);
+    assert.deepEqual(pulumiProblems("dev", { "envoy-mesh:topology": "extends: seed\n" }), []);
   });
 
-  it("accepts the declared kind defaults on a cloud stack", () => {
-    const settings = parseStackSettings({ ...pulumiDefaults(), target: "cloud", registry: "ghcr.io/acme" });
-    assert.equal(settings.target, "cloud");
+  it("gives the same settings with every declared default filled in (as the CLI passes them, as text) as with none", () => {
+    const asText = Object.fromEntries(Object.entries(declared).map(([key, d]) => [key, String(d.default)]));
+    assert.deepEqual(parseStackSettings(asText), parseStackSettings({}));
   });
 
-  it("has a Pulumi.kind.yaml that parses, alone and over the declared defaults", () => {
-    const values = readStackConfigFile(REPO_ROOT, "kind");
-    assert.equal(parseStackSettings(values).target, "kind");
-    assert.equal(parseStackSettings({ ...pulumiDefaults(), ...values }).target, "kind");
+  it("declares the Envoy image default pinned by tag and digest", () => {
+    assert.equal(declared.envoyImage.default, DEFAULT_ENVOY_IMAGE);
+    assert.match(DEFAULT_ENVOY_IMAGE, /^envoyproxy\/envoy:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
   });
 
-  it("has a Pulumi.cloud-example.yaml that parses, alone and over the declared defaults", () => {
-    const values = readStackConfigFile(REPO_ROOT, "cloud-example");
+  it("has only Pulumi.<stack>.yaml files that Pulumi and the program accept", () => {
+    const stacks = listStacks(REPO_ROOT);
+    assert.ok(stacks.includes("kind") && stacks.includes("cloud-example"), `stacks found: ${stacks.join(", ")}`);
+    for (const stack of stacks) {
+      assert.doesNotThrow(() => parseStackSettings(readStackValues(REPO_ROOT, stack)), `Pulumi.${stack}.yaml`);
+    }
+  });
+
+  it("has a Pulumi.cloud-example.yaml for a cloud registry, with its topology in the object form", () => {
+    const values = readStackValues(REPO_ROOT, "cloud-example");
+    assert.equal(typeof values.topology, "object");
     const settings = parseStackSettings(values);
     assert.equal(settings.target, "cloud");
     assert.equal(settings.registry.server, "ghcr.io/acme");
-    assert.deepEqual(parseStackSettings({ ...pulumiDefaults(), ...values }), settings);
+    assert.equal(settings.topology.front.replicas, 2);
   });
 });

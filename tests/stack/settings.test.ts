@@ -52,7 +52,7 @@ describe("stack/settings: parseStackSettings", () => {
     });
 
     it("pushes to kind's local registry localhost:5001 without a password", () => {
-      assert.deepEqual(settings.registry, { server: "localhost:5001", hasPassword: false });
+      assert.deepEqual(settings.registry, { server: "localhost:5001", hasPassword: false, platform: "linux/amd64" });
     });
 
     it("exposes the front proxy on NodePort 30080", () => {
@@ -93,18 +93,23 @@ describe("stack/settings: parseStackSettings", () => {
     });
 
     it("passes kubeconfig, kubeContext and the registry credentials through", () => {
-      const settings = parseStackSettings({ ...CLOUD, kubeconfig: "~/.kube/config", kubeContext: "prod", registryUsername: "bot", registryPassword: "s3cret" });
+      const settings = parseStackSettings({ ...CLOUD, kubeconfig: "~/.kube/config", kubeContext: "prod", registryUsername: "bot", registryPassword: { secure: "v1:AAAA" } });
       assert.deepEqual(settings.cluster, { target: "cloud", kubeconfig: "~/.kube/config", context: "prod" });
-      assert.deepEqual(settings.registry, { server: "ghcr.io/acme", username: "bot", hasPassword: true });
+      assert.deepEqual(settings.registry, { server: "ghcr.io/acme", username: "bot", hasPassword: true, platform: "linux/amd64" });
     });
 
     it("accepts registryPassword as a secret placeholder from a stack file", () => {
       assert.equal(parseStackSettings({ ...CLOUD, registryPassword: { secure: "v1:AAAABBBB" } }).registry.hasPassword, true);
     });
 
-    it("refuses a registryPassword that is neither a string nor a secret", () => {
-      assert.match(onlyIssue({ ...CLOUD, registryPassword: 42 }, "envoy-mesh:registryPassword"), /^expected a secret string/);
-    });
+    for (const password of ["s3cret", 42]) {
+      it(`refuses a registryPassword that is not a secret (${JSON.stringify(password)})`, () => {
+        assert.equal(
+          onlyIssue({ ...CLOUD, registryPassword: password }, "envoy-mesh:registryPassword"),
+          "must be a secret: set it with pulumi config set --secret registryPassword <token>",
+        );
+      });
+    }
 
     for (const [key, value] of [
       ["kindClusterName", "other"],
@@ -145,6 +150,84 @@ describe("stack/settings: parseStackSettings", () => {
 
   it("names an unknown key with the envoy-mesh: prefix and lists the known keys", () => {
     assert.equal(onlyIssue({ colour: "blue" }, "envoy-mesh:colour"), `unknown config key (known: ${CONFIG_KEYS.join(", ")})`);
+  });
+
+  for (const [typo, meant] of [
+    ["namespce", "namespace"],
+    ["clusterdomain", "clusterDomain"],
+    ["topolgy", "topology"],
+    ["registy", "registry"],
+  ]) {
+    it(`suggests envoy-mesh:${meant} for the misspelled ${typo}`, () => {
+      assert.equal(onlyIssue({ [typo]: "x" }, `envoy-mesh:${typo}`), `unknown config key; did you mean envoy-mesh:${meant}? (known: ${CONFIG_KEYS.join(", ")})`);
+    });
+  }
+
+  describe("clusterDomain", () => {
+    for (const domain of ["not a domain!", "Cluster.Local", "cluster..local", "-cluster.local", "cluster.local.", `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}`]) {
+      it(`refuses ${JSON.stringify(domain.length > 40 ? `${domain.slice(0, 20)}...` : domain)}`, () => {
+        assert.equal(onlyIssue({ clusterDomain: domain }, "envoy-mesh:clusterDomain"), `${JSON.stringify(domain).length > 60 ? `${JSON.stringify(domain).slice(0, 57)}...` : JSON.stringify(domain)} is not a valid cluster domain (a DNS-1123 subdomain, such as cluster.local)`);
+      });
+    }
+
+    for (const domain of ["cluster.local", "k8s.example.com", "1cluster"]) {
+      it(`accepts ${domain}`, () => {
+        assert.equal(parseStackSettings({ clusterDomain: domain }).mesh.clusterDomain, domain);
+      });
+    }
+  });
+
+  describe("registry (distribution/reference grammar)", () => {
+    for (const registry of ["not a domain!", "acme", "ghcr.io/Acme", "ghcr.io/acme/", "ghcr.io//acme", "-ghcr.io/acme", "ghcr.io:port/acme", "https://ghcr.io/acme"]) {
+      it(`refuses ${JSON.stringify(registry)}`, () => {
+        assert.equal(
+          onlyIssue({ ...CLOUD, registry }, "envoy-mesh:registry"),
+          `${JSON.stringify(registry)} is not a registry host[:port][/path] (for example ghcr.io/acme or localhost:5001)`,
+        );
+      });
+    }
+
+    for (const registry of ["ghcr.io/acme", "localhost:5001", "registry.example.com:5000/team/sub-team", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "[::1]:5000/mesh", "docker.io/acme"]) {
+      it(`accepts ${registry}`, () => {
+        assert.equal(parseStackSettings({ ...CLOUD, registry }).registry.server, registry);
+      });
+    }
+
+    it("checks it on kind too", () => {
+      assert.match(onlyIssue({ registry: "not a domain!" }, "envoy-mesh:registry"), /is not a registry host/);
+    });
+  });
+
+  describe("kindClusterName (kind's rule)", () => {
+    for (const name of ["Envoy", "envoy_mesh", "my cluster", "a".repeat(51)]) {
+      it(`refuses ${JSON.stringify(name)}`, () => {
+        assert.match(onlyIssue({ kindClusterName: name }, "envoy-mesh:kindClusterName"), /is not a valid kind cluster name \(lowercase letters, digits, "\." and "-", at most 50 characters\)$/);
+      });
+    }
+
+    for (const name of ["dev", "envoy.mesh-2", "a".repeat(50)]) {
+      it(`accepts ${name.length > 20 ? "a 50-character name" : name}`, () => {
+        assert.equal(parseStackSettings({ kindClusterName: name }).cluster.target, "kind");
+      });
+    }
+  });
+
+  describe("platform", () => {
+    it("defaults to linux/amd64, what most cloud nodes run", () => {
+      assert.equal(parseStackSettings(CLOUD).registry.platform, "linux/amd64");
+    });
+
+    for (const platform of ["linux/arm64", "linux/arm/v7", "linux/amd64"]) {
+      it(`accepts ${platform}`, () => {
+        assert.equal(parseStackSettings({ ...CLOUD, platform }).registry.platform, platform);
+      });
+    }
+
+    for (const platform of ["amd64", "darwin/arm64", "linux/x86_64", "windows/amd64"]) {
+      it(`refuses ${platform}`, () => {
+        assert.equal(onlyIssue({ ...CLOUD, platform }, "envoy-mesh:platform"), `${JSON.stringify(platform)} is not a Linux platform such as linux/amd64 or linux/arm64`);
+      });
+    }
   });
 
   describe('"" means not set', () => {
@@ -232,11 +315,38 @@ describe("stack/settings: parseStackSettings", () => {
       });
     }
 
-    for (const image of ["envoyproxy/envoy:v1.30.1", "localhost:5000/envoy:dev-1", `envoyproxy/envoy@sha256:${"0".repeat(64)}`]) {
+    const digest = `sha256:${"0".repeat(64)}`;
+    for (const image of [`envoyproxy/envoy:v1.30.1@${digest}`, `localhost:5000/envoy:dev-1@${digest}`, `envoyproxy/envoy@${digest}`]) {
       it(`accepts ${image}`, () => {
         assert.equal(parseStackSettings({ envoyImage: image }).mesh.envoyImage, image);
       });
     }
+
+    it("pins the default image by tag and digest", () => {
+      assert.match(DEFAULT_ENVOY_IMAGE, /^envoyproxy\/envoy:v1\.39\.\d+@sha256:[0-9a-f]{64}$/);
+    });
+
+    for (const image of ["envoyproxy/envoy:v1.30.1", "localhost:5000/envoy:dev-1"]) {
+      it(`refuses the tag-only ${image}, naming the opt-in`, () => {
+        assert.equal(
+          onlyIssue({ envoyImage: image }, "envoy-mesh:envoyImage"),
+          `${JSON.stringify(image)} pins a tag only, which can be moved to other content: add its digest (image:tag@sha256:...), or set envoy-mesh:allowTagOnlyEnvoyImage to true`,
+        );
+      });
+
+      it(`accepts the tag-only ${image} with allowTagOnlyEnvoyImage (as Pulumi passes it: text or boolean)`, () => {
+        assert.equal(parseStackSettings({ envoyImage: image, allowTagOnlyEnvoyImage: "true" }).mesh.envoyImage, image);
+        assert.equal(parseStackSettings({ envoyImage: image, allowTagOnlyEnvoyImage: true }).mesh.envoyImage, image);
+      });
+    }
+
+    it("still refuses latest with allowTagOnlyEnvoyImage", () => {
+      assert.match(onlyIssue({ envoyImage: "envoyproxy/envoy:latest", allowTagOnlyEnvoyImage: true }, "envoy-mesh:envoyImage"), /must pin an exact tag or digest/);
+    });
+
+    it("refuses an allowTagOnlyEnvoyImage that is not a boolean", () => {
+      assert.equal(onlyIssue({ allowTagOnlyEnvoyImage: "yes" }, "envoy-mesh:allowTagOnlyEnvoyImage"), '"yes" is not true or false');
+    });
   });
 
   describe("namespace", () => {

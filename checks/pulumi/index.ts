@@ -1,0 +1,2 @@
+export * from "./projectRules";
+export * from "./stackConfig";
