@@ -87,9 +87,9 @@ export const HEALTH_CHECK_NO_TRAFFIC_INTERVAL_MS = 5000;
 /**
  * Active HTTP health check of every host of a cluster. A non-2xx answer marks a host unhealthy
  * at once; only network failures (no answer, timeout) count towards `unhealthy_threshold`; one
- * success brings a host back, and a new host starts unhealthy until its first check passes
- * (source/extensions/health_checkers/common/health_checker_base_impl.cc in envoyproxy/envoy).
- * Envoy sends these requests with `user-agent: Envoy/HC`.
+ * success brings a host back (source/extensions/health_checkers/common/health_checker_base_impl.cc
+ * in envoyproxy/envoy). A host that DNS adds starts unhealthy until its first check passes
+ * (source/common/upstream/upstream_impl.cc). Envoy sends these requests with `user-agent: Envoy/HC`.
  */
 export function makeHttpHealthCheck(path: string): EnvoyObject {
   return {
