@@ -27,13 +27,25 @@ export interface DemoConfig {
   readonly upstreamTimeoutMs: number;
   /** POD_NAME: reported in `x-served-by`. Default: the host name (a pod's host name is its name). */
   readonly podName: string;
-  /** SHUTDOWN_TIMEOUT_MS: how long in-flight requests may take after SIGTERM. Default 10000. */
+  /** SHUTDOWN_TIMEOUT_MS: how long in-flight requests may take once the app stops accepting. Default 10000. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * DRAIN_MS: how long the app keeps serving after SIGTERM, answering `/healthz` with 503 so that
+   * callers stop sending it requests, before it stops accepting. Default 0 (stop at once).
+   */
+  readonly drainMs: number;
+  /**
+   * HEALTH_PORT: a second port, on every interface, that answers only `GET /healthz` (200 while
+   * the process runs) and logs nothing: for kubelet probes, which cannot reach 127.0.0.1.
+   * Default: none.
+   */
+  readonly healthPort: number | undefined;
 }
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 3000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10000;
+export const DEFAULT_DRAIN_MS = 0;
 /** Largest delay Node timers accept. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
@@ -78,6 +90,13 @@ function parseInteger(
     problems.push(`${name} must be an integer from ${min} to ${max}, got ${quote(env[name] ?? "")}`);
   }
   return value;
+}
+
+function parseHealthPort(env: Env, port: number, problems: string[]): number | undefined {
+  if (read(env, "HEALTH_PORT") === undefined) return undefined;
+  const healthPort = parseInteger(env, "HEALTH_PORT", 1, 65535, undefined, problems);
+  if (healthPort === port) problems.push(`HEALTH_PORT must differ from PORT, both are ${port}`);
+  return healthPort;
 }
 
 function parseServiceName(env: Env, problems: string[]): string {
@@ -170,14 +189,18 @@ function parsePodName(env: Env, fallbackPodName: () => string, problems: string[
 export function loadConfig(env: Env, fallbackPodName: () => string = os.hostname): DemoConfig {
   const problems: string[] = [];
   const serviceName = parseServiceName(env, problems);
+  const host = parseHost(env, problems);
+  const port = parseInteger(env, "PORT", 1, 65535, undefined, problems);
   const config: DemoConfig = {
     serviceName,
-    host: parseHost(env, problems),
-    port: parseInteger(env, "PORT", 1, 65535, undefined, problems),
+    host,
+    port,
     upstreams: parseUpstreams(env, serviceName, problems),
     upstreamTimeoutMs: parseInteger(env, "UPSTREAM_TIMEOUT_MS", 1, MAX_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, problems),
     podName: parsePodName(env, fallbackPodName, problems),
     shutdownTimeoutMs: parseInteger(env, "SHUTDOWN_TIMEOUT_MS", 1, MAX_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, problems),
+    drainMs: parseInteger(env, "DRAIN_MS", 0, MAX_TIMEOUT_MS, DEFAULT_DRAIN_MS, problems),
+    healthPort: parseHealthPort(env, port, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -12,7 +12,22 @@ export { formatRequestLog, type RequestLogEntry } from "./log";
 export interface DemoServerOptions {
   /** Called once per request when its response ends or its client leaves. Default: no logging. */
   readonly onRequestLog?: (entry: RequestLogEntry) => void;
+  /**
+   * True once the app is shutting down: `/healthz` then answers 503 so that callers' health
+   * checks take this pod out of rotation, while every other request is still served.
+   * Default: never draining.
+   */
+  readonly isDraining?: () => boolean;
 }
+
+/** Path of the health endpoint, on the serving port and on the health port. */
+export const HEALTH_PATH = "/healthz";
+
+/**
+ * User agents of health checks: Envoy's active checks (`Envoy/HC`) and the kubelet's probes.
+ * Their requests are answered but not logged: they come every few seconds from every caller.
+ */
+const PROBE_USER_AGENT = /^(Envoy\/HC|kube-probe\/)/;
 
 /**
  * How long an idle keep-alive connection from the sidecar stays open. Longer than Node's
@@ -78,11 +93,12 @@ async function greet(config: DemoConfig, exchange: Exchange): Promise<void> {
 }
 
 /** Routes one request. */
-async function route(config: DemoConfig, exchange: Exchange): Promise<void> {
+async function route(config: DemoConfig, exchange: Exchange, isDraining: () => boolean): Promise<void> {
   const method = exchange.req.method ?? "GET";
   const path = pathOf(exchange.req.url);
-  if (path === "/healthz") {
+  if (path === HEALTH_PATH) {
     if (method !== "GET") methodNotAllowed(exchange, method, path);
+    else if (isDraining()) exchange.reply({ status: 503, body: "draining\n" });
     else exchange.reply({ status: 200, body: "ok\n" });
   } else if (path !== "/") {
     exchange.reply({ status: 404, body: `no route for ${path}\n` });
@@ -95,7 +111,8 @@ async function route(config: DemoConfig, exchange: Exchange): Promise<void> {
 
 /**
  * The demo service as an HTTP server (not yet listening): `GET /` greets, after calling the
- * configured upstreams in order through their sidecar URLs; `GET /healthz` answers `ok`.
+ * configured upstreams in order through their sidecar URLs; `GET /healthz` answers `ok`, or 503
+ * `draining` once `isDraining` says so.
  * Every response carries `x-served-by: <pod>`. Once the server stops listening (shutdown),
  * responses close their connection so that draining ends as soon as they are sent.
  */
@@ -122,7 +139,9 @@ export function createDemoServer(config: DemoConfig, options: DemoServerOptions 
         error = message;
       },
     };
+    const probe = PROBE_USER_AGENT.test(req.headers["user-agent"] ?? "");
     res.once("close", () => {
+      if (probe) return;
       const finished = res.writableFinished;
       options.onRequestLog?.({
         method: req.method ?? "",
@@ -133,12 +152,41 @@ export function createDemoServer(config: DemoConfig, options: DemoServerOptions 
         error: error ?? (finished ? undefined : "client closed the connection"),
       });
     });
-    route(config, exchange).catch((unexpected: unknown) => {
+    route(config, exchange, options.isDraining ?? (() => false)).catch((unexpected: unknown) => {
       // A bug must cost one request, never the process.
       exchange.noteError(unexpected instanceof Error ? unexpected.message : String(unexpected));
       exchange.reply({ status: 500, body: "internal error\n" });
     });
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  return server;
+}
+
+/**
+ * The health port's server (not yet listening): `GET /healthz` answers 200 `ok` for as long as
+ * the process runs, anything else 404 or 405. It is what kubelet probes reach on the pod IP
+ * (the serving port is on 127.0.0.1), so it logs nothing and never goes through the sidecar:
+ * a sidecar restart does not fail the app's probes.
+ */
+export function createHealthServer(config: DemoConfig): http.Server {
+  const server = http.createServer((req, res) => {
+    const path = pathOf(req.url);
+    const method = req.method ?? "GET";
+    const [status, body, extra]: [number, string, http.OutgoingHttpHeaders] =
+      path !== HEALTH_PATH
+        ? [404, `no route for ${path}\n`, {}]
+        : method !== "GET"
+          ? [405, `method ${method} not allowed on ${path}\n`, { allow: "GET" }]
+          : [200, "ok\n", {}];
+    res.writeHead(status, {
+      ...extra,
+      "x-served-by": config.podName,
+      "content-type": TEXT_PLAIN,
+      "content-length": Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+  // Probes open a connection per check; nothing is gained by holding them open.
+  server.keepAliveTimeout = 1000;
   return server;
 }

@@ -1,15 +1,17 @@
 import { FRONT_PROXY_NAME, compare, type FrontRoute, type MeshService, type Topology } from "../topology";
 import {
   ADMIN_CLUSTER,
+  APP_HEALTH_PATH,
   FRONT_LISTENER,
   HEALTH_LISTENER,
   INGRESS_LISTENER,
   LOCAL_APP_CLUSTER,
+  NOT_DELIVERED_HEADER,
   PROMETHEUS_PATH,
   READY_PATH,
   egressListenerName,
   egressStatPrefix,
-  serviceFqdn,
+  serviceDnsQueryName,
   upstreamClusterName,
 } from "./names";
 import {
@@ -34,7 +36,7 @@ export interface MeshContext {
   readonly clusterDomain: string;
 }
 
-/** Below the demo app's 65 s keep-alive timeout. */
+/** Below the demo app's 65 s keep-alive timeout (KEEP_ALIVE_TIMEOUT_MS in app/server.ts). */
 export const APP_IDLE_TIMEOUT_SECONDS = 60;
 
 export interface ProxyConfig {
@@ -65,14 +67,19 @@ function makeAdminCluster(topology: Topology): EnvoyObject {
   return makeStaticCluster(ADMIN_CLUSTER, LOOPBACK, topology.ports.admin, topology.envoy.connectTimeoutMs);
 }
 
-/** Cluster on a service's headless Service name, aimed at the callee's sidecar ingress. */
+/**
+ * Cluster on a service's headless Service name, aimed at the callee's sidecar ingress. Each pod
+ * is health-checked on the app's `/healthz` through that ingress, which tests the sidecar and
+ * the app together: a pod whose app is draining (503) or gone (the sidecar's 503) stops getting
+ * requests within one check interval, however long DNS keeps listing it.
+ */
 function makeUpstreamCluster(service: string, topology: Topology, context: MeshContext, edge = false): EnvoyObject {
   return makeDnsCluster(
     upstreamClusterName(service),
-    serviceFqdn(service, context.namespace, context.clusterDomain),
+    serviceDnsQueryName(service, context.namespace, context.clusterDomain),
     topology.ports.ingress,
     topology.envoy.connectTimeoutMs,
-    { edge },
+    { edge, healthCheckPath: APP_HEALTH_PATH },
   );
 }
 
@@ -138,6 +145,8 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, con
       routeConfigName: INGRESS_LISTENER,
       routes: [makePrefixRoute("/", LOCAL_APP_CLUSTER)],
       accessLog: true,
+      // Callers retry a request the app never received on another pod; nothing else.
+      notDeliveredHeader: NOT_DELIVERED_HEADER,
     }),
   });
   const egress = upstreams.map((u) =>

@@ -7,22 +7,31 @@ import {
   HTTP_CONNECTION_MANAGER_NAME,
   HTTP_PROTOCOL_OPTIONS,
   HTTP_PROTOCOL_OPTIONS_NAME,
+  PREVIOUS_HOSTS,
+  PREVIOUS_HOSTS_NAME,
   ROUTER,
   ROUTER_NAME,
   STDOUT_ACCESS_LOG,
   STDOUT_ACCESS_LOG_NAME,
 } from "./typeUrls";
+import { NOT_DELIVERED_HEADER } from "./names";
 
 export type EnvoyObject = { readonly [field: string]: unknown };
 
-export const ANY_ADDRESS = "0.0.0.0";
+/**
+ * Listeners that take traffic on the pod IP bind the IPv6 wildcard with `ipv4_compat`, so one
+ * socket accepts IPv4 and IPv6: pod IPs are IPv4, IPv6 or both depending on the cluster, and
+ * Envoy's default DNS lookup family (AUTO) resolves a dual-stack name to its IPv6 address.
+ * This needs a kernel with IPv6 support (not booted with `ipv6.disable=1`).
+ */
+export const ANY_ADDRESS = "::";
 export const LOOPBACK = "127.0.0.1";
 
 /** Edge hardening from Envoy's "configuring Envoy as an edge proxy" guidance. */
 const EDGE_BUFFER_LIMIT_BYTES = 32768;
 
 export function socketAddress(address: string, port: number): EnvoyObject {
-  return { socket_address: { address, port_value: port } };
+  return { socket_address: { address, port_value: port, ...(address === ANY_ADDRESS ? { ipv4_compat: true } : {}) } };
 }
 
 /** proto3 JSON Duration: seconds with an `s` suffix ("0.25s"; "250ms" is refused). */
@@ -70,6 +79,53 @@ export function makeStaticCluster(
   };
 }
 
+/** How often a caller asks each upstream pod's `/healthz` once the cluster has carried traffic. */
+export const HEALTH_CHECK_INTERVAL_MS = 2000;
+/** The same before the cluster's first request: an idle caller costs little. */
+export const HEALTH_CHECK_NO_TRAFFIC_INTERVAL_MS = 5000;
+
+/**
+ * Active HTTP health check of every host of a cluster. A non-2xx answer marks a host unhealthy
+ * at once; only network failures (no answer, timeout) count towards `unhealthy_threshold`; one
+ * success brings a host back (source/extensions/health_checkers/common/health_checker_base_impl.cc
+ * in envoyproxy/envoy). A host that DNS adds starts unhealthy until its first check passes
+ * (source/common/upstream/upstream_impl.cc). Envoy sends these requests with `user-agent: Envoy/HC`.
+ */
+export function makeHttpHealthCheck(path: string): EnvoyObject {
+  return {
+    timeout: duration(1000),
+    interval: duration(HEALTH_CHECK_INTERVAL_MS),
+    no_traffic_interval: duration(HEALTH_CHECK_NO_TRAFFIC_INTERVAL_MS),
+    unhealthy_threshold: 2,
+    healthy_threshold: 1,
+    http_health_check: { path },
+  };
+}
+
+/**
+ * Second guard after health checks: a host the caller cannot even connect to twice in a row
+ * (its pod is gone) is ejected. Answers from the host, 5xx included, eject nothing: a callee
+ * whose own upstream fails must not be ejected for it.
+ */
+function makeLocalOriginOutlierDetection(): EnvoyObject {
+  return {
+    split_external_local_origin_errors: true,
+    consecutive_local_origin_failure: 2,
+    enforcing_consecutive_local_origin_failure: 100,
+    enforcing_consecutive_5xx: 0,
+    enforcing_success_rate: 0,
+    enforcing_local_origin_success_rate: 0,
+    max_ejection_percent: 50,
+  };
+}
+
+export interface DnsClusterOptions {
+  /** Per-connection buffer limit of an edge proxy. Default: false. */
+  readonly edge?: boolean;
+  /** Health-check every host on this path; also ejects hosts that refuse connections. Default: none. */
+  readonly healthCheckPath?: string;
+}
+
 /**
  * A cluster resolved through DNS. On a headless Service name this yields every ready pod IP,
  * re-resolved every 5 s (Envoy's default), and Envoy balances across them round robin.
@@ -79,7 +135,7 @@ export function makeDnsCluster(
   host: string,
   port: number,
   connectTimeoutMs: number,
-  options: { readonly edge?: boolean } = {},
+  options: DnsClusterOptions = {},
 ): EnvoyObject {
   return {
     name,
@@ -87,15 +143,30 @@ export function makeDnsCluster(
     connect_timeout: duration(connectTimeoutMs),
     lb_policy: "ROUND_ROBIN",
     ...(options.edge ? { per_connection_buffer_limit_bytes: EDGE_BUFFER_LIMIT_BYTES } : {}),
+    ...(options.healthCheckPath !== undefined
+      ? { health_checks: [makeHttpHealthCheck(options.healthCheckPath)], outlier_detection: makeLocalOriginOutlierDetection() }
+      : {}),
     load_assignment: loadAssignment(name, host, port),
   };
 }
 
 /**
- * Retries only failures where the request cannot have reached the app (no connection, or a
- * stream refused), so they are safe for every method; they hide a pod that is going away.
+ * Retries only failures where the request cannot have reached an app, so they are safe for every
+ * method: no connection, a stream refused, a reset before any byte of the request was sent
+ * (source/common/router/retry_state_impl.cc in envoyproxy/envoy), or the callee's sidecar saying
+ * its app was unreachable (`notDeliveredHeader`). Each retry goes to a host not tried yet.
  */
-const SAFE_RETRY_POLICY: EnvoyObject = { retry_on: "connect-failure,refused-stream", num_retries: 2 };
+export function makeSafeRetryPolicy(notDeliveredHeader: string): EnvoyObject {
+  return {
+    retry_on: "connect-failure,refused-stream,reset-before-request,retriable-headers",
+    num_retries: 2,
+    retriable_headers: [{ name: notDeliveredHeader, string_match: { exact: "true" } }],
+    retry_host_predicate: [{ name: PREVIOUS_HOSTS_NAME, typed_config: { "@type": PREVIOUS_HOSTS } }],
+    host_selection_retry_max_attempts: 5,
+  };
+}
+
+const SAFE_RETRY_POLICY = makeSafeRetryPolicy(NOT_DELIVERED_HEADER);
 
 export interface RouteOptions {
   readonly retry?: boolean;
@@ -130,8 +201,44 @@ export function makeNotFoundRoute(): EnvoyObject {
   return { match: { prefix: "/" }, direct_response: { status: 404 } };
 }
 
+/** User agents of probes, which would otherwise fill the access log: Envoy's health checks and the kubelet's. */
+export const PROBE_USER_AGENT_PATTERN = "^(Envoy/HC|kube-probe/)";
+
+/** Logs every request to stdout except probes (a request without a user agent is logged). */
 export function makeStdoutAccessLog(): EnvoyObject {
-  return { name: STDOUT_ACCESS_LOG_NAME, typed_config: { "@type": STDOUT_ACCESS_LOG } };
+  return {
+    name: STDOUT_ACCESS_LOG_NAME,
+    filter: {
+      header_filter: {
+        header: {
+          name: "user-agent",
+          string_match: { safe_regex: { regex: PROBE_USER_AGENT_PATTERN } },
+          invert_match: true,
+          treat_missing_header_as_empty: true,
+        },
+      },
+    },
+    typed_config: { "@type": STDOUT_ACCESS_LOG },
+  };
+}
+
+/**
+ * Response flags of a local reply sent because the upstream was never reached: connection
+ * failure (UF), no healthy host (UH), circuit breaker overflow (UO). Never a flag that can follow
+ * a request that was sent (UC, UT, URX, ...).
+ */
+export const NOT_DELIVERED_FLAGS = ["UF", "UH", "UO"] as const;
+
+/** Marks this proxy's own replies for requests that never reached its upstream with `header: true`. */
+function notDeliveredReplies(header: string): EnvoyObject {
+  return {
+    mappers: [
+      {
+        filter: { response_flag_filter: { flags: NOT_DELIVERED_FLAGS } },
+        headers_to_add: [{ header: { key: header, value: "true" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
+      },
+    ],
+  };
 }
 
 export interface HttpConnectionManagerOptions {
@@ -142,6 +249,8 @@ export interface HttpConnectionManagerOptions {
   readonly accessLog?: boolean;
   /** Settings for a proxy that faces clients outside the mesh. Default: false. */
   readonly edge?: boolean;
+  /** Header that marks this proxy's replies for requests its upstream never received. Default: none. */
+  readonly notDeliveredHeader?: string;
 }
 
 export function makeHttpConnectionManager(options: HttpConnectionManagerOptions): EnvoyObject {
@@ -162,6 +271,7 @@ export function makeHttpConnectionManager(options: HttpConnectionManagerOptions)
       codec_type: "AUTO",
       ...(options.edge ? edgeSettings : {}),
       ...(options.accessLog ? { access_log: [makeStdoutAccessLog()] } : {}),
+      ...(options.notDeliveredHeader !== undefined ? { local_reply_config: notDeliveredReplies(options.notDeliveredHeader) } : {}),
       route_config: {
         name: options.routeConfigName,
         virtual_hosts: [{ name: options.routeConfigName, domains: ["*"], routes: options.routes }],

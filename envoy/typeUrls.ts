@@ -6,10 +6,12 @@ export const HTTP_CONNECTION_MANAGER =
 export const ROUTER = `${PREFIX}envoy.extensions.filters.http.router.v3.Router`;
 export const HTTP_PROTOCOL_OPTIONS = `${PREFIX}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
 export const STDOUT_ACCESS_LOG = `${PREFIX}envoy.extensions.access_loggers.stream.v3.StdoutAccessLog`;
+export const PREVIOUS_HOSTS = `${PREFIX}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`;
 
 /** Canonical extension names; since Envoy 1.22 the `@type` is what selects the extension. */
 export const HTTP_CONNECTION_MANAGER_NAME = "envoy.filters.network.http_connection_manager";
 export const ROUTER_NAME = "envoy.filters.http.router";
 export const STDOUT_ACCESS_LOG_NAME = "envoy.access_loggers.stdout";
+export const PREVIOUS_HOSTS_NAME = "envoy.retry_host_predicates.previous_hosts";
 /** Key under a cluster's typed_extension_protocol_options. */
 export const HTTP_PROTOCOL_OPTIONS_NAME = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { upstreamUrlEnvVar } from "../app/names";
+import { APP_HEALTH_PATH } from "../envoy/names";
 import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
 import { MANAGED_BY, PART_OF, meshLabels, selectorLabels, type Component } from "./labels";
 import type { Input } from "@pulumi/pulumi";
@@ -14,7 +15,10 @@ import type {
 } from "./manifest";
 import {
   APP_CONTAINER,
+  APP_HEALTH_PORT_NAME,
+  APP_PRE_STOP_SECONDS,
   APP_SHUTDOWN_SECONDS,
+  CALLER_DISCOVERY_SECONDS,
   APP_UID,
   ENVOY_CONFIG_FILE,
   ENVOY_INGRESS_PORT_NAME,
@@ -45,8 +49,6 @@ export interface MeshTarget {
   readonly front: FrontExposure;
 }
 
-/** Path the demo app answers for probes; reached through the sidecar since the app listens on 127.0.0.1. */
-export const APP_HEALTH_PATH = "/healthz";
 export const FRONT_SERVICE_PORT = 80;
 const CONFIG_HASH_LENGTH = 10;
 /**
@@ -164,14 +166,16 @@ export function buildEnvoyConfigMap(proxy: string, namespace: string, envoyYaml:
   };
 }
 
-/** Environment of the demo app: where it listens and the local URL of each upstream. */
-export function appEnvironment(service: MeshService) {
+/** Environment of the demo app: where it listens, the local URL of each upstream, how it drains. */
+export function appEnvironment(service: MeshService, topology: Topology) {
   return [
     { name: "SERVICE_NAME", value: service.name },
     { name: "HOST", value: "127.0.0.1" },
     { name: "PORT", value: String(service.appPort) },
     { name: "UPSTREAMS", value: service.upstreams.map((u) => u.service).join(",") },
     ...service.upstreams.map((u) => ({ name: upstreamUrlEnvVar(u.service), value: `http://127.0.0.1:${u.egressPort}` })),
+    { name: "HEALTH_PORT", value: String(topology.ports.appHealth) },
+    { name: "DRAIN_MS", value: String(topology.envoy.drainSeconds * 1000) },
     { name: "SHUTDOWN_TIMEOUT_MS", value: String(APP_SHUTDOWN_SECONDS * 1000) },
     { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
   ];
@@ -208,12 +212,14 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
     name: APP_CONTAINER,
     image: options.appImage,
     imagePullPolicy: "IfNotPresent",
-    env: appEnvironment(service),
+    env: appEnvironment(service, topology),
+    ports: [{ name: APP_HEALTH_PORT_NAME, containerPort: topology.ports.appHealth, protocol: "TCP" }],
     resources: containerResources(service.resources.app),
     securityContext: containerSecurityContext(APP_UID),
-    // Probed through the sidecar's ingress: the app listens on 127.0.0.1 only.
-    ...httpProbes(APP_HEALTH_PATH, topology.ports.ingress),
-    lifecycle: { preStop: { sleep: { seconds: topology.envoy.drainSeconds } } },
+    // The app serves on 127.0.0.1 only; the kubelet probes its health port on the pod IP, so a
+    // sidecar restart does not fail the app's probes and probes never pass through Envoy.
+    ...httpProbes(APP_HEALTH_PATH, APP_HEALTH_PORT_NAME),
+    lifecycle: { preStop: { sleep: { seconds: APP_PRE_STOP_SECONDS } } },
   };
   return {
     apiVersion: "apps/v1",
@@ -224,6 +230,8 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
       selector: { matchLabels: selector },
       revisionHistoryLimit: REVISION_HISTORY_LIMIT,
       strategy: ROLLING_UPDATE,
+      // Old pods stop only once every caller can know and has health-checked the new one.
+      minReadySeconds: CALLER_DISCOVERY_SECONDS,
       template: {
         metadata: { labels: meshLabels(service.name, "service"), annotations: scrapeAnnotations(topology.ports.health) },
         spec: {

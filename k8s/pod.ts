@@ -16,10 +16,29 @@ export const ENVOY_CONFIG_DIR = "/etc/envoy";
 export const ENVOY_CONFIG_FILE = "envoy.yaml";
 export const ENVOY_INGRESS_PORT_NAME = "envoy-ingress";
 export const ENVOY_HEALTH_PORT_NAME = "envoy-health";
+/** The app's own health port (HEALTH_PORT), which kubelet probes reach without the sidecar. */
+export const APP_HEALTH_PORT_NAME = "app-health";
 export const FRONT_PORT_NAME = "http";
-/** The demo app's bound on finishing in-flight requests after SIGTERM. */
+/** The demo app's bound on finishing in-flight requests once it stops accepting. */
 export const APP_SHUTDOWN_SECONDS = 10;
+/**
+ * The app drains on SIGTERM itself (DRAIN_MS), so its preStop sleep only has to exist: the
+ * pod policy asks every long-running container for a preStop hook, to catch containers that
+ * stop at SIGTERM. 1 s is the shortest sleep every supported Kubernetes accepts (0 needs the
+ * PodLifecycleSleepActionAllowZero feature).
+ */
+export const APP_PRE_STOP_SECONDS = 1;
 const GRACE_MARGIN_SECONDS = 5;
+
+/**
+ * How long a new service pod must stay ready before the rollout counts it available and stops
+ * an old pod (minReadySeconds): the time every caller needs to learn of it. A caller re-resolves
+ * every 5 s, but CoreDNS (kubeadm's Corefile: `ttl 30`, `cache 30`) and Envoy's resolver may
+ * serve an answer up to 30 s old; then its first health check must pass (interval 2 s, timeout
+ * 1 s). Until then a caller whose only known pod is draining keeps using it (Envoy's panic
+ * mode), which is safe only while that pod's app still serves.
+ */
+export const CALLER_DISCOVERY_SECONDS = 40;
 
 /** Pod Security Standard "restricted", plus a read-only root filesystem. */
 export function containerSecurityContext(uid: number): core.v1.SecurityContext {
@@ -51,8 +70,9 @@ function httpProbe(path: string, port: number | string, periodSeconds: number, f
 }
 
 /**
- * Startup (up to 30 s), readiness and liveness of one HTTP endpoint. Liveness tolerates 30 s
- * of failure so that a drain (when `/ready` answers 503) never restarts the container.
+ * Startup (up to 30 s: period 1 s, 30 failures), readiness (period 5 s, 2 failures) and liveness
+ * (period 10 s, 3 failures, so 30 s of failure restarts the container) of one HTTP endpoint,
+ * each with a 1 s timeout.
  */
 export function httpProbes(path: string, port: number | string): Pick<core.v1.Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
   return {
@@ -64,8 +84,12 @@ export function httpProbes(path: string, port: number | string): Pick<core.v1.Co
 
 /**
  * Admin mutations need POST and the Envoy image has no curl, so the hook speaks HTTP over
- * bash's /dev/tcp. Envoy then answers every request with `Connection: close`, and exits on
- * its own once `--drain-time-s` has passed.
+ * bash's /dev/tcp. A graceful drain (source/server/admin/listeners_handler.cc and
+ * source/server/drain_manager_impl.cc in envoyproxy/envoy) makes every response carry
+ * `Connection: close` at once (`--drain-strategy immediate`) while the listeners keep accepting,
+ * and stops the listeners when `--drain-time-s` has passed. It does not make Envoy exit, and
+ * `/ready` keeps answering 200 (only `/healthcheck/fail` changes that). The hook sleeps as long
+ * as the drain; when it returns the kubelet sends SIGTERM, and that is what ends Envoy.
  */
 export function drainCommand(adminPort: number, drainSeconds: number, inboundOnly: boolean): string[] {
   const query = inboundOnly ? "graceful&inboundonly" : "graceful";
@@ -129,12 +153,15 @@ export function envoyConfigVolume(configMapName: string): core.v1.Volume {
 }
 
 /**
- * A service pod terminates in order: the app keeps serving for `drainSeconds` while callers'
- * Envoys re-resolve DNS and stop picking it, then finishes in-flight requests, and only then
- * does its native sidecar drain and exit.
+ * A service pod terminates in order: the app's 1 s preStop sleep; SIGTERM, after which the app
+ * keeps serving for `drainSeconds` while answering `/healthz` with 503, so callers' health checks
+ * stop picking it; it stops accepting and finishes in-flight requests (at most
+ * APP_SHUTDOWN_SECONDS) and exits; only then does the native sidecar's preStop drain Envoy for
+ * `drainSeconds`, and SIGTERM ends it.
  */
 export function servicePodGraceSeconds(topology: Topology): number {
-  return topology.envoy.drainSeconds + APP_SHUTDOWN_SECONDS + topology.envoy.drainSeconds + GRACE_MARGIN_SECONDS;
+  const { drainSeconds } = topology.envoy;
+  return APP_PRE_STOP_SECONDS + drainSeconds + APP_SHUTDOWN_SECONDS + drainSeconds + GRACE_MARGIN_SECONDS;
 }
 
 export function frontPodGraceSeconds(topology: Topology): number {

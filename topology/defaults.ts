@@ -9,6 +9,7 @@ export const DEFAULT_PORTS: MeshPorts = {
   health: 9902,
   egressBase: 10001,
   front: 8080,
+  appHealth: 9903,
 };
 
 export const DEFAULT_ENVOY_SETTINGS: EnvoySettings = {

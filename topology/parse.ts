@@ -306,7 +306,7 @@ function readPrefixRewrite(c: IssueCollector, raw: unknown, path: string): strin
 }
 
 function readPorts(c: IssueCollector, raw: unknown, path: string): Partial<MeshPorts> {
-  const keys = ["ingress", "admin", "health", "egressBase", "front"] as const;
+  const keys = ["ingress", "admin", "health", "egressBase", "front", "appHealth"] as const;
   const obj = c.object(raw, path, keys);
   if (obj === undefined) return {};
   const result: { -readonly [K in keyof MeshPorts]?: number } = {};
@@ -412,7 +412,7 @@ function checkCallCycles(c: IssueCollector, services: readonly ServiceDraft[]): 
 
 function checkMeshPorts(c: IssueCollector, ports: MeshPorts): void {
   const seen = new Map<number, string>();
-  for (const key of ["ingress", "admin", "health", "front"] as const) {
+  for (const key of ["ingress", "admin", "health", "front", "appHealth"] as const) {
     const other = seen.get(ports[key]);
     // ingress and front never share a pod, so only they may coincide.
     if (other !== undefined && !(other === "ingress" && key === "front")) {
@@ -450,6 +450,7 @@ function completeService(
     [ports.ingress, "the Envoy ingress port (topology.ports.ingress)"],
     [ports.admin, "the Envoy admin port (topology.ports.admin)"],
     [ports.health, "the Envoy health port (topology.ports.health)"],
+    [ports.appHealth, "the app health port (topology.ports.appHealth)"],
   ]);
   const clash = reserved.get(draft.appPort);
   if (clash !== undefined) c.report(`${draft.path}.appPort`, `${draft.appPort} clashes with ${clash} in pod ${draft.name}`);

@@ -75,6 +75,8 @@ export interface MeshPorts {
   readonly egressBase: number;
   /** Front Envoy's listener; its Service maps port 80 to it. */
   readonly front: number;
+  /** The app's own health port on the pod IP (HEALTH_PORT), which kubelet probes reach without the sidecar. */
+  readonly appHealth: number;
 }
 
 export const ENVOY_LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "critical", "off"] as const;

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as os from "node:os";
 import {
   ConfigError,
+  DEFAULT_DRAIN_MS,
   DEFAULT_HOST,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
@@ -49,6 +50,8 @@ describe("loadConfig", () => {
       upstreamTimeoutMs: 3000,
       podName: "service-a-5d8c7-x2x9q",
       shutdownTimeoutMs: 10000,
+      drainMs: 0,
+      healthPort: undefined,
     });
   });
 
@@ -73,6 +76,13 @@ describe("loadConfig", () => {
       assert.equal(config.shutdownTimeoutMs, 10000);
     });
 
+    it("DRAIN_MS defaults to 0: without it the app stops accepting at the first signal, as before", () => {
+      assert.equal(DEFAULT_DRAIN_MS, 0);
+      assert.equal(config.drainMs, 0);
+    });
+
+    it("HEALTH_PORT defaults to none: no second port is opened", () => assert.equal(config.healthPort, undefined));
+
     it("POD_NAME defaults to the fallback, which is os.hostname unless given", () => {
       assert.equal(config.podName, "fallback-host");
       assert.equal(loadConfig(leaf).podName, os.hostname());
@@ -88,10 +98,20 @@ describe("loadConfig", () => {
   });
 
   it("reads every optional variable when set", () => {
-    const config = loadConfig({ ...leaf, HOST: "0.0.0.0", UPSTREAM_TIMEOUT_MS: "250", SHUTDOWN_TIMEOUT_MS: "1", POD_NAME: "b-1" });
+    const config = loadConfig({
+      ...leaf,
+      HOST: "0.0.0.0",
+      UPSTREAM_TIMEOUT_MS: "250",
+      SHUTDOWN_TIMEOUT_MS: "1",
+      POD_NAME: "b-1",
+      DRAIN_MS: "10000",
+      HEALTH_PORT: "9903",
+    });
     assert.equal(config.host, "0.0.0.0");
     assert.equal(config.upstreamTimeoutMs, 250);
     assert.equal(config.shutdownTimeoutMs, 1);
+    assert.equal(config.drainMs, 10000);
+    assert.equal(config.healthPort, 9903);
     assert.equal(config.podName, "b-1");
   });
 
@@ -142,6 +162,18 @@ describe("loadConfig", () => {
       assertOneProblem({ ...leaf, UPSTREAM_TIMEOUT_MS: "0" }, "UPSTREAM_TIMEOUT_MS must be", '"0"');
       assertOneProblem({ ...leaf, UPSTREAM_TIMEOUT_MS: "3s" }, "UPSTREAM_TIMEOUT_MS must be", '"3s"');
       assertOneProblem({ ...leaf, SHUTDOWN_TIMEOUT_MS: "99999999999" }, "SHUTDOWN_TIMEOUT_MS must be", '"99999999999"');
+    });
+
+    it("DRAIN_MS not a non-negative integer; 0 is fine", () => {
+      assertOneProblem({ ...leaf, DRAIN_MS: "-1" }, "DRAIN_MS must be an integer from 0", '"-1"');
+      assertOneProblem({ ...leaf, DRAIN_MS: "10s" }, "DRAIN_MS must be", '"10s"');
+      assert.equal(loadConfig({ ...leaf, DRAIN_MS: "0" }).drainMs, 0);
+    });
+
+    it("HEALTH_PORT out of range, or the serving port itself", () => {
+      assertOneProblem({ ...leaf, HEALTH_PORT: "0" }, "HEALTH_PORT must be an integer from 1 to 65535", '"0"');
+      assertOneProblem({ ...leaf, HEALTH_PORT: "http" }, "HEALTH_PORT must be", '"http"');
+      assertOneProblem({ ...leaf, HEALTH_PORT: "8082" }, "HEALTH_PORT must differ from PORT", "8082");
     });
 
     it("a listed upstream without its URL variable", () => {

@@ -120,6 +120,8 @@ export function demoConfig(overrides: Partial<DemoConfig> = {}): DemoConfig {
     upstreamTimeoutMs: 2000,
     podName: "service-a-pod-1",
     shutdownTimeoutMs: 2000,
+    drainMs: 0,
+    healthPort: undefined,
     ...overrides,
   };
 }

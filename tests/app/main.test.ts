@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
+import * as os from "node:os";
 import * as path from "node:path";
 import { closedPortUrl, refuses, request, ServerPool, startFakeUpstream, waitFor } from "./fixtures";
 
@@ -94,11 +95,62 @@ describe("app/main.ts", () => {
 
     const lines = main.stdoutLines();
     assert.equal(lines[0], `event=listening service=service-a address=127.0.0.1:${port} pod=a-1 upstreams=service-b`);
-    assert.equal(lines[1], "event=shutdown signal=SIGTERM timeout_ms=10000");
+    assert.equal(lines[1], "event=shutdown signal=SIGTERM drain_ms=0 timeout_ms=10000");
     assert.match(lines[2], /^event=request method=GET path=\/ status=200 duration_ms=\d+\.\d request_id=req-7 error=-$/);
     assert.equal(lines[3], "event=stopped result=drained");
     assert.equal(lines.length, 4);
     assert.equal(main.stderr, "");
+  });
+
+  it("with DRAIN_MS, keeps serving after SIGTERM while /healthz answers 503, then stops accepting and exits 0", async () => {
+    const port = await freePort();
+    const healthPort = await freePort();
+    const main = run({ SERVICE_NAME: "service-b", PORT: String(port), HEALTH_PORT: String(healthPort), DRAIN_MS: "700", POD_NAME: "b-1" });
+    await main.waitForStdout("event=listening");
+    const envoyCheck = { headers: { "user-agent": "Envoy/HC" } };
+    assert.equal((await request(`http://127.0.0.1:${port}/healthz`, envoyCheck)).status, 200);
+
+    const signalled = Date.now();
+    main.child.kill("SIGTERM");
+    await main.waitForStdout("event=shutdown");
+    // Callers' health checks see the drain at once...
+    assert.equal((await request(`http://127.0.0.1:${port}/healthz`, envoyCheck)).status, 503);
+    assert.equal((await request(`http://127.0.0.1:${port}/healthz`)).status, 503);
+    // ...while their requests in the meantime are still answered,
+    const greeting = await request(`http://127.0.0.1:${port}/`);
+    assert.equal(greeting.status, 200);
+    assert.equal(greeting.body, "Hello from service B\n");
+    // and the kubelet's probes still find the process alive.
+    assert.equal((await request(`http://127.0.0.1:${healthPort}/healthz`)).status, 200);
+
+    assert.deepEqual(await main.exited, { code: 0, signal: null });
+    assert.ok(Date.now() - signalled >= 700, "stopped before DRAIN_MS had passed");
+    assert.equal(await refuses(port), true);
+    const lines = main.stdoutLines();
+    assert.equal(lines[0], `event=listening service=service-b address=127.0.0.1:${port} pod=b-1 health_port=${healthPort} upstreams=-`);
+    assert.equal(lines[1], "event=shutdown signal=SIGTERM drain_ms=700 timeout_ms=10000");
+    // Requests on the serving port are logged; health checks and the health port's probes are not.
+    assert.deepEqual(
+      lines.slice(2).map((l) => l.replace(/ duration_ms=\S+/, "")),
+      [
+        "event=request method=GET path=/healthz status=503 request_id=- error=-",
+        "event=request method=GET path=/ status=200 request_id=- error=-",
+        "event=stopped result=drained",
+      ],
+    );
+  });
+
+  it("answers the health port on the pod's addresses, not only on 127.0.0.1, and logs no probe", async () => {
+    const port = await freePort();
+    const healthPort = await freePort();
+    const main = run({ SERVICE_NAME: "service-b", PORT: String(port), HEALTH_PORT: String(healthPort) });
+    await main.waitForStdout("event=listening");
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && !a.internal && a.family === "IPv4");
+    const hosts = ["127.0.0.1", ...(external ? [external.address] : [])];
+    for (const host of hosts) assert.equal((await request(`http://${host}:${healthPort}/healthz`)).status, 200, host);
+    assert.equal(main.stdoutLines().length, 1, main.stdout);
   });
 
   it("stops on SIGINT too", async () => {

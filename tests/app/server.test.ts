@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { DemoConfig, UpstreamConfig } from "../../app/config";
 import type { RequestLogEntry } from "../../app/log";
-import { createDemoServer, type DemoServerOptions } from "../../app/server";
+import { createDemoServer, createHealthServer, type DemoServerOptions } from "../../app/server";
 import {
   answer,
   closedPortUrl,
@@ -275,6 +275,19 @@ describe("demo server", () => {
       assert.equal(res.headers["x-served-by"], "service-a-pod-1");
     });
 
+    it("answers GET /healthz with 503 draining while draining, and keeps serving everything else", async () => {
+      let draining = false;
+      const url = await startDemo({ serviceName: "service-b" }, { isDraining: () => draining });
+      assert.equal((await request(`${url}/healthz`)).status, 200);
+      draining = true;
+      const health = await request(`${url}/healthz`);
+      assert.equal(health.status, 503);
+      assert.equal(health.body, "draining\n");
+      const greeting = await request(`${url}/`);
+      assert.equal(greeting.status, 200);
+      assert.equal(greeting.body, "Hello from service B\n");
+    });
+
     it("answers 404 for unknown paths", async () => {
       const url = await startDemo();
       for (const path of ["/nope", "/healthz/x", "//", "/index.html"]) {
@@ -323,6 +336,18 @@ describe("demo server", () => {
       assert.ok(entries.every((entry) => entry.durationMs >= 0 && entry.durationMs < 1000));
     });
 
+    it("does not log health checks from Envoy or the kubelet, and logs everything else", async () => {
+      const entries: RequestLogEntry[] = [];
+      const url = await startDemo({ serviceName: "service-b" }, { onRequestLog: (entry) => entries.push(entry) });
+      for (const agent of ["Envoy/HC", "kube-probe/1.35"]) await request(`${url}/healthz`, { headers: { "user-agent": agent } });
+      await request(`${url}/healthz`, { headers: { "user-agent": "curl/8.5.0" } });
+      await request(`${url}/`, { headers: { "user-agent": "Envoy/HC" } });
+      await request(`${url}/healthz`);
+      await waitFor(() => entries.length >= 2);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(entries.map((e) => e.path), ["/healthz", "/healthz"]);
+    });
+
     it("records why an upstream call failed", async () => {
       const entries: RequestLogEntry[] = [];
       const url = await startDemo(
@@ -334,5 +359,26 @@ describe("demo server", () => {
       assert.equal(entries[0].status, 502);
       assert.equal(entries[0].error, "upstream service-b unreachable: ECONNREFUSED");
     });
+  });
+});
+
+describe("health server (the port kubelet probes)", () => {
+  const pool = new ServerPool();
+  afterEach(() => pool.closeAll());
+
+  it("answers GET /healthz with 200 ok, naming the pod", async () => {
+    const url = await pool.listen(createHealthServer(demoConfig({ podName: "b-1" })));
+    const res = await request(`${url}/healthz`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body, "ok\n");
+    assert.equal(res.headers["x-served-by"], "b-1");
+  });
+
+  it("serves nothing else: no greeting, no upstream call", async () => {
+    const url = await pool.listen(createHealthServer(demoConfig()));
+    for (const path of ["/", "/healthz/x", "/metrics"]) assert.equal((await request(`${url}${path}`)).status, 404, path);
+    const post = await request(`${url}/healthz`, { method: "POST" });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.allow, "GET");
   });
 });

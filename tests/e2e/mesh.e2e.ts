@@ -180,9 +180,13 @@ describe("the mesh on kind, end to end", function () {
             }
         })();
         try {
+            // Each old service pod is stopped only once its replacement has been ready for
+            // minReadySeconds; it then answers /healthz with 503 for drainSeconds while still
+            // serving, so callers' health checks move away from it before its app stops accepting.
             await update(stack, { ...SCALED, envoy: { connectTimeoutMs: 500 } });
-            // Old pods may still be draining and Envoy's DNS may still list them for a refresh or two.
-            await new Promise((r) => setTimeout(r, 20_000));
+            // The last old pods are still draining when the rollout completes: keep the load on
+            // until their apps have stopped (preStop 1 s + drain 10 s + shutdown) and beyond.
+            await new Promise((r) => setTimeout(r, 30_000));
         } finally {
             running = false;
             await loop;

@@ -11,14 +11,12 @@ import {
   type MeshTarget,
   type ProxyObjects,
 } from "../../k8s";
+import { buildMeshConfigs } from "../../envoy";
 import { checkPodPolicy } from "../../k8s/validation/policy";
 import { validateManifests } from "../../k8s/validation/schema";
 import { load } from "js-yaml";
 import {
   DEFAULT_APP_RESOURCES,
-  DEFAULT_ENVOY_RESOURCES,
-  DEFAULT_ENVOY_SETTINGS,
-  DEFAULT_FRONT_RESOURCES,
   parseTopology,
   type Topology,
 } from "../../topology";
@@ -77,10 +75,11 @@ describe("Kubernetes objects of the mesh", () => {
     });
 
     it("request CPU and memory and limit memory on every container, with the documented defaults", () => {
-      const expected = (r: typeof DEFAULT_APP_RESOURCES) => ({ requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { memory: r.memoryLimit } });
-      assert.deepEqual(container(byName("service-a"), "app").resources, expected(DEFAULT_APP_RESOURCES));
-      assert.deepEqual(container(byName("service-a"), "envoy").resources, expected(DEFAULT_ENVOY_RESOURCES));
-      assert.deepEqual(container(byName("front-envoy"), "envoy").resources, expected(DEFAULT_FRONT_RESOURCES));
+      const expected = (cpu: string, memory: string, limit: string) => ({ requests: { cpu, memory }, limits: { memory: limit } });
+      // The README's figures: sidecar 50m / 64Mi, limit 128Mi; app 25m / 64Mi, limit 128Mi; front 100m / 64Mi, limit 256Mi.
+      assert.deepEqual(container(byName("service-a"), "app").resources, expected("25m", "64Mi", "128Mi"));
+      assert.deepEqual(container(byName("service-a"), "envoy").resources, expected("50m", "64Mi", "128Mi"));
+      assert.deepEqual(container(byName("front-envoy"), "envoy").resources, expected("100m", "64Mi", "256Mi"));
     });
 
     it("take resource overrides per service from the topology", () => {
@@ -94,8 +93,9 @@ describe("Kubernetes objects of the mesh", () => {
     it("bound Envoy's worker threads and drain time with the topology's settings", () => {
       const args: string[] = container(byName("service-a"), "envoy").args;
       const flag = (name: string) => args[args.indexOf(name) + 1];
-      assert.equal(flag("--concurrency"), String(DEFAULT_ENVOY_SETTINGS.concurrency));
-      assert.equal(flag("--drain-time-s"), String(DEFAULT_ENVOY_SETTINGS.drainSeconds));
+      // The README's defaults: 2 workers, 10 s drain.
+      assert.equal(flag("--concurrency"), "2");
+      assert.equal(flag("--drain-time-s"), "10");
       assert.equal(flag("--config-path"), "/etc/envoy/envoy.yaml");
       const custom = build(parseTopology({ extends: "seed", envoy: { concurrency: 4, drainSeconds: 20 } }));
       const customArgs: string[] = container(custom[0], "envoy").args;
@@ -103,31 +103,72 @@ describe("Kubernetes objects of the mesh", () => {
       assert.equal(customArgs[customArgs.indexOf("--drain-time-s") + 1], "20");
     });
 
-    it("probe Envoy through its health listener and the app through the sidecar's ingress", () => {
+    it("probe Envoy through its health listener and the app on its own health port, never through the sidecar", () => {
       const envoy = container(byName("service-a"), "envoy");
+      const app = container(byName("service-a"), "app");
       for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
         assert.deepEqual(envoy[probe].httpGet, { path: "/ready", port: "envoy-health" }, probe);
-        assert.deepEqual(container(byName("service-a"), "app")[probe].httpGet, { path: "/healthz", port: 10000 }, probe);
+        assert.deepEqual(app[probe].httpGet, { path: "/healthz", port: "app-health" }, probe);
       }
       assert.ok(envoy.ports.some((p: any) => p.name === "envoy-health" && p.containerPort === 9902));
+      assert.deepEqual(app.ports, [{ name: "app-health", containerPort: 9903, protocol: "TCP" }]);
+      assert.equal(app.env.find((e: any) => e.name === "HEALTH_PORT").value, "9903");
+      // Not the sidecar's ingress (10000), so a sidecar restart cannot fail the app's probes.
+      assert.ok(!app.ports.some((p: any) => p.containerPort === 10000));
     });
 
-    it("drain Envoy before it exits: the sidecar drains inbound listeners, the front proxy all of them", () => {
+    it("probe with the documented periods, thresholds and timeouts", () => {
+      const expected = {
+        startupProbe: { periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 1 },
+        readinessProbe: { periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 1 },
+        livenessProbe: { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1 },
+      };
+      for (const objects of seed) {
+        for (const c of allContainers(objects)) {
+          for (const [probe, settings] of Object.entries(expected)) {
+            const { periodSeconds, failureThreshold, timeoutSeconds } = c[probe];
+            assert.deepEqual({ periodSeconds, failureThreshold, timeoutSeconds }, settings, `${objects.proxy} ${c.name} ${probe}`);
+          }
+        }
+      }
+    });
+
+    it("drain Envoy for --drain-time-s before SIGTERM ends it: the sidecar drains inbound listeners, the front proxy all of them", () => {
       const sidecarHook = container(byName("service-b"), "envoy").lifecycle.preStop.exec.command.join(" ");
       const frontHook = container(byName("front-envoy"), "envoy").lifecycle.preStop.exec.command.join(" ");
       assert.match(sidecarHook, /POST \/drain_listeners\?graceful&inboundonly HTTP\/1\.1/);
       assert.match(sidecarHook, /\/dev\/tcp\/127\.0\.0\.1\/9901/);
       assert.match(frontHook, /POST \/drain_listeners\?graceful HTTP\/1\.1/);
-      assert.match(frontHook, /sleep 10$/);
+      // The drain does not end Envoy; the hook waits it out, then the kubelet's SIGTERM does.
+      for (const hook of [sidecarHook, frontHook]) assert.match(hook, /sleep 10$/);
+      const args: string[] = container(byName("service-b"), "envoy").args;
+      assert.equal(args[args.indexOf("--drain-time-s") + 1], "10");
+      assert.equal(args[args.indexOf("--drain-strategy") + 1], "immediate");
     });
 
-    it("keep the app serving while callers re-resolve DNS, and give the pod time for app and sidecar to finish", () => {
-      const a = byName("service-a");
-      const sleep = container(a, "app").lifecycle.preStop.sleep.seconds;
-      assert.equal(sleep, DEFAULT_ENVOY_SETTINGS.drainSeconds);
-      const appShutdown = Number(container(a, "app").env.find((e: any) => e.name === "SHUTDOWN_TIMEOUT_MS").value) / 1000;
-      assert.ok(podOf(a).spec.terminationGracePeriodSeconds > sleep + appShutdown + DEFAULT_ENVOY_SETTINGS.drainSeconds);
-      assert.ok(podOf(byName("front-envoy")).spec.terminationGracePeriodSeconds > DEFAULT_ENVOY_SETTINGS.drainSeconds);
+    it("drain the app on SIGTERM: a 1 s preStop sleep, then 10 s of serving with /healthz at 503, then at most 10 s to finish", () => {
+      const app = container(byName("service-a"), "app");
+      const env = Object.fromEntries(app.env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]));
+      assert.deepEqual(app.lifecycle.preStop, { sleep: { seconds: 1 } });
+      assert.equal(env.DRAIN_MS, "10000");
+      assert.equal(env.SHUTDOWN_TIMEOUT_MS, "10000");
+      const custom = build(parseTopology({ extends: "seed", envoy: { drainSeconds: 20 } }));
+      const customApp = container(custom.find((p) => p.proxy === "service-a") as ProxyObjects, "app");
+      assert.equal(customApp.env.find((e: any) => e.name === "DRAIN_MS").value, "20000");
+    });
+
+    it("give a service pod time for the whole sequence: preStop, app drain, app shutdown, sidecar drain, and a margin", () => {
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        // 1 s preStop + 10 s drain + 10 s shutdown + 10 s sidecar drain + 5 s margin.
+        assert.equal(podOf(byName(name)).spec.terminationGracePeriodSeconds, 36, name);
+      }
+      const custom = build(parseTopology({ extends: "seed", envoy: { drainSeconds: 30 } }));
+      const a = custom.find((p) => p.proxy === "service-a") as ProxyObjects;
+      const env = Object.fromEntries(container(a, "app").env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]));
+      const needed = container(a, "app").lifecycle.preStop.sleep.seconds + Number(env.DRAIN_MS) / 1000 + Number(env.SHUTDOWN_TIMEOUT_MS) / 1000 + 30;
+      assert.ok(podOf(a).spec.terminationGracePeriodSeconds > needed, `${podOf(a).spec.terminationGracePeriodSeconds} <= ${needed}`);
+      // The front proxy: its 10 s drain and a margin.
+      assert.equal(podOf(byName("front-envoy")).spec.terminationGracePeriodSeconds, 15);
     });
 
     it("mount the Envoy config read-only from its ConfigMap, as a whole folder (no subPath)", () => {
@@ -159,6 +200,20 @@ describe("Kubernetes objects of the mesh", () => {
       for (const objects of seed) {
         assert.deepEqual(objects.deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
       }
+    });
+
+    it("stop an old service pod only once every caller can have found and health-checked its replacement", () => {
+      // Callers learn pods through DNS: CoreDNS may serve a 30 s old answer, Envoy re-resolves
+      // every 5 s, then the new pod's first health check must pass.
+      const check = (buildMeshConfigs(parseTopology(undefined), KIND)[0].bootstrap as any).static_resources.clusters[0].health_checks[0];
+      const firstCheck = parseFloat(check.interval) + parseFloat(check.timeout);
+      for (const name of ["service-a", "service-b", "service-c"]) {
+        const minReady = byName(name).deployment.spec.minReadySeconds as number;
+        assert.equal(minReady, 40, name);
+        assert.ok(minReady >= 30 + 5 + firstCheck, name);
+      }
+      // The front proxy is reached through its Service, not through callers' DNS.
+      assert.equal(byName("front-envoy").deployment.spec.minReadySeconds, undefined);
     });
 
     it("add a PodDisruptionBudget and node spreading only when a proxy has more than one replica", () => {
@@ -258,6 +313,13 @@ describe("Kubernetes objects of the mesh", () => {
           ]);
           assert.equal(manifest.metadata.labels["app.kubernetes.io/name"], objects.proxy);
         }
+        const component = objects.proxy === "front-envoy" ? "front-proxy" : "service";
+        assert.deepEqual(podOf(objects).metadata.labels, {
+          "app.kubernetes.io/name": objects.proxy,
+          "app.kubernetes.io/part-of": "envoy-mesh",
+          "app.kubernetes.io/component": component,
+          "app.kubernetes.io/managed-by": "pulumi",
+        });
         const selector = (objects.deployment.spec.selector as any).matchLabels as Record<string, string>;
         for (const [key, value] of Object.entries(selector)) assert.equal(podOf(objects).metadata.labels[key], value);
         assert.deepEqual(objects.service.spec.selector, selector);

@@ -28,8 +28,8 @@ const serviceName = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/).filter((
 
 /** Mesh-wide ports, distinct, in the unprivileged range below the app and egress ranges. */
 const meshPorts = fc
-  .uniqueArray(fc.integer({ min: 1024, max: 9999 }), { minLength: 5, maxLength: 5 })
-  .map(([ingress, admin, health, egressBase, front]) => ({ ingress, admin, health, egressBase, front }));
+  .uniqueArray(fc.integer({ min: 1024, max: 9999 }), { minLength: 6, maxLength: 6 })
+  .map(([ingress, admin, health, egressBase, front, appHealth]) => ({ ingress, admin, health, egressBase, front, appHealth }));
 
 interface RawUpstream {
   service: string;

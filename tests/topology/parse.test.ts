@@ -85,6 +85,11 @@ describe("topology/parse: validation", () => {
       assert.match(onlyIssue(webCallsApi([7]), "topology.services[0].upstreams[0]"), /expected an object, got 7/);
     });
 
+    it("refuses an app port on the app health port", () => {
+      const message = onlyIssue({ extends: "seed", ports: { appHealth: 8082 } }, "topology.extends(seed).services[1].appPort");
+      assert.equal(message, "8082 clashes with the app health port (topology.ports.appHealth) in pod service-b");
+    });
+
     it("locates a problem in a seed service the user did not rewrite under extends(seed)", () => {
       const message = onlyIssue({ extends: "seed", ports: { admin: 8081 } }, "topology.extends(seed).services[0].appPort");
       assert.equal(message, "8081 clashes with the Envoy admin port (topology.ports.admin) in pod service-a");
@@ -287,6 +292,8 @@ describe("topology/parse: validation", () => {
       ["health = admin", { health: 9901 }, "topology.ports.health", "9901 is already the admin port"],
       ["front = health", { front: 9902 }, "topology.ports.front", "9902 is already the health port"],
       ["health = ingress", { ingress: 9902 }, "topology.ports.health", "9902 is already the ingress port"],
+      ["appHealth = health", { appHealth: 9902 }, "topology.ports.appHealth", "9902 is already the health port"],
+      ["appHealth = ingress", { appHealth: 10000 }, "topology.ports.appHealth", "10000 is already the ingress port"],
     ];
     for (const [what, ports, path, message] of meshClashes) {
       it(`refuses mesh ports that are equal (${what})`, () => {
@@ -369,7 +376,7 @@ describe("topology/parse: validation", () => {
       ["upstream object", webCallsApi([{ service: "api", port: 12000 }]), "topology.services[0].upstreams[0].port", "service, egressPort"],
       ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, routes, resources"],
       ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service, prefixRewrite"],
-      ["ports", oneService({}, { ports: { metrics: 9100 } }), "topology.ports.metrics", "ingress, admin, health, egressBase, front"],
+      ["ports", oneService({}, { ports: { metrics: 9100 } }), "topology.ports.metrics", "ingress, admin, health, egressBase, front, appHealth"],
       ["envoy", oneService({}, { envoy: { timeout: 5 } }), "topology.envoy.timeout", "connectTimeoutMs, concurrency, drainSeconds, logLevel"],
       ["service resources", oneService({ resources: { sidecar: {} } }), "topology.services[0].resources.sidecar", "app, envoy"],
       ["app resources", oneService({ resources: { app: { cpuLimit: "1" } } }), "topology.services[0].resources.app.cpuLimit", "cpuRequest, memoryRequest, memoryLimit"],

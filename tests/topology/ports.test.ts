@@ -55,8 +55,8 @@ describe("topology/ports: egress port plan", () => {
     assert.deepEqual(portsOf(parseTopology(raw)), { alpha: 10002, bravo: 10003 });
   });
 
-  it("skips the Envoy admin and health ports", () => {
-    assert.deepEqual(portsOf(parseTopology(caller(["alpha", "bravo"], CALLEES, { ports: { egressBase: 9901 } }))), { alpha: 9903, bravo: 9904 });
+  it("skips the Envoy admin and health ports and the app health port", () => {
+    assert.deepEqual(portsOf(parseTopology(caller(["alpha", "bravo"], CALLEES, { ports: { egressBase: 9901 } }))), { alpha: 9904, bravo: 9905 });
   });
 
   it("does not skip ports taken in another pod", () => {
