@@ -65,7 +65,8 @@ function distinctSorted(issues: readonly SchemaIssue[]): SchemaIssue[] {
  * Fields the OpenAPI schema marks required but the API server fills in when they are left out,
  * so a manifest without them is accepted. Found by comparing the schema's required fields with
  * the defaulting functions of the built-in API groups (kubernetes/kubernetes pkg/apis/<group>/
- * <version>/defaults.go). `*` stands for every element of a list.
+ * <version>/defaults.go; admissionregistration, apps, autoscaling/v2, batch, core, discovery,
+ * flowcontrol, networking, rbac and storage were compared). `*` stands for every list element.
  */
 const SERVER_DEFAULTED_REQUIRED: readonly {
   readonly apiVersion: string;
@@ -82,6 +83,13 @@ const SERVER_DEFAULTED_REQUIRED: readonly {
     kind,
     path: [...path, "podFailurePolicy", "rules", "*", "onPodConditions", "*", "status"],
     value: "True",
+  })),
+  // pkg/apis/rbac/v1/defaults.go SetDefaults_RoleBinding, SetDefaults_ClusterRoleBinding.
+  ...["RoleBinding", "ClusterRoleBinding"].map((kind) => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind,
+    path: ["roleRef", "apiGroup"],
+    value: "rbac.authorization.k8s.io",
   })),
 ];
 

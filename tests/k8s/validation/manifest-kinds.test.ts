@@ -52,6 +52,23 @@ describe("validateKubernetesObject: fields the API server defaults", () => {
     );
   });
 
+  it("accepts a RoleBinding or ClusterRoleBinding whose roleRef leaves out apiGroup", () => {
+    for (const kind of ["RoleBinding", "ClusterRoleBinding"]) {
+      const binding = {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind,
+        metadata: { name: "read-pods", ...(kind === "RoleBinding" ? { namespace: "default" } : {}) },
+        subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "default" }],
+        roleRef: { kind: "ClusterRole", name: "view" },
+      };
+      assert.deepEqual(validateKubernetesObject(binding), [], kind);
+      assert.deepEqual(
+        validateKubernetesObject({ ...binding, roleRef: { apiGroup: "rbac.authorization.k8s.io" } }).map((i) => i.path),
+        ["roleRef.kind", "roleRef.name"],
+      );
+    }
+  });
+
   it("does not change the object it checks", () => {
     const job = jobWithPodFailurePolicy();
     validateKubernetesObject(job);
