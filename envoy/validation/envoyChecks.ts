@@ -275,7 +275,10 @@ function checkListeners(listeners: readonly MessageValue[], sink: IssueSink): vo
     const quic = sub(sub(listener, "udp_listener_config"), "quic_options") !== undefined;
     for (const filter of list(listener, "listener_filters")) {
       if (udp && !quic) checkSlot(filter, UDP_LISTENER_FILTER_SLOT, sink);
-      else checkSlot(filter, LISTENER_FILTER_SLOT, sink, udp ? "" : LISTENER_FILTER_HINT);
+      else {
+        const udpFilter = anyOf(filter, "typed_config")?.typeName.startsWith(UDP_LISTENER_FILTER_SLOT.prefixes[0]) ?? false;
+        checkSlot(filter, LISTENER_FILTER_SLOT, sink, !udp && udpFilter ? LISTENER_FILTER_HINT : "");
+      }
     }
     for (const chain of chains) {
       const filters = list(chain, "filters");

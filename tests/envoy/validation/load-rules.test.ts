@@ -145,3 +145,14 @@ describe("validateBootstrap: what Envoy refuses at load", () => {
     assertNoErrors(validateBootstrap(config));
   });
 });
+
+describe("validateBootstrap: listener filter hints", () => {
+  it("gives the UDP hint only for a UDP listener filter", () => {
+    const config = loadFixture("v3/front-proxy.yaml");
+    config.static_resources.listeners[0].listener_filters = [
+      { name: "echo", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo" } },
+    ];
+    const [error] = validateBootstrap(config).errors;
+    assert.match(error.message, /^envoy.extensions.filters.network.echo.v3.Echo is not a listener filter \(Envoy: /);
+  });
+});
