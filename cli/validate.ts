@@ -2,15 +2,17 @@
  * npm run validate -- FILE... [--strict]
  *
  * Checks Envoy bootstraps and Kubernetes manifests (YAML or JSON, several documents per file
- * allowed; a document with `apiVersion` and `kind` is a Kubernetes object) and prints, per file
- * or document, `<path>: OK` or `<path>: FAIL` followed by one indented line per problem:
+ * allowed; a document with a top-level `apiVersion` or `kind` is a Kubernetes object, since an
+ * Envoy bootstrap has neither; a Kubernetes document with `items` is a List whose items are
+ * checked one by one, as kubectl applies them) and prints, per file, document or List item,
+ * `<path>: OK` or `<path>: FAIL` followed by one indented line per problem:
  * `  error <config path>: <message>` or `  warning <config path>: <message>`.
  * Exit code: 0 when everything passes, 1 when anything fails, 2 for a usage error.
  */
 import { readConfigDocuments, validateBootstrap } from "../envoy/validation";
 import type { ValidateOptions, ValidationResult } from "../envoy/validation";
 import { checkPodPolicy } from "../k8s/validation/policy";
-import { validateKubernetesObject } from "../k8s/validation/schema";
+import { customResourceNotice, listItems, typeMetaIssues, validateKubernetesObject } from "../k8s/validation/schema";
 import { isPlainObject } from "../topology/reader";
 
 /** Checks one kind of document. The CLI asks each in turn whether it takes a document. */
@@ -19,6 +21,11 @@ export interface DocumentValidator {
   readonly kind: string;
   accepts(document: unknown): boolean;
   validate(document: unknown, options: ValidateOptions): ValidationResult;
+  /**
+   * For a document that holds several objects to check one by one (a Kubernetes List): the
+   * objects, or the result for a document that claims to be such a list but is malformed.
+   */
+  items?(document: unknown, options: ValidateOptions): { readonly items: readonly unknown[] } | { readonly result: ValidationResult } | undefined;
 }
 
 /** Takes any document: anything not claimed by a more specific validator is a bootstrap. */
@@ -34,13 +41,27 @@ export const envoyBootstrapValidator: DocumentValidator = {
  */
 export const kubernetesObjectValidator: DocumentValidator = {
   kind: "Kubernetes object",
-  accepts: (document) => isPlainObject(document) && typeof document.apiVersion === "string" && typeof document.kind === "string",
+  // Either key is enough: a manifest missing the other is a broken Kubernetes object.
+  accepts: (document) => isPlainObject(document) && ("apiVersion" in document || "kind" in document),
   validate: (document, options) => {
     const errors = validateKubernetesObject(document);
-    const findings = checkPodPolicy(document).map((f) => ({ path: f.path, message: `${f.message} [${f.rule}]` }));
+    const notice = customResourceNotice(document);
+    const findings = [
+      ...(notice ? [notice] : []),
+      ...checkPodPolicy(document).map((f) => ({ path: f.path, message: `${f.message} [${f.rule}]` })),
+    ];
     return options.strict
       ? { ok: errors.length + findings.length === 0, errors: [...errors, ...findings], warnings: [] }
       : { ok: errors.length === 0, errors, warnings: findings };
+  },
+  items: (document) => {
+    const list = listItems(document);
+    if (list === undefined) return undefined;
+    // The list itself needs its apiVersion and kind, as kubectl decodes it first.
+    const errors = [...typeMetaIssues(document as Record<string, unknown>), ...("issue" in list ? [list.issue] : [])].sort(
+      (a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+    );
+    return errors.length > 0 || "issue" in list ? { result: { ok: false, errors, warnings: [] } } : list;
   },
 };
 
@@ -102,16 +123,33 @@ export function reportFile(
   }
   const total = read.documents.length;
   let allOk = true;
-  for (const doc of read.documents) {
-    const label = total === 1 ? path : `${path} (document ${doc.index} of ${total})`;
-    const validator = chooseValidator(doc.content, validators);
-    const result: ValidationResult = validator
-      ? validator.validate(doc.content, options)
-      : { ok: false, errors: [{ path: "", message: "no validator takes this kind of document" }], warnings: [] };
+  const print = (label: string, result: ValidationResult): void => {
     allOk &&= result.ok;
     output.out(`${label}: ${result.ok ? "OK" : "FAIL"}`);
     for (const e of result.errors) output.out(issueLine("error", e.path, e.message));
     for (const w of result.warnings) output.out(issueLine("warning", w.path, w.message));
+  };
+  for (const doc of read.documents) {
+    const where = total === 1 ? "" : `document ${doc.index} of ${total}`;
+    const label = where === "" ? path : `${path} (${where})`;
+    const validator = chooseValidator(doc.content, validators);
+    if (!validator) {
+      print(label, { ok: false, errors: [{ path: "", message: "no validator takes this kind of document" }], warnings: [] });
+      continue;
+    }
+    const list = validator.items?.(doc.content, options);
+    if (list === undefined) print(label, validator.validate(doc.content, options));
+    else if ("result" in list) print(label, list.result);
+    else if (list.items.length === 0) {
+      const empty = [{ path: "items", message: "empty List: no objects to apply" }];
+      print(label, options.strict ? { ok: false, errors: empty, warnings: [] } : { ok: true, errors: [], warnings: empty });
+    }
+    else {
+      list.items.forEach((item, i) => {
+        const itemWhere = `${where === "" ? "" : `${where}, `}List item ${i + 1} of ${list.items.length}`;
+        print(`${path} (${itemWhere})`, validator.validate(item, options));
+      });
+    }
   }
   return allOk;
 }

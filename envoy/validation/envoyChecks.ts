@@ -1,6 +1,17 @@
 import { isIP } from "node:net";
 import type { IssueSink } from "./issues";
-import { AnyValue, WrapperValue, fieldPath, isMessageValue, pathOf, typeOf, type MessageValue, type Value } from "./values";
+import { re2SyntaxError } from "./re2";
+import {
+  AnyValue,
+  WrapperValue,
+  fieldPath,
+  isMessageValue,
+  pathOf,
+  typeOf,
+  wasUnreadable,
+  type MessageValue,
+  type Value,
+} from "./values";
 
 /**
  * Checks Envoy makes while loading a bootstrap that the protos do not express. Each runs on the
@@ -45,6 +56,13 @@ const LISTENER_FILTER_SLOT: SlotCategory = {
   what: "a listener filter",
   prefixes: ["envoy.extensions.filters.listener.", "envoy.extensions.common.matching.v3.ExtensionWithMatcher"],
 };
+/**
+ * The listener filters of a UDP listener that is not QUIC are UDP listener filters (the UDP
+ * proxy, the DNS filter): Envoy's ListenerImpl::createListenerFilterFactories looks them up
+ * among the UDP listener filter factories (envoyproxy/envoy
+ * source/common/listener_manager/listener_impl.cc).
+ */
+const UDP_LISTENER_FILTER_SLOT: SlotCategory = { what: "a UDP listener filter", prefixes: ["envoy.extensions.filters.udp."] };
 const ACCESS_LOG_SLOT: SlotCategory = { what: "an access logger", prefixes: ["envoy.extensions.access_loggers."] };
 const TRANSPORT_SOCKET_SLOT: SlotCategory = { what: "a transport socket", prefixes: ["envoy.extensions.transport_sockets."] };
 
@@ -52,13 +70,21 @@ const TRANSPORT_SOCKET_SLOT: SlotCategory = { what: "a transport socket", prefix
 const SLOTS: Readonly<Record<string, SlotCategory>> = {
   "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter": HTTP_FILTER_SLOT,
   "envoy.config.listener.v3.Filter": NETWORK_FILTER_SLOT,
-  "envoy.config.listener.v3.ListenerFilter": LISTENER_FILTER_SLOT,
   "envoy.config.accesslog.v3.AccessLog": ACCESS_LOG_SLOT,
   "envoy.config.core.v3.TransportSocket": TRANSPORT_SOCKET_SLOT,
 };
 
 /** Cluster.DiscoveryType.STATIC, also the default. */
 const STATIC = 0;
+/** Cluster.DiscoveryType.EDS. */
+const EDS = 3;
+/** SocketAddress.Protocol.UDP. */
+const UDP = 1;
+/** HttpConnectionManager.CodecType.HTTP3. */
+const HTTP3 = 3;
+
+const REGEX_MATCHER_TYPES = new Set(["envoy.type.matcher.v3.RegexMatcher", "xds.type.matcher.v3.RegexMatcher"]);
+const GOOGLE_RE2_TYPE = "envoy.extensions.regex_engines.v3.GoogleRE2";
 
 function sub(m: MessageValue | undefined, name: string): MessageValue | undefined {
   const v = m?.[name];
@@ -103,25 +129,43 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
   const clusterNames = checkClusters(clusters, sink);
   checkListeners(list(staticResources, "listeners"), sink);
   checkAdmin(sub(bootstrap, "admin"), sink);
+  const engine = anyOf(sub(bootstrap, "default_regex_engine"), "typed_config");
+  const re2 = engine === undefined || engine.typeName === GOOGLE_RE2_TYPE;
   forEachMessage(bootstrap, (m) => {
     checkExtensionConfig(m, sink);
     const type = typeOf(m)?.typeName ?? "";
     if (type === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
+    if (re2 && REGEX_MATCHER_TYPES.has(type)) checkRegex(m, sink);
     const slot = SLOTS[type];
     if (slot) checkSlot(m, slot, sink);
   });
 }
 
 /** Refuses a typed_config whose type belongs to another kind of extension. */
-function checkSlot(extension: MessageValue, slot: SlotCategory, sink: IssueSink): void {
+function checkSlot(extension: MessageValue, slot: SlotCategory, sink: IssueSink, hint = ""): void {
   const config = anyOf(extension, "typed_config");
   if (!config?.messageType) return;
   if (slot.prefixes.some((p) => config.typeName.startsWith(p))) return;
   const name = str(extension, "name") ?? "";
   sink.error(
     fieldPath(extension, "typed_config"),
-    `${config.typeName} is not ${slot.what} (Envoy: Didn't find a registered implementation for '${name}' with type URL: '${config.typeName}')`,
+    `${config.typeName} is not ${slot.what}${hint} (Envoy: Didn't find a registered implementation for '${name}' with type URL: '${config.typeName}')`,
   );
+}
+
+/**
+ * Envoy compiles every RE2 regex when it loads the config and refuses one that does not
+ * compile with RE2's own error text (envoyproxy/envoy source/common/common/regex.cc:
+ * `throw EnvoyException(regex_.error())`). RE2's program-size limit is not checked: it needs
+ * RE2's own compiler.
+ */
+function checkRegex(matcher: MessageValue, sink: IssueSink): void {
+  const regex = str(matcher, "regex");
+  if (regex === undefined) return;
+  const error = re2SyntaxError(regex);
+  if (error !== undefined) {
+    sink.error(fieldPath(matcher, "regex"), `${JSON.stringify(regex)} is not a valid RE2 regex (Envoy: ${error})`);
+  }
 }
 
 /** A stable text form of parsed values, for comparing them. */
@@ -153,6 +197,13 @@ function checkClusters(clusters: readonly MessageValue[], sink: IssueSink): Set<
     }
     const type = cluster.type ?? STATIC;
     if (type === STATIC && cluster.cluster_type === undefined) checkStaticEndpoints(cluster, sink);
+    // envoyproxy/envoy source/extensions/clusters/eds/eds.cc, EdsClusterFactory::createClusterImpl.
+    if (type === EDS && cluster.eds_cluster_config === undefined && !wasUnreadable(cluster, "eds_cluster_config")) {
+      sink.error(
+        fieldPath(cluster, "type"),
+        'cannot create an EDS cluster without an EDS config (set "eds_cluster_config" with an "eds_config")',
+      );
+    }
   }
   return new Set(seen.keys());
 }
@@ -218,9 +269,46 @@ function checkListeners(listeners: readonly MessageValue[], sink: IssueSink): vo
     const chains = [...list(listener, "filter_chains")];
     const defaultChain = sub(listener, "default_filter_chain");
     if (defaultChain) chains.push(defaultChain);
-    for (const chain of chains) {
-      checkFilterOrder(list(chain, "filters"), "network", TERMINAL_NETWORK_FILTERS, sink);
+    // Envoy's ListenerInfoImpl: a listener is QUIC when udp_listener_config has quic_options;
+    // a UDP address makes a datagram listener (envoyproxy/envoy source/common/listener_manager).
+    const udp = socket !== undefined && socket.protocol === UDP;
+    const quic = sub(sub(listener, "udp_listener_config"), "quic_options") !== undefined;
+    for (const filter of list(listener, "listener_filters")) {
+      if (udp && !quic) checkSlot(filter, UDP_LISTENER_FILTER_SLOT, sink);
+      else {
+        const udpFilter = anyOf(filter, "typed_config")?.typeName.startsWith(UDP_LISTENER_FILTER_SLOT.prefixes[0]) ?? false;
+        checkSlot(filter, LISTENER_FILTER_SLOT, sink, !udp && udpFilter ? LISTENER_FILTER_HINT : "");
+      }
     }
+    for (const chain of chains) {
+      const filters = list(chain, "filters");
+      checkFilterOrder(filters, "network", TERMINAL_NETWORK_FILTERS, sink);
+      for (const filter of filters) checkCodecForListener(filter, quic, sink);
+    }
+  }
+}
+
+const LISTENER_FILTER_HINT = " (a UDP listener filter such as the UDP proxy needs protocol: UDP in the listener's socket_address)";
+
+/**
+ * envoyproxy/envoy source/extensions/filters/network/http_connection_manager/config.cc: the
+ * HTTP/3 codec needs a QUIC listener, and a QUIC listener needs the HTTP/3 codec.
+ */
+function checkCodecForListener(filter: MessageValue, quic: boolean, sink: IssueSink): void {
+  const config = anyOf(filter, "typed_config");
+  if (config?.typeName !== HCM_TYPE || !config.message) return;
+  const hcm = config.message;
+  const http3 = hcm.codec_type === HTTP3;
+  if (http3 && !quic) {
+    sink.error(
+      fieldPath(hcm, "codec_type"),
+      "HTTP/3 codec configured on non-QUIC listener. (HTTP/3 needs a UDP listener with udp_listener_config.quic_options)",
+    );
+  } else if (!http3 && quic) {
+    sink.error(
+      hcm.codec_type === undefined ? pathOf(hcm) : fieldPath(hcm, "codec_type"),
+      "Non-HTTP/3 codec configured on QUIC listener. (set codec_type: HTTP3)",
+    );
   }
 }
 
@@ -240,7 +328,8 @@ function checkAdmin(admin: MessageValue | undefined, sink: IssueSink): void {
 function checkExtensionConfig(m: MessageValue, sink: IssueSink): void {
   const type = typeOf(m);
   const oneof = type?.oneofs.find((o) => o.name === "config_type" && o.fields.some((f) => f.name === "typed_config"));
-  if (!oneof || oneof.fields.some((f) => m[f.name] !== undefined)) return;
+  // A typed_config that was given but could not be read (unknown "@type") is reported there.
+  if (!oneof || oneof.fields.some((f) => m[f.name] !== undefined || wasUnreadable(m, f.name))) return;
   const name = str(m, "name");
   const options = oneof.fields.map((f) => `"${f.name}"`).join(" or ");
   sink.error(

@@ -33,12 +33,13 @@ export interface ReadContext {
   readonly unchecked?: { count: number };
 }
 
-/** `container[key]` holds an enum name whose declared spelling is `name`. */
-export interface EnumFix {
-  readonly container: object;
-  readonly key: string | number;
-  readonly name: string;
-}
+/**
+ * A rewrite the conformant re-parse needs for input Envoy accepts: `container[key]` holds an
+ * enum name whose declared spelling is `name`, or (`wrap`) a single element where a list belongs.
+ */
+export type EnumFix =
+  | { readonly container: object; readonly key: string | number; readonly name: string }
+  | { readonly container: object; readonly key: string; readonly wrap: true };
 
 function readEnumAt(ctx: ReadContext, desc: DescEnum, container: object, key: string | number, raw: unknown, path: string): number | undefined {
   const n = readEnum(ctx, desc, raw, path);
@@ -151,6 +152,7 @@ function readFields(
 ): MessageValue {
   const out: MessageValue = {};
   const keys = new Map<string, string>();
+  const unreadable = new Set<string>();
   const oneofSet = new Map<string, string>();
   const byKey = fieldsByKey(desc);
   for (const key of Object.keys(json)) {
@@ -185,11 +187,14 @@ function readFields(
     }
     const embeddedPgv = pgv && !skipsEmbedded(ctx, field);
     const value = readFieldValue(ctx, field, json, key, fpath, embeddedPgv);
-    if (value === undefined) continue;
+    if (value === undefined) {
+      unreadable.add(field.name);
+      continue;
+    }
     out[field.name] = value;
     checkDeprecatedField(ctx, field, value, fpath);
   }
-  setMeta(out, desc, path, keys);
+  setMeta(out, desc, path, keys, unreadable);
   checkDeprecatedEnumFields(ctx, desc, out);
   if (pgv) checkMessageRules(ctx, desc, out, path);
   return out;
@@ -244,12 +249,16 @@ function readFieldValue(
       return readMessage(ctx, field.message, raw, path, pgv);
     case "list": {
       if (!Array.isArray(raw)) {
-        typeError(ctx, path, "a list", raw);
-        // A single object where a list of messages belongs: still read it, so that the other
-        // problems inside it are reported now rather than after this one is fixed.
-        if (field.listKind !== "message" || !isPlainObject(raw)) return undefined;
-        const only = readMessage(ctx, field.message, raw, path, pgv);
-        return only === undefined ? undefined : [only];
+        // Envoy parses JSON (and YAML, converted to JSON) with protobuf's JsonStringToMessage,
+        // which sets allow_legacy_syntax: a single element in place of a list is read as a list
+        // of one (protocolbuffers/protobuf src/google/protobuf/json/json.cc and
+        // json/internal/parser.cc, "permits a single element in place of an array thereof").
+        ctx.enumFixes?.push({ container, key, wrap: true });
+        let v: Value | undefined;
+        if (field.listKind === "scalar") v = readScalar(ctx, field.scalar, raw, path);
+        else if (field.listKind === "enum") v = readEnumAt(ctx, field.enum, container, key, raw, path);
+        else v = readMessage(ctx, field.message, raw, path, pgv);
+        return v === undefined ? undefined : [v];
       }
       const out: Value[] = [];
       raw.forEach((item, i) => {

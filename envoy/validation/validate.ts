@@ -9,7 +9,8 @@ import { isMessageValue } from "./values";
  * Checks an Envoy v3 bootstrap config (the object a YAML or JSON file parses to) the way Envoy
  * does when it loads one:
  * 1. the proto3 JSON mapping, strictly (unknown fields, unknown `@type`, wrong value types,
- *    malformed durations; enum names in any letter case, as Envoy accepts them);
+ *    malformed durations), with the leniencies of Envoy's parser: enum names in any letter
+ *    case, and a single element where a list belongs;
  * 2. the protoc-gen-validate rules carried in the protos;
  * 3. Envoy's own load-time checks (see envoyChecks.ts);
  * 4. deprecated fields and enum values, as warnings (errors with `strict`).
@@ -40,7 +41,8 @@ export function validateWithRegistry(reg: EnvoyRegistry, config: unknown, option
 
 /**
  * Second opinion from @bufbuild/protobuf's conformant proto3 JSON parser, after enum names
- * are put in their declared case (Envoy accepts any case; the JSON spec does not). The reader
+ * are put in their declared case and single elements in lists (Envoy accepts both; the JSON
+ * spec does not). The reader
  * above found no mapping error, so a refusal here is reported rather than hidden.
  */
 function crossCheck(reg: EnvoyRegistry, config: unknown, sink: IssueSink): void {
@@ -51,7 +53,10 @@ function crossCheck(reg: EnvoyRegistry, config: unknown, sink: IssueSink): void 
   }
 }
 
-/** Copy of the input with the recorded enum names replaced by their declared spelling. */
+/**
+ * Copy of the input with the recorded enum names replaced by their declared spelling and
+ * single elements given for lists wrapped in a list.
+ */
 function withDeclaredEnumNames(json: unknown, fixes: readonly EnumFix[]): unknown {
   const copies = new Map<object, unknown>();
   const copy = (v: unknown): unknown => {
@@ -63,7 +68,12 @@ function withDeclaredEnumNames(json: unknown, fixes: readonly EnumFix[]): unknow
   const root = copy(json);
   for (const fix of fixes) {
     const target = copies.get(fix.container) as Record<string | number, unknown> | undefined;
-    if (target) target[fix.key] = fix.name;
+    if (target && "name" in fix) target[fix.key] = fix.name;
+  }
+  // After the enum names, which may sit in the element being wrapped.
+  for (const fix of fixes) {
+    const target = copies.get(fix.container) as Record<string | number, unknown> | undefined;
+    if (target && "wrap" in fix) target[fix.key] = [target[fix.key]];
   }
   return root;
 }

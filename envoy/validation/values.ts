@@ -73,13 +73,29 @@ interface NodeMeta {
   readonly path: string;
   readonly keys: Map<string, string>;
   readonly type: DescMessage;
+  /** Fields given a value that could not be read (already reported as errors). */
+  readonly unreadable: ReadonlySet<string>;
 }
 
 const metas = new WeakMap<object, NodeMeta>();
 
 /** Records where a parsed message sits in the input. */
-export function setMeta(message: MessageValue, type: DescMessage, path: string, keys: Map<string, string>): void {
-  metas.set(message, { path, keys, type });
+export function setMeta(
+  message: MessageValue,
+  type: DescMessage,
+  path: string,
+  keys: Map<string, string>,
+  unreadable: ReadonlySet<string> = new Set(),
+): void {
+  metas.set(message, { path, keys, type, unreadable });
+}
+
+/**
+ * Whether a field was given in the input but its value could not be read (an error says why).
+ * Later checks use it not to call such a field missing.
+ */
+export function wasUnreadable(message: MessageValue, protoName: string): boolean {
+  return metas.get(message)?.unreadable.has(protoName) ?? false;
 }
 
 /** Message type of a parsed message. */

@@ -110,6 +110,28 @@ function apiVersions(): readonly string[] {
   return servedApiVersions;
 }
 
+let builtInGroups: ReadonlySet<string> | undefined;
+
+/**
+ * Whether `apiVersion` names an API group that is not built into Kubernetes, so its kinds come
+ * from a CustomResourceDefinition whose schema is not known here. A CRD's group must contain a
+ * dot (apiextensions validation: "should be a domain with at least one dot"); the built-in
+ * groups are the ones the schema package carries, in any version.
+ */
+export function isCustomResourceApiVersion(apiVersion: string): boolean {
+  if (!API_VERSION.test(apiVersion) || !apiVersion.includes("/")) {
+    return false;
+  }
+  const group = apiVersion.slice(0, apiVersion.indexOf("/"));
+  if (!group.includes(".")) {
+    return false;
+  }
+  if (builtInGroups === undefined) {
+    builtInGroups = new Set(readdirSync(packageRoot).filter((entry) => entry.includes(".") && isDirectory(path.join(packageRoot, entry))));
+  }
+  return !builtInGroups.has(group);
+}
+
 function apiVersionsServing(kind: string): string[] {
   return apiVersions().filter((apiVersion) => loadModel(apiVersion, kind) !== undefined);
 }

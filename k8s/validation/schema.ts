@@ -3,7 +3,7 @@ import { isPlainObject } from "../../topology/reader";
 import { describeObject } from "./object-ref";
 import { recordReads } from "./read-recorder";
 import { describeSchemaErrors, type SchemaIssue, unknownFieldIssues } from "./schema-errors";
-import { kubernetesSchemaVersion, lookupKind } from "./schema-registry";
+import { isCustomResourceApiVersion, kubernetesSchemaVersion, lookupKind } from "./schema-registry";
 
 export { kubernetesSchemaVersion };
 export type { SchemaIssue };
@@ -27,7 +27,8 @@ function annotationNamedFieldsExempt(apiVersion: string, kind: string): (field: 
   return affected ? (field) => field === "description" || field.startsWith("x-kubernetes-") : () => false;
 }
 
-function typeMetaIssues(obj: Readonly<Record<string, unknown>>): SchemaIssue[] {
+/** Missing or non-string `apiVersion` and `kind`. */
+export function typeMetaIssues(obj: Readonly<Record<string, unknown>>): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   for (const field of ["apiVersion", "kind"] as const) {
     const value = obj[field];
@@ -61,10 +62,79 @@ function distinctSorted(issues: readonly SchemaIssue[]): SchemaIssue[] {
 }
 
 /**
+ * Fields the OpenAPI schema marks required but the API server fills in when they are left out,
+ * so a manifest without them is accepted. Found by comparing the schema's required fields with
+ * the defaulting functions of the built-in API groups (kubernetes/kubernetes pkg/apis/<group>/
+ * <version>/defaults.go; admissionregistration, apps, autoscaling/v2, batch, core, discovery,
+ * flowcontrol, networking, rbac and storage were compared). `*` stands for every list element.
+ */
+const SERVER_DEFAULTED_REQUIRED: readonly {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly path: readonly string[];
+  readonly value: unknown;
+}[] = [
+  // pkg/apis/batch/v1/defaults.go SetDefaults_PodFailurePolicyOnPodConditionsPattern: Status "True".
+  ...[
+    { kind: "Job", path: ["spec"] },
+    { kind: "CronJob", path: ["spec", "jobTemplate", "spec"] },
+  ].map(({ kind, path }) => ({
+    apiVersion: "batch/v1",
+    kind,
+    path: [...path, "podFailurePolicy", "rules", "*", "onPodConditions", "*", "status"],
+    value: "True",
+  })),
+  // pkg/apis/rbac/v1/defaults.go SetDefaults_RoleBinding, SetDefaults_ClusterRoleBinding.
+  ...["RoleBinding", "ClusterRoleBinding"].map((kind) => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind,
+    path: ["roleRef", "apiGroup"],
+    value: "rbac.authorization.k8s.io",
+  })),
+];
+
+/** A copy of the object with the API server's defaults for required fields filled in. */
+function withServerDefaults(obj: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const rules = SERVER_DEFAULTED_REQUIRED.filter((rule) => rule.apiVersion === obj.apiVersion && rule.kind === obj.kind);
+  if (rules.length === 0) {
+    return obj;
+  }
+  const copy = structuredClone(obj) as Record<string, unknown>;
+  const fill = (node: unknown, path: readonly string[], value: unknown): void => {
+    const [head, ...rest] = path;
+    if (head === "*") {
+      if (Array.isArray(node)) node.forEach((item) => fill(item, rest, value));
+    } else if (isPlainObject(node)) {
+      if (rest.length > 0) fill(node[head], rest, value);
+      else if (node[head] === undefined || node[head] === "") node[head] = value;
+    }
+  };
+  for (const rule of rules) fill(copy, rule.path, rule.value);
+  return copy;
+}
+
+/**
+ * A notice for an object of a custom resource, whose schema lives in its CustomResourceDefinition
+ * and is not checked here; undefined for any other object.
+ */
+export function customResourceNotice(obj: unknown): SchemaIssue | undefined {
+  if (!isPlainObject(obj) || typeof obj.apiVersion !== "string" || !isCustomResourceApiVersion(obj.apiVersion)) {
+    return undefined;
+  }
+  const group = obj.apiVersion.slice(0, obj.apiVersion.indexOf("/"));
+  return {
+    path: "apiVersion",
+    message: `custom resource, not checked: API group ${group} is not built into Kubernetes ${kubernetesSchemaVersion}; its schema is in its CustomResourceDefinition`,
+  };
+}
+
+/**
  * Checks one object (as it would be sent to the API server) against the Kubernetes OpenAPI
  * schema of its apiVersion and kind, the way `kubectl apply --validate=strict` does: unknown
  * apiVersion or kind, unknown fields at any depth, wrong types, missing required fields and
- * values outside an enum. Returns every issue, sorted by path; an empty list means valid.
+ * values outside an enum. Required fields the API server defaults may be left out. An object of
+ * a custom resource (see customResourceNotice) has no issues here: its schema is not known.
+ * Returns every issue, sorted by path; an empty list means valid.
  * A `path` of "" stands for the object as a whole.
  */
 export function validateKubernetesObject(obj: unknown): SchemaIssue[] {
@@ -79,11 +149,13 @@ export function validateKubernetesObject(obj: unknown): SchemaIssue[] {
   const kind = obj.kind as string;
   const lookup = lookupKind(apiVersion, kind);
   if (!lookup.found) {
-    return [{ path: lookup.field, message: lookup.message }];
+    // A custom resource is not an error: see customResourceNotice.
+    return isCustomResourceApiVersion(apiVersion) ? [] : [{ path: lookup.field, message: lookup.message }];
   }
-  const { result: errors, visits } = recordReads(obj, lookup.validate);
+  const defaulted = withServerDefaults(obj);
+  const { result: errors, visits } = recordReads(defaulted, lookup.validate);
   return distinctSorted([
-    ...describeSchemaErrors(obj, errors),
+    ...describeSchemaErrors(defaulted, errors),
     ...unknownFieldIssues(visits, annotationNamedFieldsExempt(apiVersion, kind)),
   ]);
 }
@@ -108,4 +180,20 @@ export function formatManifestIssues(results: readonly ManifestIssues[]): string
   return results.flatMap((result) =>
     result.issues.map((issue) => `${result.object}: ${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`),
   );
+}
+
+/**
+ * The objects of a document kubectl reads as a list: like kubectl (k8s.io/apimachinery
+ * unstructured.UnstructuredJSONScheme, then cli-runtime's FlattenListVisitor), any object with
+ * an `items` field is a list (`kind: List`, `ServiceList`, ...) whose items are applied one by
+ * one. Undefined for a document that is not a list; an `items` that is not a list is an issue.
+ */
+export function listItems(obj: unknown): { readonly items: readonly unknown[] } | { readonly issue: SchemaIssue } | undefined {
+  if (!isPlainObject(obj) || obj.items === undefined || obj.items === null) {
+    return undefined;
+  }
+  if (!Array.isArray(obj.items)) {
+    return { issue: { path: "items", message: `must be an array of objects (a document with "items" is a List), got ${describeValue(obj.items)}` } };
+  }
+  return { items: obj.items };
 }

@@ -168,9 +168,48 @@ describe("cli/validate", () => {
       return file;
     };
 
-    it("are told from Envoy bootstraps by their apiVersion and kind", () => {
+    it("are told from Envoy bootstraps by their apiVersion or kind", () => {
       assert.equal(chooseValidator({ apiVersion: "v1", kind: "Service" })?.kind, "Kubernetes object");
-      assert.equal(chooseValidator({ kind: "Service" })?.kind, "Envoy v3 bootstrap");
+      assert.equal(chooseValidator({ kind: "Service" })?.kind, "Kubernetes object");
+      assert.equal(chooseValidator({ apiVersion: "v1", metadata: {} })?.kind, "Kubernetes object");
+      assert.equal(chooseValidator({ static_resources: {} })?.kind, "Envoy v3 bootstrap");
+    });
+
+    it("report a manifest without kind as a Kubernetes object missing its kind", () => {
+      const file = write("no-kind.yaml", "apiVersion: v1\nmetadata:\n  name: a\n");
+      assert.deepEqual(run([file]).out, [`${file}: FAIL`, '  error kind: missing required field "kind"']);
+    });
+
+    it("check each item of a List, as kubectl applies them, labelled List item N", () => {
+      const good = deployment();
+      const bad = deployment();
+      bad.spec.replicas = "2";
+      const file = write("list.yaml", { apiVersion: "v1", kind: "List", items: [good, bad] });
+      const { code, out } = run([file]);
+      assert.equal(code, 1);
+      assert.equal(out[0], `${file} (List item 1 of 2): OK`);
+      assert.equal(out[1], `${file} (List item 2 of 2): FAIL`);
+      assert.match(out[2], /^ {2}error spec\.replicas: must be an integer/);
+      const multi = write("multi-list.yaml", `${dump({ admin: {} })}---\n${dump({ apiVersion: "v1", kind: "List", items: [good] })}`);
+      assert.deepEqual(run([multi]).out, [`${multi} (document 1 of 2): OK`, `${multi} (document 2 of 2, List item 1 of 1): OK`]);
+    });
+
+    it("refuse a List without kind or with items that are not a list", () => {
+      const file = write("bad-list.yaml", { apiVersion: "v1", items: { a: 1 } });
+      assert.deepEqual(run([file]).out, [
+        `${file}: FAIL`,
+        '  error items: must be an array of objects (a document with "items" is a List), got an object',
+        '  error kind: missing required field "kind"',
+      ]);
+    });
+
+    it("warn that a custom resource was not checked; --strict makes it fail", () => {
+      const file = write("gateway.yaml", { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", metadata: { name: "g" }, spec: {} });
+      const lenient = run([file]);
+      assert.equal(lenient.code, 0);
+      assert.equal(lenient.out[0], `${file}: OK`);
+      assert.match(lenient.out[1], /^ {2}warning apiVersion: custom resource, not checked: /);
+      assert.equal(run([file, "--strict"]).code, 1);
     });
 
     it("accepts every file the render command writes, in strict mode", () => {
