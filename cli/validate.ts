@@ -9,10 +9,10 @@
  * `  error <config path>: <message>` or `  warning <config path>: <message>`.
  * Exit code: 0 when everything passes, 1 when anything fails, 2 for a usage error.
  */
-import { readConfigDocuments, validateBootstrap } from "../envoy/validation";
-import type { ValidateOptions, ValidationResult } from "../envoy/validation";
-import { checkPodPolicy } from "../k8s/validation/policy";
-import { customResourceNotice, listItems, typeMetaIssues, validateKubernetesObject } from "../k8s/validation/schema";
+import { readConfigDocuments, validateBootstrap } from "../checks/envoy";
+import type { ValidateOptions, ValidationResult } from "../checks/envoy";
+import { checkPodPolicy } from "../checks/kubernetes/policy";
+import { customResourceNotice, listItems, typeMetaIssues, validateKubernetesObject } from "../checks/kubernetes/schema";
 import { isPlainObject } from "../topology/reader";
 
 /** Checks one kind of document. The CLI asks each in turn whether it takes a document. */

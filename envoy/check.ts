@@ -3,7 +3,7 @@ import type { Topology } from "../topology";
 import type { ConfigIssue } from "../topology/reader";
 import { buildMeshConfigs, type MeshContext } from "./proxies";
 import { toYaml } from "./serialize";
-import { validateBootstrap } from "./validation";
+import { validateBootstrap } from "../checks/envoy";
 
 export interface RenderedEnvoyConfig {
   readonly proxy: string;

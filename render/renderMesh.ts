@@ -1,7 +1,7 @@
 import { toYaml } from "../envoy";
 import { envoyConfigProblems } from "../envoy/check";
-import { checkPodPolicy } from "../k8s/validation/policy";
-import { validateManifests } from "../k8s/validation/schema";
+import { checkPodPolicy } from "../checks/kubernetes/policy";
+import { validateManifests } from "../checks/kubernetes/schema";
 import { ConfigError } from "../topology/reader";
 import {
   PLACEHOLDER_ANNOTATION,

@@ -17,11 +17,11 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { load } from "js-yaml";
-import { loadEnvoyRegistry, validateBootstrap } from "../envoy/validation";
-import { CACHE_DIR_ENV } from "../envoy/validation/descriptorCache";
+import { loadEnvoyRegistry, validateBootstrap } from "../checks/envoy";
+import { CACHE_DIR_ENV } from "../checks/envoy/descriptorCache";
 
 const ROOT = join(__dirname, "..");
-const FIXTURES = join(ROOT, "tests", "envoy", "validation", "fixtures");
+const FIXTURES = join(ROOT, "tests", "checks", "envoy", "fixtures");
 const SEED_V2 = ["front-envoy.yaml", "service-a.yaml", "service-b.yaml", "service-c.yaml"].map((f) => join(FIXTURES, "v2", f));
 const PROJECT_V3 = ["front-proxy.yaml", "service-a.yaml", "service-b.json", "service-c.json"].map((f) => join(FIXTURES, "v3", f));
 

@@ -14,7 +14,7 @@ import {
 } from "../../cli/validate";
 import { dump, load } from "js-yaml";
 import { renderMesh } from "../../render/renderMesh";
-import { fixture } from "../envoy/validation/fixtures";
+import { fixture } from "../checks/envoy/fixtures";
 
 function run(argv: string[]): { code: number; out: string[]; err: string[] } {
   const out: string[] = [];

@@ -12,8 +12,8 @@ import {
   type ProxyObjects,
 } from "../../k8s";
 import { buildMeshConfigs } from "../../envoy";
-import { checkPodPolicy } from "../../k8s/validation/policy";
-import { validateManifests } from "../../k8s/validation/schema";
+import { checkPodPolicy } from "../../checks/kubernetes/policy";
+import { validateManifests } from "../../checks/kubernetes/schema";
 import { load } from "js-yaml";
 import {
   DEFAULT_APP_RESOURCES,

@@ -5,7 +5,7 @@ import { meshEnvoyConfigProblems } from "../../envoy/check";
 import { upstreamClusterName } from "../../envoy/names";
 import { forward } from "../helpers/envoyRouter";
 import { buildMeshManifests } from "../../k8s";
-import { validateManifests } from "../../k8s/validation/schema";
+import { validateManifests } from "../../checks/kubernetes/schema";
 import { ConfigError, parseTopology } from "../../topology";
 import { assertProperty } from "../helpers/properties";
 

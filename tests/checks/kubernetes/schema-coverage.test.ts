@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { recordReads } from "../../../k8s/validation/read-recorder";
+import { recordReads } from "../../../checks/kubernetes/read-recorder";
 
 /*
  * Unknown-field detection rests on one property of the schema package: its validator for a

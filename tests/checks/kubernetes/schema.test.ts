@@ -4,7 +4,7 @@ import {
   kubernetesSchemaVersion,
   validateKubernetesObject,
   validateManifests,
-} from "../../../k8s/validation/schema";
+} from "../../../checks/kubernetes/schema";
 import {
   disruptionBudget,
   envoyConfigMap,

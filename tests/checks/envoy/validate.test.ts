@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { validateBootstrap, validateBootstrapFile } from "../../../envoy/validation";
-import type { ValidationIssue, ValidationResult } from "../../../envoy/validation";
+import { validateBootstrap, validateBootstrapFile } from "../../../checks/envoy";
+import type { ValidationIssue, ValidationResult } from "../../../checks/envoy";
 import { GOOD_CONFIGS, SEED_V2_CONFIGS, fixture, loadFixture } from "./fixtures";
 
 

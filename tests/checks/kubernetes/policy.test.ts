@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { checkPodPolicy, policyRules } from "../../../k8s/validation/policy";
+import { checkPodPolicy, policyRules } from "../../../checks/kubernetes/policy";
 import {
   disruptionBudget,
   envoyConfigMap,

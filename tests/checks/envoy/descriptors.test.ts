@@ -2,15 +2,15 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { cacheKey, compileDescriptorSet, loadDescriptorSet, type DescriptorSetInfo } from "../../../envoy/validation/descriptorCache";
+import { cacheKey, compileDescriptorSet, loadDescriptorSet, type DescriptorSetInfo } from "../../../checks/envoy/descriptorCache";
 import {
   collectProtoSources,
   parseImports,
   patchValidateProto,
   topLevelMessageTypes,
   type ProtoSources,
-} from "../../../envoy/validation/protoSources";
-import { BOOTSTRAP_TYPE, buildEnvoyRegistry, loadEnvoyRegistry } from "../../../envoy/validation/registry";
+} from "../../../checks/envoy/protoSources";
+import { BOOTSTRAP_TYPE, buildEnvoyRegistry, loadEnvoyRegistry } from "../../../checks/envoy/registry";
 
 describe("protoSources", () => {
   let sources: ProtoSources;

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { customResourceNotice, listItems, validateKubernetesObject } from "../../../k8s/validation/schema";
+import { customResourceNotice, listItems, validateKubernetesObject } from "../../../checks/kubernetes/schema";
 
 type Json = Record<string, any>;
 

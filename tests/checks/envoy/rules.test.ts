@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { validateBootstrap } from "../../../envoy/validation";
-import { comparePaths } from "../../../envoy/validation/issues";
-import { editDistance, suggest } from "../../../envoy/validation/suggest";
+import { validateBootstrap } from "../../../checks/envoy";
+import { comparePaths } from "../../../checks/envoy/issues";
+import { editDistance, suggest } from "../../../checks/envoy/suggest";
 import { loadFixture } from "./fixtures";
 
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { API_PACKAGE_RELEASE, ENVOY_API_VERSION } from "../../../envoy/validation/apiVersion";
-import { loadEnvoyRegistry } from "../../../envoy/validation/registry";
+import { API_PACKAGE_RELEASE, ENVOY_API_VERSION } from "../../../checks/envoy/apiVersion";
+import { loadEnvoyRegistry } from "../../../checks/envoy/registry";
 import { DEFAULT_ENVOY_IMAGE } from "../../../stack/defaults";
 
 function hasField(typeName: string, field: string): boolean {
