@@ -1,5 +1,5 @@
 import { load } from "js-yaml";
-import { suggest } from "../checks/envoy/suggest";
+import { suggest } from "../checks/suggest";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
 import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";

@@ -4,7 +4,7 @@ import { checkDeprecatedEnumFields, checkDeprecatedField } from "./deprecation";
 import { childPath, describeJson, indexPath, mapKeyPath, type IssueSink } from "./issues";
 import { checkMessageRules, skipsEmbedded } from "./pgv";
 import type { EnvoyRegistry } from "./registry";
-import { suggest } from "./suggest";
+import { suggest } from "../suggest";
 import {
   AnyValue,
   DurationValue,

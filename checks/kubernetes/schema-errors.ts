@@ -1,4 +1,4 @@
-import { closestMatches } from "./closest";
+import { closestMatches } from "../suggest";
 import { describeValue, formatPath, pointerToSegments, valueAt } from "./field-path";
 import type { ObjectVisit } from "./read-recorder";
 import type { SchemaError } from "./schema-registry";

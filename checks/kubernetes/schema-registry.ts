@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { closestMatches } from "./closest";
+import { closestMatches } from "../suggest";
 
 /**
  * The Kubernetes release whose OpenAPI schema the pinned `kubernetes-models` package (4.5.x)

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import Ajv2020, { type ErrorObject } from "ajv/dist/2020";
 import { load, loadAll } from "js-yaml";
-import { editDistance } from "../envoy/suggest";
+import { editDistance } from "../suggest";
 import projectSchema from "./project.json";
 
 /** One declared config key (`ProjectConfigType` in project.go). */

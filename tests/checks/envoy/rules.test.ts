@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { validateBootstrap } from "../../../checks/envoy";
 import { comparePaths } from "../../../checks/envoy/issues";
-import { editDistance, suggest } from "../../../checks/envoy/suggest";
+import { editDistance, suggest } from "../../../checks/suggest";
 import { loadFixture } from "./fixtures";
 
 

@@ -41,3 +41,24 @@ export function suggest(input: string, candidates: readonly string[]): string | 
   }
   return best;
 }
+
+/**
+ * Candidates that look like a typo of `word`: same name in another case, or at most two edits
+ * away. Sorted by distance, then name, so that suggestions are deterministic.
+ */
+export function closestMatches(word: string, candidates: Iterable<string>): string[] {
+  const lower = word.toLowerCase();
+  const scored: { name: string; distance: number }[] = [];
+  for (const name of new Set(candidates)) {
+    if (name === word) {
+      continue;
+    }
+    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase(), 2);
+    if (distance <= 2) {
+      scored.push({ name, distance });
+    }
+  }
+  return scored
+    .sort((x, y) => x.distance - y.distance || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+    .map((entry) => entry.name);
+}
