@@ -20,11 +20,12 @@ import {
   parseTopology,
   type Topology,
 } from "../../topology";
+import { DEFAULT_ENVOY_IMAGE } from "../../stack/defaults";
 
 const KIND: MeshTarget = {
   namespace: "envoy-mesh",
   clusterDomain: "cluster.local",
-  envoyImage: "envoyproxy/envoy:v1.39.5",
+  envoyImage: DEFAULT_ENVOY_IMAGE,
   front: { type: "NodePort", nodePort: 30080 },
 };
 const CLOUD: MeshTarget = { ...KIND, front: { type: "LoadBalancer" } };

@@ -10,10 +10,11 @@ import {
   type KubernetesRelease,
 } from "../../k8s/serverVersion";
 import { parseTopology } from "../../topology";
+import { DEFAULT_ENVOY_IMAGE } from "../../stack/defaults";
 
 const TARGETS: MeshTarget[] = [
-  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: "envoyproxy/envoy:v1.39.5", front: { type: "NodePort", nodePort: 30080 } },
-  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: "envoyproxy/envoy:v1.39.5", front: { type: "LoadBalancer" } },
+  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: DEFAULT_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080 } },
+  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: DEFAULT_ENVOY_IMAGE, front: { type: "LoadBalancer" } },
 ];
 
 /** Every object the builders make, with replicas > 1 so that PodDisruptionBudgets are there too. */
