@@ -1,16 +1,6 @@
-import {
-    DEFAULT_FRONT_NODE_PORT,
-    DEFAULT_KIND_CLUSTER_NAME,
-    DEFAULT_KIND_REGISTRY,
-    DEFAULT_NAMESPACE,
-    PROJECT,
-    parseStackSettings,
-    readStackConfigFile,
-} from "../stack";
+import { DEFAULT_KIND_REGISTRY, parseStackSettings, projectDefaults, readStackValues } from "../stack";
 import { ConfigError } from "../topology/reader";
 import { OpsError } from "./errors";
-
-export { PROJECT };
 
 /** The local stack that `npm run up` and `npm run down` drive. */
 export const KIND_STACK = "kind";
@@ -29,25 +19,29 @@ export interface KindStackSettings {
     readonly frontNodePort: number;
 }
 
-export const DEFAULT_SETTINGS: KindStackSettings = {
-    target: "kind",
-    namespace: DEFAULT_NAMESPACE,
-    kindClusterName: DEFAULT_KIND_CLUSTER_NAME,
-    registry: DEFAULT_KIND_REGISTRY,
-    frontNodePort: DEFAULT_FRONT_NODE_PORT,
-};
+/** The settings of a kind stack that sets nothing: the defaults Pulumi.yaml declares. */
+export function defaultSettings(): KindStackSettings {
+    const defaults = projectDefaults();
+    return {
+        target: "kind",
+        namespace: defaults.namespace,
+        kindClusterName: defaults.kindClusterName,
+        registry: DEFAULT_KIND_REGISTRY,
+        frontNodePort: defaults.frontNodePort,
+    };
+}
 
 /**
- * Reads Pulumi.kind.yaml with the program's own parser, so `npm run up` refuses a bad config
+ * Reads Pulumi.kind.yaml with Pulumi's stack-config rules and the program's own parser, so `npm run up` refuses a bad config
  * (topology included) with the program's messages before it creates anything.
  */
 export function readSettings(repoRoot: string): KindStackSettings {
     const file = `Pulumi.${KIND_STACK}.yaml`;
     try {
-        const values = readStackConfigFile(repoRoot, KIND_STACK);
+        const values = readStackValues(repoRoot, KIND_STACK);
         if (values.target !== undefined && values.target !== "kind") {
             throw new OpsError(
-                `${file}: config ${PROJECT}:target is ${JSON.stringify(values.target)}; ` + `npm run up deploys the local kind stack, whose target must be "kind"`,
+                `${file}: config ${projectDefaults().project}:target is ${JSON.stringify(values.target)}; ` + `npm run up deploys the local kind stack, whose target must be "kind"`,
             );
         }
         const s = parseStackSettings(values);

@@ -10,35 +10,57 @@ export const TARGETS = ["kind", "cloud"] as const;
 export type Target = (typeof TARGETS)[number];
 
 const PROJECT_DIR = join(__dirname, "..");
-const project = readProject(PROJECT_DIR);
 
-function declaredDefault<T extends "string" | "integer" | "boolean">(key: string, type: T): T extends "integer" ? number : T extends "boolean" ? boolean : string {
-  const declared = project.config[key];
-  const value = declared?.default;
-  const ok = declared?.type === type && (type === "integer" ? Number.isInteger(value) : typeof value === type);
-  if (!ok) {
-    throw new ConfigError([{ path: projectFilePath(PROJECT_DIR), message: `config ${key} must be declared with type ${type} and a default` }], "invalid project file");
+/** The defaults Pulumi.yaml declares, and the project name (the config namespace). */
+export interface ProjectDefaults {
+  /** The config namespace: the project's name (`envoy-mesh`). */
+  readonly project: string;
+  readonly target: Target;
+  readonly namespace: string;
+  readonly clusterDomain: string;
+  /** Pinned by tag and digest to a release at or above the Envoy API the validator checks against. */
+  readonly envoyImage: string;
+  readonly kindClusterName: string;
+  /** NodePort of the Front Envoy on kind; the kind cluster config maps it to KIND_HOST_PORT. */
+  readonly frontNodePort: number;
+  /** Platform app images are built for: most cloud nodes are amd64, whatever the laptop is. */
+  readonly platform: string;
+}
+
+let cached: ProjectDefaults | undefined;
+
+/**
+ * Read on first use, not at import: a Pulumi.yaml that Pulumi would refuse is then a ConfigError
+ * that each command reports as a user mistake, not a crash while loading modules.
+ */
+export function projectDefaults(): ProjectDefaults {
+  return (cached ??= readProjectDefaults());
+}
+
+function readProjectDefaults(): ProjectDefaults {
+  const project = readProject(PROJECT_DIR);
+  const invalid = (message: string) => new ConfigError([{ path: projectFilePath(PROJECT_DIR), message }], "invalid project file");
+  function declaredDefault<T extends "string" | "integer" | "boolean">(key: string, type: T): T extends "integer" ? number : T extends "boolean" ? boolean : string {
+    const declared = project.config[key];
+    const value = declared?.default;
+    const ok = declared?.type === type && (type === "integer" ? Number.isInteger(value) : typeof value === type);
+    if (!ok) throw invalid(`config ${key} must be declared with type ${type} and a default`);
+    return value as T extends "integer" ? number : T extends "boolean" ? boolean : string;
   }
-  return value as T extends "integer" ? number : T extends "boolean" ? boolean : string;
+  const target = declaredDefault("target", "string");
+  if (!(TARGETS as readonly string[]).includes(target)) throw invalid(`config target default ${JSON.stringify(target)} is not one of ${TARGETS.join(", ")}`);
+  return {
+    project: project.name,
+    target: target as Target,
+    namespace: declaredDefault("namespace", "string"),
+    clusterDomain: declaredDefault("clusterDomain", "string"),
+    envoyImage: declaredDefault("envoyImage", "string"),
+    kindClusterName: declaredDefault("kindClusterName", "string"),
+    frontNodePort: declaredDefault("frontNodePort", "integer"),
+    platform: declaredDefault("platform", "string"),
+  };
 }
 
-function oneOfTargets(value: string): Target {
-  if ((TARGETS as readonly string[]).includes(value)) return value as Target;
-  throw new ConfigError([{ path: projectFilePath(PROJECT_DIR), message: `config target default ${JSON.stringify(value)} is not one of ${TARGETS.join(", ")}` }], "invalid project file");
-}
-
-/** The config namespace: the project's name. */
-export const PROJECT = project.name;
-export const DEFAULT_TARGET: Target = oneOfTargets(declaredDefault("target", "string"));
-export const DEFAULT_NAMESPACE = declaredDefault("namespace", "string");
-export const DEFAULT_CLUSTER_DOMAIN = declaredDefault("clusterDomain", "string");
-/** Pinned by tag and digest to a release at or above the Envoy API the validator checks against. */
-export const DEFAULT_ENVOY_IMAGE = declaredDefault("envoyImage", "string");
-export const DEFAULT_KIND_CLUSTER_NAME = declaredDefault("kindClusterName", "string");
-/** NodePort of the Front Envoy on kind; the kind cluster config maps it to KIND_HOST_PORT. */
-export const DEFAULT_FRONT_NODE_PORT = declaredDefault("frontNodePort", "integer");
-/** Platform app images are built for: most cloud nodes are amd64, whatever the laptop is. */
-export const DEFAULT_PLATFORM = declaredDefault("platform", "string");
 /** kind's documented local registry, wired into the nodes' containerd (what an empty `registry` means on kind). */
 export const DEFAULT_KIND_REGISTRY = "localhost:5001";
 export const KIND_HOST_PORT = 8080;

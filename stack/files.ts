@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { load, loadAll } from "js-yaml";
 import { checkStackConfig, readStackConfig } from "../checks/pulumi";
 import { ConfigError, isPlainObject } from "../topology/reader";
-import { PROJECT } from "./defaults";
+import { projectDefaults } from "./defaults";
 import { readProject } from "./projectFile";
 
 /**
@@ -44,8 +44,8 @@ export function readStackConfigFile(projectDir: string, stack: string): Record<s
   }
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(content.config ?? {})) {
-    const [namespace, name] = key.includes(":") ? key.split(/:(.*)/s) : [PROJECT, key];
-    if (namespace === PROJECT) values[name] = value;
+    const [namespace, name] = key.includes(":") ? key.split(/:(.*)/s) : [projectDefaults().project, key];
+    if (namespace === projectDefaults().project) values[name] = value;
   }
   return values;
 }
@@ -65,7 +65,7 @@ export function readStackValues(projectDir: string, stack: string): Record<strin
   // Declared defaults arrive as the CLI passes them: as text.
   for (const [key, value] of merged) {
     const [namespace, name] = key.split(/:(.*)/s);
-    if (namespace === PROJECT && !(name in values)) values[name] = value.text;
+    if (namespace === projectDefaults().project && !(name in values)) values[name] = value.text;
   }
   return values;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "../topology/reader";
-import { PROJECT } from "./defaults";
+import { projectDefaults } from "./defaults";
 import { parseStackSettings, type StackSettings } from "./settings";
 
 /**
@@ -22,7 +22,7 @@ export function readPulumiConfigValues(): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     const [namespace, name] = key.split(/:(.*)/s);
-    if (namespace !== PROJECT) continue;
+    if (namespace !== projectDefaults().project) continue;
     values[name] = name === "registryPassword" && isSecret(key) ? { secure: "[secret]" } : value;
   }
   if (values.topology !== undefined) values.topology = topologyValue(values.topology as string);
@@ -32,7 +32,7 @@ export function readPulumiConfigValues(): Record<string, unknown> {
 /** Structured config arrives as JSON text (config.getObject); anything else is the YAML text form. */
 function topologyValue(text: string): unknown {
   try {
-    const object = new pulumi.Config(PROJECT).getObject<unknown>("topology");
+    const object = new pulumi.Config(projectDefaults().project).getObject<unknown>("topology");
     return typeof object === "object" && object !== null && !Array.isArray(object) ? object : text;
   } catch {
     return text;
@@ -54,5 +54,5 @@ export function loadStackSettings(projectDir: string): StackSettings {
 
 /** The registry password as a secret, when one is set. */
 export function registryPassword(settings: StackSettings): pulumi.Output<string> | undefined {
-  return settings.registry.hasPassword ? new pulumi.Config(PROJECT).requireSecret("registryPassword") : undefined;
+  return settings.registry.hasPassword ? new pulumi.Config(projectDefaults().project).requireSecret("registryPassword") : undefined;
 }

@@ -3,19 +3,7 @@ import { suggest } from "../checks/suggest";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
 import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";
-import {
-  DEFAULT_CLUSTER_DOMAIN,
-  DEFAULT_ENVOY_IMAGE,
-  DEFAULT_FRONT_NODE_PORT,
-  DEFAULT_KIND_CLUSTER_NAME,
-  DEFAULT_KIND_REGISTRY,
-  DEFAULT_NAMESPACE,
-  DEFAULT_PLATFORM,
-  DEFAULT_TARGET,
-  PROJECT,
-  TARGETS,
-  type Target,
-} from "./defaults";
+import { DEFAULT_KIND_REGISTRY, TARGETS, projectDefaults, type Target } from "./defaults";
 
 /** Which Kubernetes cluster the provider talks to. */
 export type ClusterAccess =
@@ -62,10 +50,10 @@ type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 const KIND_ONLY: readonly ConfigKey[] = ["kindClusterName", "frontNodePort"];
 const CLOUD_ONLY: readonly ConfigKey[] = ["kubeconfig", "kubeContext", "registryUsername", "registryPassword"];
-const TARGET_KEY_DEFAULTS: Partial<Record<ConfigKey, unknown>> = {
-  kindClusterName: DEFAULT_KIND_CLUSTER_NAME,
-  frontNodePort: DEFAULT_FRONT_NODE_PORT,
-};
+const targetKeyDefaults = (): Partial<Record<ConfigKey, unknown>> => ({
+  kindClusterName: projectDefaults().kindClusterName,
+  frontNodePort: projectDefaults().frontNodePort,
+});
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Kubernetes' IsDNS1123Subdomain (apimachinery validation.go): labels joined by dots, at most 253 characters. */
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -83,7 +71,7 @@ const KIND_CLUSTER_NAME_MAX = 50;
 const PLATFORM = /^linux\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)(\/v[0-9]+)?$/;
 const NODE_PORT_RANGE = [30000, 32767] as const;
 
-const keyPath = (key: string) => `${PROJECT}:${key}`;
+const keyPath = (key: string) => `${projectDefaults().project}:${key}`;
 
 /**
  * Stack config arrives as strings from `pulumi config` and as typed YAML from a stack file;
@@ -135,6 +123,7 @@ function unknownKeyMessage(key: string): string {
  * Throws one ConfigError listing every problem, each named by its config path.
  */
 export function parseStackSettings(values: Readonly<Record<string, unknown>>, options: ParseOptions = {}): StackSettings {
+  const defaults = projectDefaults();
   const c = new IssueCollector();
   for (const key of Object.keys(values)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
@@ -143,27 +132,27 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   }
   // Pulumi.yaml declares "" as the default of optional keys, meaning "not set".
   const get = (key: ConfigKey) => (values[key] === "" ? undefined : values[key]);
-  const target = get("target") === undefined ? DEFAULT_TARGET : c.oneOf(get("target"), keyPath("target"), TARGETS);
+  const target = get("target") === undefined ? defaults.target : c.oneOf(get("target"), keyPath("target"), TARGETS);
   const otherTarget = target === "kind" ? CLOUD_ONLY : target === "cloud" ? KIND_ONLY : [];
   for (const key of otherTarget) {
     // Pulumi fills in declared defaults, so only a value other than the default was set on purpose.
     const value = integerValue(get(key));
-    if (value !== undefined && value !== TARGET_KEY_DEFAULTS[key]) {
+    if (value !== undefined && value !== targetKeyDefaults()[key]) {
       c.report(keyPath(key), `only applies to target ${target === "kind" ? "cloud" : "kind"}`);
     }
   }
 
   const optionalString = (key: ConfigKey): string | undefined =>
     get(key) === undefined ? undefined : c.string(get(key), keyPath(key));
-  const namespace = optionalString("namespace") ?? DEFAULT_NAMESPACE;
+  const namespace = optionalString("namespace") ?? defaults.namespace;
   if (!DNS_1123_LABEL.test(namespace)) c.report(keyPath("namespace"), `${show(namespace)} is not a valid namespace name (a DNS-1123 label)`);
-  const clusterDomain = optionalString("clusterDomain") ?? DEFAULT_CLUSTER_DOMAIN;
+  const clusterDomain = optionalString("clusterDomain") ?? defaults.clusterDomain;
   if (clusterDomain.length > 253 || !DNS_1123_SUBDOMAIN.test(clusterDomain)) {
     c.report(keyPath("clusterDomain"), `${show(clusterDomain)} is not a valid cluster domain (a DNS-1123 subdomain, such as cluster.local)`);
   }
   const allowTagOnly = get("allowTagOnlyEnvoyImage") === undefined ? false : booleanValue(get("allowTagOnlyEnvoyImage"));
   if (typeof allowTagOnly !== "boolean") c.report(keyPath("allowTagOnlyEnvoyImage"), `${show(allowTagOnly)} is not true or false`);
-  const envoyImage = optionalString("envoyImage") ?? DEFAULT_ENVOY_IMAGE;
+  const envoyImage = optionalString("envoyImage") ?? defaults.envoyImage;
   if (!isPinnedImageRef(envoyImage)) {
     c.report(keyPath("envoyImage"), `${show(envoyImage)} must pin an exact tag or digest (not latest), so every pod runs the same Envoy`);
   } else if (!hasDigest(envoyImage) && allowTagOnly !== true) {
@@ -176,20 +165,20 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   if (password !== undefined && !isSecretPlaceholder(password)) {
     c.report(keyPath("registryPassword"), "must be a secret: set it with pulumi config set --secret registryPassword <token>");
   }
-  const platform = optionalString("platform") ?? DEFAULT_PLATFORM;
+  const platform = optionalString("platform") ?? defaults.platform;
   if (!PLATFORM.test(platform)) c.report(keyPath("platform"), `${show(platform)} is not a Linux platform such as linux/amd64 or linux/arm64`);
 
   let cluster: ClusterAccess | undefined;
   let front: FrontExposure | undefined;
   let registry: RegistrySettings | undefined;
   if (target === "kind") {
-    const clusterName = optionalString("kindClusterName") ?? DEFAULT_KIND_CLUSTER_NAME;
+    const clusterName = optionalString("kindClusterName") ?? defaults.kindClusterName;
     if (!KIND_CLUSTER_NAME.test(clusterName) || clusterName.length > KIND_CLUSTER_NAME_MAX) {
       c.report(keyPath("kindClusterName"), `${show(clusterName)} is not a valid kind cluster name (lowercase letters, digits, "." and "-", at most ${KIND_CLUSTER_NAME_MAX} characters)`);
     }
     const nodePort =
       get("frontNodePort") === undefined
-        ? DEFAULT_FRONT_NODE_PORT
+        ? defaults.frontNodePort
         : c.integer(integerValue(get("frontNodePort")), keyPath("frontNodePort"), ...NODE_PORT_RANGE);
     cluster = { target, clusterName, context: `kind-${clusterName}` };
     front = nodePort === undefined ? undefined : { type: "NodePort", nodePort };
@@ -224,7 +213,7 @@ function readTopology(c: IssueCollector, value: unknown, options: ParseOptions):
     return parseTopology(raw, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    error.issues.forEach((issue: ConfigIssue) => c.report(`${PROJECT}:${issue.path}`, issue.message));
+    error.issues.forEach((issue: ConfigIssue) => c.report(`${projectDefaults().project}:${issue.path}`, issue.message));
     return undefined;
   }
 }

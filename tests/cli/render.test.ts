@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { format } from "node:util";
@@ -165,6 +165,27 @@ describe("cli/render", () => {
     assert.match(child.stderr, /^render: unknown stack \(1 problem\):\n {2}- --stack: no stack file for "nope" \(stacks: cloud-example, kind\)\n$/);
     assert.doesNotMatch(child.stderr, /\n\s+at /);
     assert.equal(child.stdout, "");
+    assert.equal(existsSync(out), false);
+  });
+
+  it("as a real process: a Pulumi.yaml that Pulumi would refuse exits 1 naming the file, with no stack trace", function () {
+    this.timeout(20_000);
+    // A copy of the repository whose project file declares a type Pulumi does not know.
+    const copy = join(dir, "repo");
+    for (const file of execFileSync("git", ["ls-files"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
+      if (existsSync(join(REPO_ROOT, file))) cpSync(join(REPO_ROOT, file), join(copy, file));
+    }
+    symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"));
+    const project = readFileSync(join(copy, "Pulumi.yaml"), "utf8");
+    writeFileSync(join(copy, "Pulumi.yaml"), project.replace("type: integer", "type: integr"));
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register", "cli/render.ts", "--out", out], {
+      cwd: copy,
+      encoding: "utf8",
+      timeout: 19_000,
+    });
+    assert.equal(child.status, 1, child.stderr);
+    assert.match(child.stderr, /^render: invalid project file \(1 problem\):\n {2}- .*Pulumi\.yaml: .*frontNodePort\/type/);
+    assert.doesNotMatch(child.stderr, /\n\s+at /);
     assert.equal(existsSync(out), false);
   });
 });

@@ -7,7 +7,7 @@ import { serviceResourceOptions } from "../../components/proxyObjects";
 import { buildFrontService, buildHeadlessService } from "../../k8s";
 import { parseStackSettings } from "../../stack";
 import { parseTopology } from "../../topology";
-import { DEFAULT_ENVOY_IMAGE } from "../../stack/defaults";
+import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
 
@@ -69,7 +69,7 @@ describe("replacement of objects whose identity would collide", () => {
   describe("serviceResourceOptions", () => {
     let topology: ReturnType<typeof parseTopology>;
     before(() => (topology = parseTopology(undefined)));
-    const target = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: DEFAULT_ENVOY_IMAGE };
+    const target = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE };
 
     it("asks for delete-before-replace exactly when a port pins a node port", () => {
       assert.deepEqual(serviceResourceOptions(buildFrontService({ ...target, front: { type: "NodePort", nodePort: 30080 } })), { deleteBeforeReplace: true });

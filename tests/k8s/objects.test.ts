@@ -20,12 +20,12 @@ import {
   parseTopology,
   type Topology,
 } from "../../topology";
-import { DEFAULT_ENVOY_IMAGE } from "../../stack/defaults";
+import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
 
 const KIND: MeshTarget = {
   namespace: "envoy-mesh",
   clusterDomain: "cluster.local",
-  envoyImage: DEFAULT_ENVOY_IMAGE,
+  envoyImage: BUILDER_TEST_ENVOY_IMAGE,
   front: { type: "NodePort", nodePort: 30080 },
 };
 const CLOUD: MeshTarget = { ...KIND, front: { type: "LoadBalancer" } };

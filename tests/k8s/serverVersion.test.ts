@@ -10,11 +10,11 @@ import {
   type KubernetesRelease,
 } from "../../k8s/serverVersion";
 import { parseTopology } from "../../topology";
-import { DEFAULT_ENVOY_IMAGE } from "../../stack/defaults";
+import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
 
 const TARGETS: MeshTarget[] = [
-  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: DEFAULT_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080 } },
-  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: DEFAULT_ENVOY_IMAGE, front: { type: "LoadBalancer" } },
+  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080 } },
+  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "LoadBalancer" } },
 ];
 
 /** Every object the builders make, with replicas > 1 so that PodDisruptionBudgets are there too. */

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { frontPortMapping, parseKindConfig } from "../../ops/kindConfig";
-import { DEFAULT_SETTINGS } from "../../ops/stackSettings";
+import { defaultSettings } from "../../ops/stackSettings";
 import { parseYaml } from "../../ops/yaml";
 
 const FILE = path.resolve(__dirname, "..", "..", "kind", "cluster.yaml");
@@ -12,11 +12,11 @@ describe("kind/cluster.yaml", () => {
     before(() => (config = parseKindConfig(parseYaml(fs.readFileSync(FILE, "utf8"), "kind/cluster.yaml"))));
 
     it("is a kind v1alpha4 Cluster named after the default kindClusterName", () => {
-        assert.equal(config.name, DEFAULT_SETTINGS.kindClusterName);
+        assert.equal(config.name, defaultSettings().kindClusterName);
     });
 
     it("maps the Front Envoy NodePort 30080 to host port 8080, on loopback", () => {
-        assert.deepEqual(frontPortMapping(config, DEFAULT_SETTINGS.frontNodePort), { containerPort: 30080, hostPort: 8080, listenAddress: "127.0.0.1" });
+        assert.deepEqual(frontPortMapping(config, defaultSettings().frontNodePort), { containerPort: 30080, hostPort: 8080, listenAddress: "127.0.0.1" });
     });
 
     it("puts that mapping on a control-plane node (the only node, where workloads run)", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { KIND_CONFIG_FILE, frontPortMapping, parseKindConfig } from "../../ops/kindConfig";
-import { DEFAULT_SETTINGS, localRegistryPort, readSettings } from "../../ops/stackSettings";
+import { defaultSettings, localRegistryPort, readSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
 import { makeRepo } from "./fakes";
 
@@ -25,7 +25,7 @@ describe("ops/stackSettings: readSettings", () => {
             registry: "localhost:5001",
             frontNodePort: 30080,
         });
-        assert.deepEqual(readSettings(repoWith({})), DEFAULT_SETTINGS, "target defaults to kind");
+        assert.deepEqual(readSettings(repoWith({})), defaultSettings(), "target defaults to kind");
     });
 
     it("takes the values set in Pulumi.kind.yaml; an empty registry means kind's local registry", () => {
@@ -50,7 +50,7 @@ describe("ops/stackSettings: readSettings", () => {
     });
 
     it("the repository's Pulumi.kind.yaml gives the documented defaults", () => {
-        assert.deepEqual(readSettings(REPO), DEFAULT_SETTINGS);
+        assert.deepEqual(readSettings(REPO), defaultSettings());
     });
 
     it("the repository's kind/cluster.yaml maps that NodePort to host port 8080", () => {

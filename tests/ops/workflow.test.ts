@@ -5,7 +5,7 @@ import * as path from "path";
 import { CREATE_WAIT } from "../../ops/cluster";
 import { KIND_CONFIG_FILE } from "../../ops/kindConfig";
 import { KIND_RELEASE, MIN_PULUMI_VERSION } from "../../ops/prerequisites";
-import { DEFAULT_SETTINGS } from "../../ops/stackSettings";
+import { defaultSettings } from "../../ops/stackSettings";
 import { compareVersions, parseVersion } from "../../ops/version";
 import { parseYaml } from "../../ops/yaml";
 import { isPlainObject } from "../../topology/reader";
@@ -122,7 +122,7 @@ describe(`${FILE}`, () => {
         const create = indexOfLine(job, /^kind create cluster /);
         assert.equal(
             runLines(job)[create],
-            `kind create cluster --name ${DEFAULT_SETTINGS.kindClusterName} --config ${KIND_CONFIG_FILE} --wait ${CREATE_WAIT}`,
+            `kind create cluster --name ${defaultSettings().kindClusterName} --config ${KIND_CONFIG_FILE} --wait ${CREATE_WAIT}`,
         );
         const e2e = indexOfLine(job, /^npm run test:e2e$/);
         assert.ok(e2e > create && create > indexOfLine(job, /^kind version$/));

@@ -8,12 +8,12 @@ import { buildMeshManifests } from "../../k8s";
 import { validateManifests } from "../../checks/kubernetes/schema";
 import { ConfigError, parseTopology } from "../../topology";
 import { assertProperty } from "../helpers/properties";
-import { DEFAULT_ENVOY_IMAGE } from "../../stack/defaults";
+import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
 
 const TARGET = {
   namespace: "mesh",
   clusterDomain: "cluster.local",
-  envoyImage: DEFAULT_ENVOY_IMAGE,
+  envoyImage: BUILDER_TEST_ENVOY_IMAGE,
   front: { type: "NodePort", nodePort: 30080 },
 } as const;
 /** Property runs are bounded so the whole suite stays well inside its time budget. */

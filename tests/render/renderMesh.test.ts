@@ -6,7 +6,7 @@ import { load } from "js-yaml";
 import type { ProxyObjects } from "../../k8s";
 import { PLACEHOLDER_PASSWORD, PLACEHOLDER_USERNAME, renderMesh, type RenderedMesh } from "../../render/renderMesh";
 import { writeTree } from "../../render/writeTree";
-import { DEFAULT_ENVOY_IMAGE, PLACEHOLDER_TAG } from "../../stack";
+import { projectDefaults, PLACEHOLDER_TAG } from "../../stack";
 import { ConfigError } from "../../topology";
 
 const REPO_ROOT = resolve(__dirname, "../..");
@@ -147,7 +147,7 @@ describe("render/renderMesh", () => {
     it("gives built app images a placeholder tag on kind's local registry, and Envoy the pinned image", () => {
       const all = images(deployment(rendered, "service-a"));
       assert.ok(all.includes(`localhost:5001/envoy-mesh-app:${PLACEHOLDER_TAG}`), all.join(", "));
-      assert.ok(all.includes(DEFAULT_ENVOY_IMAGE), all.join(", "));
+      assert.ok(all.includes(projectDefaults().envoyImage), all.join(", "));
     });
 
     it("writes no pull Secret (kind's local registry needs none) and notes nothing", () => {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { checkProject, checkStackConfig, readStackConfig, type PulumiProject } from "../../checks/pulumi";
-import { CONFIG_KEYS, DEFAULT_ENVOY_IMAGE, PROJECT, listStacks, parseStackSettings, readStackValues } from "../../stack";
+import { CONFIG_KEYS, projectDefaults, listStacks, parseStackSettings, readStackValues } from "../../stack";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const raw = load(readFileSync(join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, { type?: string; default?: unknown; secret?: boolean }> };
@@ -17,7 +17,7 @@ function project(): PulumiProject {
 
 /** Pulumi's verdict on a stack file's content against the repository's Pulumi.yaml. */
 function pulumiProblems(stack: string, config: Record<string, unknown>): readonly string[] {
-  const read = readStackConfig(PROJECT, { config });
+  const read = readStackConfig(projectDefaults().project, { config });
   assert.deepEqual(read.problems, []);
   return checkStackConfig(project(), stack, read.config).problems;
 }
@@ -28,7 +28,7 @@ const UNDECLARED = ["registryPassword", "topology"];
 describe("Pulumi.yaml and the stack files of the repository", () => {
   it("is the envoy-mesh project, the namespace every stack file uses", () => {
     assert.equal(raw.name, "envoy-mesh");
-    assert.equal(PROJECT, "envoy-mesh");
+    assert.equal(projectDefaults().project, "envoy-mesh");
   });
 
   it("declares every config key the program reads, except registryPassword and topology", () => {
@@ -65,8 +65,8 @@ describe("Pulumi.yaml and the stack files of the repository", () => {
   });
 
   it("declares the Envoy image default pinned by tag and digest", () => {
-    assert.equal(declared.envoyImage.default, DEFAULT_ENVOY_IMAGE);
-    assert.match(DEFAULT_ENVOY_IMAGE, /^envoyproxy\/envoy:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    assert.equal(declared.envoyImage.default, projectDefaults().envoyImage);
+    assert.match(projectDefaults().envoyImage, /^envoyproxy\/envoy:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
   });
 
   it("has only Pulumi.<stack>.yaml files that Pulumi and the program accept", () => {

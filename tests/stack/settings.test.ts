@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { dump } from "js-yaml";
-import { CONFIG_KEYS, DEFAULT_ENVOY_IMAGE, parseStackSettings, type StackSettings } from "../../stack";
+import { CONFIG_KEYS, projectDefaults, parseStackSettings, type StackSettings } from "../../stack";
 import { ConfigError, parseTopology, type ConfigIssue, type Topology } from "../../topology";
 
 type Values = Record<string, unknown>;
@@ -62,7 +62,7 @@ describe("stack/settings: parseStackSettings", () => {
     it("deploys to namespace envoy-mesh, cluster domain cluster.local, with the pinned Envoy image", () => {
       assert.deepEqual(
         { namespace: settings.mesh.namespace, clusterDomain: settings.mesh.clusterDomain, envoyImage: settings.mesh.envoyImage },
-        { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: DEFAULT_ENVOY_IMAGE },
+        { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: projectDefaults().envoyImage },
       );
     });
 
@@ -235,7 +235,7 @@ describe("stack/settings: parseStackSettings", () => {
       const settings = parseStackSettings({ target: "", namespace: "", envoyImage: "" });
       assert.equal(settings.target, "kind");
       assert.equal(settings.mesh.namespace, "envoy-mesh");
-      assert.equal(settings.mesh.envoyImage, DEFAULT_ENVOY_IMAGE);
+      assert.equal(settings.mesh.envoyImage, projectDefaults().envoyImage);
     });
 
     it("for registry on kind (the local registry)", () => {
@@ -323,7 +323,7 @@ describe("stack/settings: parseStackSettings", () => {
     }
 
     it("pins the default image by tag and digest", () => {
-      assert.match(DEFAULT_ENVOY_IMAGE, /^envoyproxy\/envoy:v1\.39\.\d+@sha256:[0-9a-f]{64}$/);
+      assert.match(projectDefaults().envoyImage, /^envoyproxy\/envoy:v1\.39\.\d+@sha256:[0-9a-f]{64}$/);
     });
 
     for (const image of ["envoyproxy/envoy:v1.30.1", "localhost:5000/envoy:dev-1"]) {

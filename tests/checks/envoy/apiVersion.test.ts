@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { API_PACKAGE_RELEASE, ENVOY_API_VERSION } from "../../../checks/envoy/apiVersion";
 import { loadEnvoyRegistry } from "../../../checks/envoy/registry";
-import { DEFAULT_ENVOY_IMAGE } from "../../../stack/defaults";
+import { projectDefaults } from "../../../stack/defaults";
 
 function hasField(typeName: string, field: string): boolean {
   const desc = loadEnvoyRegistry().registry.getMessage(typeName);
@@ -32,9 +32,9 @@ describe("Envoy API version of the protos", () => {
   });
 
   it("is not newer than the Envoy image the project deploys", () => {
-    const tag = DEFAULT_ENVOY_IMAGE.split(":")[1] ?? "";
+    const tag = projectDefaults().envoyImage.split(":")[1] ?? "";
     const [imageMajor, imageMinor] = minor(tag);
     const [apiMajor, apiMinor] = minor(ENVOY_API_VERSION);
-    assert.ok(imageMajor > apiMajor || (imageMajor === apiMajor && imageMinor >= apiMinor), `${DEFAULT_ENVOY_IMAGE} is older than v${ENVOY_API_VERSION}`);
+    assert.ok(imageMajor > apiMajor || (imageMajor === apiMajor && imageMinor >= apiMinor), `${projectDefaults().envoyImage} is older than v${ENVOY_API_VERSION}`);
   });
 });
