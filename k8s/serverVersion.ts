@@ -36,9 +36,9 @@ export const VERSION_REQUIREMENTS: readonly VersionRequirement[] = [
   },
   {
     since: { major: 1, minor: 30 },
-    feature: "lifecycle.preStop.sleep (the app container's drain pause)",
+    feature: "lifecycle.preStop.sleep (the app container's pre-stop hook)",
     gate: "PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34",
-    withoutIt: "the API server silently drops the hook, so the app stops listening at once while callers may still send it requests, which fail during rollouts",
+    withoutIt: "the API server silently drops the hook (pkg/api/pod/util.go, dropPodLifecycleSleepAction), so the pods that run are not the pods that were checked: they have no pre-stop hook",
   },
 ];
 
