@@ -27,8 +27,13 @@ export function appImageArgs(args: AppImageArgs): docker.ImageArgs {
       : undefined;
   return {
     imageName: args.plan.imageName,
-    // Built for the nodes' platform, not the build machine's: an arm64 laptop's image crash-loops on amd64 nodes.
-    build: { context, dockerfile: join(context, args.plan.build.dockerfile), platform: args.registry.platform },
+    // Built for the nodes' platform, not the build machine's: an arm64 laptop's image crash-loops on
+    // amd64 nodes. Unset (kind) builds for the Docker engine's own platform, which runs the kind nodes.
+    build: {
+      context,
+      dockerfile: join(context, args.plan.build.dockerfile),
+      ...(args.registry.platform === undefined ? {} : { platform: args.registry.platform }),
+    },
     // Pushed even on kind (to its local registry), because only a push yields a digest pods can pull.
     skipPush: false,
     ...(credentials ? { registry: credentials } : {}),

@@ -23,8 +23,6 @@ export interface ProjectDefaults {
   readonly kindClusterName: string;
   /** NodePort of the Front Envoy on kind; the kind cluster config maps it to KIND_HOST_PORT. */
   readonly frontNodePort: number;
-  /** Platform app images are built for: most cloud nodes are amd64, whatever the laptop is. */
-  readonly platform: string;
 }
 
 let cached: ProjectDefaults | undefined;
@@ -57,10 +55,14 @@ function readProjectDefaults(): ProjectDefaults {
     envoyImage: declaredDefault("envoyImage", "string"),
     kindClusterName: declaredDefault("kindClusterName", "string"),
     frontNodePort: declaredDefault("frontNodePort", "integer"),
-    platform: declaredDefault("platform", "string"),
   };
 }
 
+/**
+ * Platform app images are built for on a cloud stack that sets none: most cloud nodes are amd64,
+ * whatever the laptop is. On kind the Docker engine's own platform is right: it runs the nodes.
+ */
+export const DEFAULT_CLOUD_PLATFORM = "linux/amd64";
 /** kind's documented local registry, wired into the nodes' containerd (what an empty `registry` means on kind). */
 export const DEFAULT_KIND_REGISTRY = "localhost:5001";
 export const KIND_HOST_PORT = 8080;

@@ -3,7 +3,7 @@ import { suggest } from "../checks/suggest";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
 import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";
-import { DEFAULT_KIND_REGISTRY, TARGETS, projectDefaults, type Target } from "./defaults";
+import { DEFAULT_CLOUD_PLATFORM, DEFAULT_KIND_REGISTRY, TARGETS, projectDefaults, type Target } from "./defaults";
 
 /** Which Kubernetes cluster the provider talks to. */
 export type ClusterAccess =
@@ -17,8 +17,11 @@ export interface RegistrySettings {
   readonly username?: string;
   /** Whether `registryPassword` is set; its value is read as a Pulumi secret, never here. */
   readonly hasPassword: boolean;
-  /** Platform (`os/arch[/variant]`) app images are built for. */
-  readonly platform: string;
+  /**
+   * Platform (`os/arch[/variant]`) app images are built for; undefined on kind when the stack sets
+   * none, meaning the Docker engine's own platform (the one the kind nodes run on).
+   */
+  readonly platform?: string;
 }
 
 export interface StackSettings {
@@ -165,8 +168,8 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   if (password !== undefined && !isSecretPlaceholder(password)) {
     c.report(keyPath("registryPassword"), "must be a secret: set it with pulumi config set --secret registryPassword <token>");
   }
-  const platform = optionalString("platform") ?? defaults.platform;
-  if (!PLATFORM.test(platform)) c.report(keyPath("platform"), `${show(platform)} is not a Linux platform such as linux/amd64 or linux/arm64`);
+  const platform = optionalString("platform");
+  if (platform !== undefined && !PLATFORM.test(platform)) c.report(keyPath("platform"), `${show(platform)} is not a Linux platform such as linux/amd64 or linux/arm64`);
 
   let cluster: ClusterAccess | undefined;
   let front: FrontExposure | undefined;
@@ -182,7 +185,7 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
         : c.integer(integerValue(get("frontNodePort")), keyPath("frontNodePort"), ...NODE_PORT_RANGE);
     cluster = { target, clusterName, context: `kind-${clusterName}` };
     front = nodePort === undefined ? undefined : { type: "NodePort", nodePort };
-    registry = { server: optionalString("registry") ?? DEFAULT_KIND_REGISTRY, hasPassword: false, platform };
+    registry = { server: optionalString("registry") ?? DEFAULT_KIND_REGISTRY, hasPassword: false, ...(platform === undefined ? {} : { platform }) };
   } else if (target === "cloud") {
     cluster = { target, kubeconfig: optionalString("kubeconfig"), context: optionalString("kubeContext") };
     front = { type: "LoadBalancer" };
@@ -191,7 +194,7 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
         ? c.report(keyPath("registry"), "required for target cloud: the registry images are pushed to, e.g. ghcr.io/acme")
         : c.string(get("registry"), keyPath("registry"));
     if (server !== undefined) {
-      registry = { server, username: optionalString("registryUsername"), hasPassword: password !== undefined, platform };
+      registry = { server, username: optionalString("registryUsername"), hasPassword: password !== undefined, platform: platform ?? DEFAULT_CLOUD_PLATFORM };
     }
   }
 

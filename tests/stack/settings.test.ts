@@ -52,7 +52,7 @@ describe("stack/settings: parseStackSettings", () => {
     });
 
     it("pushes to kind's local registry localhost:5001 without a password", () => {
-      assert.deepEqual(settings.registry, { server: "localhost:5001", hasPassword: false, platform: "linux/amd64" });
+      assert.deepEqual(settings.registry, { server: "localhost:5001", hasPassword: false });
     });
 
     it("exposes the front proxy on NodePort 30080", () => {
@@ -213,8 +213,15 @@ describe("stack/settings: parseStackSettings", () => {
   });
 
   describe("platform", () => {
-    it("defaults to linux/amd64, what most cloud nodes run", () => {
+    it("defaults to linux/amd64 on cloud, what most cloud nodes run", () => {
       assert.equal(parseStackSettings(CLOUD).registry.platform, "linux/amd64");
+      assert.equal(parseStackSettings({ ...CLOUD, platform: "" }).registry.platform, "linux/amd64", "Pulumi.yaml's empty default");
+    });
+
+    it("on kind, sets none unless asked: the Docker engine's own platform is the kind nodes' platform", () => {
+      assert.equal(parseStackSettings({ target: "kind" }).registry.platform, undefined);
+      assert.equal(parseStackSettings({ target: "kind", platform: "" }).registry.platform, undefined);
+      assert.equal(parseStackSettings({ target: "kind", platform: "linux/arm64" }).registry.platform, "linux/arm64");
     });
 
     for (const platform of ["linux/arm64", "linux/arm/v7", "linux/amd64"]) {
