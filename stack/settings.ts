@@ -15,6 +15,7 @@ import {
   targetsReading,
   type ConfigKey,
   type Target,
+  type TargetDescriptor,
 } from "./targets";
 
 export { CONFIG_KEYS, type ConfigKey } from "./targets";
@@ -223,6 +224,10 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
     c.report(keyPath("registry"), `${show(server)} is not a registry host[:port][/path] (for example ghcr.io/acme or localhost:5001)`);
   }
   const topology = readTopology(c, get("topology"), options);
+  const maxFront = target === undefined ? undefined : (describeTarget(target) as TargetDescriptor).maxFrontReplicas;
+  if (topology !== undefined && maxFront !== undefined && topology.front.replicas > maxFront) {
+    c.report(keyPath("topology.front.replicas"), `${topology.front.replicas} is more than target ${target} can expose (at most ${maxFront}: one published host port, no load balancer)`);
+  }
   if (c.issues.length > 0 || topology === undefined || target === undefined) throw new ConfigError(c.issues, "invalid stack configuration");
   if (target === "docker" && docker !== undefined) return { target, docker, topology };
   if (target !== "docker" && cluster !== undefined && front !== undefined && registry !== undefined) {

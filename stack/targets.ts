@@ -47,6 +47,8 @@ export interface TargetDescriptor {
   readonly checksServerVersion: boolean;
   /** Whether built images are pushed to a registry (workloads pull them by digest), or used locally by image ID. */
   readonly pushesImages: boolean;
+  /** Most front proxy replicas the target can expose; undefined: no limit. */
+  readonly maxFrontReplicas?: number;
 }
 
 const LOCAL_FRONT_URL = `http://localhost:${LOCAL_FRONT_HOST_PORT}`;
@@ -77,6 +79,8 @@ export const TARGET_DESCRIPTORS = {
     fixedFrontUrl: LOCAL_FRONT_URL,
     checksServerVersion: false,
     pushesImages: false,
+    // One host port is bound once, and no load balancer spreads clients over several.
+    maxFrontReplicas: 1,
   },
 } as const satisfies Record<string, TargetDescriptor>;
 

@@ -175,6 +175,13 @@ describe("stack/settings: parseStackSettings", () => {
       });
     }
 
+    it("refuses more than one front replica: one host port, no load balancer in front", () => {
+      assert.equal(
+        onlyIssue({ target: "docker", topology: { extends: "seed", front: { replicas: 2 } } }, "envoy-mesh:topology.front.replicas"),
+        "2 is more than target docker can expose (at most 1: one published host port, no load balancer)",
+      );
+    });
+
     it("reports every key it does not read at once", () => {
       const { issues } = stackError({ target: "docker", registry: "ghcr.io/acme", kubeContext: "prod", frontNodePort: 30090 });
       assert.deepEqual(issues.map((i) => i.path).sort(), ["envoy-mesh:frontNodePort", "envoy-mesh:kubeContext", "envoy-mesh:registry"]);
