@@ -19,6 +19,7 @@ const mesh = new ServiceMesh("envoy-mesh", {
 
 /** Where the Front Envoy answers: http://localhost:8080 on kind and docker, the load balancer's address in a cloud. */
 export const frontUrl = mesh.frontUrl;
+/** The Kubernetes namespace, or the Docker network on docker. */
 export const namespace = mesh.namespace;
-/** Per service: the headless Service DNS name and the egress port of each upstream it calls. */
+/** Per service: the name callers resolve (headless Service FQDN, or the network alias on docker) and the egress port of each upstream it calls. */
 export const services = mesh.services;

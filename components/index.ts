@@ -3,3 +3,5 @@ export { AppImage, appImageArgs, registryHost, type AppImageArgs } from "./appIm
 export { FrontProxy, type FrontProxyArgs } from "./frontProxy";
 export { MeshService, type MeshServiceArgs } from "./meshService";
 export { ServiceMesh, kubernetesProviderArgs, type ServiceEndpoint, type ServiceMeshArgs } from "./serviceMesh";
+export { DockerFrontProxy, DockerMeshService, LocalImage, containerArgs, localImageArgs } from "./dockerContainers";
+export { deployDockerMesh, type DeployedMesh } from "./dockerMesh";
