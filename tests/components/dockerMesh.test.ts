@@ -172,6 +172,15 @@ describe("docker target: what a change replaces", () => {
     assert.deepEqual(changed(before, after), ["service-a-1-app", "service-b-1-app", "service-b-2-app", "service-c-1-app"]);
   });
 
+  // The apps follow their Envoy's replacement in a real run: their network mode is the Envoy's ID
+  // (a property dependency), which the mock engine keeps the same.
+  it("changes every Envoy container, and no app's own inputs, when the Envoy image changes", async () => {
+    const before = inputsByName((await deploy({ topology: SCALED })).resources);
+    const other = `envoyproxy/envoy:v1.39.2@sha256:${"a".repeat(64)}`;
+    const after = inputsByName((await deploy({ topology: SCALED, envoyImage: other })).resources);
+    assert.deepEqual(changed(before, after), [...after.keys()].filter((n) => n.endsWith("-envoy")).sort());
+  });
+
   it("changes nothing when nothing changed", async () => {
     const before = inputsByName((await deploy({ topology: SCALED })).resources);
     const after = inputsByName((await deploy({ topology: SCALED })).resources);
