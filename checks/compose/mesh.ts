@@ -119,6 +119,8 @@ export function composeMeshIssues(doc: unknown): ComposeIssue[] {
   const issues: ComposeIssue[] = [];
   const roles = new Map<string, MeshRole>();
   for (const [name, service] of Object.entries(services)) {
+    // Every container is hardened, whatever it is (or fails to say it is).
+    if (isObject(service)) issues.push(...hardeningIssues(service, `services.${name}`));
     const role = isObject(service) ? serviceLabels(service)[MESH_ROLE_LABEL] : undefined;
     if ((MESH_ROLES as readonly string[]).includes(role ?? "")) roles.set(name, role as MeshRole);
     else issues.push({ path: `services.${name}.labels`, message: `must set ${MESH_ROLE_LABEL} to one of ${MESH_ROLES.join(", ")}, got ${role === undefined ? "nothing" : JSON.stringify(role)}` });
@@ -130,7 +132,6 @@ export function composeMeshIssues(doc: unknown): ComposeIssue[] {
   for (const [name, role] of roles) {
     const service = services[name] as Service;
     const at = `services.${name}`;
-    issues.push(...hardeningIssues(service, at));
     const ports = Array.isArray(service.ports) ? service.ports : [];
     const shared = sharedNamespaceOf(service);
     if (role === "app") {
