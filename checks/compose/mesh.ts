@@ -4,13 +4,17 @@
  * only the front proxy publishes, on 127.0.0.1 only), the hardening every container gets, and
  * the start order (an app starts once its Envoy is healthy). Each service says what it is with
  * the label `envoy-mesh.role`, so the document carries its own meaning and the rules need
- * nothing else.
+ * nothing else. The labels are the ones the docker target puts on its containers: `envoy-mesh.role`
+ * (`envoy` or `app`) and `envoy-mesh.proxy` (`front-envoy` for the front proxy).
  */
+import { FRONT_PROXY_NAME } from "../../topology";
 import { sortIssues, type ComposeIssue } from "./schema";
 
 export const MESH_ROLE_LABEL = "envoy-mesh.role";
-export const MESH_ROLES = ["front", "sidecar", "app"] as const;
-export type MeshRole = (typeof MESH_ROLES)[number];
+export const MESH_PROXY_LABEL = "envoy-mesh.proxy";
+const LABELLED_ROLES = ["envoy", "app"] as const;
+/** What a service is in the mesh: the front proxy, a service's Envoy (sidecar), or a service's app. */
+export type MeshRole = "front" | "sidecar" | "app";
 
 type Service = Readonly<Record<string, unknown>>;
 
@@ -121,12 +125,16 @@ export function composeMeshIssues(doc: unknown): ComposeIssue[] {
   for (const [name, service] of Object.entries(services)) {
     // Every container is hardened, whatever it is (or fails to say it is).
     if (isObject(service)) issues.push(...hardeningIssues(service, `services.${name}`));
-    const role = isObject(service) ? serviceLabels(service)[MESH_ROLE_LABEL] : undefined;
-    if ((MESH_ROLES as readonly string[]).includes(role ?? "")) roles.set(name, role as MeshRole);
-    else issues.push({ path: `services.${name}.labels`, message: `must set ${MESH_ROLE_LABEL} to one of ${MESH_ROLES.join(", ")}, got ${role === undefined ? "nothing" : JSON.stringify(role)}` });
+    const labels = isObject(service) ? serviceLabels(service) : {};
+    const role = labels[MESH_ROLE_LABEL];
+    if (role === "app") roles.set(name, "app");
+    else if (role === "envoy") roles.set(name, labels[MESH_PROXY_LABEL] === FRONT_PROXY_NAME ? "front" : "sidecar");
+    else issues.push({ path: `services.${name}.labels`, message: `must set ${MESH_ROLE_LABEL} to one of ${LABELLED_ROLES.join(", ")}, got ${role === undefined ? "nothing" : JSON.stringify(role)}` });
   }
   const fronts = [...roles].filter(([, role]) => role === "front").map(([name]) => name);
-  if (fronts.length !== 1) issues.push({ path: "services", message: `must have exactly one front proxy (${MESH_ROLE_LABEL}: front), got ${fronts.length === 0 ? "none" : fronts.join(", ")}` });
+  if (fronts.length !== 1) {
+    issues.push({ path: "services", message: `must have exactly one front proxy (${MESH_ROLE_LABEL}: envoy, ${MESH_PROXY_LABEL}: ${FRONT_PROXY_NAME}), got ${fronts.length === 0 ? "none" : fronts.join(", ")}` });
+  }
 
   const appsBySidecar = new Map<string, string[]>();
   for (const [name, role] of roles) {
@@ -136,7 +144,7 @@ export function composeMeshIssues(doc: unknown): ComposeIssue[] {
     const shared = sharedNamespaceOf(service);
     if (role === "app") {
       if (shared === undefined || roles.get(shared) !== "sidecar") {
-        issues.push({ path: `${at}.network_mode`, message: `must be "service:<its Envoy>" naming a sidecar service, got ${JSON.stringify(service.network_mode ?? null)}` });
+        issues.push({ path: `${at}.network_mode`, message: `must be "service:<its Envoy>" naming a service's Envoy, got ${JSON.stringify(service.network_mode ?? null)}` });
       } else {
         appsBySidecar.set(shared, [...(appsBySidecar.get(shared) ?? []), name]);
         if (dependencyCondition(service, shared) !== "service_healthy") {
@@ -144,7 +152,7 @@ export function composeMeshIssues(doc: unknown): ComposeIssue[] {
         }
       }
     } else if (shared !== undefined || service.network_mode !== undefined) {
-      issues.push({ path: `${at}.network_mode`, message: `must not be set on a ${role}: an Envoy joins the mesh network, got ${JSON.stringify(service.network_mode)}` });
+      issues.push({ path: `${at}.network_mode`, message: `must not be set on an Envoy: it joins the mesh network, got ${JSON.stringify(service.network_mode)}` });
     }
     if (role !== "front" && ports.length > 0) {
       issues.push({ path: `${at}.ports`, message: `must be empty: only the front proxy publishes, ${role === "app" ? "an app" : "a sidecar"} publishes nothing` });

@@ -7,9 +7,13 @@ import { composeConsistencyIssues, composeFileIssues, composeMeshIssues, publish
 const FIXTURES = join(__dirname, "fixtures");
 
 function hardened(role: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const labels =
+    role === "front"
+      ? { "envoy-mesh.proxy": "front-envoy", "envoy-mesh.role": "envoy" }
+      : { "envoy-mesh.proxy": "service-a", "envoy-mesh.role": role === "sidecar" ? "envoy" : "app" };
   return {
     image: "example/image@sha256:" + "0".repeat(64),
-    labels: { "envoy-mesh.role": role },
+    labels,
     user: "101:101",
     read_only: true,
     cap_drop: ["ALL"],
@@ -118,7 +122,7 @@ describe("checks/compose: mesh rules", () => {
     const mesh = goodMesh();
     mesh.services.front.security_opt = ["no-new-privileges"];
     mesh.services["service-a-envoy-0"].security_opt = ["no-new-privileges=true"];
-    mesh.services["service-a-app-0"].labels = ["envoy-mesh.role=app"];
+    mesh.services["service-a-app-0"].labels = ["envoy-mesh.role=app", "envoy-mesh.proxy=service-a"];
     assert.deepEqual(composeMeshIssues(mesh), []);
   });
 
