@@ -45,7 +45,7 @@ export function readSettings(repoRoot: string): KindStackSettings {
             );
         }
         const s = parseStackSettings(values);
-        if (s.cluster.target !== "kind" || s.mesh.front.type !== "NodePort") {
+        if (s.target !== "kind" || s.cluster.target !== "kind" || s.mesh.front.type !== "NodePort") {
             throw new OpsError(`${file}: the stack does not describe a kind cluster with a NodePort front`);
         }
         return {
