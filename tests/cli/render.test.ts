@@ -93,7 +93,7 @@ describe("cli/render", () => {
   it("refuses an unknown stack with exit 1, listing the stacks, and creates no output folder", () => {
     const result = run("--stack", "nope", "--out", out);
     assert.equal(result.code, 1);
-    assert.equal(result.stderr, 'render: unknown stack (1 problem):\n  - --stack: no stack file for "nope" (stacks: cloud-example, kind)');
+    assert.equal(result.stderr, 'render: unknown stack (1 problem):\n  - --stack: no stack file for "nope" (stacks: cloud-example, docker, kind)');
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(dir), []);
   });
@@ -116,6 +116,18 @@ describe("cli/render", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^render: stack cloud-example \(target cloud\)/);
     assert.ok(readFileSync(join(out, "k8s/00-namespace-envoy-mesh.yaml"), "utf8").includes("kind: Namespace"));
+  });
+
+  it("renders the docker stack as Envoy configs and a docker-compose.yaml, and says how to run it", () => {
+    const result = run("--out", out, "--stack", "docker");
+    assert.equal(result.code, 0, result.stderr);
+    const expected = renderMesh(REPO_ROOT, "docker", { outDir: out });
+    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy"].sort());
+    for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+    assert.equal(
+      result.stdout,
+      `render: stack docker (target docker): wrote 4 Envoy configs to ${out}/envoy and ${out}/docker-compose.yaml (7 compose services; run: docker compose -f ${out}/docker-compose.yaml up -d --wait)`,
+    );
   });
 
   it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", () => {
@@ -162,7 +174,7 @@ describe("cli/render", () => {
     });
     assert.equal(child.error, undefined);
     assert.equal(child.status, 1, child.stderr);
-    assert.match(child.stderr, /^render: unknown stack \(1 problem\):\n {2}- --stack: no stack file for "nope" \(stacks: cloud-example, kind\)\n$/);
+    assert.match(child.stderr, /^render: unknown stack \(1 problem\):\n {2}- --stack: no stack file for "nope" \(stacks: cloud-example, docker, kind\)\n$/);
     assert.doesNotMatch(child.stderr, /\n\s+at /);
     assert.equal(child.stdout, "");
     assert.equal(existsSync(out), false);
