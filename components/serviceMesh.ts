@@ -2,8 +2,19 @@ import { homedir } from "node:os";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { meshEnvoyConfigProblems } from "../envoy/check";
-import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, kubernetesEnvoyTarget, buildNamespace, buildServiceObjects } from "../k8s";
-import { KIND_HOST_PORT, imageBuildPlans, isKubernetesStack, planFor, type ClusterAccess, type ImageBuildPlan, type KubernetesStackSettings, type StackSettings } from "../stack";
+import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, buildNamespace, buildServiceObjects } from "../k8s";
+import {
+  describeTarget,
+  envoyTargetOf,
+  imageBuildPlans,
+  isKubernetesStack,
+  planFor,
+  type ClusterAccess,
+  type ImageBuildPlan,
+  type KubernetesStackSettings,
+  type StackSettings,
+} from "../stack";
+import { deployDockerMesh, type DeployedMesh } from "./dockerMesh";
 import type { MeshService as MeshServiceSpec } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { AppImage } from "./appImage";
@@ -46,9 +57,10 @@ export function kubernetesProviderArgs(cluster: ClusterAccess): k8s.ProviderArgs
 }
 
 /**
- * The whole mesh on one cluster: one Kubernetes provider, the namespace, the app images, a
- * MeshService per service and the FrontProxy. Everything below is registered through the
- * provider created here, once.
+ * The whole mesh on the stack's target: on Kubernetes one provider, the namespace, the app
+ * images, a MeshService per service and the FrontProxy; on Docker one Docker provider, the
+ * network, local images and a DockerMeshService per service and the DockerFrontProxy.
+ * Everything below is registered through the provider created here, once.
  */
 export class ServiceMesh extends pulumi.ComponentResource {
   readonly frontUrl: pulumi.Output<string>;
@@ -56,16 +68,26 @@ export class ServiceMesh extends pulumi.ComponentResource {
   readonly services: Readonly<Record<string, ServiceEndpoint>>;
 
   constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!isKubernetesStack(args.settings)) throw new pulumi.RunError(`target ${args.settings.target} is not supported yet`);
-    // Envoy refuses a bad bootstrap and the pod crash-loops; refuse it here, before anything is registered.
-    const problems = meshEnvoyConfigProblems(args.settings.topology, kubernetesEnvoyTarget(args.settings.mesh));
+    const { settings } = args;
+    // Envoy refuses a bad bootstrap and the container crash-loops; refuse it here, before anything is registered.
+    const problems = meshEnvoyConfigProblems(settings.topology, envoyTargetOf(settings));
     if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, "generated Envoy configs that Envoy would refuse").message);
-    const credentialProblems = pullCredentialProblems(args.settings.registry, args.registryPassword);
+    const credentialProblems = isKubernetesStack(settings) ? pullCredentialProblems(settings.registry, args.registryPassword) : [];
     if (credentialProblems.length > 0) {
       throw new pulumi.RunError(new ConfigError(credentialProblems, "incomplete registry credentials").message);
     }
     super(SERVICE_MESH_TYPE, name, {}, opts);
-    const settings = args.settings as KubernetesStackSettings;
+    const deployed = isKubernetesStack(settings)
+      ? this.deployKubernetes(name, settings, args)
+      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this);
+    this.frontUrl = deployed.frontUrl;
+    this.namespace = deployed.namespace;
+    this.services = deployed.services;
+    this.registerOutputs({ frontUrl: this.frontUrl, namespace: this.namespace, services: this.services });
+  }
+
+  /** One Kubernetes provider, the namespace, the pull Secret, pushed images, a MeshService per service and the FrontProxy. */
+  private deployKubernetes(name: string, settings: KubernetesStackSettings, args: ServiceMeshArgs): DeployedMesh {
     const { topology, mesh: target } = settings;
 
     const provider = new k8s.Provider(`${name}-${settings.target}`, kubernetesProviderArgs(settings.cluster), { parent: this });
@@ -116,15 +138,12 @@ export class ServiceMesh extends pulumi.ComponentResource {
       "front-envoy",
       {
         objects: buildFrontObjects(topology, target, pullSecretName),
-        fixedUrl: settings.target === "kind" ? `http://localhost:${KIND_HOST_PORT}` : undefined,
+        fixedUrl: describeTarget(settings.target).fixedFrontUrl,
         dependsOn: proxyDependsOn,
       },
       childOpts,
     );
 
-    this.frontUrl = front.url;
-    this.namespace = target.namespace;
-    this.services = services;
-    this.registerOutputs({ frontUrl: this.frontUrl, namespace: this.namespace, services: this.services });
+    return { frontUrl: front.url, namespace: target.namespace, services };
   }
 }

@@ -3,3 +3,6 @@ export const SERVICE_MESH_TYPE = "envoy-mesh:mesh:ServiceMesh";
 export const MESH_SERVICE_TYPE = "envoy-mesh:mesh:MeshService";
 export const FRONT_PROXY_TYPE = "envoy-mesh:mesh:FrontProxy";
 export const APP_IMAGE_TYPE = "envoy-mesh:mesh:AppImage";
+export const DOCKER_MESH_SERVICE_TYPE = "envoy-mesh:docker:MeshService";
+export const DOCKER_FRONT_PROXY_TYPE = "envoy-mesh:docker:FrontProxy";
+export const LOCAL_IMAGE_TYPE = "envoy-mesh:docker:LocalImage";

@@ -7,7 +7,7 @@ export interface ImageBuildPlan {
   /** Stable identity of the build, also the Pulumi resource name suffix. */
   readonly key: string;
   readonly build: ImageBuild;
-  /** Repository and tag pushed to; pods use the digest the push returns. */
+  /** Repository and tag pushed to (pods use the digest the push returns), or the local name. */
   readonly imageName: string;
 }
 
@@ -44,7 +44,11 @@ function buildKey(build: ImageBuild, all: readonly ImageBuild[]): string {
   return `${readable}-${hash}`;
 }
 
-export function imageBuildPlans(topology: Topology, registry: string, tag: string): readonly ImageBuildPlan[] {
+/**
+ * `registry`: where images are pushed; undefined for images that stay in the local engine (the
+ * docker target), named `envoy-mesh-<key>:<tag>` there.
+ */
+export function imageBuildPlans(topology: Topology, registry: string | undefined, tag: string): readonly ImageBuildPlan[] {
   const builds: ImageBuild[] = [];
   for (const service of topology.services) {
     if (service.image.kind !== "build") continue;
@@ -54,7 +58,8 @@ export function imageBuildPlans(topology: Topology, registry: string, tag: strin
   return builds
     .map((build) => {
       const key = buildKey(build, builds);
-      return { key, build, imageName: `${registry}/envoy-mesh-${key}:${tag}` };
+      const repository = `envoy-mesh-${key}`;
+      return { key, build, imageName: `${registry === undefined ? "" : `${registry}/`}${repository}:${tag}` };
     })
     .sort((a, b) => compare(a.key, b.key));
 }

@@ -3,7 +3,9 @@ import { suggest } from "../checks/suggest";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
 import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";
-import type { DockerTarget } from "../docker/target";
+import { dockerEnvoyTarget, type DockerTarget } from "../docker/target";
+import type { EnvoyTarget } from "../envoy/proxies";
+import { kubernetesEnvoyTarget } from "../k8s/mesh";
 import { DEFAULT_KIND_REGISTRY, projectDefaults } from "./defaults";
 import {
   CONFIG_KEYS,
@@ -56,6 +58,11 @@ export interface DockerStackSettings {
 }
 
 export type StackSettings = KubernetesStackSettings | DockerStackSettings;
+
+/** The Envoy builders' view of the stack's target: how a caller names a service's replicas. */
+export function envoyTargetOf(settings: StackSettings): EnvoyTarget {
+  return isKubernetesStack(settings) ? kubernetesEnvoyTarget(settings.mesh) : dockerEnvoyTarget();
+}
 
 /** Whether the stack deploys to Kubernetes (the target's runtime), with the settings that only such stacks have. */
 export function isKubernetesStack(settings: StackSettings): settings is KubernetesStackSettings {

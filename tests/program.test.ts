@@ -29,6 +29,17 @@ describe("Pulumi program (index.ts)", () => {
     assert.equal(services["service-c"].dns, "service-c.envoy-mesh.svc.cluster.local");
   });
 
+  it("deploys the docker target without Kubernetes and exports the same shape: localhost:8080, the network, the aliases", async () => {
+    const { exports, error, resources } = await runProgram({ target: "docker" });
+    assert.equal(error, undefined);
+    assert.equal(await promiseOf(exports?.frontUrl as pulumi.Output<string>), "http://localhost:8080");
+    assert.equal(exports?.namespace, "envoy-mesh");
+    const services = exports?.services as Record<string, { dns: string; egressPorts: Record<string, number> }>;
+    assert.equal(services["service-c"].dns, "service-c");
+    assert.deepEqual(resources.filter((r) => r.type.startsWith("kubernetes:") || r.type === "pulumi:providers:kubernetes"), []);
+    assert.ok(resources.some((r) => r.type === "docker:index/container:Container"));
+  });
+
   it("refuses a bad topology with every problem named, and registers nothing", async () => {
     const topology = JSON.stringify({ extends: "seed", services: [{ name: "Service_D", appPort: 80 }, { name: "service-b", upstreams: ["nope"] }] });
     const { error, resources } = await runProgram({ target: "kind", topology });

@@ -97,7 +97,13 @@ export async function installMocks(stack: string, options: MockOptions = {}): Pr
         const extra = outputs?.({ type: args.type, name: args.name, inputs: args.inputs }) ?? {};
         const state: Record<string, unknown> = { ...args.inputs, ...extra };
         if (args.type === "docker:index/image:Image") {
-          state.repoDigest = `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${fakeDigest(args.inputs)}`;
+          // Without a push the provider reports the local image ID instead of a registry digest.
+          state.repoDigest = args.inputs.skipPush
+            ? `sha256:${fakeDigest(args.inputs)}`
+            : `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${fakeDigest(args.inputs)}`;
+        }
+        if (args.type === "docker:index/remoteImage:RemoteImage") {
+          state.imageId = `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`;
         }
         return { id: `${args.name}-id`, state };
       },

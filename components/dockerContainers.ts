@@ -1,0 +1,153 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { DockerContainer, DockerProxy } from "../docker";
+import type { ImageBuildPlan } from "../stack";
+import { serviceAlias } from "../docker/target";
+import { DOCKER_FRONT_PROXY_TYPE, DOCKER_MESH_SERVICE_TYPE, LOCAL_IMAGE_TYPE } from "./tokens";
+
+/** How long `pulumi up` waits for a container to report healthy before it fails. */
+export const CONTAINER_WAIT_SECONDS = 60;
+
+const seconds = (value: number) => `${value}s`;
+
+/**
+ * The provider's arguments for one container of the pure description. `networkMode` is the
+ * namespace-sharing mode of an app (`container:<id of its Envoy>`), undefined for an Envoy.
+ */
+export function containerArgs(c: DockerContainer, network: pulumi.Input<string>, networkMode?: pulumi.Input<string>): docker.ContainerArgs {
+  return {
+    name: c.name,
+    image: c.image,
+    ...(c.entrypoint.length > 0 ? { entrypoints: [...c.entrypoint] } : {}),
+    ...(c.command.length > 0 ? { command: [...c.command] } : {}),
+    envs: c.environment.map((e) => `${e.name}=${e.value}`),
+    user: c.user,
+    ...(c.networking.mode === "container"
+      ? { networkMode }
+      : { networksAdvanced: [{ name: network, aliases: [...c.networking.aliases] }] }),
+    ports: c.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
+    readOnly: c.readOnlyRootFilesystem,
+    capabilities: { drops: [...c.capDrop] },
+    securityOpts: [...c.securityOpt],
+    memory: c.memoryMiB,
+    memoryReservation: c.memoryReservationMiB,
+    cpuShares: c.cpuShares,
+    restart: c.restart,
+    healthcheck: {
+      tests: [...c.healthcheck.test],
+      interval: seconds(c.healthcheck.intervalSeconds),
+      timeout: seconds(c.healthcheck.timeoutSeconds),
+      retries: c.healthcheck.retries,
+      startPeriod: seconds(c.healthcheck.startPeriodSeconds),
+      startInterval: seconds(c.healthcheck.startIntervalSeconds),
+    },
+    stopSignal: c.stopSignal,
+    stopTimeout: c.stopGraceSeconds,
+    // Stop (signal, then the grace period) before removing, so a replaced or destroyed container drains.
+    destroyGraceSeconds: c.stopGraceSeconds,
+    // `pulumi up` returns once every container is healthy; an app starts after its Envoy is.
+    wait: true,
+    waitTimeout: CONTAINER_WAIT_SECONDS,
+    labels: Object.entries(c.labels).map(([label, value]) => ({ label, value })),
+    ...(c.platform === undefined ? {} : { platform: c.platform }),
+  };
+}
+
+/**
+ * Container names are fixed (and the front holds a host port), so a replacement must remove the
+ * old container first: creating the new one beside it would fail on the name or the port.
+ */
+const REPLACE = { deleteBeforeReplace: true } as const;
+
+export interface DockerProxyArgs {
+  readonly proxy: DockerProxy;
+  readonly network: docker.Network;
+}
+
+/** Registers each replica's Envoy, and its app inside the Envoy's network namespace, named `${name}-<replica>-envoy|app`. */
+function registerReplicas(name: string, args: DockerProxyArgs, parent: pulumi.Resource, dependsOn: readonly pulumi.Resource[] = []): docker.Container[] {
+  const networkName = args.network.name;
+  return args.proxy.replicas.flatMap(({ replica, envoy, app }) => {
+    const envoyContainer = new docker.Container(`${name}-${replica}-envoy`, containerArgs(envoy, networkName), {
+      parent,
+      dependsOn: [args.network, ...dependsOn],
+      ...REPLACE,
+    });
+    if (app === undefined) return [envoyContainer];
+    const appContainer = new docker.Container(
+      `${name}-${replica}-app`,
+      containerArgs(app, networkName, pulumi.interpolate`container:${envoyContainer.id}`),
+      // Started once its Envoy is healthy (the Envoy waits for health), stopped before it.
+      { parent, dependsOn: [envoyContainer], ...REPLACE },
+    );
+    return [envoyContainer, appContainer];
+  });
+}
+
+/** One service on Docker: per replica an Envoy carrying the service's alias and the app in its namespace. */
+export class DockerMeshService extends pulumi.ComponentResource {
+  /** Name every caller's Envoy resolves to reach this service's replicas. */
+  readonly dnsName: string;
+  readonly containers: readonly docker.Container[];
+
+  constructor(name: string, args: DockerProxyArgs & { readonly egressPorts: Readonly<Record<string, number>> }, opts?: pulumi.ComponentResourceOptions) {
+    super(DOCKER_MESH_SERVICE_TYPE, name, {}, opts);
+    this.containers = registerReplicas(name, args, this);
+    this.dnsName = serviceAlias(args.proxy.proxy);
+    this.registerOutputs({ dnsName: this.dnsName, egressPorts: args.egressPorts });
+  }
+}
+
+/** The edge Envoy on Docker, published on the host's loopback address. */
+export class DockerFrontProxy extends pulumi.ComponentResource {
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: DockerProxyArgs & { readonly url: string; readonly dependsOn: readonly pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+    super(DOCKER_FRONT_PROXY_TYPE, name, {}, opts);
+    // A component in dependsOn stands for all its children: the front waits for every service container.
+    registerReplicas(name, args, this, args.dependsOn);
+    this.url = pulumi.output(args.url);
+    this.registerOutputs({ url: this.url });
+  }
+}
+
+export interface LocalImageArgs {
+  readonly plan: ImageBuildPlan;
+  readonly projectDir: string;
+  /** Platform to build for; undefined means the Docker engine's own. */
+  readonly platform?: string;
+}
+
+export function localImageArgs(args: LocalImageArgs): docker.ImageArgs {
+  const context = join(args.projectDir, args.plan.build.context);
+  return {
+    imageName: args.plan.imageName,
+    build: { context, dockerfile: join(context, args.plan.build.dockerfile), ...(args.platform === undefined ? {} : { platform: args.platform }) },
+    // The containers run on the engine that built the image: nothing is pushed, no registry is needed.
+    skipPush: true,
+  };
+}
+
+/**
+ * Builds one app image into the local engine. `id` is the local image ID (`repoDigest` of an
+ * image that is not pushed): containers use it, so changed code replaces them and unchanged
+ * code leaves them alone.
+ */
+export class LocalImage extends pulumi.ComponentResource {
+  readonly id: pulumi.Output<string>;
+
+  constructor(name: string, args: LocalImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(LOCAL_IMAGE_TYPE, name, {}, opts);
+    const image = new docker.Image(`${name}-image`, localImageArgs(args), { parent: this });
+    this.id = image.repoDigest;
+    this.registerOutputs({ id: this.id });
+  }
+}
+
+/** Resource name for a pulled image: readable, and unique per reference. */
+export function pulledImageName(prefix: string, ref: string): string {
+  const readable = ref.replace(/[@:].*$/, "").split("/").pop()?.replace(/[^a-z0-9-]+/g, "-") ?? "image";
+  return `${prefix}-${readable}-${createHash("sha256").update(ref).digest("hex").slice(0, 8)}`;
+}

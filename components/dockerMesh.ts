@@ -1,0 +1,73 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { buildDockerMesh, buildDockerNetwork, type DockerImageInput } from "../docker";
+import { describeTarget, imageBuildPlans, planFor, type DockerStackSettings, type ImageBuildPlan } from "../stack";
+import type { MeshService as MeshServiceSpec } from "../topology";
+import { DockerFrontProxy, DockerMeshService, LocalImage, pulledImageName } from "./dockerContainers";
+
+export interface DeployedMesh {
+  readonly frontUrl: pulumi.Output<string>;
+  /** The Docker network's name on this target. */
+  readonly namespace: string;
+  readonly services: Readonly<Record<string, { readonly dns: string; readonly egressPorts: Readonly<Record<string, number>> }>>;
+}
+
+/**
+ * The docker target under `parent`: one Docker provider (the ambient engine: DOCKER_HOST or the
+ * local socket), the network, images (built locally, or pulled, and used by image ID), a
+ * DockerMeshService per service and the DockerFrontProxy.
+ */
+export function deployDockerMesh(name: string, settings: DockerStackSettings, projectDir: string, imageTag: string, parent: pulumi.Resource): DeployedMesh {
+  const { topology, docker: target } = settings;
+  const provider = new docker.Provider(`${name}-docker`, {}, { parent });
+  const childOpts = { parent, providers: { docker: provider } };
+  const resourceOpts = { parent, provider };
+
+  const pulled = new Map<string, pulumi.Output<string>>();
+  const pull = (ref: string): pulumi.Output<string> => {
+    let id = pulled.get(ref);
+    if (id === undefined) {
+      const image = new docker.RemoteImage(
+        pulledImageName(name, ref),
+        // Kept on destroy: other containers may use the image.
+        { name: ref, keepLocally: true, ...(target.platform === undefined ? {} : { platform: target.platform }) },
+        resourceOpts,
+      );
+      id = image.imageId;
+      pulled.set(ref, id);
+    }
+    return id;
+  };
+  const envoyImage = pull(target.envoyImage);
+
+  const plans = imageBuildPlans(topology, undefined, imageTag);
+  const built = new Map(
+    plans.map((plan) => [plan.key, new LocalImage(`${name}-${plan.key}`, { plan, projectDir, ...(target.platform === undefined ? {} : { platform: target.platform }) }, childOpts)]),
+  );
+  const appImage = (service: MeshServiceSpec): DockerImageInput =>
+    service.image.kind === "ref" ? pull(service.image.ref) : (built.get((planFor(service, plans) as ImageBuildPlan).key) as LocalImage).id;
+
+  const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage });
+  const networkSpec = buildDockerNetwork(target);
+  const network = new docker.Network(
+    `${name}-network`,
+    { name: networkSpec.name, driver: networkSpec.driver, labels: Object.entries(networkSpec.labels).map(([label, value]) => ({ label, value })) },
+    { ...resourceOpts, deleteBeforeReplace: true },
+  );
+
+  const services: Record<string, { dns: string; egressPorts: Record<string, number> }> = {};
+  const serviceComponents: pulumi.Resource[] = [];
+  for (const spec of topology.services) {
+    const proxy = described.proxies.find((p) => p.proxy === spec.name);
+    if (proxy === undefined) throw new Error(`no containers described for service ${spec.name}`);
+    const egressPorts = Object.fromEntries(spec.upstreams.map((u) => [u.service, u.egressPort]));
+    const component = new DockerMeshService(spec.name, { proxy, network, egressPorts }, childOpts);
+    serviceComponents.push(component);
+    services[spec.name] = { dns: component.dnsName, egressPorts };
+  }
+  const frontProxy = described.proxies[0];
+  const url = describeTarget(settings.target).fixedFrontUrl ?? `http://${target.front.hostIp}:${target.front.hostPort}`;
+  // The front starts once the services run and stops first: it never takes traffic it cannot route.
+  const front = new DockerFrontProxy(frontProxy.proxy, { proxy: frontProxy, network, url, dependsOn: serviceComponents }, childOpts);
+  return { frontUrl: front.url, namespace: target.name, services };
+}

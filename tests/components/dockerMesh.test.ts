@@ -1,0 +1,180 @@
+import { strict as assert } from "node:assert";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, promiseOf, registered, setImageContent, type Registered } from "../helpers/pulumiMocks";
+import { ServiceMesh } from "../../components";
+import { parseStackSettings } from "../../stack";
+
+const PROJECT_DIR = resolve(__dirname, "../..");
+const CONTAINER = "docker:index/container:Container";
+const NETWORK = "docker:index/network:Network";
+const IMAGE = "docker:index/image:Image";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const PROVIDER = "pulumi:providers:docker";
+const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 2 }] };
+
+/** Whether each registration asked the engine to delete before replacing, by `type::name`. */
+let deleteFirst = new Map<string, boolean>();
+
+async function deploy(config: Record<string, unknown>) {
+  const collect = await installMocks("docker");
+  deleteFirst = new Map();
+  type Request = { getType(): string; getName(): string; getDeletebeforereplace(): boolean };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    deleteFirst.set(`${req.getType()}::${req.getName()}`, req.getDeletebeforereplace());
+    return original(req, cb);
+  };
+  const mesh = new ServiceMesh("envoy-mesh", { settings: parseStackSettings({ target: "docker", ...config }), projectDir: PROJECT_DIR, imageTag: "docker" });
+  const frontUrl = await promiseOf(mesh.frontUrl);
+  return { mesh, frontUrl, resources: await collect() };
+}
+
+const containers = (resources: Registered[]) => resources.filter((r) => r.type === CONTAINER);
+const container = (resources: Registered[], name: string) => registered(resources, CONTAINER, name);
+const urnOf = (resources: Registered[], type: string, name: string) => registered(resources, type, name).urn;
+
+describe("ServiceMesh component on the docker target", () => {
+  let resources: Registered[];
+  let frontUrl: string;
+  let mesh: ServiceMesh;
+  before(async () => ({ resources, frontUrl, mesh } = await deploy({ topology: SCALED })));
+
+  it("registers nothing of Kubernetes, and everything of Docker through one provider it creates", () => {
+    assert.deepEqual(resources.filter((r) => r.type.startsWith("kubernetes:") || r.type === "pulumi:providers:kubernetes"), []);
+    const providers = resources.filter((r) => r.type === PROVIDER);
+    assert.deepEqual(providers.map((p) => p.name), ["envoy-mesh-docker"]);
+    for (const r of resources.filter((x) => x.type.startsWith("docker:"))) {
+      assert.match(r.provider ?? "", /pulumi:providers:docker::envoy-mesh-docker::/, `${r.name} provider`);
+    }
+  });
+
+  it("creates the user-defined network named after the namespace", () => {
+    const network = registered(resources, NETWORK, "envoy-mesh-network");
+    assert.equal(network.inputs.name, "envoy-mesh");
+    assert.equal(network.inputs.driver, "bridge");
+  });
+
+  it("runs one Envoy and one app container per service replica, and the front's Envoy, under their components", () => {
+    assert.deepEqual(containers(resources).map((c) => c.inputs.name).sort(), [
+      "envoy-mesh-front-envoy-1",
+      "envoy-mesh-service-a-1-app", "envoy-mesh-service-a-1-envoy",
+      "envoy-mesh-service-b-1-app", "envoy-mesh-service-b-1-envoy",
+      "envoy-mesh-service-b-2-app", "envoy-mesh-service-b-2-envoy",
+      "envoy-mesh-service-c-1-app", "envoy-mesh-service-c-1-envoy",
+    ]);
+    const b = container(resources, "service-b-2-app");
+    assert.equal(b.parent, urnOf(resources, "envoy-mesh:docker:MeshService", "service-b"));
+    assert.equal(container(resources, "front-envoy-1-envoy").parent, urnOf(resources, "envoy-mesh:docker:FrontProxy", "front-envoy"));
+    assert.equal(registered(resources, "envoy-mesh:docker:MeshService", "service-b").parent, urnOf(resources, "envoy-mesh:mesh:ServiceMesh", "envoy-mesh"));
+  });
+
+  it("puts each app in its own Envoy's network namespace, and starts it after that Envoy", () => {
+    for (const app of containers(resources).filter((c) => c.name.endsWith("-app"))) {
+      const envoy = container(resources, app.name.replace(/-app$/, "-envoy"));
+      assert.equal(app.inputs.networkMode, `container:${envoy.name}-id`, app.name);
+      assert.equal(app.inputs.networksAdvanced, undefined);
+      assert.equal(app.inputs.ports?.length ?? 0, 0);
+      assert.ok(app.dependencies.includes(envoy.urn), `${app.name} does not wait for ${envoy.name}`);
+    }
+  });
+
+  it("attaches every service Envoy to the network with the service's alias, and waits for it to be healthy", () => {
+    for (const [name, alias] of [["service-b-1-envoy", "service-b"], ["service-b-2-envoy", "service-b"], ["service-a-1-envoy", "service-a"]]) {
+      const envoy = container(resources, name);
+      assert.deepEqual(envoy.inputs.networksAdvanced, [{ name: "envoy-mesh", aliases: [alias] }]);
+      assert.ok(envoy.dependencies.includes(urnOf(resources, NETWORK, "envoy-mesh-network")));
+      assert.equal(envoy.inputs.wait, true);
+    }
+  });
+
+  it("publishes only the front proxy, on 127.0.0.1:8080", () => {
+    const published = containers(resources).filter((c) => (c.inputs.ports ?? []).length > 0);
+    assert.deepEqual(published.map((c) => c.name), ["front-envoy-1-envoy"]);
+    assert.deepEqual(published[0].inputs.ports, [{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
+    assert.equal(frontUrl, "http://localhost:8080");
+  });
+
+  it("hardens every container: user, read-only root, no capabilities, no-new-privileges, memory, restart", () => {
+    for (const c of containers(resources)) {
+      const envoy = c.name.endsWith("-envoy");
+      assert.equal(c.inputs.user, envoy ? "101:101" : "1000:1000", c.name);
+      assert.equal(c.inputs.readOnly, true, c.name);
+      assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+      assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
+      assert.equal(c.inputs.memory, c.name.startsWith("front") ? 256 : 128, c.name);
+      assert.equal(c.inputs.restart, "unless-stopped");
+    }
+  });
+
+  it("health-checks Envoy's /ready and the app's /healthz, and stops each with SIGTERM and time to drain", () => {
+    const envoy = container(resources, "service-a-1-envoy").inputs;
+    assert.match(envoy.healthcheck.tests.join(" "), /GET \/ready /);
+    assert.equal(envoy.stopSignal, "SIGTERM");
+    assert.equal(envoy.stopTimeout, 15);
+    assert.equal(envoy.destroyGraceSeconds, 15);
+    const app = container(resources, "service-a-1-app").inputs;
+    assert.match(app.healthcheck.tests.join(" "), /127\.0\.0\.1:9903\/healthz/);
+    assert.deepEqual([app.stopTimeout, app.wait], [25, true]);
+  });
+
+  it("replaces a container or the network by deleting it first: their names and the host port are fixed", () => {
+    for (const c of containers(resources)) assert.equal(deleteFirst.get(`${CONTAINER}::${c.name}`), true, c.name);
+    assert.equal(deleteFirst.get(`${NETWORK}::envoy-mesh-network`), true);
+  });
+
+  it("builds the app image locally without pushing it, and runs containers from image IDs", () => {
+    const images = resources.filter((r) => r.type === IMAGE);
+    assert.deepEqual(images.map((i) => [i.inputs.imageName, i.inputs.skipPush, i.inputs.registry]), [["envoy-mesh-app:docker", true, undefined]]);
+    const envoyImage = resources.filter((r) => r.type === REMOTE_IMAGE);
+    assert.equal(envoyImage.length, 1);
+    assert.match(envoyImage[0].inputs.name, /^envoyproxy\/envoy:v[0-9.]+@sha256:/);
+    assert.equal(envoyImage[0].inputs.keepLocally, true);
+    for (const c of containers(resources)) assert.match(c.inputs.image, /^sha256:[0-9a-f]{64}$/, c.name);
+  });
+
+  it("starts the front once the services' containers exist", () => {
+    const front = container(resources, "front-envoy-1-envoy");
+    assert.ok(front.dependencies.includes(container(resources, "service-a-1-app").urn));
+  });
+
+  it("exports each service's network alias and egress ports, and the network as the namespace", () => {
+    assert.equal(mesh.namespace, "envoy-mesh");
+    assert.deepEqual(mesh.services["service-a"], { dns: "service-a", egressPorts: { "service-b": 10001, "service-c": 10002 } });
+  });
+});
+
+describe("docker target: what a change replaces", () => {
+  const inputsByName = (resources: Registered[]) =>
+    new Map(containers(resources).map((c) => [c.name, JSON.stringify({ ...c.inputs, networkMode: c.inputs.networkMode })]));
+  const changed = (before: Map<string, string>, after: Map<string, string>) => [...after].filter(([name, inputs]) => before.get(name) !== inputs).map(([name]) => name).sort();
+
+  afterEach(() => setImageContent("v1"));
+
+  it("changes only the front's container when only the front's Envoy config changes", async () => {
+    const before = inputsByName((await deploy({ topology: SCALED })).resources);
+    const after = inputsByName((await deploy({ topology: { ...SCALED, front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/c", service: "service-c" }] } } })).resources);
+    assert.deepEqual(changed(before, after), ["front-envoy-1-envoy"]);
+  });
+
+  it("changes a service's Envoy containers (and the apps in their namespaces) when its config changes, and nothing else", async () => {
+    const before = inputsByName((await deploy({ topology: SCALED })).resources);
+    const after = inputsByName((await deploy({ topology: { ...SCALED, services: [{ name: "service-b", replicas: 2, appPort: 8092 }] } })).resources);
+    // The app's own PORT changes with the sidecar's local cluster.
+    assert.deepEqual(changed(before, after), ["service-b-1-app", "service-b-1-envoy", "service-b-2-app", "service-b-2-envoy"]);
+  });
+
+  it("changes only the app containers when the app's code changes", async () => {
+    const before = inputsByName((await deploy({ topology: SCALED })).resources);
+    setImageContent("v2");
+    const after = inputsByName((await deploy({ topology: SCALED })).resources);
+    assert.deepEqual(changed(before, after), ["service-a-1-app", "service-b-1-app", "service-b-2-app", "service-c-1-app"]);
+  });
+
+  it("changes nothing when nothing changed", async () => {
+    const before = inputsByName((await deploy({ topology: SCALED })).resources);
+    const after = inputsByName((await deploy({ topology: SCALED })).resources);
+    assert.deepEqual(changed(before, after), []);
+  });
+});
