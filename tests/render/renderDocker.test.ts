@@ -5,7 +5,8 @@ import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../../checks/compose";
 import { dockerContainers } from "../../docker";
-import { COMPOSE_FILE, composeBuildContext } from "../../render/composeFile";
+import fc from "fast-check";
+import { COMPOSE_FILE, composeBuildContext, escapeInterpolation } from "../../render/composeFile";
 import { dockerRenderProblems, renderDocker, type RenderedDocker } from "../../render/renderDocker";
 import { renderMesh } from "../../render/renderMesh";
 import { parseStackSettings, readStackValues, type DockerStackSettings } from "../../stack";
@@ -113,6 +114,11 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
     const written = raw.services["front-envoy-1"].entrypoint[2] as string;
     assert.notEqual(written, script);
     assert.equal(interpolate(written), script);
+  });
+
+  it("escapes any string so that compose's interpolation gives it back unchanged", () => {
+    for (const s of ["$HOME", "${A:-b}", "${", "$$", "a$", "$0 $@ $!", "\\$x"]) assert.equal(interpolate(escapeInterpolation(s)), s);
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom("$", "{", "}", "a", "_", "0", ":", "-", " ") }), (s) => interpolate(escapeInterpolation(s)) === s));
   });
 
   it("builds the app image from the repository's app/ folder, named relative to the output folder", () => {
