@@ -1,9 +1,11 @@
 /**
  * `npm run render -- --out DIR [--stack NAME]`: writes every Envoy config and Kubernetes object
- * a stack would deploy, with no cluster, Docker or Pulumi CLI.
+ * a stack would deploy (for a docker stack: the Envoy configs and a `docker-compose.yaml`), with
+ * no cluster, Docker or Pulumi CLI.
  */
 import { resolve } from "node:path";
 import { ConfigError } from "../topology/reader";
+import { COMPOSE_FILE } from "../render/composeFile";
 import { renderMesh } from "../render/renderMesh";
 import { OutputDirError, writeTree } from "../render/writeTree";
 
@@ -35,11 +37,13 @@ export function main(argv: readonly string[]): number {
       return 0;
     }
     const { out, stack } = args;
-    const rendered = renderMesh(PROJECT_DIR, stack);
+    const rendered = renderMesh(PROJECT_DIR, stack, { outDir: resolve(out) });
     writeTree(out, rendered.files);
-    console.log(
-      `render: stack ${stack} (target ${rendered.settings.target}): wrote ${rendered.envoyConfigCount} Envoy configs to ${out}/envoy and ${rendered.manifestCount} Kubernetes objects to ${out}/k8s`,
-    );
+    const rest =
+      rendered.composeServiceCount === undefined
+        ? `${rendered.manifestCount} Kubernetes objects to ${out}/k8s`
+        : `${out}/${COMPOSE_FILE} (${rendered.composeServiceCount} compose services; run: docker compose -f ${out}/${COMPOSE_FILE} up -d --wait)`;
+    console.log(`render: stack ${stack} (target ${rendered.settings.target}): wrote ${rendered.envoyConfigCount} Envoy configs to ${out}/envoy and ${rest}`);
     for (const note of rendered.notes) console.log(`render: note: ${note}`);
     return 0;
   } catch (error) {

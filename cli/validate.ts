@@ -1,14 +1,15 @@
 /**
  * npm run validate -- FILE... [--strict]
  *
- * Checks Envoy bootstraps and Kubernetes manifests (YAML or JSON, several documents per file
- * allowed; a document with a top-level `apiVersion` or `kind` is a Kubernetes object, since an
- * Envoy bootstrap has neither; a Kubernetes document with `items` is a List whose items are
+ * Checks Envoy bootstraps, Kubernetes manifests and compose files (YAML or JSON, several
+ * documents per file allowed; a document with a top-level `apiVersion` or `kind` is a Kubernetes
+ * object, since an Envoy bootstrap has neither; one with a top-level `services` is a compose file; a Kubernetes document with `items` is a List whose items are
  * checked one by one, as kubectl applies them) and prints, per file, document or List item,
  * `<path>: OK` or `<path>: FAIL` followed by one indented line per problem:
  * `  error <config path>: <message>` or `  warning <config path>: <message>`.
  * Exit code: 0 when everything passes, 1 when anything fails, 2 for a usage error.
  */
+import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../checks/compose";
 import { readConfigDocuments, validateBootstrap } from "../checks/envoy";
 import type { ValidateOptions, ValidationResult } from "../checks/envoy";
 import { checkPodPolicy } from "../checks/kubernetes/policy";
@@ -65,8 +66,27 @@ export const kubernetesObjectValidator: DocumentValidator = {
   },
 };
 
+/**
+ * A compose file: what compose itself refuses (its JSON schema, then its reference checks) is an
+ * error; breaking the mesh's rules (namespace sharing, publishing, hardening, start order) is a
+ * warning, which `--strict` turns into an error, as for a pod giving up a protection.
+ */
+export const composeFileValidator: DocumentValidator = {
+  kind: "compose file",
+  // An Envoy bootstrap has no top-level `services` field; a compose file's main one is.
+  accepts: (document) => isPlainObject(document) && "services" in document,
+  validate: (document, options) => {
+    const schema = composeSchemaIssues(document);
+    const errors = schema.length > 0 ? schema : composeConsistencyIssues(document);
+    const findings = schema.length > 0 ? [] : composeMeshIssues(document);
+    return options.strict
+      ? { ok: errors.length + findings.length === 0, errors: [...errors, ...findings], warnings: [] }
+      : { ok: errors.length === 0, errors, warnings: findings };
+  },
+};
+
 /** In order of preference; more specific validators go before the catch-all bootstrap one. */
-export const DOCUMENT_VALIDATORS: readonly DocumentValidator[] = [kubernetesObjectValidator, envoyBootstrapValidator];
+export const DOCUMENT_VALIDATORS: readonly DocumentValidator[] = [kubernetesObjectValidator, composeFileValidator, envoyBootstrapValidator];
 
 /** The first validator that accepts the document. */
 export function chooseValidator(

@@ -1,8 +1,10 @@
+import { resolve } from "node:path";
 import { toYaml } from "../envoy";
 import { envoyConfigProblems } from "../envoy/check";
 import { checkPodPolicy } from "../checks/kubernetes/policy";
 import { validateManifests } from "../checks/kubernetes/schema";
 import { ConfigError } from "../topology/reader";
+import { renderDocker } from "./renderDocker";
 import {
   PLACEHOLDER_ANNOTATION,
   buildAllProxyObjects,
@@ -31,7 +33,20 @@ export interface RenderedMesh {
   readonly manifestCount: number;
   /** What a reader of the output must know (placeholders, settings `pulumi up` will refuse), one line each. */
   readonly notes: readonly string[];
+  /** Services in the rendered `docker-compose.yaml` (docker stacks only). */
+  readonly composeServiceCount?: number;
 }
+
+export interface RenderOptions {
+  /**
+   * The folder the files will be written to: a docker stack's compose file names its build
+   * contexts relative to it. Default: `out` in the project folder.
+   */
+  readonly outDir?: string;
+}
+
+/** Where a render goes when no folder is given. */
+export const DEFAULT_OUT_DIR = "out";
 
 /** Stand-ins for credentials that only `pulumi up` can read (the password is an encrypted secret). */
 export const PLACEHOLDER_USERNAME = "placeholder-username";
@@ -80,10 +95,11 @@ export function manifestFileNames(manifests: readonly Manifest[]): string[] {
  * Everything one stack would deploy, rendered from its stack file with the same builders the
  * Pulumi components use; images that only a build can produce get a marked placeholder.
  */
-export function renderMesh(projectDir: string, stack: string): RenderedMesh {
+export function renderMesh(projectDir: string, stack: string, options: RenderOptions = {}): RenderedMesh {
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
   if (!isKubernetesStack(settings)) {
-    throw new ConfigError([{ path: `Pulumi.${stack}.yaml`, message: `rendering target ${settings.target} is not supported yet` }], "cannot render");
+    const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR));
+    return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes: [] };
   }
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);

@@ -118,6 +118,18 @@ describe("cli/render", () => {
     assert.ok(readFileSync(join(out, "k8s/00-namespace-envoy-mesh.yaml"), "utf8").includes("kind: Namespace"));
   });
 
+  it("renders the docker stack as Envoy configs and a docker-compose.yaml, and says how to run it", () => {
+    const result = run("--out", out, "--stack", "docker");
+    assert.equal(result.code, 0, result.stderr);
+    const expected = renderMesh(REPO_ROOT, "docker", { outDir: out });
+    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy"].sort());
+    for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+    assert.equal(
+      result.stdout,
+      `render: stack docker (target docker): wrote 4 Envoy configs to ${out}/envoy and ${out}/docker-compose.yaml (7 compose services; run: docker compose -f ${out}/docker-compose.yaml up -d --wait)`,
+    );
+  });
+
   it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", () => {
     const result = run("--out", out, "--stack", "cloud-example");
     assert.equal(result.code, 0, result.stderr);

@@ -157,6 +157,37 @@ describe("cli/validate", () => {
     });
   });
 
+  describe("compose files", () => {
+    const fixtures = join(__dirname, "..", "checks", "compose", "fixtures");
+
+    it("are told from Envoy bootstraps and Kubernetes objects by their top-level services", () => {
+      assert.equal(chooseValidator({ services: {} })?.kind, "compose file");
+      assert.equal(chooseValidator({ apiVersion: "v1", kind: "Service" })?.kind, "Kubernetes object");
+      assert.equal(chooseValidator({ static_resources: {} })?.kind, "Envoy v3 bootstrap");
+    });
+
+    it("pass a compose file compose accepts, warning about the mesh's rules it breaks", () => {
+      const file = join(fixtures, "accepted", "envoy-examples-front-proxy.yaml");
+      const { code, out } = run([file]);
+      assert.equal(code, 0);
+      assert.equal(out[0], `${file}: OK`);
+      assert.ok(out.includes("  warning services.front-envoy.read_only: must be true (read-only root filesystem)"), out.join("\n"));
+    });
+
+    it("fail on the mesh's rules with --strict", () => {
+      const file = join(fixtures, "accepted", "envoy-examples-front-proxy.yaml");
+      const { code, out } = run([file, "--strict"]);
+      assert.equal(code, 1);
+      assert.equal(out[0], `${file}: FAIL`);
+      assert.ok(out.includes("  error services.front-envoy.read_only: must be true (read-only root filesystem)"), out.join("\n"));
+    });
+
+    it("fail a compose file the Compose Specification refuses, naming the field", () => {
+      const file = join(fixtures, "refused", "ports-not-a-list.yaml");
+      assert.deepEqual(run([file]).out, [`${file}: FAIL`, '  error services.front-envoy.ports: must be a list, got "8080"']);
+    });
+  });
+
   describe("Kubernetes manifests", () => {
     let rendered: ReturnType<typeof renderMesh>;
     before(() => (rendered = renderMesh(join(__dirname, "..", ".."), "kind")));

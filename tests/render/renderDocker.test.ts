@@ -1,0 +1,207 @@
+import { strict as assert } from "node:assert";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { load } from "js-yaml";
+import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../../checks/compose";
+import { dockerContainers } from "../../docker";
+import fc from "fast-check";
+import { COMPOSE_FILE, composeBuildContext, escapeInterpolation } from "../../render/composeFile";
+import { dockerRenderProblems, renderDocker, type RenderedDocker } from "../../render/renderDocker";
+import { renderMesh } from "../../render/renderMesh";
+import { parseStackSettings, readStackValues, type DockerStackSettings } from "../../stack";
+import { interpolate, interpolateDocument } from "../helpers/composeInterpolation";
+
+const REPO_ROOT = resolve(__dirname, "../..");
+
+type Service = Record<string, any>;
+type Compose = { name: string; services: Record<string, Service>; networks: Record<string, any> };
+
+function dockerSettings(projectDir: string, stack: string): DockerStackSettings {
+  const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
+  assert.equal(settings.target, "docker");
+  return settings as DockerStackSettings;
+}
+
+/** The compose file as compose reads it: YAML, then interpolation. */
+function composeOf(rendered: RenderedDocker): Compose {
+  return interpolateDocument(load(rendered.files.get(COMPOSE_FILE) as string)) as Compose;
+}
+
+describe("render/renderDocker: the docker stack as a compose file", () => {
+  const out = join(REPO_ROOT, "out");
+  let rendered: RenderedDocker;
+  let compose: Compose;
+  before(() => {
+    rendered = renderDocker(REPO_ROOT, dockerSettings(REPO_ROOT, "docker"), out);
+    compose = composeOf(rendered);
+  });
+
+  it("writes each proxy's Envoy config and docker-compose.yaml beside them", () => {
+    assert.deepEqual([...rendered.files.keys()].sort(), [
+      "docker-compose.yaml",
+      "envoy/front-envoy.yaml",
+      "envoy/service-a.yaml",
+      "envoy/service-b.yaml",
+      "envoy/service-c.yaml",
+    ]);
+  });
+
+  it("is a compose file the Compose Specification's schema and compose's reference checks accept", () => {
+    const raw = load(rendered.files.get(COMPOSE_FILE) as string);
+    assert.deepEqual(composeSchemaIssues(raw), []);
+    assert.deepEqual(composeConsistencyIssues(raw), []);
+  });
+
+  it("keeps the mesh's rules", () => {
+    assert.deepEqual(composeMeshIssues(load(rendered.files.get(COMPOSE_FILE) as string)), []);
+  });
+
+  it("interpolates to itself: no variable, no invalid template, whatever the environment", () => {
+    assert.doesNotThrow(() => composeOf(rendered));
+  });
+
+  it("publishes only the front proxy, on 127.0.0.1:8080", () => {
+    const published = Object.entries(compose.services).filter(([, s]) => s.ports !== undefined);
+    assert.deepEqual(published, [["front-envoy-1", published[0][1]]]);
+    assert.deepEqual(published[0][1].ports, [{ target: 8080, host_ip: "127.0.0.1", published: "8080", protocol: "tcp" }]);
+  });
+
+  it("runs exactly the containers of the docker target, each as the pure description says", () => {
+    const containers = dockerContainers(rendered.mesh);
+    const byContainer = new Map(Object.entries(compose.services).map(([name, s]) => [s.container_name as string, { name, ...s }]));
+    assert.deepEqual([...byContainer.keys()], containers.map((c) => c.name));
+    for (const c of containers) {
+      const s = byContainer.get(c.name) as Service;
+      assert.equal(s.image, c.image, c.name);
+      assert.deepEqual(s.entrypoint ?? [], c.entrypoint, c.name);
+      assert.deepEqual(s.command ?? [], c.command, c.name);
+      assert.deepEqual(s.environment ?? {}, Object.fromEntries(c.environment.map((e) => [e.name, e.value])), c.name);
+      assert.equal(s.user, c.user, c.name);
+      assert.equal(s.mem_limit, `${c.memoryMiB}m`, c.name);
+      assert.equal(s.mem_reservation, `${c.memoryReservationMiB}m`, c.name);
+      assert.equal(s.cpu_shares, c.cpuShares, c.name);
+      assert.deepEqual(s.healthcheck.test, c.healthcheck.test, c.name);
+      assert.equal(s.stop_signal, c.stopSignal, c.name);
+      assert.equal(s.stop_grace_period, `${c.stopGraceSeconds}s`, c.name);
+      assert.equal(s.restart, c.restart, c.name);
+      assert.deepEqual(s.labels, c.labels, c.name);
+      assert.deepEqual(s.security_opt, c.securityOpt, c.name);
+      if (c.networking.mode === "container") {
+        assert.equal(s.network_mode, `service:${(byContainer.get(c.networking.container) as Service).name}`, c.name);
+        assert.deepEqual(s.depends_on, { [(byContainer.get(c.networking.container) as Service).name]: { condition: "service_healthy" } }, c.name);
+      } else {
+        assert.deepEqual(Object.keys(s.networks), [c.networking.network], c.name);
+        assert.deepEqual(s.networks[c.networking.network].aliases ?? [], c.networking.aliases, c.name);
+      }
+    }
+    assert.equal(compose.name, rendered.mesh.network.name);
+    assert.deepEqual(compose.networks, { [rendered.mesh.network.name]: { name: rendered.mesh.network.name, driver: "bridge", labels: rendered.mesh.network.labels } });
+  });
+
+  it("gives every Envoy, byte for byte, the config in envoy/<proxy>.yaml", () => {
+    for (const s of Object.values(compose.services).filter((s) => s.labels["envoy-mesh.role"] === "envoy")) {
+      const at = (s.command as string[]).indexOf("--config-yaml");
+      assert.ok(at >= 0, s.container_name);
+      assert.equal(s.command[at + 1], rendered.files.get(`envoy/${s.labels["envoy-mesh.proxy"]}.yaml`), s.container_name);
+    }
+  });
+
+  it("keeps a $ in any string exactly, through compose's interpolation", () => {
+    const script = dockerContainers(rendered.mesh).find((c) => c.role === "envoy")?.entrypoint[2] as string;
+    assert.match(script, /\$envoy_pid/, "the wrapper script uses shell variables");
+    const raw = load(rendered.files.get(COMPOSE_FILE) as string) as Compose;
+    const written = raw.services["front-envoy-1"].entrypoint[2] as string;
+    assert.notEqual(written, script);
+    assert.equal(interpolate(written), script);
+  });
+
+  it("escapes any string so that compose's interpolation gives it back unchanged", () => {
+    for (const s of ["$HOME", "${A:-b}", "${", "$$", "a$", "$0 $@ $!", "\\$x"]) assert.equal(interpolate(escapeInterpolation(s)), s);
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom("$", "{", "}", "a", "_", "0", ":", "-", " ") }), (s) => interpolate(escapeInterpolation(s)) === s));
+  });
+
+  it("builds the app image from the repository's app/ folder, named relative to the output folder", () => {
+    const app = compose.services["service-a-1-app"];
+    assert.deepEqual(app.build, { context: "../app", dockerfile: "Dockerfile" });
+    assert.equal(app.pull_policy, "build");
+    assert.equal(app.image, "envoy-mesh-app:compose");
+    assert.equal(compose.services["service-b-1-app"].image, app.image, "one image for every service built from app/");
+    assert.doesNotMatch(rendered.files.get(COMPOSE_FILE) as string, new RegExp(REPO_ROOT.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  });
+
+  it("names a build context relative to wherever the output folder is", () => {
+    const build = { context: "app", dockerfile: "Dockerfile" };
+    assert.equal(composeBuildContext("/repo", "/repo/out", build), "../app");
+    assert.equal(composeBuildContext("/repo", "/repo/a/b", build), "../../app");
+    assert.equal(composeBuildContext("/repo", "/elsewhere/out", build), "../../repo/app");
+    assert.equal(composeBuildContext("/repo", "/repo", { context: ".", dockerfile: "Dockerfile" }), ".");
+  });
+
+  it("renders the same bytes again", () => {
+    const again = renderDocker(REPO_ROOT, dockerSettings(REPO_ROOT, "docker"), out);
+    assert.deepEqual([...again.files], [...rendered.files]);
+  });
+
+  it("is what renderMesh renders for the docker stack", () => {
+    const viaMesh = renderMesh(REPO_ROOT, "docker", { outDir: out });
+    assert.deepEqual([...viaMesh.files], [...rendered.files]);
+    assert.equal(viaMesh.composeServiceCount, Object.keys(compose.services).length);
+  });
+
+  describe("refuses a defect before anything is written", () => {
+    const configs = () => rendered.mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml }));
+    const planted = (change: (doc: Compose) => void) => {
+      const doc = load(rendered.files.get(COMPOSE_FILE) as string) as Compose;
+      change(doc);
+      return dockerRenderProblems(configs(), doc);
+    };
+
+    it("passes the render as it is", () => assert.deepEqual(planted(() => undefined), []));
+
+    it("an app publishing a port", () => {
+      const problems = planted((doc) => (doc.services["service-a-1-app"].ports = ["127.0.0.1:8081:8081"]));
+      assert.deepEqual(problems.map((p) => p.path), ["docker-compose.yaml services.service-a-1-app.ports"]);
+    });
+
+    it("the front published on every interface", () => {
+      const problems = planted((doc) => (doc.services["front-envoy-1"].ports = ["8080:8080"]));
+      assert.deepEqual(problems.map((p) => p.path), ["docker-compose.yaml services.front-envoy-1.ports[0]"]);
+    });
+
+    it("a field compose does not know", () => {
+      const problems = planted((doc) => (doc.services["service-b-1-envoy"].readonly = true));
+      assert.deepEqual(problems, [{ path: "docker-compose.yaml services.service-b-1-envoy", message: 'additional property "readonly" is not allowed' }]);
+    });
+
+    it("an Envoy config Envoy would refuse", () => {
+      const bad = configs().map((c) => (c.proxy === "service-b" ? { ...c, yaml: c.yaml.replace(/connect_timeout: \S+/, "connect_timeout: soon") } : c));
+      const problems = dockerRenderProblems(bad, load(rendered.files.get(COMPOSE_FILE) as string));
+      assert.ok(problems.some((p) => p.path.startsWith("envoy config of service-b:")), JSON.stringify(problems));
+    });
+  });
+
+  describe("replicas", () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), "envoy-mesh-docker-"));
+      copyFileSync(join(REPO_ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+      mkdirSync(join(dir, "app"));
+      writeFileSync(join(dir, "app", "Dockerfile"), "FROM scratch\n");
+      const topology = "extends: seed\nservices:\n  - name: service-b\n    replicas: 2\n";
+      writeFileSync(join(dir, "Pulumi.dev.yaml"), JSON.stringify({ config: { "envoy-mesh:target": "docker", "envoy-mesh:topology": topology } }));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("become distinct compose services, each an Envoy with the service's alias and its own app", () => {
+      const replicas = composeOf(renderDocker(dir, dockerSettings(dir, "dev"), join(dir, "out")));
+      const names = Object.keys(replicas.services).filter((n) => n.startsWith("service-b-"));
+      assert.deepEqual(names, ["service-b-1-envoy", "service-b-1-app", "service-b-2-envoy", "service-b-2-app"]);
+      for (const n of [1, 2]) {
+        assert.deepEqual(replicas.services[`service-b-${n}-envoy`].networks, { "envoy-mesh": { aliases: ["service-b"] } });
+        assert.equal(replicas.services[`service-b-${n}-app`].network_mode, `service:service-b-${n}-envoy`);
+      }
+      assert.deepEqual(composeMeshIssues(replicas), []);
+    });
+  });
+});
