@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { DEFAULT_KIND_REGISTRY, KIND_HOST_PORT, parseStackSettings, projectDefaults, readStackValues } from "../stack";
 import { ConfigError } from "../topology/reader";
 import { OpsError } from "./errors";
@@ -56,6 +58,9 @@ export function defaultSettings(): KindStackSettings {
  * the program's parser sees it.
  */
 function readStackOf(repoRoot: string, stack: UpStack): Record<string, unknown> {
+    if (!fs.existsSync(path.join(repoRoot, `Pulumi.${stack}.yaml`))) {
+        throw new OpsError(`Pulumi.${stack}.yaml: not found in ${repoRoot}; the ${stack} stack's file sets ${projectDefaults().project}:target: ${stack}`);
+    }
     const values = readStackValues(repoRoot, stack);
     // Unset means the project's default target (kind), as the program reads it: a docker stack file must say docker.
     const target = values.target === undefined || values.target === "" ? projectDefaults().target : values.target;
