@@ -2,28 +2,25 @@ import { CommandRunner, lastLine, showCommand } from "./command";
 import { OpsError } from "./errors";
 import { PortProbe } from "./ports";
 import { portTakenError } from "./registry";
-import { DOCKER_STACK, DockerStackSettings } from "./stackSettings";
+import { DockerStackSettings } from "./stackSettings";
 
-/**
- * Docker label that the docker target puts on the containers it creates, with the stack name as
- * value: it tells this stack's own Front Envoy (which holds port 8080 after the first `up`) from
- * anything else on that port.
- */
-export const STACK_LABEL = "envoy-mesh.stack";
+/** Label Docker Compose puts on every container it runs, naming the compose project. */
+export const COMPOSE_PROJECT_LABEL = "com.docker.compose.project";
 
 /** What holds the Front Envoy's host port before the update. */
 export type FrontPortState = { readonly state: "free" } | { readonly state: "ours"; readonly containers: readonly string[] };
 
-/** `docker ps` of the running containers publishing `port`, each as `name<TAB>stack label`. */
+/** `docker ps` of the running containers publishing `port`, each as `name<TAB>networks<TAB>compose project`. */
 export function publishersArgs(port: number): string[] {
-    // `publish` and `.Label` are documented `docker container ls` filter and format keys.
-    return ["ps", "--filter", `publish=${port}`, "--format", `{{.Names}}\t{{.Label "${STACK_LABEL}"}}`];
+    // `publish` is a documented `docker container ls` filter; `.Names`, `.Networks` and `.Label` documented format keys.
+    return ["ps", "--filter", `publish=${port}`, "--format", `{{.Names}}\t{{.Networks}}\t{{.Label "${COMPOSE_PROJECT_LABEL}"}}`];
 }
 
 /**
  * Checks, before anything changes, that the Front Envoy can publish on 127.0.0.1:<port>: the port
- * is free, or this stack's own front container already holds it (a second `up`). Anything else
- * is refused, naming the containers Docker says publish the port when there are any.
+ * is free, or this stack's own front container already holds it (a second `up`): a container on
+ * the stack's network that Docker Compose did not start (a rendered compose file may use the same
+ * network name). Anything else is refused, naming the containers that publish the port.
  */
 export async function checkDockerFrontPort(run: CommandRunner, probe: PortProbe, settings: DockerStackSettings): Promise<FrontPortState> {
     const { frontHost: host, frontHostPort: port } = settings;
@@ -39,10 +36,11 @@ export async function checkDockerFrontPort(run: CommandRunner, probe: PortProbe,
         .split("\n")
         .filter((l) => l.trim().length > 0)
         .map((l) => {
-            const [name, stack = ""] = l.split("\t");
-            return { name: name.trim(), stack: stack.trim() };
+            const [name, networks = "", project = ""] = l.split("\t");
+            const ours = networks.split(",").map((n) => n.trim()).includes(settings.network) && project.trim() === "";
+            return { name: name.trim(), ours };
         });
-    const others = publishers.filter((p) => p.stack !== DOCKER_STACK);
+    const others = publishers.filter((p) => !p.ours);
     if (publishers.length > 0 && others.length === 0) {
         return { state: "ours", containers: publishers.map((p) => p.name).sort() };
     }

@@ -24,6 +24,8 @@ export interface DockerStackSettings {
     readonly frontHost: "127.0.0.1";
     /** The host port the Front Envoy is published on: 8080, as on kind. */
     readonly frontHostPort: number;
+    /** The user-defined Docker network the mesh's containers join (the stack's namespace). */
+    readonly network: string;
 }
 
 /** The config values the kind workflow needs, as the Pulumi program reads them (defaults applied). */
@@ -111,8 +113,9 @@ export function readSettings(repoRoot: string): KindStackSettings {
  */
 export function readDockerSettings(repoRoot: string): DockerStackSettings {
     return withFile(DOCKER_STACK, () => {
-        parseStackSettings(readStackOf(repoRoot, DOCKER_STACK));
-        return { target: "docker", frontHost: "127.0.0.1", frontHostPort: KIND_HOST_PORT };
+        const values = readStackOf(repoRoot, DOCKER_STACK);
+        const s = parseStackSettings(values);
+        return { target: "docker", frontHost: "127.0.0.1", frontHostPort: KIND_HOST_PORT, network: s.mesh.namespace };
     });
 }
 

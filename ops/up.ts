@@ -19,7 +19,7 @@ import {
     wireNodesToRegistry,
 } from "./registry";
 import { SERVER_WAIT_MS, checkKindServerVersion, checkNodeImages } from "./serverVersion";
-import { checkDockerFrontPort, STACK_LABEL } from "./dockerFront";
+import { checkDockerFrontPort } from "./dockerFront";
 import { DOCKER_STACK, KIND_STACK, KindStackSettings, localRegistryPort, readDockerSettings, readSettings } from "./stackSettings";
 import { readYamlFile } from "./yaml";
 
@@ -173,7 +173,7 @@ export async function runDockerUp(deps: OpsDeps, options: UpOptions): Promise<Do
     log(`[2/4] Front port ${where}: ${port.state === "free" ? "free" : `held by this stack's ${port.containers.join(", ")}`}`);
 
     const timeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-    const filter = `--filter label=${STACK_LABEL}=${DOCKER_STACK}`;
+    const filter = `--filter network=${settings.network}`;
     const { frontUrl, body } = await updateAndAnswer(deps, options.repoRoot, backend, DOCKER_STACK, ["[3/4]", "[4/4]"], timeoutMs, [
         `The update finished; see what the containers say: docker ps --all ${filter},`,
         "then docker logs <container> (an app container's log, and its Envoy's).",

@@ -9,7 +9,7 @@ import { TARGETS } from "../../stack";
 import { BackendCall, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "pulumi version"];
-const PUBLISHERS = "docker ps --filter publish=8080 --format '{{.Names}}\t{{.Label \"envoy-mesh.stack\"}}'";
+const PUBLISHERS = "docker ps --filter publish=8080 --format '{{.Names}}\t{{.Networks}}\t{{.Label \"com.docker.compose.project\"}}'";
 
 /** The settings parser must know the docker target for a docker stack file to pass it. */
 const parserKnowsDocker = (TARGETS as readonly string[]).includes("docker");
@@ -118,7 +118,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         await runDockerUp(deps(), { repoRoot: repo });
         machine.calls.length = 0;
         backend.calls.length = 0;
-        machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy", stack: "docker" }]);
+        machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy", networks: "envoy-mesh", composeProject: "" }]);
         const d = deps({ takenPorts: ["127.0.0.1:8080"] });
         const result = await runDockerUp(d, { repoRoot: repo });
         assert.deepEqual(machine.commands(), [...PROBES, PUBLISHERS]);
@@ -139,12 +139,23 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.equal(fs.existsSync(path.join(repo, ".pulumi-state")), false);
     });
 
-    it("port 8080 taken by another container (a rendered compose file running): names it and how to stop it", async function () {
+    it("port 8080 taken by a rendered compose file's front, even on a network of the same name: names it and how to stop it", async function () {
         needsDockerTarget.call(this);
-        machine.publishers.set(8080, [{ name: "mesh-front-envoy-1", stack: "" }]);
+        machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "envoy-mesh" }]);
         const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
-        assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container mesh-front-envoy-1;/);
-        assert.match(err.message, /docker stop mesh-front-envoy-1`, or `docker compose down`/);
+        assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container envoy-mesh-front-envoy-1;/);
+        assert.match(err.message, /docker stop envoy-mesh-front-envoy-1`, or `docker compose down`/);
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("port 8080 taken by a container off the mesh's network: refused, naming only that one", async function () {
+        needsDockerTarget.call(this);
+        machine.publishers.set(8080, [
+            { name: "web", networks: "bridge", composeProject: "" },
+            { name: "envoy-mesh-front-envoy", networks: "envoy-mesh", composeProject: "" },
+        ]);
+        const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
+        assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container web;/);
         assert.deepEqual(backend.calls, []);
     });
 
@@ -185,7 +196,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         const http = new FakeHttp([{ status: 503, headers: {}, body: "no healthy upstream" }]);
         const err = await failure(runDockerUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 30_000 }));
         assert.match(err.message, /^http:\/\/localhost:8080\/ did not answer with HTTP 200 within 30 s \(last attempt: HTTP 503: no healthy upstream\)/);
-        assert.match(err.message, /docker ps --all --filter label=envoy-mesh\.stack=docker/);
+        assert.match(err.message, /docker ps --all --filter network=envoy-mesh,/);
         assert.doesNotMatch(err.message, /kubectl/);
     });
 

@@ -37,9 +37,9 @@ export class FakeMachine {
     serverAnswers: CommandResult[] = [ok(kubectlVersionJson("v1.35.8"))];
     /**
      * Running containers that publish a host port, as `docker ps --filter publish=<port>` lists
-     * them, with their envoy-mesh.stack label ("" when they have none).
+     * them: networks joined (comma-separated, as Docker prints them) and compose project ("" if none).
      */
-    publishers = new Map<number, { name: string; stack: string }[]>();
+    publishers = new Map<number, { name: string; networks: string; composeProject: string }[]>();
     /** Files written on nodes: `node:path` -> content. */
     nodeFiles = new Map<string, string>();
     readonly calls: { cmd: string; args: string[]; input?: string }[] = [];
@@ -93,9 +93,9 @@ export class FakeMachine {
         if (line === "inspect --format {{json .NetworkSettings.Networks.kind}} kind-registry") {
             return ok(this.registryOnKindNetwork ? '{"NetworkID":"abc"}\n' : "null\n");
         }
-        const published = /^ps --filter publish=(\d+) --format \{\{\.Names\}\}\t\{\{\.Label "envoy-mesh\.stack"\}\}$/.exec(line);
+        const published = /^ps --filter publish=(\d+) --format \{\{\.Names\}\}\t\{\{\.Networks\}\}\t\{\{\.Label "com\.docker\.compose\.project"\}\}$/.exec(line);
         if (published) {
-            return ok((this.publishers.get(Number(published[1])) ?? []).map((p) => `${p.name}\t${p.stack}\n`).join(""));
+            return ok((this.publishers.get(Number(published[1])) ?? []).map((p) => `${p.name}\t${p.networks}\t${p.composeProject}\n`).join(""));
         }
         if (args[0] === "run" && args.includes("kind-registry")) {
             this.registry = "running";
