@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceMesh } from "./components";
 import { serverVersionGate } from "./components/serverVersionGate";
+import { isKubernetesStack } from "./stack";
 import { loadStackSettings, registryPassword } from "./stack/pulumiConfig";
 
 const settings = loadStackSettings(__dirname);
@@ -14,9 +15,9 @@ const mesh = new ServiceMesh("envoy-mesh", {
   projectDir: __dirname,
   imageTag: pulumi.getStack(),
   registryPassword: registryPassword(settings),
-}, { dependsOn: serverVersionGate(settings.cluster) });
+}, { dependsOn: isKubernetesStack(settings) ? serverVersionGate(settings.cluster) : undefined });
 
-/** Where the Front Envoy answers: http://localhost:8080 on kind, the load balancer's address in a cloud. */
+/** Where the Front Envoy answers: http://localhost:8080 on kind and docker, the load balancer's address in a cloud. */
 export const frontUrl = mesh.frontUrl;
 export const namespace = mesh.namespace;
 /** Per service: the headless Service DNS name and the egress port of each upstream it calls. */

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KubeconfigSource } from "../k8s/kubeconfig";
 import { MIN_KUBERNETES_VERSION, formatRelease, serverVersionProblem } from "../k8s/serverVersion";
 import { probeServerVersion, type ProbeResult } from "../k8s/versionProbe";
-import type { ClusterAccess } from "../stack";
+import { describeTarget, type ClusterAccess } from "../stack";
 import { kubernetesProviderArgs } from "./serviceMesh";
 
 export type VersionProbe = (source: KubeconfigSource) => Promise<ProbeResult>;
@@ -35,7 +35,7 @@ export function serverVersionGate(
   probe: VersionProbe = probeServerVersion,
   warn: (message: string) => void = (m) => void pulumi.log.warn(m),
 ): pulumi.Output<pulumi.Resource[]> | undefined {
-  if (cluster.target !== "cloud") return undefined;
+  if (!describeTarget(cluster.target).checksServerVersion || cluster.target !== "cloud") return undefined;
   // The kubeconfig and context exactly as the provider gets them (~ expanded, unset stays unset).
   const args = kubernetesProviderArgs(cluster);
   const source: KubeconfigSource = {

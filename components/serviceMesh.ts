@@ -2,8 +2,8 @@ import { homedir } from "node:os";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { meshEnvoyConfigProblems } from "../envoy/check";
-import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, buildNamespace, buildServiceObjects } from "../k8s";
-import { KIND_HOST_PORT, imageBuildPlans, planFor, type ClusterAccess, type ImageBuildPlan, type StackSettings } from "../stack";
+import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, kubernetesEnvoyTarget, buildNamespace, buildServiceObjects } from "../k8s";
+import { KIND_HOST_PORT, imageBuildPlans, isKubernetesStack, planFor, type ClusterAccess, type ImageBuildPlan, type KubernetesStackSettings, type StackSettings } from "../stack";
 import type { MeshService as MeshServiceSpec } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { AppImage } from "./appImage";
@@ -56,15 +56,16 @@ export class ServiceMesh extends pulumi.ComponentResource {
   readonly services: Readonly<Record<string, ServiceEndpoint>>;
 
   constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (!isKubernetesStack(args.settings)) throw new pulumi.RunError(`target ${args.settings.target} is not supported yet`);
     // Envoy refuses a bad bootstrap and the pod crash-loops; refuse it here, before anything is registered.
-    const problems = meshEnvoyConfigProblems(args.settings.topology, args.settings.mesh);
+    const problems = meshEnvoyConfigProblems(args.settings.topology, kubernetesEnvoyTarget(args.settings.mesh));
     if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, "generated Envoy configs that Envoy would refuse").message);
     const credentialProblems = pullCredentialProblems(args.settings.registry, args.registryPassword);
     if (credentialProblems.length > 0) {
       throw new pulumi.RunError(new ConfigError(credentialProblems, "incomplete registry credentials").message);
     }
     super(SERVICE_MESH_TYPE, name, {}, opts);
-    const { settings } = args;
+    const settings = args.settings as KubernetesStackSettings;
     const { topology, mesh: target } = settings;
 
     const provider = new k8s.Provider(`${name}-${settings.target}`, kubernetesProviderArgs(settings.cluster), { parent: this });

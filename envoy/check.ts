@@ -1,7 +1,7 @@
 import { load } from "js-yaml";
 import type { Topology } from "../topology";
 import type { ConfigIssue } from "../topology/reader";
-import { buildMeshConfigs, type MeshContext } from "./proxies";
+import { buildMeshConfigs, type EnvoyTarget } from "./proxies";
 import { toYaml } from "./serialize";
 import { validateBootstrap } from "../checks/envoy";
 
@@ -23,6 +23,6 @@ export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): Co
 }
 
 /** Renders and checks every proxy's bootstrap of a mesh. */
-export function meshEnvoyConfigProblems(topology: Topology, context: MeshContext): ConfigIssue[] {
-  return envoyConfigProblems(buildMeshConfigs(topology, context).map((c) => ({ proxy: c.proxy, yaml: toYaml(c.bootstrap) })));
+export function meshEnvoyConfigProblems(topology: Topology, target: EnvoyTarget): ConfigIssue[] {
+  return envoyConfigProblems(buildMeshConfigs(topology, target).map((c) => ({ proxy: c.proxy, yaml: toYaml(c.bootstrap) })));
 }

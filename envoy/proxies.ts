@@ -11,7 +11,6 @@ import {
   READY_PATH,
   egressListenerName,
   egressStatPrefix,
-  serviceDnsQueryName,
   upstreamClusterName,
 } from "./names";
 import {
@@ -29,11 +28,14 @@ import {
   type EnvoyObject,
 } from "./resources";
 
-/** Where the mesh runs; the upstream DNS names depend on it. */
-export interface MeshContext {
-  readonly namespace: string;
-  /** Kubernetes cluster DNS domain. Default in most clusters: `cluster.local`. */
-  readonly clusterDomain: string;
+/**
+ * What the Envoy builders need from the platform the mesh runs on, and nothing else: the DNS
+ * name under which a caller finds every replica of a service (each replica's Envoy ingress).
+ * Each deploy layer supplies it (k8s: the headless Service's FQDN; docker: the network alias),
+ * so listeners, routes and clusters are the same on every target.
+ */
+export interface EnvoyTarget {
+  upstreamHost(service: string): string;
 }
 
 /** Below the demo app's 65 s keep-alive timeout (KEEP_ALIVE_TIMEOUT_MS in app/server.ts). */
@@ -68,15 +70,15 @@ function makeAdminCluster(topology: Topology): EnvoyObject {
 }
 
 /**
- * Cluster on a service's headless Service name, aimed at the callee's sidecar ingress. Each pod
+ * Cluster on the name of every replica of a service (a headless Service, a network alias), aimed at the callee's sidecar ingress. Each pod
  * is health-checked on the app's `/healthz` through that ingress, which tests the sidecar and
  * the app together: a pod whose app is draining (503) or gone (the sidecar's 503) stops getting
  * requests within one check interval, however long DNS keeps listing it.
  */
-function makeUpstreamCluster(service: string, topology: Topology, context: MeshContext, edge = false): EnvoyObject {
+function makeUpstreamCluster(service: string, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject {
   return makeDnsCluster(
     upstreamClusterName(service),
-    serviceDnsQueryName(service, context.namespace, context.clusterDomain),
+    target.upstreamHost(service),
     topology.ports.ingress,
     topology.envoy.connectTimeoutMs,
     { edge, healthCheckPath: APP_HEALTH_PATH },
@@ -101,7 +103,7 @@ export function makeFrontRoutes(route: FrontRoute, cluster: string): EnvoyObject
 }
 
 /** The edge proxy: routes each prefix to its service's sidecars, logs every request. */
-export function buildFrontProxyConfig(topology: Topology, context: MeshContext): ProxyConfig {
+export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): ProxyConfig {
   const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
   const listener = makeListener({
     name: FRONT_LISTENER,
@@ -123,7 +125,7 @@ export function buildFrontProxyConfig(topology: Topology, context: MeshContext):
       nodeCluster: FRONT_PROXY_NAME,
       adminPort: topology.ports.admin,
       listeners: [listener, makeHealthListener(topology)],
-      clusters: [...routed.map((s) => makeUpstreamCluster(s, topology, context, true)), makeAdminCluster(topology)],
+      clusters: [...routed.map((s) => makeUpstreamCluster(s, topology, target, true)), makeAdminCluster(topology)],
     }),
   };
 }
@@ -132,7 +134,7 @@ export function buildFrontProxyConfig(topology: Topology, context: MeshContext):
  * A service's sidecar: ingress on the pod IP to the local app, one loopback egress listener per
  * upstream (sorted, so the app's call order does not change the config), and the health listener.
  */
-export function buildSidecarConfig(topology: Topology, service: MeshService, context: MeshContext): ProxyConfig {
+export function buildSidecarConfig(topology: Topology, service: MeshService, target: EnvoyTarget): ProxyConfig {
   const upstreams = [...service.upstreams].sort((a, b) => compare(a.service, b.service));
   const { connectTimeoutMs } = topology.envoy;
   const ingress = makeListener({
@@ -170,7 +172,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, con
       listeners: [ingress, ...egress, makeHealthListener(topology)],
       clusters: [
         makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs, { idleTimeoutSeconds: APP_IDLE_TIMEOUT_SECONDS }),
-        ...upstreams.map((u) => makeUpstreamCluster(u.service, topology, context)),
+        ...upstreams.map((u) => makeUpstreamCluster(u.service, topology, target)),
         makeAdminCluster(topology),
       ],
     }),
@@ -178,9 +180,9 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, con
 }
 
 /** Every proxy of the mesh: the front proxy first, then each service's sidecar by name. */
-export function buildMeshConfigs(topology: Topology, context: MeshContext): readonly ProxyConfig[] {
+export function buildMeshConfigs(topology: Topology, target: EnvoyTarget): readonly ProxyConfig[] {
   return [
-    buildFrontProxyConfig(topology, context),
-    ...topology.services.map((service) => buildSidecarConfig(topology, service, context)),
+    buildFrontProxyConfig(topology, target),
+    ...topology.services.map((service) => buildSidecarConfig(topology, service, target)),
   ];
 }

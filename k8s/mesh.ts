@@ -1,4 +1,4 @@
-import { buildFrontProxyConfig, buildSidecarConfig, toYaml } from "../envoy";
+import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, toYaml, type EnvoyTarget } from "../envoy";
 import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
 import type {
   ConfigMapManifest,
@@ -34,8 +34,9 @@ export interface ProxyObjects {
   readonly podDisruptionBudget?: PodDisruptionBudgetManifest;
 }
 
-function meshContext(target: MeshTarget) {
-  return { namespace: target.namespace, clusterDomain: target.clusterDomain };
+/** On Kubernetes a caller reaches every pod of a service through its headless Service's FQDN. */
+export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "clusterDomain">): EnvoyTarget {
+  return { upstreamHost: (service) => serviceDnsQueryName(service, target.namespace, target.clusterDomain) };
 }
 
 /** `pullSecret`: name of the registry pull Secret every ServiceAccount refers to, when there is one. */
@@ -46,7 +47,7 @@ export function buildServiceObjects(
   appImage: ImageInput,
   pullSecret?: string,
 ): ProxyObjects {
-  const envoyYaml = toYaml(buildSidecarConfig(topology, service, meshContext(target)).bootstrap);
+  const envoyYaml = toYaml(buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)).bootstrap);
   const configMap = buildEnvoyConfigMap(service.name, target.namespace, envoyYaml);
   return {
     proxy: service.name,
@@ -60,7 +61,7 @@ export function buildServiceObjects(
 }
 
 export function buildFrontObjects(topology: Topology, target: MeshTarget, pullSecret?: string): ProxyObjects {
-  const envoyYaml = toYaml(buildFrontProxyConfig(topology, meshContext(target)).bootstrap);
+  const envoyYaml = toYaml(buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)).bootstrap);
   const configMap = buildEnvoyConfigMap(FRONT_PROXY_NAME, target.namespace, envoyYaml);
   return {
     proxy: FRONT_PROXY_NAME,

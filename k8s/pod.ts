@@ -28,7 +28,7 @@ export const APP_SHUTDOWN_SECONDS = 10;
  * PodLifecycleSleepActionAllowZero feature).
  */
 export const APP_PRE_STOP_SECONDS = 1;
-const GRACE_MARGIN_SECONDS = 5;
+export const GRACE_MARGIN_SECONDS = 5;
 
 /**
  * How long a new service pod must stay ready before the rollout counts it available and stops
@@ -101,6 +101,27 @@ export function drainCommand(adminPort: number, drainSeconds: number, inboundOnl
   ];
 }
 
+export const ENVOY_BINARY = "/usr/local/bin/envoy";
+
+/**
+ * Envoy's command line on every target: where the bootstrap comes from (`config`), the proxy as
+ * its cluster, the replica as its node, and the drain settings (a graceful drain answers every
+ * request with `Connection: close` at once, then stops the listeners after `drainSeconds`).
+ */
+export function envoyArgs(config: readonly string[], proxy: string, serviceNode: string, topology: Topology): string[] {
+  const { envoy } = topology;
+  return [
+    ...config,
+    "--service-cluster", proxy,
+    "--service-node", serviceNode,
+    "--log-level", envoy.logLevel,
+    "--concurrency", String(envoy.concurrency),
+    "--drain-time-s", String(envoy.drainSeconds),
+    "--drain-strategy", "immediate",
+    "--disable-hot-restart",
+  ];
+}
+
 export interface EnvoyContainerOptions {
   /** `front-envoy` or the service name; Envoy reports it as its cluster. */
   readonly proxy: string;
@@ -119,17 +140,8 @@ export function envoyContainer(options: EnvoyContainerOptions): core.v1.Containe
     name: ENVOY_CONTAINER,
     image: options.image,
     imagePullPolicy: "IfNotPresent",
-    command: ["/usr/local/bin/envoy"],
-    args: [
-      "--config-path", `${ENVOY_CONFIG_DIR}/${ENVOY_CONFIG_FILE}`,
-      "--service-cluster", options.proxy,
-      "--service-node", "$(POD_NAME)",
-      "--log-level", envoy.logLevel,
-      "--concurrency", String(envoy.concurrency),
-      "--drain-time-s", String(envoy.drainSeconds),
-      "--drain-strategy", "immediate",
-      "--disable-hot-restart",
-    ],
+    command: [ENVOY_BINARY],
+    args: envoyArgs(["--config-path", `${ENVOY_CONFIG_DIR}/${ENVOY_CONFIG_FILE}`], options.proxy, "$(POD_NAME)", options.topology),
     env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
     ports: [
       { name: options.servingPort.name, containerPort: options.servingPort.port, protocol: "TCP" },

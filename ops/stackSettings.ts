@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_KIND_REGISTRY, KIND_HOST_PORT, parseStackSettings, projectDefaults, readStackValues } from "../stack";
+import { DEFAULT_KIND_REGISTRY, parseStackSettings, projectDefaults, readStackValues } from "../stack";
 import { ConfigError } from "../topology/reader";
 import { OpsError } from "./errors";
 
@@ -94,7 +94,7 @@ function withFile<T>(stack: UpStack, read: () => T): T {
 export function readSettings(repoRoot: string): KindStackSettings {
     return withFile(KIND_STACK, () => {
         const s = parseStackSettings(readStackOf(repoRoot, KIND_STACK));
-        if (s.cluster.target !== "kind" || s.mesh.front.type !== "NodePort") {
+        if (s.target !== "kind" || s.cluster.target !== "kind" || s.mesh.front.type !== "NodePort") {
             throw new OpsError(`Pulumi.${KIND_STACK}.yaml: the stack does not describe a kind cluster with a NodePort front`);
         }
         return {
@@ -113,9 +113,11 @@ export function readSettings(repoRoot: string): KindStackSettings {
  */
 export function readDockerSettings(repoRoot: string): DockerStackSettings {
     return withFile(DOCKER_STACK, () => {
-        const values = readStackOf(repoRoot, DOCKER_STACK);
-        const s = parseStackSettings(values);
-        return { target: "docker", frontHost: "127.0.0.1", frontHostPort: KIND_HOST_PORT, network: s.mesh.namespace };
+        const s = parseStackSettings(readStackOf(repoRoot, DOCKER_STACK));
+        if (s.target !== "docker" || s.docker.front.hostIp !== "127.0.0.1") {
+            throw new OpsError(`Pulumi.${DOCKER_STACK}.yaml: the stack does not describe a docker target published on 127.0.0.1`);
+        }
+        return { target: "docker", frontHost: "127.0.0.1", frontHostPort: s.docker.front.hostPort, network: s.docker.name };
     });
 }
 

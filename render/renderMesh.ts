@@ -15,6 +15,7 @@ import {
 } from "../k8s";
 import {
   imageBuildPlans,
+  isKubernetesStack,
   parseStackSettings,
   readStackValues,
   renderedImage,
@@ -81,6 +82,9 @@ export function manifestFileNames(manifests: readonly Manifest[]): string[] {
  */
 export function renderMesh(projectDir: string, stack: string): RenderedMesh {
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
+  if (!isKubernetesStack(settings)) {
+    throw new ConfigError([{ path: `Pulumi.${stack}.yaml`, message: `rendering target ${settings.target} is not supported yet` }], "cannot render");
+  }
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);
   const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans), pullSecret?.metadata.name);

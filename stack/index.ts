@@ -3,3 +3,4 @@ export * from "./settings";
 export * from "./images";
 export * from "./files";
 export * from "./projectFile";
+export * from "./targets";

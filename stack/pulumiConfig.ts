@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "../topology/reader";
 import { projectDefaults } from "./defaults";
-import { parseStackSettings, type StackSettings } from "./settings";
+import { isKubernetesStack, parseStackSettings, type StackSettings } from "./settings";
 
 /**
  * Whether the CLI passed a config key as a secret. The SDK knows (it reads the secret keys the CLI
@@ -54,5 +54,5 @@ export function loadStackSettings(projectDir: string): StackSettings {
 
 /** The registry password as a secret, when one is set. */
 export function registryPassword(settings: StackSettings): pulumi.Output<string> | undefined {
-  return settings.registry.hasPassword ? new pulumi.Config(projectDefaults().project).requireSecret("registryPassword") : undefined;
+  return isKubernetesStack(settings) && settings.registry.hasPassword ? new pulumi.Config(projectDefaults().project).requireSecret("registryPassword") : undefined;
 }

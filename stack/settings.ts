@@ -3,7 +3,22 @@ import { suggest } from "../checks/suggest";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
 import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
 import type { FrontExposure, MeshTarget } from "../k8s/objects";
-import { DEFAULT_CLOUD_PLATFORM, DEFAULT_KIND_REGISTRY, TARGETS, projectDefaults, type Target } from "./defaults";
+import type { DockerTarget } from "../docker/target";
+import { DEFAULT_KIND_REGISTRY, projectDefaults } from "./defaults";
+import {
+  CONFIG_KEYS,
+  LOCAL_FRONT_HOST_IP,
+  LOCAL_FRONT_HOST_PORT,
+  TARGETS,
+  describeTarget,
+  targetReads,
+  targetsReading,
+  type ConfigKey,
+  type Target,
+  type TargetDescriptor,
+} from "./targets";
+
+export { CONFIG_KEYS, type ConfigKey } from "./targets";
 
 /** Which Kubernetes cluster the provider talks to. */
 export type ClusterAccess =
@@ -24,36 +39,35 @@ export interface RegistrySettings {
   readonly platform?: string;
 }
 
-export interface StackSettings {
-  readonly target: Target;
+/** A stack that deploys to a Kubernetes cluster (kind or cloud). */
+export interface KubernetesStackSettings {
+  readonly target: Extract<Target, "kind" | "cloud">;
   readonly cluster: ClusterAccess;
   readonly registry: RegistrySettings;
   readonly mesh: MeshTarget;
   readonly topology: Topology;
 }
 
-/** Config keys of this project, without the `envoy-mesh:` prefix. */
-export const CONFIG_KEYS = [
-  "target",
-  "namespace",
-  "clusterDomain",
-  "kindClusterName",
-  "frontNodePort",
-  "kubeconfig",
-  "kubeContext",
-  "registry",
-  "registryUsername",
-  "registryPassword",
-  "platform",
-  "envoyImage",
-  "allowTagOnlyEnvoyImage",
-  "topology",
-] as const;
-type ConfigKey = (typeof CONFIG_KEYS)[number];
+/** A stack that deploys to the local Docker engine: no cluster, no registry. */
+export interface DockerStackSettings {
+  readonly target: "docker";
+  readonly docker: DockerTarget;
+  readonly topology: Topology;
+}
 
-const KIND_ONLY: readonly ConfigKey[] = ["kindClusterName", "frontNodePort"];
-const CLOUD_ONLY: readonly ConfigKey[] = ["kubeconfig", "kubeContext", "registryUsername", "registryPassword"];
-const targetKeyDefaults = (): Partial<Record<ConfigKey, unknown>> => ({
+export type StackSettings = KubernetesStackSettings | DockerStackSettings;
+
+/** Whether the stack deploys to Kubernetes (the target's runtime), with the settings that only such stacks have. */
+export function isKubernetesStack(settings: StackSettings): settings is KubernetesStackSettings {
+  return describeTarget(settings.target).runtime === "kubernetes";
+}
+
+/**
+ * Values Pulumi fills in from Pulumi.yaml on every stack: such a value on a target that does
+ * not read the key was not set on purpose, so only another value is an error.
+ */
+const declaredDefaults = (): Partial<Record<ConfigKey, unknown>> => ({
+  clusterDomain: projectDefaults().clusterDomain,
   kindClusterName: projectDefaults().kindClusterName,
   frontNodePort: projectDefaults().frontNodePort,
 });
@@ -136,12 +150,11 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   // Pulumi.yaml declares "" as the default of optional keys, meaning "not set".
   const get = (key: ConfigKey) => (values[key] === "" ? undefined : values[key]);
   const target = get("target") === undefined ? defaults.target : c.oneOf(get("target"), keyPath("target"), TARGETS);
-  const otherTarget = target === "kind" ? CLOUD_ONLY : target === "cloud" ? KIND_ONLY : [];
-  for (const key of otherTarget) {
-    // Pulumi fills in declared defaults, so only a value other than the default was set on purpose.
+  for (const key of target === undefined ? [] : CONFIG_KEYS.filter((k) => !targetReads(target, k))) {
     const value = integerValue(get(key));
-    if (value !== undefined && value !== targetKeyDefaults()[key]) {
-      c.report(keyPath(key), `only applies to target ${target === "kind" ? "cloud" : "kind"}`);
+    if (value !== undefined && value !== declaredDefaults()[key]) {
+      const readers = targetsReading(key);
+      c.report(keyPath(key), `only applies to target${readers.length > 1 ? "s" : ""} ${readers.join(", ")}`);
     }
   }
 
@@ -174,7 +187,15 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   let cluster: ClusterAccess | undefined;
   let front: FrontExposure | undefined;
   let registry: RegistrySettings | undefined;
-  if (target === "kind") {
+  let docker: DockerTarget | undefined;
+  if (target === "docker") {
+    docker = {
+      name: namespace,
+      envoyImage,
+      front: { hostIp: LOCAL_FRONT_HOST_IP, hostPort: LOCAL_FRONT_HOST_PORT },
+      ...(platform === undefined ? {} : { platform }),
+    };
+  } else if (target === "kind") {
     const clusterName = optionalString("kindClusterName") ?? defaults.kindClusterName;
     if (!KIND_CLUSTER_NAME.test(clusterName) || clusterName.length > KIND_CLUSTER_NAME_MAX) {
       c.report(keyPath("kindClusterName"), `${show(clusterName)} is not a valid kind cluster name (lowercase letters, digits, "." and "-", at most ${KIND_CLUSTER_NAME_MAX} characters)`);
@@ -194,7 +215,7 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
         ? c.report(keyPath("registry"), "required for target cloud: the registry images are pushed to, e.g. ghcr.io/acme")
         : c.string(get("registry"), keyPath("registry"));
     if (server !== undefined) {
-      registry = { server, username: optionalString("registryUsername"), hasPassword: password !== undefined, platform: platform ?? DEFAULT_CLOUD_PLATFORM };
+      registry = { server, username: optionalString("registryUsername"), hasPassword: password !== undefined, platform: platform ?? describeTarget(target).defaultPlatform };
     }
   }
 
@@ -203,10 +224,16 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
     c.report(keyPath("registry"), `${show(server)} is not a registry host[:port][/path] (for example ghcr.io/acme or localhost:5001)`);
   }
   const topology = readTopology(c, get("topology"), options);
-  if (c.issues.length > 0 || cluster === undefined || front === undefined || registry === undefined || topology === undefined || target === undefined) {
-    throw new ConfigError(c.issues, "invalid stack configuration");
+  const maxFront = target === undefined ? undefined : (describeTarget(target) as TargetDescriptor).maxFrontReplicas;
+  if (topology !== undefined && maxFront !== undefined && topology.front.replicas > maxFront) {
+    c.report(keyPath("topology.front.replicas"), `${topology.front.replicas} is more than target ${target} can expose (at most ${maxFront}: one published host port, no load balancer)`);
   }
-  return { target, cluster, registry, mesh: { namespace, clusterDomain, envoyImage, front }, topology };
+  if (c.issues.length > 0 || topology === undefined || target === undefined) throw new ConfigError(c.issues, "invalid stack configuration");
+  if (target === "docker" && docker !== undefined) return { target, docker, topology };
+  if (target !== "docker" && cluster !== undefined && front !== undefined && registry !== undefined) {
+    return { target, cluster, registry, mesh: { namespace, clusterDomain, envoyImage, front }, topology };
+  }
+  throw new ConfigError(c.issues, "invalid stack configuration");
 }
 
 function readTopology(c: IssueCollector, value: unknown, options: ParseOptions): Topology | undefined {

@@ -1,6 +1,6 @@
 export * from "./types";
 export * from "./defaults";
-export { parseTopology, TOPOLOGY_PATH, compare, type ParseOptions } from "./parse";
+export { parseTopology, quantityValue, TOPOLOGY_PATH, compare, type ParseOptions } from "./parse";
 export { ConfigError, type ConfigIssue, formatIssues } from "./reader";
 export { SEED_TOPOLOGY } from "./seed";
 export { isPinnedImageRef } from "./imageRef";

@@ -515,7 +515,8 @@ const QUANTITY_FACTORS: Readonly<Record<string, number>> = {
   "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
 };
 
-function quantityValue(quantity: string): number {
+/** A valid Kubernetes quantity's value: bytes for memory, cores for CPU ("50m" is 0.05). */
+export function quantityValue(quantity: string): number {
   const [, number, suffix] = /^([0-9.]+)(.*)$/.exec(quantity) as RegExpExecArray;
   return Number(number) * QUANTITY_FACTORS[suffix];
 }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecret, promiseOf, type Registered } from "../helpers/pulumiMocks";
 import { ServiceMesh } from "../../components";
 import { pullCredentialProblems } from "../../components/pullSecret";
-import { parseStackSettings } from "../../stack";
+import { isKubernetesStack, parseStackSettings } from "../../stack";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
 const SECRET = "kubernetes:core/v1:Secret";
@@ -125,6 +125,7 @@ describe("registry pull Secret of the ServiceMesh component", () => {
 
     it("names the username when only the password is set", () => {
       const settings = parseStackSettings({ ...CLOUD, registryPassword: { secure: "x" } });
+      assert.ok(isKubernetesStack(settings));
       assert.deepEqual(pullCredentialProblems(settings.registry, pulumi.secret(PASSWORD)).map((p) => p.path), ["envoy-mesh:registryUsername"]);
       assert.deepEqual(pullCredentialProblems(settings.registry, undefined), []);
     });

@@ -1,8 +1,11 @@
 import { strict as assert } from "node:assert";
 import { envoyConfigProblems, meshEnvoyConfigProblems } from "../../envoy/check";
 import { parseTopology } from "../../topology";
+import { kubernetesEnvoyTarget } from "../../k8s";
+import type { EnvoyTarget } from "../../envoy";
 
-const CONTEXT = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
+const CONTEXT: EnvoyTarget = { upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
+const KIND_NAMES = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
 
 describe("checking generated Envoy configs before deploy", () => {
   it("finds nothing wrong with any proxy of the seed mesh, strict mode included", () => {

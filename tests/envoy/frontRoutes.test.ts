@@ -7,8 +7,11 @@ import { makeSafeRetryPolicy } from "../../envoy/resources";
 import { parseTopology } from "../../topology";
 import { demoConfig, request, ServerPool } from "../app/fixtures";
 import { forward } from "../helpers/envoyRouter";
+import { kubernetesEnvoyTarget } from "../../k8s";
+import type { EnvoyTarget } from "../../envoy";
 
-const CONTEXT = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
+const CONTEXT: EnvoyTarget = { upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
+const KIND_NAMES = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
 const A = "upstream_service_a";
 const D = "upstream_service_d";
 

@@ -4,8 +4,11 @@ import { KEEP_ALIVE_TIMEOUT_MS } from "../../app/server";
 import { buildMeshConfigs, toYaml, type EnvoyObject, type ProxyConfig } from "../../envoy";
 import { parseTopology, SEED_TOPOLOGY } from "../../topology";
 import { matchSnapshot } from "../helpers/snapshot";
+import { kubernetesEnvoyTarget } from "../../k8s";
+import type { EnvoyTarget } from "../../envoy";
 
-const CONTEXT = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
+const CONTEXT: EnvoyTarget = { upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
+const KIND_NAMES = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
 let seed: readonly ProxyConfig[] | undefined;
 /** Built on first use, inside a test: a builder bug fails tests instead of aborting the run. */
 const seedConfigs = (): readonly ProxyConfig[] => (seed ??= buildMeshConfigs(parseTopology(undefined), CONTEXT));
@@ -213,7 +216,7 @@ describe("Envoy configs of the seed mesh", () => {
 
   it("derives the connect timeout and upstream DNS names from the topology and the target", () => {
     const topology = parseTopology({ extends: "seed", envoy: { connectTimeoutMs: 1500 } });
-    const [front] = buildMeshConfigs(topology, { namespace: "shop", clusterDomain: "corp.local" });
+    const [front] = buildMeshConfigs(topology, kubernetesEnvoyTarget({ namespace: "shop", clusterDomain: "corp.local" }));
     const upstream = cluster(front.bootstrap, "upstream_service_a");
     assert.equal(upstream.connect_timeout, "1.5s");
     assert.equal(endpoint(upstream), "service-a.shop.svc.corp.local.:10000");

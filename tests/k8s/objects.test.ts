@@ -10,6 +10,7 @@ import {
   type Manifest,
   type MeshTarget,
   type ProxyObjects,
+  kubernetesEnvoyTarget,
 } from "../../k8s";
 import { buildMeshConfigs } from "../../envoy";
 import { checkPodPolicy } from "../../checks/kubernetes/policy";
@@ -206,7 +207,7 @@ describe("Kubernetes objects of the mesh", () => {
     it("stop an old service pod only once every caller can have found and health-checked its replacement", () => {
       // Callers learn pods through DNS: CoreDNS may serve a 30 s old answer, Envoy re-resolves
       // every 5 s, then the new pod's first health check must pass.
-      const check = (buildMeshConfigs(parseTopology(undefined), KIND)[0].bootstrap as any).static_resources.clusters[0].health_checks[0];
+      const check = (buildMeshConfigs(parseTopology(undefined), kubernetesEnvoyTarget(KIND))[0].bootstrap as any).static_resources.clusters[0].health_checks[0];
       const firstCheck = parseFloat(check.interval) + parseFloat(check.timeout);
       for (const name of ["service-a", "service-b", "service-c"]) {
         const minReady = byName(name).deployment.spec.minReadySeconds as number;

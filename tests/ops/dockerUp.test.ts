@@ -5,19 +5,10 @@ import { runDown } from "../../ops/down";
 import { OpsError } from "../../ops/errors";
 import { DEFAULT_PASSPHRASE } from "../../ops/pulumiStack";
 import { runDockerUp, runUp } from "../../ops/up";
-import { TARGETS } from "../../stack";
 import { BackendCall, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "pulumi version"];
 const PUBLISHERS = "docker ps --filter publish=8080 --format '{{.Names}}\t{{.Networks}}\t{{.Label \"com.docker.compose.project\"}}'";
-
-/** The settings parser must know the docker target for a docker stack file to pass it. */
-const parserKnowsDocker = (TARGETS as readonly string[]).includes("docker");
-function needsDockerTarget(this: Mocha.Context): void {
-    if (!parserKnowsDocker) {
-        this.skip(); // the stack settings parser does not accept envoy-mesh:target docker yet
-    }
-}
 
 async function failure(p: Promise<unknown>): Promise<OpsError> {
     try {
@@ -73,15 +64,13 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.doesNotMatch(err2.message, /pulumi:|kind/);
     });
 
-    it("needs no kind at all: works with kind absent", async function () {
-        needsDockerTarget.call(this);
+    it("needs no kind at all: works with kind absent", async () => {
         machine.kindInstalled = false;
         const result = await runDockerUp(deps(), { repoRoot: repo });
         assert.equal(result.body, MESH_BODY);
     });
 
-    it("on a fresh machine: probes docker and pulumi, checks port 8080, updates the docker stack, prints the steps and the answer", async function () {
-        needsDockerTarget.call(this);
+    it("on a fresh machine: probes docker and pulumi, checks port 8080, updates the docker stack, prints the steps and the answer", async () => {
         const d = deps();
         const result = await runDockerUp(d, { repoRoot: repo });
 
@@ -113,22 +102,32 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         ]);
     });
 
-    it("run twice: the second run finds port 8080 held by this stack's own front and updates the same stack", async function () {
-        needsDockerTarget.call(this);
+    it("run twice: the second run finds port 8080 held by this stack's own front and updates the same stack", async () => {
         await runDockerUp(deps(), { repoRoot: repo });
         machine.calls.length = 0;
         backend.calls.length = 0;
-        machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy", networks: "envoy-mesh", composeProject: "" }]);
+        machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "" }]);
         const d = deps({ takenPorts: ["127.0.0.1:8080"] });
         const result = await runDockerUp(d, { repoRoot: repo });
         assert.deepEqual(machine.commands(), [...PROBES, PUBLISHERS]);
         assert.deepEqual(backend.ops(), ["createOrSelectStack", "up"]);
         assert.equal(result.frontPort, "ours");
-        assert.ok(d.lines.includes("[2/4] Front port 127.0.0.1:8080: held by this stack's envoy-mesh-front-envoy"), d.lines.join("\n"));
+        assert.ok(d.lines.includes("[2/4] Front port 127.0.0.1:8080: held by this stack's envoy-mesh-front-envoy-1"), d.lines.join("\n"));
     });
 
-    it("port 8080 taken by some process: fails before Pulumi runs, naming the port, its use and how to find the process", async function () {
-        needsDockerTarget.call(this);
+    it("with envoy-mesh:namespace set, this stack's front is the one on the network of that name", async () => {
+        fs.rmSync(repo, { recursive: true, force: true });
+        repo = makeRepo(undefined, { "envoy-mesh:target": "docker", "envoy-mesh:namespace": "mesh-dev" });
+        machine.publishers.set(8080, [{ name: "mesh-dev-front-envoy-1", networks: "mesh-dev", composeProject: "" }]);
+        const result = await runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo });
+        assert.equal(result.frontPort, "ours");
+
+        machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "" }]);
+        const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
+        assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container envoy-mesh-front-envoy-1;/, "another stack's mesh is not ours");
+    });
+
+    it("port 8080 taken by some process: fails before Pulumi runs, naming the port, its use and how to find the process", async () => {
         const d = deps({ takenPorts: ["127.0.0.1:8080"] });
         const err = await failure(runDockerUp(d, { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use; the docker stack publishes the Front Envoy on it \(so the mesh answers at http:\/\/localhost:8080\/\)/);
@@ -139,8 +138,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.equal(fs.existsSync(path.join(repo, ".pulumi-state")), false);
     });
 
-    it("port 8080 taken by a rendered compose file's front, even on a network of the same name: names it and how to stop it", async function () {
-        needsDockerTarget.call(this);
+    it("port 8080 taken by a rendered compose file's front, even on a network of the same name: names it and how to stop it", async () => {
         machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "envoy-mesh" }]);
         const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container envoy-mesh-front-envoy-1;/);
@@ -148,11 +146,10 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.deepEqual(backend.calls, []);
     });
 
-    it("port 8080 taken by a container off the mesh's network: refused, naming only that one", async function () {
-        needsDockerTarget.call(this);
+    it("port 8080 taken by a container off the mesh's network: refused, naming only that one", async () => {
         machine.publishers.set(8080, [
             { name: "web", networks: "bridge", composeProject: "" },
-            { name: "envoy-mesh-front-envoy", networks: "envoy-mesh", composeProject: "" },
+            { name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "" },
         ]);
         const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container web;/);
@@ -179,8 +176,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.equal(err.message, `Pulumi.docker.yaml: not found in ${repo}; the docker stack's file sets envoy-mesh:target: docker`);
     });
 
-    it("a bad value in Pulumi.docker.yaml: the program's message with the file, before anything is probed or created", async function () {
-        needsDockerTarget.call(this);
+    it("a bad value in Pulumi.docker.yaml: the program's message with the file, before anything is probed or created", async () => {
         fs.rmSync(repo, { recursive: true, force: true });
         repo = makeRepo(undefined, { "envoy-mesh:target": "docker", "envoy-mesh:namespace": "Not_A_Namespace" });
         const d = deps();
@@ -191,8 +187,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.deepEqual(backend.calls, []);
     });
 
-    it("gives up after the timeout, saying where to look with docker, not kubectl", async function () {
-        needsDockerTarget.call(this);
+    it("gives up after the timeout, saying where to look with docker, not kubectl", async () => {
         const http = new FakeHttp([{ status: 503, headers: {}, body: "no healthy upstream" }]);
         const err = await failure(runDockerUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 30_000 }));
         assert.match(err.message, /^http:\/\/localhost:8080\/ did not answer with HTTP 200 within 30 s \(last attempt: HTTP 503: no healthy upstream\)/);
@@ -200,8 +195,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.doesNotMatch(err.message, /kubectl/);
     });
 
-    it("a failed pulumi up names the docker stack", async function () {
-        needsDockerTarget.call(this);
+    it("a failed pulumi up names the docker stack", async () => {
         backend.failWith = new Error("code: 255\n stdout: \n stderr: error: update failed\n err?: \n");
         const err = await failure(runDockerUp(deps(), { repoRoot: repo }));
         assert.equal(err.message, "pulumi up on stack docker failed (exit code 255); the output above says why");
@@ -221,8 +215,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
     });
     afterEach(() => fs.rmSync(repo, { recursive: true, force: true }));
 
-    it("with no local state: nothing to do, no tool needed", async function () {
-        needsDockerTarget.call(this);
+    it("with no local state: nothing to do, no tool needed", async () => {
         machine.dockerInstalled = false;
         machine.pulumiVersion = undefined;
         const d = deps();
@@ -232,8 +225,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
         assert.deepEqual(d.lines, ["Pulumi stack docker: no local state (.pulumi-state/), nothing to destroy"]);
     });
 
-    it("after up: destroys the docker stack, no kind command; a second run is safe and destroys again", async function () {
-        needsDockerTarget.call(this);
+    it("after up: destroys the docker stack, no kind command; a second run is safe and destroys again", async () => {
         await runDockerUp(deps(), { repoRoot: repo });
         for (let run = 1; run <= 2; run++) {
             machine.calls.length = 0;
@@ -248,8 +240,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
         }
     });
 
-    it("leaves the kind stack alone, and the kind flow leaves the docker stack alone", async function () {
-        needsDockerTarget.call(this);
+    it("leaves the kind stack alone, and the kind flow leaves the docker stack alone", async () => {
         await runUp(deps(), { repoRoot: repo });
         backend.calls.length = 0;
         const d = deps();
@@ -265,8 +256,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
         assert.deepEqual(machine.commands(), []);
     });
 
-    it("with state but no Docker daemon: names docker only, destroys nothing", async function () {
-        needsDockerTarget.call(this);
+    it("with state but no Docker daemon: names docker only, destroys nothing", async () => {
         fs.mkdirSync(path.join(repo, ".pulumi-state"));
         machine.dockerDaemon = false;
         const err = await failure(runDown(deps(), { repoRoot: repo, stack: "docker" }));
@@ -274,8 +264,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
         assert.deepEqual(backend.calls, []);
     });
 
-    it("a failed destroy names the docker stack", async function () {
-        needsDockerTarget.call(this);
+    it("a failed destroy names the docker stack", async () => {
         fs.mkdirSync(path.join(repo, ".pulumi-state"));
         backend.stacks.add("docker");
         backend.failWith = new Error("code: 255\n stdout: \n stderr: error: deleting failed\n err?: \n");

@@ -3,7 +3,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { KIND_CONFIG_FILE, frontPortMapping, parseKindConfig } from "../../ops/kindConfig";
 import { defaultSettings, localRegistryPort, readDockerSettings, readSettings } from "../../ops/stackSettings";
-import { TARGETS } from "../../stack";
 import { readYamlFile } from "../../ops/yaml";
 import { makeRepo } from "./fakes";
 
@@ -85,11 +84,8 @@ describe("ops/stackSettings: readDockerSettings", () => {
         });
     });
 
-    it("the repository's Pulumi.docker.yaml is a docker stack published on 127.0.0.1:8080", function () {
-        if (!(TARGETS as readonly string[]).includes("docker") || !fs.existsSync(path.join(REPO, "Pulumi.docker.yaml"))) {
-            this.skip(); // the docker target and its committed stack file are not in this tree yet
-        }
-        assert.deepEqual(readDockerSettings(REPO), { target: "docker", frontHost: "127.0.0.1", frontHostPort: 8080 });
+    it("the repository's Pulumi.docker.yaml is a docker stack published on 127.0.0.1:8080, on the network envoy-mesh", () => {
+        assert.deepEqual(readDockerSettings(REPO), { target: "docker", frontHost: "127.0.0.1", frontHostPort: 8080, network: "envoy-mesh" });
     });
 });
 

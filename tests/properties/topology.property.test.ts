@@ -4,7 +4,7 @@ import { buildFrontProxyConfig } from "../../envoy";
 import { meshEnvoyConfigProblems } from "../../envoy/check";
 import { upstreamClusterName } from "../../envoy/names";
 import { forward } from "../helpers/envoyRouter";
-import { buildMeshManifests } from "../../k8s";
+import { buildMeshManifests, kubernetesEnvoyTarget } from "../../k8s";
 import { validateManifests } from "../../checks/kubernetes/schema";
 import { ConfigError, parseTopology } from "../../topology";
 import { assertProperty } from "../helpers/properties";
@@ -91,7 +91,7 @@ describe("properties of topologies", () => {
       this.test,
       fc.property(validTopology, (raw) => {
         const topology = parseTopology(raw);
-        assert.deepEqual(meshEnvoyConfigProblems(topology, TARGET), []);
+        assert.deepEqual(meshEnvoyConfigProblems(topology, kubernetesEnvoyTarget(TARGET)), []);
       }),
       RUNS,
     );
@@ -113,7 +113,7 @@ describe("properties of topologies", () => {
       this.test,
       fc.property(validTopology, (raw) => {
         const topology = parseTopology(raw);
-        const front = buildFrontProxyConfig(topology, TARGET).bootstrap as any;
+        const front = buildFrontProxyConfig(topology, kubernetesEnvoyTarget(TARGET)).bootstrap as any;
         const routes = front.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
         for (const { prefix, service, prefixRewrite } of topology.front.routes) {
           const cluster = upstreamClusterName(service);
@@ -216,7 +216,7 @@ describe("properties of topologies", () => {
           assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
           return;
         }
-        assert.deepEqual(meshEnvoyConfigProblems(topology, TARGET), []);
+        assert.deepEqual(meshEnvoyConfigProblems(topology, kubernetesEnvoyTarget(TARGET)), []);
       }),
       { numRuns: 200 },
     );

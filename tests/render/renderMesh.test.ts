@@ -6,7 +6,7 @@ import { load } from "js-yaml";
 import type { ProxyObjects } from "../../k8s";
 import { PLACEHOLDER_PASSWORD, PLACEHOLDER_USERNAME, renderMesh, type RenderedMesh } from "../../render/renderMesh";
 import { writeTree } from "../../render/writeTree";
-import { projectDefaults, PLACEHOLDER_TAG } from "../../stack";
+import { isKubernetesStack, projectDefaults, PLACEHOLDER_TAG } from "../../stack";
 import { ConfigError } from "../../topology";
 
 const REPO_ROOT = resolve(__dirname, "../..");
@@ -395,7 +395,9 @@ describe("render/renderMesh", () => {
       const project = readFileSync(join(dir, "Pulumi.yaml"), "utf8").replace("default: cluster.local", "default: mesh.example");
       writeFileSync(join(dir, "Pulumi.yaml"), project);
       stackFile("refs", { "envoy-mesh:topology": { services: [{ name: "web", appPort: 8081, image: { ref: "ghcr.io/acme/web:1.0.0" } }], front: { routes: [{ prefix: "/", service: "web" }] } } });
-      assert.equal(renderMesh(dir, "refs").settings.mesh.clusterDomain, "mesh.example");
+      const { settings } = renderMesh(dir, "refs");
+      assert.ok(isKubernetesStack(settings));
+      assert.equal(settings.mesh.clusterDomain, "mesh.example");
     });
 
     it("refuses a project without Pulumi.yaml", () => {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { checkProject, checkStackConfig, readStackConfig, type PulumiProject } from "../../checks/pulumi";
-import { CONFIG_KEYS, projectDefaults, listStacks, parseStackSettings, readStackValues } from "../../stack";
+import { CONFIG_KEYS, TARGETS, isKubernetesStack, projectDefaults, listStacks, parseStackSettings, readStackValues } from "../../stack";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const raw = load(readFileSync(join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, { type?: string; default?: unknown; secret?: boolean }> };
@@ -51,7 +51,8 @@ describe("Pulumi.yaml and the stack files of the repository", () => {
   it("lets Pulumi and the program accept a registry password set with --secret", () => {
     const config = { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "ghcr.io/acme", "envoy-mesh:registryPassword": { secure: "v1:AAAA" } };
     assert.deepEqual(pulumiProblems("prod", config), []);
-    assert.equal(parseStackSettings({ target: "cloud", registry: "ghcr.io/acme", registryPassword: { secure: "v1:AAAA" } }).registry.hasPassword, true);
+    const settings = parseStackSettings({ target: "cloud", registry: "ghcr.io/acme", registryPassword: { secure: "v1:AAAA" } });
+    assert.ok(isKubernetesStack(settings) && settings.registry.hasPassword);
   });
 
   it("lets Pulumi accept the topology as an object (structured config), and as text", () => {
@@ -64,6 +65,10 @@ describe("Pulumi.yaml and the stack files of the repository", () => {
     assert.deepEqual(parseStackSettings(asText), parseStackSettings({}));
   });
 
+  it("describes every target in the target key's description", () => {
+    for (const target of TARGETS) assert.match(String((declared.target as { description?: string }).description), new RegExp(`\\b${target} \\(`), target);
+  });
+
   it("declares the Envoy image default pinned by tag and digest", () => {
     assert.equal(declared.envoyImage.default, projectDefaults().envoyImage);
     assert.match(projectDefaults().envoyImage, /^envoyproxy\/envoy:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
@@ -71,10 +76,18 @@ describe("Pulumi.yaml and the stack files of the repository", () => {
 
   it("has only Pulumi.<stack>.yaml files that Pulumi and the program accept", () => {
     const stacks = listStacks(REPO_ROOT);
-    assert.ok(stacks.includes("kind") && stacks.includes("cloud-example"), `stacks found: ${stacks.join(", ")}`);
+    assert.ok(stacks.includes("kind") && stacks.includes("cloud-example") && stacks.includes("docker"), `stacks found: ${stacks.join(", ")}`);
     for (const stack of stacks) {
       assert.doesNotThrow(() => parseStackSettings(readStackValues(REPO_ROOT, stack)), `Pulumi.${stack}.yaml`);
     }
+  });
+
+  it("has a Pulumi.docker.yaml that deploys the seed mesh to the local Docker engine with no edits", () => {
+    const file = load(readFileSync(join(REPO_ROOT, "Pulumi.docker.yaml"), "utf8")) as { config: Record<string, unknown> };
+    assert.deepEqual(pulumiProblems("docker", file.config), []);
+    const settings = parseStackSettings(readStackValues(REPO_ROOT, "docker"));
+    assert.equal(settings.target, "docker");
+    assert.deepEqual(settings.topology, parseStackSettings({}).topology);
   });
 
   it("has a Pulumi.cloud-example.yaml for a cloud registry, with its topology in the object form", () => {

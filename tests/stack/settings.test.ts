@@ -1,7 +1,14 @@
 import { strict as assert } from "node:assert";
 import { dump } from "js-yaml";
-import { CONFIG_KEYS, projectDefaults, parseStackSettings, type StackSettings } from "../../stack";
+import { CONFIG_KEYS, isKubernetesStack, projectDefaults, parseStackSettings, type KubernetesStackSettings } from "../../stack";
 import { ConfigError, parseTopology, type ConfigIssue, type Topology } from "../../topology";
+
+/** The settings of a stack that must deploy to Kubernetes. */
+function kube(values: Record<string, unknown>): KubernetesStackSettings {
+  const settings = parseStackSettings(values);
+  assert.ok(isKubernetesStack(settings), `expected a Kubernetes target, got ${settings.target}`);
+  return settings;
+}
 
 type Values = Record<string, unknown>;
 
@@ -38,9 +45,9 @@ const TOPOLOGY = {
 
 describe("stack/settings: parseStackSettings", () => {
   describe("target kind (the default)", () => {
-    let settings: StackSettings;
+    let settings: KubernetesStackSettings;
     before(() => {
-      settings = parseStackSettings({});
+      settings = kube({});
     });
 
     it("targets kind", () => {
@@ -71,11 +78,11 @@ describe("stack/settings: parseStackSettings", () => {
     });
 
     it("derives the kube context from kindClusterName", () => {
-      assert.deepEqual(parseStackSettings({ kindClusterName: "dev" }).cluster, { target: "kind", clusterName: "dev", context: "kind-dev" });
+      assert.deepEqual(kube({ kindClusterName: "dev" }).cluster, { target: "kind", clusterName: "dev", context: "kind-dev" });
     });
 
     it("accepts a registry of the user's on kind", () => {
-      assert.equal(parseStackSettings({ registry: "localhost:5555" }).registry.server, "localhost:5555");
+      assert.equal(kube({ registry: "localhost:5555" }).registry.server, "localhost:5555");
     });
   });
 
@@ -85,21 +92,21 @@ describe("stack/settings: parseStackSettings", () => {
     });
 
     it("exposes the front proxy through a LoadBalancer", () => {
-      assert.deepEqual(parseStackSettings(CLOUD).mesh.front, { type: "LoadBalancer" });
+      assert.deepEqual(kube(CLOUD).mesh.front, { type: "LoadBalancer" });
     });
 
     it("uses the ambient kubeconfig and its current context unless told", () => {
-      assert.deepEqual(parseStackSettings(CLOUD).cluster, { target: "cloud", kubeconfig: undefined, context: undefined });
+      assert.deepEqual(kube(CLOUD).cluster, { target: "cloud", kubeconfig: undefined, context: undefined });
     });
 
     it("passes kubeconfig, kubeContext and the registry credentials through", () => {
-      const settings = parseStackSettings({ ...CLOUD, kubeconfig: "~/.kube/config", kubeContext: "prod", registryUsername: "bot", registryPassword: { secure: "v1:AAAA" } });
+      const settings = kube({ ...CLOUD, kubeconfig: "~/.kube/config", kubeContext: "prod", registryUsername: "bot", registryPassword: { secure: "v1:AAAA" } });
       assert.deepEqual(settings.cluster, { target: "cloud", kubeconfig: "~/.kube/config", context: "prod" });
       assert.deepEqual(settings.registry, { server: "ghcr.io/acme", username: "bot", hasPassword: true, platform: "linux/amd64" });
     });
 
     it("accepts registryPassword as a secret placeholder from a stack file", () => {
-      assert.equal(parseStackSettings({ ...CLOUD, registryPassword: { secure: "v1:AAAABBBB" } }).registry.hasPassword, true);
+      assert.equal(kube({ ...CLOUD, registryPassword: { secure: "v1:AAAABBBB" } }).registry.hasPassword, true);
     });
 
     for (const password of ["s3cret", 42]) {
@@ -127,6 +134,65 @@ describe("stack/settings: parseStackSettings", () => {
     });
   });
 
+  describe("target docker", () => {
+    it("runs on the local Docker engine: network named after the namespace, front on 127.0.0.1:8080, the pinned Envoy image", () => {
+      assert.deepEqual(parseStackSettings({ target: "docker" }), {
+        target: "docker",
+        docker: { name: "envoy-mesh", envoyImage: projectDefaults().envoyImage, front: { hostIp: "127.0.0.1", hostPort: 8080 } },
+        topology: parseTopology(undefined),
+      });
+    });
+
+    it("names the network and containers after the namespace", () => {
+      const settings = parseStackSettings({ target: "docker", namespace: "shop" });
+      assert.equal(settings.target === "docker" && settings.docker.name, "shop");
+    });
+
+    it("builds and runs for the engine's own platform unless told", () => {
+      const platformOf = (values: Values) => {
+        const settings = parseStackSettings({ target: "docker", ...values });
+        return settings.target === "docker" ? settings.docker.platform : "not docker";
+      };
+      assert.equal(platformOf({}), undefined);
+      assert.equal(platformOf({ platform: "" }), undefined);
+      assert.equal(platformOf({ platform: "linux/arm64" }), "linux/arm64");
+    });
+
+    for (const [key, value, readers] of [
+      ["kindClusterName", "other", "target kind"],
+      ["frontNodePort", 30090, "target kind"],
+      ["kubeconfig", "~/.kube/config", "target cloud"],
+      ["kubeContext", "prod", "target cloud"],
+      ["registryUsername", "bot", "target cloud"],
+      ["registryPassword", { secure: "v1:AAAA" }, "target cloud"],
+      // Nothing is pushed: images stay in the local engine and are referenced by image ID.
+      ["registry", "ghcr.io/acme", "targets kind, cloud"],
+      // No cluster DNS: callers find a service by its network alias.
+      ["clusterDomain", "corp.local", "targets kind, cloud"],
+    ] as const) {
+      it(`refuses ${key}, which only Kubernetes targets read`, () => {
+        assert.equal(onlyIssue({ target: "docker", [key]: value }, `envoy-mesh:${key}`), `only applies to ${readers}`);
+      });
+    }
+
+    it("refuses more than one front replica: one host port, no load balancer in front", () => {
+      assert.equal(
+        onlyIssue({ target: "docker", topology: { extends: "seed", front: { replicas: 2 } } }, "envoy-mesh:topology.front.replicas"),
+        "2 is more than target docker can expose (at most 1: one published host port, no load balancer)",
+      );
+    });
+
+    it("reports every key it does not read at once", () => {
+      const { issues } = stackError({ target: "docker", registry: "ghcr.io/acme", kubeContext: "prod", frontNodePort: 30090 });
+      assert.deepEqual(issues.map((i) => i.path).sort(), ["envoy-mesh:frontNodePort", "envoy-mesh:kubeContext", "envoy-mesh:registry"]);
+    });
+
+    it("accepts every value Pulumi fills in from Pulumi.yaml's defaults", () => {
+      const filled = { clusterDomain: "cluster.local", kindClusterName: "envoy-mesh", frontNodePort: "30080", registry: "", kubeconfig: "", kubeContext: "", registryUsername: "", platform: "" };
+      assert.deepEqual(parseStackSettings({ target: "docker", ...filled }), parseStackSettings({ target: "docker" }));
+    });
+  });
+
   describe("cloud-only keys on kind", () => {
     for (const [key, value] of [
       ["kubeconfig", "~/.kube/config"],
@@ -145,7 +211,7 @@ describe("stack/settings: parseStackSettings", () => {
   });
 
   it("refuses an unknown target, listing the targets", () => {
-    assert.equal(onlyIssue({ target: "aws" }, "envoy-mesh:target"), '"aws" is not one of kind, cloud');
+    assert.equal(onlyIssue({ target: "aws" }, "envoy-mesh:target"), '"aws" is not one of kind, cloud, docker');
   });
 
   it("names an unknown key with the envoy-mesh: prefix and lists the known keys", () => {
@@ -172,7 +238,7 @@ describe("stack/settings: parseStackSettings", () => {
 
     for (const domain of ["cluster.local", "k8s.example.com", "1cluster"]) {
       it(`accepts ${domain}`, () => {
-        assert.equal(parseStackSettings({ clusterDomain: domain }).mesh.clusterDomain, domain);
+        assert.equal(kube({ clusterDomain: domain }).mesh.clusterDomain, domain);
       });
     }
   });
@@ -189,7 +255,7 @@ describe("stack/settings: parseStackSettings", () => {
 
     for (const registry of ["ghcr.io/acme", "localhost:5001", "registry.example.com:5000/team/sub-team", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "[::1]:5000/mesh", "docker.io/acme"]) {
       it(`accepts ${registry}`, () => {
-        assert.equal(parseStackSettings({ ...CLOUD, registry }).registry.server, registry);
+        assert.equal(kube({ ...CLOUD, registry }).registry.server, registry);
       });
     }
 
@@ -207,26 +273,26 @@ describe("stack/settings: parseStackSettings", () => {
 
     for (const name of ["dev", "envoy.mesh-2", "a".repeat(50)]) {
       it(`accepts ${name.length > 20 ? "a 50-character name" : name}`, () => {
-        assert.equal(parseStackSettings({ kindClusterName: name }).cluster.target, "kind");
+        assert.equal(kube({ kindClusterName: name }).cluster.target, "kind");
       });
     }
   });
 
   describe("platform", () => {
     it("defaults to linux/amd64 on cloud, what most cloud nodes run", () => {
-      assert.equal(parseStackSettings(CLOUD).registry.platform, "linux/amd64");
-      assert.equal(parseStackSettings({ ...CLOUD, platform: "" }).registry.platform, "linux/amd64", "Pulumi.yaml's empty default");
+      assert.equal(kube(CLOUD).registry.platform, "linux/amd64");
+      assert.equal(kube({ ...CLOUD, platform: "" }).registry.platform, "linux/amd64", "Pulumi.yaml's empty default");
     });
 
     it("on kind, sets none unless asked: the Docker engine's own platform is the kind nodes' platform", () => {
-      assert.equal(parseStackSettings({ target: "kind" }).registry.platform, undefined);
-      assert.equal(parseStackSettings({ target: "kind", platform: "" }).registry.platform, undefined);
-      assert.equal(parseStackSettings({ target: "kind", platform: "linux/arm64" }).registry.platform, "linux/arm64");
+      assert.equal(kube({ target: "kind" }).registry.platform, undefined);
+      assert.equal(kube({ target: "kind", platform: "" }).registry.platform, undefined);
+      assert.equal(kube({ target: "kind", platform: "linux/arm64" }).registry.platform, "linux/arm64");
     });
 
     for (const platform of ["linux/arm64", "linux/arm/v7", "linux/amd64"]) {
       it(`accepts ${platform}`, () => {
-        assert.equal(parseStackSettings({ ...CLOUD, platform }).registry.platform, platform);
+        assert.equal(kube({ ...CLOUD, platform }).registry.platform, platform);
       });
     }
 
@@ -246,7 +312,7 @@ describe("stack/settings: parseStackSettings", () => {
     });
 
     it("for registry on kind (the local registry)", () => {
-      assert.equal(parseStackSettings({ registry: "" }).registry.server, "localhost:5001");
+      assert.equal(kube({ registry: "" }).registry.server, "localhost:5001");
     });
 
     it("for registry on cloud, which is then missing", () => {
@@ -260,7 +326,7 @@ describe("stack/settings: parseStackSettings", () => {
 
   describe("frontNodePort", () => {
     it("accepts an integer given as a string, as pulumi config set stores it", () => {
-      assert.deepEqual(parseStackSettings({ frontNodePort: "30081" }).mesh.front, { type: "NodePort", nodePort: 30081 });
+      assert.deepEqual(kube({ frontNodePort: "30081" }).mesh.front, { type: "NodePort", nodePort: 30081 });
     });
 
     it("refuses a port outside the NodePort range", () => {
@@ -325,7 +391,7 @@ describe("stack/settings: parseStackSettings", () => {
     const digest = `sha256:${"0".repeat(64)}`;
     for (const image of [`envoyproxy/envoy:v1.30.1@${digest}`, `localhost:5000/envoy:dev-1@${digest}`, `envoyproxy/envoy@${digest}`]) {
       it(`accepts ${image}`, () => {
-        assert.equal(parseStackSettings({ envoyImage: image }).mesh.envoyImage, image);
+        assert.equal(kube({ envoyImage: image }).mesh.envoyImage, image);
       });
     }
 
@@ -342,8 +408,8 @@ describe("stack/settings: parseStackSettings", () => {
       });
 
       it(`accepts the tag-only ${image} with allowTagOnlyEnvoyImage (as Pulumi passes it: text or boolean)`, () => {
-        assert.equal(parseStackSettings({ envoyImage: image, allowTagOnlyEnvoyImage: "true" }).mesh.envoyImage, image);
-        assert.equal(parseStackSettings({ envoyImage: image, allowTagOnlyEnvoyImage: true }).mesh.envoyImage, image);
+        assert.equal(kube({ envoyImage: image, allowTagOnlyEnvoyImage: "true" }).mesh.envoyImage, image);
+        assert.equal(kube({ envoyImage: image, allowTagOnlyEnvoyImage: true }).mesh.envoyImage, image);
       });
     }
 
@@ -364,7 +430,7 @@ describe("stack/settings: parseStackSettings", () => {
     }
 
     it("accepts a label starting with a digit (DNS-1123)", () => {
-      assert.equal(parseStackSettings({ namespace: "1mesh" }).mesh.namespace, "1mesh");
+      assert.equal(kube({ namespace: "1mesh" }).mesh.namespace, "1mesh");
     });
   });
 

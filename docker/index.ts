@@ -1,0 +1,3 @@
+export * from "./target";
+export * from "./containers";
+export * from "./mesh";

@@ -1,0 +1,253 @@
+/**
+ * Everything the docker target runs, from the topology and the target: pure and deterministic.
+ * Per service and replica, an Envoy container on the mesh's network, carrying the service's
+ * alias, and an app container inside that Envoy's network namespace (the pod of the Kubernetes
+ * targets); the front proxy's Envoy is published on the host's loopback address only.
+ */
+import { createHash } from "node:crypto";
+import { buildFrontProxyConfig, buildSidecarConfig, toYaml } from "../envoy";
+import { APP_UID, ENVOY_BINARY, ENVOY_UID, envoyArgs } from "../k8s/pod";
+import { appEnvironment } from "../k8s/objects";
+import { PART_OF } from "../k8s/labels";
+import { FRONT_PROXY_NAME, type ContainerResources, type MeshService, type Topology } from "../topology";
+import {
+  MAX_INLINE_CONFIG_BYTES,
+  appHealthcheck,
+  appStopGraceSeconds,
+  envoyHealthcheck,
+  envoyStopGraceSeconds,
+  envoyWrapperScript,
+  hardening,
+  type DockerContainer,
+  type DockerImageInput,
+  type PublishedPort,
+} from "./containers";
+import { dockerEnvoyTarget, serviceAlias, type DockerTarget } from "./target";
+
+export interface DockerNetwork {
+  /** The target's name. */
+  readonly name: string;
+  readonly driver: "bridge";
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One replica: its Envoy, and for a service the app that shares the Envoy's network namespace. */
+export interface DockerReplica {
+  readonly replica: number;
+  readonly envoy: DockerContainer;
+  readonly app?: DockerContainer;
+}
+
+export interface DockerProxy {
+  /** `front-envoy` or the service's name; also names the rendered `envoy/<proxy>.yaml`. */
+  readonly proxy: string;
+  /** The bootstrap, byte for byte what every replica's Envoy is given (`--config-yaml`). */
+  readonly envoyYaml: string;
+  /** Replicas in order, from 1. */
+  readonly replicas: readonly DockerReplica[];
+}
+
+export interface DockerMesh {
+  readonly network: DockerNetwork;
+  /** The front proxy first, then the services by name. */
+  readonly proxies: readonly DockerProxy[];
+}
+
+/** Images the containers run: the Envoy image (reference or pulled image ID) and each service's app image. */
+export interface DockerImages {
+  readonly envoy: DockerImageInput;
+  readonly app: (service: MeshService) => DockerImageInput;
+}
+
+/** Label keys on every network and container of the mesh. */
+export const DOCKER_LABELS = {
+  partOf: `${PART_OF}.part-of`,
+  proxy: `${PART_OF}.proxy`,
+  replica: `${PART_OF}.replica`,
+  role: `${PART_OF}.role`,
+  configHash: `${PART_OF}.config-hash`,
+} as const;
+
+export function envoyContainerName(target: DockerTarget, proxy: string, replica: number): string {
+  return proxy === FRONT_PROXY_NAME ? `${target.name}-${proxy}-${replica}` : `${target.name}-${proxy}-${replica}-envoy`;
+}
+
+export function appContainerName(target: DockerTarget, proxy: string, replica: number): string {
+  return `${target.name}-${proxy}-${replica}-app`;
+}
+
+function sortedRecord(entries: readonly (readonly [string, string])[]): Record<string, string> {
+  return Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function configHash(envoyYaml: string): string {
+  return createHash("sha256").update(envoyYaml).digest("hex").slice(0, 12);
+}
+
+function labels(target: DockerTarget, proxy: string, replica: number, role: string, extra: readonly (readonly [string, string])[] = []) {
+  return sortedRecord([
+    [DOCKER_LABELS.partOf, target.name],
+    [DOCKER_LABELS.proxy, proxy],
+    [DOCKER_LABELS.replica, String(replica)],
+    [DOCKER_LABELS.role, role],
+    ...extra,
+  ]);
+}
+
+/** The bootstrap goes inline, so it must fit in one command-line argument. */
+function checkInlineSize(proxy: string, envoyYaml: string): void {
+  const bytes = Buffer.byteLength(envoyYaml, "utf8");
+  if (bytes > MAX_INLINE_CONFIG_BYTES) {
+    throw new Error(`the Envoy config of ${proxy} is ${bytes} bytes; the docker target passes it as one argument, at most ${MAX_INLINE_CONFIG_BYTES} bytes`);
+  }
+}
+
+interface EnvoyOptions {
+  readonly target: DockerTarget;
+  readonly topology: Topology;
+  readonly proxy: string;
+  readonly replica: number;
+  readonly envoyYaml: string;
+  readonly image: DockerImageInput;
+  readonly resources: ContainerResources;
+  readonly aliases: readonly string[];
+  readonly ports: readonly PublishedPort[];
+  readonly inboundOnlyDrain: boolean;
+}
+
+/**
+ * The bootstrap is passed with `--config-yaml`, the bytes of the rendered file: a read-only root
+ * filesystem rules out copying a file in (the daemon refuses to extract an archive into a
+ * read-only rootfs: daemon/archive.go in moby/moby), and a bind mount would need the file on the
+ * engine's host. The config is part of the container's command, so a changed config replaces
+ * this container and no other.
+ */
+function envoyContainer(options: EnvoyOptions): DockerContainer {
+  const { target, topology, proxy, replica, envoyYaml } = options;
+  checkInlineSize(proxy, envoyYaml);
+  const name = envoyContainerName(target, proxy, replica);
+  return {
+    name,
+    proxy,
+    replica,
+    role: "envoy",
+    image: options.image,
+    entrypoint: ["/bin/bash", "-c", envoyWrapperScript(topology, options.inboundOnlyDrain), ENVOY_BINARY],
+    command: envoyArgs(["--config-yaml", envoyYaml], proxy, name, topology),
+    environment: [],
+    networking: { mode: "network", network: target.name, aliases: options.aliases },
+    ports: options.ports,
+    ...hardening(ENVOY_UID, options.resources),
+    healthcheck: envoyHealthcheck(topology),
+    stopGraceSeconds: envoyStopGraceSeconds(topology),
+    dependsOnHealthy: [],
+    labels: labels(target, proxy, replica, "envoy", [[DOCKER_LABELS.configHash, configHash(envoyYaml)]]),
+    ...(target.platform === undefined ? {} : { platform: target.platform }),
+  };
+}
+
+/** The app's environment as on Kubernetes, with the replica's container name for POD_NAME. */
+export function dockerAppEnvironment(service: MeshService, topology: Topology, podName: string): DockerContainer["environment"] {
+  return appEnvironment(service, topology)
+    .map((entry) => {
+      if ("value" in entry && entry.value !== undefined) return { name: entry.name, value: entry.value };
+      if (entry.name === "POD_NAME") return { name: entry.name, value: podName };
+      throw new Error(`no Docker value for the app's environment variable ${entry.name}`);
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function appContainer(target: DockerTarget, topology: Topology, service: MeshService, replica: number, envoy: DockerContainer, image: DockerImageInput): DockerContainer {
+  const name = appContainerName(target, service.name, replica);
+  return {
+    name,
+    proxy: service.name,
+    replica,
+    role: "app",
+    image,
+    entrypoint: [],
+    command: [],
+    environment: dockerAppEnvironment(service, topology, name),
+    // The pod: the app listens on 127.0.0.1 of the Envoy's namespace and is reachable only through it.
+    networking: { mode: "container", container: envoy.name },
+    ports: [],
+    ...hardening(APP_UID, service.resources.app),
+    healthcheck: appHealthcheck(topology),
+    stopGraceSeconds: appStopGraceSeconds(topology),
+    dependsOnHealthy: [envoy.name],
+    labels: labels(target, service.name, replica, "app"),
+    ...(target.platform === undefined ? {} : { platform: target.platform }),
+  };
+}
+
+function replicaNumbers(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i + 1);
+}
+
+export function buildDockerServiceProxy(topology: Topology, service: MeshService, target: DockerTarget, images: DockerImages): DockerProxy {
+  const envoyYaml = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget()).bootstrap);
+  return {
+    proxy: service.name,
+    envoyYaml,
+    replicas: replicaNumbers(service.replicas).map((replica) => {
+      const envoy = envoyContainer({
+        target,
+        topology,
+        proxy: service.name,
+        replica,
+        envoyYaml,
+        image: images.envoy,
+        resources: service.resources.envoy,
+        aliases: [serviceAlias(service.name)],
+        ports: [],
+        inboundOnlyDrain: true,
+      });
+      return { replica, envoy, app: appContainer(target, topology, service, replica, envoy, images.app(service)) };
+    }),
+  };
+}
+
+/**
+ * The edge Envoy, published on the target's host address only. One host port can be bound once,
+ * so the docker target runs one front replica (the stack settings refuse more).
+ */
+export function buildDockerFrontProxy(topology: Topology, target: DockerTarget, images: Pick<DockerImages, "envoy">): DockerProxy {
+  const envoyYaml = toYaml(buildFrontProxyConfig(topology, dockerEnvoyTarget()).bootstrap);
+  const port: PublishedPort = { hostIp: target.front.hostIp, hostPort: target.front.hostPort, containerPort: topology.ports.front, protocol: "tcp" };
+  return {
+    proxy: FRONT_PROXY_NAME,
+    envoyYaml,
+    replicas: replicaNumbers(topology.front.replicas).map((replica) => ({
+      replica,
+      envoy: envoyContainer({
+        target,
+        topology,
+        proxy: FRONT_PROXY_NAME,
+        replica,
+        envoyYaml,
+        image: images.envoy,
+        resources: topology.front.resources,
+        aliases: [],
+        ports: [port],
+        inboundOnlyDrain: false,
+      }),
+    })),
+  };
+}
+
+export function buildDockerNetwork(target: DockerTarget): DockerNetwork {
+  return { name: target.name, driver: "bridge", labels: { [DOCKER_LABELS.partOf]: target.name } };
+}
+
+/** The whole mesh on one Docker engine. */
+export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages): DockerMesh {
+  return {
+    network: buildDockerNetwork(target),
+    proxies: [buildDockerFrontProxy(topology, target, images), ...topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images))],
+  };
+}
+
+/** Every container, in an order they can be started in: each replica's Envoy before its app. */
+export function dockerContainers(mesh: DockerMesh): DockerContainer[] {
+  return mesh.proxies.flatMap((p) => p.replicas.flatMap((r) => (r.app === undefined ? [r.envoy] : [r.envoy, r.app])));
+}

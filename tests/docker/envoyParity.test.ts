@@ -1,0 +1,73 @@
+import { strict as assert } from "node:assert";
+import { load } from "js-yaml";
+import { buildMeshConfigs, toYaml } from "../../envoy";
+import { buildDockerMesh, dockerEnvoyTarget } from "../../docker";
+import { buildAllProxyObjects, kubernetesEnvoyTarget } from "../../k8s";
+import { parseTopology } from "../../topology";
+import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
+
+/** Every leaf of a parsed YAML document by its path, such as `static_resources.clusters[0].name`. */
+function leaves(value: unknown, path = ""): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (Array.isArray(value)) value.forEach((v, i) => leaves(v, `${path}[${i}]`).forEach((x, k) => out.set(k, x)));
+  else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) leaves(v, path === "" ? k : `${path}.${k}`).forEach((x, key) => out.set(key, x));
+  } else out.set(path, value);
+  return out;
+}
+
+/** Paths whose values differ, or that exist on one side only. */
+function differences(a: unknown, b: unknown): { path: string; a: unknown; b: unknown }[] {
+  const left = leaves(a);
+  const right = leaves(b);
+  const paths = [...new Set([...left.keys(), ...right.keys()])].sort();
+  return paths.filter((p) => left.get(p) !== right.get(p) || left.has(p) !== right.has(p)).map((p) => ({ path: p, a: left.get(p), b: right.get(p) }));
+}
+
+const UPSTREAM_ADDRESS = /^static_resources\.clusters\[\d+\]\.load_assignment\.endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.address$/;
+
+describe("Envoy configs on kind and on docker", () => {
+  const topologies = {
+    seed: { extends: "seed" },
+    scaled: { extends: "seed", front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/c", service: "service-c" }] }, services: [{ name: "service-b", replicas: 3 }] },
+  };
+
+  for (const [label, raw] of Object.entries(topologies)) {
+    it(`differ only in upstream addresses (${label} topology): listeners, routes and clusters are the same`, () => {
+      const topology = parseTopology(raw);
+      const kindTarget = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080 } } as const;
+      // The configs each deploy layer really ships, not just the builders' output.
+      const onKind = buildAllProxyObjects(topology, kindTarget, () => "app:1");
+      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080 } }, { envoy: "envoy", app: () => "app:1" }).proxies;
+      assert.deepEqual(onDocker.map((p) => p.proxy), onKind.map((p) => p.proxy));
+
+      let upstreams = 0;
+      onKind.forEach((kind, i) => {
+        const diff = differences(load(kind.envoyYaml), load(onDocker[i].envoyYaml));
+        for (const d of diff) {
+          assert.match(d.path, UPSTREAM_ADDRESS, `${kind.proxy}: ${d.path} differs: ${String(d.a)} / ${String(d.b)}`);
+          const service = String(d.b).replace(/\.$/, "");
+          assert.equal(d.a, `${service}.envoy-mesh.svc.cluster.local.`);
+          assert.equal(d.b, `${service}.`);
+        }
+        upstreams += diff.length;
+      });
+      // Every STRICT_DNS cluster of every proxy differs, and nothing else does.
+      const dnsClusters = buildMeshConfigs(topology, dockerEnvoyTarget())
+        .flatMap((c) => (c.bootstrap as { static_resources: { clusters: { type: string }[] } }).static_resources.clusters)
+        .filter((c) => c.type === "STRICT_DNS").length;
+      assert.equal(upstreams, dnsClusters);
+      assert.ok(upstreams > 0);
+    });
+  }
+
+  it("use the same builders: the kind config with docker's upstream names is the docker config, byte for byte", () => {
+    const topology = parseTopology(topologies.scaled);
+    const kind = buildMeshConfigs(topology, kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" }));
+    const docker = buildMeshConfigs(topology, dockerEnvoyTarget());
+    kind.forEach((config, i) => {
+      const swapped = toYaml(config.bootstrap).replace(/address: ([a-z0-9-]+)\.envoy-mesh\.svc\.cluster\.local\./g, "address: $1.");
+      assert.equal(swapped, toYaml(docker[i].bootstrap), config.proxy);
+    });
+  });
+});

@@ -1,0 +1,192 @@
+import { strict as assert } from "node:assert";
+import { load } from "js-yaml";
+import { buildMeshConfigs, buildSidecarConfig, toYaml } from "../../envoy";
+import { envoyConfigProblems } from "../../envoy/check";
+import {
+  buildDockerMesh,
+  dockerContainers,
+  dockerEnvoyTarget,
+  type DockerContainer,
+  type DockerMesh,
+  type DockerTarget,
+} from "../../docker";
+import { parseTopology, type MeshService, type Topology } from "../../topology";
+import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
+
+const TARGET: DockerTarget = { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080 } };
+const IMAGES = { envoy: BUILDER_TEST_ENVOY_IMAGE, app: (s: MeshService) => `app-of-${s.name}` };
+const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 3 }] };
+
+function mesh(raw: unknown = SCALED, target: DockerTarget = TARGET): { topology: Topology; mesh: DockerMesh; containers: DockerContainer[] } {
+  const topology = parseTopology(raw);
+  const built = buildDockerMesh(topology, target, IMAGES);
+  return { topology, mesh: built, containers: dockerContainers(built) };
+}
+
+const byName = (containers: DockerContainer[], name: string) => {
+  const found = containers.find((c) => c.name === name);
+  assert.ok(found, `no container ${name} in ${containers.map((c) => c.name).join(", ")}`);
+  return found;
+};
+
+describe("docker: the mesh as containers", () => {
+  it("puts everything on one user-defined bridge network named after the target", () => {
+    const { mesh: built, containers } = mesh();
+    assert.deepEqual(built.network, { name: "envoy-mesh", driver: "bridge", labels: { "envoy-mesh.part-of": "envoy-mesh" } });
+    for (const c of containers.filter((x) => x.role === "envoy")) {
+      assert.equal(c.networking.mode === "network" && c.networking.network, "envoy-mesh", c.name);
+    }
+  });
+
+  it("runs an Envoy and an app container per service replica, and one Envoy for the front proxy", () => {
+    const { containers } = mesh();
+    assert.deepEqual(
+      containers.map((c) => c.name),
+      [
+        "envoy-mesh-front-envoy-1",
+        "envoy-mesh-service-a-1-envoy", "envoy-mesh-service-a-1-app",
+        "envoy-mesh-service-b-1-envoy", "envoy-mesh-service-b-1-app",
+        "envoy-mesh-service-b-2-envoy", "envoy-mesh-service-b-2-app",
+        "envoy-mesh-service-b-3-envoy", "envoy-mesh-service-b-3-app",
+        "envoy-mesh-service-c-1-envoy", "envoy-mesh-service-c-1-app",
+      ],
+    );
+  });
+
+  it("runs each app in its own replica's Envoy network namespace, listening on 127.0.0.1, publishing nothing", () => {
+    const { containers } = mesh();
+    for (const app of containers.filter((c) => c.role === "app")) {
+      const envoyName = app.name.replace(/-app$/, "-envoy");
+      assert.deepEqual(app.networking, { mode: "container", container: envoyName });
+      assert.deepEqual(app.ports, []);
+      assert.equal(app.environment.find((e) => e.name === "HOST")?.value, "127.0.0.1");
+      assert.equal(app.environment.find((e) => e.name === "POD_NAME")?.value, app.name);
+    }
+  });
+
+  it("gives every replica's Envoy of a service the service's alias, the name callers' Envoys resolve", () => {
+    const { containers, topology } = mesh();
+    const aliases = (proxy: string) =>
+      containers.filter((c) => c.proxy === proxy && c.role === "envoy").map((c) => (c.networking.mode === "network" ? c.networking.aliases : []));
+    assert.deepEqual(aliases("service-b"), [["service-b"], ["service-b"], ["service-b"]]);
+    assert.deepEqual(aliases("front-envoy"), [[]]);
+    const front = load(toYaml(buildMeshConfigs(topology, dockerEnvoyTarget())[0].bootstrap)) as any;
+    const hosts = front.static_resources.clusters
+      .filter((c: any) => c.type === "STRICT_DNS")
+      .map((c: any) => c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address);
+    assert.deepEqual(hosts, ["service-a."]);
+  });
+
+  it("publishes only the front proxy, on 127.0.0.1:8080, to its listener", () => {
+    const { containers, topology } = mesh();
+    const published = containers.filter((c) => c.ports.length > 0);
+    assert.deepEqual(published.map((c) => c.name), ["envoy-mesh-front-envoy-1"]);
+    assert.deepEqual(published[0].ports, [{ hostIp: "127.0.0.1", hostPort: 8080, containerPort: topology.ports.front, protocol: "tcp" }]);
+  });
+
+  it("hardens every container: non-root user, read-only root, no capabilities, no privilege gain, memory limit, restart", () => {
+    const { containers } = mesh();
+    for (const c of containers) {
+      assert.equal(c.user, c.role === "envoy" ? "101:101" : "1000:1000", c.name);
+      assert.equal(c.readOnlyRootFilesystem, true);
+      assert.deepEqual(c.capDrop, ["ALL"]);
+      assert.deepEqual(c.securityOpt, ["no-new-privileges:true"]);
+      assert.equal(c.restart, "unless-stopped");
+    }
+  });
+
+  it("takes memory limits, reservations and CPU weight from the topology's resources, as the kubelet would", () => {
+    const { containers } = mesh({ extends: "seed", front: { resources: { memoryLimit: "0.5Gi", cpuRequest: "250m" } }, services: [{ name: "service-c", resources: { app: { memoryLimit: "100M" } } }] });
+    const front = byName(containers, "envoy-mesh-front-envoy-1");
+    assert.deepEqual([front.memoryMiB, front.memoryReservationMiB, front.cpuShares], [512, 64, 256]);
+    const app = byName(containers, "envoy-mesh-service-c-1-app");
+    // 100 MB is 95.37 MiB: rounded up, never below what the topology asks for.
+    assert.deepEqual([app.memoryMiB, app.cpuShares], [96, 25]);
+    assert.equal(byName(containers, "envoy-mesh-service-c-1-envoy").memoryMiB, 128);
+  });
+
+  it("checks Envoy's /ready on its health listener and the app's /healthz on its health port", () => {
+    const { containers, topology } = mesh();
+    const envoy = byName(containers, "envoy-mesh-service-a-1-envoy").healthcheck;
+    assert.deepEqual(envoy.test.slice(0, 3), ["CMD", "/bin/bash", "-c"]);
+    assert.match(envoy.test[3], new RegExp(`/dev/tcp/127\\.0\\.0\\.1/${topology.ports.health} .*GET /ready HTTP/1\\.1`));
+    const app = byName(containers, "envoy-mesh-service-a-1-app").healthcheck;
+    assert.deepEqual(app.test.slice(0, 3), ["CMD", "/usr/local/bin/node", "-e"]);
+    assert.ok(app.test[3].includes(`http://127.0.0.1:${topology.ports.appHealth}/healthz`));
+  });
+
+  it("starts each app only once its Envoy is healthy", () => {
+    const { containers } = mesh();
+    for (const app of containers.filter((c) => c.role === "app")) {
+      const [envoy] = app.dependsOnHealthy;
+      assert.equal(envoy, app.name.replace(/-app$/, "-envoy"));
+      assert.ok(containers.findIndex((c) => c.name === envoy) < containers.indexOf(app), `${envoy} is listed after ${app.name}`);
+    }
+    assert.deepEqual(byName(containers, "envoy-mesh-front-envoy-1").dependsOnHealthy, []);
+  });
+
+  it("stops with SIGTERM and enough time to drain: Envoy drainSeconds + 5 s, the app drainSeconds + 10 s + 5 s", () => {
+    const { containers } = mesh({ extends: "seed", envoy: { drainSeconds: 7 } });
+    assert.deepEqual([byName(containers, "envoy-mesh-front-envoy-1").stopSignal, byName(containers, "envoy-mesh-front-envoy-1").stopGraceSeconds], ["SIGTERM", 12]);
+    assert.equal(byName(containers, "envoy-mesh-service-a-1-app").stopGraceSeconds, 22);
+  });
+
+  it("runs Envoy under a wrapper that drains before passing SIGTERM on (sidecars inbound only, the front all listeners)", () => {
+    const { containers } = mesh();
+    const sidecar = byName(containers, "envoy-mesh-service-a-1-envoy");
+    assert.deepEqual(sidecar.entrypoint.slice(0, 2), ["/bin/bash", "-c"]);
+    assert.equal(sidecar.entrypoint[3], "/usr/local/bin/envoy");
+    assert.match(sidecar.entrypoint[2], /POST \/drain_listeners\?graceful&inboundonly /);
+    assert.match(byName(containers, "envoy-mesh-front-envoy-1").entrypoint[2], /POST \/drain_listeners\?graceful /);
+  });
+
+  it("gives Envoy exactly the rendered bootstrap bytes with --config-yaml, its replica as node and its proxy as cluster", () => {
+    const { containers, topology, mesh: built } = mesh();
+    const service = topology.services.find((s) => s.name === "service-b") as MeshService;
+    const expected = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget()).bootstrap);
+    assert.equal(built.proxies.find((p) => p.proxy === "service-b")?.envoyYaml, expected);
+    for (const envoy of containers.filter((c) => c.proxy === "service-b" && c.role === "envoy")) {
+      const args = envoy.command;
+      assert.equal(args[args.indexOf("--config-yaml") + 1], expected);
+      assert.equal(args[args.indexOf("--service-node") + 1], envoy.name);
+      assert.equal(args[args.indexOf("--service-cluster") + 1], "service-b");
+      assert.ok(!args.includes("--config-path"));
+    }
+  });
+
+  it("renders Envoy configs that pass the strict checker", () => {
+    const { mesh: built } = mesh();
+    assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml }))), []);
+  });
+
+  it("uses the given images: the Envoy image for every Envoy, each service's own for its app", () => {
+    const { containers } = mesh();
+    for (const c of containers) assert.equal(c.image, c.role === "envoy" ? BUILDER_TEST_ENVOY_IMAGE : `app-of-${c.proxy}`);
+  });
+
+  it("runs for the target's platform when it sets one", () => {
+    const { containers } = mesh(SCALED, { ...TARGET, platform: "linux/arm64" });
+    for (const c of containers) assert.equal(c.platform, "linux/arm64");
+    for (const c of mesh().containers) assert.equal("platform" in c, false);
+  });
+
+  it("is deterministic and does not depend on the order services are written in", () => {
+    const services = [
+      { name: "service-c", appPort: 8083 },
+      { name: "service-a", appPort: 8081, upstreams: ["service-c", "service-b"] },
+      { name: "service-b", appPort: 8082, replicas: 2 },
+    ];
+    const front = { routes: [{ prefix: "/", service: "service-a" }] };
+    const a = JSON.stringify(mesh({ services, front }).mesh);
+    const b = JSON.stringify(mesh({ services: [...services].reverse(), front }).mesh);
+    assert.equal(a, b);
+    assert.equal(JSON.stringify(mesh({ services, front }).mesh), a);
+  });
+
+  it("changes only the Envoy containers of a proxy whose config changed", () => {
+    const before = mesh().containers;
+    const after = mesh({ ...SCALED, front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/b", service: "service-b" }] } }).containers;
+    const changed = after.filter((c) => JSON.stringify(c) !== JSON.stringify(byName(before, c.name))).map((c) => c.name);
+    assert.deepEqual(changed, ["envoy-mesh-front-envoy-1"]);
+  });
+});
