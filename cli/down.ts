@@ -10,7 +10,7 @@ runCli(
     DOWN_USAGE,
     process.argv.slice(2),
     parseDownArgs,
-    (args) => runDown(realDeps(), { repoRoot, deleteCluster: args.cluster }),
+    (args) => runDown(realDeps(), { repoRoot, stack: args.stack, deleteCluster: args.cluster }),
     { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), debug: process.env.DEBUG !== undefined },
 ).then((code) => {
     process.exitCode = code;

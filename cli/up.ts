@@ -1,7 +1,7 @@
 import * as path from "path";
 import { UP_USAGE, parseUpArgs, runCli } from "../ops/cli";
 import { realDeps } from "../ops/deps";
-import { runUp } from "../ops/up";
+import { runDockerUp, runUp } from "../ops/up";
 
 const repoRoot = path.resolve(__dirname, "..");
 
@@ -10,7 +10,10 @@ runCli(
     UP_USAGE,
     process.argv.slice(2),
     parseUpArgs,
-    (args) => runUp(realDeps(), { repoRoot, ...(args.waitTimeoutMs !== undefined ? { waitTimeoutMs: args.waitTimeoutMs } : {}) }),
+    (args) => {
+        const options = { repoRoot, ...(args.waitTimeoutMs !== undefined ? { waitTimeoutMs: args.waitTimeoutMs } : {}) };
+        return args.stack === "docker" ? runDockerUp(realDeps(), options) : runUp(realDeps(), options);
+    },
     { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), debug: process.env.DEBUG !== undefined },
 ).then((code) => {
     process.exitCode = code;

@@ -1,51 +1,94 @@
 import { MIN_KUBERNETES_VERSION, formatRelease } from "../k8s/serverVersion";
+import { DOCKER_NO_CLUSTER } from "./down";
 import { OpsError, UsageError } from "./errors";
+import { KIND_STACK, UP_STACKS, UpStack, isUpStack } from "./stackSettings";
 
 export interface UpArgs {
     readonly help: boolean;
+    /** `--stack <name>`: kind (the default) or docker. */
+    readonly stack: UpStack;
     /** `--timeout <seconds>`, in milliseconds; undefined means the default. */
     readonly waitTimeoutMs?: number;
 }
 
 export interface DownArgs {
     readonly help: boolean;
+    /** `--stack <name>`: kind (the default) or docker. */
+    readonly stack: UpStack;
     /** `--cluster`: also delete the kind cluster and the local registry. */
     readonly cluster: boolean;
 }
 
-export const UP_USAGE = `Usage: npm run up [-- --timeout <seconds>]
+export const UP_USAGE = `Usage: npm run up [-- --stack kind|docker] [--timeout <seconds>]
 
-Creates (or reuses) kind's local image registry and the kind cluster from kind/cluster.yaml,
+--stack kind (the default; needs Docker, kind and the Pulumi CLI): creates (or reuses) kind's
+local image registry and the kind cluster from kind/cluster.yaml,
 checks that the cluster runs Kubernetes ${formatRelease(MIN_KUBERNETES_VERSION)} or newer, runs \`pulumi up\` on the local
-stack "kind" (state in .pulumi-state/, no login), waits until the Front Envoy answers at
-http://localhost:8080/ and prints its answer.
+stack "kind".
+
+--stack docker (needs Docker and the Pulumi CLI only; no kind, no cluster, no registry): checks
+that 127.0.0.1:8080 is free, runs \`pulumi up\` on the local stack "docker", which builds the
+images and runs the mesh as containers on this machine's Docker engine.
+
+Either way the state stays in .pulumi-state/ (no login); then it waits until the Front Envoy
+answers at http://localhost:8080/ and prints its answer.
 
 Options:
+  --stack <name>       the local stack to deploy: ${UP_STACKS.join(" or ")} (default ${KIND_STACK})
   --timeout <seconds>  how long to wait for that answer after the update (default 180)
   -h, --help           show this help
 
 Environment:
   PULUMI_CONFIG_PASSPHRASE  passphrase of the local stack (default "envoy-mesh-local")`;
 
-export const DOWN_USAGE = `Usage: npm run down [-- --cluster]
+export const DOWN_USAGE = `Usage: npm run down [-- --stack kind|docker] [--cluster]
 
-Destroys what \`npm run up\` deployed on the local stack "kind". Safe to run again.
+Destroys what \`npm run up\` deployed on the local stack (default "kind"); with --stack docker,
+the mesh's containers, network and images. Safe to run again.
 
 Options:
-  --cluster   also delete the kind cluster and the local registry container
-  -h, --help  show this help`;
+  --stack <name>  the local stack to destroy: ${UP_STACKS.join(" or ")} (default ${KIND_STACK})
+  --cluster       also delete the kind cluster and the local registry container (kind only)
+  -h, --help      show this help`;
 
 function isHelp(arg: string): boolean {
     return arg === "-h" || arg === "--help";
 }
 
+/**
+ * Reads `--stack <name>` or `--stack=<name>` at argv[i]; returns the stack and the index of the
+ * last argument used, or undefined when argv[i] is something else.
+ */
+function stackArg(argv: readonly string[], i: number): { stack: UpStack; next: number } | undefined {
+    const arg = argv[i];
+    const eq = /^--stack=(.*)$/.exec(arg);
+    if (!eq && arg !== "--stack") {
+        return undefined;
+    }
+    const value = eq ? eq[1] : argv[i + 1];
+    if (value === undefined) {
+        throw new UsageError(`--stack needs a value: ${UP_STACKS.join(" or ")}`);
+    }
+    if (!isUpStack(value)) {
+        throw new UsageError(`unknown stack ${JSON.stringify(value)}: npm run up and npm run down drive the local stacks ${UP_STACKS.join(" and ")}`);
+    }
+    return { stack: value, next: eq ? i : i + 1 };
+}
+
 export function parseUpArgs(argv: readonly string[]): UpArgs {
     let help = false;
+    let stack: UpStack = KIND_STACK;
     let waitTimeoutMs: number | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (isHelp(arg)) {
             help = true;
+            continue;
+        }
+        const s = stackArg(argv, i);
+        if (s) {
+            stack = s.stack;
+            i = s.next;
             continue;
         }
         const eq = /^--timeout=(.*)$/.exec(arg);
@@ -62,14 +105,20 @@ export function parseUpArgs(argv: readonly string[]): UpArgs {
         }
         throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     }
-    return { help, ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}) };
+    return { help, stack, ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}) };
 }
 
 export function parseDownArgs(argv: readonly string[]): DownArgs {
     let help = false;
+    let stack: UpStack = KIND_STACK;
     let cluster = false;
-    for (const arg of argv) {
-        if (isHelp(arg)) {
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const s = stackArg(argv, i);
+        if (s) {
+            stack = s.stack;
+            i = s.next;
+        } else if (isHelp(arg)) {
             help = true;
         } else if (arg === "--cluster") {
             cluster = true;
@@ -77,7 +126,10 @@ export function parseDownArgs(argv: readonly string[]): DownArgs {
             throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
         }
     }
-    return { help, cluster };
+    if (cluster && stack !== KIND_STACK && !help) {
+        throw new UsageError(DOCKER_NO_CLUSTER);
+    }
+    return { help, stack, cluster };
 }
 
 export interface CliIo {

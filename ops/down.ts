@@ -5,14 +5,20 @@ import { OpsError } from "./errors";
 import { Tool, checkPrerequisites, formatMissing } from "./prerequisites";
 import { STATE_DIR, localBackend, pulumiFailure } from "./pulumiStack";
 import { REGISTRY_CONTAINER, removeRegistry } from "./registry";
-import { KIND_STACK, localRegistryPort, readSettings } from "./stackSettings";
+import { DOCKER_STACK, KIND_STACK, UpStack, localRegistryPort, readDockerSettings, readSettings } from "./stackSettings";
 
 export interface DownOptions {
     /** The repository root. */
     readonly repoRoot: string;
-    /** Also delete the kind cluster and the local registry container. Default: false. */
+    /** Also delete the kind cluster and the local registry container (kind stack only). Default: false. */
     readonly deleteCluster?: boolean;
+    /** The stack to destroy. Default: kind. */
+    readonly stack?: UpStack;
 }
+
+/** Why `--cluster` is refused with the docker stack. */
+export const DOCKER_NO_CLUSTER =
+    "--cluster deletes the kind cluster and its registry, and the docker stack has neither: `npm run down -- --stack docker` alone removes everything it created";
 
 export interface DownResult {
     readonly stack: "destroyed" | "absent";
@@ -29,6 +35,12 @@ export interface DownResult {
  * the state instead of failing on an unreachable cluster.
  */
 export async function runDown(deps: OpsDeps, options: DownOptions): Promise<DownResult> {
+    if ((options.stack ?? KIND_STACK) === DOCKER_STACK) {
+        if (options.deleteCluster) {
+            throw new OpsError(DOCKER_NO_CLUSTER);
+        }
+        return runDockerDown(deps, options.repoRoot);
+    }
     const { run, log } = deps;
     const settings = readSettings(options.repoRoot);
     const stateDir = localBackend(options.repoRoot, deps.env).stateDir;
@@ -86,4 +98,38 @@ export async function runDown(deps: OpsDeps, options: DownOptions): Promise<Down
     const registry: DownResult["registry"] = (await removeRegistry(run, REGISTRY_CONTAINER)) ? "removed" : "absent";
     log(`registry container ${REGISTRY_CONTAINER}: ${registry === "removed" ? "removed" : "not found, nothing to remove"}`);
     return { stack, cluster, registry };
+}
+
+/**
+ * `npm run down -- --stack docker`: destroys the docker stack's containers, network and images
+ * (the stack and its config stay, empty). Running it again finds nothing to do and succeeds.
+ * Docker is needed as well as Pulumi: the provider removes the containers through the engine.
+ */
+async function runDockerDown(deps: OpsDeps, repoRoot: string): Promise<DownResult> {
+    const { run, log } = deps;
+    // A bad stack file is refused before anything is touched, as `up` does.
+    readDockerSettings(repoRoot);
+    const backend = localBackend(repoRoot, deps.env);
+    if (!fs.existsSync(backend.stateDir)) {
+        log(`Pulumi stack ${DOCKER_STACK}: no local state (${STATE_DIR}/), nothing to destroy`);
+        return { stack: "absent" };
+    }
+    const tools = await checkPrerequisites(run, ["docker", "pulumi"]);
+    if (tools.some((t) => !t.ok)) {
+        throw new OpsError(formatMissing(tools));
+    }
+    try {
+        const names = await deps.backend.listStacks(repoRoot, backend.options);
+        if (!names.includes(DOCKER_STACK)) {
+            log(`Pulumi stack ${DOCKER_STACK}: not found in ${STATE_DIR}/, nothing to destroy`);
+            return { stack: "absent" };
+        }
+        log(`Pulumi stack ${DOCKER_STACK}: destroying...`);
+        const selected = await deps.backend.selectStack({ stackName: DOCKER_STACK, workDir: repoRoot }, backend.options);
+        await selected.destroy({ onOutput: deps.stream, onError: deps.streamErr, color: deps.color ? "always" : "never" });
+    } catch (e) {
+        throw new OpsError(pulumiFailure("destroy", DOCKER_STACK, e));
+    }
+    log(`Pulumi stack ${DOCKER_STACK}: destroyed`);
+    return { stack: "destroyed" };
 }

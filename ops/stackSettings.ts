@@ -1,9 +1,32 @@
+import * as fs from "fs";
+import * as path from "path";
 import { DEFAULT_KIND_REGISTRY, parseStackSettings, projectDefaults, readStackValues } from "../stack";
 import { ConfigError } from "../topology/reader";
 import { OpsError } from "./errors";
 
-/** The local stack that `npm run up` and `npm run down` drive. */
+/** The local kind stack: what `npm run up` and `npm run down` drive unless told `--stack`. */
 export const KIND_STACK = "kind";
+/** The local Docker stack: the mesh as containers on this machine's Docker engine, no cluster. */
+export const DOCKER_STACK = "docker";
+/** The stacks `npm run up` and `npm run down` drive; each stack's file must set the target of the same name. */
+export const UP_STACKS = [KIND_STACK, DOCKER_STACK] as const;
+export type UpStack = (typeof UP_STACKS)[number];
+
+export function isUpStack(name: string): name is UpStack {
+    return (UP_STACKS as readonly string[]).includes(name);
+}
+
+/** The config values the docker workflow needs. */
+export interface DockerStackSettings {
+    /** `envoy-mesh:target`; always `docker` here. */
+    readonly target: "docker";
+    /** Where the Front Envoy container is published: 127.0.0.1 only, never every interface. */
+    readonly frontHost: "127.0.0.1";
+    /** The host port the Front Envoy is published on: 8080, as on kind. */
+    readonly frontHostPort: number;
+    /** The user-defined Docker network the mesh's containers join (the stack's namespace). */
+    readonly network: string;
+}
 
 /** The config values the kind workflow needs, as the Pulumi program reads them (defaults applied). */
 export interface KindStackSettings {
@@ -32,21 +55,47 @@ export function defaultSettings(): KindStackSettings {
 }
 
 /**
+ * Reads Pulumi.<stack>.yaml with Pulumi's stack-config rules and checks that its target is the
+ * stack's own (`npm run up -- --stack docker` deploys only a docker target, and so on), before
+ * the program's parser sees it.
+ */
+function readStackOf(repoRoot: string, stack: UpStack): Record<string, unknown> {
+    if (!fs.existsSync(path.join(repoRoot, `Pulumi.${stack}.yaml`))) {
+        throw new OpsError(`Pulumi.${stack}.yaml: not found in ${repoRoot}; the ${stack} stack's file sets ${projectDefaults().project}:target: ${stack}`);
+    }
+    const values = readStackValues(repoRoot, stack);
+    // Unset means the project's default target (kind), as the program reads it: a docker stack file must say docker.
+    const target = values.target === undefined || values.target === "" ? projectDefaults().target : values.target;
+    if (target !== stack) {
+        throw new OpsError(
+            `Pulumi.${stack}.yaml: config ${projectDefaults().project}:target is ${JSON.stringify(target)}; ` +
+                `npm run up deploys the local ${stack} stack, whose target must be "${stack}"`,
+        );
+    }
+    return values;
+}
+
+/** Runs `read` on the stack's file; the program's config errors come back naming the file. */
+function withFile<T>(stack: UpStack, read: () => T): T {
+    try {
+        return read();
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            throw new OpsError(`Pulumi.${stack}.yaml: ${e.message}`);
+        }
+        throw e;
+    }
+}
+
+/**
  * Reads Pulumi.kind.yaml with Pulumi's stack-config rules and the program's own parser, so `npm run up` refuses a bad config
  * (topology included) with the program's messages before it creates anything.
  */
 export function readSettings(repoRoot: string): KindStackSettings {
-    const file = `Pulumi.${KIND_STACK}.yaml`;
-    try {
-        const values = readStackValues(repoRoot, KIND_STACK);
-        if (values.target !== undefined && values.target !== "kind") {
-            throw new OpsError(
-                `${file}: config ${projectDefaults().project}:target is ${JSON.stringify(values.target)}; ` + `npm run up deploys the local kind stack, whose target must be "kind"`,
-            );
-        }
-        const s = parseStackSettings(values);
+    return withFile(KIND_STACK, () => {
+        const s = parseStackSettings(readStackOf(repoRoot, KIND_STACK));
         if (s.target !== "kind" || s.cluster.target !== "kind" || s.mesh.front.type !== "NodePort") {
-            throw new OpsError(`${file}: the stack does not describe a kind cluster with a NodePort front`);
+            throw new OpsError(`Pulumi.${KIND_STACK}.yaml: the stack does not describe a kind cluster with a NodePort front`);
         }
         return {
             target: "kind",
@@ -55,12 +104,21 @@ export function readSettings(repoRoot: string): KindStackSettings {
             registry: s.registry.server,
             frontNodePort: s.mesh.front.nodePort,
         };
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            throw new OpsError(`${file}: ${e.message}`);
+    });
+}
+
+/**
+ * Reads Pulumi.docker.yaml the same way: Pulumi's rules, its target must be docker, then the
+ * program's parser (topology included), so a bad file is refused before any container exists.
+ */
+export function readDockerSettings(repoRoot: string): DockerStackSettings {
+    return withFile(DOCKER_STACK, () => {
+        const s = parseStackSettings(readStackOf(repoRoot, DOCKER_STACK));
+        if (s.target !== "docker" || s.docker.front.hostIp !== "127.0.0.1") {
+            throw new OpsError(`Pulumi.${DOCKER_STACK}.yaml: the stack does not describe a docker target published on 127.0.0.1`);
         }
-        throw e;
-    }
+        return { target: "docker", frontHost: "127.0.0.1", frontHostPort: s.docker.front.hostPort, network: s.docker.name };
+    });
 }
 
 /** The host port of a registry on this machine (`localhost:5001` -> 5001), or undefined for a remote one. */

@@ -19,7 +19,8 @@ import {
     wireNodesToRegistry,
 } from "./registry";
 import { SERVER_WAIT_MS, checkKindServerVersion, checkNodeImages } from "./serverVersion";
-import { KIND_STACK, KindStackSettings, localRegistryPort, readSettings } from "./stackSettings";
+import { checkDockerFrontPort } from "./dockerFront";
+import { DOCKER_STACK, KIND_STACK, KindStackSettings, localRegistryPort, readDockerSettings, readSettings } from "./stackSettings";
 import { readYamlFile } from "./yaml";
 
 export interface UpOptions {
@@ -128,37 +129,99 @@ export async function runUp(deps: OpsDeps, options: UpOptions): Promise<UpResult
         log(`      nodes pull ${registry.host}/... from ${registry.container}: ${nodes.join(", ")}`);
     }
 
-    const backend = plan.backend;
+    const timeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    const ctx = `--context kind-${cluster.name} --namespace ${plan.settings.namespace}`;
+    const { frontUrl, body } = await updateAndAnswer(deps, options.repoRoot, plan.backend, KIND_STACK, ["[4/5]", "[5/5]"], timeoutMs, [
+        `The update finished; see what the pods say: kubectl ${ctx} get pods,`,
+        `then kubectl ${ctx} describe pods and kubectl ${ctx} logs <pod> --all-containers.`,
+    ]);
+    log("");
+    log("The mesh is up. `npm run down` removes it; `npm run down -- --cluster` also deletes the kind cluster and the registry.");
+    return { frontUrl, body, cluster: clusterResult, registry: registryResult };
+}
+
+export interface DockerUpResult {
+    readonly frontUrl: string;
+    /** The body of the Front Envoy's answer to `GET /`. */
+    readonly body: string;
+    /** Whether port 8080 was free, or already held by this stack's own Front Envoy (a second run). */
+    readonly frontPort: "free" | "ours";
+}
+
+/** The tools the docker stack needs: no kind, no cluster, no registry. */
+export const DOCKER_TOOLS = ["docker", "pulumi"] as const;
+
+/**
+ * `npm run up -- --stack docker`: prerequisites (Docker and Pulumi only), the stack file and the
+ * front's host port checked before anything changes, Pulumi update on the local backend, then
+ * waits for the Front Envoy to answer. Idempotent: a second run updates the same containers.
+ * Throws OpsError with a message for the user on any failure.
+ */
+export async function runDockerUp(deps: OpsDeps, options: UpOptions): Promise<DockerUpResult> {
+    const { run, log } = deps;
+
+    const tools = await checkPrerequisites(run, DOCKER_TOOLS);
+    if (tools.some((t) => !t.ok)) {
+        throw new OpsError(formatMissing(tools));
+    }
+    log(`[1/4] Prerequisites: ${formatFound(tools)}`);
+
+    const settings = readDockerSettings(options.repoRoot);
+    const backend = localBackend(options.repoRoot, deps.env);
+    const port = await checkDockerFrontPort(run, deps.probePort, settings);
+    const where = `${settings.frontHost}:${settings.frontHostPort}`;
+    log(`[2/4] Front port ${where}: ${port.state === "free" ? "free" : `held by this stack's ${port.containers.join(", ")}`}`);
+
+    const timeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    const filter = `--filter network=${settings.network}`;
+    const { frontUrl, body } = await updateAndAnswer(deps, options.repoRoot, backend, DOCKER_STACK, ["[3/4]", "[4/4]"], timeoutMs, [
+        `The update finished; see what the containers say: docker ps --all ${filter},`,
+        "then docker logs <container> (an app container's log, and its Envoy's).",
+    ]);
+    log("");
+    log("The mesh is up. `npm run down -- --stack docker` removes it.");
+    return { frontUrl, body, frontPort: port.state };
+}
+
+/**
+ * Runs `pulumi up` on the local backend (step `steps[0]`), then waits for the stack's frontUrl
+ * to answer 200 (step `steps[1]`) and prints the answer. `lookHere` is where to look when it
+ * does not answer in time, one line each.
+ */
+async function updateAndAnswer(
+    deps: OpsDeps,
+    repoRoot: string,
+    backend: LocalBackend,
+    stackName: string,
+    steps: readonly [string, string],
+    timeoutMs: number,
+    lookHere: readonly string[],
+): Promise<{ frontUrl: string; body: string }> {
+    const { log } = deps;
     fs.mkdirSync(backend.stateDir, { recursive: true });
     const passphrase = backend.passphraseFrom === "default" ? "default passphrase" : `passphrase from ${backend.passphraseFrom}`;
-    log(`[4/5] Pulumi stack ${KIND_STACK} (local state in ${STATE_DIR}/, ${passphrase}): updating...`);
+    log(`${steps[0]} Pulumi stack ${stackName} (local state in ${STATE_DIR}/, ${passphrase}): updating...`);
     let outputs;
     try {
-        const stack = await deps.backend.createOrSelectStack({ stackName: KIND_STACK, workDir: options.repoRoot }, backend.options);
+        const stack = await deps.backend.createOrSelectStack({ stackName, workDir: repoRoot }, backend.options);
         outputs = (await stack.up({ onOutput: deps.stream, onError: deps.streamErr, color: deps.color ? "always" : "never" })).outputs;
     } catch (e) {
-        throw new OpsError(pulumiFailure("up", KIND_STACK, e));
+        throw new OpsError(pulumiFailure("up", stackName, e));
     }
     const frontUrl = stringOutput(outputs, "frontUrl");
     if (frontUrl === undefined) {
-        throw new OpsError(`stack ${KIND_STACK} has no string output frontUrl after the update (outputs: ${Object.keys(outputs).sort().join(", ") || "none"})`);
+        throw new OpsError(`stack ${stackName} has no string output frontUrl after the update (outputs: ${Object.keys(outputs).sort().join(", ") || "none"})`);
     }
 
     const url = frontUrl.replace(/\/?$/, "/");
-    const timeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-    log(`[5/5] Waiting for ${url} to answer (up to ${Math.round(timeoutMs / 1000)} s)...`);
+    log(`${steps[1]} Waiting for ${url} to answer (up to ${Math.round(timeoutMs / 1000)} s)...`);
     const answer = await waitForHttp(deps.http, deps.sleep, deps.clock, url, { timeoutMs });
     if (!answer.ok) {
-        const ctx = `--context kind-${cluster.name} --namespace ${plan.settings.namespace}`;
         throw new OpsError(
-            `${url} did not answer with HTTP 200 within ${Math.round(timeoutMs / 1000)} s (last attempt: ${answer.last}).\n` +
-                `  The update finished; see what the pods say: kubectl ${ctx} get pods,\n` +
-                `  then kubectl ${ctx} describe pods and kubectl ${ctx} logs <pod> --all-containers.`,
+            `${url} did not answer with HTTP 200 within ${Math.round(timeoutMs / 1000)} s (last attempt: ${answer.last}).\n` + lookHere.map((l) => `  ${l}`).join("\n"),
         );
     }
     log(`${url} answered:`);
     log(answer.response.body.replace(/\s+$/, ""));
-    log("");
-    log("The mesh is up. `npm run down` removes it; `npm run down -- --cluster` also deletes the kind cluster and the registry.");
-    return { frontUrl, body: answer.response.body, cluster: clusterResult, registry: registryResult };
+    return { frontUrl, body: answer.response.body };
 }

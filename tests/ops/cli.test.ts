@@ -16,9 +16,9 @@ function capture() {
 
 describe("ops/cli: arguments", () => {
     it("up takes --timeout in seconds, either form", () => {
-        assert.deepEqual(parseUpArgs([]), { help: false });
-        assert.deepEqual(parseUpArgs(["--timeout", "300"]), { help: false, waitTimeoutMs: 300_000 });
-        assert.deepEqual(parseUpArgs(["--timeout=60"]), { help: false, waitTimeoutMs: 60_000 });
+        assert.deepEqual(parseUpArgs([]), { help: false, stack: "kind" });
+        assert.deepEqual(parseUpArgs(["--timeout", "300"]), { help: false, stack: "kind", waitTimeoutMs: 300_000 });
+        assert.deepEqual(parseUpArgs(["--timeout=60"]), { help: false, stack: "kind", waitTimeoutMs: 60_000 });
     });
 
     it("up refuses a bad --timeout and unknown arguments, naming them", () => {
@@ -28,10 +28,40 @@ describe("ops/cli: arguments", () => {
         assert.throws(() => parseUpArgs(["--cluster"]), { message: 'unknown argument "--cluster"' });
     });
 
+    it("up and down take --stack kind or docker, either form; kind is the default", () => {
+        assert.deepEqual(parseUpArgs(["--stack", "docker"]), { help: false, stack: "docker" });
+        assert.deepEqual(parseUpArgs(["--stack=docker", "--timeout", "60"]), { help: false, stack: "docker", waitTimeoutMs: 60_000 });
+        assert.deepEqual(parseUpArgs(["--stack", "kind"]), { help: false, stack: "kind" });
+        assert.deepEqual(parseDownArgs(["--stack", "docker"]), { help: false, stack: "docker", cluster: false });
+        assert.deepEqual(parseDownArgs(["--stack=kind", "--cluster"]), { help: false, stack: "kind", cluster: true });
+    });
+
+    it("refuses an unknown stack, listing the stacks up supports", () => {
+        const message = 'unknown stack "cloud-example": npm run up and npm run down drive the local stacks kind and docker';
+        assert.throws(() => parseUpArgs(["--stack", "cloud-example"]), { name: "UsageError", message });
+        assert.throws(() => parseDownArgs(["--stack=cloud-example"]), { name: "UsageError", message });
+        assert.throws(() => parseUpArgs(["--stack"]), { name: "UsageError", message: "--stack needs a value: kind or docker" });
+    });
+
+    it("down refuses --cluster with the docker stack, which has no cluster", () => {
+        for (const argv of [["--stack", "docker", "--cluster"], ["--cluster", "--stack=docker"]]) {
+            assert.throws(() => parseDownArgs(argv), {
+                name: "UsageError",
+                message: "--cluster deletes the kind cluster and its registry, and the docker stack has neither: `npm run down -- --stack docker` alone removes everything it created",
+            });
+        }
+    });
+
+    it("--help says what each stack needs", () => {
+        assert.match(UP_USAGE, /--stack docker \(needs Docker and the Pulumi CLI only; no kind, no cluster, no registry\)/);
+        assert.match(UP_USAGE, /--stack <name> +the local stack to deploy: kind or docker \(default kind\)/);
+        assert.match(DOWN_USAGE, /--cluster +also delete the kind cluster and the local registry container \(kind only\)/);
+    });
+
     it("down takes --cluster and nothing else", () => {
-        assert.deepEqual(parseDownArgs([]), { help: false, cluster: false });
-        assert.deepEqual(parseDownArgs(["--cluster"]), { help: false, cluster: true });
-        assert.deepEqual(parseDownArgs(["-h"]), { help: true, cluster: false });
+        assert.deepEqual(parseDownArgs([]), { help: false, stack: "kind", cluster: false });
+        assert.deepEqual(parseDownArgs(["--cluster"]), { help: false, stack: "kind", cluster: true });
+        assert.deepEqual(parseDownArgs(["-h"]), { help: true, stack: "kind", cluster: false });
         assert.throws(() => parseDownArgs(["--all"]), { name: "UsageError", message: 'unknown argument "--all"' });
     });
 });
@@ -44,6 +74,14 @@ describe("ops/cli: runCli", () => {
         assert.equal(code, 2);
         assert.equal(ran, false);
         assert.equal(c.err.join(""), `npm run down: unknown argument "--nope"\n\n${DOWN_USAGE}\n`);
+    });
+
+    it("down --stack docker --cluster: exit 2 with the reason and the usage, the action not run", async () => {
+        const c = capture();
+        const code = await runCli("npm run down", DOWN_USAGE, ["--stack", "docker", "--cluster"], parseDownArgs, async () => assert.fail("not run"), c.io);
+        assert.equal(code, 2);
+        assert.match(c.err.join(""), /^npm run down: --cluster deletes the kind cluster and its registry, and the docker stack has neither/);
+        assert.match(c.err.join(""), /Usage: npm run down/);
     });
 
     it("--help prints the usage on stdout and exits 0", async () => {
@@ -72,28 +110,40 @@ describe("ops/cli: runCli", () => {
     });
 });
 
+/** Runs a cli/ entry point with an empty PATH, so every tool is missing whatever this machine has. */
+async function runWithoutTools(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
+    const emptyBin = fs.mkdtempSync(path.join(os.tmpdir(), "empty-path-"));
+    const started = Date.now();
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", path.join(REPO, "cli", script), ...args],
+            { cwd: REPO, env: { PATH: emptyBin, HOME: os.tmpdir() } },
+            (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+        );
+    });
+    fs.rmSync(emptyBin, { recursive: true, force: true });
+    return { ...result, seconds: (Date.now() - started) / 1000 };
+}
+
 describe("cli/up.ts as a process", () => {
     it("with docker, kind and pulumi off PATH: exits 1 within seconds naming all three, no stack trace", async function () {
         this.timeout(30_000);
-        // An empty PATH makes every tool missing, whatever this machine has installed.
-        const emptyBin = fs.mkdtempSync(path.join(os.tmpdir(), "empty-path-"));
-        const started = Date.now();
-        const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-            execFile(
-                process.execPath,
-                ["-r", "ts-node/register/transpile-only", path.join(REPO, "cli", "up.ts")],
-                { cwd: REPO, env: { PATH: emptyBin, HOME: os.tmpdir() } },
-                (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
-            );
-        });
-        fs.rmSync(emptyBin, { recursive: true, force: true });
-        const seconds = (Date.now() - started) / 1000;
+        const result = await runWithoutTools("up.ts", []);
         assert.equal(result.code, 1, result.stderr);
         assert.match(result.stderr, /^npm run up: needs docker, kind, pulumi, which are missing or not working:\n/);
         for (const tool of ["docker", "kind", "pulumi"]) {
             assert.match(result.stderr, new RegExp(`  - ${tool}: not found on PATH\\n      fix: `));
         }
         assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
-        assert.ok(seconds < 15, `took ${seconds} s`);
+        assert.ok(result.seconds < 15, `took ${result.seconds} s`);
+    });
+
+    it("--stack docker with nothing on PATH: names docker and pulumi only, never kind", async function () {
+        this.timeout(30_000);
+        const result = await runWithoutTools("up.ts", ["--stack", "docker"]);
+        assert.equal(result.code, 1, result.stderr);
+        assert.match(result.stderr, /^npm run up: needs docker, pulumi, which are missing or not working:\n/);
+        assert.doesNotMatch(result.stderr, /kind/);
     });
 });

@@ -35,6 +35,11 @@ export class FakeMachine {
      * output of a 1.35.8 API server unless a test sets otherwise.
      */
     serverAnswers: CommandResult[] = [ok(kubectlVersionJson("v1.35.8"))];
+    /**
+     * Running containers that publish a host port, as `docker ps --filter publish=<port>` lists
+     * them: networks joined (comma-separated, as Docker prints them) and compose project ("" if none).
+     */
+    publishers = new Map<number, { name: string; networks: string; composeProject: string }[]>();
     /** Files written on nodes: `node:path` -> content. */
     nodeFiles = new Map<string, string>();
     readonly calls: { cmd: string; args: string[]; input?: string }[] = [];
@@ -87,6 +92,10 @@ export class FakeMachine {
         }
         if (line === "inspect --format {{json .NetworkSettings.Networks.kind}} kind-registry") {
             return ok(this.registryOnKindNetwork ? '{"NetworkID":"abc"}\n' : "null\n");
+        }
+        const published = /^ps --filter publish=(\d+) --format \{\{\.Names\}\}\t\{\{\.Networks\}\}\t\{\{\.Label "com\.docker\.compose\.project"\}\}$/.exec(line);
+        if (published) {
+            return ok((this.publishers.get(Number(published[1])) ?? []).map((p) => `${p.name}\t${p.networks}\t${p.composeProject}\n`).join(""));
         }
         if (args[0] === "run" && args.includes("kind-registry")) {
             this.registry = "running";
@@ -290,17 +299,26 @@ export function fakeDeps(
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/**
- * A throwaway repository root with Pulumi.yaml, Pulumi.kind.yaml (given config lines) and the
- * real kind/cluster.yaml, so `up` and `down` can read files and create .pulumi-state there.
- */
-export function makeRepo(stackConfig: Record<string, string | number> = { "envoy-mesh:target": "kind" }): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-mesh-ops-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: envoy-mesh\nruntime: nodejs\ndescription: test\n");
-    const config = Object.entries(stackConfig)
+function stackFile(config: Record<string, string | number>): string {
+    const lines = Object.entries(config)
         .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
         .join("\n");
-    fs.writeFileSync(path.join(dir, "Pulumi.kind.yaml"), config ? `config:\n${config}\n` : "config: {}\n");
+    return lines ? `config:\n${lines}\n` : "config: {}\n";
+}
+
+/**
+ * A throwaway repository root with Pulumi.yaml, Pulumi.kind.yaml (given config lines),
+ * Pulumi.docker.yaml (given config lines; target docker unless told) and the real
+ * kind/cluster.yaml, so `up` and `down` can read files and create .pulumi-state there.
+ */
+export function makeRepo(
+    stackConfig: Record<string, string | number> = { "envoy-mesh:target": "kind" },
+    dockerConfig: Record<string, string | number> = { "envoy-mesh:target": "docker" },
+): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-mesh-ops-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: envoy-mesh\nruntime: nodejs\ndescription: test\n");
+    fs.writeFileSync(path.join(dir, "Pulumi.kind.yaml"), stackFile(stackConfig));
+    fs.writeFileSync(path.join(dir, "Pulumi.docker.yaml"), stackFile(dockerConfig));
     fs.mkdirSync(path.join(dir, "kind"));
     fs.copyFileSync(path.join(REPO_ROOT, "kind", "cluster.yaml"), path.join(dir, "kind", "cluster.yaml"));
     return dir;

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { KIND_CONFIG_FILE, frontPortMapping, parseKindConfig } from "../../ops/kindConfig";
-import { defaultSettings, localRegistryPort, readSettings } from "../../ops/stackSettings";
+import { defaultSettings, localRegistryPort, readDockerSettings, readSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
 import { makeRepo } from "./fakes";
 
@@ -56,6 +56,36 @@ describe("ops/stackSettings: readSettings", () => {
     it("the repository's kind/cluster.yaml maps that NodePort to host port 8080", () => {
         const config = parseKindConfig(readYamlFile(path.join(REPO, KIND_CONFIG_FILE)));
         assert.equal(frontPortMapping(config, readSettings(REPO).frontNodePort).hostPort, 8080);
+    });
+});
+
+describe("ops/stackSettings: readDockerSettings", () => {
+    const repos: string[] = [];
+    const repoWith = (config: Record<string, string | number>) => {
+        const dir = makeRepo(undefined, config);
+        repos.push(dir);
+        return dir;
+    };
+    after(() => repos.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+    it("refuses a docker stack file whose target is another, naming file, key and value", () => {
+        assert.throws(() => readDockerSettings(repoWith({ "envoy-mesh:target": "cloud" })), {
+            name: "OpsError",
+            message: 'Pulumi.docker.yaml: config envoy-mesh:target is "cloud"; npm run up deploys the local docker stack, whose target must be "docker"',
+        });
+    });
+
+    it("the kind stack's file must still say kind: a docker target there is refused", () => {
+        const dir = makeRepo({ "envoy-mesh:target": "docker" });
+        repos.push(dir);
+        assert.throws(() => readSettings(dir), {
+            name: "OpsError",
+            message: 'Pulumi.kind.yaml: config envoy-mesh:target is "docker"; npm run up deploys the local kind stack, whose target must be "kind"',
+        });
+    });
+
+    it("the repository's Pulumi.docker.yaml is a docker stack published on 127.0.0.1:8080, on the network envoy-mesh", () => {
+        assert.deepEqual(readDockerSettings(REPO), { target: "docker", frontHost: "127.0.0.1", frontHostPort: 8080, network: "envoy-mesh" });
     });
 });
 
