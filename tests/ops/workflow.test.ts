@@ -231,4 +231,11 @@ describe(`${FILE}`, () => {
         const gone = stepRunning(job, /^if curl .*http:\/\/127\.0\.0\.1:8080\//);
         assert.ok(at(gone) > at(down));
     });
+
+    it("the docker end-to-end test has its own script, outside npm test", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8"));
+        assert.match(pkg.scripts["test:e2e:docker"], /^mocha --no-config .* tests\/e2e\/docker\.e2e\.ts$/);
+        assert.ok(fs.existsSync(path.join(REPO, "tests", "e2e", "docker.e2e.ts")));
+        assert.doesNotMatch(pkg.scripts.test, /e2e/);
+    });
 });
