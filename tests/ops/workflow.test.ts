@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
+import { composeGreeting } from "../../app/body";
+import { parseRenderArgs } from "../../cli/render";
 import * as fs from "fs";
 import * as path from "path";
 import { CREATE_WAIT } from "../../ops/cluster";
@@ -15,6 +17,8 @@ const FILE = ".github/workflows/ci.yaml";
 
 interface Step {
     readonly name?: string;
+    readonly if?: string;
+    readonly env?: Record<string, string>;
     readonly uses?: string;
     readonly run?: string;
     readonly with?: Record<string, unknown>;
@@ -40,6 +44,39 @@ function indexOfLine(job: Job, pattern: RegExp): number {
     return runLines(job).findIndex((l) => pattern.test(l));
 }
 
+/** The one step with a `run:` line matching `pattern`. */
+function stepRunning(job: Job, pattern: RegExp): Step {
+    const found = job.steps.filter((s) => (s.run ?? "").split("\n").some((l) => pattern.test(l.trim())));
+    assert.equal(found.length, 1, `steps running ${pattern}: ${found.length}`);
+    return found[0];
+}
+
+/** The seed mesh's answer at the front, as the demo app composes it: A calls B, then C. */
+function seedAnswer(): string {
+    return composeGreeting("service-a", [
+        { name: "service-b", body: composeGreeting("service-b", []) },
+        { name: "service-c", body: composeGreeting("service-c", []) },
+    ]);
+}
+
+/**
+ * Checks a job's answer step: curl fails on an HTTP error (-f), retries while the front starts,
+ * and the body must equal the seed's four lines exactly (diff against $EXPECTED, no transcript).
+ */
+function assertChecksSeedAnswer(job: Job, url: string): Step {
+    const step = stepRunning(job, new RegExp(`^curl .* ${url.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`));
+    assert.equal(step.env?.EXPECTED, seedAnswer(), "EXPECTED is the seed's four lines, newline-terminated");
+    assert.equal(seedAnswer().split("\n").filter((l) => l.length > 0).length, 4);
+    const lines = (step.run ?? "").split("\n").map((l) => l.trim());
+    const curl = lines.find((l) => l.startsWith("curl ") && l.endsWith(url))?.split(/\s+/) ?? [];
+    assert.ok(curl.includes("-fsS") && curl.includes(url), `curl -fsS ${url}: ${curl.join(" ")}`);
+    const out = curl[curl.indexOf("-o") + 1];
+    assert.ok(curl.includes("-o") && out, "curl writes the body to a file");
+    assert.ok(lines.includes(`printf '%s' "$EXPECTED" | diff -u - ${out}`), "the body is compared byte for byte with EXPECTED");
+    assert.equal(step.if, undefined, "the answer is checked whenever the mesh came up");
+    return step;
+}
+
 describe(`${FILE}`, () => {
     before(() => {
         workflow = parseYaml(fs.readFileSync(path.join(REPO, FILE), "utf8"), FILE) as Record<string, unknown>;
@@ -50,7 +87,7 @@ describe(`${FILE}`, () => {
     it("is valid YAML that runs on pushes to main and on pull requests", () => {
         assert.ok(isPlainObject(workflow.on));
         assert.ok("push" in workflow.on && "pull_request" in workflow.on);
-        assert.deepEqual(Object.keys(jobs).sort(), ["e2e", "test", "validate-envoy"]);
+        assert.deepEqual(Object.keys(jobs).sort(), ["compose", "e2e", "pulumi-docker", "test", "validate-envoy"]);
     });
 
     it("runs every job on a standard hosted Ubuntu runner, with a time limit", () => {
@@ -79,7 +116,7 @@ describe(`${FILE}`, () => {
         assert.equal(nodeOf(jobs.test), "${{ matrix.node }}");
         const engines = (JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { engines?: { node?: string } }).engines?.node;
         assert.match(engines ?? "", /^>=20\./, "the matrix's 20 is the floor package.json declares");
-        for (const name of ["validate-envoy", "e2e"]) assert.equal(nodeOf(jobs[name]), "24", name);
+        for (const name of ["validate-envoy", "e2e", "compose", "pulumi-docker"]) assert.equal(nodeOf(jobs[name]), "24", name);
     });
 
     it("test: installs dependencies, then runs npm test", () => {
@@ -131,5 +168,74 @@ describe(`${FILE}`, () => {
         assert.match(script, /tests\/e2e\/mesh\.e2e\.ts$/);
         assert.ok(fs.existsSync(path.join(REPO, "tests", "e2e", "mesh.e2e.ts")));
         assert.doesNotMatch(pkg.scripts.test, /e2e/, "npm test does not run the end-to-end test");
+    });
+
+    it("compose: renders the docker stack, then builds and starts the rendered compose file and waits until it is healthy", () => {
+        const job = jobs.compose;
+        assert.equal(job.needs, "test");
+        const lines = runLines(job);
+        const render = indexOfLine(job, /^npm run render /);
+        assert.ok(indexOfLine(job, /^npm ci$/) >= 0 && indexOfLine(job, /^npm ci$/) < render);
+        // The render command line the job runs is one the render CLI accepts, for the docker stack.
+        const renderArgs = parseRenderArgs(lines[render].replace(/^npm run render -- /, "").split(/\s+/));
+        assert.deepEqual(renderArgs, { out: "out", stack: "docker" });
+        const up = indexOfLine(job, /^docker compose .* up /);
+        assert.ok(up > render, "compose runs the file that was just rendered");
+        const args = lines[up].split(/\s+/);
+        assert.deepEqual(args.slice(0, 5), ["docker", "compose", "-f", `${renderArgs.out}/docker-compose.yaml`, "up"]);
+        for (const flag of ["-d", "--wait", "--build"]) assert.ok(args.includes(flag), `docker compose up ${flag}`);
+        const waitTimeout = Number(args[args.indexOf("--wait-timeout") + 1]);
+        assert.ok(args.includes("--wait-timeout") && waitTimeout > 0 && waitTimeout < (job["timeout-minutes"] ?? 0) * 60, "the wait is bounded");
+        assert.ok(indexOfLine(job, /^docker compose version$/) < up, "the job says which Compose it ran");
+    });
+
+    it("compose: checks the seed's answer through the front, prints the logs on failure and always removes the mesh", () => {
+        const job = jobs.compose;
+        const compose = "docker compose -f out/docker-compose.yaml";
+        const check = assertChecksSeedAnswer(job, "http://127.0.0.1:8080/");
+        const at = (s: Step) => job.steps.indexOf(s);
+        assert.ok(at(check) > at(stepRunning(job, /^docker compose .* up /)));
+        const logs = stepRunning(job, new RegExp(`^${compose} logs`));
+        assert.equal(logs.if, "failure()");
+        assert.ok(at(logs) > at(check));
+        const down = stepRunning(job, new RegExp(`^${compose} down$`));
+        assert.equal(down.if, "always()", "the mesh is removed even when a step failed");
+        assert.equal(at(down), job.steps.length - 1, "removing the mesh is the last step");
+    });
+
+    it("pulumi-docker: installs the Pulumi CLI exactly as the kind job does, and no kind", () => {
+        const job = jobs["pulumi-docker"];
+        assert.equal(job.needs, "test");
+        const install = stepRunning(job, /get\.pulumi\.com/);
+        assert.deepEqual(install, stepRunning(jobs.e2e, /get\.pulumi\.com/));
+        assert.equal(indexOfLine(job, /\bkind\b/), -1, "the docker target needs Docker and the Pulumi CLI only");
+        assert.ok(indexOfLine(job, /^pulumi version$/) > indexOfLine(job, /get\.pulumi\.com/));
+    });
+
+    it("pulumi-docker: npm run up on the docker stack, checks the answer, then npm run down twice, always", () => {
+        const job = jobs["pulumi-docker"];
+        const lines = runLines(job);
+        const up = lines.indexOf("npm run up -- --stack docker");
+        assert.ok(up > indexOfLine(job, /^npm ci$/) && up > indexOfLine(job, /get\.pulumi\.com/));
+        const check = assertChecksSeedAnswer(job, "http://127.0.0.1:8080/");
+        const at = (s: Step) => job.steps.indexOf(s);
+        assert.ok(at(check) > at(stepRunning(job, /^npm run up /)));
+        assert.equal(stepRunning(job, /^docker logs /).if, "failure()");
+        const downs = lines.map((l, i) => (l === "npm run down -- --stack docker" ? i : -1)).filter((i) => i >= 0);
+        assert.equal(downs.length, 2, "down runs twice: the second finds nothing and must still succeed");
+        assert.ok(downs[0] > up);
+        const down = stepRunning(job, /^npm run down /);
+        assert.equal(down.if, "always()");
+        assert.ok(at(down) > at(check));
+        // After both downs, nothing answers on the front's port.
+        const gone = stepRunning(job, /^if curl .*http:\/\/127\.0\.0\.1:8080\//);
+        assert.ok(at(gone) > at(down));
+    });
+
+    it("the docker end-to-end test has its own script, outside npm test", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8"));
+        assert.match(pkg.scripts["test:e2e:docker"], /^mocha --no-config .* tests\/e2e\/docker\.e2e\.ts$/);
+        assert.ok(fs.existsSync(path.join(REPO, "tests", "e2e", "docker.e2e.ts")));
+        assert.doesNotMatch(pkg.scripts.test, /e2e/);
     });
 });

@@ -1,0 +1,339 @@
+// End-to-end test of the docker target on this machine's Docker engine: `npm run test:e2e:docker`
+// (not part of `npm test`). Two flows, each removing what it created:
+//  - the rendered compose file under `docker compose` (Docker with the Compose plugin; no Pulumi),
+//  - `npm run up -- --stack docker` / `npm run down -- --stack docker` (Docker and the Pulumi CLI).
+// Without the tools every test is skipped, with one line naming what is missing.
+// Both flows publish the front on 127.0.0.1:8080: stop anything else listening there first.
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { dump } from "js-yaml";
+import { composeGreeting } from "../../app/body";
+import { NOT_FOUND, execFileRunner, lastLine } from "../../ops/command";
+import { HttpResponse, freshConnectionGetter } from "../../ops/http";
+import { checkPrerequisites } from "../../ops/prerequisites";
+import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
+import { readYamlFile } from "../../ops/yaml";
+import { isPlainObject } from "../../topology/reader";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const STACK = "docker";
+const FRONT = "http://127.0.0.1:8080/";
+const FRONT_PORT = "8080";
+/** Compose project name for every compose command here, so that nothing depends on the output folder's name. */
+const PROJECT = "envoy-mesh-e2e";
+/** A stack file the compose flow writes next to Pulumi.docker.yaml for the scaled render, and removes. */
+const SCALED_STACK = "e2e-docker-scaled";
+
+const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 3 }] };
+/** A change to the front's routes only: no service proxy's config changes. */
+const FRONT_ONLY = {
+    extends: "seed",
+    front: {
+        routes: [
+            { prefix: "/c", service: "service-c" },
+            { prefix: "/", service: "service-a" },
+        ],
+    },
+};
+/** A mesh-wide Envoy setting: every proxy's config changes. */
+const CONNECT_TIMEOUT = { ...FRONT_ONLY, envoy: { connectTimeoutMs: 500 } };
+
+/** The seed's answer at the front, as the demo app composes it: A calls B, then C. */
+function seedAnswer(): string {
+    return composeGreeting("service-a", [
+        { name: "service-b", body: composeGreeting("service-b", []) },
+        { name: "service-c", body: composeGreeting("service-c", []) },
+    ]);
+}
+
+/** Runs a command in the repository, echoing its output, and returns its exit code and output. */
+function run(cmd: string, args: readonly string[]): Promise<{ code: number; output: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, [...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        const tee = (chunk: Buffer, to: NodeJS.WriteStream) => {
+            output += chunk.toString("utf8");
+            to.write(chunk);
+        };
+        child.stdout.on("data", (c: Buffer) => tee(c, process.stdout));
+        child.stderr.on("data", (c: Buffer) => tee(c, process.stderr));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? -1, output }));
+    });
+}
+
+function npmRun(script: string, args: readonly string[]): Promise<{ code: number; output: string }> {
+    return run("npm", ["run", "--silent", script, "--", ...args]);
+}
+
+async function mustRun(cmd: string, args: readonly string[]): Promise<string> {
+    const { code, output } = await run(cmd, args);
+    assert.equal(code, 0, `${cmd} ${args.join(" ")} failed (exit code ${code})`);
+    return output;
+}
+
+async function get(url = FRONT): Promise<HttpResponse> {
+    return freshConnectionGetter(url, 5000);
+}
+
+/** GETs until a 200 (the front may still be finding its upstreams), else fails with the last outcome. */
+async function getOk(url = FRONT, timeoutMs = 60_000): Promise<HttpResponse> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "no attempt";
+    for (;;) {
+        try {
+            const r = await get(url);
+            if (r.status === 200) return r;
+            last = `HTTP ${r.status}: ${r.body.trim().slice(0, 120)}`;
+        } catch (e) {
+            last = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        }
+        if (Date.now() > deadline) assert.fail(`GET ${url} never answered 200; last: ${last}`);
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
+/** The service-b replicas (their `x-served-by`, as A reports them in `x-upstream-served-by`) seen over requests. */
+async function bReplicasSeen(timeoutMs: number): Promise<Set<string>> {
+    const seen = new Set<string>();
+    const deadline = Date.now() + timeoutMs;
+    // Envoy re-resolves the network alias every few seconds: keep asking until it found the replicas.
+    while (seen.size < 2 && Date.now() < deadline) {
+        const r = await getOk();
+        const upstream = new Map(
+            (r.headers["x-upstream-served-by"] ?? "")
+                .split(",")
+                .map((kv) => kv.trim().split("=") as [string, string])
+                .filter((kv) => kv.length === 2),
+        );
+        const b = upstream.get("service-b");
+        assert.ok(b, `A's answer names no service-b server: ${JSON.stringify(r.headers)}`);
+        seen.add(b);
+    }
+    return seen;
+}
+
+/** Pulumi.docker.yaml with `topology` set: the same stack, another mesh. */
+function stackDocWith(topology: unknown): Record<string, unknown> {
+    const doc = readYamlFile(path.join(REPO, `Pulumi.${STACK}.yaml`));
+    const base = isPlainObject(doc) ? doc : {};
+    const config = isPlainObject(base.config) ? base.config : {};
+    return { ...base, config: { ...config, "envoy-mesh:topology": JSON.stringify(topology) } };
+}
+
+// --- containers, as `docker inspect` reports them -----------------------------------------------
+
+interface Inspected {
+    readonly Id: string;
+    readonly Name: string;
+    readonly HostConfig: { readonly NetworkMode?: string; readonly PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null };
+    readonly NetworkSettings: { readonly Networks?: Record<string, unknown> | null };
+}
+
+/** The mesh's running containers: the front (published on 8080), the Envoys on its networks, and the apps in their namespaces. */
+interface Mesh {
+    /** Envoy containers without an app: the front proxy's. */
+    readonly fronts: string[];
+    /** Envoy container → the app container that shares its network namespace. */
+    readonly sidecars: Map<string, string>;
+}
+
+async function meshContainers(): Promise<Mesh> {
+    const ids = (await mustRunQuiet("docker", ["ps", "--quiet", "--no-trunc"])).split("\n").filter((l) => l.length > 0);
+    assert.ok(ids.length > 0, "no container is running");
+    const all = JSON.parse(await mustRunQuiet("docker", ["inspect", ...ids])) as Inspected[];
+    const publishesFront = (c: Inspected) =>
+        Object.values(c.HostConfig.PortBindings ?? {}).some((bs) => (bs ?? []).some((b) => b.HostPort === FRONT_PORT && b.HostIp === "127.0.0.1"));
+    const front = all.filter(publishesFront);
+    assert.equal(front.length, 1, `containers publishing 127.0.0.1:${FRONT_PORT}: ${front.map((c) => c.Name).join(", ")}`);
+    const networks = new Set(Object.keys(front[0].NetworkSettings.Networks ?? {}));
+    const envoys = all.filter((c) => !(c.HostConfig.NetworkMode ?? "").startsWith("container:") && Object.keys(c.NetworkSettings.Networks ?? {}).some((n) => networks.has(n)));
+    // Docker keeps the `container:<name|id>` the container was created with.
+    const owner = (ref: string) => envoys.find((e) => e.Id.startsWith(ref) || e.Name === `/${ref}`);
+    const sidecars = new Map<string, string>();
+    for (const c of all) {
+        const mode = c.HostConfig.NetworkMode ?? "";
+        if (!mode.startsWith("container:")) continue;
+        const envoy = owner(mode.slice("container:".length));
+        if (envoy === undefined) continue;
+        assert.ok(!sidecars.has(envoy.Id), `two containers share the namespace of ${envoy.Name}`);
+        sidecars.set(envoy.Id, c.Id);
+    }
+    return { fronts: envoys.filter((e) => !sidecars.has(e.Id)).map((e) => e.Id), sidecars };
+}
+
+async function mustRunQuiet(cmd: string, args: readonly string[]): Promise<string> {
+    const r = await execFileRunner(cmd, args, { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `${cmd} ${args.join(" ")}: ${lastLine(r)}`);
+    return r.stdout;
+}
+
+function allIds(m: Mesh): string[] {
+    return [...m.fronts, ...m.sidecars.keys(), ...m.sidecars.values()].sort();
+}
+
+// --- the tests -----------------------------------------------------------------------------------
+
+/** What is missing, per tool; empty when everything is there. */
+const missing = new Map<"docker" | "compose" | "pulumi", string>();
+
+describe("the docker target, end to end", function () {
+    this.timeout(60 * 60_000);
+
+    before(async function () {
+        for (const t of await checkPrerequisites(execFileRunner, ["docker", "pulumi"])) {
+            if (!t.ok) missing.set(t.tool as "docker" | "pulumi", t.problem ?? "not working");
+        }
+        if (!missing.has("docker")) {
+            const r = await execFileRunner("docker", ["compose", "version"], { timeoutMs: 20_000 });
+            if (r.code !== 0) missing.set("compose", r.code === NOT_FOUND ? "not found" : `docker compose version: ${lastLine(r)}`);
+        }
+        if (missing.size > 0) {
+            console.log(
+                `    skipped${missing.has("docker") ? "" : " in part"}: the docker end-to-end test needs Docker (with a running daemon), ` +
+                    `its Compose plugin and the Pulumi CLI; missing: ${[...missing].map(([tool, problem]) => `${tool} (${problem})`).join("; ")}`,
+            );
+        }
+        if (missing.has("docker")) this.skip();
+    });
+
+    describe("the rendered compose file, under docker compose", () => {
+        let dir = "";
+        let base = "";
+        let scaled = "";
+        const compose = (out: string, ...args: string[]) => ["compose", "--project-name", PROJECT, "-f", path.join(out, "docker-compose.yaml"), ...args];
+        // `--wait` waits until every container is running, and healthy where it has a health check;
+        // it implies --detach (docker/compose docs/reference/compose_up.md).
+        const up = (out: string) => mustRun("docker", compose(out, "up", "--detach", "--wait", "--wait-timeout", "300", "--build"));
+        let current: string | undefined;
+
+        before(function () {
+            if (missing.has("compose")) this.skip();
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-mesh-compose-"));
+            base = path.join(dir, "seed");
+            scaled = path.join(dir, "scaled");
+        });
+
+        afterEach(async function () {
+            if (this.currentTest?.state === "failed" && current) {
+                await run("docker", compose(current, "ps", "--all"));
+                await run("docker", compose(current, "logs", "--no-color", "--tail", "100"));
+            }
+        });
+
+        after(async () => {
+            if (current) await run("docker", compose(current, "down"));
+            fs.rmSync(path.join(REPO, `Pulumi.${SCALED_STACK}.yaml`), { force: true });
+            if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it("renders the docker stack, and docker compose up --wait runs it: the front answers the seed's four lines", async () => {
+            const { code } = await npmRun("render", ["--stack", STACK, "--out", base]);
+            assert.equal(code, 0, "npm run render failed");
+            assert.ok(fs.existsSync(path.join(base, "docker-compose.yaml")), "render wrote no docker-compose.yaml");
+            current = base;
+            await up(base);
+            assert.equal((await getOk()).body, seedAnswer());
+        });
+
+        it("with service B at 3 replicas, A's requests reach more than one B container (client-side load balancing)", async () => {
+            fs.writeFileSync(path.join(REPO, `Pulumi.${SCALED_STACK}.yaml`), dump(stackDocWith(SCALED)));
+            const { code } = await npmRun("render", ["--stack", SCALED_STACK, "--out", scaled]);
+            assert.equal(code, 0, "npm run render of the scaled stack failed");
+            await mustRun("docker", compose(base, "down"));
+            current = scaled;
+            await up(scaled);
+            const seen = await bReplicasSeen(120_000);
+            assert.ok(seen.size > 1, `every request went to one B container: ${[...seen].join(", ")}`);
+        });
+
+        it("docker compose down removes the mesh", async () => {
+            await mustRun("docker", compose(scaled, "down"));
+            current = undefined;
+            await assert.rejects(get(), "the front must stop answering once the mesh is down");
+        });
+    });
+
+    describe("npm run up / down on the docker stack, with the Pulumi CLI", () => {
+        let stack: MeshStack;
+        let mesh: Mesh;
+        let configDir = "";
+
+        /** `pulumi up` with Pulumi.docker.yaml (salt included) but another topology, as `--config-file`. */
+        async function update(topology: unknown): Promise<void> {
+            const file = path.join(configDir, `Pulumi.${STACK}.yaml`);
+            fs.writeFileSync(file, dump(stackDocWith(topology)));
+            const write = (chunk: string) => process.stdout.write(chunk);
+            await stack.up({ onOutput: write, onError: write, color: "never", configFile: file });
+        }
+
+        before(function () {
+            if (missing.has("pulumi")) this.skip();
+            configDir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-mesh-docker-e2e-"));
+        });
+
+        afterEach(async function () {
+            if (this.currentTest?.state === "failed") {
+                await run("docker", ["ps", "--all"]);
+            }
+        });
+
+        after(() => {
+            if (configDir) fs.rmSync(configDir, { recursive: true, force: true });
+        });
+
+        it("npm run up -- --stack docker deploys and prints the seed's answer; one app shares each service Envoy's namespace", async () => {
+            const { code, output } = await npmRun("up", ["--stack", STACK]);
+            assert.equal(code, 0, "npm run up -- --stack docker failed");
+            assert.ok(output.includes(seedAnswer()), "npm run up printed the seed's four lines");
+            assert.equal((await getOk()).body, seedAnswer());
+            mesh = await meshContainers();
+            assert.equal(mesh.sidecars.size, 3, "services A, B and C: one Envoy and one app each");
+            assert.ok(mesh.fronts.length >= 1);
+            stack = await automationBackend.selectStack({ stackName: STACK, workDir: REPO }, localBackend(REPO, process.env).options);
+        });
+
+        it("a change to the front's routes replaces only the front's Envoy; every service container keeps running", async () => {
+            await update(FRONT_ONLY);
+            assert.equal((await getOk(`${FRONT}c`)).body, composeGreeting("service-c", []));
+            assert.equal((await getOk()).body, seedAnswer());
+            const after = await meshContainers();
+            assert.deepEqual(
+                [...after.sidecars].sort(),
+                [...mesh.sidecars].sort(),
+                "no service Envoy or app was replaced",
+            );
+            assert.equal(after.fronts.filter((id) => mesh.fronts.includes(id)).length, 0, "the front's Envoy was replaced");
+            mesh = after;
+        });
+
+        it("a mesh-wide Envoy setting (connectTimeoutMs) replaces every Envoy, each app follows its Envoy's namespace, and the mesh answers", async () => {
+            await update(CONNECT_TIMEOUT);
+            assert.equal((await getOk()).body, seedAnswer());
+            const after = await meshContainers();
+            const envoysBefore = new Set([...mesh.fronts, ...mesh.sidecars.keys()]);
+            const kept = [...after.fronts, ...after.sidecars.keys()].filter((id) => envoysBefore.has(id));
+            assert.deepEqual(kept, [], "every Envoy container was replaced: its config changed");
+            // An app stays in the namespace it joined: it is only reachable if it joined the new Envoy's.
+            assert.equal(after.sidecars.size, 3, "every app shares a running Envoy's namespace");
+            mesh = after;
+        });
+
+        it("npm run down -- --stack docker removes every container; it is safe to run twice", async () => {
+            for (let i = 0; i < 2; i++) {
+                const { code } = await npmRun("down", ["--stack", STACK]);
+                assert.equal(code, 0, `npm run down -- --stack docker (run ${i + 1}) failed`);
+            }
+            await assert.rejects(get(), "the front must stop answering once the stack is down");
+            const left = (await mustRunQuiet("docker", ["ps", "--all", "--quiet", "--no-trunc"])).split("\n");
+            assert.deepEqual(
+                allIds(mesh).filter((id) => left.includes(id)),
+                [],
+                "containers of the mesh are left",
+            );
+        });
+    });
+});
