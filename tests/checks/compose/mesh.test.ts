@@ -126,10 +126,10 @@ describe("checks/compose: mesh rules", () => {
     assert.deepEqual(composeMeshIssues(mesh), []);
   });
 
-  it("refuse the blog post's compose file: no roles, no hardening, every container published on every interface", () => {
-    const seed = load(readFileSync(join(FIXTURES, "accepted", "seed-blog-envoy_servicemesh.yaml"), "utf8"));
-    const issues = composeMeshIssues(seed);
-    assert.ok(issues.some((i) => i.path === "services.service_a.labels"), JSON.stringify(issues));
+  it("refuse Envoy's own front-proxy example: no roles, no hardening, ports published on every interface", () => {
+    const example = load(readFileSync(join(FIXTURES, "accepted", "envoy-examples-front-proxy.yaml"), "utf8"));
+    const issues = composeMeshIssues(example);
+    assert.ok(issues.some((i) => i.path === "services.front-envoy.labels"), JSON.stringify(issues));
     assert.ok(issues.some((i) => i.path === "services" && /exactly one front proxy/.test(i.message)));
   });
 
