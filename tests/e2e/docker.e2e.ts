@@ -5,7 +5,6 @@
 // Without the tools every test is skipped, with one line naming what is missing.
 // Both flows publish the front on 127.0.0.1:8080: stop anything else listening there first.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -17,6 +16,7 @@ import { checkPrerequisites } from "../../ops/prerequisites";
 import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
 import { readYamlFile } from "../../ops/yaml";
 import { isPlainObject } from "../../topology/reader";
+import { runEchoed } from "./run";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const STACK = "docker";
@@ -51,18 +51,7 @@ function seedAnswer(): string {
 
 /** Runs a command in the repository, echoing its output, and returns its exit code and output. */
 function run(cmd: string, args: readonly string[]): Promise<{ code: number; output: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(cmd, [...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-        let output = "";
-        const tee = (chunk: Buffer, to: NodeJS.WriteStream) => {
-            output += chunk.toString("utf8");
-            to.write(chunk);
-        };
-        child.stdout.on("data", (c: Buffer) => tee(c, process.stdout));
-        child.stderr.on("data", (c: Buffer) => tee(c, process.stderr));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, output }));
-    });
+    return runEchoed(REPO, cmd, args);
 }
 
 function npmRun(script: string, args: readonly string[]): Promise<{ code: number; output: string }> {

@@ -2,7 +2,6 @@
 // Needs Docker, kind and the Pulumi CLI; without them every test is skipped, saying which
 // tool is missing. It creates the kind cluster and registry, and deletes them at the end.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,6 +14,7 @@ import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStac
 import { KIND_STACK, readSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
 import { isPlainObject } from "../../topology/reader";
+import { runEchoed } from "./run";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FRONT = "http://localhost:8080/";
@@ -22,21 +22,7 @@ const SERVICES = ["A", "B", "C"];
 
 /** Runs `npm run <script> [-- args]` in the repository, echoing its output, and returns code and output. */
 function npmRun(script: string, args: string[] = []): Promise<{ code: number; output: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("npm", ["run", "--silent", script, ...(args.length > 0 ? ["--", ...args] : [])], {
-            cwd: REPO,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let output = "";
-        const tee = (chunk: Buffer, to: NodeJS.WriteStream) => {
-            output += chunk.toString("utf8");
-            to.write(chunk);
-        };
-        child.stdout.on("data", (c: Buffer) => tee(c, process.stdout));
-        child.stderr.on("data", (c: Buffer) => tee(c, process.stderr));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, output }));
-    });
+    return runEchoed(REPO, "npm", ["run", "--silent", script, ...(args.length > 0 ? ["--", ...args] : [])]);
 }
 
 /** Who served a request through the front: A's pod, and the B and C pods A called. */

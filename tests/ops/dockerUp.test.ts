@@ -2,23 +2,12 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { runDown } from "../../ops/down";
-import { OpsError } from "../../ops/errors";
 import { DEFAULT_PASSPHRASE } from "../../ops/pulumiStack";
 import { runDockerUp, runUp } from "../../ops/up";
-import { BackendCall, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer } from "./fakes";
+import { BackendCall, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer, opsError } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "pulumi version"];
 const PUBLISHERS = "docker ps --filter publish=8080 --format '{{.Names}}\t{{.Networks}}\t{{.Label \"com.docker.compose.project\"}}'";
-
-async function failure(p: Promise<unknown>): Promise<OpsError> {
-    try {
-        await p;
-    } catch (e) {
-        assert.ok(e instanceof OpsError, `expected an OpsError, got ${String(e)}`);
-        return e;
-    }
-    assert.fail("expected a failure");
-}
 
 describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
     let repo: string;
@@ -40,7 +29,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         machine.pulumiVersion = undefined;
         machine.kindInstalled = false;
         const d = deps();
-        const err = await failure(runDockerUp(d, { repoRoot: repo }));
+        const err = await opsError(runDockerUp(d, { repoRoot: repo }));
         assert.match(err.message, /^needs docker, pulumi, which are missing or not working:\n/);
         assert.match(err.message, /docker: the Docker daemon is not reachable/);
         assert.match(err.message, /pulumi: not found on PATH\n\s+fix: install the Pulumi CLI/);
@@ -53,13 +42,13 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
 
     it("names only the missing tool: pulumi alone, or docker alone", async () => {
         machine.pulumiVersion = undefined;
-        const err = await failure(runDockerUp(deps(), { repoRoot: repo }));
+        const err = await opsError(runDockerUp(deps(), { repoRoot: repo }));
         assert.match(err.message, /^needs pulumi, which is missing or not working:\n {2}- pulumi: /);
         assert.doesNotMatch(err.message, /docker:|kind/);
 
         machine.pulumiVersion = "v3.248.0";
         machine.dockerInstalled = false;
-        const err2 = await failure(runDockerUp(deps(), { repoRoot: repo }));
+        const err2 = await opsError(runDockerUp(deps(), { repoRoot: repo }));
         assert.match(err2.message, /^needs docker, which is missing or not working:\n {2}- docker: not found on PATH/);
         assert.doesNotMatch(err2.message, /pulumi:|kind/);
     });
@@ -123,13 +112,13 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.equal(result.frontPort, "ours");
 
         machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "" }]);
-        const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
+        const err = await opsError(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container envoy-mesh-front-envoy-1;/, "another stack's mesh is not ours");
     });
 
     it("port 8080 taken by some process: fails before Pulumi runs, naming the port, its use and how to find the process", async () => {
         const d = deps({ takenPorts: ["127.0.0.1:8080"] });
-        const err = await failure(runDockerUp(d, { repoRoot: repo }));
+        const err = await opsError(runDockerUp(d, { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use; the docker stack publishes the Front Envoy on it \(so the mesh answers at http:\/\/localhost:8080\/\)/);
         assert.match(err.message, /lsof -iTCP:8080 -sTCP:LISTEN/);
         assert.match(err.message, /npm run up -- --stack docker/);
@@ -140,7 +129,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
 
     it("port 8080 taken by a rendered compose file's front, even on a network of the same name: names it and how to stop it", async () => {
         machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "envoy-mesh" }]);
-        const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
+        const err = await opsError(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container envoy-mesh-front-envoy-1;/);
         assert.match(err.message, /docker stop envoy-mesh-front-envoy-1`, or `docker compose down`/);
         assert.deepEqual(backend.calls, []);
@@ -151,7 +140,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
             { name: "web", networks: "bridge", composeProject: "" },
             { name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "" },
         ]);
-        const err = await failure(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
+        const err = await opsError(runDockerUp(deps({ takenPorts: ["127.0.0.1:8080"] }), { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use by container web;/);
         assert.deepEqual(backend.calls, []);
     });
@@ -162,7 +151,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
             repo = makeRepo(undefined, config);
             machine.calls.length = 0;
             const d = deps();
-            const err = await failure(runDockerUp(d, { repoRoot: repo }));
+            const err = await opsError(runDockerUp(d, { repoRoot: repo }));
             assert.equal(err.message, 'Pulumi.docker.yaml: config envoy-mesh:target is "kind"; npm run up deploys the local docker stack, whose target must be "docker"');
             assert.deepEqual(machine.commands(), PROBES);
             assert.deepEqual(d.probed, []);
@@ -172,7 +161,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
 
     it("without Pulumi.docker.yaml: says which file is missing", async () => {
         fs.rmSync(path.join(repo, "Pulumi.docker.yaml"));
-        const err = await failure(runDockerUp(deps(), { repoRoot: repo }));
+        const err = await opsError(runDockerUp(deps(), { repoRoot: repo }));
         assert.equal(err.message, `Pulumi.docker.yaml: not found in ${repo}; the docker stack's file sets envoy-mesh:target: docker`);
     });
 
@@ -180,7 +169,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         fs.rmSync(repo, { recursive: true, force: true });
         repo = makeRepo(undefined, { "envoy-mesh:target": "docker", "envoy-mesh:namespace": "Not_A_Namespace" });
         const d = deps();
-        const err = await failure(runDockerUp(d, { repoRoot: repo }));
+        const err = await opsError(runDockerUp(d, { repoRoot: repo }));
         assert.match(err.message, /^Pulumi\.docker\.yaml: invalid stack configuration \(1 problem\):\n {2}- envoy-mesh:namespace: "Not_A_Namespace"/);
         assert.deepEqual(machine.commands(), PROBES);
         assert.deepEqual(d.probed, []);
@@ -189,7 +178,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
 
     it("gives up after the timeout, saying where to look with docker, not kubectl", async () => {
         const http = new FakeHttp([{ status: 503, headers: {}, body: "no healthy upstream" }]);
-        const err = await failure(runDockerUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 30_000 }));
+        const err = await opsError(runDockerUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 30_000 }));
         assert.match(err.message, /^http:\/\/localhost:8080\/ did not answer with HTTP 200 within 30 s \(last attempt: HTTP 503: no healthy upstream\)/);
         assert.match(err.message, /docker ps --all --filter network=envoy-mesh,/);
         assert.doesNotMatch(err.message, /kubectl/);
@@ -197,7 +186,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
 
     it("a failed pulumi up names the docker stack", async () => {
         backend.failWith = new Error("code: 255\n stdout: \n stderr: error: update failed\n err?: \n");
-        const err = await failure(runDockerUp(deps(), { repoRoot: repo }));
+        const err = await opsError(runDockerUp(deps(), { repoRoot: repo }));
         assert.equal(err.message, "pulumi up on stack docker failed (exit code 255); the output above says why");
     });
 });
@@ -251,7 +240,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
     });
 
     it("refuses deleteCluster: the docker stack has no cluster", async () => {
-        const err = await failure(runDown(deps(), { repoRoot: repo, stack: "docker", deleteCluster: true }));
+        const err = await opsError(runDown(deps(), { repoRoot: repo, stack: "docker", deleteCluster: true }));
         assert.match(err.message, /^--cluster deletes the kind cluster and its registry, and the docker stack has neither/);
         assert.deepEqual(machine.commands(), []);
     });
@@ -259,7 +248,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
     it("with state but no Docker daemon: names docker only, destroys nothing", async () => {
         fs.mkdirSync(path.join(repo, ".pulumi-state"));
         machine.dockerDaemon = false;
-        const err = await failure(runDown(deps(), { repoRoot: repo, stack: "docker" }));
+        const err = await opsError(runDown(deps(), { repoRoot: repo, stack: "docker" }));
         assert.match(err.message, /^needs docker, which is missing or not working/);
         assert.deepEqual(backend.calls, []);
     });
@@ -268,7 +257,7 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
         fs.mkdirSync(path.join(repo, ".pulumi-state"));
         backend.stacks.add("docker");
         backend.failWith = new Error("code: 255\n stdout: \n stderr: error: deleting failed\n err?: \n");
-        const err = await failure(runDown(deps(), { repoRoot: repo, stack: "docker" }));
+        const err = await opsError(runDown(deps(), { repoRoot: repo, stack: "docker" }));
         assert.equal(err.message, "pulumi destroy on stack docker failed (exit code 255); the output above says why");
     });
 });

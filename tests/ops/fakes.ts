@@ -1,3 +1,4 @@
+import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -5,6 +6,7 @@ import { CommandResult, CommandRunner, NOT_FOUND, showCommand } from "../../ops/
 import { OpsDeps } from "../../ops/deps";
 import { HttpResponse } from "../../ops/http";
 import { MeshStack, RunOptions, StackArgs, StackBackend, StackOutputs, WorkspaceOptions } from "../../ops/pulumiStack";
+import { OpsError } from "../../ops/errors";
 
 export const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
 export const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
@@ -322,4 +324,15 @@ export function makeRepo(
     fs.mkdirSync(path.join(dir, "kind"));
     fs.copyFileSync(path.join(REPO_ROOT, "kind", "cluster.yaml"), path.join(dir, "kind", "cluster.yaml"));
     return dir;
+}
+
+/** The OpsError a workflow step fails with; fails the test when it succeeds or throws anything else. */
+export async function opsError(p: Promise<unknown>): Promise<OpsError> {
+    try {
+        await p;
+    } catch (e) {
+        assert.ok(e instanceof OpsError, `expected an OpsError, got ${String(e)}`);
+        return e;
+    }
+    assert.fail("expected the step to fail");
 }

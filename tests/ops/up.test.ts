@@ -2,22 +2,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
-import { OpsError } from "../../ops/errors";
 import { DEFAULT_WAIT_TIMEOUT_MS, runUp } from "../../ops/up";
-import { FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kubectlVersionJson, makeRepo, meshAnswer, ok } from "./fakes";
+import { FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kubectlVersionJson, makeRepo, meshAnswer, ok, opsError } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "kind version", "pulumi version"];
 const SERVER_VERSION = "docker exec envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json";
-
-async function upError(p: Promise<unknown>): Promise<OpsError> {
-    try {
-        await p;
-    } catch (e) {
-        assert.ok(e instanceof OpsError, `expected an OpsError, got ${String(e)}`);
-        return e;
-    }
-    assert.fail("expected npm run up to fail");
-}
 
 describe("ops/up: runUp", () => {
     let repo: string;
@@ -38,7 +27,7 @@ describe("ops/up: runUp", () => {
         machine.kindInstalled = false;
         machine.pulumiVersion = undefined;
         const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
-        const err = await upError(runUp(deps, { repoRoot: repo }));
+        const err = await opsError(runUp(deps, { repoRoot: repo }));
         assert.match(err.message, /needs docker, kind, pulumi/);
         assert.match(err.message, /docker: the Docker daemon is not reachable \(docker info: Cannot connect to the Docker daemon/);
         assert.match(err.message, /kind: not found on PATH\n\s+fix: install kind v0\.33\.0/);
@@ -52,14 +41,14 @@ describe("ops/up: runUp", () => {
 
     it("names only the missing tool when the others work", async () => {
         machine.kindInstalled = false;
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /^needs kind, which is missing/);
         assert.doesNotMatch(err.message, /docker:|pulumi:/);
     });
 
     it("refuses a Pulumi CLI older than 3.100.0, naming both versions", async () => {
         machine.pulumiVersion = "v3.99.0";
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /pulumi: version v3\.99\.0 is older than the required 3\.100\.0/);
     });
 
@@ -143,7 +132,7 @@ describe("ops/up: runUp", () => {
 
     it("port 8080 taken and no cluster yet: fails before creating anything, naming the port and its use", async () => {
         const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { takenPorts: ["127.0.0.1:8080"] });
-        const err = await upError(runUp(deps, { repoRoot: repo }));
+        const err = await opsError(runUp(deps, { repoRoot: repo }));
         assert.match(err.message, /^port 8080 on 127\.0\.0\.1 is already in use; the kind cluster maps the Front Envoy NodePort 30080 to it/);
         assert.match(err.message, /lsof -iTCP:8080 -sTCP:LISTEN/);
         assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")), machine.commands().join("\n"));
@@ -162,7 +151,7 @@ describe("ops/up: runUp", () => {
 
     it("registry port 5001 taken and no registry container: fails before creating anything", async () => {
         const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { takenPorts: ["127.0.0.1:5001"] });
-        const err = await upError(runUp(deps, { repoRoot: repo }));
+        const err = await opsError(runUp(deps, { repoRoot: repo }));
         assert.match(err.message, /^port 5001 on 127\.0\.0\.1 is already in use; the local image registry \(kind-registry\) needs it/);
         assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")));
     });
@@ -187,7 +176,7 @@ describe("ops/up: runUp", () => {
 
     it("a cluster of that name without the port mapping: says to delete it, deploys nothing", async () => {
         machine.clusters.set("envoy-mesh", { running: true, publishes: false });
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /kind cluster envoy-mesh exists but does not publish NodePort 30080 on host port 8080/);
         assert.match(err.message, /npm run down -- --cluster/);
         assert.deepEqual(backend.calls, []);
@@ -214,7 +203,7 @@ describe("ops/up: runUp", () => {
     it("refuses a kind stack whose target is cloud, before touching anything", async () => {
         fs.rmSync(repo, { recursive: true, force: true });
         repo = makeRepo({ "envoy-mesh:target": "cloud" });
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.equal(err.message, 'Pulumi.kind.yaml: config envoy-mesh:target is "cloud"; npm run up deploys the local kind stack, whose target must be "kind"');
         assert.deepEqual(machine.commands(), PROBES);
     });
@@ -240,7 +229,7 @@ describe("ops/up: runUp", () => {
 
     it("gives up after the timeout with the last answer and where to look", async () => {
         const http = new FakeHttp([{ status: 503, headers: {}, body: "no healthy upstream" }]);
-        const err = await upError(runUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 30_000 }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 30_000 }));
         assert.match(err.message, /^http:\/\/localhost:8080\/ did not answer with HTTP 200 within 30 s \(last attempt: HTTP 503: no healthy upstream\)/);
         assert.match(err.message, /kubectl --context kind-envoy-mesh --namespace envoy-mesh get pods/);
         assert.ok(time.now <= 30_000, `waited ${time.now} ms`);
@@ -253,20 +242,20 @@ describe("ops/up: runUp", () => {
 
     it("a failed pulumi up: short message with the exit code (its output was streamed)", async () => {
         backend.failWith = new Error("code: 255\n stdout: lots of output\n stderr: error: update failed\n err?: \n");
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.equal(err.message, "pulumi up on stack kind failed (exit code 255); the output above says why");
     });
 
     it("a stack without the frontUrl output: names the outputs it has", async () => {
         backend.outputs = { namespace: { value: "envoy-mesh", secret: false } };
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.equal(err.message, "stack kind has no string output frontUrl after the update (outputs: namespace)");
     });
 
     it("refuses an existing cluster older than Kubernetes 1.30 before deploying, naming its version, the minimum and why", async () => {
         machine.clusters.set("envoy-mesh", { running: true, publishes: true });
         machine.serverAnswers = [ok(kubectlVersionJson("v1.29.4"))];
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /^kind cluster envoy-mesh: Kubernetes v1\.29\.4 is older than 1\.30, the oldest release this mesh runs on:/);
         assert.match(err.message, /lifecycle\.preStop\.sleep .* needs 1\.30\+ \(PodLifecycleSleepAction/);
         assert.match(err.message, /npm run down -- --cluster/);
@@ -293,7 +282,7 @@ describe("ops/up: runUp", () => {
     it("an API server that never answers: gives up after 60 s with kubectl's last words, deploys nothing", async () => {
         machine.clusters.set("envoy-mesh", { running: true, publishes: true });
         machine.serverAnswers = [fail("The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?")];
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /^the API server of kind cluster envoy-mesh did not tell its version within 60 s: The connection to the server 127\.0\.0\.1:6443 was refused/);
         assert.ok(time.now <= 60_000);
         assert.deepEqual(backend.calls, []);
@@ -302,7 +291,7 @@ describe("ops/up: runUp", () => {
     it("a version that is not one: says so, with the command", async () => {
         machine.clusters.set("envoy-mesh", { running: true, publishes: true });
         machine.serverAnswers = [ok(kubectlVersionJson("garbage"))];
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /^cannot read the Kubernetes version of kind cluster envoy-mesh: not a Kubernetes version \(expected vMAJOR\.MINOR\.PATCH, e\.g\. v1\.31\.2\): "garbage"/);
         assert.match(err.message, /command: docker exec envoy-mesh-control-plane kubectl/);
     });
@@ -310,7 +299,7 @@ describe("ops/up: runUp", () => {
     it("a kind/cluster.yaml pinning a node image older than 1.30: refuses before creating anything", async () => {
         const file = path.join(repo, "kind", "cluster.yaml");
         fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/kindest\/node:v1\.35\.8@sha256:[0-9a-f]+/, "kindest/node:v1.29.14"));
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /^kind\/cluster\.yaml: nodes\[0\]\.image kindest\/node:v1\.29\.14: Kubernetes v1\.29\.14 is older than 1\.30/);
         assert.match(err.message, /Pin a kindest\/node image of 1\.30 or newer/);
         assert.deepEqual(machine.commands(), PROBES);
@@ -318,7 +307,7 @@ describe("ops/up: runUp", () => {
 
     it("a kind/cluster.yaml without the front port mapping: names the file and the port", async () => {
         fs.writeFileSync(path.join(repo, "kind", "cluster.yaml"), "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n");
-        const err = await upError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /^kind\/cluster\.yaml: nodes\[\]\.extraPortMappings: no entry maps containerPort 30080/);
         assert.deepEqual(machine.commands(), PROBES);
     });
