@@ -45,14 +45,17 @@ function main(): void {
   const stop = (signal: NodeJS.Signals): void => {
     draining = true;
     log(formatLogLine({ event: "shutdown", signal, drain_ms: config.drainMs, timeout_ms: config.shutdownTimeoutMs }));
-    setTimeout(() => {
+    const close = (): void => {
       void closeGracefully(server, config.shutdownTimeoutMs).then((result) => {
         log(formatLogLine({ event: "stopped", result }));
         // Probes may still ask until now; the process is about to exit.
         healthServer?.closeAllConnections();
         process.exit(result === "drained" ? 0 : 1);
       });
-    }, config.drainMs);
+    };
+    // Without a drain, stop accepting at once: by the time the shutdown line is out, no new connection gets in.
+    if (config.drainMs > 0) setTimeout(close, config.drainMs);
+    else close();
   };
   // `once`: a second signal gets the default action and ends the process at once.
   process.once("SIGTERM", stop);

@@ -113,6 +113,8 @@ interface EnvoyOptions {
   readonly aliases: readonly string[];
   readonly ports: readonly PublishedPort[];
   readonly inboundOnlyDrain: boolean;
+  /** Containers that must be healthy before this Envoy starts. Default: none. */
+  readonly dependsOnHealthy?: readonly string[];
 }
 
 /**
@@ -140,7 +142,7 @@ function envoyContainer(options: EnvoyOptions): DockerContainer {
     ...hardening(ENVOY_UID, options.resources),
     healthcheck: envoyHealthcheck(topology),
     stopGraceSeconds: envoyStopGraceSeconds(topology),
-    dependsOnHealthy: [],
+    dependsOnHealthy: options.dependsOnHealthy ?? [],
     labels: labels(target, proxy, replica, "envoy", [[DOCKER_LABELS.configHash, configHash(envoyYaml)]]),
     ...(target.platform === undefined ? {} : { platform: target.platform }),
   };
@@ -211,7 +213,12 @@ export function buildDockerServiceProxy(topology: Topology, service: MeshService
  * The edge Envoy, published on the target's host address only. One host port can be bound once,
  * so the docker target runs one front replica (the stack settings refuse more).
  */
-export function buildDockerFrontProxy(topology: Topology, target: DockerTarget, images: Pick<DockerImages, "envoy">): DockerProxy {
+export function buildDockerFrontProxy(
+  topology: Topology,
+  target: DockerTarget,
+  images: Pick<DockerImages, "envoy">,
+  dependsOnHealthy: readonly string[] = [],
+): DockerProxy {
   const envoyYaml = toYaml(buildFrontProxyConfig(topology, dockerEnvoyTarget()).bootstrap);
   const port: PublishedPort = { hostIp: target.front.hostIp, hostPort: target.front.hostPort, containerPort: topology.ports.front, protocol: "tcp" };
   return {
@@ -230,6 +237,7 @@ export function buildDockerFrontProxy(topology: Topology, target: DockerTarget, 
         aliases: [],
         ports: [port],
         inboundOnlyDrain: false,
+        dependsOnHealthy,
       }),
     })),
   };
@@ -239,15 +247,25 @@ export function buildDockerNetwork(target: DockerTarget): DockerNetwork {
   return { name: target.name, driver: "bridge", labels: { [DOCKER_LABELS.partOf]: target.name } };
 }
 
-/** The whole mesh on one Docker engine. */
+/**
+ * The whole mesh on one Docker engine. The front starts once every service container is healthy,
+ * so its first requests find the services ready (as `pulumi up` orders it, and compose too).
+ */
 export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages): DockerMesh {
+  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images));
+  const serviceContainers = services.flatMap(proxyContainers).map((c) => c.name);
   return {
     network: buildDockerNetwork(target),
-    proxies: [buildDockerFrontProxy(topology, target, images), ...topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images))],
+    proxies: [buildDockerFrontProxy(topology, target, images, serviceContainers), ...services],
   };
 }
 
-/** Every container, in an order they can be started in: each replica's Envoy before its app. */
+function proxyContainers(proxy: DockerProxy): DockerContainer[] {
+  return proxy.replicas.flatMap((r) => (r.app === undefined ? [r.envoy] : [r.envoy, r.app]));
+}
+
+/** Every container, in an order they can be started in: the services (each replica's Envoy before its app), then the front. */
 export function dockerContainers(mesh: DockerMesh): DockerContainer[] {
-  return mesh.proxies.flatMap((p) => p.replicas.flatMap((r) => (r.app === undefined ? [r.envoy] : [r.envoy, r.app])));
+  const isFront = (p: DockerProxy) => p.proxy === FRONT_PROXY_NAME;
+  return [...mesh.proxies.filter((p) => !isFront(p)), ...mesh.proxies.filter(isFront)].flatMap(proxyContainers);
 }

@@ -44,7 +44,8 @@ Environment:
 export const DOWN_USAGE = `Usage: npm run down [-- --stack kind|docker] [--cluster]
 
 Destroys what \`npm run up\` deployed on the local stack (default "kind"); with --stack docker,
-the mesh's containers, network and images. Safe to run again.
+the mesh's containers and network (the images stay in Docker's image store; remove them with
+\`docker image rm\`). Safe to run again.
 
 Options:
   --stack <name>  the local stack to destroy: ${UP_STACKS.join(" or ")} (default ${KIND_STACK})

@@ -101,7 +101,7 @@ export async function runDown(deps: OpsDeps, options: DownOptions): Promise<Down
 }
 
 /**
- * `npm run down -- --stack docker`: destroys the docker stack's containers, network and images
+ * `npm run down -- --stack docker`: destroys the docker stack's containers and network (images stay in the local image store)
  * (the stack and its config stay, empty). Running it again finds nothing to do and succeeds.
  * Docker is needed as well as Pulumi: the provider removes the containers through the engine.
  */

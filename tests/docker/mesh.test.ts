@@ -43,12 +43,12 @@ describe("docker: the mesh as containers", () => {
     assert.deepEqual(
       containers.map((c) => c.name),
       [
-        "envoy-mesh-front-envoy-1",
         "envoy-mesh-service-a-1-envoy", "envoy-mesh-service-a-1-app",
         "envoy-mesh-service-b-1-envoy", "envoy-mesh-service-b-1-app",
         "envoy-mesh-service-b-2-envoy", "envoy-mesh-service-b-2-app",
         "envoy-mesh-service-b-3-envoy", "envoy-mesh-service-b-3-app",
         "envoy-mesh-service-c-1-envoy", "envoy-mesh-service-c-1-app",
+        "envoy-mesh-front-envoy-1",
       ],
     );
   });
@@ -122,7 +122,14 @@ describe("docker: the mesh as containers", () => {
       assert.equal(envoy, app.name.replace(/-app$/, "-envoy"));
       assert.ok(containers.findIndex((c) => c.name === envoy) < containers.indexOf(app), `${envoy} is listed after ${app.name}`);
     }
-    assert.deepEqual(byName(containers, "envoy-mesh-front-envoy-1").dependsOnHealthy, []);
+  });
+
+  it("starts the front only once every service container is healthy, so its first requests find them ready", () => {
+    const { containers } = mesh();
+    const front = byName(containers, "envoy-mesh-front-envoy-1");
+    const services = containers.filter((c) => c.proxy !== "front-envoy").map((c) => c.name);
+    assert.deepEqual(front.dependsOnHealthy, services);
+    assert.equal(containers.indexOf(front), containers.length - 1, "listed after everything it waits for");
   });
 
   it("stops with SIGTERM and enough time to drain: Envoy drainSeconds + 5 s, the app drainSeconds + 10 s + 5 s", () => {
