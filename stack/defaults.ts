@@ -64,6 +64,4 @@ function readProjectDefaults(): ProjectDefaults {
  * whatever the laptop is. On kind the Docker engine's own platform is right: it runs the nodes.
  */
 export const DEFAULT_CLOUD_PLATFORM = describeTarget("cloud").defaultPlatform as string;
-/** kind's documented local registry, wired into the nodes' containerd (what an empty `registry` means on kind). */
-export const DEFAULT_KIND_REGISTRY = "localhost:5001";
 export const KIND_HOST_PORT = LOCAL_FRONT_HOST_PORT;
