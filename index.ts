@@ -15,7 +15,7 @@ const mesh = new ServiceMesh("envoy-mesh", {
   projectDir: __dirname,
   imageTag: pulumi.getStack(),
   registryPassword: registryPassword(settings),
-}, { dependsOn: isKubernetesStack(settings) ? serverVersionGate(settings.cluster) : undefined });
+}, { dependsOn: isKubernetesStack(settings) ? serverVersionGate(settings) : undefined });
 
 /** Where the Front Envoy answers: http://localhost:8080 on kind and docker, the load balancer's address in a cloud. */
 export const frontUrl = mesh.frontUrl;

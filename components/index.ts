@@ -2,6 +2,6 @@ export * from "./tokens";
 export { AppImage, appImageArgs, registryHost, type AppImageArgs } from "./appImage";
 export { FrontProxy, type FrontProxyArgs } from "./frontProxy";
 export { MeshService, type MeshServiceArgs } from "./meshService";
-export { ServiceMesh, kubernetesProviderArgs, type ServiceEndpoint, type ServiceMeshArgs } from "./serviceMesh";
+export { ServiceMesh, type ServiceEndpoint, type ServiceMeshArgs } from "./serviceMesh";
 export { DockerFrontProxy, DockerMeshService, LocalImage, containerArgs, localImageArgs } from "./dockerContainers";
 export { deployDockerMesh, type DeployedMesh } from "./dockerMesh";

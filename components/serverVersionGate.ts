@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KubeconfigSource } from "../k8s/kubeconfig";
 import { MIN_KUBERNETES_VERSION, formatRelease, serverVersionProblem } from "../k8s/serverVersion";
 import { probeServerVersion, type ProbeResult } from "../k8s/versionProbe";
-import { describeTarget, type ClusterAccess } from "../stack";
-import { kubernetesProviderArgs } from "./serviceMesh";
+import { describeTarget, type KubernetesStackSettings } from "../stack";
 
 export type VersionProbe = (source: KubeconfigSource) => Promise<ProbeResult>;
 
@@ -25,22 +24,19 @@ export async function checkServerVersion(source: KubeconfigSource, probe: Versio
 }
 
 /**
- * For a cloud stack, a `dependsOn` for the ServiceMesh that settles once the server's version
- * is checked. Every resource of the mesh is its descendant and waits for its parent to be
- * registered, so nothing is registered, previewed or created before the check passes. Kind
- * stacks are checked by `npm run up` instead (undefined: no wait).
+ * For a stack whose target checks the server's version (cloud), a `dependsOn` for the
+ * ServiceMesh that settles once the version is checked. Every resource of the mesh is its
+ * descendant and waits for its parent to be registered, so nothing is registered, previewed or
+ * created before the check passes. Kind stacks are checked by `npm run up` instead (undefined:
+ * no wait).
  */
 export function serverVersionGate(
-  cluster: ClusterAccess,
+  settings: Pick<KubernetesStackSettings, "target" | "provider">,
   probe: VersionProbe = probeServerVersion,
   warn: (message: string) => void = (m) => void pulumi.log.warn(m),
 ): pulumi.Output<pulumi.Resource[]> | undefined {
-  if (!describeTarget(cluster.target).checksServerVersion || cluster.target !== "cloud") return undefined;
+  if (!describeTarget(settings.target).checksServerVersion) return undefined;
   // The kubeconfig and context exactly as the provider gets them (~ expanded, unset stays unset).
-  const args = kubernetesProviderArgs(cluster);
-  const source: KubeconfigSource = {
-    ...(typeof args.kubeconfig === "string" ? { kubeconfig: args.kubeconfig } : {}),
-    ...(typeof args.context === "string" ? { context: args.context } : {}),
-  };
+  const source: KubeconfigSource = { ...settings.provider };
   return pulumi.output(checkServerVersion(source, probe, warn).then((): pulumi.Resource[] => []));
 }

@@ -1,4 +1,3 @@
-import { homedir } from "node:os";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { meshEnvoyConfigProblems } from "../envoy/check";
@@ -9,7 +8,6 @@ import {
   imageBuildPlans,
   isKubernetesStack,
   planFor,
-  type ClusterAccess,
   type ImageBuildPlan,
   type KubernetesStackSettings,
   type StackSettings,
@@ -37,23 +35,6 @@ export interface ServiceMeshArgs {
 export interface ServiceEndpoint {
   readonly dns: string;
   readonly egressPorts: Readonly<Record<string, number>>;
-}
-
-/** Kubernetes provider settings for the chosen cluster: kind's context, or the cloud kubeconfig. */
-export function kubernetesProviderArgs(cluster: ClusterAccess): k8s.ProviderArgs {
-  switch (cluster.target) {
-    case "kind":
-      return { context: cluster.context };
-    case "cloud":
-      return {
-        ...(cluster.kubeconfig !== undefined ? { kubeconfig: cluster.kubeconfig.replace(/^~(?=\/)/, homedir()) } : {}),
-        ...(cluster.context !== undefined ? { context: cluster.context } : {}),
-      };
-    default: {
-      const unreachable: never = cluster;
-      throw new Error(`unknown target ${JSON.stringify(unreachable)}`);
-    }
-  }
 }
 
 /**
@@ -90,7 +71,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
   private deployKubernetes(name: string, settings: KubernetesStackSettings, args: ServiceMeshArgs): DeployedMesh {
     const { topology, mesh: target } = settings;
 
-    const provider = new k8s.Provider(`${name}-${settings.target}`, kubernetesProviderArgs(settings.cluster), { parent: this });
+    const provider = new k8s.Provider(`${name}-${settings.target}`, { ...settings.provider }, { parent: this });
     const childOpts = { parent: this, providers: { kubernetes: provider } };
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, buildNamespace(target.namespace), { parent: this, provider });
     const pullSecret = createPullSecret(`${name}-registry`, target.namespace, settings.registry, args.registryPassword, {

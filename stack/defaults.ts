@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { ConfigError } from "../topology/reader";
 import { projectFilePath, readProject } from "./projectFile";
 
-import { LOCAL_FRONT_HOST_PORT, TARGETS, describeTarget, type Target } from "./targets";
+import { LOCAL_FRONT_HOST_PORT, TARGETS, type Target } from "./targets";
 
-export { TARGETS, type Target } from "./targets";
+export { DEFAULT_KIND_REGISTRY, TARGETS, type Target } from "./targets";
 
 const PROJECT_DIR = join(__dirname, "..");
 
@@ -59,11 +59,4 @@ function readProjectDefaults(): ProjectDefaults {
   };
 }
 
-/**
- * Platform app images are built for on a cloud stack that sets none: most cloud nodes are amd64,
- * whatever the laptop is. On kind the Docker engine's own platform is right: it runs the nodes.
- */
-export const DEFAULT_CLOUD_PLATFORM = describeTarget("cloud").defaultPlatform as string;
-/** kind's documented local registry, wired into the nodes' containerd (what an empty `registry` means on kind). */
-export const DEFAULT_KIND_REGISTRY = "localhost:5001";
 export const KIND_HOST_PORT = LOCAL_FRONT_HOST_PORT;

@@ -2,57 +2,45 @@ import { load } from "js-yaml";
 import { suggest } from "../checks/suggest";
 import { ConfigError, IssueCollector, isPlainObject, show, type ConfigIssue } from "../topology/reader";
 import { isPinnedImageRef, parseTopology, type ParseOptions, type Topology } from "../topology";
-import type { FrontExposure, MeshTarget } from "../k8s/objects";
+import type { MeshTarget } from "../k8s/objects";
 import { dockerEnvoyTarget, type DockerTarget } from "../docker/target";
 import type { EnvoyTarget } from "../envoy/proxies";
 import { kubernetesEnvoyTarget } from "../k8s/mesh";
-import { DEFAULT_KIND_REGISTRY, projectDefaults } from "./defaults";
+import { projectDefaults } from "./defaults";
 import {
   CONFIG_KEYS,
-  LOCAL_FRONT_HOST_IP,
-  LOCAL_FRONT_HOST_PORT,
   TARGETS,
+  TARGET_DESCRIPTORS,
   describeTarget,
+  isKubernetesTarget,
   targetReads,
   targetsReading,
+  type ClusterAccess,
   type ConfigKey,
+  type DockerRuntimeTarget,
+  type KubernetesProviderSettings,
+  type KubernetesTarget,
+  type RegistrySettings,
   type Target,
-  type TargetDescriptor,
+  type TargetSettingsReader,
 } from "./targets";
 
-export { CONFIG_KEYS, type ConfigKey } from "./targets";
+export { CONFIG_KEYS, type ClusterAccess, type ConfigKey, type KubernetesProviderSettings, type RegistrySettings } from "./targets";
 
-/** Which Kubernetes cluster the provider talks to. */
-export type ClusterAccess =
-  | { readonly target: "kind"; readonly clusterName: string; readonly context: string }
-  | { readonly target: "cloud"; readonly kubeconfig?: string; readonly context?: string };
-
-/** Where built images are pushed, how pods pull them, and the platform they are built for. */
-export interface RegistrySettings {
-  /** Registry host (and optional path), for example `localhost:5001` or `ghcr.io/acme`. */
-  readonly server: string;
-  readonly username?: string;
-  /** Whether `registryPassword` is set; its value is read as a Pulumi secret, never here. */
-  readonly hasPassword: boolean;
-  /**
-   * Platform (`os/arch[/variant]`) app images are built for; undefined on kind when the stack sets
-   * none, meaning the Docker engine's own platform (the one the kind nodes run on).
-   */
-  readonly platform?: string;
-}
-
-/** A stack that deploys to a Kubernetes cluster (kind or cloud). */
+/** A stack that deploys to a Kubernetes cluster (a target whose runtime is kubernetes). */
 export interface KubernetesStackSettings {
-  readonly target: Extract<Target, "kind" | "cloud">;
+  readonly target: KubernetesTarget;
   readonly cluster: ClusterAccess;
+  /** What the Kubernetes provider gets: the cluster's kubeconfig (~ expanded) and context, as the target reads them. */
+  readonly provider: KubernetesProviderSettings;
   readonly registry: RegistrySettings;
   readonly mesh: MeshTarget;
   readonly topology: Topology;
 }
 
-/** A stack that deploys to the local Docker engine: no cluster, no registry. */
+/** A stack that deploys to the local Docker engine (a target whose runtime is docker): no cluster, no registry. */
 export interface DockerStackSettings {
-  readonly target: "docker";
+  readonly target: DockerRuntimeTarget;
   readonly docker: DockerTarget;
   readonly topology: Topology;
 }
@@ -88,12 +76,8 @@ const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
  */
 const REGISTRY_HOST = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$/;
-/** kind's cluster names: pkg/internal/apis/config/validate.go validNameRE, and create.go clusterNameMax. */
-const KIND_CLUSTER_NAME = /^[a-z0-9.-]+$/;
-const KIND_CLUSTER_NAME_MAX = 50;
 /** Kubernetes nodes run Linux; the architectures Docker and containerd name (containerd platforms). */
 const PLATFORM = /^linux\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)(\/v[0-9]+)?$/;
-const NODE_PORT_RANGE = [30000, 32767] as const;
 
 const keyPath = (key: string) => `${projectDefaults().project}:${key}`;
 
@@ -191,56 +175,46 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   const platform = optionalString("platform");
   if (platform !== undefined && !PLATFORM.test(platform)) c.report(keyPath("platform"), `${show(platform)} is not a Linux platform such as linux/amd64 or linux/arm64`);
 
-  let cluster: ClusterAccess | undefined;
-  let front: FrontExposure | undefined;
-  let registry: RegistrySettings | undefined;
-  let docker: DockerTarget | undefined;
-  if (target === "docker") {
-    docker = {
-      name: namespace,
-      envoyImage,
-      front: { hostIp: LOCAL_FRONT_HOST_IP, hostPort: LOCAL_FRONT_HOST_PORT },
-      ...(platform === undefined ? {} : { platform }),
-    };
-  } else if (target === "kind") {
-    const clusterName = optionalString("kindClusterName") ?? defaults.kindClusterName;
-    if (!KIND_CLUSTER_NAME.test(clusterName) || clusterName.length > KIND_CLUSTER_NAME_MAX) {
-      c.report(keyPath("kindClusterName"), `${show(clusterName)} is not a valid kind cluster name (lowercase letters, digits, "." and "-", at most ${KIND_CLUSTER_NAME_MAX} characters)`);
-    }
-    const nodePort =
-      get("frontNodePort") === undefined
-        ? defaults.frontNodePort
-        : c.integer(integerValue(get("frontNodePort")), keyPath("frontNodePort"), ...NODE_PORT_RANGE);
-    cluster = { target, clusterName, context: `kind-${clusterName}` };
-    front = nodePort === undefined ? undefined : { type: "NodePort", nodePort };
-    registry = { server: optionalString("registry") ?? DEFAULT_KIND_REGISTRY, hasPassword: false, ...(platform === undefined ? {} : { platform }) };
-  } else if (target === "cloud") {
-    cluster = { target, kubeconfig: optionalString("kubeconfig"), context: optionalString("kubeContext") };
-    front = { type: "LoadBalancer" };
-    const server =
-      get("registry") === undefined
-        ? c.report(keyPath("registry"), "required for target cloud: the registry images are pushed to, e.g. ghcr.io/acme")
-        : c.string(get("registry"), keyPath("registry"));
-    if (server !== undefined) {
-      registry = { server, username: optionalString("registryUsername"), hasPassword: password !== undefined, platform: platform ?? describeTarget(target).defaultPlatform };
-    }
-  }
+  const read: TargetSettingsReader = {
+    report: (key, message) => c.report(keyPath(key), message),
+    isSet: (key) => get(key) !== undefined,
+    optionalString,
+    integer: (key, min, max, fallback) => (get(key) === undefined ? fallback : c.integer(integerValue(get(key)), keyPath(key), min, max)),
+    namespace,
+    envoyImage,
+    ...(platform === undefined ? {} : { platform }),
+    hasPassword: password !== undefined,
+    defaults,
+  };
+  // The target reads its own keys here, after the common ones, so problems are listed in that order.
+  const targetPart = target === undefined ? undefined : readTarget(target, read, { namespace, clusterDomain, envoyImage });
 
   const server = get("registry");
   if (typeof server === "string" && !isRegistry(server)) {
     c.report(keyPath("registry"), `${show(server)} is not a registry host[:port][/path] (for example ghcr.io/acme or localhost:5001)`);
   }
   const topology = readTopology(c, get("topology"), options);
-  const maxFront = target === undefined ? undefined : (describeTarget(target) as TargetDescriptor).maxFrontReplicas;
+  const maxFront = target === undefined ? undefined : describeTarget(target).maxFrontReplicas;
   if (topology !== undefined && maxFront !== undefined && topology.front.replicas > maxFront) {
     c.report(keyPath("topology.front.replicas"), `${topology.front.replicas} is more than target ${target} can expose (at most ${maxFront}: one published host port, no load balancer)`);
   }
-  if (c.issues.length > 0 || topology === undefined || target === undefined) throw new ConfigError(c.issues, "invalid stack configuration");
-  if (target === "docker" && docker !== undefined) return { target, docker, topology };
-  if (target !== "docker" && cluster !== undefined && front !== undefined && registry !== undefined) {
-    return { target, cluster, registry, mesh: { namespace, clusterDomain, envoyImage, front }, topology };
+  if (c.issues.length > 0 || topology === undefined || targetPart === undefined) throw new ConfigError(c.issues, "invalid stack configuration");
+  return { ...targetPart, topology };
+}
+
+type TargetPart = Omit<KubernetesStackSettings, "topology"> | Omit<DockerStackSettings, "topology">;
+
+/**
+ * A target's own settings, read by its descriptor, in its runtime's shape; undefined when it
+ * reported a problem. The only branch here is on the runtime, never on a target's name.
+ */
+function readTarget(target: Target, read: TargetSettingsReader, common: Omit<MeshTarget, "front">): TargetPart | undefined {
+  if (isKubernetesTarget(target)) {
+    const kube = TARGET_DESCRIPTORS[target].settings(read);
+    return kube && { target, cluster: kube.cluster, provider: kube.provider, registry: kube.registry, mesh: { ...common, front: kube.front } };
   }
-  throw new ConfigError(c.issues, "invalid stack configuration");
+  const docker = TARGET_DESCRIPTORS[target].settings(read);
+  return docker && { target, docker: docker.docker };
 }
 
 function readTopology(c: IssueCollector, value: unknown, options: ParseOptions): Topology | undefined {

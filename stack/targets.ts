@@ -1,9 +1,15 @@
 /**
  * The targets a stack can deploy to, one descriptor each: what the target reads from the stack
- * config and how the program treats it. Target-specific knowledge lives here (and in the one
- * place per layer that turns a target's settings into objects: stack/settings.ts parses them,
- * components/serviceMesh.ts picks the deploy layer by `runtime`), so a new target starts here.
+ * config, how it turns that into its runtime's settings, and how the program treats it. All
+ * target-specific knowledge lives here; the rest of the program asks a target's descriptor, or
+ * branches on its `runtime` (Kubernetes objects or Docker containers) only. A new target of an
+ * existing runtime is one entry in TARGET_DESCRIPTORS.
  */
+import { homedir } from "node:os";
+import type { DockerTarget } from "../docker/target";
+import type { FrontExposure } from "../k8s/objects";
+import { show } from "../topology/reader";
+import type { ProjectDefaults } from "./defaults";
 
 /** Config keys of this project, without the `envoy-mesh:` prefix. */
 export const CONFIG_KEYS = [
@@ -32,11 +38,75 @@ export const LOCAL_FRONT_HOST_PORT = 8080;
 /** Local targets publish the front proxy on the loopback address only: nothing outside this machine reaches it. */
 export const LOCAL_FRONT_HOST_IP = "127.0.0.1";
 
-export interface TargetDescriptor {
+/** kind's documented local registry, wired into the nodes' containerd (what an empty `registry` means on kind). */
+export const DEFAULT_KIND_REGISTRY = "localhost:5001";
+/** kind's cluster names: pkg/internal/apis/config/validate.go validNameRE, and create.go clusterNameMax. */
+const KIND_CLUSTER_NAME = /^[a-z0-9.-]+$/;
+const KIND_CLUSTER_NAME_MAX = 50;
+const NODE_PORT_RANGE = [30000, 32767] as const;
+
+/**
+ * What a target's `settings` reads the stack config through. Problems are reported, not thrown,
+ * so the stack's every problem is listed at once; the common keys are already read and checked.
+ */
+export interface TargetSettingsReader {
+  /** Records a problem with the value of `key` (named with the project prefix); returns undefined. */
+  report(key: ConfigKey, message: string): undefined;
+  /** Whether the stack sets `key` (Pulumi.yaml's "" default means unset). */
+  isSet(key: ConfigKey): boolean;
+  /** The key's string value; undefined when unset, or (reported) when not a non-empty string. */
+  optionalString(key: ConfigKey): string | undefined;
+  /** The key's integer (a number, or digits as `pulumi config set` stores them) in [min, max]; `fallback` when unset; undefined (reported) when bad. */
+  integer(key: ConfigKey, min: number, max: number, fallback: number): number | undefined;
+  /** `namespace`, checked: the Kubernetes namespace, or the Docker network and container name prefix. */
+  readonly namespace: string;
+  /** `envoyImage`, checked. */
+  readonly envoyImage: string;
+  /** `platform` when set and valid. */
+  readonly platform?: string;
+  /** Whether `registryPassword` is set (as a secret; its value is never read here). */
+  readonly hasPassword: boolean;
+  /** The defaults Pulumi.yaml declares. */
+  readonly defaults: Omit<ProjectDefaults, "target">;
+}
+
+/** How the Kubernetes provider reaches the cluster: kubeconfig (~ expanded) and context; unset means the ambient one. */
+export interface KubernetesProviderSettings {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+}
+
+/** Where built images are pushed, how pods pull them, and the platform they are built for. */
+export interface RegistrySettings {
+  /** Registry host (and optional path), for example `localhost:5001` or `ghcr.io/acme`. */
+  readonly server: string;
+  readonly username?: string;
+  /** Whether `registryPassword` is set; its value is read as a Pulumi secret, never here. */
+  readonly hasPassword: boolean;
+  /**
+   * Platform (`os/arch[/variant]`) app images are built for; undefined on kind when the stack sets
+   * none, meaning the Docker engine's own platform (the one the kind nodes run on).
+   */
+  readonly platform?: string;
+}
+
+/** What a Kubernetes target's config yields, besides the common settings. */
+export interface KubernetesTargetSettings {
+  /** Which cluster, as the stack names it: `target` (the descriptor's own name) and what the target keeps of it. */
+  readonly cluster: { readonly target: string };
+  readonly provider: KubernetesProviderSettings;
+  readonly front: FrontExposure;
+  readonly registry: RegistrySettings;
+}
+
+/** What a Docker target's config yields. */
+export interface DockerTargetSettings {
+  readonly docker: DockerTarget;
+}
+
+interface BaseTargetDescriptor {
   /** One line: where the mesh runs. */
   readonly summary: string;
-  /** The deploy layer: Kubernetes objects (k8s/) or Docker containers (docker/). */
-  readonly runtime: "kubernetes" | "docker";
   /** Config keys this target reads besides COMMON_KEYS; a key no target of the stack reads is an error when set. */
   readonly keys: readonly ConfigKey[];
   /** Platform app images are built for when `platform` is empty; undefined means the Docker engine's own. */
@@ -51,6 +121,34 @@ export interface TargetDescriptor {
   readonly maxFrontReplicas?: number;
 }
 
+export interface KubernetesTargetDescriptor extends BaseTargetDescriptor {
+  /** The deploy layer: Kubernetes objects (k8s/). */
+  readonly runtime: "kubernetes";
+  /** Reads the target's own keys; undefined when a problem was reported. */
+  settings(read: TargetSettingsReader): KubernetesTargetSettings | undefined;
+}
+
+export interface DockerTargetDescriptor extends BaseTargetDescriptor {
+  /** The deploy layer: Docker containers (docker/). */
+  readonly runtime: "docker";
+  /** Reads the target's own keys; undefined when a problem was reported. */
+  settings(read: TargetSettingsReader): DockerTargetSettings | undefined;
+}
+
+export type TargetDescriptor = KubernetesTargetDescriptor | DockerTargetDescriptor;
+
+/** `~/...` as the user's home, as a shell would; kubeconfig paths are often written so. */
+function expandHome(file: string): string {
+  return file.replace(/^~(?=\/)/, homedir());
+}
+
+/** The platform a target builds for: the stack's, else the target's default (undefined: the Docker engine's own). */
+const platformOf = (read: TargetSettingsReader, fallback?: string) => {
+  const platform = read.platform ?? fallback;
+  return platform === undefined ? {} : { platform };
+};
+
+const CLOUD_DEFAULT_PLATFORM = "linux/amd64";
 const LOCAL_FRONT_URL = `http://localhost:${LOCAL_FRONT_HOST_PORT}`;
 
 export const TARGET_DESCRIPTORS = {
@@ -60,17 +158,44 @@ export const TARGET_DESCRIPTORS = {
     keys: ["clusterDomain", "kindClusterName", "frontNodePort", "registry", "platform"],
     // kind's nodes run on the Docker engine, so its own platform is right.
     fixedFrontUrl: LOCAL_FRONT_URL,
+    // `npm run up` checks the kind cluster's version before it deploys.
     checksServerVersion: false,
     pushesImages: true,
+    settings(read) {
+      const clusterName = read.optionalString("kindClusterName") ?? read.defaults.kindClusterName;
+      if (!KIND_CLUSTER_NAME.test(clusterName) || clusterName.length > KIND_CLUSTER_NAME_MAX) {
+        read.report("kindClusterName", `${show(clusterName)} is not a valid kind cluster name (lowercase letters, digits, "." and "-", at most ${KIND_CLUSTER_NAME_MAX} characters)`);
+      }
+      const nodePort = read.integer("frontNodePort", ...NODE_PORT_RANGE, read.defaults.frontNodePort);
+      const registry = { server: read.optionalString("registry") ?? DEFAULT_KIND_REGISTRY, hasPassword: false, ...platformOf(read) };
+      if (nodePort === undefined) return undefined;
+      // kind names the kube context of a cluster kind-<name>.
+      const context = `kind-${clusterName}`;
+      return { cluster: { target: "kind" as const, clusterName, context }, provider: { context }, front: { type: "NodePort", nodePort }, registry };
+    },
   },
   cloud: {
     summary: "a cloud Kubernetes cluster; the front proxy gets a LoadBalancer, images are pushed to `registry`",
     runtime: "kubernetes",
     keys: ["clusterDomain", "kubeconfig", "kubeContext", "registry", "registryUsername", "registryPassword", "platform"],
     // Most cloud nodes are amd64, whatever the laptop is.
-    defaultPlatform: "linux/amd64",
+    defaultPlatform: CLOUD_DEFAULT_PLATFORM,
     checksServerVersion: true,
     pushesImages: true,
+    settings(read) {
+      const kubeconfig = read.optionalString("kubeconfig");
+      const context = read.optionalString("kubeContext");
+      const server = read.isSet("registry")
+        ? read.optionalString("registry")
+        : read.report("registry", "required for target cloud: the registry images are pushed to, e.g. ghcr.io/acme");
+      if (server === undefined) return undefined;
+      return {
+        cluster: { target: "cloud" as const, kubeconfig, context },
+        provider: { ...(kubeconfig === undefined ? {} : { kubeconfig: expandHome(kubeconfig) }), ...(context === undefined ? {} : { context }) },
+        front: { type: "LoadBalancer" },
+        registry: { server, username: read.optionalString("registryUsername"), hasPassword: read.hasPassword, platform: read.platform ?? CLOUD_DEFAULT_PLATFORM },
+      };
+    },
   },
   docker: {
     summary: "the local Docker engine without Kubernetes; the front proxy is published on 127.0.0.1:8080, images stay local",
@@ -81,14 +206,34 @@ export const TARGET_DESCRIPTORS = {
     pushesImages: false,
     // One host port is bound once, and no load balancer spreads clients over several.
     maxFrontReplicas: 1,
+    settings: (read) => ({
+      docker: { name: read.namespace, envoyImage: read.envoyImage, front: { hostIp: LOCAL_FRONT_HOST_IP, hostPort: LOCAL_FRONT_HOST_PORT }, ...platformOf(read) },
+    }),
   },
 } as const satisfies Record<string, TargetDescriptor>;
 
 export type Target = keyof typeof TARGET_DESCRIPTORS;
 export const TARGETS = Object.keys(TARGET_DESCRIPTORS) as readonly Target[];
 
+/** The targets whose descriptor deploys through `runtime`. */
+export type TargetOfRuntime<R extends TargetDescriptor["runtime"]> = {
+  [T in Target]: (typeof TARGET_DESCRIPTORS)[T]["runtime"] extends R ? T : never;
+}[Target];
+export type KubernetesTarget = TargetOfRuntime<"kubernetes">;
+export type DockerRuntimeTarget = TargetOfRuntime<"docker">;
+
+/**
+ * Which Kubernetes cluster a stack uses, as its target reads it: a union over the Kubernetes
+ * targets, told apart by `target` (kind's carries its cluster name, which `npm run up` creates).
+ */
+export type ClusterAccess = NonNullable<ReturnType<(typeof TARGET_DESCRIPTORS)[KubernetesTarget]["settings"]>>["cluster"];
+
 export function describeTarget(target: Target): TargetDescriptor {
   return TARGET_DESCRIPTORS[target];
+}
+
+export function isKubernetesTarget(target: Target): target is KubernetesTarget {
+  return describeTarget(target).runtime === "kubernetes";
 }
 
 /** Whether `target` reads `key`. */

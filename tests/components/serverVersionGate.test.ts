@@ -10,6 +10,15 @@ import { checkServerVersion, serverVersionGate } from "../../components/serverVe
 import type { KubeconfigSource } from "../../k8s/kubeconfig";
 import { parseServerVersion } from "../../k8s/serverVersion";
 import type { ProbeResult } from "../../k8s/versionProbe";
+import { isKubernetesStack, parseStackSettings, type KubernetesStackSettings } from "../../stack";
+
+const CLOUD = { target: "cloud", registry: "ghcr.io/acme" };
+/** A Kubernetes stack's settings as the program reads them from stack config. */
+function kubeStack(values: Record<string, unknown>): KubernetesStackSettings {
+  const settings = parseStackSettings(values);
+  assert.ok(isKubernetesStack(settings));
+  return settings;
+}
 
 const known = (gitVersion: string): ProbeResult => ({ known: true, version: parseServerVersion(gitVersion), context: "prod", url: "https://203.0.113.7/version" });
 
@@ -66,7 +75,7 @@ describe("components/serverVersionGate", () => {
   describe("serverVersionGate", () => {
     it("on kind: no gate and no probe (npm run up checks the kind cluster)", () => {
       let asked = false;
-      const gate = serverVersionGate({ target: "kind", clusterName: "envoy-mesh", context: "kind-envoy-mesh" }, async () => ((asked = true), known("v1.35.8")));
+      const gate = serverVersionGate(kubeStack({}), async () => ((asked = true), known("v1.35.8")));
       assert.equal(gate, undefined);
       assert.equal(asked, false);
     });
@@ -74,8 +83,8 @@ describe("components/serverVersionGate", () => {
     it("on a cloud stack: asks with the kubeconfig and context the provider gets", async () => {
       const asked: KubeconfigSource[] = [];
       const probe = async (s: KubeconfigSource) => (asked.push(s), known("v1.33.1-gke.1584000"));
-      await new Promise((resolve) => serverVersionGate({ target: "cloud", kubeconfig: "~/.kube/prod", context: "prod" }, probe)?.apply(resolve));
-      await new Promise((resolve) => serverVersionGate({ target: "cloud" }, probe)?.apply(resolve));
+      await new Promise((resolve) => serverVersionGate(kubeStack({ ...CLOUD, kubeconfig: "~/.kube/prod", kubeContext: "prod" }), probe)?.apply(resolve));
+      await new Promise((resolve) => serverVersionGate(kubeStack(CLOUD), probe)?.apply(resolve));
       assert.deepEqual(asked, [{ kubeconfig: path.join(homedir(), ".kube/prod"), context: "prod" }, {}]);
     });
   });

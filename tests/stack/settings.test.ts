@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { dump } from "js-yaml";
 import { CONFIG_KEYS, isKubernetesStack, projectDefaults, parseStackSettings, type KubernetesStackSettings } from "../../stack";
 import { ConfigError, parseTopology, type ConfigIssue, type Topology } from "../../topology";
@@ -77,6 +79,10 @@ describe("stack/settings: parseStackSettings", () => {
       assert.deepEqual(settings.topology, parseTopology(undefined));
     });
 
+    it("gives the Kubernetes provider the kind cluster's context and no kubeconfig (the ambient one)", () => {
+      assert.deepEqual(kube({ kindClusterName: "dev" }).provider, { context: "kind-dev" });
+    });
+
     it("derives the kube context from kindClusterName", () => {
       assert.deepEqual(kube({ kindClusterName: "dev" }).cluster, { target: "kind", clusterName: "dev", context: "kind-dev" });
     });
@@ -97,6 +103,11 @@ describe("stack/settings: parseStackSettings", () => {
 
     it("uses the ambient kubeconfig and its current context unless told", () => {
       assert.deepEqual(kube(CLOUD).cluster, { target: "cloud", kubeconfig: undefined, context: undefined });
+    });
+
+    it("gives the Kubernetes provider the kubeconfig with ~ as the home directory, and the context", () => {
+      assert.deepEqual(kube(CLOUD).provider, {});
+      assert.deepEqual(kube({ ...CLOUD, kubeconfig: "~/.kube/prod", kubeContext: "prod" }).provider, { kubeconfig: join(homedir(), ".kube/prod"), context: "prod" });
     });
 
     it("passes kubeconfig, kubeContext and the registry credentials through", () => {
