@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import type { IssueSink } from "./issues";
 import { re2SyntaxError } from "./re2";
+import { checkTlsMessage, staticSecrets } from "./tlsChecks";
 import {
   AnyValue,
   WrapperValue,
@@ -131,8 +132,10 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
   checkAdmin(sub(bootstrap, "admin"), sink);
   const engine = anyOf(sub(bootstrap, "default_regex_engine"), "typed_config");
   const re2 = engine === undefined || engine.typeName === GOOGLE_RE2_TYPE;
+  const secrets = staticSecrets(list(staticResources, "secrets"));
   forEachMessage(bootstrap, (m) => {
     checkExtensionConfig(m, sink);
+    checkTlsMessage(m, secrets, sink);
     const type = typeOf(m)?.typeName ?? "";
     if (type === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
     if (re2 && REGEX_MATCHER_TYPES.has(type)) checkRegex(m, sink);
