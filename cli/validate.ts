@@ -1,7 +1,8 @@
 /**
  * npm run validate -- FILE... [--strict]
  *
- * Checks Envoy bootstraps, Kubernetes manifests and compose files (YAML or JSON, several
+ * Checks Envoy bootstraps, Envoy xDS resource files (a top-level `resources`: e.g. an SDS secret
+ * file), Kubernetes manifests and compose files (YAML or JSON, several
  * documents per file allowed; a document with a top-level `apiVersion` or `kind` is a Kubernetes
  * object, since an Envoy bootstrap has neither; one with a top-level `services` is a compose file; a Kubernetes document with `items` is a List whose items are
  * checked one by one, as kubectl applies them) and prints, per file, document or List item,
@@ -10,7 +11,7 @@
  * Exit code: 0 when everything passes, 1 when anything fails, 2 for a usage error.
  */
 import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../checks/compose";
-import { readConfigDocuments, validateBootstrap } from "../checks/envoy";
+import { readConfigDocuments, validateBootstrap, validateResourceFile } from "../checks/envoy";
 import type { ValidateOptions, ValidationResult } from "../checks/envoy";
 import { checkPodPolicy } from "../checks/kubernetes/policy";
 import { customResourceNotice, listItems, typeMetaIssues, validateKubernetesObject } from "../checks/kubernetes/schema";
@@ -34,6 +35,16 @@ export const envoyBootstrapValidator: DocumentValidator = {
   kind: "Envoy v3 bootstrap",
   accepts: () => true,
   validate: (document, options) => validateBootstrap(document, options),
+};
+
+/**
+ * An xDS resource file, as a ConfigSource's path_config_source names (an SDS secret file, say):
+ * a DiscoveryResponse, whose main field `resources` a bootstrap does not have.
+ */
+export const envoyResourceFileValidator: DocumentValidator = {
+  kind: "Envoy xDS resource file",
+  accepts: (document) => isPlainObject(document) && "resources" in document,
+  validate: (document, options) => validateResourceFile(document, options),
 };
 
 /**
@@ -86,7 +97,12 @@ export const composeFileValidator: DocumentValidator = {
 };
 
 /** In order of preference; more specific validators go before the catch-all bootstrap one. */
-export const DOCUMENT_VALIDATORS: readonly DocumentValidator[] = [kubernetesObjectValidator, composeFileValidator, envoyBootstrapValidator];
+export const DOCUMENT_VALIDATORS: readonly DocumentValidator[] = [
+  kubernetesObjectValidator,
+  composeFileValidator,
+  envoyResourceFileValidator,
+  envoyBootstrapValidator,
+];
 
 /** The first validator that accepts the document. */
 export function chooseValidator(

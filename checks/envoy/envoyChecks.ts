@@ -144,6 +144,33 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
   });
 }
 
+const SECRET_TYPE = "envoy.extensions.transport_sockets.tls.v3.Secret";
+const NO_STATIC_SECRETS = staticSecrets([]);
+
+/**
+ * Checks on an xDS resource file (a DiscoveryResponse read from disk), for the resources it
+ * holds. An SDS subscription takes exactly one Secret, the one named by its SdsSecretConfig
+ * (envoyproxy/envoy source/common/secret/sds_api.cc, SdsApi::onConfigUpdate): a file with two
+ * secrets is refused, so each secret needs a file of its own.
+ */
+export function checkResourceFile(response: MessageValue, sink: IssueSink): void {
+  const resources = Array.isArray(response.resources) ? response.resources : [];
+  const secrets = resources.filter((r) => r instanceof AnyValue && r.typeName === SECRET_TYPE).length;
+  if (secrets > 1) {
+    sink.error(
+      fieldPath(response, "resources"),
+      `Unexpected SDS secrets length: ${secrets} (an SDS config loads exactly one Secret from its file; give each secret a file of its own)`,
+    );
+  }
+  forEachMessage(response, (m) => {
+    checkExtensionConfig(m, sink);
+    checkTlsMessage(m, NO_STATIC_SECRETS, sink);
+    if (REGEX_MATCHER_TYPES.has(typeOf(m)?.typeName ?? "")) checkRegex(m, sink);
+    const slot = SLOTS[typeOf(m)?.typeName ?? ""];
+    if (slot) checkSlot(m, slot, sink);
+  });
+}
+
 /** Refuses a typed_config whose type belongs to another kind of extension. */
 function checkSlot(extension: MessageValue, slot: SlotCategory, sink: IssueSink, hint = ""): void {
   const config = anyOf(extension, "typed_config");

@@ -9,3 +9,4 @@ export { loadEnvoyRegistry, BOOTSTRAP_TYPE } from "./registry";
 export type { EnvoyRegistry } from "./registry";
 export type { ValidationIssue, ValidationResult, ValidateOptions } from "./issues";
 export { ENVOY_API_VERSION } from "./apiVersion";
+export { validateResourceFile, DISCOVERY_RESPONSE_TYPE } from "./validate";

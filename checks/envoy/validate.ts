@@ -1,9 +1,13 @@
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { checkBootstrap } from "./envoyChecks";
+import { checkBootstrap, checkResourceFile } from "./envoyChecks";
 import { IssueSink, describeJson, type ValidateOptions, type ValidationResult } from "./issues";
 import { readMessage, type EnumFix } from "./protoJson";
 import { loadEnvoyRegistry, type EnvoyRegistry } from "./registry";
-import { isMessageValue } from "./values";
+import { isMessageValue, type MessageValue } from "./values";
+import type { DescMessage } from "@bufbuild/protobuf";
+
+/** The message a path_config_source file holds (and an xDS server answers with). */
+export const DISCOVERY_RESPONSE_TYPE = "envoy.service.discovery.v3.DiscoveryResponse";
 
 /**
  * Checks an Envoy v3 bootstrap config (the object a YAML or JSON file parses to) the way Envoy
@@ -24,18 +28,43 @@ export function validateBootstrap(config: unknown, options: ValidateOptions = {}
 
 /** {@link validateBootstrap} against a given registry. */
 export function validateWithRegistry(reg: EnvoyRegistry, config: unknown, options: ValidateOptions = {}): ValidationResult {
+  return validateMessage(reg, reg.bootstrap, config, options, "a bootstrap config object", checkBootstrap);
+}
+
+/**
+ * Checks an xDS resource file, the kind a `path_config_source` (or the deprecated `path`) of a
+ * ConfigSource points at: Envoy reads it as a DiscoveryResponse
+ * (envoyproxy/envoy source/extensions/config_subscription/filesystem/filesystem_subscription_impl.cc),
+ * e.g. the Secret an SDS config loads from a mounted directory. Same checks as a bootstrap's,
+ * plus those Envoy makes on the resources it receives (see checkResourceFile).
+ */
+export function validateResourceFile(config: unknown, options: ValidateOptions = {}): ValidationResult {
+  const reg = loadEnvoyRegistry();
+  const type = reg.registry.getMessage(DISCOVERY_RESPONSE_TYPE);
+  if (!type) throw new Error(`Envoy API descriptors lack ${DISCOVERY_RESPONSE_TYPE}`);
+  return validateMessage(reg, type, config, options, "an xDS resource file object (a DiscoveryResponse)", checkResourceFile);
+}
+
+function validateMessage(
+  reg: EnvoyRegistry,
+  type: DescMessage,
+  config: unknown,
+  options: ValidateOptions,
+  expected: string,
+  check: (parsed: MessageValue, sink: IssueSink) => void,
+): ValidationResult {
   const sink = new IssueSink();
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    sink.error("", `expected a bootstrap config object, got ${describeJson(config)}`);
+    sink.error("", `expected ${expected}, got ${describeJson(config)}`);
     return sink.result(options);
   }
   const enumFixes: EnumFix[] = [];
   const unchecked = { count: 0 };
-  const parsed = readMessage({ reg, sink, enumFixes, unchecked }, reg.bootstrap, config, "", true);
+  const parsed = readMessage({ reg, sink, enumFixes, unchecked }, type, config, "", true);
   const mappingErrors = sink.errors.length;
-  if (isMessageValue(parsed)) checkBootstrap(parsed, sink);
+  if (isMessageValue(parsed)) check(parsed, sink);
   // A type the registry lacks would fail the re-parse for that reason alone; it is already reported.
-  if (mappingErrors === 0 && unchecked.count === 0) crossCheck(reg, withDeclaredEnumNames(config, enumFixes), sink);
+  if (mappingErrors === 0 && unchecked.count === 0) crossCheck(reg, type, withDeclaredEnumNames(config, enumFixes), sink);
   return sink.result(options);
 }
 
@@ -45,9 +74,9 @@ export function validateWithRegistry(reg: EnvoyRegistry, config: unknown, option
  * spec does not). The reader
  * above found no mapping error, so a refusal here is reported rather than hidden.
  */
-function crossCheck(reg: EnvoyRegistry, config: unknown, sink: IssueSink): void {
+function crossCheck(reg: EnvoyRegistry, type: DescMessage, config: unknown, sink: IssueSink): void {
   try {
-    fromJson(reg.bootstrap, config as JsonValue, { registry: reg.registry });
+    fromJson(type, config as JsonValue, { registry: reg.registry });
   } catch (err) {
     sink.error("", `proto3 JSON parser refused the config: ${(err as Error).message}`);
   }

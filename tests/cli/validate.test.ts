@@ -164,6 +164,7 @@ describe("cli/validate", () => {
       assert.equal(chooseValidator({ services: {} })?.kind, "compose file");
       assert.equal(chooseValidator({ apiVersion: "v1", kind: "Service" })?.kind, "Kubernetes object");
       assert.equal(chooseValidator({ static_resources: {} })?.kind, "Envoy v3 bootstrap");
+      assert.equal(chooseValidator({ resources: [] })?.kind, "Envoy xDS resource file");
     });
 
     it("pass a compose file compose accepts, warning about the mesh's rules it breaks", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateBootstrap, validateBootstrapFile } from "../../../checks/envoy";
+import { readConfigDocuments, validateBootstrap, validateBootstrapFile, validateResourceFile } from "../../../checks/envoy";
 import type { ValidationIssue, ValidationResult } from "../../../checks/envoy";
 import { fixture, loadFixture } from "./fixtures";
 
@@ -215,5 +215,50 @@ describe("validateBootstrap: RBAC filter", () => {
     const c = sidecar();
     rbac(c).rules.action = "REJECT";
     assert.equal(validateBootstrap(c).ok, false);
+  });
+});
+
+describe("validateResourceFile: SDS secret files (a path_config_source's DiscoveryResponse)", () => {
+  const read = (name: string): any => {
+    const docs = readConfigDocuments(fixture(name));
+    assert.ok(docs.ok);
+    return docs.documents[0].content;
+  };
+  const SECRET = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
+
+  for (const name of ["v3/sds-identity.yaml", "v3/sds-mesh-ca.yaml"]) {
+    it(`accepts ${name} in strict mode with no warning`, () => {
+      const result = validateResourceFile(read(name), strict);
+      assert.deepEqual(result.errors, [], show(result.errors));
+      assert.deepEqual(result.warnings, []);
+    });
+  }
+
+  it("refuses two secrets in one file: an SDS config loads exactly one", () => {
+    const file = read("v3/sds-identity.yaml");
+    file.resources.push(read("v3/sds-mesh-ca.yaml").resources[0]);
+    assertOnly(validateResourceFile(file), "resources", /^Unexpected SDS secrets length: 2/);
+  });
+
+  it("refuses a secret's certificate without its key, an unknown field and an unknown @type", () => {
+    const file = read("v3/sds-identity.yaml");
+    delete file.resources[0].tls_certificate.private_key;
+    assertOnly(validateResourceFile(file), "resources[0].tls_certificate", /^Failed to load incomplete private key/);
+    const typo = read("v3/sds-mesh-ca.yaml");
+    typo.resources[0].validation_context.trusted_cas = typo.resources[0].validation_context.trusted_ca;
+    assertOnly(validateResourceFile(typo), "resources[0].validation_context.trusted_cas", /unknown field/);
+    const type = read("v3/sds-mesh-ca.yaml");
+    type.resources[0]["@type"] = `${SECRET}s`;
+    assert.equal(validateResourceFile(type).ok, false);
+  });
+
+  it("refuses a secret that holds two kinds (Secret.type is a oneof)", () => {
+    const file = read("v3/sds-identity.yaml");
+    file.resources[0].validation_context = read("v3/sds-mesh-ca.yaml").resources[0].validation_context;
+    assert.equal(validateResourceFile(file).ok, false);
+  });
+
+  it("is not a bootstrap: validateBootstrap refuses the field resources", () => {
+    assert.equal(validateBootstrap(read("v3/sds-identity.yaml")).ok, false);
   });
 });
