@@ -7,7 +7,9 @@ import {
   WrapperValue,
   fieldPath,
   isMessageValue,
+  messageList as list,
   pathOf,
+  subMessage as sub,
   typeOf,
   wasUnreadable,
   type MessageValue,
@@ -86,16 +88,6 @@ const HTTP3 = 3;
 
 const REGEX_MATCHER_TYPES = new Set(["envoy.type.matcher.v3.RegexMatcher", "xds.type.matcher.v3.RegexMatcher"]);
 const GOOGLE_RE2_TYPE = "envoy.extensions.regex_engines.v3.GoogleRE2";
-
-function sub(m: MessageValue | undefined, name: string): MessageValue | undefined {
-  const v = m?.[name];
-  return isMessageValue(v) ? v : undefined;
-}
-
-function list(m: MessageValue | undefined, name: string): MessageValue[] {
-  const v = m?.[name];
-  return Array.isArray(v) ? v.filter(isMessageValue) : [];
-}
 
 function str(m: MessageValue | undefined, name: string): string | undefined {
   const v = m?.[name];

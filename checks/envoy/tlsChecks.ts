@@ -1,5 +1,5 @@
 import type { IssueSink } from "./issues";
-import { WrapperValue, fieldPath, isMessageValue, pathOf, typeOf, type MessageValue, type Value } from "./values";
+import { WrapperValue, fieldPath, messageList as list, pathOf, subMessage as sub, typeOf, type MessageValue, type Value } from "./values";
 
 /**
  * Envoy's load-time checks on the TLS transport socket and its secrets, which the protos do not
@@ -23,16 +23,6 @@ const SECRET = `${TLS}Secret`;
 const TLS_VERSION_NAMES = ["TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3"];
 const TLS_1_2 = 3;
 const TLS_1_3 = 4;
-
-function sub(m: MessageValue | undefined, name: string): MessageValue | undefined {
-  const v = m?.[name];
-  return isMessageValue(v) ? v : undefined;
-}
-
-function list(m: MessageValue | undefined, name: string): MessageValue[] {
-  const v = m?.[name];
-  return Array.isArray(v) ? v.filter(isMessageValue) : [];
-}
 
 function has(m: MessageValue | undefined, name: string): boolean {
   const v = m?.[name];

@@ -124,3 +124,15 @@ export function isMessageValue(v: Value | undefined): v is MessageValue {
     Object.getPrototypeOf(v) === Object.prototype
   );
 }
+
+/** A message field of a parsed message, when set. */
+export function subMessage(m: MessageValue | undefined, name: string): MessageValue | undefined {
+  const v = m?.[name];
+  return isMessageValue(v) ? v : undefined;
+}
+
+/** The messages of a repeated message field (none when unset). */
+export function messageList(m: MessageValue | undefined, name: string): MessageValue[] {
+  const v = m?.[name];
+  return Array.isArray(v) ? v.filter(isMessageValue) : [];
+}
