@@ -19,21 +19,25 @@ export function registryHost(server: string): string {
   return server.split("/")[0];
 }
 
+/**
+ * What `docker build` gets for a plan: its context and Dockerfile under the project, for
+ * `platform` (the nodes', not the build machine's: an arm64 laptop's image crash-loops on amd64
+ * nodes); undefined builds for the Docker engine's own platform, which runs kind's nodes and the
+ * docker target's containers.
+ */
+export function imageBuild(plan: ImageBuildPlan, projectDir: string, platform: string | undefined): docker.types.input.DockerBuild {
+  const context = join(projectDir, plan.build.context);
+  return { context, dockerfile: join(context, plan.build.dockerfile), ...(platform === undefined ? {} : { platform }) };
+}
+
 export function appImageArgs(args: AppImageArgs): docker.ImageArgs {
-  const context = join(args.projectDir, args.plan.build.context);
   const credentials =
     args.registry.username !== undefined || args.registryPassword !== undefined
       ? { server: registryHost(args.registry.server), username: args.registry.username, password: args.registryPassword }
       : undefined;
   return {
     imageName: args.plan.imageName,
-    // Built for the nodes' platform, not the build machine's: an arm64 laptop's image crash-loops on
-    // amd64 nodes. Unset (kind) builds for the Docker engine's own platform, which runs the kind nodes.
-    build: {
-      context,
-      dockerfile: join(context, args.plan.build.dockerfile),
-      ...(args.registry.platform === undefined ? {} : { platform: args.registry.platform }),
-    },
+    build: imageBuild(args.plan, args.projectDir, args.registry.platform),
     // Pushed even on kind (to its local registry), because only a push yields a digest pods can pull.
     skipPush: false,
     ...(credentials ? { registry: credentials } : {}),

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { join } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerContainer, DockerProxy } from "../docker";
 import type { ImageBuildPlan } from "../stack";
 import { serviceAlias } from "../docker/target";
+import { imageBuild } from "./appImage";
 import { DOCKER_FRONT_PROXY_TYPE, DOCKER_MESH_SERVICE_TYPE, LOCAL_IMAGE_TYPE } from "./tokens";
 
 /** How long `pulumi up` waits for a container to report healthy before it fails. */
@@ -121,10 +121,9 @@ export interface LocalImageArgs {
 }
 
 export function localImageArgs(args: LocalImageArgs): docker.ImageArgs {
-  const context = join(args.projectDir, args.plan.build.context);
   return {
     imageName: args.plan.imageName,
-    build: { context, dockerfile: join(context, args.plan.build.dockerfile), ...(args.platform === undefined ? {} : { platform: args.platform }) },
+    build: imageBuild(args.plan, args.projectDir, args.platform),
     // The containers run on the engine that built the image: nothing is pushed, no registry is needed.
     skipPush: true,
   };
