@@ -16,12 +16,13 @@ export interface RenderedDocker {
 
 /** The image compose builds for a service (shared by every replica, so it is built once per build), or its prebuilt reference. */
 function composeAppImages(settings: DockerStackSettings): (service: MeshService) => ComposeAppImage {
-  const plans = imageBuildPlans(settings.topology, "", COMPOSE_IMAGE_TAG);
+  // Local images, as the docker target builds them: no registry.
+  const plans = imageBuildPlans(settings.topology, undefined, COMPOSE_IMAGE_TAG);
   return (service) => {
     if (service.image.kind === "ref") return { image: service.image.ref };
     const plan = planFor(service, plans);
     if (plan === undefined) throw new Error(`no image build for service ${service.name}`);
-    return { image: `envoy-mesh-${plan.key}:${COMPOSE_IMAGE_TAG}`, build: plan.build };
+    return { image: plan.imageName, build: plan.build };
   };
 }
 
