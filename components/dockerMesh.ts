@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { buildDockerMesh, buildDockerNetwork, type DockerImageInput } from "../docker";
+import { buildDockerMesh, type DockerImageInput } from "../docker";
 import { describeTarget, imageBuildPlans, planFor, type DockerStackSettings, type ImageBuildPlan } from "../stack";
-import type { MeshService as MeshServiceSpec } from "../topology";
+import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec } from "../topology";
 import { DockerFrontProxy, DockerMeshService, LocalImage, pulledImageName } from "./dockerContainers";
 
 export interface DeployedMesh {
@@ -48,7 +48,7 @@ export function deployDockerMesh(name: string, settings: DockerStackSettings, pr
     service.image.kind === "ref" ? pull(service.image.ref) : (built.get((planFor(service, plans) as ImageBuildPlan).key) as LocalImage).id;
 
   const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage });
-  const networkSpec = buildDockerNetwork(target);
+  const networkSpec = described.network;
   const network = new docker.Network(
     `${name}-network`,
     { name: networkSpec.name, driver: networkSpec.driver, labels: Object.entries(networkSpec.labels).map(([label, value]) => ({ label, value })) },
@@ -65,7 +65,8 @@ export function deployDockerMesh(name: string, settings: DockerStackSettings, pr
     serviceComponents.push(component);
     services[spec.name] = { dns: component.dnsName, egressPorts };
   }
-  const frontProxy = described.proxies[0];
+  const frontProxy = described.proxies.find((p) => p.proxy === FRONT_PROXY_NAME);
+  if (frontProxy === undefined) throw new Error("no containers described for the front proxy");
   const url = describeTarget(settings.target).fixedFrontUrl ?? `http://${target.front.hostIp}:${target.front.hostPort}`;
   // The front starts once the services run and stops first: it never takes traffic it cannot route.
   const front = new DockerFrontProxy(frontProxy.proxy, { proxy: frontProxy, network, url, dependsOn: serviceComponents }, childOpts);
