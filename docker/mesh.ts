@@ -187,7 +187,7 @@ function replicaNumbers(count: number): number[] {
 }
 
 export function buildDockerServiceProxy(topology: Topology, service: MeshService, target: DockerTarget, images: DockerImages): DockerProxy {
-  const envoyYaml = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget()).bootstrap);
+  const envoyYaml = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget(target)).bootstrap);
   return {
     proxy: service.name,
     envoyYaml,
@@ -219,7 +219,7 @@ export function buildDockerFrontProxy(
   images: Pick<DockerImages, "envoy">,
   dependsOnHealthy: readonly string[] = [],
 ): DockerProxy {
-  const envoyYaml = toYaml(buildFrontProxyConfig(topology, dockerEnvoyTarget()).bootstrap);
+  const envoyYaml = toYaml(buildFrontProxyConfig(topology, dockerEnvoyTarget(target)).bootstrap);
   const port: PublishedPort = { hostIp: target.front.hostIp, hostPort: target.front.hostPort, containerPort: topology.ports.front, protocol: "tcp" };
   return {
     proxy: FRONT_PROXY_NAME,

@@ -9,8 +9,8 @@ export interface DockerTarget {
   readonly name: string;
   /** Envoy image, pinned by tag and digest. */
   readonly envoyImage: string;
-  /** Where the front proxy is published on the host: 127.0.0.1 only. */
-  readonly front: { readonly hostIp: string; readonly hostPort: number };
+  /** Where the front proxy is published on the host: 127.0.0.1 only, plain HTTP on `hostPort`, HTTPS on `tlsHostPort`. */
+  readonly front: { readonly hostIp: string; readonly hostPort: number; readonly tlsHostPort: number };
   /** Platform (`os/arch`) images are built and run for; undefined means the Docker engine's own. */
   readonly platform?: string;
 }
@@ -29,6 +29,6 @@ export function serviceAlias(service: string): string {
  * dot keeps the resolver from trying search domains first; Docker's embedded DNS drops it before
  * the lookup (libnetwork/sandbox_dns.go, ResolveName, in moby/moby).
  */
-export function dockerEnvoyTarget(): EnvoyTarget {
-  return { upstreamHost: (service) => `${serviceAlias(service)}.` };
+export function dockerEnvoyTarget(target: Pick<DockerTarget, "name" | "front">): EnvoyTarget {
+  return { upstreamHost: (service) => `${serviceAlias(service)}.`, namespace: target.name, edgeHttpsPort: target.front.tlsHostPort };
 }

@@ -52,3 +52,32 @@ export function serviceFqdn(service: string, namespace: string, clusterDomain: s
 export function serviceDnsQueryName(service: string, namespace: string, clusterDomain: string): string {
   return `${serviceFqdn(service, namespace, clusterDomain)}.`;
 }
+
+/*
+ * Where every target puts an Envoy's files, so the bootstrap can name them: the config folder
+ * (a ConfigMap on Kubernetes), and one folder per certificate (a `kubernetes.io/tls` Secret on
+ * Kubernetes, files in the container on Docker) holding `tls.crt`, `tls.key` and `ca.crt`.
+ */
+export const ENVOY_CONFIG_DIR = "/etc/envoy";
+export const ENVOY_CONFIG_FILE = "envoy.yaml";
+/** This proxy's mesh identity: its certificate and key, and the mesh CA it trusts. */
+export const IDENTITY_DIR = "/etc/mesh/identity";
+/** The front proxy's certificate for clients outside the mesh. */
+export const EDGE_DIR = "/etc/mesh/edge";
+/** Key names of a `kubernetes.io/tls` Secret (and cert-manager's `ca.crt`), used as file names on every target. */
+export const CERTIFICATE_FILE = "tls.crt";
+export const PRIVATE_KEY_FILE = "tls.key";
+export const CA_FILE = "ca.crt";
+
+/** SDS secret names, each served from its own file next to the bootstrap. */
+export const IDENTITY_SECRET = "identity";
+export const MESH_CA_SECRET = "mesh_ca";
+export const EDGE_SECRET = "edge";
+export const SDS_FILES = {
+  [IDENTITY_SECRET]: "sds-identity.yaml",
+  [MESH_CA_SECRET]: "sds-mesh-ca.yaml",
+  [EDGE_SECRET]: "sds-edge.yaml",
+} as const;
+
+/** The front proxy's HTTPS listener. */
+export const FRONT_TLS_LISTENER = "front_tls";

@@ -36,6 +36,14 @@ import {
  */
 export interface EnvoyTarget {
   upstreamHost(service: string): string;
+  /** The namespace part of every proxy's SPIFFE ID: the Kubernetes namespace, or the docker target's name. */
+  readonly namespace: string;
+  /**
+   * The port clients reach the front proxy's HTTPS on (8443 on the local targets, 443 behind a
+   * cloud load balancer), where a plain HTTP redirect sends them; undefined when the edge has no
+   * certificate, so the front proxy serves no HTTPS.
+   */
+  readonly edgeHttpsPort?: number;
 }
 
 /** Below the demo app's 65 s keep-alive timeout (KEEP_ALIVE_TIMEOUT_MS in app/server.ts). */
@@ -45,6 +53,11 @@ export interface ProxyConfig {
   /** `front-envoy` or a service name; names the ConfigMap and the rendered file. */
   readonly proxy: string;
   readonly bootstrap: EnvoyObject;
+  /**
+   * The SDS files the bootstrap reads, by file name (SDS_FILES), each an xDS DiscoveryResponse
+   * holding one Secret; every target puts them in ENVOY_CONFIG_DIR next to the bootstrap.
+   */
+  readonly sdsFiles: Readonly<Record<string, EnvoyObject>>;
 }
 
 /**
@@ -121,6 +134,7 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
   });
   return {
     proxy: FRONT_PROXY_NAME,
+    sdsFiles: {},
     bootstrap: makeBootstrap({
       nodeCluster: FRONT_PROXY_NAME,
       adminPort: topology.ports.admin,
@@ -166,6 +180,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
   );
   return {
     proxy: service.name,
+    sdsFiles: {},
     bootstrap: makeBootstrap({
       nodeCluster: service.name,
       adminPort: topology.ports.admin,

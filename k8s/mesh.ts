@@ -35,8 +35,12 @@ export interface ProxyObjects {
 }
 
 /** On Kubernetes a caller reaches every pod of a service through its headless Service's FQDN. */
-export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "clusterDomain">): EnvoyTarget {
-  return { upstreamHost: (service) => serviceDnsQueryName(service, target.namespace, target.clusterDomain) };
+export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "clusterDomain" | "edgeHttpsPort">): EnvoyTarget {
+  return {
+    upstreamHost: (service) => serviceDnsQueryName(service, target.namespace, target.clusterDomain),
+    namespace: target.namespace,
+    ...(target.edgeHttpsPort === undefined ? {} : { edgeHttpsPort: target.edgeHttpsPort }),
+  };
 }
 
 /** `pullSecret`: name of the registry pull Secret every ServiceAccount refers to, when there is one. */

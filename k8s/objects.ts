@@ -38,7 +38,15 @@ import {
 } from "./pod";
 
 /** How the Front Envoy is exposed: a NodePort mapped to the host on kind, a load balancer in a cloud. */
-export type FrontExposure = { readonly type: "NodePort"; readonly nodePort: number } | { readonly type: "LoadBalancer" };
+export type FrontExposure =
+  | {
+      readonly type: "NodePort";
+      /** Node port of plain HTTP. */
+      readonly nodePort: number;
+      /** Node port of HTTPS. */
+      readonly tlsNodePort: number;
+    }
+  | { readonly type: "LoadBalancer" };
 
 /** Where and how the mesh is deployed; everything the topology does not say. */
 export interface MeshTarget {
@@ -47,6 +55,8 @@ export interface MeshTarget {
   /** Envoy image with an exact tag. */
   readonly envoyImage: string;
   readonly front: FrontExposure;
+  /** Where clients reach the front proxy's HTTPS (EnvoyTarget.edgeHttpsPort); undefined: the edge has no certificate. */
+  readonly edgeHttpsPort?: number;
 }
 
 export const FRONT_SERVICE_PORT = 80;

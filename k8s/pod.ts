@@ -1,6 +1,6 @@
 import type { core } from "@pulumi/kubernetes/types/input";
 import type { Input } from "@pulumi/pulumi";
-import { PROMETHEUS_PATH, READY_PATH } from "../envoy/names";
+import { ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE, PROMETHEUS_PATH, READY_PATH } from "../envoy/names";
 import type { ContainerResources, Topology } from "../topology";
 
 
@@ -12,8 +12,7 @@ export const APP_UID = 1000;
 export const ENVOY_CONTAINER = "envoy";
 export const APP_CONTAINER = "app";
 export const ENVOY_CONFIG_VOLUME = "envoy-config";
-export const ENVOY_CONFIG_DIR = "/etc/envoy";
-export const ENVOY_CONFIG_FILE = "envoy.yaml";
+export { ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE };
 export const ENVOY_INGRESS_PORT_NAME = "envoy-ingress";
 export const ENVOY_HEALTH_PORT_NAME = "envoy-health";
 /** The app's own health port (HEALTH_PORT), which kubelet probes reach without the sidecar. */

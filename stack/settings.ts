@@ -15,6 +15,7 @@ import {
   isKubernetesTarget,
   targetReads,
   targetsReading,
+  type CertificateSources,
   type ClusterAccess,
   type ConfigKey,
   type DockerRuntimeTarget,
@@ -25,7 +26,7 @@ import {
   type TargetSettingsReader,
 } from "./targets";
 
-export { CONFIG_KEYS, type ClusterAccess, type ConfigKey, type KubernetesProviderSettings, type RegistrySettings } from "./targets";
+export { CONFIG_KEYS, type CertificateSources, type EdgeCertificateSource, type MeshCaSource, type ClusterAccess, type ConfigKey, type KubernetesProviderSettings, type RegistrySettings } from "./targets";
 
 /** A stack that deploys to a Kubernetes cluster (a target whose runtime is kubernetes). */
 export interface KubernetesStackSettings {
@@ -35,6 +36,7 @@ export interface KubernetesStackSettings {
   readonly provider: KubernetesProviderSettings;
   readonly registry: RegistrySettings;
   readonly mesh: MeshTarget;
+  readonly certificates: CertificateSources;
   readonly topology: Topology;
 }
 
@@ -42,6 +44,7 @@ export interface KubernetesStackSettings {
 export interface DockerStackSettings {
   readonly target: DockerRuntimeTarget;
   readonly docker: DockerTarget;
+  readonly certificates: CertificateSources;
   readonly topology: Topology;
 }
 
@@ -49,7 +52,7 @@ export type StackSettings = KubernetesStackSettings | DockerStackSettings;
 
 /** The Envoy builders' view of the stack's target: how a caller names a service's replicas. */
 export function envoyTargetOf(settings: StackSettings): EnvoyTarget {
-  return isKubernetesStack(settings) ? kubernetesEnvoyTarget(settings.mesh) : dockerEnvoyTarget();
+  return isKubernetesStack(settings) ? kubernetesEnvoyTarget(settings.mesh) : dockerEnvoyTarget(settings.docker);
 }
 
 /** Whether the stack deploys to Kubernetes (the target's runtime), with the settings that only such stacks have. */
@@ -211,10 +214,17 @@ type TargetPart = Omit<KubernetesStackSettings, "topology"> | Omit<DockerStackSe
 function readTarget(target: Target, read: TargetSettingsReader, common: Omit<MeshTarget, "front">): TargetPart | undefined {
   if (isKubernetesTarget(target)) {
     const kube = TARGET_DESCRIPTORS[target].settings(read);
-    return kube && { target, cluster: kube.cluster, provider: kube.provider, registry: kube.registry, mesh: { ...common, front: kube.front } };
+    return kube && {
+      target,
+      cluster: kube.cluster,
+      provider: kube.provider,
+      registry: kube.registry,
+      certificates: kube.certificates,
+      mesh: { ...common, front: kube.front, ...(kube.edgeHttpsPort === undefined ? {} : { edgeHttpsPort: kube.edgeHttpsPort }) },
+    };
   }
   const docker = TARGET_DESCRIPTORS[target].settings(read);
-  return docker && { target, docker: docker.docker };
+  return docker && { target, docker: docker.docker, certificates: docker.certificates };
 }
 
 function readTopology(c: IssueCollector, value: unknown, options: ParseOptions): Topology | undefined {

@@ -35,6 +35,10 @@ export const COMMON_KEYS: readonly ConfigKey[] = ["target", "namespace", "envoyI
 
 /** The host port the front proxy is published on by the local targets (kind's port mapping, docker's published port). */
 export const LOCAL_FRONT_HOST_PORT = 8080;
+/** The host port the front proxy's HTTPS is published on by the local targets. */
+export const LOCAL_FRONT_TLS_HOST_PORT = 8443;
+/** kind's node port for the front proxy's HTTPS; kind/cluster.yaml maps it to LOCAL_FRONT_TLS_HOST_PORT. */
+export const DEFAULT_KIND_FRONT_TLS_NODE_PORT = 30443;
 /** Local targets publish the front proxy on the loopback address only: nothing outside this machine reaches it. */
 export const LOCAL_FRONT_HOST_IP = "127.0.0.1";
 
@@ -90,18 +94,45 @@ export interface RegistrySettings {
   readonly platform?: string;
 }
 
+/**
+ * Where the front proxy's HTTPS certificate comes from: Pulumi issues one for `localhost` from a
+ * local edge CA (the local targets); the stack's `edgeCertificate` and secret `edgePrivateKey`;
+ * an existing `kubernetes.io/tls` Secret in the namespace; or none (no HTTPS at the edge).
+ */
+export type EdgeCertificateSource =
+  | { readonly kind: "local"; readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] }
+  | { readonly kind: "provided" }
+  | { readonly kind: "secret"; readonly name: string }
+  | { readonly kind: "none" };
+
+/** The mesh CA: created by Pulumi, or the stack's `caCertificate` and secret `caPrivateKey`. */
+export type MeshCaSource = { readonly kind: "generated" } | { readonly kind: "provided" };
+
+/** Where a stack's certificates come from (the policy itself is the topology's `security`). */
+export interface CertificateSources {
+  readonly edge: EdgeCertificateSource;
+  readonly ca: MeshCaSource;
+}
+
+/** The edge certificate of the local targets: the names `curl https://localhost:8443/` checks. */
+export const LOCAL_EDGE_CERTIFICATE: EdgeCertificateSource = { kind: "local", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"] };
+
 /** What a Kubernetes target's config yields, besides the common settings. */
 export interface KubernetesTargetSettings {
   /** Which cluster, as the stack names it: `target` (the descriptor's own name) and what the target keeps of it. */
   readonly cluster: { readonly target: string };
   readonly provider: KubernetesProviderSettings;
   readonly front: FrontExposure;
+  /** Where clients reach the front proxy's HTTPS; undefined: the edge has no certificate. */
+  readonly edgeHttpsPort?: number;
   readonly registry: RegistrySettings;
+  readonly certificates: CertificateSources;
 }
 
 /** What a Docker target's config yields. */
 export interface DockerTargetSettings {
   readonly docker: DockerTarget;
+  readonly certificates: CertificateSources;
 }
 
 interface BaseTargetDescriptor {
@@ -171,7 +202,14 @@ export const TARGET_DESCRIPTORS = {
       if (nodePort === undefined) return undefined;
       // kind names the kube context of a cluster kind-<name>.
       const context = `kind-${clusterName}`;
-      return { cluster: { target: "kind" as const, clusterName, context }, provider: { context }, front: { type: "NodePort", nodePort }, registry };
+      return {
+        cluster: { target: "kind" as const, clusterName, context },
+        provider: { context },
+        front: { type: "NodePort", nodePort, tlsNodePort: DEFAULT_KIND_FRONT_TLS_NODE_PORT },
+        edgeHttpsPort: LOCAL_FRONT_TLS_HOST_PORT,
+        registry,
+        certificates: { edge: LOCAL_EDGE_CERTIFICATE, ca: { kind: "generated" } },
+      };
     },
   },
   cloud: {
@@ -193,7 +231,10 @@ export const TARGET_DESCRIPTORS = {
         cluster: { target: "cloud" as const, kubeconfig, context },
         provider: { ...(kubeconfig === undefined ? {} : { kubeconfig: expandHome(kubeconfig) }), ...(context === undefined ? {} : { context }) },
         front: { type: "LoadBalancer" },
+        // No certificate for the edge yet: the front proxy serves plain HTTP only.
+        edgeHttpsPort: undefined,
         registry: { server, username: read.optionalString("registryUsername"), hasPassword: read.hasPassword, platform: read.platform ?? CLOUD_DEFAULT_PLATFORM },
+        certificates: { edge: { kind: "none" }, ca: { kind: "generated" } } satisfies CertificateSources,
       };
     },
   },
@@ -207,7 +248,13 @@ export const TARGET_DESCRIPTORS = {
     // One host port is bound once, and no load balancer spreads clients over several.
     maxFrontReplicas: 1,
     settings: (read) => ({
-      docker: { name: read.namespace, envoyImage: read.envoyImage, front: { hostIp: LOCAL_FRONT_HOST_IP, hostPort: LOCAL_FRONT_HOST_PORT }, ...platformOf(read) },
+      docker: {
+        name: read.namespace,
+        envoyImage: read.envoyImage,
+        front: { hostIp: LOCAL_FRONT_HOST_IP, hostPort: LOCAL_FRONT_HOST_PORT, tlsHostPort: LOCAL_FRONT_TLS_HOST_PORT },
+        ...platformOf(read),
+      },
+      certificates: { edge: LOCAL_EDGE_CERTIFICATE, ca: { kind: "generated" } },
     }),
   },
 } as const satisfies Record<string, TargetDescriptor>;

@@ -1,4 +1,4 @@
-import type { ContainerResources, EnvoySettings, MeshPorts } from "./types";
+import type { ContainerResources, EnvoySettings, MeshPorts, PlainHttpMode, SecuritySettings } from "./types";
 
 /** Name reserved for the edge proxy's Kubernetes objects. */
 export const FRONT_PROXY_NAME = "front-envoy";
@@ -9,6 +9,7 @@ export const DEFAULT_PORTS: MeshPorts = {
   health: 9902,
   egressBase: 10001,
   front: 8080,
+  frontTls: 8443,
   appHealth: 9903,
 };
 
@@ -18,6 +19,19 @@ export const DEFAULT_ENVOY_SETTINGS: EnvoySettings = {
   drainSeconds: 10,
   logLevel: "info",
 };
+
+/**
+ * mTLS everywhere; Istio's and Linkerd's default trust domain. Leaf certificates live 90 days and
+ * are renewed by the first `pulumi up` in their last 30; the CA lives 10 years.
+ */
+export const DEFAULT_SECURITY: SecuritySettings = {
+  mtls: "strict",
+  trustDomain: "cluster.local",
+  certificates: { validityHours: 2160, renewBeforeHours: 720, caValidityHours: 87600 },
+};
+
+/** The seed's `http://localhost:8080/` keeps working; HTTPS is served next to it. */
+export const DEFAULT_PLAIN_HTTP: PlainHttpMode = "serve";
 
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_DOCKERFILE = "Dockerfile";

@@ -5,8 +5,10 @@ import {
   DEFAULT_ENVOY_RESOURCES,
   DEFAULT_ENVOY_SETTINGS,
   DEFAULT_FRONT_RESOURCES,
+  DEFAULT_PLAIN_HTTP,
   DEFAULT_PORTS,
   DEFAULT_PREFIX_REWRITE,
+  DEFAULT_SECURITY,
   DEFAULT_REPLICAS,
   FRONT_PROXY_NAME,
 } from "./defaults";
@@ -17,6 +19,9 @@ import { ConfigError, IssueCollector, show } from "./reader";
 import { SEED_TOPOLOGY } from "./seed";
 import {
   ENVOY_LOG_LEVELS,
+  MTLS_MODES,
+  PLAIN_HTTP_MODES,
+  type CertificateLifetimes,
   type ContainerResources,
   type EnvoySettings,
   type FrontProxy,
@@ -24,6 +29,8 @@ import {
   type ImageSource,
   type MeshPorts,
   type MeshService,
+  type PlainHttpMode,
+  type SecuritySettings,
   type Topology,
 } from "./types";
 
@@ -63,6 +70,7 @@ interface UpstreamDraft {
 
 interface FrontDraft {
   readonly replicas?: number;
+  readonly plainHttp?: PlainHttpMode;
   readonly routes?: readonly (FrontRoute & { readonly path: string })[];
   readonly resources?: Partial<ContainerResources>;
 }
@@ -72,6 +80,13 @@ interface TopologyDraft {
   readonly front: FrontDraft;
   readonly ports: Partial<MeshPorts>;
   readonly envoy: Partial<EnvoySettings>;
+  readonly security: SecurityDraft;
+}
+
+interface SecurityDraft {
+  readonly mtls?: SecuritySettings["mtls"];
+  readonly trustDomain?: string;
+  readonly certificates?: Partial<CertificateLifetimes>;
 }
 
 /**
@@ -97,7 +112,7 @@ export function parseTopology(raw: unknown, options: ParseOptions = {}): Topolog
 }
 
 function readTopology(c: IssueCollector, raw: unknown, options: ParseOptions): Topology | undefined {
-  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy"]);
+  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy", "security"]);
   if (top === undefined) return undefined;
   const user = readDraft(c, top, TOPOLOGY_PATH);
   // Checked before the seed merge, which would otherwise fold a repeated name into one service.
@@ -137,6 +152,7 @@ function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string
     front: top.front === undefined ? {} : readFront(c, top.front, `${root}.front`),
     ports: top.ports === undefined ? {} : readPorts(c, top.ports, `${root}.ports`),
     envoy: top.envoy === undefined ? {} : readEnvoy(c, top.envoy, `${root}.envoy`),
+    security: top.security === undefined ? {} : readSecurity(c, top.security, `${root}.security`),
   };
 }
 
@@ -243,7 +259,7 @@ function readServiceResources(c: IssueCollector, raw: unknown, path: string): Se
 }
 
 function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
-  const obj = c.object(raw, path, ["replicas", "routes", "resources"]);
+  const obj = c.object(raw, path, ["replicas", "plainHttp", "routes", "resources"]);
   if (obj === undefined) return {};
   let routes: (FrontRoute & { path: string })[] | undefined;
   if (obj.routes !== undefined) {
@@ -262,6 +278,7 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
   }
   return {
     replicas: readReplicas(c, obj.replicas, `${path}.replicas`, 1, FRONT_MIN_REPLICAS),
+    plainHttp: obj.plainHttp === undefined ? undefined : c.oneOf(obj.plainHttp, `${path}.plainHttp`, PLAIN_HTTP_MODES),
     routes,
     resources: obj.resources === undefined ? undefined : readResources(c, obj.resources, `${path}.resources`),
   };
@@ -306,7 +323,7 @@ function readPrefixRewrite(c: IssueCollector, raw: unknown, path: string): strin
 }
 
 function readPorts(c: IssueCollector, raw: unknown, path: string): Partial<MeshPorts> {
-  const keys = ["ingress", "admin", "health", "egressBase", "front", "appHealth"] as const;
+  const keys = ["ingress", "admin", "health", "egressBase", "front", "frontTls", "appHealth"] as const;
   const obj = c.object(raw, path, keys);
   if (obj === undefined) return {};
   const result: { -readonly [K in keyof MeshPorts]?: number } = {};
@@ -329,6 +346,53 @@ function readEnvoy(c: IssueCollector, raw: unknown, path: string): Partial<Envoy
   };
 }
 
+/**
+ * A SPIFFE trust domain: lowercase letters, digits, ".", "-" and "_" (SPIFFE ID standard, section
+ * 2.1 "Trust Domain"), at most 255 characters.
+ */
+const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+/** Longest certificate lifetime accepted: 100 years. */
+const MAX_HOURS = 876_000;
+
+function readSecurity(c: IssueCollector, raw: unknown, path: string): SecurityDraft {
+  const obj = c.object(raw, path, ["mtls", "trustDomain", "certificates"]);
+  if (obj === undefined) return {};
+  let trustDomain: string | undefined;
+  if (obj.trustDomain !== undefined) {
+    trustDomain = c.string(obj.trustDomain, `${path}.trustDomain`);
+    if (trustDomain !== undefined && (!TRUST_DOMAIN.test(trustDomain) || trustDomain.length > 255)) {
+      trustDomain = c.report(`${path}.trustDomain`, `${show(trustDomain)} is not a SPIFFE trust domain (lowercase letters, digits, ".", "-" and "_", such as cluster.local)`);
+    }
+  }
+  let certificates: Partial<CertificateLifetimes> | undefined;
+  if (obj.certificates !== undefined) {
+    const at = `${path}.certificates`;
+    const lifetimes = c.object(obj.certificates, at, ["validityHours", "renewBeforeHours", "caValidityHours"]);
+    const hours = (key: keyof CertificateLifetimes) =>
+      lifetimes?.[key] === undefined ? undefined : c.integer(lifetimes[key], `${at}.${key}`, 1, MAX_HOURS);
+    certificates = { validityHours: hours("validityHours"), renewBeforeHours: hours("renewBeforeHours"), caValidityHours: hours("caValidityHours") };
+  }
+  return {
+    mtls: obj.mtls === undefined ? undefined : c.oneOf(obj.mtls, `${path}.mtls`, MTLS_MODES),
+    trustDomain,
+    certificates,
+  };
+}
+
+/** A certificate must be renewed before it expires, and a leaf cannot outlive the CA that signs it. */
+function completeSecurity(c: IssueCollector, draft: SecurityDraft): SecuritySettings {
+  const certificates = { ...DEFAULT_SECURITY.certificates, ...definedFields(draft.certificates ?? {}) };
+  const at = `${TOPOLOGY_PATH}.security.certificates`;
+  const failed = (key: string) => c.issues.some((i) => i.path === `${at}.${key}`);
+  if (!failed("renewBeforeHours") && !failed("validityHours") && certificates.renewBeforeHours >= certificates.validityHours) {
+    c.report(`${at}.renewBeforeHours`, `${certificates.renewBeforeHours} must be less than validityHours (${certificates.validityHours}): a certificate would be renewed on every pulumi up`);
+  }
+  if (!failed("caValidityHours") && !failed("validityHours") && certificates.validityHours > certificates.caValidityHours) {
+    c.report(`${at}.validityHours`, `${certificates.validityHours} is more than caValidityHours (${certificates.caValidityHours}): a certificate cannot outlive the CA that signs it`);
+  }
+  return { ...DEFAULT_SECURITY, ...definedFields({ mtls: draft.mtls, trustDomain: draft.trustDomain }), certificates };
+}
+
 /** `extends: seed`: user services replace the seed's fields by name; new names are added. */
 function mergeOverSeed(seed: TopologyDraft, user: TopologyDraft): TopologyDraft {
   const byName = new Map(seed.services.map((s) => [s.name, s]));
@@ -341,6 +405,7 @@ function mergeOverSeed(seed: TopologyDraft, user: TopologyDraft): TopologyDraft 
     front: { ...seed.front, ...definedFields(user.front) },
     ports: { ...seed.ports, ...definedFields(user.ports) },
     envoy: { ...seed.envoy, ...definedFields(user.envoy) },
+    security: { ...seed.security, ...definedFields(user.security) },
   };
 }
 
@@ -352,6 +417,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   const ports: MeshPorts = { ...DEFAULT_PORTS, ...definedFields(draft.ports) };
   const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
   checkMeshPorts(c, ports);
+  const security = completeSecurity(c, draft.security);
 
   const known = new Set<string>();
   for (const service of draft.services) {
@@ -376,7 +442,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   }
   const front = completeFront(c, draft.front, known);
   if (c.issues.length > 0) return undefined;
-  return { services, front, ports, envoy };
+  return { services, front, ports, envoy, security };
 }
 
 /**
@@ -412,10 +478,10 @@ function checkCallCycles(c: IssueCollector, services: readonly ServiceDraft[]): 
 
 function checkMeshPorts(c: IssueCollector, ports: MeshPorts): void {
   const seen = new Map<number, string>();
-  for (const key of ["ingress", "admin", "health", "front", "appHealth"] as const) {
+  for (const key of ["ingress", "admin", "health", "front", "frontTls", "appHealth"] as const) {
     const other = seen.get(ports[key]);
-    // ingress and front never share a pod, so only they may coincide.
-    if (other !== undefined && !(other === "ingress" && key === "front")) {
+    // ingress and the front's listeners never share a pod, so only they may coincide.
+    if (other !== undefined && !(other === "ingress" && (key === "front" || key === "frontTls"))) {
       c.report(`${TOPOLOGY_PATH}.ports.${key}`, `${ports[key]} is already the ${other} port`);
     }
     if (!seen.has(ports[key])) seen.set(ports[key], key);
@@ -504,6 +570,7 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
   checkMemoryFits(c, resources, draft.resources, `${TOPOLOGY_PATH}.front.resources`);
   return {
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
+    plainHttp: draft.plainHttp ?? DEFAULT_PLAIN_HTTP,
     routes: routes
       .map(({ prefix, service, prefixRewrite }) => ({ prefix, service, prefixRewrite }))
       .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),

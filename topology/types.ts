@@ -56,8 +56,17 @@ export interface FrontRoute {
   readonly prefixRewrite: string;
 }
 
+/**
+ * What the front proxy does with plain HTTP: route it like HTTPS (`serve`), answer with a
+ * redirect to HTTPS (`redirect`), or not listen at all (`off`).
+ */
+export const PLAIN_HTTP_MODES = ["serve", "redirect", "off"] as const;
+export type PlainHttpMode = (typeof PLAIN_HTTP_MODES)[number];
+
 export interface FrontProxy {
   readonly replicas: number;
+  /** Plain HTTP on `ports.front`; HTTPS is on `ports.frontTls` whenever the edge has a certificate. */
+  readonly plainHttp: PlainHttpMode;
   /** Sorted longest prefix first, so that Envoy's first-match picks the most specific. */
   readonly routes: readonly FrontRoute[];
   readonly resources: ContainerResources;
@@ -73,8 +82,10 @@ export interface MeshPorts {
   readonly health: number;
   /** First port tried when assigning egress ports that the topology leaves open. */
   readonly egressBase: number;
-  /** Front Envoy's listener; its Service maps port 80 to it. */
+  /** Front Envoy's plain HTTP listener; its Service maps port 80 to it. */
   readonly front: number;
+  /** Front Envoy's HTTPS listener; its Service maps port 443 to it. */
+  readonly frontTls: number;
   /** The app's own health port on the pod IP (HEALTH_PORT), which kubelet probes reach without the sidecar. */
   readonly appHealth: number;
 }
@@ -92,10 +103,35 @@ export interface EnvoySettings {
   readonly logLevel: EnvoyLogLevel;
 }
 
+/**
+ * `strict`: every hop between proxies is mutual TLS and a service accepts only its declared
+ * callers. `off`: plain HTTP between proxies and no authorization, for debugging only.
+ */
+export const MTLS_MODES = ["strict", "off"] as const;
+export type MtlsMode = (typeof MTLS_MODES)[number];
+
+/** Lifetimes of the certificates Pulumi issues, in hours. */
+export interface CertificateLifetimes {
+  /** Validity of each identity's (and the edge's) certificate. */
+  readonly validityHours: number;
+  /** `pulumi up` issues a new certificate once fewer than this many hours are left. */
+  readonly renewBeforeHours: number;
+  /** Validity of the mesh CA (and the local edge CA) Pulumi creates; never renewed early. */
+  readonly caValidityHours: number;
+}
+
+export interface SecuritySettings {
+  readonly mtls: MtlsMode;
+  /** SPIFFE trust domain of every identity: `spiffe://<trustDomain>/ns/<namespace>/sa/<proxy>`. */
+  readonly trustDomain: string;
+  readonly certificates: CertificateLifetimes;
+}
+
 export interface Topology {
   /** Sorted by name. */
   readonly services: readonly MeshService[];
   readonly front: FrontProxy;
   readonly ports: MeshPorts;
   readonly envoy: EnvoySettings;
+  readonly security: SecuritySettings;
 }

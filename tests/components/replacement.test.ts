@@ -72,7 +72,7 @@ describe("replacement of objects whose identity would collide", () => {
     const target = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE };
 
     it("asks for delete-before-replace exactly when a port pins a node port", () => {
-      assert.deepEqual(serviceResourceOptions(buildFrontService({ ...target, front: { type: "NodePort", nodePort: 30080 } })), { deleteBeforeReplace: true });
+      assert.deepEqual(serviceResourceOptions(buildFrontService({ ...target, front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 } })), { deleteBeforeReplace: true });
       assert.deepEqual(serviceResourceOptions(buildFrontService({ ...target, front: { type: "LoadBalancer" } })), {});
       assert.deepEqual(serviceResourceOptions(buildHeadlessService(topology.services[0], topology, "envoy-mesh")), {});
     });

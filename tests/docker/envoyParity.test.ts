@@ -35,10 +35,10 @@ describe("Envoy configs on kind and on docker", () => {
   for (const [label, raw] of Object.entries(topologies)) {
     it(`differ only in upstream addresses (${label} topology): listeners, routes and clusters are the same`, () => {
       const topology = parseTopology(raw);
-      const kindTarget = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080 } } as const;
+      const kindTarget = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 }, edgeHttpsPort: 8443 } as const;
       // The configs each deploy layer really ships, not just the builders' output.
       const onKind = buildAllProxyObjects(topology, kindTarget, () => "app:1");
-      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080 } }, { envoy: "envoy", app: () => "app:1" }).proxies;
+      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }, { envoy: "envoy", app: () => "app:1" }).proxies;
       assert.deepEqual(onDocker.map((p) => p.proxy), onKind.map((p) => p.proxy));
 
       let upstreams = 0;
@@ -53,7 +53,7 @@ describe("Envoy configs on kind and on docker", () => {
         upstreams += diff.length;
       });
       // Every STRICT_DNS cluster of every proxy differs, and nothing else does.
-      const dnsClusters = buildMeshConfigs(topology, dockerEnvoyTarget())
+      const dnsClusters = buildMeshConfigs(topology, dockerEnvoyTarget({ name: "envoy-mesh", front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }))
         .flatMap((c) => (c.bootstrap as { static_resources: { clusters: { type: string }[] } }).static_resources.clusters)
         .filter((c) => c.type === "STRICT_DNS").length;
       assert.equal(upstreams, dnsClusters);
@@ -63,8 +63,8 @@ describe("Envoy configs on kind and on docker", () => {
 
   it("use the same builders: the kind config with docker's upstream names is the docker config, byte for byte", () => {
     const topology = parseTopology(topologies.scaled);
-    const kind = buildMeshConfigs(topology, kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" }));
-    const docker = buildMeshConfigs(topology, dockerEnvoyTarget());
+    const kind = buildMeshConfigs(topology, kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local", edgeHttpsPort: 8443 }));
+    const docker = buildMeshConfigs(topology, dockerEnvoyTarget({ name: "envoy-mesh", front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }));
     kind.forEach((config, i) => {
       const swapped = toYaml(config.bootstrap).replace(/address: ([a-z0-9-]+)\.envoy-mesh\.svc\.cluster\.local\./g, "address: $1.");
       assert.equal(swapped, toYaml(docker[i].bootstrap), config.proxy);

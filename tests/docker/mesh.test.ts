@@ -13,7 +13,7 @@ import {
 import { parseTopology, type MeshService, type Topology } from "../../topology";
 import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
 
-const TARGET: DockerTarget = { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080 } };
+const TARGET: DockerTarget = { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } };
 const IMAGES = { envoy: BUILDER_TEST_ENVOY_IMAGE, app: (s: MeshService) => `app-of-${s.name}` };
 const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 3 }] };
 
@@ -70,7 +70,7 @@ describe("docker: the mesh as containers", () => {
       containers.filter((c) => c.proxy === proxy && c.role === "envoy").map((c) => (c.networking.mode === "network" ? c.networking.aliases : []));
     assert.deepEqual(aliases("service-b"), [["service-b"], ["service-b"], ["service-b"]]);
     assert.deepEqual(aliases("front-envoy"), [[]]);
-    const front = load(toYaml(buildMeshConfigs(topology, dockerEnvoyTarget())[0].bootstrap)) as any;
+    const front = load(toYaml(buildMeshConfigs(topology, dockerEnvoyTarget(TARGET))[0].bootstrap)) as any;
     const hosts = front.static_resources.clusters
       .filter((c: any) => c.type === "STRICT_DNS")
       .map((c: any) => c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address);
@@ -150,7 +150,7 @@ describe("docker: the mesh as containers", () => {
   it("gives Envoy exactly the rendered bootstrap bytes with --config-yaml, its replica as node and its proxy as cluster", () => {
     const { containers, topology, mesh: built } = mesh();
     const service = topology.services.find((s) => s.name === "service-b") as MeshService;
-    const expected = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget()).bootstrap);
+    const expected = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET)).bootstrap);
     assert.equal(built.proxies.find((p) => p.proxy === "service-b")?.envoyYaml, expected);
     for (const envoy of containers.filter((c) => c.proxy === "service-b" && c.role === "envoy")) {
       const args = envoy.command;

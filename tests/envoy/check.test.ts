@@ -4,7 +4,7 @@ import { parseTopology } from "../../topology";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import type { EnvoyTarget } from "../../envoy";
 
-const CONTEXT: EnvoyTarget = { upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
+const CONTEXT: EnvoyTarget = { namespace: "mesh", upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
 const KIND_NAMES = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
 
 describe("checking generated Envoy configs before deploy", () => {

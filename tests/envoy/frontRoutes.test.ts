@@ -10,7 +10,7 @@ import { forward } from "../helpers/envoyRouter";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import type { EnvoyTarget } from "../../envoy";
 
-const CONTEXT: EnvoyTarget = { upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
+const CONTEXT: EnvoyTarget = { namespace: "mesh", upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
 const KIND_NAMES = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
 const A = "upstream_service_a";
 const D = "upstream_service_d";

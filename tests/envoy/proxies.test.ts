@@ -7,7 +7,7 @@ import { matchSnapshot } from "../helpers/snapshot";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import type { EnvoyTarget } from "../../envoy";
 
-const CONTEXT: EnvoyTarget = { upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
+const CONTEXT: EnvoyTarget = { namespace: "mesh", upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
 const KIND_NAMES = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
 let seed: readonly ProxyConfig[] | undefined;
 /** Built on first use, inside a test: a builder bug fails tests instead of aborting the run. */

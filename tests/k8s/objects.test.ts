@@ -27,7 +27,7 @@ const KIND: MeshTarget = {
   namespace: "envoy-mesh",
   clusterDomain: "cluster.local",
   envoyImage: BUILDER_TEST_ENVOY_IMAGE,
-  front: { type: "NodePort", nodePort: 30080 },
+  front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 },
 };
 const CLOUD: MeshTarget = { ...KIND, front: { type: "LoadBalancer" } };
 const APP_IMAGE = "localhost:5001/envoy-mesh-app@sha256:" + "a".repeat(64);

@@ -13,7 +13,7 @@ import { parseTopology } from "../../topology";
 import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
 
 const TARGETS: MeshTarget[] = [
-  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080 } },
+  { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 } },
   { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "LoadBalancer" } },
 ];
 

@@ -14,7 +14,7 @@ const TARGET = {
   namespace: "mesh",
   clusterDomain: "cluster.local",
   envoyImage: BUILDER_TEST_ENVOY_IMAGE,
-  front: { type: "NodePort", nodePort: 30080 },
+  front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 },
 } as const;
 /** Property runs are bounded so the whole suite stays well inside its time budget. */
 const RUNS = { numRuns: 20 };

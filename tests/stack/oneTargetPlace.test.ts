@@ -66,7 +66,7 @@ describe("stack/targets: a target is one place", () => {
         const server = read.optionalString("registry") ?? read.report("registry", "required for target staging");
         return server === undefined
           ? undefined
-          : { cluster: { target: "staging" }, provider: { context: "staging" }, front: { type: "LoadBalancer" }, registry: { server, hasPassword: read.hasPassword } };
+          : { cluster: { target: "staging" }, provider: { context: "staging" }, front: { type: "LoadBalancer" }, registry: { server, hasPassword: read.hasPassword }, certificates: { edge: { kind: "none" }, ca: { kind: "generated" } } };
       },
     };
 

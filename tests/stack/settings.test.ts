@@ -65,7 +65,7 @@ describe("stack/settings: parseStackSettings", () => {
     });
 
     it("exposes the front proxy on NodePort 30080", () => {
-      assert.deepEqual(settings.mesh.front, { type: "NodePort", nodePort: 30080 });
+      assert.deepEqual(settings.mesh.front, { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 });
     });
 
     it("deploys to namespace envoy-mesh, cluster domain cluster.local, with the pinned Envoy image", () => {
@@ -149,7 +149,7 @@ describe("stack/settings: parseStackSettings", () => {
     it("runs on the local Docker engine: network named after the namespace, front on 127.0.0.1:8080, the pinned Envoy image", () => {
       assert.deepEqual(parseStackSettings({ target: "docker" }), {
         target: "docker",
-        docker: { name: "envoy-mesh", envoyImage: projectDefaults().envoyImage, front: { hostIp: "127.0.0.1", hostPort: 8080 } },
+        docker: { name: "envoy-mesh", envoyImage: projectDefaults().envoyImage, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } },
         topology: parseTopology(undefined),
       });
     });
@@ -337,7 +337,7 @@ describe("stack/settings: parseStackSettings", () => {
 
   describe("frontNodePort", () => {
     it("accepts an integer given as a string, as pulumi config set stores it", () => {
-      assert.deepEqual(kube({ frontNodePort: "30081" }).mesh.front, { type: "NodePort", nodePort: 30081 });
+      assert.deepEqual(kube({ frontNodePort: "30081" }).mesh.front, { type: "NodePort", nodePort: 30081, tlsNodePort: 30443 });
     });
 
     it("refuses a port outside the NodePort range", () => {

@@ -59,8 +59,8 @@ describe("topology/defaults: applied by parseTopology", () => {
     assert.deepEqual(parseTopology(raw).front.resources, { ...DEFAULT_FRONT_RESOURCES, memoryLimit: "1Gi" });
   });
 
-  it("uses the default mesh ports: ingress 10000, admin 9901, health 9902, egress from 10001, front 8080, app health 9903", () => {
-    assert.deepEqual(minimal.ports, { ingress: 10000, admin: 9901, health: 9902, egressBase: 10001, front: 8080, appHealth: 9903 });
+  it("uses the default mesh ports: ingress 10000, admin 9901, health 9902, egress from 10001, front 8080, front HTTPS 8443, app health 9903", () => {
+    assert.deepEqual(minimal.ports, { ingress: 10000, admin: 9901, health: 9902, egressBase: 10001, front: 8080, frontTls: 8443, appHealth: 9903 });
     assert.deepEqual(minimal.ports, DEFAULT_PORTS);
   });
 

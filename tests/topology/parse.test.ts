@@ -371,13 +371,20 @@ describe("topology/parse: validation", () => {
 
   describe("unknown keys, at every level", () => {
     const cases: [string, Record<string, unknown>, string, string][] = [
-      ["top level", { ...oneService(), colour: "blue" }, "topology.colour", "extends, services, front, ports, envoy"],
+      ["top level", { ...oneService(), colour: "blue" }, "topology.colour", "extends, services, front, ports, envoy, security"],
       ["service", oneService({ colour: "blue" }), "topology.services[0].colour", "name, appPort, replicas, image, upstreams, resources"],
       ["upstream object", webCallsApi([{ service: "api", port: 12000 }]), "topology.services[0].upstreams[0].port", "service, egressPort"],
-      ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, routes, resources"],
+      ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, plainHttp, routes, resources"],
       ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service, prefixRewrite"],
-      ["ports", oneService({}, { ports: { metrics: 9100 } }), "topology.ports.metrics", "ingress, admin, health, egressBase, front, appHealth"],
+      ["ports", oneService({}, { ports: { metrics: 9100 } }), "topology.ports.metrics", "ingress, admin, health, egressBase, front, frontTls, appHealth"],
       ["envoy", oneService({}, { envoy: { timeout: 5 } }), "topology.envoy.timeout", "connectTimeoutMs, concurrency, drainSeconds, logLevel"],
+      ["security", oneService({}, { security: { mode: "strict" } }), "topology.security.mode", "mtls, trustDomain, certificates"],
+      [
+        "certificate lifetimes",
+        oneService({}, { security: { certificates: { validityDays: 90 } } }),
+        "topology.security.certificates.validityDays",
+        "validityHours, renewBeforeHours, caValidityHours",
+      ],
       ["service resources", oneService({ resources: { sidecar: {} } }), "topology.services[0].resources.sidecar", "app, envoy"],
       ["app resources", oneService({ resources: { app: { cpuLimit: "1" } } }), "topology.services[0].resources.app.cpuLimit", "cpuRequest, memoryRequest, memoryLimit"],
       ["envoy resources", oneService({ resources: { envoy: { cpuLimit: "1" } } }), "topology.services[0].resources.envoy.cpuLimit", "cpuRequest, memoryRequest, memoryLimit"],
