@@ -146,10 +146,11 @@ describe("stack/settings: parseStackSettings", () => {
   });
 
   describe("target docker", () => {
-    it("runs on the local Docker engine: network named after the namespace, front on 127.0.0.1:8080, the pinned Envoy image", () => {
+    it("runs on the local Docker engine: network named after the namespace, front on 127.0.0.1:8080 and HTTPS on 8443 with a localhost certificate, the pinned Envoy image", () => {
       assert.deepEqual(parseStackSettings({ target: "docker" }), {
         target: "docker",
         docker: { name: "envoy-mesh", envoyImage: projectDefaults().envoyImage, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } },
+        certificates: { edge: { kind: "local", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"] }, ca: { kind: "generated" } },
         topology: parseTopology(undefined),
       });
     });
