@@ -1,14 +1,20 @@
 import { FRONT_PROXY_NAME, compare, type FrontRoute, type MeshService, type Topology } from "../topology";
+import { declaredCallers, spiffeId } from "./identity";
 import {
   ADMIN_CLUSTER,
   APP_HEALTH_PATH,
+  EDGE_SECRET,
   FRONT_LISTENER,
+  FRONT_TLS_LISTENER,
   HEALTH_LISTENER,
+  IDENTITY_SECRET,
   INGRESS_LISTENER,
   LOCAL_APP_CLUSTER,
+  MESH_CA_SECRET,
   NOT_DELIVERED_HEADER,
   PROMETHEUS_PATH,
   READY_PATH,
+  SDS_FILES,
   egressListenerName,
   egressStatPrefix,
   upstreamClusterName,
@@ -19,6 +25,7 @@ import {
   makeBootstrap,
   makeDnsCluster,
   makeHttpConnectionManager,
+  makeHttpsRedirectRoute,
   makeListener,
   makeNotFoundRoute,
   makePathRoute,
@@ -27,6 +34,17 @@ import {
   makeStaticCluster,
   type EnvoyObject,
 } from "./resources";
+import {
+  CALLER_ACCESS_LOG_FORMAT,
+  makeCallerRbacFilter,
+  makeDeniedCallerReply,
+  makeEdgeDownstreamTls,
+  makeEdgeSdsFile,
+  makeIdentitySdsFile,
+  makeMeshCaSdsFile,
+  makeMeshDownstreamTls,
+  makeMeshUpstreamTls,
+} from "./tls";
 
 /**
  * What the Envoy builders need from the platform the mesh runs on, and nothing else: the DNS
@@ -89,13 +107,35 @@ function makeAdminCluster(topology: Topology): EnvoyObject {
  * requests within one check interval, however long DNS keeps listing it.
  */
 function makeUpstreamCluster(service: string, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject {
-  return makeDnsCluster(
-    upstreamClusterName(service),
-    target.upstreamHost(service),
-    topology.ports.ingress,
-    topology.envoy.connectTimeoutMs,
-    { edge, healthCheckPath: APP_HEALTH_PATH },
-  );
+  const host = target.upstreamHost(service);
+  return makeDnsCluster(upstreamClusterName(service), host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
+    edge,
+    healthCheckPath: APP_HEALTH_PATH,
+    ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service)) } : {}),
+  });
+}
+
+/** Whether proxies talk mutual TLS and check callers (`security.mtls: strict`). */
+function mtls(topology: Topology): boolean {
+  return topology.security.mtls === "strict";
+}
+
+/** A proxy's SPIFFE ID on this target. */
+export function proxyIdentity(topology: Topology, target: EnvoyTarget, proxy: string): string {
+  return spiffeId(topology.security.trustDomain, target.namespace, proxy);
+}
+
+/** The TLS server name of a host: a DNS name has no trailing dot in SNI (RFC 6066, section 3). */
+export function sniOf(host: string): string {
+  return host.replace(/\.$/, "");
+}
+
+/** The SDS files a proxy's bootstrap reads: its identity and the mesh CA with mTLS, the edge certificate on an HTTPS front. */
+function sdsFilesOf(topology: Topology, edge: boolean): Record<string, EnvoyObject> {
+  return {
+    ...(mtls(topology) ? { [SDS_FILES[IDENTITY_SECRET]]: makeIdentitySdsFile(), [SDS_FILES[MESH_CA_SECRET]]: makeMeshCaSdsFile() } : {}),
+    ...(edge ? { [SDS_FILES[EDGE_SECRET]]: makeEdgeSdsFile() } : {}),
+  };
 }
 
 /**
@@ -115,30 +155,50 @@ export function makeFrontRoutes(route: FrontRoute, cluster: string): EnvoyObject
   return [exact, makePrefixRoute(under, cluster, rewrite(under, below))];
 }
 
-/** The edge proxy: routes each prefix to its service's sidecars, logs every request. */
-export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): ProxyConfig {
-  const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
-  const listener = makeListener({
-    name: FRONT_LISTENER,
+/**
+ * A front listener: `routes` with the edge settings and an access log, over TLS when
+ * `transportSocket` is given.
+ */
+function makeFrontListener(name: string, port: number, routes: readonly EnvoyObject[], transportSocket?: EnvoyObject): EnvoyObject {
+  return makeListener({
+    name,
     address: ANY_ADDRESS,
-    port: topology.ports.front,
+    port,
     direction: "INBOUND",
     edge: true,
-    httpConnectionManager: makeHttpConnectionManager({
-      statPrefix: FRONT_LISTENER,
-      routeConfigName: FRONT_LISTENER,
-      routes: topology.front.routes.flatMap((r) => makeFrontRoutes(r, upstreamClusterName(r.service))),
-      accessLog: true,
-      edge: true,
-    }),
+    httpConnectionManager: makeHttpConnectionManager({ statPrefix: name, routeConfigName: name, routes, accessLog: true, edge: true }),
+    ...(transportSocket !== undefined ? { transportSocket } : {}),
   });
+}
+
+/**
+ * The edge proxy: routes each prefix to its service's sidecars, logs every request. HTTPS on
+ * `ports.frontTls` when the target has an edge certificate; plain HTTP on `ports.front` serves
+ * the same routes, redirects to HTTPS, or is off (`front.plainHttp`).
+ */
+export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): ProxyConfig {
+  const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
+  const routes = topology.front.routes.flatMap((r) => makeFrontRoutes(r, upstreamClusterName(r.service)));
+  const { plainHttp } = topology.front;
+  const httpsPort = target.edgeHttpsPort;
+  if (plainHttp !== "serve" && httpsPort === undefined) {
+    throw new Error(
+      `front.plainHttp is "${plainHttp}", but this target has no edge certificate, so the front proxy serves no HTTPS: ` +
+        `nothing would answer. Give the target an edge certificate, or set front.plainHttp to "serve".`,
+    );
+  }
+  const plain =
+    plainHttp === "off"
+      ? []
+      : [makeFrontListener(FRONT_LISTENER, topology.ports.front, plainHttp === "redirect" && httpsPort !== undefined ? [makeHttpsRedirectRoute(httpsPort)] : routes)];
+  const https = httpsPort === undefined ? [] : [makeFrontListener(FRONT_TLS_LISTENER, topology.ports.frontTls, routes, makeEdgeDownstreamTls())];
   return {
     proxy: FRONT_PROXY_NAME,
-    sdsFiles: {},
+    sdsFiles: sdsFilesOf(topology, httpsPort !== undefined),
     bootstrap: makeBootstrap({
       nodeCluster: FRONT_PROXY_NAME,
       adminPort: topology.ports.admin,
-      listeners: [listener, makeHealthListener(topology)],
+      listeners: [...plain, ...https, makeHealthListener(topology)],
       clusters: [...routed.map((s) => makeUpstreamCluster(s, topology, target, true)), makeAdminCluster(topology)],
     }),
   };
@@ -151,6 +211,17 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
 export function buildSidecarConfig(topology: Topology, service: MeshService, target: EnvoyTarget): ProxyConfig {
   const upstreams = [...service.upstreams].sort((a, b) => compare(a.service, b.service));
   const { connectTimeoutMs } = topology.envoy;
+  // With mTLS: only TLS with a mesh client certificate gets in, only declared callers get past
+  // RBAC (403 naming the caller otherwise), the log says who called, and the app is told.
+  const callers = declaredCallers(topology, service.name).map((caller) => proxyIdentity(topology, target, caller));
+  const secured = mtls(topology)
+    ? {
+        accessLogFormat: CALLER_ACCESS_LOG_FORMAT,
+        replyMappers: [makeDeniedCallerReply(service.name)],
+        httpFilters: [makeCallerRbacFilter(callers)],
+        forwardClientIdentity: true,
+      }
+    : {};
   const ingress = makeListener({
     name: INGRESS_LISTENER,
     address: ANY_ADDRESS,
@@ -163,7 +234,9 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       accessLog: true,
       // Callers retry a request the app never received on another pod; nothing else.
       notDeliveredHeader: NOT_DELIVERED_HEADER,
+      ...secured,
     }),
+    ...(mtls(topology) ? { transportSocket: makeMeshDownstreamTls() } : {}),
   });
   const egress = upstreams.map((u) =>
     makeListener({
@@ -180,7 +253,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
   );
   return {
     proxy: service.name,
-    sdsFiles: {},
+    sdsFiles: sdsFilesOf(topology, false),
     bootstrap: makeBootstrap({
       nodeCluster: service.name,
       adminPort: topology.ports.admin,

@@ -124,6 +124,8 @@ export interface DnsClusterOptions {
   readonly edge?: boolean;
   /** Health-check every host on this path; also ejects hosts that refuse connections. Default: none. */
   readonly healthCheckPath?: string;
+  /** How connections to the hosts are secured (TLS). Default: plain TCP. */
+  readonly transportSocket?: EnvoyObject;
 }
 
 /**
@@ -147,6 +149,7 @@ export function makeDnsCluster(
       ? { health_checks: [makeHttpHealthCheck(options.healthCheckPath)], outlier_detection: makeLocalOriginOutlierDetection() }
       : {}),
     load_assignment: loadAssignment(name, host, port),
+    ...(options.transportSocket !== undefined ? { transport_socket: options.transportSocket } : {}),
   };
 }
 
@@ -197,6 +200,11 @@ export function makePathRoute(path: string, cluster: string): EnvoyObject {
   return { match: { path }, route: { cluster } };
 }
 
+/** Answers every request with a 301 to the same host and path over HTTPS on `port`. */
+export function makeHttpsRedirectRoute(port: number): EnvoyObject {
+  return { match: { prefix: "/" }, redirect: { https_redirect: true, port_redirect: port } };
+}
+
 export function makeNotFoundRoute(): EnvoyObject {
   return { match: { prefix: "/" }, direct_response: { status: 404 } };
 }
@@ -204,8 +212,11 @@ export function makeNotFoundRoute(): EnvoyObject {
 /** User agents of probes, which would otherwise fill the access log: Envoy's health checks and the kubelet's. */
 export const PROBE_USER_AGENT_PATTERN = "^(Envoy/HC|kube-probe/)";
 
-/** Logs every request to stdout except probes (a request without a user agent is logged). */
-export function makeStdoutAccessLog(): EnvoyObject {
+/**
+ * Logs every request to stdout except probes (a request without a user agent is logged), in
+ * Envoy's default format unless `format` is given.
+ */
+export function makeStdoutAccessLog(format?: string): EnvoyObject {
   return {
     name: STDOUT_ACCESS_LOG_NAME,
     filter: {
@@ -218,7 +229,7 @@ export function makeStdoutAccessLog(): EnvoyObject {
         },
       },
     },
-    typed_config: { "@type": STDOUT_ACCESS_LOG },
+    typed_config: { "@type": STDOUT_ACCESS_LOG, ...(format !== undefined ? { log_format: { text_format_source: { inline_string: format } } } : {}) },
   };
 }
 
@@ -230,14 +241,10 @@ export function makeStdoutAccessLog(): EnvoyObject {
 export const NOT_DELIVERED_FLAGS = ["UF", "UH", "UO"] as const;
 
 /** Marks this proxy's own replies for requests that never reached its upstream with `header: true`. */
-function notDeliveredReplies(header: string): EnvoyObject {
+function makeNotDeliveredMapper(header: string): EnvoyObject {
   return {
-    mappers: [
-      {
-        filter: { response_flag_filter: { flags: NOT_DELIVERED_FLAGS } },
-        headers_to_add: [{ header: { key: header, value: "true" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
-      },
-    ],
+    filter: { response_flag_filter: { flags: NOT_DELIVERED_FLAGS } },
+    headers_to_add: [{ header: { key: header, value: "true" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
   };
 }
 
@@ -251,6 +258,17 @@ export interface HttpConnectionManagerOptions {
   readonly edge?: boolean;
   /** Header that marks this proxy's replies for requests its upstream never received. Default: none. */
   readonly notDeliveredHeader?: string;
+  /** Access log format; default: Envoy's own. */
+  readonly accessLogFormat?: string;
+  /** More local reply mappers, after the not-delivered one; the first that matches applies. */
+  readonly replyMappers?: readonly EnvoyObject[];
+  /** HTTP filters before the router, in order. */
+  readonly httpFilters?: readonly EnvoyObject[];
+  /**
+   * Pass the app the verified client certificate's URI SAN (its caller's identity) in
+   * `x-forwarded-client-cert`, replacing whatever the client sent. Default: false.
+   */
+  readonly forwardClientIdentity?: boolean;
 }
 
 export function makeHttpConnectionManager(options: HttpConnectionManagerOptions): EnvoyObject {
@@ -263,6 +281,10 @@ export function makeHttpConnectionManager(options: HttpConnectionManagerOptions)
     request_headers_timeout: "10s",
     common_http_protocol_options: { idle_timeout: "3600s", headers_with_underscores_action: "REJECT_REQUEST" },
   };
+  const mappers = [
+    ...(options.notDeliveredHeader !== undefined ? [makeNotDeliveredMapper(options.notDeliveredHeader)] : []),
+    ...(options.replyMappers ?? []),
+  ];
   return {
     name: HTTP_CONNECTION_MANAGER_NAME,
     typed_config: {
@@ -270,14 +292,15 @@ export function makeHttpConnectionManager(options: HttpConnectionManagerOptions)
       stat_prefix: options.statPrefix,
       codec_type: "AUTO",
       ...(options.edge ? edgeSettings : {}),
-      ...(options.accessLog ? { access_log: [makeStdoutAccessLog()] } : {}),
-      ...(options.notDeliveredHeader !== undefined ? { local_reply_config: notDeliveredReplies(options.notDeliveredHeader) } : {}),
+      ...(options.forwardClientIdentity ? { forward_client_cert_details: "SANITIZE_SET", set_current_client_cert_details: { uri: true } } : {}),
+      ...(options.accessLog ? { access_log: [makeStdoutAccessLog(options.accessLogFormat)] } : {}),
+      ...(mappers.length > 0 ? { local_reply_config: { mappers } } : {}),
       route_config: {
         name: options.routeConfigName,
         virtual_hosts: [{ name: options.routeConfigName, domains: ["*"], routes: options.routes }],
       },
       // The router must be the last HTTP filter.
-      http_filters: [{ name: ROUTER_NAME, typed_config: { "@type": ROUTER } }],
+      http_filters: [...(options.httpFilters ?? []), { name: ROUTER_NAME, typed_config: { "@type": ROUTER } }],
     },
   };
 }
@@ -289,6 +312,8 @@ export interface ListenerOptions {
   readonly direction: "INBOUND" | "OUTBOUND";
   readonly httpConnectionManager: EnvoyObject;
   readonly edge?: boolean;
+  /** TLS for the accepted connections. Default: plain TCP. */
+  readonly transportSocket?: EnvoyObject;
 }
 
 export function makeListener(options: ListenerOptions): EnvoyObject {
@@ -297,7 +322,12 @@ export function makeListener(options: ListenerOptions): EnvoyObject {
     address: socketAddress(options.address, options.port),
     traffic_direction: options.direction,
     ...(options.edge ? { per_connection_buffer_limit_bytes: EDGE_BUFFER_LIMIT_BYTES } : {}),
-    filter_chains: [{ filters: [options.httpConnectionManager] }],
+    filter_chains: [
+      {
+        filters: [options.httpConnectionManager],
+        ...(options.transportSocket !== undefined ? { transport_socket: options.transportSocket } : {}),
+      },
+    ],
   };
 }
 

@@ -15,3 +15,12 @@ export const STDOUT_ACCESS_LOG_NAME = "envoy.access_loggers.stdout";
 export const PREVIOUS_HOSTS_NAME = "envoy.retry_host_predicates.previous_hosts";
 /** Key under a cluster's typed_extension_protocol_options. */
 export const HTTP_PROTOCOL_OPTIONS_NAME = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+/* Mutual TLS, SDS and authorization. */
+export const DOWNSTREAM_TLS_CONTEXT = `${PREFIX}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`;
+export const UPSTREAM_TLS_CONTEXT = `${PREFIX}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`;
+/** The resource an SDS file holds. */
+export const TLS_SECRET = `${PREFIX}envoy.extensions.transport_sockets.tls.v3.Secret`;
+export const RBAC = `${PREFIX}envoy.extensions.filters.http.rbac.v3.RBAC`;
+export const TLS_TRANSPORT_SOCKET_NAME = "envoy.transport_sockets.tls";
+export const RBAC_NAME = "envoy.filters.http.rbac";
