@@ -25,6 +25,8 @@ function differences(a: unknown, b: unknown): { path: string; a: unknown; b: unk
 }
 
 const UPSTREAM_ADDRESS = /^static_resources\.clusters\[\d+\]\.load_assignment\.endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.address$/;
+/** The TLS server name a caller asks the callee's sidecar for: its host name, without the trailing dot. */
+const UPSTREAM_SNI = /^static_resources\.clusters\[\d+\]\.transport_socket\.typed_config\.sni$/;
 
 describe("Envoy configs on kind and on docker", () => {
   const topologies = {
@@ -33,7 +35,7 @@ describe("Envoy configs on kind and on docker", () => {
   };
 
   for (const [label, raw] of Object.entries(topologies)) {
-    it(`differ only in upstream addresses (${label} topology): listeners, routes and clusters are the same`, () => {
+    it(`differ only in upstream addresses and their TLS server names (${label} topology): listeners, routes, clusters and identities are the same`, () => {
       const topology = parseTopology(raw);
       const kindTarget = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 }, edgeHttpsPort: 8443 } as const;
       // The configs each deploy layer really ships, not just the builders' output.
@@ -42,21 +44,29 @@ describe("Envoy configs on kind and on docker", () => {
       assert.deepEqual(onDocker.map((p) => p.proxy), onKind.map((p) => p.proxy));
 
       let upstreams = 0;
+      let serverNames = 0;
       onKind.forEach((kind, i) => {
         const diff = differences(load(kind.envoyYaml), load(onDocker[i].envoyYaml));
         for (const d of diff) {
+          if (UPSTREAM_SNI.test(d.path)) {
+            assert.equal(d.a, `${String(d.b)}.envoy-mesh.svc.cluster.local`, `${kind.proxy}: ${d.path}`);
+            serverNames += 1;
+            continue;
+          }
           assert.match(d.path, UPSTREAM_ADDRESS, `${kind.proxy}: ${d.path} differs: ${String(d.a)} / ${String(d.b)}`);
           const service = String(d.b).replace(/\.$/, "");
           assert.equal(d.a, `${service}.envoy-mesh.svc.cluster.local.`);
           assert.equal(d.b, `${service}.`);
+          upstreams += 1;
         }
-        upstreams += diff.length;
       });
       // Every STRICT_DNS cluster of every proxy differs, and nothing else does.
       const dnsClusters = buildMeshConfigs(topology, dockerEnvoyTarget({ name: "envoy-mesh", front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }))
         .flatMap((c) => (c.bootstrap as { static_resources: { clusters: { type: string }[] } }).static_resources.clusters)
         .filter((c) => c.type === "STRICT_DNS").length;
       assert.equal(upstreams, dnsClusters);
+      // mTLS is on by default: every upstream cluster names its callee, and nothing else of TLS differs.
+      assert.equal(serverNames, dnsClusters);
       assert.ok(upstreams > 0);
     });
   }
@@ -66,8 +76,13 @@ describe("Envoy configs on kind and on docker", () => {
     const kind = buildMeshConfigs(topology, kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local", edgeHttpsPort: 8443 }));
     const docker = buildMeshConfigs(topology, dockerEnvoyTarget({ name: "envoy-mesh", front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }));
     kind.forEach((config, i) => {
-      const swapped = toYaml(config.bootstrap).replace(/address: ([a-z0-9-]+)\.envoy-mesh\.svc\.cluster\.local\./g, "address: $1.");
+      const swapped = toYaml(config.bootstrap)
+        .replace(/address: ([a-z0-9-]+)\.envoy-mesh\.svc\.cluster\.local\./g, "address: $1.")
+        .replace(/sni: ([a-z0-9-]+)\.envoy-mesh\.svc\.cluster\.local$/gm, "sni: $1");
       assert.equal(swapped, toYaml(docker[i].bootstrap), config.proxy);
+      // The SDS files name only paths inside the container, the same on every target.
+      assert.equal(toYaml(config.sdsFiles), toYaml(docker[i].sdsFiles), config.proxy);
+      assert.ok(Object.keys(config.sdsFiles).length > 0, config.proxy);
     });
   });
 });
