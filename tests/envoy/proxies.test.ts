@@ -182,8 +182,10 @@ describe("Envoy configs of the seed mesh", () => {
 
   it("a sidecar ingress marks its own 503 for a request its app never received, and only that one", () => {
     for (const service of ["service-a", "service-b", "service-c"]) {
+      // The first mapper that matches applies; the second one rewrites the RBAC filter's 403 (see mtls.test.ts).
       const mappers = hcm(listener(config(service), "ingress")).local_reply_config.mappers;
-      assert.equal(mappers.length, 1);
+      assert.equal(mappers.length, 2);
+      assert.deepEqual(mappers[1].filter.status_code_filter.comparison.value.default_value, 403);
       assert.deepEqual([...mappers[0].filter.response_flag_filter.flags].sort(), ["UF", "UH", "UO"]);
       assert.deepEqual(mappers[0].headers_to_add, [
         { header: { key: "x-mesh-not-delivered", value: "true" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" },
@@ -222,9 +224,17 @@ describe("Envoy configs of the seed mesh", () => {
     assert.equal(endpoint(upstream), "service-a.shop.svc.corp.local.:10000");
   });
 
-  it("matches the committed snapshot of every seed config", () => {
-    for (const { proxy, bootstrap } of seedConfigs()) {
+  it("with mtls off and no edge certificate, matches the snapshots committed before mTLS, byte for byte", () => {
+    for (const { proxy, bootstrap, sdsFiles } of buildMeshConfigs(parseTopology({ extends: "seed", security: { mtls: "off" } }), CONTEXT)) {
       matchSnapshot(toYaml(bootstrap), join(__dirname, "__snapshots__", `${proxy}.yaml`));
+      assert.deepEqual(sdsFiles, {}, proxy);
+    }
+  });
+
+  it("with mtls strict (the default) and an edge certificate, matches the committed snapshot of every config and SDS file", () => {
+    for (const { proxy, bootstrap, sdsFiles } of buildMeshConfigs(parseTopology(undefined), { ...CONTEXT, edgeHttpsPort: 8443 })) {
+      matchSnapshot(toYaml(bootstrap), join(__dirname, "__snapshots__", "mtls", `${proxy}.yaml`));
+      for (const [file, content] of Object.entries(sdsFiles)) matchSnapshot(toYaml(content), join(__dirname, "__snapshots__", "mtls", `${proxy}.${file}`));
     }
   });
 });
