@@ -91,6 +91,15 @@ function sdsCrossProblems(bootstrap: unknown, files: Readonly<Record<string, unk
  * prefixed with the proxy (and file) it belongs to.
  */
 export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): ConfigIssue[] {
+  // Most proxies ship the same SDS files (their paths are the same in every container): check each text once.
+  const checkedFiles = new Map<string, ReturnType<typeof validateResourceFile>>();
+  const checkFile = (text: string, content: unknown) => {
+    const known = checkedFiles.get(text);
+    if (known !== undefined) return known;
+    const result = validateResourceFile(content, { strict: true });
+    checkedFiles.set(text, result);
+    return result;
+  };
   return configs.flatMap(({ proxy, yaml, sdsFiles }) => {
     const bootstrap = load(yaml);
     const result = validateBootstrap(bootstrap, { strict: true });
@@ -98,7 +107,7 @@ export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): Co
     if (sdsFiles === undefined) return own;
     const files = Object.fromEntries(Object.entries(sdsFiles).map(([file, text]) => [file, load(text)]));
     const fileProblems = Object.entries(files).flatMap(([file, content]) => {
-      const checked = validateResourceFile(content, { strict: true });
+      const checked = checkFile(sdsFiles[file], content);
       return [...checked.errors, ...checked.warnings].map((issue) => ({ path: `${file} of ${proxy}: ${issue.path}`, message: issue.message }));
     });
     const cross = sdsCrossProblems(bootstrap, files).map((p) => ({ path: `envoy config of ${proxy}: ${p.path}`, message: p.message }));
