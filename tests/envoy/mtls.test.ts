@@ -53,6 +53,9 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
     for (const service of ["service-a", "service-b", "service-c"]) {
       const filters = hcm(listener(proxy(seed, service), "ingress")).http_filters.map((f: any) => f.name);
       assert.deepEqual(filters, ["envoy.filters.http.rbac", "envoy.filters.http.router"], "RBAC decides before the router forwards");
+      // Denials are counted as http.ingress.rbac.denied: the connection manager's stat prefix, no rule prefix.
+      assert.equal(hcm(listener(proxy(seed, service), "ingress")).stat_prefix, "ingress");
+      assert.equal(rbac(listener(proxy(seed, service), "ingress")).rules_stat_prefix, undefined);
       const rules = rbac(listener(proxy(seed, service), "ingress")).rules;
       assert.equal(rules.action, "ALLOW");
       assert.deepEqual(Object.values(rules.policies).map((p: any) => p.permissions), [[{ any: true }]]);
