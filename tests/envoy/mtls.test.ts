@@ -4,8 +4,9 @@ import { envoyConfigProblems, meshEnvoyConfigProblems, renderEnvoyConfig } from 
 import { kubernetesEnvoyTarget } from "../../k8s";
 import { parseTopology, type Topology } from "../../topology";
 
-const KIND = kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local", edgeHttpsPort: 8443 });
-const NO_EDGE: EnvoyTarget = kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" });
+/** Targets and configs are built inside tests: a builder bug fails tests instead of aborting the run. */
+const kind = (): EnvoyTarget => kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local", edgeHttpsPort: 8443 });
+const noEdge = (): EnvoyTarget => kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" });
 const id = (proxy: string, ns = "envoy-mesh", td = "cluster.local") => `spiffe://${td}/ns/${ns}/sa/${proxy}`;
 
 const listeners = (c: ProxyConfig): any[] => (c.bootstrap as any).static_resources.listeners;
@@ -23,7 +24,7 @@ const sds = (secret: string, file: string) => ({
   sds_config: { resource_api_version: "V3", path_config_source: { path: `/etc/envoy/${file}`, watched_directory: { path: "/etc/envoy" } } },
 });
 
-function mesh(raw: unknown = undefined, target: EnvoyTarget = KIND): Map<string, ProxyConfig> {
+function mesh(raw: unknown = undefined, target: EnvoyTarget = kind()): Map<string, ProxyConfig> {
   return new Map(buildMeshConfigs(parseTopology(raw), target).map((c) => [c.proxy, c]));
 }
 function proxy(configs: Map<string, ProxyConfig>, name: string): ProxyConfig {
@@ -33,11 +34,12 @@ function proxy(configs: Map<string, ProxyConfig>, name: string): ProxyConfig {
 }
 
 describe("mTLS between proxies (security.mtls: strict, the default)", () => {
-  const seed = mesh();
+  let built: Map<string, ProxyConfig> | undefined;
+  const seedMesh = () => (built ??= mesh());
 
   it("a sidecar's ingress accepts only TLS 1.3 with a client certificate, its identity and the mesh CA through SDS", () => {
     for (const service of ["service-a", "service-b", "service-c"]) {
-      const context = tls(listener(proxy(seed, service), "ingress"));
+      const context = tls(listener(proxy(seedMesh(), service), "ingress"));
       assert.equal(context["@type"], "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
       assert.equal(context.require_client_certificate, true, service);
       assert.deepEqual(context.common_tls_context.tls_params, { tls_minimum_protocol_version: "TLSv1_3", tls_maximum_protocol_version: "TLSv1_3" });
@@ -47,16 +49,16 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   });
 
   it("a sidecar lets through only its declared callers' SPIFFE IDs: the front for A, A for B and C", () => {
-    assert.deepEqual(principals(listener(proxy(seed, "service-a"), "ingress")), [id("front-envoy")]);
-    assert.deepEqual(principals(listener(proxy(seed, "service-b"), "ingress")), [id("service-a")]);
-    assert.deepEqual(principals(listener(proxy(seed, "service-c"), "ingress")), [id("service-a")]);
+    assert.deepEqual(principals(listener(proxy(seedMesh(), "service-a"), "ingress")), [id("front-envoy")]);
+    assert.deepEqual(principals(listener(proxy(seedMesh(), "service-b"), "ingress")), [id("service-a")]);
+    assert.deepEqual(principals(listener(proxy(seedMesh(), "service-c"), "ingress")), [id("service-a")]);
     for (const service of ["service-a", "service-b", "service-c"]) {
-      const filters = hcm(listener(proxy(seed, service), "ingress")).http_filters.map((f: any) => f.name);
+      const filters = hcm(listener(proxy(seedMesh(), service), "ingress")).http_filters.map((f: any) => f.name);
       assert.deepEqual(filters, ["envoy.filters.http.rbac", "envoy.filters.http.router"], "RBAC decides before the router forwards");
       // Denials are counted as http.ingress.rbac.denied: the connection manager's stat prefix, no rule prefix.
-      assert.equal(hcm(listener(proxy(seed, service), "ingress")).stat_prefix, "ingress");
-      assert.equal(rbac(listener(proxy(seed, service), "ingress")).rules_stat_prefix, undefined);
-      const rules = rbac(listener(proxy(seed, service), "ingress")).rules;
+      assert.equal(hcm(listener(proxy(seedMesh(), service), "ingress")).stat_prefix, "ingress");
+      assert.equal(rbac(listener(proxy(seedMesh(), service), "ingress")).rules_stat_prefix, undefined);
+      const rules = rbac(listener(proxy(seedMesh(), service), "ingress")).rules;
       assert.equal(rules.action, "ALLOW");
       assert.deepEqual(Object.values(rules.policies).map((p: any) => p.permissions), [[{ any: true }]]);
     }
@@ -70,7 +72,7 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   it("a service nobody calls denies every request: RBAC rules with no policy", () => {
     const lonely = mesh({ extends: "seed", services: [{ name: "service-d", appPort: 8084 }] });
     assert.deepEqual(rbac(listener(proxy(lonely, "service-d"), "ingress")).rules, { action: "ALLOW" });
-    assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ extends: "seed", services: [{ name: "service-d", appPort: 8084 }] }), KIND), []);
+    assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ extends: "seed", services: [{ name: "service-d", appPort: 8084 }] }), kind()), []);
   });
 
   it("names identities by the topology's trust domain and the target's namespace", () => {
@@ -81,7 +83,7 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   });
 
   it("a refused caller gets 403 with a body naming it and the service; the not-delivered mapper still comes first", () => {
-    const mappers = hcm(listener(proxy(seed, "service-b"), "ingress")).local_reply_config.mappers;
+    const mappers = hcm(listener(proxy(seedMesh(), "service-b"), "ingress")).local_reply_config.mappers;
     assert.ok(mappers[0].filter.response_flag_filter, "the not-delivered mapper is kept, first");
     const denied = mappers[1];
     assert.deepEqual(denied.filter.status_code_filter.comparison.op, "EQ");
@@ -94,7 +96,7 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   });
 
   it("logs each request with the caller's identity (Envoy's default format plus the peer's URI SAN), still without probes", () => {
-    const [log] = hcm(listener(proxy(seed, "service-a"), "ingress")).access_log;
+    const [log] = hcm(listener(proxy(seedMesh(), "service-a"), "ingress")).access_log;
     const format: string = log.typed_config.log_format.text_format_source.inline_string;
     assert.ok(format.startsWith('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%'), format);
     assert.ok(format.endsWith('"%UPSTREAM_HOST%" "%DOWNSTREAM_PEER_URI_SAN%"\n'), format);
@@ -102,14 +104,14 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   });
 
   it("tells the app who called: the verified URI SAN in x-forwarded-client-cert, whatever the caller sent replaced", () => {
-    const manager = hcm(listener(proxy(seed, "service-b"), "ingress"));
+    const manager = hcm(listener(proxy(seedMesh(), "service-b"), "ingress"));
     assert.equal(manager.forward_client_cert_details, "SANITIZE_SET");
     assert.deepEqual(manager.set_current_client_cert_details, { uri: true });
   });
 
   it("every upstream cluster originates mTLS 1.3 with SNI and verifies exactly the callee's SPIFFE ID; its health checks use that socket", () => {
     for (const [caller, callee] of [["front-envoy", "service-a"], ["service-a", "service-b"], ["service-a", "service-c"]]) {
-      const c = cluster(proxy(seed, caller), `upstream_${callee.replace(/-/g, "_")}`);
+      const c = cluster(proxy(seedMesh(), caller), `upstream_${callee.replace(/-/g, "_")}`);
       const context = c.transport_socket.typed_config;
       assert.equal(context["@type"], "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext");
       assert.equal(context.sni, `${callee}.envoy-mesh.svc.cluster.local`, "the host name without its trailing dot");
@@ -125,7 +127,7 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   });
 
   it("keeps the health listener plain HTTP for the kubelet, the egress listeners plain on loopback, the local app and admin clusters plain", () => {
-    for (const config of seed.values()) {
+    for (const config of seedMesh().values()) {
       assert.equal(tls(listener(config, "health")), undefined, config.proxy);
       for (const l of listeners(config).filter((x) => x.traffic_direction === "OUTBOUND")) {
         assert.equal(l.address.socket_address.address, "127.0.0.1");
@@ -136,7 +138,7 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   });
 
   it("ships each proxy its identity and mesh CA SDS files, each one Secret named as the bootstrap asks, read from the mounted folder", () => {
-    for (const config of seed.values()) {
+    for (const config of seedMesh().values()) {
       const expected = config.proxy === "front-envoy" ? ["sds-edge.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"] : ["sds-identity.yaml", "sds-mesh-ca.yaml"];
       assert.deepEqual(Object.keys(config.sdsFiles).sort(), expected, config.proxy);
       assert.deepEqual(config.sdsFiles["sds-identity.yaml"], {
@@ -165,16 +167,14 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   });
 
   it("passes the strict check, SDS files and their cross-references included, on kind and without an edge certificate", () => {
-    assert.deepEqual(meshEnvoyConfigProblems(parseTopology(undefined), KIND), []);
-    assert.deepEqual(meshEnvoyConfigProblems(parseTopology(undefined), NO_EDGE), []);
+    assert.deepEqual(meshEnvoyConfigProblems(parseTopology(undefined), kind()), []);
+    assert.deepEqual(meshEnvoyConfigProblems(parseTopology(undefined), noEdge()), []);
   });
 });
 
 describe("security.mtls: off", () => {
-  const off = mesh({ extends: "seed", security: { mtls: "off" } });
-
   it("has no TLS, no RBAC and no identity SDS file anywhere; only the front's HTTPS, which depends on the edge certificate alone", () => {
-    for (const config of off.values()) {
+    for (const config of mesh({ extends: "seed", security: { mtls: "off" } }).values()) {
       for (const l of listeners(config)) {
         if (l.name === "front_tls") assert.equal(tls(l).require_client_certificate, false);
         else assert.equal(tls(l), undefined, `${config.proxy} ${l.name}`);
@@ -183,12 +183,12 @@ describe("security.mtls: off", () => {
       for (const c of clusters(config)) assert.equal(c.transport_socket, undefined, `${config.proxy} ${c.name}`);
       assert.deepEqual(Object.keys(config.sdsFiles), config.proxy === "front-envoy" ? ["sds-edge.yaml"] : [], config.proxy);
     }
-    assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ extends: "seed", security: { mtls: "off" } }), KIND), []);
+    assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ extends: "seed", security: { mtls: "off" } }), kind()), []);
   });
 });
 
 describe("the front proxy at the edge", () => {
-  const front = (raw: unknown, target: EnvoyTarget = KIND) => buildFrontProxyConfig(parseTopology(raw), target);
+  const front = (raw: unknown, target: EnvoyTarget = kind()) => buildFrontProxyConfig(parseTopology(raw), target);
 
   it("serves HTTPS on ports.frontTls with the edge certificate through SDS, TLS 1.2 or newer, no client certificate asked", () => {
     const config = front(undefined);
@@ -230,7 +230,7 @@ describe("the front proxy at the edge", () => {
   });
 
   it("plainHttp redirect: every plain request gets a 301 to HTTPS on the target's edge port; the health listener is untouched", () => {
-    for (const [target, port] of [[KIND, 8443], [{ ...KIND, edgeHttpsPort: 443 }, 443]] as const) {
+    for (const [target, port] of [[kind(), 8443], [{ ...kind(), edgeHttpsPort: 443 }, 443]] as const) {
       const config = front({ extends: "seed", front: { plainHttp: "redirect" } }, target);
       assert.deepEqual(routes(listener(config, "front")), [{ match: { prefix: "/" }, redirect: { https_redirect: true, port_redirect: port } }]);
       assert.equal(listener(config, "front").address.socket_address.port_value, 8080);
@@ -244,11 +244,11 @@ describe("the front proxy at the edge", () => {
   });
 
   it("without an edge certificate: no HTTPS listener and no edge SDS file; redirect or off cannot be served and is refused, naming the setting", () => {
-    const config = front(undefined, NO_EDGE);
+    const config = front(undefined, noEdge());
     assert.deepEqual(listeners(config).map((l) => l.name), ["front", "health"]);
     assert.deepEqual(Object.keys(config.sdsFiles).sort(), ["sds-identity.yaml", "sds-mesh-ca.yaml"]);
     for (const mode of ["redirect", "off"]) {
-      assert.throws(() => front({ extends: "seed", front: { plainHttp: mode } }, NO_EDGE), (err: Error) => {
+      assert.throws(() => front({ extends: "seed", front: { plainHttp: mode } }, noEdge()), (err: Error) => {
         assert.match(err.message, new RegExp(`front\\.plainHttp is "${mode}"`));
         assert.match(err.message, /no edge certificate/);
         return true;
@@ -257,13 +257,15 @@ describe("the front proxy at the edge", () => {
   });
 
   it("with redirect and off, the configs still pass the strict check", () => {
-    for (const plainHttp of ["redirect", "off"]) assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ extends: "seed", front: { plainHttp } }), KIND), [], plainHttp);
+    for (const plainHttp of ["redirect", "off"]) assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ extends: "seed", front: { plainHttp } }), kind()), [], plainHttp);
   });
 });
 
 describe("checking SDS files with their bootstrap", () => {
-  const topology: Topology = parseTopology(undefined);
-  const rendered = () => renderEnvoyConfig(buildSidecarConfig(topology, topology.services[1], KIND));
+  const rendered = () => {
+    const topology: Topology = parseTopology(undefined);
+    return renderEnvoyConfig(buildSidecarConfig(topology, topology.services[1], kind()));
+  };
 
   it("reports an SDS file whose Secret is not named as the bootstrap asks", () => {
     const good = rendered();
