@@ -53,9 +53,11 @@ function makeSdsFile(secret: EnvoyObject): EnvoyObject {
 }
 
 /**
- * A certificate and key read from a mounted folder. Watching that folder makes Envoy reload both
- * when the kubelet swaps a renewed Secret in (its `..data` link moves), so a renewal needs no
- * restart (source/common/ssl/tls_certificate_config_impl.cc reads them through a watched DataSource).
+ * A certificate and key read from a mounted folder. Watching that folder makes Envoy re-read both
+ * together when the kubelet swaps a renewed Secret in (its `..data` link moves), so a renewal needs
+ * no restart. Envoy honours `watched_directory` only for a certificate delivered by SDS, which is
+ * why certificates come through SDS files (TlsCertificate.watched_directory and
+ * CertificateValidationContext.watched_directory in api/envoy/extensions/transport_sockets/tls/v3/common.proto).
  */
 function makeTlsCertificateSecret(name: SdsSecretName, dir: string): EnvoyObject {
   return makeSdsFile({
