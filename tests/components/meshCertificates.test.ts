@@ -12,7 +12,8 @@ import { installMocks, isSecret, promiseOf, type Registered } from "../helpers/p
 import { TLS_TYPES, tlsProviderOutputs } from "../helpers/tlsProvider";
 
 const NAMESPACE = "shop";
-const SEED = parseTopology(undefined);
+/** The seed mesh: front proxy, service-a, service-b, service-c. */
+const seed = () => parseTopology(undefined);
 const PROXIES = ["front-envoy", "service-a", "service-b", "service-c"];
 const LOCAL: CertificateSources = { edge: LOCAL_EDGE_CERTIFICATE, ca: { kind: "generated" } };
 const HOUR_MS = 3_600_000;
@@ -27,7 +28,7 @@ interface Issued {
 
 async function issue(args: Partial<MeshCertificatesArgs> = {}): Promise<Issued> {
   const collect = await installMocks("dev", { outputs: tlsProviderOutputs });
-  const certificates = new MeshCertificates("envoy-mesh", { topology: SEED, namespace: NAMESPACE, sources: LOCAL, ...args });
+  const certificates = new MeshCertificates("envoy-mesh", { topology: seed(), namespace: NAMESPACE, sources: LOCAL, ...args });
   const expiries = await promiseOf(certificates.expiries);
   return { certificates, resources: await collect(), expiries };
 }
