@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ServiceMesh } from "./components";
 import { serverVersionGate } from "./components/serverVersionGate";
 import { isKubernetesStack } from "./stack";
-import { loadStackSettings, registryPassword } from "./stack/pulumiConfig";
+import { certificateMaterial, loadStackSettings, registryPassword } from "./stack/pulumiConfig";
 
 const settings = loadStackSettings(__dirname);
 
@@ -15,6 +15,8 @@ const mesh = new ServiceMesh("envoy-mesh", {
   projectDir: __dirname,
   imageTag: pulumi.getStack(),
   registryPassword: registryPassword(settings),
+  // The stack's own CA and edge certificate (cloud), for the mesh's MeshCertificates; keys as secrets.
+  ...certificateMaterial(settings),
 }, { dependsOn: isKubernetesStack(settings) ? serverVersionGate(settings) : undefined });
 
 /** Where the Front Envoy answers: http://localhost:8080 on kind and docker, the load balancer's address in a cloud. */
@@ -23,3 +25,13 @@ export const frontUrl = mesh.frontUrl;
 export const namespace = mesh.namespace;
 /** Per service: the name callers resolve (headless Service FQDN, or the network alias on docker) and the egress port of each upstream it calls. */
 export const services = mesh.services;
+
+/**
+ * What the mesh's MeshCertificates expose once ServiceMesh issues the certificates; undefined
+ * until then. (ServiceMesh: `certificateExpiries` = MeshCertificates.expiries, `edgeCaCertificate` = .edgeCaPem.)
+ */
+const certificates = mesh as Partial<Record<"certificateExpiries" | "edgeCaCertificate", pulumi.Output<unknown>>>;
+/** When each certificate Pulumi issued expires (RFC 3339): per proxy identity, and `edge` for the local edge certificate. */
+export const certificateExpiries = certificates.certificateExpiries;
+/** The local edge CA's certificate (kind, docker), which `curl --cacert` trusts. */
+export const edgeCaCertificate = certificates.edgeCaCertificate;

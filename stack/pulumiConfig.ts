@@ -3,6 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "../topology/reader";
 import { projectDefaults } from "./defaults";
 import { isKubernetesStack, parseStackSettings, type StackSettings } from "./settings";
+import { SECRET_KEYS, type ConfigKey } from "./targets";
 
 /**
  * Whether the CLI passed a config key as a secret. The SDK knows (it reads the secret keys the CLI
@@ -23,7 +24,7 @@ export function readPulumiConfigValues(): Record<string, unknown> {
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     const [namespace, name] = key.split(/:(.*)/s);
     if (namespace !== projectDefaults().project) continue;
-    values[name] = name === "registryPassword" && isSecret(key) ? { secure: "[secret]" } : value;
+    values[name] = name in SECRET_KEYS && isSecret(key) ? { secure: "[secret]" } : value;
   }
   if (values.topology !== undefined) values.topology = topologyValue(values.topology as string);
   return values;
@@ -55,4 +56,26 @@ export function loadStackSettings(projectDir: string): StackSettings {
 /** The registry password as a secret, when one is set. */
 export function registryPassword(settings: StackSettings): pulumi.Output<string> | undefined {
   return isKubernetesStack(settings) && settings.registry.hasPassword ? new pulumi.Config(projectDefaults().project).requireSecret("registryPassword") : undefined;
+}
+
+/** The certificates and keys a cloud stack provides, as MeshCertificates takes them (keys as secrets). */
+export interface CertificateMaterial {
+  readonly caCertificatePem?: pulumi.Output<string>;
+  readonly caPrivateKeyPem?: pulumi.Output<string>;
+  readonly edgeCertificatePem?: pulumi.Output<string>;
+  readonly edgePrivateKeyPem?: pulumi.Output<string>;
+}
+
+/**
+ * The stack's own CA and edge certificate, when its certificate sources say `provided`. Private
+ * keys are read as secrets only; a certificate is public, but stays a secret if it was set as one.
+ */
+export function certificateMaterial(settings: StackSettings): CertificateMaterial {
+  const config = new pulumi.Config(projectDefaults().project);
+  const certificate = (key: ConfigKey) => (isSecret(`${projectDefaults().project}:${key}`) ? config.requireSecret(key) : pulumi.output(config.require(key)));
+  const { ca, edge } = settings.certificates;
+  return {
+    ...(ca.kind === "provided" ? { caCertificatePem: certificate("caCertificate"), caPrivateKeyPem: config.requireSecret("caPrivateKey") } : {}),
+    ...(edge.kind === "provided" ? { edgeCertificatePem: certificate("edgeCertificate"), edgePrivateKeyPem: config.requireSecret("edgePrivateKey") } : {}),
+  };
 }

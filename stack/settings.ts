@@ -9,6 +9,8 @@ import { kubernetesEnvoyTarget } from "../k8s/mesh";
 import { projectDefaults } from "./defaults";
 import {
   CONFIG_KEYS,
+  DNS_1123_SUBDOMAIN,
+  SECRET_KEYS,
   TARGETS,
   TARGET_DESCRIPTORS,
   describeTarget,
@@ -70,8 +72,6 @@ const declaredDefaults = (): Partial<Record<ConfigKey, unknown>> => ({
   frontNodePort: projectDefaults().frontNodePort,
 });
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** Kubernetes' IsDNS1123Subdomain (apimachinery validation.go): labels joined by dots, at most 253 characters. */
-const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /**
  * A registry as `host[:port][/path]`, by the image name grammar of distribution/reference
  * (regexp.go: domainAndPort, then path components). The host must look like one (a dot, a port
@@ -172,8 +172,8 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
     );
   }
   const password = get("registryPassword");
-  if (password !== undefined && !isSecretPlaceholder(password)) {
-    c.report(keyPath("registryPassword"), "must be a secret: set it with pulumi config set --secret registryPassword <token>");
+  for (const [key, howToSet] of Object.entries(SECRET_KEYS)) {
+    if (get(key as ConfigKey) !== undefined && !isSecretPlaceholder(get(key as ConfigKey))) c.report(keyPath(key), `must be a secret: set it with ${howToSet}`);
   }
   const platform = optionalString("platform");
   if (platform !== undefined && !PLATFORM.test(platform)) c.report(keyPath("platform"), `${show(platform)} is not a Linux platform such as linux/amd64 or linux/arm64`);
@@ -181,6 +181,7 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   const read: TargetSettingsReader = {
     report: (key, message) => c.report(keyPath(key), message),
     isSet: (key) => get(key) !== undefined,
+    isSecret: (key) => isSecretPlaceholder(get(key)),
     optionalString,
     integer: (key, min, max, fallback) => (get(key) === undefined ? fallback : c.integer(integerValue(get(key)), keyPath(key), min, max)),
     namespace,
@@ -200,6 +201,13 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
   const maxFront = target === undefined ? undefined : describeTarget(target).maxFrontReplicas;
   if (topology !== undefined && maxFront !== undefined && topology.front.replicas > maxFront) {
     c.report(keyPath("topology.front.replicas"), `${topology.front.replicas} is more than target ${target} can expose (at most ${maxFront}: one published host port, no load balancer)`);
+  }
+  const plainHttp = topology?.front.plainHttp;
+  if (plainHttp !== undefined && plainHttp !== "serve" && targetPart?.certificates.edge.kind === "none") {
+    c.report(
+      keyPath("topology.front.plainHttp"),
+      `${show(plainHttp)} needs HTTPS at the edge, and this stack has no edge certificate: set ${keyPath("edgeCertificate")} and ${keyPath("edgePrivateKey")}, or ${keyPath("edgeCertificateSecret")}, or keep "serve"`,
+    );
   }
   if (c.issues.length > 0 || topology === undefined || targetPart === undefined) throw new ConfigError(c.issues, "invalid stack configuration");
   return { ...targetPart, topology };

@@ -5,6 +5,7 @@
  * branches on its `runtime` (Kubernetes objects or Docker containers) only. A new target of an
  * existing runtime is one entry in TARGET_DESCRIPTORS.
  */
+import { X509Certificate } from "node:crypto";
 import { homedir } from "node:os";
 import type { DockerTarget } from "../docker/target";
 import type { FrontExposure } from "../k8s/objects";
@@ -26,9 +27,24 @@ export const CONFIG_KEYS = [
   "platform",
   "envoyImage",
   "allowTagOnlyEnvoyImage",
+  "caCertificate",
+  "caPrivateKey",
+  "edgeCertificate",
+  "edgePrivateKey",
+  "edgeCertificateSecret",
   "topology",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/**
+ * Keys whose value must be a Pulumi secret (`pulumi config set --secret`): Pulumi.yaml leaves them
+ * undeclared (see its comment), and the program reads them with getSecret only. Each with how to set it.
+ */
+export const SECRET_KEYS: Readonly<Partial<Record<ConfigKey, string>>> = {
+  registryPassword: "pulumi config set --secret registryPassword <token>",
+  caPrivateKey: "pulumi config set --secret caPrivateKey < ca.key",
+  edgePrivateKey: "pulumi config set --secret edgePrivateKey < tls.key",
+};
 
 /** Keys every target reads. */
 export const COMMON_KEYS: readonly ConfigKey[] = ["target", "namespace", "envoyImage", "allowTagOnlyEnvoyImage", "topology"];
@@ -44,6 +60,10 @@ export const LOCAL_FRONT_HOST_IP = "127.0.0.1";
 
 /** kind's documented local registry, wired into the nodes' containerd (what an empty `registry` means on kind). */
 export const DEFAULT_KIND_REGISTRY = "localhost:5001";
+/** The front proxy's HTTPS port on a cloud load balancer, when the edge has a certificate. */
+export const CLOUD_FRONT_TLS_PORT = 443;
+/** Kubernetes' IsDNS1123Subdomain (apimachinery validation.go): labels joined by dots, at most 253 characters. */
+export const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** kind's cluster names: pkg/internal/apis/config/validate.go validNameRE, and create.go clusterNameMax. */
 const KIND_CLUSTER_NAME = /^[a-z0-9.-]+$/;
 const KIND_CLUSTER_NAME_MAX = 50;
@@ -58,6 +78,8 @@ export interface TargetSettingsReader {
   report(key: ConfigKey, message: string): undefined;
   /** Whether the stack sets `key` (Pulumi.yaml's "" default means unset). */
   isSet(key: ConfigKey): boolean;
+  /** Whether `key` is set as a secret the reader cannot see (a stack file's `secure:` value). */
+  isSecret(key: ConfigKey): boolean;
   /** The key's string value; undefined when unset, or (reported) when not a non-empty string. */
   optionalString(key: ConfigKey): string | undefined;
   /** The key's integer (a number, or digits as `pulumi config set` stores them) in [min, max]; `fallback` when unset; undefined (reported) when bad. */
@@ -182,6 +204,71 @@ const platformOf = (read: TargetSettingsReader, fallback?: string) => {
 const CLOUD_DEFAULT_PLATFORM = "linux/amd64";
 const LOCAL_FRONT_URL = `http://localhost:${LOCAL_FRONT_HOST_PORT}`;
 
+/** The start of a PEM for messages: enough to recognise it, without flooding the output. */
+function pemHead(pem: string): string {
+  const line = pem.trim().split("\n").slice(0, 2).join("\\n");
+  return show(line.length > 60 ? `${line.slice(0, 60)}...` : line);
+}
+
+/**
+ * Checks a PEM certificate (the leaf first, then any chain) from the stack config as node's
+ * crypto.X509Certificate reads it; a CA certificate must be one. Reports and returns false when bad.
+ */
+function checkCertificatePem(read: TargetSettingsReader, key: ConfigKey, mustBeCa: boolean): boolean {
+  // A secret value is not readable here (a stack file read without the passphrase); the program checks it when it runs.
+  if (read.isSecret(key)) return true;
+  const pem = read.optionalString(key);
+  if (pem === undefined) return false;
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return read.report(key, `${pemHead(pem)} is not a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)`) ?? false;
+  let first: X509Certificate | undefined;
+  for (const [index, block] of blocks.entries()) {
+    try {
+      first ??= new X509Certificate(block);
+      if (index > 0) new X509Certificate(block);
+    } catch (error) {
+      return read.report(key, `certificate ${index + 1} of ${pemHead(pem)} does not parse: ${(error as Error).message}`) ?? false;
+    }
+  }
+  const leaf = first as X509Certificate;
+  if (mustBeCa && !leaf.ca) {
+    return read.report(key, `the certificate of ${show(leaf.subject ?? "")} is not a CA (its basic constraints say CA:FALSE), so it cannot sign the mesh's certificates`) ?? false;
+  }
+  if (Date.parse(leaf.validTo) <= Date.now()) return read.report(key, `the certificate of ${show(leaf.subject ?? "")} expired on ${leaf.validTo}`) ?? false;
+  return true;
+}
+
+/** A certificate and its private key come together: whether the stack sets the pair (undefined when reported). */
+function certificatePair(read: TargetSettingsReader, certKey: ConfigKey, keyKey: ConfigKey, mustBeCa: boolean): boolean | undefined {
+  const hasCert = read.isSet(certKey);
+  const hasKey = read.isSet(keyKey);
+  let ok = true;
+  if (hasCert && !hasKey) ok = read.report(keyKey, `not set, while ${certKey} is: the certificate needs its private key (${SECRET_KEYS[keyKey]})`) ?? false;
+  if (hasKey && !hasCert) ok = read.report(certKey, `not set, while ${keyKey} is: the private key needs its certificate (pulumi config set ${certKey} < ${mustBeCa ? "ca.crt" : "tls.crt"})`) ?? false;
+  if (hasCert && !checkCertificatePem(read, certKey, mustBeCa)) ok = false;
+  return ok ? hasCert && hasKey : undefined;
+}
+
+/**
+ * A cloud stack's certificates: the mesh CA from `caCertificate` + `caPrivateKey`, or generated;
+ * the edge from `edgeCertificate` + `edgePrivateKey`, or an existing Secret `edgeCertificateSecret`,
+ * or none. Undefined when a problem was reported.
+ */
+function cloudCertificateSources(read: TargetSettingsReader): CertificateSources | undefined {
+  const ca = certificatePair(read, "caCertificate", "caPrivateKey", true);
+  const edgePem = certificatePair(read, "edgeCertificate", "edgePrivateKey", false);
+  let secretName = read.isSet("edgeCertificateSecret") ? read.optionalString("edgeCertificateSecret") : undefined;
+  if (secretName !== undefined && (secretName.length > 253 || !DNS_1123_SUBDOMAIN.test(secretName))) {
+    secretName = read.report("edgeCertificateSecret", `${show(secretName)} is not a valid Secret name (a DNS-1123 subdomain, such as shop-tls)`);
+  }
+  if (read.isSet("edgeCertificateSecret") && (read.isSet("edgeCertificate") || read.isSet("edgePrivateKey"))) {
+    secretName = read.report("edgeCertificateSecret", "set together with edgeCertificate/edgePrivateKey: the edge certificate comes from the stack's PEMs or from an existing Secret, not both");
+  }
+  if (ca === undefined || edgePem === undefined || (read.isSet("edgeCertificateSecret") && secretName === undefined)) return undefined;
+  const edge: EdgeCertificateSource = edgePem ? { kind: "provided" } : secretName !== undefined ? { kind: "secret", name: secretName } : { kind: "none" };
+  return { edge, ca: ca ? { kind: "provided" } : { kind: "generated" } };
+}
+
 export const TARGET_DESCRIPTORS = {
   kind: {
     summary: "a local kind cluster; the front proxy's NodePort is mapped to localhost:8080, images go through kind's local registry",
@@ -215,7 +302,7 @@ export const TARGET_DESCRIPTORS = {
   cloud: {
     summary: "a cloud Kubernetes cluster; the front proxy gets a LoadBalancer, images are pushed to `registry`",
     runtime: "kubernetes",
-    keys: ["clusterDomain", "kubeconfig", "kubeContext", "registry", "registryUsername", "registryPassword", "platform"],
+    keys: ["clusterDomain", "kubeconfig", "kubeContext", "registry", "registryUsername", "registryPassword", "platform", "caCertificate", "caPrivateKey", "edgeCertificate", "edgePrivateKey", "edgeCertificateSecret"],
     // Most cloud nodes are amd64, whatever the laptop is.
     defaultPlatform: CLOUD_DEFAULT_PLATFORM,
     checksServerVersion: true,
@@ -226,15 +313,16 @@ export const TARGET_DESCRIPTORS = {
       const server = read.isSet("registry")
         ? read.optionalString("registry")
         : read.report("registry", "required for target cloud: the registry images are pushed to, e.g. ghcr.io/acme");
-      if (server === undefined) return undefined;
+      const certificates = cloudCertificateSources(read);
+      if (server === undefined || certificates === undefined) return undefined;
       return {
         cluster: { target: "cloud" as const, kubeconfig, context },
         provider: { ...(kubeconfig === undefined ? {} : { kubeconfig: expandHome(kubeconfig) }), ...(context === undefined ? {} : { context }) },
         front: { type: "LoadBalancer" },
-        // No certificate for the edge yet: the front proxy serves plain HTTP only.
-        edgeHttpsPort: undefined,
+        // Without an edge certificate the front proxy serves plain HTTP only.
+        edgeHttpsPort: certificates.edge.kind === "none" ? undefined : CLOUD_FRONT_TLS_PORT,
         registry: { server, username: read.optionalString("registryUsername"), hasPassword: read.hasPassword, platform: read.platform ?? CLOUD_DEFAULT_PLATFORM },
-        certificates: { edge: { kind: "none" }, ca: { kind: "generated" } } satisfies CertificateSources,
+        certificates,
       };
     },
   },

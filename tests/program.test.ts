@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf } from "./helpers/pulumiMocks";
+import { TLS_TYPES, tlsProviderOutputs } from "./helpers/tlsProvider";
 
 const PROGRAM = require.resolve("../index");
 
@@ -76,6 +77,28 @@ describe("Pulumi program (index.ts)", () => {
     assert.match((error as Error).message, /envoy-mesh:registryPassword: must be a secret: set it with pulumi config set --secret registryPassword <token>/);
     assert.doesNotMatch((error as Error).message, /s3cret/);
     assert.deepEqual(resources, []);
+  });
+
+  describe("with the stack's own mesh CA", () => {
+    let ca: { certPem: string; keyPem: string };
+    before(async () => {
+      const key = String((await tlsProviderOutputs({ type: TLS_TYPES.privateKey, name: "k", inputs: { algorithm: "ECDSA", ecdsaCurve: "P256" } }))?.privateKeyPem);
+      const inputs = { privateKeyPem: key, isCaCertificate: true, subject: { commonName: "Acme CA" }, validityPeriodHours: 24, allowedUses: ["cert_signing"] };
+      ca = { certPem: String((await tlsProviderOutputs({ type: TLS_TYPES.selfSignedCert, name: "ca", inputs }))?.certPem), keyPem: key };
+    });
+
+    it("deploys a cloud stack whose caPrivateKey was set with --secret", async () => {
+      const { error } = await runProgram({ ...CLOUD, registryPassword: "s3cret", caCertificate: ca.certPem, caPrivateKey: ca.keyPem }, ["registryPassword", "caPrivateKey"]);
+      assert.equal(error, undefined);
+    });
+
+    it("refuses a caPrivateKey set without --secret, never showing it, and registers nothing", async () => {
+      const { error, resources } = await runProgram({ ...CLOUD, registryPassword: "s3cret", caCertificate: ca.certPem, caPrivateKey: ca.keyPem }, ["registryPassword"]);
+      assert.ok(error instanceof pulumi.RunError);
+      assert.match((error as Error).message, /envoy-mesh:caPrivateKey: must be a secret: set it with pulumi config set --secret caPrivateKey < ca\.key/);
+      assert.doesNotMatch((error as Error).message, /PRIVATE KEY/);
+      assert.deepEqual(resources, []);
+    });
   });
 
   it("reads the topology as structured config (JSON, as the CLI passes an object)", async () => {

@@ -38,8 +38,11 @@ interface MockMonitor {
   registerResource(request: RegisterRequest, callback: (error: Error | null, response?: unknown) => void): Promise<void>;
 }
 
-/** Extra output properties a resource reports after creation (a Service's status, say). */
-export type OutputsOf = (resource: { type: string; name: string; inputs: Record<string, any> }) => Record<string, unknown> | undefined;
+/** Extra output properties a resource reports after creation (a Service's status, say); a promise when they take work (a certificate). */
+export type OutputsOf = (resource: { type: string; name: string; inputs: Record<string, any> }) =>
+  | Record<string, unknown>
+  | undefined
+  | Promise<Record<string, unknown> | undefined>;
 
 export interface MockOptions {
   /** Stack config, without the `envoy-mesh:` prefix. */
@@ -94,18 +97,21 @@ export async function installMocks(stack: string, options: MockOptions = {}): Pr
       newResource(args) {
         const record = registering === undefined ? undefined : seen.get(registering);
         if (record) seen.set(record.urn, { ...record, inputs: args.inputs, provider: args.provider });
-        const extra = outputs?.({ type: args.type, name: args.name, inputs: args.inputs }) ?? {};
-        const state: Record<string, unknown> = { ...args.inputs, ...extra };
-        if (args.type === "docker:index/image:Image") {
-          // Without a push the provider reports the local image ID instead of a registry digest.
-          state.repoDigest = args.inputs.skipPush
-            ? `sha256:${fakeDigest(args.inputs)}`
-            : `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${fakeDigest(args.inputs)}`;
-        }
-        if (args.type === "docker:index/remoteImage:RemoteImage") {
-          state.imageId = `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`;
-        }
-        return { id: `${args.name}-id`, state };
+        const finish = (extra: Record<string, unknown> | undefined) => {
+          const state: Record<string, unknown> = { ...args.inputs, ...extra };
+          if (args.type === "docker:index/image:Image") {
+            // Without a push the provider reports the local image ID instead of a registry digest.
+            state.repoDigest = args.inputs.skipPush
+              ? `sha256:${fakeDigest(args.inputs)}`
+              : `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${fakeDigest(args.inputs)}`;
+          }
+          if (args.type === "docker:index/remoteImage:RemoteImage") {
+            state.imageId = `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`;
+          }
+          return { id: `${args.name}-id`, state };
+        };
+        const extra = outputs?.({ type: args.type, name: args.name, inputs: args.inputs });
+        return extra instanceof Promise ? extra.then(finish) : finish(extra);
       },
       call(args) {
         return args.inputs;

@@ -73,6 +73,7 @@ describe("stack/targets: a target is one place", () => {
     function reader(values: Readonly<Record<string, string>>, reported: string[]): TargetSettingsReader {
       return {
         report: (key, message) => void reported.push(`${key}: ${message}`),
+        isSecret: () => false,
         isSet: (key) => values[key] !== undefined,
         optionalString: (key) => values[key],
         integer: (_key, _min, _max, fallback) => fallback,

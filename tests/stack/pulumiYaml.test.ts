@@ -23,7 +23,7 @@ function pulumiProblems(stack: string, config: Record<string, unknown>): readonl
 }
 
 /** Keys the program reads that Pulumi.yaml leaves undeclared on purpose (see its comment). */
-const UNDECLARED = ["registryPassword", "topology"];
+const UNDECLARED = ["registryPassword", "caPrivateKey", "edgePrivateKey", "topology"];
 
 describe("Pulumi.yaml and the stack files of the repository", () => {
   it("is the envoy-mesh project, the namespace every stack file uses", () => {
@@ -31,7 +31,7 @@ describe("Pulumi.yaml and the stack files of the repository", () => {
     assert.equal(projectDefaults().project, "envoy-mesh");
   });
 
-  it("declares every config key the program reads, except registryPassword and topology", () => {
+  it("declares every config key the program reads, except the secret keys and topology", () => {
     assert.deepEqual(Object.keys(declared).sort(), CONFIG_KEYS.filter((k) => !UNDECLARED.includes(k)).sort());
   });
 
@@ -53,6 +53,26 @@ describe("Pulumi.yaml and the stack files of the repository", () => {
     assert.deepEqual(pulumiProblems("prod", config), []);
     const settings = parseStackSettings({ target: "cloud", registry: "ghcr.io/acme", registryPassword: { secure: "v1:AAAA" } });
     assert.ok(isKubernetesStack(settings) && settings.registry.hasPassword);
+  });
+
+  it("lets Pulumi and the program accept a CA and an edge key set with --secret, with no declaration of theirs", () => {
+    const config = {
+      "envoy-mesh:target": "cloud",
+      "envoy-mesh:registry": "ghcr.io/acme",
+      "envoy-mesh:caCertificate": { secure: "v1:AAAA" },
+      "envoy-mesh:caPrivateKey": { secure: "v1:BBBB" },
+      "envoy-mesh:edgeCertificate": { secure: "v1:CCCC" },
+      "envoy-mesh:edgePrivateKey": { secure: "v1:DDDD" },
+    };
+    assert.deepEqual(pulumiProblems("prod", config), []);
+    const settings = parseStackSettings(Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace("envoy-mesh:", ""), v])));
+    assert.deepEqual(settings.certificates, { edge: { kind: "provided" }, ca: { kind: "provided" } });
+  });
+
+  it("lets Pulumi refuse a CA private key set without --secret only through the program (the key is undeclared)", () => {
+    const config = { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "ghcr.io/acme", "envoy-mesh:caPrivateKey": "-----BEGIN EC PRIVATE KEY-----" };
+    assert.deepEqual(pulumiProblems("prod", config), []);
+    assert.throws(() => parseStackSettings({ target: "cloud", registry: "ghcr.io/acme", caPrivateKey: "-----BEGIN EC PRIVATE KEY-----" }), /envoy-mesh:caPrivateKey: must be a secret: set it with pulumi config set --secret caPrivateKey < ca\.key/);
   });
 
   it("lets Pulumi accept the topology as an object (structured config), and as text", () => {

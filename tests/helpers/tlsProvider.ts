@@ -1,0 +1,269 @@
+/**
+ * The four resources of @pulumi/tls that the mesh uses (PrivateKey, SelfSignedCert, CertRequest,
+ * LocallySignedCert), emulated for the mock engine: real keys, real CSRs and real certificates,
+ * built as hashicorp/terraform-provider-tls builds them (the provider @pulumi/tls bridges), so
+ * that tests can check the certificates themselves with node's crypto.X509Certificate.
+ *
+ * Facts taken from terraform-provider-tls (internal/provider):
+ * - common_cert.go `keyUsages` / `extendedKeyUsages`: each allowed use maps to a KeyUsage bit or
+ *   an ExtKeyUsage; any other value is refused (the schema's OneOf validator).
+ * - common_cert.go `createCertificate`: NotBefore = now, NotAfter = NotBefore + validity hours;
+ *   a random 128-bit serial, which is also the resource's id; a CA needs a subject and gets a
+ *   subject key id (SHA-1 of the public key, `generateSubjectKeyID`).
+ * - resource_self_signed_cert.go / resource_locally_signed_cert.go `Create`: BasicConstraintsValid,
+ *   the subject and SANs from the inputs, or from the CSR for a locally signed certificate.
+ * - common_key.go: an ECDSA key is written as SEC 1 (`EC PRIVATE KEY`), ecdsa_curve defaults to P224.
+ * And from Go's crypto/x509 `CreateCertificate`, which does the encoding: key usage and basic
+ * constraints are critical; the SAN is critical when the subject is empty (RFC 5280 4.2.1.6); a
+ * certificate signed by another gets that issuer's subject key id as its authority key id.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from "node:crypto";
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs a Reflect metadata polyfill loaded first.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { isSecret, type OutputsOf } from "./pulumiMocks";
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type Algorithm = webcrypto.Algorithm;
+const crypto = webcrypto;
+x509.cryptoProvider.set(crypto as never);
+
+export const TLS_TYPES = {
+  privateKey: "tls:index/privateKey:PrivateKey",
+  selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+  certRequest: "tls:index/certRequest:CertRequest",
+  locallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
+} as const;
+
+/** common_cert.go `keyUsages`, as RFC 5280 KeyUsage bits (Go's x509.KeyUsage has the same order). */
+const KEY_USAGES: Readonly<Record<string, x509.KeyUsageFlags>> = {
+  digital_signature: x509.KeyUsageFlags.digitalSignature,
+  content_commitment: x509.KeyUsageFlags.nonRepudiation,
+  key_encipherment: x509.KeyUsageFlags.keyEncipherment,
+  data_encipherment: x509.KeyUsageFlags.dataEncipherment,
+  key_agreement: x509.KeyUsageFlags.keyAgreement,
+  cert_signing: x509.KeyUsageFlags.keyCertSign,
+  crl_signing: x509.KeyUsageFlags.cRLSign,
+  encipher_only: x509.KeyUsageFlags.encipherOnly,
+  decipher_only: x509.KeyUsageFlags.decipherOnly,
+};
+
+/** common_cert.go `extendedKeyUsages`, as the OIDs Go's crypto/x509 writes for them (x509.go extKeyUsageOIDs). */
+const EXTENDED_KEY_USAGES: Readonly<Record<string, string>> = {
+  any_extended: "2.5.29.37.0",
+  server_auth: "1.3.6.1.5.5.7.3.1",
+  client_auth: "1.3.6.1.5.5.7.3.2",
+  code_signing: "1.3.6.1.5.5.7.3.3",
+  email_protection: "1.3.6.1.5.5.7.3.4",
+  ipsec_end_system: "1.3.6.1.5.5.7.3.5",
+  ipsec_tunnel: "1.3.6.1.5.5.7.3.6",
+  ipsec_user: "1.3.6.1.5.5.7.3.7",
+  timestamping: "1.3.6.1.5.5.7.3.8",
+  ocsp_signing: "1.3.6.1.5.5.7.3.9",
+  microsoft_server_gated_crypto: "1.3.6.1.4.1.311.10.3.3",
+  netscape_server_gated_crypto: "2.16.840.1.113730.4.1",
+  microsoft_commercial_code_signing: "1.3.6.1.4.1.311.2.1.22",
+  microsoft_kernel_code_signing: "1.3.6.1.4.1.311.61.1.1",
+};
+
+/** resource_private_key.go's curve names, as node names them. */
+const CURVES: Readonly<Record<string, string>> = { P224: "secp224r1", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
+const WEB_CURVES: Readonly<Record<string, string>> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
+const HASH_OF_CURVE: Readonly<Record<string, string>> = { "P-256": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
+
+type Inputs = Record<string, unknown>;
+
+/** Pulumi wraps secret inputs; the provider sees the values. */
+function plain(value: unknown): unknown {
+  return isSecret(value) ? value.value : value;
+}
+
+function text(inputs: Inputs, key: string): string {
+  const value = plain(inputs[key]);
+  if (typeof value !== "string" || value === "") throw new Error(`tls emulation: ${key} is required, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function strings(inputs: Inputs, key: string): string[] {
+  const value = plain(inputs[key]);
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function hours(inputs: Inputs, key: string): number {
+  const value = plain(inputs[key]);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new Error(`tls emulation: ${key} must be a whole number of hours, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** createSubjectDistinguishedNames, in the order Go's pkix.Name.ToRDNSequence writes the attributes. */
+function subjectName(inputs: Inputs): x509.JsonName {
+  const subject = (plain(inputs.subject) ?? {}) as Record<string, unknown>;
+  const list = (v: unknown) => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+  const name: x509.JsonName = [];
+  const add = (type: string, values: string[]) => values.filter((v) => v !== "").forEach((v) => name.push({ [type]: [v] }));
+  add("C", list(subject.country));
+  add("O", list(subject.organization));
+  add("OU", list(subject.organizationalUnit));
+  add("L", list(subject.locality));
+  add("ST", list(subject.province));
+  add("2.5.4.9", list(subject.streetAddresses));
+  add("2.5.4.17", list(subject.postalCode));
+  add("2.5.4.5", list(subject.serialNumber));
+  add("CN", list(subject.commonName));
+  return name;
+}
+
+function sanNames(dnsNames: string[], ipAddresses: string[], uris: string[]): x509.JsonGeneralNames {
+  return [...dnsNames.map((value) => ({ type: "dns" as const, value })), ...ipAddresses.map((value) => ({ type: "ip" as const, value })), ...uris.map((value) => ({ type: "url" as const, value }))];
+}
+
+/** A PEM private key as a WebCrypto key pair (ECDSA only: what the mesh uses). */
+async function webKeys(privateKeyPem: string): Promise<{ keys: CryptoKeyPair; algorithm: webcrypto.EcKeyImportParams & { hash: string }; keyAlgorithm: string }> {
+  const key = createPrivateKey(privateKeyPem);
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const web = curve === undefined ? undefined : WEB_CURVES[curve];
+  if (key.asymmetricKeyType !== "ec" || web === undefined) throw new Error(`tls emulation: only ECDSA P-256/P-384/P-521 keys are emulated, got ${key.asymmetricKeyType} ${curve ?? ""}`);
+  const algorithm = { name: "ECDSA", namedCurve: web, hash: HASH_OF_CURVE[web] };
+  const privateKey = await crypto.subtle.importKey("pkcs8", key.export({ type: "pkcs8", format: "der" }), algorithm, true, ["sign"]);
+  const publicKey = await crypto.subtle.importKey("spki", createPublicKey(key).export({ type: "spki", format: "der" }), algorithm, true, ["verify"]);
+  return { keys: { privateKey, publicKey }, algorithm, keyAlgorithm: "ECDSA" };
+}
+
+function allowedUsesExtensions(uses: string[]): x509.Extension[] {
+  let keyUsage = 0;
+  const extended: string[] = [];
+  for (const use of uses) {
+    if (KEY_USAGES[use] !== undefined) keyUsage |= KEY_USAGES[use];
+    else if (EXTENDED_KEY_USAGES[use] !== undefined) extended.push(EXTENDED_KEY_USAGES[use]);
+    else throw new Error(`tls emulation: allowed_uses: ${JSON.stringify(use)} is not one of ${[...Object.keys(KEY_USAGES), ...Object.keys(EXTENDED_KEY_USAGES)].join(", ")}`);
+  }
+  return [
+    ...(keyUsage === 0 ? [] : [new x509.KeyUsagesExtension(keyUsage, true)]),
+    ...(extended.length === 0 ? [] : [new x509.ExtendedKeyUsageExtension(extended, false)]),
+  ];
+}
+
+interface Template {
+  readonly subject: x509.JsonName;
+  readonly sans: x509.JsonGeneralNames;
+  readonly publicKey: x509.PublicKey;
+  readonly inputs: Inputs;
+}
+
+/** common_cert.go createCertificate, then Go's CreateCertificate. */
+async function createCertificate(template: Template, issuer: { name: x509.JsonName | string; subjectKeyId?: string; signingKey: CryptoKey; algorithm: Algorithm } | undefined, keys?: CryptoKeyPair, algorithm?: Algorithm): Promise<Record<string, unknown>> {
+  const { inputs } = template;
+  const notBefore = new Date();
+  const notAfter = new Date(notBefore.getTime() + hours(inputs, "validityPeriodHours") * 3_600_000);
+  const serial = randomBytes(16);
+  serial[0] &= 0x7f; // a positive 128-bit integer, as rand.Int below 2^128 is
+  const serialNumber = serial.toString("hex").replace(/^(00)+(?=.)/, "");
+  const isCa = plain(inputs.isCaCertificate) === true;
+  if (isCa && template.subject.length === 0) throw new Error("tls emulation: Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
+  const extensions: x509.Extension[] = [...allowedUsesExtensions(strings(inputs, "allowedUses")), new x509.BasicConstraintsExtension(isCa, undefined, true)];
+  const subjectKeyId = isCa || plain(inputs.setSubjectKeyId) === true ? (await x509.SubjectKeyIdentifierExtension.create(template.publicKey)).keyId : undefined;
+  if (subjectKeyId !== undefined) extensions.push(new x509.SubjectKeyIdentifierExtension(subjectKeyId));
+  if (issuer?.subjectKeyId !== undefined) extensions.push(new x509.AuthorityKeyIdentifierExtension(issuer.subjectKeyId));
+  if (template.sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(template.sans, template.subject.length === 0));
+  const common = { serialNumber, notBefore, notAfter, extensions };
+  const cert =
+    issuer === undefined
+      ? await x509.X509CertificateGenerator.createSelfSigned({ ...common, name: template.subject, keys: keys as CryptoKeyPair, signingAlgorithm: algorithm })
+      : await x509.X509CertificateGenerator.create({ ...common, subject: template.subject, issuer: issuer.name, publicKey: template.publicKey, signingKey: issuer.signingKey, signingAlgorithm: issuer.algorithm });
+  return {
+    id: BigInt(`0x${serialNumber}`).toString(10),
+    certPem: `${cert.toString("pem").replace(/\r\n/g, "\n")}\n`,
+    validityStartTime: notBefore.toISOString(),
+    validityEndTime: notAfter.toISOString(),
+    // At creation a certificate is never ready for renewal (common_cert.go modifyPlanIfCertificateReadyForRenewal runs on later plans).
+    readyForRenewal: false,
+    earlyRenewalHours: plain(inputs.earlyRenewalHours) ?? 0,
+    isCaCertificate: isCa,
+  };
+}
+
+function privateKey(inputs: Inputs): Record<string, unknown> {
+  const algorithm = text(inputs, "algorithm");
+  let pair: { privateKey: KeyObject; publicKey: KeyObject };
+  let sec1 = false;
+  if (algorithm === "ECDSA") {
+    const curve = String(plain(inputs.ecdsaCurve) ?? "P224");
+    if (CURVES[curve] === undefined) throw new Error(`tls emulation: ecdsa_curve ${curve} is not one of ${Object.keys(CURVES).join(", ")}`);
+    pair = generateKeyPairSync("ec", { namedCurve: CURVES[curve] });
+    sec1 = true;
+  } else if (algorithm === "ED25519") {
+    pair = generateKeyPairSync("ed25519");
+  } else if (algorithm === "RSA") {
+    pair = generateKeyPairSync("rsa", { modulusLength: Number(plain(inputs.rsaBits) ?? 2048) });
+  } else {
+    throw new Error(`tls emulation: algorithm ${algorithm} is not one of RSA, ECDSA, ED25519`);
+  }
+  const publicDer = pair.publicKey.export({ type: "spki", format: "der" });
+  const pkcs8 = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+  return {
+    id: createHash("sha1").update(publicDer).digest("hex"),
+    ecdsaCurve: plain(inputs.ecdsaCurve) ?? "P224",
+    privateKeyPem: sec1 ? pair.privateKey.export({ type: "sec1", format: "pem" }) : algorithm === "RSA" ? pair.privateKey.export({ type: "pkcs1", format: "pem" }) : pkcs8,
+    privateKeyPemPkcs8: pkcs8,
+    publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }),
+  };
+}
+
+async function certRequest(inputs: Inputs): Promise<Record<string, unknown>> {
+  const { keys, algorithm, keyAlgorithm } = await webKeys(text(inputs, "privateKeyPem"));
+  const sans = sanNames(strings(inputs, "dnsNames"), strings(inputs, "ipAddresses"), strings(inputs, "uris"));
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: subjectName(inputs),
+    keys,
+    signingAlgorithm: algorithm,
+    extensions: sans.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(sans)],
+  });
+  return { certRequestPem: `${csr.toString("pem").replace(/\r\n/g, "\n")}\n`, keyAlgorithm };
+}
+
+async function selfSignedCert(inputs: Inputs): Promise<Record<string, unknown>> {
+  const { keys, algorithm, keyAlgorithm } = await webKeys(text(inputs, "privateKeyPem"));
+  const template = {
+    subject: subjectName(inputs),
+    sans: sanNames(strings(inputs, "dnsNames"), strings(inputs, "ipAddresses"), strings(inputs, "uris")),
+    publicKey: await x509.PublicKey.create(keys.publicKey),
+    inputs,
+  };
+  return { ...(await createCertificate(template, undefined, keys, algorithm)), keyAlgorithm };
+}
+
+async function locallySignedCert(inputs: Inputs): Promise<Record<string, unknown>> {
+  const csr = new x509.Pkcs10CertificateRequest(text(inputs, "certRequestPem"));
+  const ca = new x509.X509Certificate(text(inputs, "caCertPem"));
+  const { keys, algorithm, keyAlgorithm } = await webKeys(text(inputs, "caPrivateKeyPem"));
+  const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+  const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const template = {
+    subject: csr.subjectName.toJSON(),
+    sans: san === undefined ? [] : san.names.toJSON(),
+    publicKey: csr.publicKey,
+    inputs,
+  };
+  const issuer = { name: ca.subject, subjectKeyId: caKeyId, signingKey: keys.privateKey, algorithm };
+  return { ...(await createCertificate(template, issuer)), caKeyAlgorithm: keyAlgorithm };
+}
+
+/**
+ * Outputs of a tls resource, as the provider reports them after creation (the inputs are kept
+ * by the mock engine); undefined for any other type, so it composes with other `OutputsOf`.
+ */
+export const tlsProviderOutputs: OutputsOf = (resource) => {
+  switch (resource.type) {
+    case TLS_TYPES.privateKey:
+      return privateKey(resource.inputs);
+    case TLS_TYPES.certRequest:
+      return certRequest(resource.inputs);
+    case TLS_TYPES.selfSignedCert:
+      return selfSignedCert(resource.inputs);
+    case TLS_TYPES.locallySignedCert:
+      return locallySignedCert(resource.inputs);
+    default:
+      return undefined;
+  }
+};
