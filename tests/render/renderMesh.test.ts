@@ -28,6 +28,16 @@ function ofKind(rendered: RenderedMesh, kind: string): Doc[] {
   return k8sDocs(rendered).filter((d) => d.kind === kind);
 }
 
+/** The registry pull Secrets (the certificate Secrets are kubernetes.io/tls). */
+function pullSecrets(rendered: RenderedMesh): Doc[] {
+  return ofKind(rendered, "Secret").filter((d) => d.type === "kubernetes.io/dockerconfigjson");
+}
+
+/** Notes other than the certificate placeholders' (which every stack with mtls strict has). */
+function otherNotes(rendered: RenderedMesh): readonly string[] {
+  return rendered.notes.filter((n) => !/^\d+ identity Secrets \(|edge certificate and key are placeholders/.test(n));
+}
+
 function deployment(rendered: RenderedMesh, name: string): Doc {
   const found = ofKind(rendered, "Deployment").find((d) => d.metadata.name === name);
   assert.ok(found, `no Deployment ${name}`);
@@ -150,10 +160,11 @@ describe("render/renderMesh", () => {
       assert.ok(all.includes(projectDefaults().envoyImage), all.join(", "));
     });
 
-    it("writes no pull Secret (kind's local registry needs none) and notes nothing", () => {
-      assert.deepEqual(ofKind(rendered, "Secret"), []);
+    it("writes no pull Secret (kind's local registry needs none) and notes only the certificate placeholders", () => {
+      assert.deepEqual(pullSecrets(rendered), []);
       for (const account of ofKind(rendered, "ServiceAccount")) assert.equal(account.imagePullSecrets, undefined);
-      assert.deepEqual(rendered.notes, []);
+      assert.deepEqual(otherNotes(rendered), []);
+      assert.equal(rendered.notes.length, 2);
     });
 
     it("exposes the front proxy on NodePort 30080", () => {
@@ -199,7 +210,7 @@ describe("render/renderMesh", () => {
     });
 
     it("notes the placeholder and that pulumi up needs the password the example leaves unset", () => {
-      assert.deepEqual(rendered.notes, [
+      assert.deepEqual(otherNotes(rendered), [
         "k8s/01-secret-envoy-mesh-registry.yaml holds a placeholder password; pulumi up creates it with the stack's secret envoy-mesh:registryPassword",
         "envoy-mesh:registryPassword not set: pulumi up refuses until both registry credentials are set (pods pull with the ones that push)",
       ]);
@@ -253,6 +264,19 @@ describe("render/renderMesh", () => {
         error.issues.some((i) => i.path.startsWith("Service/envoy-mesh/service-b") && i.path.includes("clusterIp")),
         error.message,
       );
+    });
+
+    it("refuses an app container that mounts its pod's identity Secret (the key mount check)", () => {
+      const error = renderWithBuilderBug((objects) => {
+        objects.deployment.spec.template.spec.containers[0].volumeMounts = [{ name: "mesh-identity", mountPath: "/keys", readOnly: true }];
+      });
+      assert.ok(error.issues.some((i) => i.path.startsWith("Deployment/envoy-mesh/service-b spec.template.spec.containers[0]") && i.message.endsWith("[secrets/key-reader]")), error.message);
+    });
+
+    it("refuses a Secret holding a PEM private key (render never writes key material)", () => {
+      const key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB\n-----END EC PRIVATE KEY-----\n";
+      const error = renderWithBuilderBug((objects) => (objects.identitySecret.data["tls.key"] = Buffer.from(key).toString("base64")));
+      assert.ok(error.issues.some((i) => i.path === 'Secret/envoy-mesh/service-b-identity data["tls.key"]' && i.message.endsWith("[secrets/no-key-material]")), error.message);
     });
 
     it("refuses an Envoy config Envoy would refuse (the Envoy check)", () => {
@@ -334,7 +358,7 @@ describe("render/renderMesh", () => {
         front: { routes: [{ prefix: "/", service: "web" }] },
       };
       const cloud = { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "registry.example:5000/team", "envoy-mesh:topology": JSON.stringify(topology) };
-      const secretOf = (rendered: RenderedMesh) => ofKind(rendered, "Secret");
+      const secretOf = pullSecrets;
 
       it("with a username and an encrypted password: the Secret, and only the placeholder note", () => {
         stackFile("both", { ...cloud, "envoy-mesh:registryUsername": "bot", "envoy-mesh:registryPassword": { secure: "v1:abc" } });
@@ -343,7 +367,7 @@ describe("render/renderMesh", () => {
         assert.deepEqual(Object.keys(auths), ["registry.example:5000/team"]);
         assert.equal(auths["registry.example:5000/team"].username, "bot");
         assert.equal(auths["registry.example:5000/team"].password, PLACEHOLDER_PASSWORD);
-        assert.equal(rendered.notes.length, 1);
+        assert.equal(otherNotes(rendered).length, 1);
         assert.ok(!JSON.stringify([...rendered.files.values()]).includes("v1:abc"), "the encrypted value is never written out");
       });
 
@@ -366,7 +390,7 @@ describe("render/renderMesh", () => {
         const rendered = renderMesh(dir, "public");
         assert.deepEqual(secretOf(rendered), []);
         for (const account of ofKind(rendered, "ServiceAccount")) assert.equal(account.imagePullSecrets, undefined);
-        assert.deepEqual(rendered.notes, []);
+        assert.deepEqual(otherNotes(rendered), []);
       });
     });
 
