@@ -44,7 +44,8 @@ const decode = (value: unknown) => Buffer.from(String(value), "base64").toString
 
 describe("Kubernetes objects: certificates", () => {
   describe("with mtls strict (the default)", () => {
-    const all = build();
+    let all: readonly ProxyObjects[];
+    before(() => (all = build()));
 
     it("give every proxy one kubernetes.io/tls identity Secret, <proxy>-identity, with its own certificate, key and the mesh CA", () => {
       for (const objects of all) {
@@ -131,7 +132,8 @@ describe("Kubernetes objects: certificates", () => {
   });
 
   describe("with mtls off", () => {
-    const all = build(parseTopology({ extends: "seed", security: { mtls: "off" } }), PLAIN);
+    let all: readonly ProxyObjects[];
+    before(() => (all = build(parseTopology({ extends: "seed", security: { mtls: "off" } }), PLAIN)));
 
     it("create no identity Secret and mount none; pods without certificates set no fsGroup", () => {
       for (const objects of all) {

@@ -26,7 +26,8 @@ const decode = (value: string) => Buffer.from(value, "base64").toString("utf8");
 
 describe("render/renderMesh: certificates", () => {
   describe("the kind stack of the repository", () => {
-    const rendered = renderMesh(REPO_ROOT, "kind");
+    let rendered: RenderedMesh;
+    before(() => (rendered = renderMesh(REPO_ROOT, "kind")));
 
     it("renders one identity Secret per proxy and the edge Secret, each marked as a placeholder in an annotation and a file comment", () => {
       assert.deepEqual(secrets(rendered).map(([, doc]) => doc.metadata.name).sort(), [
