@@ -26,12 +26,7 @@ export const namespace = mesh.namespace;
 /** Per service: the name callers resolve (headless Service FQDN, or the network alias on docker) and the egress port of each upstream it calls. */
 export const services = mesh.services;
 
-/**
- * What the mesh's MeshCertificates expose once ServiceMesh issues the certificates; undefined
- * until then. (ServiceMesh: `certificateExpiries` = MeshCertificates.expiries, `edgeCaCertificate` = .edgeCaPem.)
- */
-const certificates = mesh as Partial<Record<"certificateExpiries" | "edgeCaCertificate", pulumi.Output<unknown>>>;
 /** When each certificate Pulumi issued expires (RFC 3339): per proxy identity, and `edge` for the local edge certificate. */
-export const certificateExpiries = certificates.certificateExpiries;
+export const certificateExpiries = mesh.certificateExpiries;
 /** The local edge CA's certificate (kind, docker), which `curl --cacert` trusts. */
-export const edgeCaCertificate = certificates.edgeCaCertificate;
+export const edgeCaCertificate = mesh.edgeCaCertificate;

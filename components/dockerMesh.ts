@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildDockerMesh, type DockerImageInput } from "../docker";
 import { describeTarget, imageBuildPlans, planFor, type DockerStackSettings, type ImageBuildPlan } from "../stack";
 import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec } from "../topology";
+import type { MeshCertificateSet } from "./certificates";
 import { DockerFrontProxy, DockerMeshService, LocalImage, pulledImageName } from "./dockerContainers";
 
 export interface DeployedMesh {
@@ -17,7 +18,14 @@ export interface DeployedMesh {
  * local socket), the network, images (built locally, or pulled, and used by image ID), a
  * DockerMeshService per service and the DockerFrontProxy.
  */
-export function deployDockerMesh(name: string, settings: DockerStackSettings, projectDir: string, imageTag: string, parent: pulumi.Resource): DeployedMesh {
+export function deployDockerMesh(
+  name: string,
+  settings: DockerStackSettings,
+  projectDir: string,
+  imageTag: string,
+  parent: pulumi.Resource,
+  _certificates: MeshCertificateSet,
+): DeployedMesh {
   const { topology, docker: target } = settings;
   const provider = new docker.Provider(`${name}-docker`, {}, { parent });
   const childOpts = { parent, providers: { docker: provider } };

@@ -21,7 +21,8 @@ export function serviceResourceOptions(service: ServiceManifest): { deleteBefore
 
 /**
  * Registers one proxy's objects under `parent`, named `${name}-<role>`. The Deployment names
- * its ConfigMap and ServiceAccount as plain strings, so it waits for them explicitly.
+ * its ConfigMap, ServiceAccount and Secrets as plain strings, so it waits for them explicitly:
+ * a pod whose Secret volume is missing would not start.
  */
 export function registerProxyObjects(
   name: string,
@@ -31,10 +32,15 @@ export function registerProxyObjects(
 ): RegisteredProxy {
   const opts = { parent, dependsOn: [...dependsOn] };
   const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, objects.serviceAccount, opts);
+  // The Secrets' data are Pulumi secrets, so the provider stores and shows them encrypted.
+  const secrets = [
+    ...(objects.identitySecret !== undefined ? [new k8s.core.v1.Secret(`${name}-identity`, objects.identitySecret, opts)] : []),
+    ...(objects.edgeSecret !== undefined ? [new k8s.core.v1.Secret(`${name}-edge`, objects.edgeSecret, opts)] : []),
+  ];
   const configMap = new k8s.core.v1.ConfigMap(`${name}-envoy-config`, objects.configMap, opts);
   new k8s.apps.v1.Deployment(`${name}-deployment`, objects.deployment, {
     parent,
-    dependsOn: [...dependsOn, serviceAccount, configMap],
+    dependsOn: [...dependsOn, serviceAccount, configMap, ...secrets],
   });
   const service = new k8s.core.v1.Service(`${name}-service`, objects.service, { ...opts, ...serviceResourceOptions(objects.service) });
   if (objects.podDisruptionBudget !== undefined) {

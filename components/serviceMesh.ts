@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { meshEnvoyConfigProblems } from "../envoy/check";
-import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, buildNamespace, buildServiceObjects } from "../k8s";
+import { checkSecretMounts } from "../checks/kubernetes/secret-mounts";
+import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, buildNamespace, buildServiceObjects, proxyManifests } from "../k8s";
 import {
   describeTarget,
   envoyTargetOf,
@@ -16,6 +17,9 @@ import { deployDockerMesh, type DeployedMesh } from "./dockerMesh";
 import type { MeshService as MeshServiceSpec } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { AppImage } from "./appImage";
+import type { MeshCertificateSet } from "./certificates";
+import { secretSourcesOf } from "./certificateSecrets";
+import { MeshCertificates } from "./meshCertificates";
 import { FrontProxy } from "./frontProxy";
 import { MeshService } from "./meshService";
 import { createPullSecret, pullCredentialProblems } from "./pullSecret";
@@ -30,7 +34,19 @@ export interface ServiceMeshArgs {
   readonly imageTag: string;
   /** Registry password or token, as a Pulumi secret. Default: none. */
   readonly registryPassword?: pulumi.Input<string>;
+  /** PEM of a mesh CA the stack brings (certificates.ca `provided`). Default: Pulumi creates one. */
+  readonly caCertificatePem?: pulumi.Input<string>;
+  /** PEM key of that CA, as a Pulumi secret. */
+  readonly caPrivateKeyPem?: pulumi.Input<string>;
+  /** PEM of the edge certificate the stack brings (certificates.edge `provided`). */
+  readonly edgeCertificatePem?: pulumi.Input<string>;
+  /** PEM key of the edge certificate, as a Pulumi secret. */
+  readonly edgePrivateKeyPem?: pulumi.Input<string>;
 }
+
+/** Said once per deployment when `security.mtls` is off. */
+export const MTLS_OFF_WARNING =
+  "topology.security.mtls is off: traffic between the proxies is plain HTTP and every service accepts any caller. Use it for debugging only.";
 
 export interface ServiceEndpoint {
   readonly dns: string;
@@ -47,6 +63,10 @@ export class ServiceMesh extends pulumi.ComponentResource {
   readonly frontUrl: pulumi.Output<string>;
   readonly namespace: string;
   readonly services: Readonly<Record<string, ServiceEndpoint>>;
+  /** When each certificate expires (RFC 3339), by identity (and `edge`). */
+  readonly certificateExpiries: pulumi.Output<Record<string, string>>;
+  /** The local edge CA's PEM, which clients trust (`curl --cacert`); undefined when the edge certificate is not Pulumi's. */
+  readonly edgeCaCertificate?: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings } = args;
@@ -58,18 +78,41 @@ export class ServiceMesh extends pulumi.ComponentResource {
       throw new pulumi.RunError(new ConfigError(credentialProblems, "incomplete registry credentials").message);
     }
     super(SERVICE_MESH_TYPE, name, {}, opts);
+    if (settings.topology.security.mtls === "off") pulumi.log.warn(MTLS_OFF_WARNING, this);
+    const certificates = new MeshCertificates(
+      `${name}-certificates`,
+      {
+        topology: settings.topology,
+        namespace: envoyTargetOf(settings).namespace,
+        sources: settings.certificates,
+        caCertificatePem: args.caCertificatePem,
+        caPrivateKeyPem: args.caPrivateKeyPem,
+        edgeCertificatePem: args.edgeCertificatePem,
+        edgePrivateKeyPem: args.edgePrivateKeyPem,
+      },
+      { parent: this },
+    );
     const deployed = isKubernetesStack(settings)
-      ? this.deployKubernetes(name, settings, args)
-      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this);
+      ? this.deployKubernetes(name, settings, args, certificates)
+      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, certificates);
     this.frontUrl = deployed.frontUrl;
     this.namespace = deployed.namespace;
     this.services = deployed.services;
-    this.registerOutputs({ frontUrl: this.frontUrl, namespace: this.namespace, services: this.services });
+    this.certificateExpiries = certificates.expiries;
+    this.edgeCaCertificate = certificates.edgeCaPem;
+    this.registerOutputs({
+      frontUrl: this.frontUrl,
+      namespace: this.namespace,
+      services: this.services,
+      certificateExpiries: this.certificateExpiries,
+      edgeCaCertificate: this.edgeCaCertificate,
+    });
   }
 
   /** One Kubernetes provider, the namespace, the pull Secret, pushed images, a MeshService per service and the FrontProxy. */
-  private deployKubernetes(name: string, settings: KubernetesStackSettings, args: ServiceMeshArgs): DeployedMesh {
+  private deployKubernetes(name: string, settings: KubernetesStackSettings, args: ServiceMeshArgs, certificates: MeshCertificateSet): DeployedMesh {
     const { topology, mesh: target } = settings;
+    const secretSources = secretSourcesOf(certificates);
 
     const provider = new k8s.Provider(`${name}-${settings.target}`, { ...settings.provider }, { parent: this });
     const childOpts = { parent: this, providers: { kubernetes: provider } };
@@ -99,13 +142,21 @@ export class ServiceMesh extends pulumi.ComponentResource {
       return (images.get((planFor(service, plans) as ImageBuildPlan).key) as AppImage).ref;
     };
 
+    const serviceObjects = topology.services.map((spec) => buildServiceObjects(topology, spec, target, imageOf(spec), pullSecretName, secretSources));
+    const frontObjects = buildFrontObjects(topology, target, pullSecretName, secretSources);
+    // Keys reach only their own identity's Envoy: refuse anything else before it is registered.
+    const keyProblems = checkSecretMounts([frontObjects, ...serviceObjects].flatMap(proxyManifests));
+    if (keyProblems.length > 0) {
+      throw new pulumi.ResourceError(`key material mounted where it must not be:\n${keyProblems.map((f) => `  - ${f.object} ${f.path}: ${f.message} [${f.rule}]`).join("\n")}`, this);
+    }
+
     const services: Record<string, ServiceEndpoint> = {};
-    for (const spec of topology.services) {
+    topology.services.forEach((spec, i) => {
       const component = new MeshService(
         spec.name,
         {
           spec,
-          objects: buildServiceObjects(topology, spec, target, imageOf(spec), pullSecretName),
+          objects: serviceObjects[i],
           namespace: target.namespace,
           clusterDomain: target.clusterDomain,
           dependsOn: proxyDependsOn,
@@ -113,12 +164,12 @@ export class ServiceMesh extends pulumi.ComponentResource {
         childOpts,
       );
       services[spec.name] = { dns: component.dnsName, egressPorts: component.egressPorts };
-    }
+    });
 
     const front = new FrontProxy(
       "front-envoy",
       {
-        objects: buildFrontObjects(topology, target, pullSecretName),
+        objects: frontObjects,
         fixedUrl: describeTarget(settings.target).fixedFrontUrl,
         dependsOn: proxyDependsOn,
       },

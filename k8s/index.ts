@@ -3,3 +3,5 @@ export * from "./manifest";
 export * from "./objects";
 export * from "./mesh";
 export * from "./pod";
+export * from "./secrets";
+export * from "./placeholders";

@@ -39,6 +39,16 @@ export interface DockerConfigSecretManifest {
   readonly data: { readonly ".dockerconfigjson": Input<string> };
 }
 
+/** A certificate and its key in the form `kubectl create secret tls` writes (plus `ca.crt`). */
+export interface TlsSecretManifest {
+  readonly apiVersion: "v1";
+  readonly kind: "Secret";
+  readonly metadata: Metadata;
+  readonly type: "kubernetes.io/tls";
+  /** `tls.crt`, `tls.key` and optionally `ca.crt`, base64-encoded; Pulumi secrets when deployed. */
+  readonly data: Readonly<Record<string, Input<string>>>;
+}
+
 export interface ConfigMapManifest {
   readonly apiVersion: "v1";
   readonly kind: "ConfigMap";
@@ -72,6 +82,7 @@ export type Manifest =
   | NamespaceManifest
   | ServiceAccountManifest
   | DockerConfigSecretManifest
+  | TlsSecretManifest
   | ConfigMapManifest
   | DeploymentManifest
   | ServiceManifest

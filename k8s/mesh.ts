@@ -1,4 +1,4 @@
-import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, toYaml, type EnvoyTarget } from "../envoy";
+import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, toYaml, type EnvoyTarget, type ProxyConfig } from "../envoy";
 import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
 import type {
   ConfigMapManifest,
@@ -8,6 +8,7 @@ import type {
   PodDisruptionBudgetManifest,
   ServiceAccountManifest,
   ServiceManifest,
+  TlsSecretManifest,
 } from "./manifest";
 import {
   buildEnvoyConfigMap,
@@ -21,13 +22,21 @@ import {
   type MeshTarget,
 } from "./objects";
 import type { ImageInput } from "./pod";
+import { PLACEHOLDER_SECRET_SOURCES } from "./placeholders";
+import { EDGE_SECRET_NAME, buildEdgeSecret, buildIdentitySecret, type MeshSecretSources } from "./secrets";
 
 /** Everything one proxy (the front proxy, or a service with its sidecar) needs in the cluster. */
 export interface ProxyObjects {
   readonly proxy: string;
   /** The Envoy bootstrap as it is stored in the ConfigMap. */
   readonly envoyYaml: string;
+  /** The SDS files next to it in the ConfigMap, by file name, as stored. */
+  readonly sdsFiles: Readonly<Record<string, string>>;
   readonly serviceAccount: ServiceAccountManifest;
+  /** The proxy's mesh identity (`<proxy>-identity`); absent when `security.mtls` is off. */
+  readonly identitySecret?: TlsSecretManifest;
+  /** The front proxy's edge certificate, when Pulumi holds it (not for an existing Secret). */
+  readonly edgeSecret?: TlsSecretManifest;
   readonly configMap: ConfigMapManifest;
   readonly deployment: DeploymentManifest;
   readonly service: ServiceManifest;
@@ -43,37 +52,76 @@ export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "cl
   };
 }
 
-/** `pullSecret`: name of the registry pull Secret every ServiceAccount refers to, when there is one. */
+/** The bootstrap and its SDS files as the ConfigMap stores them. */
+function configFiles(config: ProxyConfig): { envoyYaml: string; sdsFiles: Record<string, string> } {
+  return {
+    envoyYaml: toYaml(config.bootstrap),
+    sdsFiles: Object.fromEntries(Object.keys(config.sdsFiles).sort().map((file) => [file, toYaml(config.sdsFiles[file])])),
+  };
+}
+
+/** With `security.mtls` strict every proxy holds a mesh identity; off, none does. */
+function holdsIdentity(topology: Topology): boolean {
+  return topology.security.mtls === "strict";
+}
+
+/**
+ * `pullSecret`: name of the registry pull Secret every ServiceAccount refers to, when there is one.
+ * `secrets`: the certificate data (Pulumi outputs when deployed); marked placeholders by default.
+ */
 export function buildServiceObjects(
   topology: Topology,
   service: MeshService,
   target: MeshTarget,
   appImage: ImageInput,
   pullSecret?: string,
+  secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
 ): ProxyObjects {
-  const envoyYaml = toYaml(buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)).bootstrap);
-  const configMap = buildEnvoyConfigMap(service.name, target.namespace, envoyYaml);
+  const { envoyYaml, sdsFiles } = configFiles(buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)));
+  const configMap = buildEnvoyConfigMap(service.name, target.namespace, envoyYaml, sdsFiles);
+  const mountIdentity = holdsIdentity(topology);
   return {
     proxy: service.name,
     envoyYaml,
+    sdsFiles,
     serviceAccount: buildServiceAccount(service.name, target.namespace, pullSecret),
+    ...(mountIdentity ? { identitySecret: buildIdentitySecret(service.name, target.namespace, "service", secrets.identity(service.name)) } : {}),
     configMap,
-    deployment: buildServiceDeployment({ topology, service, target, configMapName: configMap.metadata.name, appImage }),
+    deployment: buildServiceDeployment({ topology, service, target, configMapName: configMap.metadata.name, appImage, mountIdentity }),
     service: buildHeadlessService(service, topology, target.namespace),
     podDisruptionBudget: buildPodDisruptionBudget(service.name, target.namespace, service.replicas),
   };
 }
 
-export function buildFrontObjects(topology: Topology, target: MeshTarget, pullSecret?: string): ProxyObjects {
-  const envoyYaml = toYaml(buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)).bootstrap);
-  const configMap = buildEnvoyConfigMap(FRONT_PROXY_NAME, target.namespace, envoyYaml);
+/**
+ * The front proxy's objects. When the edge serves HTTPS (`target.edgeHttpsPort`), `secrets.edge`
+ * says where its certificate is: a Secret built here, or an existing one that is only mounted.
+ */
+export function buildFrontObjects(
+  topology: Topology,
+  target: MeshTarget,
+  pullSecret?: string,
+  secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+): ProxyObjects {
+  const { envoyYaml, sdsFiles } = configFiles(buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)));
+  const configMap = buildEnvoyConfigMap(FRONT_PROXY_NAME, target.namespace, envoyYaml, sdsFiles);
+  const mountIdentity = holdsIdentity(topology);
+  const edge = target.edgeHttpsPort === undefined ? undefined : secrets.edge;
+  if (target.edgeHttpsPort !== undefined && edge === undefined) {
+    throw new Error(`the edge serves HTTPS on port ${target.edgeHttpsPort}, but no edge certificate was given`);
+  }
+  const edgeSecret = edge?.kind === "data" ? buildEdgeSecret(target.namespace, edge) : undefined;
+  const edgeSecretName = edge === undefined ? undefined : edge.kind === "data" ? EDGE_SECRET_NAME : edge.name;
   return {
     proxy: FRONT_PROXY_NAME,
     envoyYaml,
+    sdsFiles,
     serviceAccount: buildServiceAccount(FRONT_PROXY_NAME, target.namespace, pullSecret),
+    ...(mountIdentity ? { identitySecret: buildIdentitySecret(FRONT_PROXY_NAME, target.namespace, "front-proxy", secrets.identity(FRONT_PROXY_NAME)) } : {}),
+    ...(edgeSecret !== undefined ? { edgeSecret } : {}),
     configMap,
-    deployment: buildFrontDeployment({ topology, target, configMapName: configMap.metadata.name }),
-    service: buildFrontService(target),
+    deployment: buildFrontDeployment({ topology, target, configMapName: configMap.metadata.name, mountIdentity, ...(edgeSecretName !== undefined ? { edgeSecretName } : {}) }),
+    service: buildFrontService(target, topology.front.plainHttp),
     podDisruptionBudget: buildPodDisruptionBudget(FRONT_PROXY_NAME, target.namespace, topology.front.replicas),
   };
 }
@@ -84,17 +132,26 @@ export function buildAllProxyObjects(
   target: MeshTarget,
   appImage: (service: MeshService) => ImageInput,
   pullSecret?: string,
+  secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
 ): readonly ProxyObjects[] {
   return [
-    buildFrontObjects(topology, target, pullSecret),
-    ...topology.services.map((s) => buildServiceObjects(topology, s, target, appImage(s), pullSecret)),
+    buildFrontObjects(topology, target, pullSecret, secrets),
+    ...topology.services.map((s) => buildServiceObjects(topology, s, target, appImage(s), pullSecret, secrets)),
   ];
 }
 
-/** The objects of one proxy in the order they can be applied. */
+/** The objects of one proxy in the order they can be applied: what a pod mounts before the Deployment. */
 export function proxyManifests(objects: ProxyObjects): Manifest[] {
-  const { serviceAccount, configMap, deployment, service, podDisruptionBudget } = objects;
-  return [serviceAccount, configMap, deployment, service, ...(podDisruptionBudget ? [podDisruptionBudget] : [])];
+  const { serviceAccount, identitySecret, edgeSecret, configMap, deployment, service, podDisruptionBudget } = objects;
+  return [
+    serviceAccount,
+    ...(identitySecret ? [identitySecret] : []),
+    ...(edgeSecret ? [edgeSecret] : []),
+    configMap,
+    deployment,
+    service,
+    ...(podDisruptionBudget ? [podDisruptionBudget] : []),
+  ];
 }
 
 /** Every Kubernetes object of the mesh, namespace first, then the pull Secret the ServiceAccounts name. */
@@ -103,10 +160,11 @@ export function buildMeshManifests(
   target: MeshTarget,
   appImage: (service: MeshService) => ImageInput,
   pullSecret?: DockerConfigSecretManifest,
+  secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
 ): Manifest[] {
   return [
     buildNamespace(target.namespace),
     ...(pullSecret ? [pullSecret] : []),
-    ...buildAllProxyObjects(topology, target, appImage, pullSecret?.metadata.name).flatMap(proxyManifests),
+    ...buildAllProxyObjects(topology, target, appImage, pullSecret?.metadata.name, secrets).flatMap(proxyManifests),
   ];
 }

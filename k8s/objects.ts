@@ -22,7 +22,9 @@ import {
   APP_UID,
   ENVOY_CONFIG_FILE,
   ENVOY_INGRESS_PORT_NAME,
+  ENVOY_UID,
   FRONT_PORT_NAME,
+  FRONT_TLS_PORT_NAME,
   ROLLING_UPDATE,
   containerResources,
   containerSecurityContext,
@@ -36,6 +38,7 @@ import {
   spreadAcrossNodes,
   type ImageInput,
 } from "./pod";
+import { EDGE_MOUNT, IDENTITY_MOUNT, edgeVolume, identityVolume } from "./secrets";
 
 /** How the Front Envoy is exposed: a NodePort mapped to the host on kind, a load balancer in a cloud. */
 export type FrontExposure =
@@ -60,6 +63,7 @@ export interface MeshTarget {
 }
 
 export const FRONT_SERVICE_PORT = 80;
+export const FRONT_TLS_SERVICE_PORT = 443;
 const CONFIG_HASH_LENGTH = 10;
 /**
  * Old ReplicaSets kept for `kubectl rollout undo`: none. Each one mounts the content-named
@@ -163,16 +167,26 @@ export function buildRegistryPullSecret(
 /**
  * Envoy never re-reads its bootstrap, so the ConfigMap is named after its content: a config
  * change gives a new name, which changes the pod template and rolls the pods; the same config
- * gives the same name and changes nothing.
+ * gives the same name and changes nothing. The SDS files (`sdsFiles`, by file name, as YAML)
+ * only name the certificate files, so they are part of the config: a renewed certificate
+ * changes a Secret, never this ConfigMap.
  */
-export function buildEnvoyConfigMap(proxy: string, namespace: string, envoyYaml: string): ConfigMapManifest {
-  const hash = createHash("sha256").update(envoyYaml).digest("hex").slice(0, CONFIG_HASH_LENGTH);
+export function buildEnvoyConfigMap(
+  proxy: string,
+  namespace: string,
+  envoyYaml: string,
+  sdsFiles: Readonly<Record<string, string>> = {},
+): ConfigMapManifest {
+  const files = Object.keys(sdsFiles).sort();
+  const hash = createHash("sha256").update(envoyYaml);
+  // Each file with its name, separated by NUL (which YAML text never holds), so no two configs hash alike.
+  for (const file of files) hash.update(`\0${file}\0${sdsFiles[file]}`);
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: metadata(`${proxy}-envoy-${hash}`, namespace, componentOf(proxy), proxy),
+    metadata: metadata(`${proxy}-envoy-${hash.digest("hex").slice(0, CONFIG_HASH_LENGTH)}`, namespace, componentOf(proxy), proxy),
     immutable: true,
-    data: { [ENVOY_CONFIG_FILE]: envoyYaml },
+    data: { [ENVOY_CONFIG_FILE]: envoyYaml, ...Object.fromEntries(files.map((file) => [file, sdsFiles[file]])) },
   };
 }
 
@@ -198,6 +212,8 @@ export interface ServiceDeploymentOptions {
   readonly configMapName: string;
   /** Image reference of the app, by digest once built. */
   readonly appImage: ImageInput;
+  /** Mount the proxy's identity Secret (IDENTITY_DIR) into its Envoy: `security.mtls` is `strict`. */
+  readonly mountIdentity: boolean;
 }
 
 /**
@@ -213,7 +229,8 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
       image: target.envoyImage,
       topology,
       resources: service.resources.envoy,
-      servingPort: { name: ENVOY_INGRESS_PORT_NAME, port: topology.ports.ingress },
+      servingPorts: [{ name: ENVOY_INGRESS_PORT_NAME, port: topology.ports.ingress }],
+      certificateMounts: options.mountIdentity ? [IDENTITY_MOUNT] : [],
       inboundOnlyDrain: true,
     }),
     restartPolicy: "Always",
@@ -249,11 +266,11 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
           automountServiceAccountToken: false,
           // Service links would add a variable per Service in the namespace to every container.
           enableServiceLinks: false,
-          securityContext: podSecurityContext(),
+          securityContext: podSecurityContext(options.mountIdentity ? ENVOY_UID : undefined),
           terminationGracePeriodSeconds: servicePodGraceSeconds(topology),
           initContainers: [sidecar],
           containers: [app],
-          volumes: [envoyConfigVolume(options.configMapName)],
+          volumes: [envoyConfigVolume(options.configMapName), ...(options.mountIdentity ? [identityVolume(service.name)] : [])],
           ...spreadAcrossNodes(service.replicas, selector),
         },
       },
@@ -284,6 +301,15 @@ export interface FrontDeploymentOptions {
   readonly topology: Topology;
   readonly target: MeshTarget;
   readonly configMapName: string;
+  /** Mount the front proxy's identity Secret (IDENTITY_DIR): `security.mtls` is `strict`. */
+  readonly mountIdentity: boolean;
+  /** The Secret holding the edge certificate (EDGE_DIR), when the edge serves HTTPS. */
+  readonly edgeSecretName?: string;
+}
+
+/** Whether the front proxy has a plain HTTP listener (`front.plainHttp` serve or redirect). */
+function servesPlainHttp(plainHttp: Topology["front"]["plainHttp"]): boolean {
+  return plainHttp !== "off";
 }
 
 export function buildFrontDeployment(options: FrontDeploymentOptions): DeploymentManifest {
@@ -294,9 +320,14 @@ export function buildFrontDeployment(options: FrontDeploymentOptions): Deploymen
     image: target.envoyImage,
     topology,
     resources: topology.front.resources,
-    servingPort: { name: FRONT_PORT_NAME, port: topology.ports.front },
+    servingPorts: [
+      ...(servesPlainHttp(topology.front.plainHttp) ? [{ name: FRONT_PORT_NAME, port: topology.ports.front }] : []),
+      ...(target.edgeHttpsPort !== undefined ? [{ name: FRONT_TLS_PORT_NAME, port: topology.ports.frontTls }] : []),
+    ],
+    certificateMounts: [...(options.mountIdentity ? [IDENTITY_MOUNT] : []), ...(options.edgeSecretName !== undefined ? [EDGE_MOUNT] : [])],
     inboundOnlyDrain: false,
   });
+  const mountsSecrets = options.mountIdentity || options.edgeSecretName !== undefined;
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -312,10 +343,14 @@ export function buildFrontDeployment(options: FrontDeploymentOptions): Deploymen
           serviceAccountName: FRONT_PROXY_NAME,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: podSecurityContext(),
+          securityContext: podSecurityContext(mountsSecrets ? ENVOY_UID : undefined),
           terminationGracePeriodSeconds: frontPodGraceSeconds(topology),
           containers: [envoy],
-          volumes: [envoyConfigVolume(options.configMapName)],
+          volumes: [
+            envoyConfigVolume(options.configMapName),
+            ...(options.mountIdentity ? [identityVolume(FRONT_PROXY_NAME)] : []),
+            ...(options.edgeSecretName !== undefined ? [edgeVolume(options.edgeSecretName)] : []),
+          ],
           ...spreadAcrossNodes(topology.front.replicas, selector),
         },
       },
@@ -336,9 +371,21 @@ export function frontTrafficPolicy(front: FrontExposure): "Cluster" | "Local" {
   return front.type === "LoadBalancer" ? "Local" : "Cluster";
 }
 
-/** Port 80 to the front listener; a fixed NodePort on kind (mapped to the host), a load balancer elsewhere. */
-export function buildFrontService(target: MeshTarget): ServiceManifest {
-  const port = { name: FRONT_PORT_NAME, port: FRONT_SERVICE_PORT, targetPort: FRONT_PORT_NAME, protocol: "TCP", appProtocol: "http" };
+/**
+ * Port 80 to the plain listener (unless `front.plainHttp` is off) and 443 to the HTTPS listener
+ * (when the edge has a certificate); fixed NodePorts on kind (mapped to the host), a load
+ * balancer elsewhere.
+ */
+export function buildFrontService(target: MeshTarget, plainHttp: Topology["front"]["plainHttp"] = "serve"): ServiceManifest {
+  const nodePorts = target.front.type === "NodePort" ? target.front : undefined;
+  const ports = [
+    ...(servesPlainHttp(plainHttp)
+      ? [{ name: FRONT_PORT_NAME, port: FRONT_SERVICE_PORT, targetPort: FRONT_PORT_NAME, protocol: "TCP", appProtocol: "http", ...(nodePorts ? { nodePort: nodePorts.nodePort } : {}) }]
+      : []),
+    ...(target.edgeHttpsPort !== undefined
+      ? [{ name: FRONT_TLS_PORT_NAME, port: FRONT_TLS_SERVICE_PORT, targetPort: FRONT_TLS_PORT_NAME, protocol: "TCP", appProtocol: "https", ...(nodePorts ? { nodePort: nodePorts.tlsNodePort } : {}) }]
+      : []),
+  ];
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -347,7 +394,7 @@ export function buildFrontService(target: MeshTarget): ServiceManifest {
       type: target.front.type,
       externalTrafficPolicy: frontTrafficPolicy(target.front),
       selector: selectorLabels(FRONT_PROXY_NAME),
-      ports: [target.front.type === "NodePort" ? { ...port, nodePort: target.front.nodePort } : port],
+      ports,
     },
   };
 }

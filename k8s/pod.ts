@@ -18,6 +18,8 @@ export const ENVOY_HEALTH_PORT_NAME = "envoy-health";
 /** The app's own health port (HEALTH_PORT), which kubelet probes reach without the sidecar. */
 export const APP_HEALTH_PORT_NAME = "app-health";
 export const FRONT_PORT_NAME = "http";
+/** The front proxy's HTTPS listener (`ports.frontTls`). */
+export const FRONT_TLS_PORT_NAME = "https";
 /** The demo app's bound on finishing in-flight requests once it stops accepting. */
 export const APP_SHUTDOWN_SECONDS = 10;
 /**
@@ -52,8 +54,13 @@ export function containerSecurityContext(uid: number): core.v1.SecurityContext {
   };
 }
 
-export function podSecurityContext(): core.v1.PodSecurityContext {
-  return { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+/**
+ * `fsGroup`: the group Secret volumes' files get (Envoy's, ENVOY_UID, for a pod that mounts
+ * certificates), so that files readable by owner and group only (SECRET_FILE_MODE) are readable
+ * by Envoy and by no other user.
+ */
+export function podSecurityContext(fsGroup?: number): core.v1.PodSecurityContext {
+  return { runAsNonRoot: true, ...(fsGroup === undefined ? {} : { fsGroup }), seccompProfile: { type: "RuntimeDefault" } };
 }
 
 export function containerResources(resources: ContainerResources): core.v1.ResourceRequirements {
@@ -127,8 +134,10 @@ export interface EnvoyContainerOptions {
   readonly image: string;
   readonly topology: Topology;
   readonly resources: ContainerResources;
-  /** The port clients reach: the front listener or the sidecar ingress. */
-  readonly servingPort: { readonly name: string; readonly port: number };
+  /** The ports clients reach: the front listeners (plain, HTTPS) or the sidecar ingress. */
+  readonly servingPorts: readonly { readonly name: string; readonly port: number }[];
+  /** Certificate folders mounted next to the config (read-only Secret volumes). */
+  readonly certificateMounts?: readonly core.v1.VolumeMount[];
   /** Sidecars drain only inbound listeners, so the app can finish its outbound calls. */
   readonly inboundOnlyDrain: boolean;
 }
@@ -143,10 +152,10 @@ export function envoyContainer(options: EnvoyContainerOptions): core.v1.Containe
     args: envoyArgs(["--config-path", `${ENVOY_CONFIG_DIR}/${ENVOY_CONFIG_FILE}`], options.proxy, "$(POD_NAME)", options.topology),
     env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
     ports: [
-      { name: options.servingPort.name, containerPort: options.servingPort.port, protocol: "TCP" },
+      ...options.servingPorts.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
       { name: ENVOY_HEALTH_PORT_NAME, containerPort: ports.health, protocol: "TCP" },
     ],
-    volumeMounts: [{ name: ENVOY_CONFIG_VOLUME, mountPath: ENVOY_CONFIG_DIR, readOnly: true }],
+    volumeMounts: [{ name: ENVOY_CONFIG_VOLUME, mountPath: ENVOY_CONFIG_DIR, readOnly: true }, ...(options.certificateMounts ?? [])],
     resources: containerResources(options.resources),
     securityContext: containerSecurityContext(ENVOY_UID),
     ...httpProbes(READY_PATH, ENVOY_HEALTH_PORT_NAME),

@@ -2,18 +2,25 @@ import { resolve } from "node:path";
 import { toYaml } from "../envoy";
 import { envoyConfigProblems } from "../envoy/check";
 import { checkPodPolicy } from "../checks/kubernetes/policy";
+import { checkSecretMounts, keyMaterialFindings } from "../checks/kubernetes/secret-mounts";
 import { validateManifests } from "../checks/kubernetes/schema";
 import { ConfigError } from "../topology/reader";
 import { renderDocker } from "./renderDocker";
 import {
+  EDGE_PLACEHOLDER_NOTE,
+  IDENTITY_PLACEHOLDER_NOTE,
   PLACEHOLDER_ANNOTATION,
   buildAllProxyObjects,
+  placeholderEdge,
+  placeholderIdentity,
   buildNamespace,
   buildRegistryPullSecret,
   encodeDockerConfigJson,
   proxyManifests,
   type DockerConfigSecretManifest,
+  type EdgeSecretSource,
   type Manifest,
+  type MeshSecretSources,
 } from "../k8s";
 import {
   imageBuildPlans,
@@ -21,6 +28,7 @@ import {
   parseStackSettings,
   readStackValues,
   renderedImage,
+  type EdgeCertificateSource,
   type RegistrySettings,
   type StackSettings,
 } from "../stack";
@@ -82,6 +90,20 @@ function pullSecretNotes(registry: RegistrySettings, file: string): string[] {
 }
 
 /**
+ * The certificates as render shows them: marked placeholders for everything Pulumi holds (keys
+ * never leave its state), and an existing edge Secret by its name.
+ */
+export function renderedSecretSources(edge: EdgeCertificateSource): MeshSecretSources {
+  const edgeSource: EdgeSecretSource | undefined =
+    edge.kind === "secret" ? { kind: "existing", name: edge.name } : edge.kind === "none" ? undefined : { kind: "data", ...placeholderEdge() };
+  return { identity: placeholderIdentity, ...(edgeSource === undefined ? {} : { edge: edgeSource }) };
+}
+
+/** Said at render when `security.mtls` is off (pulumi up says it too). */
+export const MTLS_OFF_NOTE =
+  "warning: topology.security.mtls is off: the proxies talk plain HTTP and every service accepts any caller; use it for debugging only";
+
+/**
  * `00-namespace-envoy-mesh.yaml`: `kubectl apply -f <folder>` takes files in name order, so the
  * number keeps dependency order. Every number has the width of the largest (at least two
  * digits): with more than 100 objects, `100-...` would otherwise sort before `11-...`.
@@ -103,23 +125,42 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   }
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);
-  const proxies = buildAllProxyObjects(settings.topology, settings.mesh, (service) => renderedImage(service, plans), pullSecret?.metadata.name);
+  const proxies = buildAllProxyObjects(
+    settings.topology,
+    settings.mesh,
+    (service) => renderedImage(service, plans),
+    pullSecret?.metadata.name,
+    renderedSecretSources(settings.certificates.edge),
+  );
   const manifests = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests)];
+  const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
   const problems = [
     ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml }))),
     ...validateManifests(manifests).flatMap(({ object, issues }) => issues.map((i) => ({ path: `${object} ${i.path}`, message: i.message }))),
-    ...manifests.flatMap(checkPodPolicy).map((f) => ({ path: `${f.object} ${f.path}`, message: `${f.message} [${f.rule}]` })),
+    ...[...manifests.flatMap(checkPodPolicy), ...checkSecretMounts(manifests), ...manifests.flatMap(keyMaterialFindings)].map((f) => ({
+      path: `${f.object} ${f.path}`,
+      message: `${f.message} [${f.rule}]`,
+    })),
   ];
   // The same builders feed `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
 
   const files = new Map<string, string>();
-  for (const proxy of proxies) files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
-  const notes: string[] = [];
+  for (const proxy of proxies) {
+    files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
+    for (const [file, yaml] of Object.entries(proxy.sdsFiles)) files.set(`envoy/${proxy.proxy}/${file}`, yaml);
+  }
+  const notes: string[] = settings.topology.security.mtls === "off" ? [MTLS_OFF_NOTE] : [];
   const names = manifestFileNames(manifests);
+  const placeholderFiles = { identity: [] as string[], edge: [] as string[] };
   manifests.forEach((manifest, i) => {
     const path = `k8s/${names[i]}`;
+    if (certificateSecrets.has(manifest)) {
+      placeholderFiles[manifest.metadata.name.endsWith("-identity") ? "identity" : "edge"].push(path);
+      files.set(path, `# Placeholder certificate and key: \`pulumi up\` creates this Secret with the real ones (never rendered).\n${toYaml(manifest)}`);
+      return;
+    }
     if (manifest !== pullSecret) {
       files.set(path, toYaml(manifest));
       return;
@@ -127,5 +168,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
     notes.push(...pullSecretNotes(settings.registry, path));
     files.set(path, `# Placeholder credential: \`pulumi up\` creates this Secret with the real registry password.\n${toYaml(manifest)}`);
   });
+  if (placeholderFiles.identity.length > 0) notes.push(`${placeholderFiles.identity.length} identity Secrets (${placeholderFiles.identity.join(", ")}): ${IDENTITY_PLACEHOLDER_NOTE}`);
+  if (placeholderFiles.edge.length > 0) notes.push(`${placeholderFiles.edge.join(", ")}: ${EDGE_PLACEHOLDER_NOTE}`);
   return { settings, files, envoyConfigCount: proxies.length, manifestCount: manifests.length, notes };
 }

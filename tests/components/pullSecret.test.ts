@@ -43,6 +43,11 @@ function plainText(value: unknown): string {
   return String(value);
 }
 
+/** The registry pull Secrets among the registered resources (the mesh's certificate Secrets are kubernetes.io/tls). */
+function pullSecrets(resources: Registered[]): Registered[] {
+  return resources.filter((r) => r.type === SECRET && r.inputs.type === "kubernetes.io/dockerconfigjson");
+}
+
 describe("registry pull Secret of the ServiceMesh component", () => {
   describe("on a cloud stack with registry credentials", () => {
     let resources: Registered[];
@@ -51,7 +56,7 @@ describe("registry pull Secret of the ServiceMesh component", () => {
     });
 
     it("creates one kubernetes.io/dockerconfigjson Secret in the mesh namespace, through the cluster's provider", () => {
-      const secrets = resources.filter((r) => r.type === SECRET);
+      const secrets = pullSecrets(resources);
       assert.equal(secrets.length, 1);
       const [secret] = secrets;
       assert.equal(secret.name, "envoy-mesh-registry");
@@ -62,7 +67,7 @@ describe("registry pull Secret of the ServiceMesh component", () => {
     });
 
     it("fills it from the same credentials that push the image, keeping the config a secret", () => {
-      const [secret] = resources.filter((r) => r.type === SECRET);
+      const [secret] = pullSecrets(resources);
       const { data } = secret.inputs;
       assert.ok(isSecret(data), "the data must stay a Pulumi secret");
       const config = JSON.parse(Buffer.from(String((data.value as Record<string, string>)[".dockerconfigjson"]), "base64").toString("utf8"));
@@ -100,7 +105,7 @@ describe("registry pull Secret of the ServiceMesh component", () => {
     for (const [label, config] of Object.entries({ kind: { target: "kind" }, "a cloud stack with a public registry": CLOUD })) {
       it(`${label}: creates no Secret and names none`, async () => {
         const resources = await deploy(config);
-        assert.deepEqual(resources.filter((r) => r.type === SECRET), []);
+        assert.deepEqual(pullSecrets(resources), []);
         for (const account of resources.filter((r) => r.type === SERVICE_ACCOUNT)) assert.equal(account.inputs.imagePullSecrets, undefined);
       });
     }

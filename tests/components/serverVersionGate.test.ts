@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { tlsProviderOutputs } from "../helpers/tlsProvider";
 import { dump } from "js-yaml";
 import { checkServerVersion, serverVersionGate } from "../../components/serverVersionGate";
 import type { KubeconfigSource } from "../../k8s/kubeconfig";
@@ -128,9 +129,11 @@ describe("components/serverVersionGate", () => {
         pulumi.runtime.setAllConfig({ "envoy-mesh:target": "cloud", "envoy-mesh:kubeconfig": path.join(dir, "config"), "envoy-mesh:registry": "ghcr.io/acme" });
         await pulumi.runtime.setMocks(
           {
-            newResource(args) {
+            async newResource(args) {
               registered.push(`${args.type} ${args.name}`);
-              return { id: `${args.name}-id`, state: { ...args.inputs, repoDigest: `ghcr.io/acme/app@sha256:${"a".repeat(64)}` } };
+              // The mesh's certificates, as the tls provider would issue them.
+              const issued = await tlsProviderOutputs({ type: args.type, name: args.name, inputs: args.inputs });
+              return { id: `${args.name}-id`, state: { ...args.inputs, ...issued, repoDigest: `ghcr.io/acme/app@sha256:${"a".repeat(64)}` } };
             },
             call: (args) => args.inputs,
           },

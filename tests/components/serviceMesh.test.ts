@@ -131,7 +131,7 @@ describe("ServiceMesh component", () => {
         const [envoy] = spec.initContainers;
         assert.equal(envoy.name, "envoy");
         assert.equal(envoy.restartPolicy, "Always");
-        assert.deepEqual(envoy.volumeMounts, [{ name: "envoy-config", mountPath: "/etc/envoy", readOnly: true }]);
+        assert.deepEqual(envoy.volumeMounts[0], { name: "envoy-config", mountPath: "/etc/envoy", readOnly: true });
         assert.equal(spec.volumes[0].configMap.name, configMap.inputs.metadata.name);
         assert.equal(configMap.inputs.immutable, true);
       }

@@ -55,6 +55,11 @@ export interface MockOptions {
 
 let imageContent = "v1";
 
+/** The emulated tls provider, loaded on first use: it imports this module's helpers. */
+const tlsOutputs: OutputsOf = (resource) =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require("./tlsProvider") as typeof import("./tlsProvider")).tlsProviderOutputs(resource);
+
 /** Stands for the content of the build context: a new value is new code, hence a new digest. */
 export function setImageContent(content: string): void {
   imageContent = content;
@@ -110,7 +115,9 @@ export async function installMocks(stack: string, options: MockOptions = {}): Pr
           }
           return { id: `${args.name}-id`, state };
         };
-        const extra = outputs?.({ type: args.type, name: args.name, inputs: args.inputs });
+        const resource = { type: args.type, name: args.name, inputs: args.inputs };
+        // The tls provider's resources always report their keys and certificates, as the real one does.
+        const extra = args.type.startsWith("tls:") ? tlsOutputs(resource) : outputs?.(resource);
         return extra instanceof Promise ? extra.then(finish) : finish(extra);
       },
       call(args) {

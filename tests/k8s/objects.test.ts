@@ -28,8 +28,10 @@ const KIND: MeshTarget = {
   clusterDomain: "cluster.local",
   envoyImage: BUILDER_TEST_ENVOY_IMAGE,
   front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 },
+  edgeHttpsPort: 8443,
 };
-const CLOUD: MeshTarget = { ...KIND, front: { type: "LoadBalancer" } };
+/** A cloud stack without an edge certificate: plain HTTP only. */
+const CLOUD: MeshTarget = { namespace: KIND.namespace, clusterDomain: KIND.clusterDomain, envoyImage: KIND.envoyImage, front: { type: "LoadBalancer" } };
 const APP_IMAGE = "localhost:5001/envoy-mesh-app@sha256:" + "a".repeat(64);
 
 const build = (topology: Topology = parseTopology(undefined), target = KIND) => buildAllProxyObjects(topology, target, () => APP_IMAGE);
@@ -54,7 +56,8 @@ describe("Kubernetes objects of the mesh", () => {
 
     it("run every container as non-root, read-only, without privilege escalation or capabilities, under RuntimeDefault seccomp", () => {
       for (const objects of seed) {
-        assert.deepEqual(podOf(objects).spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        // fsGroup: Envoy's group reads the certificate files (mode 0440).
+        assert.deepEqual(podOf(objects).spec.securityContext, { runAsNonRoot: true, fsGroup: 101, seccompProfile: { type: "RuntimeDefault" } });
         for (const c of allContainers(objects)) {
           const sc = c.securityContext;
           assert.equal(sc.runAsNonRoot, true, `${objects.proxy}/${c.name}`);
@@ -176,8 +179,9 @@ describe("Kubernetes objects of the mesh", () => {
     it("mount the Envoy config read-only from its ConfigMap, as a whole folder (no subPath)", () => {
       for (const objects of seed) {
         const envoy = container(objects, "envoy");
-        assert.deepEqual(envoy.volumeMounts, [{ name: "envoy-config", mountPath: "/etc/envoy", readOnly: true }]);
-        assert.deepEqual(podOf(objects).spec.volumes, [{ name: "envoy-config", configMap: { name: objects.configMap.metadata.name, defaultMode: 0o444 } }]);
+        assert.deepEqual(envoy.volumeMounts[0], { name: "envoy-config", mountPath: "/etc/envoy", readOnly: true });
+        assert.deepEqual(podOf(objects).spec.volumes[0], { name: "envoy-config", configMap: { name: objects.configMap.metadata.name, defaultMode: 0o444 } });
+        for (const mount of envoy.volumeMounts) assert.equal(mount.subPath, undefined);
       }
     });
 
@@ -266,10 +270,13 @@ describe("Kubernetes objects of the mesh", () => {
       }
     });
 
-    it("expose the front proxy as NodePort 30080 on kind and as a LoadBalancer in a cloud, port 80 to its listener", () => {
+    it("expose the front proxy as NodePort 30080 (HTTP) and 30443 (HTTPS) on kind and as a LoadBalancer in a cloud, port 80 to its listener", () => {
       const kind = byName("front-envoy").service.spec;
       assert.equal(kind.type, "NodePort");
-      assert.deepEqual(kind.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http", nodePort: 30080 }]);
+      assert.deepEqual(kind.ports, [
+        { name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http", nodePort: 30080 },
+        { name: "https", port: 443, targetPort: "https", protocol: "TCP", appProtocol: "https", nodePort: 30443 },
+      ]);
       const cloud = (build(parseTopology(undefined), CLOUD)[0] as ProxyObjects).service.spec;
       assert.equal(cloud.type, "LoadBalancer");
       assert.deepEqual(cloud.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
@@ -369,7 +376,8 @@ describe("Kubernetes objects of the mesh", () => {
       const secret = buildRegistryPullSecret("envoy-mesh", encodeDockerConfigJson({ server: "ghcr.io/acme", username: "u", password: "p" }));
       const manifests = buildMeshManifests(parseTopology(undefined), CLOUD, () => APP_IMAGE, secret);
       assert.deepEqual(manifests.slice(0, 3).map((m) => m.kind), ["Namespace", "Secret", "ServiceAccount"]);
-      assert.equal(buildMeshManifests(parseTopology(undefined), KIND, () => APP_IMAGE).filter((m) => m.kind === "Secret").length, 0);
+      const pullSecrets = buildMeshManifests(parseTopology(undefined), KIND, () => APP_IMAGE).filter((m) => m.kind === "Secret" && m.type === "kubernetes.io/dockerconfigjson");
+      assert.equal(pullSecrets.length, 0);
     });
 
     it("passes the schema check only with base64 in data, as the API expects", () => {

@@ -87,6 +87,7 @@ describe("k8s/serverVersion", () => {
         "policy/v1 PodDisruptionBudget",
         "v1 ConfigMap",
         "v1 Namespace",
+        "v1 Secret",
         "v1 Service",
         "v1 ServiceAccount",
       ]);

@@ -28,6 +28,16 @@ function ofKind(rendered: RenderedMesh, kind: string): Doc[] {
   return k8sDocs(rendered).filter((d) => d.kind === kind);
 }
 
+/** The registry pull Secrets (the certificate Secrets are kubernetes.io/tls). */
+function pullSecrets(rendered: RenderedMesh): Doc[] {
+  return ofKind(rendered, "Secret").filter((d) => d.type === "kubernetes.io/dockerconfigjson");
+}
+
+/** Notes other than the certificate placeholders' (which every stack with mtls strict has). */
+function otherNotes(rendered: RenderedMesh): readonly string[] {
+  return rendered.notes.filter((n) => !/^\d+ identity Secrets \(|edge certificate and key are placeholders/.test(n));
+}
+
 function deployment(rendered: RenderedMesh, name: string): Doc {
   const found = ofKind(rendered, "Deployment").find((d) => d.metadata.name === name);
   assert.ok(found, `no Deployment ${name}`);
@@ -93,14 +103,20 @@ describe("render/renderMesh", () => {
       rendered = renderMesh(REPO_ROOT, "kind");
     });
 
-    it("renders one Envoy config per proxy", () => {
+    it("renders one Envoy config per proxy, with the SDS files it reads beside it (identity and mesh CA; the edge on the front)", () => {
       const envoy = [...rendered.files.keys()].filter((p) => p.startsWith("envoy/"));
-      assert.deepEqual(envoy, ["envoy/front-envoy.yaml", "envoy/service-a.yaml", "envoy/service-b.yaml", "envoy/service-c.yaml"]);
+      assert.deepEqual(envoy, [
+        "envoy/front-envoy.yaml",
+        "envoy/front-envoy/sds-edge.yaml",
+        "envoy/front-envoy/sds-identity.yaml",
+        "envoy/front-envoy/sds-mesh-ca.yaml",
+        ...["service-a", "service-b", "service-c"].flatMap((s) => [`envoy/${s}.yaml`, `envoy/${s}/sds-identity.yaml`, `envoy/${s}/sds-mesh-ca.yaml`]),
+      ]);
       assert.equal(rendered.envoyConfigCount, 4);
     });
 
     it("renders only envoy/ and k8s/ files", () => {
-      assert.ok([...rendered.files.keys()].every((p) => /^(envoy|k8s)\/[^/]+\.yaml$/.test(p)));
+      assert.ok([...rendered.files.keys()].every((p) => /^(envoy|k8s)\/([a-z0-9-]+\/)?[^/]+\.yaml$/.test(p)));
     });
 
     it("names the Kubernetes files so that applying them in name order creates what each object needs first", () => {
@@ -150,10 +166,11 @@ describe("render/renderMesh", () => {
       assert.ok(all.includes(projectDefaults().envoyImage), all.join(", "));
     });
 
-    it("writes no pull Secret (kind's local registry needs none) and notes nothing", () => {
-      assert.deepEqual(ofKind(rendered, "Secret"), []);
+    it("writes no pull Secret (kind's local registry needs none) and notes only the certificate placeholders", () => {
+      assert.deepEqual(pullSecrets(rendered), []);
       for (const account of ofKind(rendered, "ServiceAccount")) assert.equal(account.imagePullSecrets, undefined);
-      assert.deepEqual(rendered.notes, []);
+      assert.deepEqual(otherNotes(rendered), []);
+      assert.equal(rendered.notes.length, 2);
     });
 
     it("exposes the front proxy on NodePort 30080", () => {
@@ -199,7 +216,7 @@ describe("render/renderMesh", () => {
     });
 
     it("notes the placeholder and that pulumi up needs the password the example leaves unset", () => {
-      assert.deepEqual(rendered.notes, [
+      assert.deepEqual(otherNotes(rendered), [
         "k8s/01-secret-envoy-mesh-registry.yaml holds a placeholder password; pulumi up creates it with the stack's secret envoy-mesh:registryPassword",
         "envoy-mesh:registryPassword not set: pulumi up refuses until both registry credentials are set (pods pull with the ones that push)",
       ]);
@@ -253,6 +270,19 @@ describe("render/renderMesh", () => {
         error.issues.some((i) => i.path.startsWith("Service/envoy-mesh/service-b") && i.path.includes("clusterIp")),
         error.message,
       );
+    });
+
+    it("refuses an app container that mounts its pod's identity Secret (the key mount check)", () => {
+      const error = renderWithBuilderBug((objects) => {
+        objects.deployment.spec.template.spec.containers[0].volumeMounts = [{ name: "mesh-identity", mountPath: "/keys", readOnly: true }];
+      });
+      assert.ok(error.issues.some((i) => i.path.startsWith("Deployment/envoy-mesh/service-b spec.template.spec.containers[0]") && i.message.endsWith("[secrets/key-reader]")), error.message);
+    });
+
+    it("refuses a Secret holding a PEM private key (render never writes key material)", () => {
+      const key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB\n-----END EC PRIVATE KEY-----\n";
+      const error = renderWithBuilderBug((objects) => (objects.identitySecret.data["tls.key"] = Buffer.from(key).toString("base64")));
+      assert.ok(error.issues.some((i) => i.path === 'Secret/envoy-mesh/service-b-identity data["tls.key"]' && i.message.endsWith("[secrets/no-key-material]")), error.message);
     });
 
     it("refuses an Envoy config Envoy would refuse (the Envoy check)", () => {
@@ -334,7 +364,7 @@ describe("render/renderMesh", () => {
         front: { routes: [{ prefix: "/", service: "web" }] },
       };
       const cloud = { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "registry.example:5000/team", "envoy-mesh:topology": JSON.stringify(topology) };
-      const secretOf = (rendered: RenderedMesh) => ofKind(rendered, "Secret");
+      const secretOf = pullSecrets;
 
       it("with a username and an encrypted password: the Secret, and only the placeholder note", () => {
         stackFile("both", { ...cloud, "envoy-mesh:registryUsername": "bot", "envoy-mesh:registryPassword": { secure: "v1:abc" } });
@@ -343,7 +373,7 @@ describe("render/renderMesh", () => {
         assert.deepEqual(Object.keys(auths), ["registry.example:5000/team"]);
         assert.equal(auths["registry.example:5000/team"].username, "bot");
         assert.equal(auths["registry.example:5000/team"].password, PLACEHOLDER_PASSWORD);
-        assert.equal(rendered.notes.length, 1);
+        assert.equal(otherNotes(rendered).length, 1);
         assert.ok(!JSON.stringify([...rendered.files.values()]).includes("v1:abc"), "the encrypted value is never written out");
       });
 
@@ -366,7 +396,7 @@ describe("render/renderMesh", () => {
         const rendered = renderMesh(dir, "public");
         assert.deepEqual(secretOf(rendered), []);
         for (const account of ofKind(rendered, "ServiceAccount")) assert.equal(account.imagePullSecrets, undefined);
-        assert.deepEqual(rendered.notes, []);
+        assert.deepEqual(otherNotes(rendered), []);
       });
     });
 
@@ -377,7 +407,7 @@ describe("render/renderMesh", () => {
       };
       stackFile("refs", { "envoy-mesh:topology": JSON.stringify(topology), "envoy-mesh:namespace": "shop" });
       const rendered = renderMesh(dir, "refs");
-      assert.deepEqual([...rendered.files.keys()].filter((p) => p.startsWith("envoy/")), ["envoy/front-envoy.yaml", "envoy/web.yaml"]);
+      assert.deepEqual([...rendered.files.keys()].filter((p) => p.startsWith("envoy/") && !p.includes("/sds-")), ["envoy/front-envoy.yaml", "envoy/web.yaml"]);
       assert.ok(images(deployment(rendered, "web")).includes("ghcr.io/acme/web:1.0.0"));
       assert.ok(rendered.files.has("k8s/00-namespace-shop.yaml"));
     });
