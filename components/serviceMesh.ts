@@ -60,7 +60,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
     super(SERVICE_MESH_TYPE, name, {}, opts);
     const deployed = isKubernetesStack(settings)
       ? this.deployKubernetes(name, settings, args)
-      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this);
+      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, { identities: new Map() });
     this.frontUrl = deployed.frontUrl;
     this.namespace = deployed.namespace;
     this.services = deployed.services;
