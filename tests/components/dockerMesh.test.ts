@@ -89,10 +89,13 @@ describe("ServiceMesh component on the docker target", () => {
     }
   });
 
-  it("publishes only the front proxy, on 127.0.0.1:8080", () => {
+  it("publishes only the front proxy, on 127.0.0.1:8080 and HTTPS on 127.0.0.1:8443", () => {
     const published = containers(resources).filter((c) => (c.inputs.ports ?? []).length > 0);
     assert.deepEqual(published.map((c) => c.name), ["front-envoy-1-envoy"]);
-    assert.deepEqual(published[0].inputs.ports, [{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
+    assert.deepEqual(published[0].inputs.ports, [
+      { internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" },
+      { internal: 8443, external: 8443, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
     assert.equal(frontUrl, "http://localhost:8080");
   });
 
