@@ -1,7 +1,18 @@
 import { createHash } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DockerContainer, DockerProxy } from "../docker";
+import {
+  ENVOY_FILES_GROUP,
+  FILES_VOLUME_DIR,
+  fileFolders,
+  filesContainerName,
+  filesPublishScript,
+  filesVolumeName,
+  stagedPath,
+  type DockerContainer,
+  type DockerFile,
+  type DockerProxy,
+} from "../docker";
 import type { ImageBuildPlan } from "../stack";
 import { serviceAlias } from "../docker/target";
 import { imageBuild } from "./appImage";
@@ -16,7 +27,12 @@ const seconds = (value: number) => `${value}s`;
  * The provider's arguments for one container of the pure description. `networkMode` is the
  * namespace-sharing mode of an app (`container:<id of its Envoy>`), undefined for an Envoy.
  */
-export function containerArgs(c: DockerContainer, network: pulumi.Input<string>, networkMode?: pulumi.Input<string>): docker.ContainerArgs {
+export function containerArgs(
+  c: DockerContainer,
+  network: pulumi.Input<string>,
+  networkMode?: pulumi.Input<string>,
+  mounts: readonly docker.types.input.ContainerMount[] = [],
+): docker.ContainerArgs {
   return {
     name: c.name,
     image: c.image,
@@ -28,6 +44,7 @@ export function containerArgs(c: DockerContainer, network: pulumi.Input<string>,
       ? { networkMode }
       : { networksAdvanced: [{ name: network, aliases: [...c.networking.aliases] }] }),
     ports: c.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
+    ...(mounts.length > 0 ? { mounts: [...mounts] } : {}),
     readOnly: c.readOnlyRootFilesystem,
     capabilities: { drops: [...c.capDrop] },
     securityOpts: [...c.securityOpt],
@@ -64,15 +81,85 @@ const REPLACE = { deleteBeforeReplace: true } as const;
 export interface DockerProxyArgs {
   readonly proxy: DockerProxy;
   readonly network: docker.Network;
+  /** The docker target's name: prefixes the volumes and the files container. */
+  readonly targetName: string;
+  /** The Envoy image's ID: the files container runs it (it has bash and coreutils). */
+  readonly envoyImage: pulumi.Input<string>;
 }
 
+/** An upload of the files container; private keys go as Pulumi secrets (encrypted in the state). */
+export function fileUpload(file: DockerFile): docker.types.input.ContainerUpload {
+  return {
+    file: stagedPath(file),
+    content: file.secret ? pulumi.secret(file.content) : file.content,
+    // Read by the files container only (root); it publishes them 0440 with Envoy's group.
+    permissions: "0400",
+  };
+}
+
+/**
+ * The one-shot container that publishes a proxy's files into their volumes (docker/files.ts):
+ * uploads into its writable staging folder, then the publish script. `attach` makes `pulumi up`
+ * wait until it has run; `mustRun: false` lets it stay exited. It runs as root in Envoy's group
+ * (so what it creates belongs to that group) with no capability, no network and no new
+ * privileges.
+ */
+export function filesContainerArgs(args: DockerProxyArgs, volumes: ReadonlyMap<string, pulumi.Input<string>>): docker.ContainerArgs {
+  const folders = fileFolders(args.proxy.files);
+  return {
+    name: filesContainerName({ name: args.targetName }, args.proxy.proxy),
+    image: args.envoyImage,
+    entrypoints: ["/bin/bash", "-c", filesPublishScript(folders)],
+    user: `0:${ENVOY_FILES_GROUP}`,
+    networkMode: "none",
+    capabilities: { drops: ["ALL"] },
+    securityOpts: ["no-new-privileges:true"],
+    uploads: args.proxy.files.map(fileUpload),
+    mounts: folders.map((folder) => ({ type: "volume", source: volumes.get(folder) as pulumi.Input<string>, target: `${FILES_VOLUME_DIR}${folder}` })),
+    mustRun: false,
+    attach: true,
+    logs: true,
+    restart: "no",
+    labels: [
+      { label: "envoy-mesh.part-of", value: args.targetName },
+      { label: "envoy-mesh.proxy", value: args.proxy.proxy },
+      { label: "envoy-mesh.role", value: "files" },
+    ],
+  };
+}
+
+/** The volumes of a proxy's files and the container that fills them; undefined when the proxy has no files. */
+function registerFiles(name: string, args: DockerProxyArgs, parent: pulumi.Resource) {
+  if (args.proxy.files.length === 0) return undefined;
+  const volumes = new Map<string, docker.Volume>();
+  for (const folder of fileFolders(args.proxy.files)) {
+    const volumeName = filesVolumeName({ name: args.targetName }, args.proxy.proxy, folder);
+    volumes.set(
+      folder,
+      new docker.Volume(`${name}${folder.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: volumeName, labels: [{ label: "envoy-mesh.part-of", value: args.targetName }] }, { parent, deleteBeforeReplace: true }),
+    );
+  }
+  const names = new Map([...volumes].map(([folder, volume]) => [folder, volume.name]));
+  const writer = new docker.Container(`${name}-files`, filesContainerArgs(args, names), { parent, dependsOn: [...volumes.values()], ...REPLACE });
+  // Every replica's Envoy reads the same volumes, read-only; noCopy keeps the image's own files out.
+  const mounts: docker.types.input.ContainerMount[] = [...names].map(([folder, volume]) => ({
+    type: "volume",
+    source: volume,
+    target: folder,
+    readOnly: true,
+    volumeOptions: { noCopy: true },
+  }));
+  return { writer, mounts };
+}
 /** Registers each replica's Envoy, and its app inside the Envoy's network namespace, named `${name}-<replica>-envoy|app`. */
 function registerReplicas(name: string, args: DockerProxyArgs, parent: pulumi.Resource, dependsOn: readonly pulumi.Resource[] = []): docker.Container[] {
   const networkName = args.network.name;
+  const files = registerFiles(name, args, parent);
   return args.proxy.replicas.flatMap(({ replica, envoy, app }) => {
-    const envoyContainer = new docker.Container(`${name}-${replica}-envoy`, containerArgs(envoy, networkName), {
+    const envoyContainer = new docker.Container(`${name}-${replica}-envoy`, containerArgs(envoy, networkName, undefined, files?.mounts ?? []), {
       parent,
-      dependsOn: [args.network, ...dependsOn],
+      // Not replaced when the files change: the files container publishes new ones into the volumes.
+      dependsOn: [args.network, ...(files === undefined ? [] : [files.writer]), ...dependsOn],
       ...REPLACE,
     });
     if (app === undefined) return [envoyContainer];

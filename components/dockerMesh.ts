@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { buildDockerMesh, type DockerImageInput } from "../docker";
+import { buildDockerMesh, type DockerCertificateFiles, type DockerImageInput } from "../docker";
 import { describeTarget, imageBuildPlans, planFor, type DockerStackSettings, type ImageBuildPlan } from "../stack";
 import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec } from "../topology";
 import type { MeshCertificateSet } from "./certificates";
@@ -14,9 +14,26 @@ export interface DeployedMesh {
 }
 
 /**
+ * The certificates as the docker description takes them. An edge certificate that is a
+ * Kubernetes Secret's name has no meaning on Docker, so it is refused.
+ */
+export function dockerCertificateFiles(certificates: MeshCertificateSet): DockerCertificateFiles {
+  const edge = certificates.edge;
+  if (edge !== undefined && edge.kind !== "pem") {
+    throw new Error(`the docker target needs the edge certificate as PEM files; it cannot use the Kubernetes Secret ${edge.name}`);
+  }
+  return {
+    identities: certificates.identities,
+    ...(edge === undefined ? {} : { edge: { certificatePem: edge.certificatePem, privateKeyPem: edge.privateKeyPem } }),
+  };
+}
+
+/**
  * The docker target under `parent`: one Docker provider (the ambient engine: DOCKER_HOST or the
  * local socket), the network, images (built locally, or pulled, and used by image ID), a
- * DockerMeshService per service and the DockerFrontProxy.
+ * DockerMeshService per service and the DockerFrontProxy. Each Envoy gets its files (SDS files,
+ * its identity from `certificates`, the front's edge certificate) through volumes that a files
+ * container fills (docker/files.ts).
  */
 export function deployDockerMesh(
   name: string,
@@ -24,7 +41,7 @@ export function deployDockerMesh(
   projectDir: string,
   imageTag: string,
   parent: pulumi.Resource,
-  _certificates: MeshCertificateSet,
+  certificates: MeshCertificateSet,
 ): DeployedMesh {
   const { topology, docker: target } = settings;
   const provider = new docker.Provider(`${name}-docker`, {}, { parent });
@@ -55,7 +72,7 @@ export function deployDockerMesh(
   const appImage = (service: MeshServiceSpec): DockerImageInput =>
     service.image.kind === "ref" ? pull(service.image.ref) : (built.get((planFor(service, plans) as ImageBuildPlan).key) as LocalImage).id;
 
-  const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage });
+  const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage }, dockerCertificateFiles(certificates));
   const networkSpec = described.network;
   const network = new docker.Network(
     `${name}-network`,
@@ -69,7 +86,7 @@ export function deployDockerMesh(
     const proxy = described.proxies.find((p) => p.proxy === spec.name);
     if (proxy === undefined) throw new Error(`no containers described for service ${spec.name}`);
     const egressPorts = Object.fromEntries(spec.upstreams.map((u) => [u.service, u.egressPort]));
-    const component = new DockerMeshService(spec.name, { proxy, network, egressPorts }, childOpts);
+    const component = new DockerMeshService(spec.name, { proxy, network, targetName: target.name, envoyImage, egressPorts }, childOpts);
     serviceComponents.push(component);
     services[spec.name] = { dns: component.dnsName, egressPorts };
   }
@@ -77,6 +94,6 @@ export function deployDockerMesh(
   if (frontProxy === undefined) throw new Error("no containers described for the front proxy");
   const url = describeTarget(settings.target).fixedFrontUrl ?? `http://${target.front.hostIp}:${target.front.hostPort}`;
   // The front starts once the services run and stops first: it never takes traffic it cannot route.
-  const front = new DockerFrontProxy(frontProxy.proxy, { proxy: frontProxy, network, url, dependsOn: serviceComponents }, childOpts);
+  const front = new DockerFrontProxy(frontProxy.proxy, { proxy: frontProxy, network, targetName: target.name, envoyImage, url, dependsOn: serviceComponents }, childOpts);
   return { frontUrl: front.url, namespace: target.name, services };
 }

@@ -37,6 +37,17 @@ export interface PublishedPort {
   readonly protocol: "tcp";
 }
 
+/**
+ * A file an Envoy container finds at `path`: the SDS files, its identity, the front's edge
+ * certificate. `secret` marks private keys: a Pulumi secret, a compose `secrets` entry, and
+ * never written by `npm run render`.
+ */
+export interface DockerFile {
+  readonly path: string;
+  readonly content: Input<string>;
+  readonly secret: boolean;
+}
+
 export interface DockerContainer {
   /** Container name, unique on the engine: `<target name>-<proxy>-<replica>[-app|-envoy]`. */
   readonly name: string;
@@ -70,6 +81,8 @@ export interface DockerContainer {
   readonly stopSignal: "SIGTERM";
   /** Seconds between the stop signal and SIGKILL. */
   readonly stopGraceSeconds: number;
+  /** Files delivered into the container, sorted by path; an app container never gets any. */
+  readonly files: readonly DockerFile[];
   /** Containers that must be healthy before this one starts (and that stop after it). */
   readonly dependsOnHealthy: readonly string[];
   /** Sorted keys. */

@@ -1,3 +1,4 @@
 export * from "./target";
 export * from "./containers";
 export * from "./mesh";
+export * from "./files";

@@ -5,7 +5,19 @@
  * targets); the front proxy's Envoy is published on the host's loopback address only.
  */
 import { createHash } from "node:crypto";
-import { buildFrontProxyConfig, buildSidecarConfig, toYaml } from "../envoy";
+import type { Input } from "@pulumi/pulumi";
+import {
+  CA_FILE,
+  CERTIFICATE_FILE,
+  EDGE_DIR,
+  ENVOY_CONFIG_DIR,
+  IDENTITY_DIR,
+  PRIVATE_KEY_FILE,
+  buildFrontProxyConfig,
+  buildSidecarConfig,
+  toYaml,
+  type ProxyConfig,
+} from "../envoy";
 import { APP_UID, ENVOY_BINARY, ENVOY_UID, envoyArgs } from "../k8s/pod";
 import { appEnvironment } from "../k8s/objects";
 import { PART_OF } from "../k8s/labels";
@@ -19,6 +31,7 @@ import {
   envoyWrapperScript,
   hardening,
   type DockerContainer,
+  type DockerFile,
   type DockerImageInput,
   type PublishedPort,
 } from "./containers";
@@ -43,6 +56,8 @@ export interface DockerProxy {
   readonly proxy: string;
   /** The bootstrap, byte for byte what every replica's Envoy is given (`--config-yaml`). */
   readonly envoyYaml: string;
+  /** The files every replica's Envoy gets (the same for each replica), sorted by path. */
+  readonly files: readonly DockerFile[];
   /** Replicas in order, from 1. */
   readonly replicas: readonly DockerReplica[];
 }
@@ -57,6 +72,28 @@ export interface DockerMesh {
 export interface DockerImages {
   readonly envoy: DockerImageInput;
   readonly app: (service: MeshService) => DockerImageInput;
+}
+
+/** One proxy's mesh identity as file contents: plain strings when rendered, Pulumi outputs when deployed. */
+export interface DockerIdentityFiles {
+  readonly certificatePem: Input<string>;
+  readonly privateKeyPem: Input<string>;
+  readonly caPem: Input<string>;
+}
+
+/** The front proxy's certificate for clients. */
+export interface DockerEdgeFiles {
+  readonly certificatePem: Input<string>;
+  readonly privateKeyPem: Input<string>;
+}
+
+/**
+ * The certificates the docker target delivers as files: each proxy's identity (by proxy name;
+ * only used when `security.mtls` is strict) and the front's edge certificate.
+ */
+export interface DockerCertificateFiles {
+  readonly identities: ReadonlyMap<string, DockerIdentityFiles>;
+  readonly edge?: DockerEdgeFiles;
 }
 
 /** Label keys on every network and container of the mesh. */
@@ -115,6 +152,37 @@ interface EnvoyOptions {
   readonly inboundOnlyDrain: boolean;
   /** Containers that must be healthy before this Envoy starts. Default: none. */
   readonly dependsOnHealthy?: readonly string[];
+  readonly files: readonly DockerFile[];
+}
+
+const byPath = (a: DockerFile, b: DockerFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * What a proxy's Envoy finds on disk, on every target the same layout: the SDS files next to
+ * the bootstrap (ENVOY_CONFIG_DIR), its identity and the mesh CA (IDENTITY_DIR) when mTLS is
+ * strict, and for the front its edge certificate (EDGE_DIR). Private keys are marked secret.
+ */
+export function envoyFiles(topology: Topology, config: ProxyConfig, certificates: DockerCertificateFiles): DockerFile[] {
+  const files: DockerFile[] = Object.entries(config.sdsFiles).map(([file, response]) => ({
+    path: `${ENVOY_CONFIG_DIR}/${file}`,
+    content: toYaml(response),
+    secret: false,
+  }));
+  const identity = topology.security.mtls === "strict" ? certificates.identities.get(config.proxy) : undefined;
+  if (identity !== undefined) {
+    files.push(
+      { path: `${IDENTITY_DIR}/${CERTIFICATE_FILE}`, content: identity.certificatePem, secret: false },
+      { path: `${IDENTITY_DIR}/${PRIVATE_KEY_FILE}`, content: identity.privateKeyPem, secret: true },
+      { path: `${IDENTITY_DIR}/${CA_FILE}`, content: identity.caPem, secret: false },
+    );
+  }
+  if (config.proxy === FRONT_PROXY_NAME && certificates.edge !== undefined) {
+    files.push(
+      { path: `${EDGE_DIR}/${CERTIFICATE_FILE}`, content: certificates.edge.certificatePem, secret: false },
+      { path: `${EDGE_DIR}/${PRIVATE_KEY_FILE}`, content: certificates.edge.privateKeyPem, secret: true },
+    );
+  }
+  return files.sort(byPath);
 }
 
 /**
@@ -142,6 +210,7 @@ function envoyContainer(options: EnvoyOptions): DockerContainer {
     ...hardening(ENVOY_UID, options.resources),
     healthcheck: envoyHealthcheck(topology),
     stopGraceSeconds: envoyStopGraceSeconds(topology),
+    files: options.files,
     dependsOnHealthy: options.dependsOnHealthy ?? [],
     labels: labels(target, proxy, replica, "envoy", [[DOCKER_LABELS.configHash, configHash(envoyYaml)]]),
     ...(target.platform === undefined ? {} : { platform: target.platform }),
@@ -176,6 +245,8 @@ function appContainer(target: DockerTarget, topology: Topology, service: MeshSer
     ...hardening(APP_UID, service.resources.app),
     healthcheck: appHealthcheck(topology),
     stopGraceSeconds: appStopGraceSeconds(topology),
+    // The app never sees a certificate or key: those are its Envoy's alone.
+    files: [],
     dependsOnHealthy: [envoy.name],
     labels: labels(target, service.name, replica, "app"),
     ...(target.platform === undefined ? {} : { platform: target.platform }),
@@ -186,11 +257,20 @@ function replicaNumbers(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i + 1);
 }
 
-export function buildDockerServiceProxy(topology: Topology, service: MeshService, target: DockerTarget, images: DockerImages): DockerProxy {
-  const envoyYaml = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget(target)).bootstrap);
+export function buildDockerServiceProxy(
+  topology: Topology,
+  service: MeshService,
+  target: DockerTarget,
+  images: DockerImages,
+  certificates: DockerCertificateFiles,
+): DockerProxy {
+  const config = buildSidecarConfig(topology, service, dockerEnvoyTarget(target));
+  const envoyYaml = toYaml(config.bootstrap);
+  const files = envoyFiles(topology, config, certificates);
   return {
     proxy: service.name,
     envoyYaml,
+    files,
     replicas: replicaNumbers(service.replicas).map((replica) => {
       const envoy = envoyContainer({
         target,
@@ -203,10 +283,23 @@ export function buildDockerServiceProxy(topology: Topology, service: MeshService
         aliases: [serviceAlias(service.name)],
         ports: [],
         inboundOnlyDrain: true,
+        files,
       });
       return { replica, envoy, app: appContainer(target, topology, service, replica, envoy, images.app(service)) };
     }),
   };
+}
+
+/**
+ * The front's published ports, on the target's host address only: HTTPS (`tlsHostPort` to the
+ * front's `frontTls` listener), and plain HTTP unless `front.plainHttp` is `off` (no listener).
+ */
+export function frontPorts(topology: Topology, target: DockerTarget): PublishedPort[] {
+  const publish = (hostPort: number, containerPort: number): PublishedPort => ({ hostIp: target.front.hostIp, hostPort, containerPort, protocol: "tcp" });
+  return [
+    ...(topology.front.plainHttp === "off" ? [] : [publish(target.front.hostPort, topology.ports.front)]),
+    publish(target.front.tlsHostPort, topology.ports.frontTls),
+  ];
 }
 
 /**
@@ -217,13 +310,16 @@ export function buildDockerFrontProxy(
   topology: Topology,
   target: DockerTarget,
   images: Pick<DockerImages, "envoy">,
+  certificates: DockerCertificateFiles,
   dependsOnHealthy: readonly string[] = [],
 ): DockerProxy {
-  const envoyYaml = toYaml(buildFrontProxyConfig(topology, dockerEnvoyTarget(target)).bootstrap);
-  const port: PublishedPort = { hostIp: target.front.hostIp, hostPort: target.front.hostPort, containerPort: topology.ports.front, protocol: "tcp" };
+  const config = buildFrontProxyConfig(topology, dockerEnvoyTarget(target));
+  const envoyYaml = toYaml(config.bootstrap);
+  const files = envoyFiles(topology, config, certificates);
   return {
     proxy: FRONT_PROXY_NAME,
     envoyYaml,
+    files,
     replicas: replicaNumbers(topology.front.replicas).map((replica) => ({
       replica,
       envoy: envoyContainer({
@@ -235,9 +331,10 @@ export function buildDockerFrontProxy(
         image: images.envoy,
         resources: topology.front.resources,
         aliases: [],
-        ports: [port],
+        ports: frontPorts(topology, target),
         inboundOnlyDrain: false,
         dependsOnHealthy,
+        files,
       }),
     })),
   };
@@ -251,12 +348,12 @@ export function buildDockerNetwork(target: DockerTarget): DockerNetwork {
  * The whole mesh on one Docker engine. The front starts once every service container is healthy,
  * so its first requests find the services ready (as `pulumi up` orders it, and compose too).
  */
-export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages): DockerMesh {
-  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images));
+export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages, certificates: DockerCertificateFiles): DockerMesh {
+  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates));
   const serviceContainers = services.flatMap(proxyContainers).map((c) => c.name);
   return {
     network: buildDockerNetwork(target),
-    proxies: [buildDockerFrontProxy(topology, target, images, serviceContainers), ...services],
+    proxies: [buildDockerFrontProxy(topology, target, images, certificates, serviceContainers), ...services],
   };
 }
 

@@ -3,9 +3,9 @@
  * hardening and start order as `pulumi up` on a docker stack, derived from the same pure
  * description (docker/mesh.ts), so `docker compose up` runs what the docker target deploys.
  */
-import { relative, resolve, sep } from "node:path";
-import { toYaml } from "../envoy";
-import { dockerContainers, type DockerContainer, type DockerHealthcheck, type DockerMesh, type DockerTarget } from "../docker";
+import { posix, relative, resolve, sep } from "node:path";
+import { EDGE_DIR, ENVOY_CONFIG_DIR, IDENTITY_DIR, toYaml } from "../envoy";
+import { dockerContainers, type DockerContainer, type DockerFile, type DockerHealthcheck, type DockerMesh, type DockerTarget } from "../docker";
 import type { ImageBuild, MeshService, Topology } from "../topology";
 
 /** The file's name in the output folder, beside `envoy/`. */
@@ -77,6 +77,37 @@ export function composeBuildContext(projectDir: string, outDir: string, build: I
   return path === "" ? "." : path;
 }
 
+/**
+ * Where the render puts an Envoy's file, relative to the output folder, and whether compose
+ * mounts it as a config (the SDS files) or a secret (certificates and keys): `envoy/<proxy>/`
+ * beside the bootstrap, `tls/<proxy>/` for its identity, `tls/<proxy>-edge/` for the edge's.
+ */
+export function renderedFile(proxy: string, file: DockerFile): { readonly path: string; readonly kind: "configs" | "secrets" } {
+  const folder = posix.dirname(file.path);
+  const name = posix.basename(file.path);
+  if (folder === ENVOY_CONFIG_DIR) return { path: `envoy/${proxy}/${name}`, kind: "configs" };
+  if (folder === IDENTITY_DIR) return { path: `tls/${proxy}/${name}`, kind: "secrets" };
+  if (folder === EDGE_DIR) return { path: `tls/${proxy}-edge/${name}`, kind: "secrets" };
+  throw new Error(`no rendered place for ${file.path} of ${proxy}`);
+}
+
+/** The top-level config or secret's name: the proxy and the file's path, e.g. `service-a-etc-mesh-identity-tls.key`. */
+export function composeFileName(proxy: string, file: DockerFile): string {
+  return `${proxy}${posix.dirname(file.path).replace(/[^A-Za-z0-9]+/g, "-")}-${posix.basename(file.path)}`;
+}
+
+/**
+ * A file as compose mounts it. Outside Swarm, compose bind-mounts a `file:` config or secret
+ * read-only with the host file's owner and mode, and ignores `uid`, `gid` and `mode` with a
+ * warning (docker/compose issue 12010), so none is set: the host files must be readable by
+ * Envoy's uid 101 (docs say how).
+ */
+function fileMounts(container: DockerContainer, kind: "configs" | "secrets") {
+  return container.files
+    .filter((f) => renderedFile(container.proxy, f).kind === kind)
+    .map((f) => ({ source: composeFileName(container.proxy, f), target: f.path }));
+}
+
 interface ComposeOptions {
   readonly projectDir: string;
   readonly outDir: string;
@@ -115,6 +146,8 @@ function composeService(topology: Topology, container: DockerContainer, names: R
     mem_reservation: `${container.memoryReservationMiB}m`,
     cpu_shares: container.cpuShares,
     ...networking,
+    ...(fileMounts(container, "configs").length > 0 ? { configs: fileMounts(container, "configs") } : {}),
+    ...(fileMounts(container, "secrets").length > 0 ? { secrets: fileMounts(container, "secrets") } : {}),
     ...(container.ports.length > 0
       ? { ports: container.ports.map((p) => ({ target: p.containerPort, host_ip: p.hostIp, published: String(p.hostPort), protocol: p.protocol })) }
       : {}),
@@ -139,10 +172,20 @@ export function buildComposeDocument(mesh: DockerMesh, target: DockerTarget, top
   const names = new Map(containers.map((c) => [c.name, composeServiceName(target, c)]));
   const services = Object.fromEntries(containers.map((c) => [names.get(c.name) as string, composeService(topology, c, names, options)]));
   const network = mesh.network;
+  const topLevel = (kind: "configs" | "secrets") =>
+    Object.fromEntries(
+      mesh.proxies.flatMap((p) =>
+        p.files.filter((f) => renderedFile(p.proxy, f).kind === kind).map((f) => [composeFileName(p.proxy, f), { file: `./${renderedFile(p.proxy, f).path}` }]),
+      ),
+    );
+  const configs = topLevel("configs");
+  const secrets = topLevel("secrets");
   return escapeAll({
     name: target.name,
     services,
     networks: { [network.name]: { name: network.name, driver: network.driver, labels: { ...network.labels } } },
+    ...(Object.keys(configs).length > 0 ? { configs } : {}),
+    ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
   }) as Record<string, unknown>;
 }
 

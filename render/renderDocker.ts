@@ -1,17 +1,55 @@
 import { envoyConfigProblems } from "../envoy/check";
 import { composeFileIssues } from "../checks/compose";
-import { buildDockerMesh, type DockerMesh } from "../docker";
+import { buildDockerMesh, type DockerCertificateFiles, type DockerMesh } from "../docker";
+import { FRONT_PROXY_NAME } from "../topology";
 import { imageBuildPlans, planFor, type DockerStackSettings } from "../stack";
 import type { MeshService } from "../topology";
 import { ConfigError } from "../topology/reader";
-import { COMPOSE_FILE, COMPOSE_IMAGE_TAG, buildComposeDocument, composeFileText, type ComposeAppImage } from "./composeFile";
+import { COMPOSE_FILE, COMPOSE_IMAGE_TAG, buildComposeDocument, composeFileText, renderedFile, type ComposeAppImage } from "./composeFile";
 
 export interface RenderedDocker {
   readonly mesh: DockerMesh;
   /** The compose document, as written to `docker-compose.yaml`. */
   readonly compose: Record<string, unknown>;
-  /** Relative path → content: `envoy/<proxy>.yaml` and `docker-compose.yaml`. */
+  /** Relative path → content: `envoy/<proxy>.yaml`, the SDS files, the certificate placeholders and `docker-compose.yaml`. */
   readonly files: ReadonlyMap<string, string>;
+  readonly notes: readonly string[];
+}
+
+/** Starts every placeholder the render writes where a certificate or key belongs. */
+export const PLACEHOLDER_MARK = "# PLACEHOLDER";
+
+function placeholder(what: string): string {
+  return [
+    `${PLACEHOLDER_MARK}: not a certificate or key. This file stands for ${what}.`,
+    "# npm run render never writes key material. `npm run up -- --stack docker` issues real ones;",
+    "# to run this compose file, replace this file with the PEM (readable by uid 101, Envoy's user).",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Placeholders for every certificate and key the mesh needs, so the compose file names real
+ * files and the render still writes no key material.
+ */
+export function placeholderCertificates(settings: DockerStackSettings): DockerCertificateFiles {
+  const proxies = [FRONT_PROXY_NAME, ...settings.topology.services.map((s) => s.name)];
+  return {
+    identities: new Map(
+      proxies.map((proxy) => [
+        proxy,
+        {
+          certificatePem: placeholder(`the PEM certificate of ${proxy}'s mesh identity (signed by the mesh CA)`),
+          privateKeyPem: placeholder(`the PEM private key of ${proxy}'s mesh identity`),
+          caPem: placeholder("the PEM certificate of the mesh CA"),
+        },
+      ]),
+    ),
+    edge: {
+      certificatePem: placeholder("the PEM certificate the front proxy serves on HTTPS"),
+      privateKeyPem: placeholder("the PEM private key of the front proxy's HTTPS certificate"),
+    },
+  };
 }
 
 /** The image compose builds for a service (shared by every replica, so it is built once per build), or its prebuilt reference. */
@@ -45,13 +83,31 @@ export function dockerRenderProblems(envoyConfigs: readonly { proxy: string; yam
  */
 export function renderDocker(projectDir: string, settings: DockerStackSettings, outDir: string): RenderedDocker {
   const appImage = composeAppImages(settings);
-  const mesh = buildDockerMesh(settings.topology, settings.docker, { envoy: settings.docker.envoyImage, app: (service) => appImage(service).image });
+  const mesh = buildDockerMesh(
+    settings.topology,
+    settings.docker,
+    { envoy: settings.docker.envoyImage, app: (service) => appImage(service).image },
+    placeholderCertificates(settings),
+  );
   const compose = buildComposeDocument(mesh, settings.docker, settings.topology, { projectDir, outDir, appImage });
   const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml })), compose);
   // The same description feeds `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
   const files = new Map<string, string>();
-  for (const proxy of mesh.proxies) files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
+  for (const proxy of mesh.proxies) {
+    files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
+    for (const file of proxy.files) {
+      if (typeof file.content !== "string") throw new Error(`${file.path} of ${proxy.proxy}: a rendered file must be a plain string`);
+      files.set(renderedFile(proxy.proxy, file).path, file.content);
+    }
+  }
   files.set(COMPOSE_FILE, composeFileText(compose));
-  return { mesh, compose, files };
+  const hasCertificates = [...files.keys()].some((path) => path.startsWith("tls/"));
+  const notes = hasCertificates
+    ? [
+        "tls/ holds placeholders, not certificates or keys: `npm run up -- --stack docker` issues real ones; " +
+          "to run the compose file, put each proxy's PEM certificate, key and the mesh CA in tls/<proxy>/ and the front's HTTPS certificate and key in tls/front-envoy-edge/, readable by uid 101",
+      ]
+    : [];
+  return { mesh, compose, files, notes };
 }

@@ -121,7 +121,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
   if (!isKubernetesStack(settings)) {
     const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR));
-    return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes: [] };
+    return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes: docker.notes };
   }
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);

@@ -116,6 +116,37 @@ function dependencyCondition(service: Service, dependency: string): string | und
   return typeof condition === "string" ? condition : "service_started";
 }
 
+/** The top-level secrets a service mounts: the short form names them, the long form's `source` does. */
+function mountedSecrets(service: Service): string[] {
+  const secrets = Array.isArray(service.secrets) ? service.secrets : [];
+  return secrets.map((s) => (isObject(s) ? s.source : s)).filter((s): s is string => typeof s === "string");
+}
+
+/**
+ * Certificates and keys are an Envoy's alone: no app mounts a secret, and each secret is
+ * mounted by the Envoys of one proxy only (its replicas), never by another proxy's.
+ */
+function secretIssues(services: Record<string, unknown>, roles: ReadonlyMap<string, MeshRole>): ComposeIssue[] {
+  const issues: ComposeIssue[] = [];
+  const proxiesBySecret = new Map<string, Set<string>>();
+  for (const [name, role] of roles) {
+    const service = services[name] as Service;
+    const secrets = mountedSecrets(service);
+    if (role === "app") {
+      if (secrets.length > 0) issues.push({ path: `services.${name}.secrets`, message: `must be empty: an app never sees a certificate or key, got ${secrets.join(", ")}` });
+      continue;
+    }
+    const proxy = serviceLabels(service)[MESH_PROXY_LABEL] ?? name;
+    for (const secret of secrets) proxiesBySecret.set(secret, new Set([...(proxiesBySecret.get(secret) ?? []), proxy]));
+  }
+  for (const [secret, proxies] of proxiesBySecret) {
+    if (proxies.size > 1) {
+      issues.push({ path: `secrets.${secret}`, message: `must be mounted by one proxy's Envoys only, got ${[...proxies].sort().join(", ")}` });
+    }
+  }
+  return issues;
+}
+
 /** Every way the document breaks the mesh's rules; empty when it keeps them all. */
 export function composeMeshIssues(doc: unknown): ComposeIssue[] {
   const services = isObject(doc) && isObject(doc.services) ? doc.services : undefined;
@@ -170,5 +201,6 @@ export function composeMeshIssues(doc: unknown): ComposeIssue[] {
     const apps = appsBySidecar.get(name) ?? [];
     if (apps.length !== 1) issues.push({ path: `services.${name}`, message: `a sidecar must carry exactly one app in its network namespace, got ${apps.length === 0 ? "none" : apps.join(", ")}` });
   }
+  issues.push(...secretIssues(services, roles));
   return sortIssues(issues);
 }

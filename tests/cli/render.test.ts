@@ -126,12 +126,16 @@ describe("cli/render", () => {
     const result = run("--out", out, "--stack", "docker");
     assert.equal(result.code, 0, result.stderr);
     const expected = renderMesh(REPO_ROOT, "docker", { outDir: out });
-    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy"].sort());
+    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy", "tls"].sort());
     for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+    const [summary, ...notes] = result.stdout.trimEnd().split("\n");
     assert.equal(
-      result.stdout,
+      summary,
       `render: stack docker (target docker): wrote 4 Envoy configs to ${out}/envoy and ${out}/docker-compose.yaml (7 compose services; run: docker compose -f ${out}/docker-compose.yaml up -d --wait)`,
     );
+    // The certificate placeholders are announced, with where real ones come from.
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], /^render: note: tls\/ holds placeholders, not certificates or keys: `npm run up -- --stack docker` issues real ones/);
   });
 
   it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", () => {

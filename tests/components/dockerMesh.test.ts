@@ -2,8 +2,11 @@ import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf, registered, setImageContent, type Registered } from "../helpers/pulumiMocks";
-import { ServiceMesh } from "../../components";
-import { parseStackSettings } from "../../stack";
+import { ServiceMesh, deployDockerMesh } from "../../components";
+import type { MeshCertificateSet } from "../../components/certificates";
+import { dockerCertificateFiles } from "../../components/dockerMesh";
+import { fileUpload } from "../../components/dockerContainers";
+import { isKubernetesStack, parseStackSettings, type DockerStackSettings } from "../../stack";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
 const CONTAINER = "docker:index/container:Container";
@@ -56,13 +59,13 @@ describe("ServiceMesh component on the docker target", () => {
     assert.equal(network.inputs.driver, "bridge");
   });
 
-  it("runs one Envoy and one app container per service replica, and the front's Envoy, under their components", () => {
+  it("runs one Envoy and one app container per service replica, the front's Envoy, and one files container per proxy, under their components", () => {
     assert.deepEqual(containers(resources).map((c) => c.inputs.name).sort(), [
-      "envoy-mesh-front-envoy-1",
-      "envoy-mesh-service-a-1-app", "envoy-mesh-service-a-1-envoy",
+      "envoy-mesh-front-envoy-1", "envoy-mesh-front-envoy-files",
+      "envoy-mesh-service-a-1-app", "envoy-mesh-service-a-1-envoy", "envoy-mesh-service-a-files",
       "envoy-mesh-service-b-1-app", "envoy-mesh-service-b-1-envoy",
-      "envoy-mesh-service-b-2-app", "envoy-mesh-service-b-2-envoy",
-      "envoy-mesh-service-c-1-app", "envoy-mesh-service-c-1-envoy",
+      "envoy-mesh-service-b-2-app", "envoy-mesh-service-b-2-envoy", "envoy-mesh-service-b-files",
+      "envoy-mesh-service-c-1-app", "envoy-mesh-service-c-1-envoy", "envoy-mesh-service-c-files",
     ]);
     const b = container(resources, "service-b-2-app");
     assert.equal(b.parent, urnOf(resources, "envoy-mesh:docker:MeshService", "service-b"));
@@ -89,15 +92,19 @@ describe("ServiceMesh component on the docker target", () => {
     }
   });
 
-  it("publishes only the front proxy, on 127.0.0.1:8080", () => {
+  it("publishes only the front proxy, on 127.0.0.1:8080 and HTTPS on 127.0.0.1:8443", () => {
     const published = containers(resources).filter((c) => (c.inputs.ports ?? []).length > 0);
     assert.deepEqual(published.map((c) => c.name), ["front-envoy-1-envoy"]);
-    assert.deepEqual(published[0].inputs.ports, [{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
+    assert.deepEqual(published[0].inputs.ports, [
+      { internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" },
+      { internal: 8443, external: 8443, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
     assert.equal(frontUrl, "http://localhost:8080");
   });
 
-  it("hardens every container: user, read-only root, no capabilities, no-new-privileges, memory, restart", () => {
-    for (const c of containers(resources)) {
+  it("hardens every long-running container: user, read-only root, no capabilities, no-new-privileges, memory, restart", () => {
+    // The one-shot files containers are checked with the certificates below.
+    for (const c of containers(resources).filter((c) => !c.name.endsWith("-files"))) {
       const envoy = c.name.endsWith("-envoy");
       assert.equal(c.inputs.user, envoy ? "101:101" : "1000:1000", c.name);
       assert.equal(c.inputs.readOnly, true, c.name);
@@ -180,12 +187,123 @@ describe("docker target: what a change replaces", () => {
     const before = inputsByName((await deploy({ topology: SCALED })).resources);
     const other = `envoyproxy/envoy:v1.39.2@sha256:${"a".repeat(64)}`;
     const after = inputsByName((await deploy({ topology: SCALED, envoyImage: other })).resources);
-    assert.deepEqual(changed(before, after), [...after.keys()].filter((n) => n.endsWith("-envoy")).sort());
+    // The files containers run the Envoy image too (its bash), so they run again, writing the same files.
+    assert.deepEqual(changed(before, after), [...after.keys()].filter((n) => n.endsWith("-envoy") || n.endsWith("-files")).sort());
   });
 
   it("changes nothing when nothing changed", async () => {
     const before = inputsByName((await deploy({ topology: SCALED })).resources);
     const after = inputsByName((await deploy({ topology: SCALED })).resources);
     assert.deepEqual(changed(before, after), []);
+  });
+});
+
+describe("docker target: certificates delivered as files", () => {
+  // How the SDK marks a secret value in a request (runtime/rpc.js: specialSigKey, specialSecretSig).
+  const SIG_KEY = "4dabf18193072939515e22adb298388d";
+  const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+  let resources: Registered[];
+
+  before(async () => {
+    const collect = await installMocks("docker");
+    const settings = parseStackSettings({ target: "docker", topology: SCALED }) as DockerStackSettings;
+    assert.ok(!isKubernetesStack(settings));
+    const proxies = ["front-envoy", ...settings.topology.services.map((s) => s.name)];
+    const certificates: MeshCertificateSet = {
+      identities: new Map(
+        proxies.map((p) => [
+          p,
+          {
+            certificatePem: pulumi.output(`CERT ${p}`),
+            privateKeyPem: pulumi.secret(`KEY ${p}`),
+            caPem: pulumi.output("MESH CA"),
+            expiresAt: pulumi.output("2030-01-01T00:00:00Z"),
+          },
+        ]),
+      ),
+      edge: { kind: "pem", certificatePem: pulumi.output("EDGE CERT"), privateKeyPem: pulumi.secret("EDGE KEY") },
+    };
+    class Parent extends pulumi.ComponentResource {
+      constructor() {
+        super("test:index:Parent", "parent", {});
+        deployDockerMesh("envoy-mesh", settings, PROJECT_DIR, "docker", this, certificates);
+      }
+    }
+    new Parent();
+    resources = await collect();
+  });
+
+  /** An input value, unwrapped from the mock's secret envelope; `secret` says whether it was one. */
+  const unwrap = (value: any): { value: any; secret: boolean } =>
+    value !== null && typeof value === "object" && value[SIG_KEY] === SECRET_SIG ? { value: value.value, secret: true } : { value, secret: false };
+  // A list holding a secret is sent as one secret, so secrecy is checked on the list and on each upload.
+  const uploadsOf = (c: Registered) => { const list = unwrap(c.inputs.uploads); return (list.value ?? []).map((u: any) => ({ file: u.file, ...unwrap(u.content), permissions: u.permissions, listSecret: list.secret })); };
+
+  it("uploads into the one-shot files container of each proxy only: never into an Envoy or an app (their root filesystem is read-only)", () => {
+    const withUploads = containers(resources).filter((c) => c.inputs.uploads !== undefined).map((c) => c.inputs.name).sort();
+    assert.deepEqual(withUploads, ["envoy-mesh-front-envoy-files", "envoy-mesh-service-a-files", "envoy-mesh-service-b-files", "envoy-mesh-service-c-files"]);
+    for (const c of containers(resources).filter((x) => x.inputs.uploads === undefined)) assert.equal(c.inputs.readOnly, true, c.name);
+  });
+
+  it("uploads each proxy's own identity, its private key as a secret, and the front's edge certificate", () => {
+    const b = uploadsOf(container(resources, "service-b-files"));
+    const identity = b.filter((u: any) => u.file.startsWith("/staging/etc/mesh/identity/"));
+    assert.deepEqual(identity.map((u: any) => [u.file, u.value]), [
+      ["/staging/etc/mesh/identity/ca.crt", "MESH CA"],
+      ["/staging/etc/mesh/identity/tls.crt", "CERT service-b"],
+      ["/staging/etc/mesh/identity/tls.key", "KEY service-b"],
+    ]);
+    assert.ok(b.every((u: any) => u.listSecret), "the uploads holding a key are a secret in the state");
+    assert.ok(!b.some((u: any) => u.file.includes("/edge/")));
+    const front = uploadsOf(container(resources, "front-envoy-files"));
+    assert.deepEqual(front.filter((u: any) => u.file.includes("/edge/")).map((u: any) => [u.file, u.value, u.listSecret]), [
+      ["/staging/etc/mesh/edge/tls.crt", "EDGE CERT", true],
+      ["/staging/etc/mesh/edge/tls.key", "EDGE KEY", true],
+    ]);
+    for (const u of [...b, ...front]) assert.equal(u.permissions, "0400", u.file);
+  });
+
+  it("runs the files container once, as root in Envoy's group, without network or capabilities, and publishes into the volumes", () => {
+    const files = container(resources, "service-a-files");
+    assert.equal(files.inputs.user, "0:101");
+    assert.equal(files.inputs.networkMode, "none");
+    assert.deepEqual(files.inputs.capabilities, { drops: ["ALL"] });
+    assert.equal(files.inputs.mustRun, false);
+    assert.equal(files.inputs.attach, true);
+    assert.deepEqual(files.inputs.mounts.map((m: any) => [m.source, m.target]), [
+      ["envoy-mesh-service-a-etc-mesh-identity", "/volumes/etc/mesh/identity"],
+    ].concat(files.inputs.mounts.some((m: any) => m.target === "/volumes/etc/envoy") ? [["envoy-mesh-service-a-etc-envoy", "/volumes/etc/envoy"]] : []).sort((a, b) => (a[1] < b[1] ? -1 : 1)));
+  });
+
+  it("mounts a proxy's volumes read-only into each of its Envoys at the paths Envoy reads, and into no app", () => {
+    for (const c of containers(resources).filter((x) => x.inputs.labels.some((l: any) => l.label === "envoy-mesh.role" && l.value === "envoy"))) {
+      const proxy = c.inputs.labels.find((l: any) => l.label === "envoy-mesh.proxy").value;
+      const mounts = c.inputs.mounts as any[];
+      assert.ok(mounts.every((m) => m.type === "volume" && m.readOnly === true && m.source.startsWith(`envoy-mesh-${proxy}-etc-`)), c.name);
+      assert.ok(mounts.some((m) => m.target === "/etc/mesh/identity"), c.name);
+      assert.equal(mounts.some((m) => m.target === "/etc/mesh/edge"), proxy === "front-envoy", c.name);
+      // The Envoy waits for its files.
+      assert.ok(c.dependencies.includes(urnOf(resources, CONTAINER, `${proxy}-files`)), c.name);
+    }
+    for (const c of containers(resources).filter((x) => x.inputs.labels.some((l: any) => l.label === "envoy-mesh.role" && l.value === "app"))) {
+      assert.equal(c.inputs.mounts, undefined, c.name);
+    }
+  });
+
+  it("creates one named volume per proxy and folder", () => {
+    const volumes = resources.filter((r) => r.type === "docker:index/volume:Volume").map((v) => v.inputs.name).sort();
+    assert.ok(volumes.includes("envoy-mesh-front-envoy-etc-mesh-edge"));
+    for (const p of ["front-envoy", "service-a", "service-b", "service-c"]) assert.ok(volumes.includes(`envoy-mesh-${p}-etc-mesh-identity`), p);
+  });
+
+  it("makes a key's upload content a Pulumi secret even when the key was given as plain text", async () => {
+    const key = fileUpload({ path: "/etc/mesh/identity/tls.key", content: "plain", secret: true });
+    assert.equal(await pulumi.isSecret(key.content as pulumi.Output<string>), true);
+    const cert = fileUpload({ path: "/etc/mesh/identity/tls.crt", content: "plain", secret: false });
+    assert.equal(cert.content, "plain");
+  });
+
+  it("refuses an edge certificate that is a Kubernetes Secret's name", () => {
+    assert.throws(() => dockerCertificateFiles({ identities: new Map(), edge: { kind: "secret", name: "my-tls" } }), /Kubernetes Secret my-tls/);
   });
 });

@@ -202,7 +202,7 @@ describe("components/MeshCertificates", function () {
     let ownEdge: { certPem: string; keyPem: string };
     let issued: Issued;
     before(async () => {
-      const key = async () => String((await tlsProviderOutputs({ type: TLS_TYPES.privateKey, name: "k", inputs: { algorithm: "ECDSA", ecdsaCurve: "P256" } }))!.privateKeyPem);
+      const key = async (name: string) => String((await tlsProviderOutputs({ type: TLS_TYPES.privateKey, name, inputs: { algorithm: "ECDSA", ecdsaCurve: "P256" } }))!.privateKeyPem);
       const selfSigned = async (keyPem: string, isCaCertificate: boolean) =>
         String(
           (await tlsProviderOutputs({
@@ -211,9 +211,9 @@ describe("components/MeshCertificates", function () {
             inputs: { privateKeyPem: keyPem, isCaCertificate, subject: { commonName: "Acme Corp mesh CA" }, dnsNames: isCaCertificate ? [] : ["shop.acme.example"], validityPeriodHours: 100, allowedUses: isCaCertificate ? ["cert_signing"] : ["server_auth"] },
           }))!.certPem,
         );
-      const caKey = await key();
+      const caKey = await key("own-ca");
       ownCa = { certPem: await selfSigned(caKey, true), keyPem: caKey };
-      const edgeKey = await key();
+      const edgeKey = await key("own-edge");
       ownEdge = { certPem: await selfSigned(edgeKey, false), keyPem: edgeKey };
       issued = await issue({
         topology: small(),

@@ -40,7 +40,7 @@ describe("Envoy configs on kind and on docker", () => {
       const kindTarget = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 }, edgeHttpsPort: 8443 } as const;
       // The configs each deploy layer really ships, not just the builders' output.
       const onKind = buildAllProxyObjects(topology, kindTarget, () => "app:1");
-      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }, { envoy: "envoy", app: () => "app:1" }).proxies;
+      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }, { envoy: "envoy", app: () => "app:1" }, { identities: new Map() }).proxies;
       assert.deepEqual(onDocker.map((p) => p.proxy), onKind.map((p) => p.proxy));
 
       let upstreams = 0;

@@ -5,6 +5,7 @@ import { envoyConfigProblems } from "../../envoy/check";
 import {
   buildDockerMesh,
   dockerContainers,
+  type DockerCertificateFiles,
   dockerEnvoyTarget,
   type DockerContainer,
   type DockerMesh,
@@ -17,9 +18,18 @@ const TARGET: DockerTarget = { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVO
 const IMAGES = { envoy: BUILDER_TEST_ENVOY_IMAGE, app: (s: MeshService) => `app-of-${s.name}` };
 const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 3 }] };
 
+/** Stand-in PEM texts that say whose they are. */
+function certificatesFor(topology: Topology): DockerCertificateFiles {
+  const proxies = ["front-envoy", ...topology.services.map((s) => s.name)];
+  return {
+    identities: new Map(proxies.map((p) => [p, { certificatePem: `cert of ${p}`, privateKeyPem: `key of ${p}`, caPem: "mesh ca" }])),
+    edge: { certificatePem: "edge cert", privateKeyPem: "edge key" },
+  };
+}
+
 function mesh(raw: unknown = SCALED, target: DockerTarget = TARGET): { topology: Topology; mesh: DockerMesh; containers: DockerContainer[] } {
   const topology = parseTopology(raw);
-  const built = buildDockerMesh(topology, target, IMAGES);
+  const built = buildDockerMesh(topology, target, IMAGES, certificatesFor(topology));
   return { topology, mesh: built, containers: dockerContainers(built) };
 }
 
@@ -77,11 +87,85 @@ describe("docker: the mesh as containers", () => {
     assert.deepEqual(hosts, ["service-a."]);
   });
 
-  it("publishes only the front proxy, on 127.0.0.1:8080, to its listener", () => {
+  it("publishes only the front proxy, on 127.0.0.1: HTTPS 8443 to its TLS listener and plain 8080 to its HTTP listener", () => {
     const { containers, topology } = mesh();
     const published = containers.filter((c) => c.ports.length > 0);
     assert.deepEqual(published.map((c) => c.name), ["envoy-mesh-front-envoy-1"]);
-    assert.deepEqual(published[0].ports, [{ hostIp: "127.0.0.1", hostPort: 8080, containerPort: topology.ports.front, protocol: "tcp" }]);
+    assert.deepEqual(published[0].ports, [
+      { hostIp: "127.0.0.1", hostPort: 8080, containerPort: topology.ports.front, protocol: "tcp" },
+      { hostIp: "127.0.0.1", hostPort: 8443, containerPort: topology.ports.frontTls, protocol: "tcp" },
+    ]);
+  });
+
+  it("publishes no plain HTTP port when front.plainHttp is off, and keeps it for a redirect", () => {
+    const off = mesh({ extends: "seed", front: { plainHttp: "off" } });
+    assert.deepEqual(
+      byName(off.containers, "envoy-mesh-front-envoy-1").ports.map((p) => [p.hostPort, p.containerPort]),
+      [[8443, off.topology.ports.frontTls]],
+    );
+    const redirect = mesh({ extends: "seed", front: { plainHttp: "redirect" } });
+    assert.deepEqual(byName(redirect.containers, "envoy-mesh-front-envoy-1").ports.map((p) => p.hostPort), [8080, 8443]);
+  });
+
+  describe("files each Envoy gets", () => {
+    const paths = (c: DockerContainer) => c.files.map((f) => f.path);
+
+    it("gives every Envoy its own identity and the mesh CA in /etc/mesh/identity, the key marked secret", () => {
+      const { containers } = mesh();
+      for (const c of containers.filter((x) => x.role === "envoy")) {
+        const identity = c.files.filter((f) => f.path.startsWith("/etc/mesh/identity/"));
+        assert.deepEqual(identity.map((f) => [f.path, f.content, f.secret]), [
+          ["/etc/mesh/identity/ca.crt", "mesh ca", false],
+          ["/etc/mesh/identity/tls.crt", `cert of ${c.proxy}`, false],
+          ["/etc/mesh/identity/tls.key", `key of ${c.proxy}`, true],
+        ], c.name);
+      }
+    });
+
+    it("gives the front alone the edge certificate in /etc/mesh/edge", () => {
+      const { containers } = mesh();
+      for (const c of containers.filter((x) => x.role === "envoy")) {
+        const edge = c.files.filter((f) => f.path.startsWith("/etc/mesh/edge/"));
+        if (c.proxy === "front-envoy") {
+          assert.deepEqual(edge.map((f) => [f.path, f.content, f.secret]), [
+            ["/etc/mesh/edge/tls.crt", "edge cert", false],
+            ["/etc/mesh/edge/tls.key", "edge key", true],
+          ]);
+        } else assert.deepEqual(edge, [], c.name);
+      }
+    });
+
+    it("puts each SDS file of the proxy's config next to the bootstrap, serialized as the bootstrap is", () => {
+      const { topology, containers } = mesh();
+      for (const service of topology.services) {
+        const config = buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET));
+        const envoy = byName(containers, `envoy-mesh-${service.name}-1-envoy`);
+        const sds = envoy.files.filter((f) => f.path.startsWith("/etc/envoy/"));
+        assert.deepEqual(
+          sds.map((f) => [f.path, f.content, f.secret]),
+          Object.entries(config.sdsFiles).map(([file, response]) => [`/etc/envoy/${file}`, toYaml(response), false]).sort(),
+        );
+      }
+    });
+
+    it("never gives an app container a file", () => {
+      const { containers } = mesh();
+      for (const c of containers.filter((x) => x.role === "app")) assert.deepEqual(c.files, [], c.name);
+    });
+
+    it("gives every replica of a proxy the same files, sorted by path", () => {
+      const { containers } = mesh();
+      const replicas = containers.filter((c) => c.role === "envoy" && c.proxy === "service-b");
+      assert.equal(replicas.length, 3);
+      for (const r of replicas) assert.deepEqual(r.files, replicas[0].files);
+      assert.deepEqual(paths(replicas[0]), [...paths(replicas[0])].sort());
+    });
+
+    it("gives no identity with mtls off (the edge certificate stays)", () => {
+      const { containers } = mesh({ extends: "seed", security: { mtls: "off" } });
+      for (const c of containers) assert.ok(!paths(c).some((p) => p.startsWith("/etc/mesh/identity/")), c.name);
+      assert.ok(paths(byName(containers, "envoy-mesh-front-envoy-1")).includes("/etc/mesh/edge/tls.key"));
+    });
   });
 
   it("hardens every container: non-root user, read-only root, no capabilities, no privilege gain, memory limit, restart", () => {

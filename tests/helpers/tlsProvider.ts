@@ -254,6 +254,21 @@ async function locallySignedCert(inputs: Inputs): Promise<Record<string, unknown
  * by the mock engine); undefined for any other type, so it composes with other `OutputsOf`.
  */
 export const tlsProviderOutputs: OutputsOf = (resource) => {
+  if (!resource.type.startsWith("tls:")) return undefined;
+  // The provider creates a resource once and then reads it from the state: a later run of the
+  // program with the same inputs gets the same key or certificate, not a new one.
+  const key = `${resource.type}::${resource.name}::${JSON.stringify(resource.inputs)}`;
+  let created = issued.get(key);
+  if (created === undefined) {
+    created = create(resource);
+    issued.set(key, created);
+  }
+  return created;
+};
+
+const issued = new Map<string, ReturnType<OutputsOf>>();
+
+function create(resource: Parameters<OutputsOf>[0]): ReturnType<OutputsOf> {
   switch (resource.type) {
     case TLS_TYPES.privateKey:
       return privateKey(resource.inputs);
@@ -266,4 +281,4 @@ export const tlsProviderOutputs: OutputsOf = (resource) => {
     default:
       return undefined;
   }
-};
+}

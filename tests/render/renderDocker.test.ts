@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../../checks/compose";
-import { dockerContainers } from "../../docker";
+import { dockerContainers, type DockerTarget } from "../../docker";
 import fc from "fast-check";
-import { COMPOSE_FILE, composeBuildContext, escapeInterpolation } from "../../render/composeFile";
-import { dockerRenderProblems, renderDocker, type RenderedDocker } from "../../render/renderDocker";
+import { COMPOSE_FILE, composeBuildContext, composeServiceName, escapeInterpolation } from "../../render/composeFile";
+import { PLACEHOLDER_MARK, dockerRenderProblems, renderDocker, type RenderedDocker } from "../../render/renderDocker";
 import { renderMesh } from "../../render/renderMesh";
 import { parseStackSettings, readStackValues, type DockerStackSettings } from "../../stack";
 import { interpolate, interpolateDocument } from "../helpers/composeInterpolation";
@@ -15,7 +15,7 @@ import { interpolate, interpolateDocument } from "../helpers/composeInterpolatio
 const REPO_ROOT = resolve(__dirname, "../..");
 
 type Service = Record<string, any>;
-type Compose = { name: string; services: Record<string, Service>; networks: Record<string, any> };
+type Compose = { name: string; services: Record<string, Service>; networks: Record<string, any>; configs?: unknown; secrets?: unknown };
 
 function dockerSettings(projectDir: string, stack: string): DockerStackSettings {
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
@@ -37,14 +37,51 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
     compose = composeOf(rendered);
   });
 
-  it("writes each proxy's Envoy config and docker-compose.yaml beside them", () => {
+  it("writes each proxy's Envoy config, its SDS files, placeholders for its certificates, and docker-compose.yaml", () => {
+    const proxies = ["front-envoy", "service-a", "service-b", "service-c"];
+    const sds = rendered.mesh.proxies.flatMap((p) => p.files.filter((f) => f.path.startsWith("/etc/envoy/")).map((f) => `envoy/${p.proxy}/${f.path.split("/").pop()}`));
     assert.deepEqual([...rendered.files.keys()].sort(), [
       "docker-compose.yaml",
-      "envoy/front-envoy.yaml",
-      "envoy/service-a.yaml",
-      "envoy/service-b.yaml",
-      "envoy/service-c.yaml",
-    ]);
+      ...proxies.map((p) => `envoy/${p}.yaml`),
+      ...sds,
+      ...proxies.flatMap((p) => ["ca.crt", "tls.crt", "tls.key"].map((f) => `tls/${p}/${f}`)),
+      "tls/front-envoy-edge/tls.crt",
+      "tls/front-envoy-edge/tls.key",
+    ].sort());
+  });
+
+  it("never writes key material: every certificate and key file is a marked placeholder, and a note says where real ones come from", () => {
+    for (const [path, content] of rendered.files) {
+      assert.ok(!content.includes("PRIVATE KEY-----"), `${path} holds a private key`);
+      assert.ok(!content.includes("BEGIN CERTIFICATE"), `${path} holds a certificate`);
+      if (path.startsWith("tls/")) assert.ok(content.startsWith(PLACEHOLDER_MARK), path);
+    }
+    assert.equal(rendered.notes.length, 1);
+    assert.match(rendered.notes[0], /placeholders.*npm run up -- --stack docker.*readable by uid 101/);
+  });
+
+  it("mounts the SDS files as configs and the certificates as secrets, into each proxy's Envoy services only, at the paths Envoy reads", () => {
+    const source = (kind: "configs" | "secrets", name: string) => (compose[kind] as Record<string, { file: string }>)[name].file;
+    for (const container of dockerContainers(rendered.mesh)) {
+      const s = compose.services[composeServiceName(rendered.mesh.network as unknown as DockerTarget, container)] as Service;
+      if (container.role === "app") {
+        assert.equal(s.configs, undefined, container.name);
+        assert.equal(s.secrets, undefined, container.name);
+        continue;
+      }
+      const mounted = [...(s.configs ?? []).map((m: any) => ["configs", m]), ...(s.secrets ?? []).map((m: any) => ["secrets", m])] as [
+        "configs" | "secrets",
+        { source: string; target: string },
+      ][];
+      assert.deepEqual(mounted.map(([, m]) => m.target).sort(), container.files.map((f) => f.path), container.name);
+      for (const [kind, m] of mounted) {
+        const file = source(kind, m.source);
+        // The mounted file is the one the render wrote for this proxy.
+        assert.ok(rendered.files.has(file.replace(/^\.\//, "")), `${container.name}: ${file}`);
+        assert.equal(kind === "secrets", m.target.startsWith("/etc/mesh/"), `${container.name}: ${m.target}`);
+        assert.ok(file.startsWith(`./envoy/${container.proxy}/`) || file.startsWith(`./tls/${container.proxy}/`) || file.startsWith(`./tls/${container.proxy}-edge/`), file);
+      }
+    }
   });
 
   it("is a compose file the Compose Specification's schema and compose's reference checks accept", () => {
@@ -61,10 +98,13 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
     assert.doesNotThrow(() => composeOf(rendered));
   });
 
-  it("publishes only the front proxy, on 127.0.0.1:8080", () => {
+  it("publishes only the front proxy, on 127.0.0.1: plain HTTP 8080 and HTTPS 8443", () => {
     const published = Object.entries(compose.services).filter(([, s]) => s.ports !== undefined);
     assert.deepEqual(published, [["front-envoy-1", published[0][1]]]);
-    assert.deepEqual(published[0][1].ports, [{ target: 8080, host_ip: "127.0.0.1", published: "8080", protocol: "tcp" }]);
+    assert.deepEqual(published[0][1].ports, [
+      { target: 8080, host_ip: "127.0.0.1", published: "8080", protocol: "tcp" },
+      { target: 8443, host_ip: "127.0.0.1", published: "8443", protocol: "tcp" },
+    ]);
   });
 
   it("runs exactly the containers of the docker target, each as the pure description says", () => {

@@ -43,6 +43,39 @@ describe("checks/compose: mesh rules", () => {
     assert.deepEqual(composeFileIssues(goodMesh()), []);
   });
 
+  describe("certificates and keys (compose secrets)", () => {
+    /** The good mesh with each proxy's identity key as a secret mounted by its own Envoy. */
+    function withSecrets() {
+      const mesh = goodMesh() as ReturnType<typeof goodMesh> & { secrets: Record<string, unknown> };
+      mesh.secrets = { "front-key": { file: "./tls/front-envoy/tls.key" }, "a-key": { file: "./tls/service-a/tls.key" } };
+      mesh.services.front.secrets = [{ source: "front-key", target: "/etc/mesh/identity/tls.key" }];
+      mesh.services["service-a-envoy-0"].secrets = [{ source: "a-key", target: "/etc/mesh/identity/tls.key" }];
+      return mesh;
+    }
+
+    it("accept each proxy's secrets mounted by its own Envoys, replicas included", () => {
+      const mesh = withSecrets();
+      assert.deepEqual(composeFileIssues(mesh), []);
+      mesh.services["service-a-envoy-1"] = { ...mesh.services["service-a-envoy-0"] };
+      mesh.services["service-a-app-1"] = hardened("app", { network_mode: "service:service-a-envoy-1", depends_on: { "service-a-envoy-1": { condition: "service_healthy" } } });
+      assert.deepEqual(composeMeshIssues(mesh), []);
+    });
+
+    it("refuse an app that mounts a secret, in either syntax", () => {
+      for (const entry of ["a-key", { source: "a-key", target: "/run/secrets/key" }]) {
+        const mesh = withSecrets();
+        mesh.services["service-a-app-0"].secrets = [entry];
+        assert.deepEqual(composeMeshIssues(mesh), [{ path: "services.service-a-app-0.secrets", message: "must be empty: an app never sees a certificate or key, got a-key" }]);
+      }
+    });
+
+    it("refuse one proxy's identity mounted by another proxy's Envoy", () => {
+      const mesh = withSecrets();
+      mesh.services.front.secrets = [{ source: "front-key", target: "/etc/mesh/identity/tls.key" }, "a-key"];
+      assert.deepEqual(composeMeshIssues(mesh), [{ path: "secrets.a-key", message: "must be mounted by one proxy's Envoys only, got front-envoy, service-a" }]);
+    });
+  });
+
   it("refuse an app that publishes a port", () => {
     const mesh = goodMesh();
     mesh.services["service-a-app-0"].ports = ["127.0.0.1:8081:8081"];

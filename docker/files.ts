@@ -1,0 +1,77 @@
+/**
+ * How `pulumi up` puts an Envoy's files (SDS files, identity, edge certificate) where the
+ * Envoy reads them, with a read-only root filesystem and a renewal that needs no restart.
+ *
+ * - The Docker provider's `uploads` cannot write into the Envoy container itself: it extracts
+ *   one archive at `/` (resource_docker_container_funcs.go in kreuzwerker/terraform-provider-docker),
+ *   and the daemon refuses to extract into a read-only rootfs unless the extraction point itself
+ *   lies in a writable volume (checkWritablePath, daemon/archive_linux.go in moby/moby); `/` never does.
+ * - So each of a proxy's file folders is a named volume, which every replica's Envoy mounts
+ *   read-only at the folder's path. A one-shot "files" container (the Envoy image, which has
+ *   bash and coreutils) gets the files by `uploads` into its own writable staging folder, then
+ *   publishes each folder into its volume as the kubelet publishes a Secret: a new timestamped
+ *   folder, the `..data` link swapped by rename, stable names linking through `..data`. The
+ *   rename is what Envoy's `watched_directory` reacts to, so a running Envoy reloads renewed
+ *   certificates without a restart, as on Kubernetes.
+ * - A renewed certificate changes the files container's uploads, which replaces that container
+ *   only (uploads force a new container); the Envoy containers, their apps and their network
+ *   namespaces stay.
+ */
+import { posix } from "node:path";
+import type { DockerFile } from "./containers";
+import type { DockerTarget } from "./target";
+
+/** Envoy's group: keys are readable by it and by no one else. */
+export const ENVOY_FILES_GROUP = 101;
+/** Where the files container receives its uploads, before publishing them. */
+export const FILES_STAGING_DIR = "/staging";
+/** Where the files container mounts the volumes it publishes into. */
+export const FILES_VOLUME_DIR = "/volumes";
+
+/** The folders a proxy's files live in, sorted: one volume each. */
+export function fileFolders(files: readonly DockerFile[]): string[] {
+  return [...new Set(files.map((f) => posix.dirname(f.path)))].sort();
+}
+
+/** The named volume holding one folder of a proxy's files, e.g. `envoy-mesh-service-a-etc-mesh-identity`. */
+export function filesVolumeName(target: Pick<DockerTarget, "name">, proxy: string, folder: string): string {
+  return `${target.name}-${proxy}${folder.replace(/[^A-Za-z0-9]+/g, "-")}`;
+}
+
+/** The files container of a proxy; it runs once per change and stays exited. */
+export function filesContainerName(target: Pick<DockerTarget, "name">, proxy: string): string {
+  return `${target.name}-${proxy}-files`;
+}
+
+export function stagedPath(file: DockerFile): string {
+  return `${FILES_STAGING_DIR}${file.path}`;
+}
+
+/**
+ * The files container's script: for each folder, publish the staged files into the mounted
+ * volume atomically (the kubelet's AtomicWriter layout), files 0440 and folders 0750 with
+ * group ENVOY_FILES_GROUP (the container runs as root with that group and no capabilities, so
+ * what it creates has that group), then remove the previous generation.
+ */
+export function filesPublishScript(folders: readonly string[]): string {
+  return [
+    "set -euo pipefail",
+    "publish() {",
+    '  local staged="$1" volume="$2" generation',
+    '  generation="..$(date +%Y_%m_%d_%H_%M_%S.%N)"',
+    '  mkdir -m 0750 "$volume/$generation"',
+    '  cp "$staged"/* "$volume/$generation/"',
+    '  chmod 0440 "$volume/$generation"/*',
+    '  ln -sfn "$generation" "$volume/..data_tmp"',
+    '  mv -T "$volume/..data_tmp" "$volume/..data"',
+    '  for file in "$staged"/*; do',
+    '    local name="${file##*/}"',
+    '    [[ -L "$volume/$name" ]] || ln -s "..data/$name" "$volume/$name"',
+    "  done",
+    '  for old in "$volume"/..[0-9]*; do',
+    '    [[ "$old" == "$volume/$generation" ]] || rm -rf "$old"',
+    "  done",
+    "}",
+    ...folders.map((folder) => `publish '${FILES_STAGING_DIR}${folder}' '${FILES_VOLUME_DIR}${folder}'`),
+  ].join("\n");
+}
