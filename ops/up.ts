@@ -5,7 +5,7 @@ import { MIN_KUBERNETES_VERSION, formatRelease } from "../k8s/serverVersion";
 import { OpsDeps } from "./deps";
 import { OpsError } from "./errors";
 import { waitForHttp } from "./http";
-import { KIND_CONFIG_FILE, frontPortMapping, parseKindConfig } from "./kindConfig";
+import { KIND_CONFIG_FILE, frontPortMapping, frontTlsPortMapping, parseKindConfig } from "./kindConfig";
 import { checkPrerequisites, formatFound, formatMissing } from "./prerequisites";
 import { LocalBackend, STATE_DIR, localBackend, pulumiFailure, stringOutput } from "./pulumiStack";
 import {
@@ -60,6 +60,8 @@ export function planUp(repoRoot: string, env: OpsDeps["env"]): UpPlan {
         configPath,
         frontNodePort: settings.frontNodePort,
         mapping: frontPortMapping(kindConfig, settings.frontNodePort),
+        tlsNodePort: settings.frontTlsNodePort,
+        tlsMapping: frontTlsPortMapping(kindConfig, settings.frontTlsNodePort),
     };
     const port = localRegistryPort(settings.registry);
     const registry = port === undefined ? undefined : { container: REGISTRY_CONTAINER, hostPort: port, host: settings.registry.split("/")[0] };

@@ -30,8 +30,11 @@ export class FakeMachine {
     pulumiVersion: string | undefined = "v3.248.0";
     registry: "running" | "stopped" | "missing" = "missing";
     registryOnKindNetwork = false;
-    /** Clusters by name, with whether their node runs and publishes the front port. */
-    clusters = new Map<string, { running: boolean; publishes: boolean }>();
+    /**
+     * Clusters by name, with whether their node runs and publishes the front port (30080 on
+     * 8080), and the front's HTTPS port (30443 on 8443; same as `publishes` unless set).
+     */
+    clusters = new Map<string, { running: boolean; publishes: boolean; publishesTls?: boolean }>();
     /**
      * What `kubectl version -o json` on a node answers, in turn (the last one repeats): the
      * output of a 1.35.8 API server unless a test sets otherwise.
@@ -60,7 +63,7 @@ export class FakeMachine {
         return this.calls.map((c) => showCommand(c.cmd, c.args));
     }
 
-    private node(name: string): { running: boolean; publishes: boolean } | undefined {
+    private node(name: string): { running: boolean; publishes: boolean; publishesTls?: boolean } | undefined {
         const m = /^(.*)-control-plane$/.exec(name);
         return m ? this.clusters.get(m[1]) : undefined;
     }
@@ -126,7 +129,9 @@ export class FakeMachine {
         }
         if (args[0] === "port") {
             const n = this.node(args[1]);
-            return n?.publishes ? ok("127.0.0.1:8080\n") : fail(`Error: No public port '${args[2]}' published for ${args[1]}`);
+            const tls = args[2] === "30443/tcp";
+            const publishes = tls ? (n?.publishesTls ?? n?.publishes) : n?.publishes;
+            return publishes ? ok(tls ? "127.0.0.1:8443\n" : "127.0.0.1:8080\n") : fail(`Error: No public port '${args[2]}' published for ${args[1]}`);
         }
         if (args[0] === "exec" && args.slice(2).join(" ") === "kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json") {
             if (!this.node(args[1])) {

@@ -78,7 +78,7 @@ describe("ops/up: runUp", () => {
         const configMap = machine.calls[machine.calls.length - 1].input ?? "";
         assert.match(configMap, /name: local-registry-hosting\n {2}namespace: kube-public/);
         assert.match(configMap, /host: "localhost:5001"/);
-        assert.deepEqual(deps.probed, ["127.0.0.1:5001", "127.0.0.1:8080"]);
+        assert.deepEqual(deps.probed, ["127.0.0.1:5001", "127.0.0.1:8080", "127.0.0.1:8443"]);
 
         const stateDir = path.join(repo, ".pulumi-state");
         assert.deepEqual(backend.calls, [
@@ -117,6 +117,7 @@ describe("ops/up: runUp", () => {
             "kind get clusters",
             "docker inspect --format '{{.State.Running}}' envoy-mesh-control-plane",
             "docker port envoy-mesh-control-plane 30080/tcp",
+            "docker port envoy-mesh-control-plane 30443/tcp",
             SERVER_VERSION,
             "docker inspect --format '{{json .NetworkSettings.Networks.kind}}' kind-registry",
             "kind get nodes --name envoy-mesh",
@@ -137,6 +138,30 @@ describe("ops/up: runUp", () => {
         assert.match(err.message, /lsof -iTCP:8080 -sTCP:LISTEN/);
         assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")), machine.commands().join("\n"));
         assert.deepEqual(backend.calls, []);
+    });
+
+    it("port 8443 taken and no cluster yet: fails before creating anything, naming the HTTPS NodePort", async () => {
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { takenPorts: ["127.0.0.1:8443"] });
+        const err = await opsError(runUp(deps, { repoRoot: repo }));
+        assert.match(err.message, /^port 8443 on 127\.0\.0\.1 is already in use; the kind cluster maps the Front Envoy's HTTPS NodePort 30443 to it \(so the mesh answers at https:\/\/localhost:8443\/\)/);
+        assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")), machine.commands().join("\n"));
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("a cluster created before the HTTPS mapping existed: says to recreate it, deploys nothing", async () => {
+        machine.clusters.set("envoy-mesh", { running: true, publishes: true, publishesTls: false });
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /kind cluster envoy-mesh exists but does not publish NodePort 30443 on host port 8443 \(it was not created from .*, or before that file mapped the front's HTTPS port\)/);
+        assert.match(err.message, /npm run down -- --cluster/);
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("a kind/cluster.yaml without the HTTPS port mapping: names the file and the port, before anything", async () => {
+        const file = path.join(repo, "kind", "cluster.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/containerPort: 30443/, "containerPort: 30444"));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^kind\/cluster\.yaml: nodes\[\]\.extraPortMappings: no entry maps containerPort 30443 \(the Front Envoy's HTTPS NodePort\)/);
+        assert.deepEqual(machine.commands(), PROBES);
     });
 
     it("port 8080 in use by the existing cluster itself is fine: the port is not probed", async () => {
