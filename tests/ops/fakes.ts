@@ -4,9 +4,14 @@ import * as os from "os";
 import * as path from "path";
 import { CommandResult, CommandRunner, NOT_FOUND, showCommand } from "../../ops/command";
 import { OpsDeps } from "../../ops/deps";
-import { HttpResponse } from "../../ops/http";
+import { HttpResponse, TlsTrust } from "../../ops/http";
 import { MeshStack, RunOptions, StackArgs, StackBackend, StackOutputs, WorkspaceOptions } from "../../ops/pulumiStack";
 import { OpsError } from "../../ops/errors";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** A real CA certificate (test-only material) standing in for the stack's edgeCaCertificate output. */
+export const EDGE_CA_PEM = fs.readFileSync(path.join(REPO_ROOT, "tests", "k8s", "fixtures", "tls", "ca.crt"), "utf8");
 
 export const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
 export const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
@@ -186,7 +191,11 @@ export type BackendCall =
 export class FakeBackend implements StackBackend {
     readonly calls: BackendCall[] = [];
     readonly stacks = new Set<string>();
-    outputs: StackOutputs = { frontUrl: { value: "http://localhost:8080", secret: false } };
+    outputs: StackOutputs = {
+        frontUrl: { value: "http://localhost:8080", secret: false },
+        edgeCaCertificate: { value: EDGE_CA_PEM, secret: false },
+        certificateExpiries: { value: { "front-envoy": "2027-03-02T07:00:00Z", "service-a": "2027-03-02T07:00:00Z", edge: "2027-03-02T07:00:00Z" }, secret: false },
+    };
     /** When set, `up`/`destroy` reject with this (as the Automation API's CommandError would). */
     failWith: Error | undefined;
     /** Printed through onOutput during up/destroy, as the CLI's progress. */
@@ -248,12 +257,14 @@ export class FakeTime {
     };
 }
 
-/** Answers GETs from a list (the last answer repeats); records the URLs. */
+/** Answers GETs from a list (the last answer repeats); records the URLs, and the CA trusted for each. */
 export class FakeHttp {
     readonly urls: string[] = [];
+    readonly trusted: (string | undefined)[] = [];
     constructor(private readonly answers: (HttpResponse | Error)[]) {}
-    readonly get = async (url: string): Promise<HttpResponse> => {
+    readonly get = async (url: string, _timeoutMs?: number, trust?: TlsTrust): Promise<HttpResponse> => {
         this.urls.push(url);
+        this.trusted.push(trust?.ca);
         const a = this.answers.length > 1 ? this.answers.shift()! : this.answers[0];
         if (a instanceof Error) {
             throw a;
@@ -265,6 +276,9 @@ export class FakeHttp {
 export const MESH_BODY = "Calling Service B\nHello from service B\nHello from service A\nHello from service C\n";
 
 export const meshAnswer = (): HttpResponse => ({ status: 200, headers: { "x-served-by": "service-a-7d9c-abcde" }, body: MESH_BODY });
+
+/** The wall-clock time the fakes live at, unless a test says otherwise. */
+export const NOW = "2026-12-02T07:00:00Z";
 
 export interface TestDeps extends OpsDeps {
     readonly lines: string[];
@@ -278,7 +292,7 @@ export function fakeDeps(
     backend: FakeBackend,
     http: FakeHttp,
     time: FakeTime,
-    options: { takenPorts?: string[]; env?: Record<string, string> } = {},
+    options: { takenPorts?: string[]; env?: Record<string, string>; now?: string } = {},
 ): TestDeps {
     const lines: string[] = [];
     const streamed: string[] = [];
@@ -292,6 +306,7 @@ export function fakeDeps(
         http: http.get,
         sleep: time.sleep,
         clock: time.clock,
+        now: () => Date.parse(options.now ?? NOW),
         backend,
         env: options.env ?? {},
         log: (line) => lines.push(line),
@@ -303,8 +318,6 @@ export function fakeDeps(
         probed,
     };
 }
-
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 function stackFile(config: Record<string, string | number>): string {
     const lines = Object.entries(config)
