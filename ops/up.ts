@@ -242,7 +242,12 @@ async function updateAndAnswer(
     let outputs;
     try {
         const stack = await deps.backend.createOrSelectStack({ stackName, workDir: repoRoot }, backend.options);
-        // No --refresh: the TLS provider plans the replacement of a certificate inside its renewal window on a plain update (see certificatesDue).
+        // No --refresh: a plain update renews a certificate inside its early-renewal window. The TLS
+        // provider's plan marks it for replacement from the current time (hashicorp/terraform-provider-tls,
+        // internal/provider/common_cert.go, modifyPlanIfCertificateReadyForRenewal), and @pulumi/tls 5.x
+        // runs that plan in Diff (pulumi/pulumi-tls provider/resources.go: pf.ShimProvider;
+        // pulumi/pulumi-terraform-bridge pf/tfbridge/provider_diff.go: RequiresReplace -> ReplaceKeys).
+        // certificatesDue below reports it if that ever stops holding.
         outputs = (await stack.up({ onOutput: deps.stream, onError: deps.streamErr, color: deps.color ? "always" : "never" })).outputs;
     } catch (e) {
         throw new OpsError(pulumiFailure("up", stackName, e));
