@@ -27,11 +27,13 @@ checks that the cluster runs Kubernetes ${formatRelease(MIN_KUBERNETES_VERSION)}
 stack "kind".
 
 --stack docker (needs Docker and the Pulumi CLI only; no kind, no cluster, no registry): checks
-that 127.0.0.1:8080 is free, runs \`pulumi up\` on the local stack "docker", which builds the
-images and runs the mesh as containers on this machine's Docker engine.
+that 127.0.0.1:8080 and 127.0.0.1:8443 are free, runs \`pulumi up\` on the local stack "docker",
+which builds the images and runs the mesh as containers on this machine's Docker engine.
 
-Either way the state stays in .pulumi-state/ (no login); then it waits until the Front Envoy
-answers at http://localhost:8080/ and prints its answer.
+Either way the state stays in .pulumi-state/ (no login). It writes the local edge CA's
+certificate to .mesh/<stack>/edge-ca.crt, waits until the Front Envoy answers at
+http://localhost:8080/ and at https://localhost:8443/ (trusting only that CA), and prints the
+answer and both ways in, e.g. curl --cacert .mesh/kind/edge-ca.crt https://localhost:8443/
 
 Options:
   --stack <name>       the local stack to deploy: ${UP_STACKS.join(" or ")} (default ${KIND_STACK})
@@ -45,7 +47,7 @@ export const DOWN_USAGE = `Usage: npm run down [-- --stack kind|docker] [--clust
 
 Destroys what \`npm run up\` deployed on the local stack (default "kind"); with --stack docker,
 the mesh's containers and network (the images stay in Docker's image store; remove them with
-\`docker image rm\`). Safe to run again.
+\`docker image rm\`). Then removes .mesh/<stack>/ (the edge CA's certificate). Safe to run again.
 
 Options:
   --stack <name>  the local stack to destroy: ${UP_STACKS.join(" or ")} (default ${KIND_STACK})

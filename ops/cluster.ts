@@ -16,6 +16,17 @@ export interface ClusterSpec {
     readonly frontNodePort: number;
     /** The mapping of that NodePort to the host, from the config file. */
     readonly mapping: PortMapping;
+    /** The Front Envoy's HTTPS NodePort, and its mapping to the host. */
+    readonly tlsNodePort: number;
+    readonly tlsMapping: PortMapping;
+}
+
+/** Both NodePorts the cluster must publish, each with its host port and what it serves. */
+function published(spec: ClusterSpec): { nodePort: number; mapping: PortMapping; url: string; what: string }[] {
+    return [
+        { nodePort: spec.frontNodePort, mapping: spec.mapping, url: `http://localhost:${spec.mapping.hostPort}/`, what: "the Front Envoy NodePort" },
+        { nodePort: spec.tlsNodePort, mapping: spec.tlsMapping, url: `https://localhost:${spec.tlsMapping.hostPort}/`, what: "the Front Envoy's HTTPS NodePort" },
+    ];
 }
 
 /** kind names the first control-plane node's container `<cluster>-control-plane`. */
@@ -40,16 +51,17 @@ export async function clusterExists(run: CommandRunner, name: string): Promise<b
     return (await listClusters(run)).includes(name);
 }
 
-/** Checks the host port of the Front Envoy mapping before creating the cluster. */
+/** Checks the host ports of the Front Envoy mappings (HTTP and HTTPS) before creating the cluster. */
 export async function checkFrontPort(probe: PortProbe, spec: ClusterSpec): Promise<void> {
-    const { hostPort, listenAddress } = spec.mapping;
-    if (!(await probe(hostPort, listenAddress))) {
-        throw portTakenError(
-            hostPort,
-            listenAddress,
-            `the kind cluster maps the Front Envoy NodePort ${spec.frontNodePort} to it (so the mesh answers at http://localhost:${hostPort}/)`,
-            "then run `npm run up` again",
-        );
+    for (const { nodePort, mapping, url, what } of published(spec)) {
+        if (!(await probe(mapping.hostPort, mapping.listenAddress))) {
+            throw portTakenError(
+                mapping.hostPort,
+                mapping.listenAddress,
+                `the kind cluster maps ${what} ${nodePort} to it (so the mesh answers at ${url})`,
+                "then run `npm run up` again",
+            );
+        }
     }
 }
 
@@ -85,14 +97,16 @@ export async function checkExistingCluster(run: CommandRunner, spec: ClusterSpec
         }
         result = "started";
     }
-    const port = await run("docker", ["port", node, `${spec.frontNodePort}/tcp`]);
-    const published = port.stdout.split("\n").some((l) => l.trim().endsWith(`:${spec.mapping.hostPort}`));
-    if (port.code !== 0 || !published) {
-        throw new OpsError(
-            `kind cluster ${spec.name} exists but does not publish NodePort ${spec.frontNodePort} on host port ${spec.mapping.hostPort} ` +
-                `(it was not created from ${spec.configPath}).\n` +
-                "  Delete it with `npm run down -- --cluster`, then run `npm run up` again.",
-        );
+    for (const { nodePort, mapping } of published(spec)) {
+        const port = await run("docker", ["port", node, `${nodePort}/tcp`]);
+        const ok = port.stdout.split("\n").some((l) => l.trim().endsWith(`:${mapping.hostPort}`));
+        if (port.code !== 0 || !ok) {
+            throw new OpsError(
+                `kind cluster ${spec.name} exists but does not publish NodePort ${nodePort} on host port ${mapping.hostPort} ` +
+                    `(it was not created from ${spec.configPath}${nodePort === spec.tlsNodePort ? ", or before that file mapped the front's HTTPS port" : ""}).\n` +
+                    "  Delete it with `npm run down -- --cluster`, then run `npm run up` again.",
+            );
+        }
     }
     return result;
 }

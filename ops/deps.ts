@@ -10,6 +10,8 @@ export interface OpsDeps {
     readonly http: HttpGetter;
     readonly sleep: Sleep;
     readonly clock: Clock;
+    /** The wall-clock time, in milliseconds since the epoch: certificates expire at a date. */
+    readonly now: () => number;
     readonly backend: StackBackend;
     /** The caller's environment (for PULUMI_CONFIG_PASSPHRASE). */
     readonly env: Readonly<Record<string, string | undefined>>;
@@ -31,6 +33,7 @@ export function realDeps(): OpsDeps {
         http: freshConnectionGetter,
         sleep: realSleep,
         clock: realClock,
+        now: () => Date.now(),
         backend: automationBackend,
         env: process.env,
         log: (line) => process.stdout.write(`${line}\n`),

@@ -22,8 +22,14 @@ export function publishersArgs(port: number): string[] {
  * the stack's network that Docker Compose did not start (a rendered compose file may use the same
  * network name). Anything else is refused, naming the containers that publish the port.
  */
-export async function checkDockerFrontPort(run: CommandRunner, probe: PortProbe, settings: DockerStackSettings): Promise<FrontPortState> {
-    const { frontHost: host, frontHostPort: port } = settings;
+export async function checkDockerFrontPort(
+    run: CommandRunner,
+    probe: PortProbe,
+    settings: DockerStackSettings,
+    port: number = settings.frontHostPort,
+): Promise<FrontPortState> {
+    const host = settings.frontHost;
+    const scheme = port === settings.frontTlsHostPort ? "https" : "http";
     if (await probe(port, host)) {
         return { state: "free" };
     }
@@ -44,7 +50,7 @@ export async function checkDockerFrontPort(run: CommandRunner, probe: PortProbe,
     if (publishers.length > 0 && others.length === 0) {
         return { state: "ours", containers: publishers.map((p) => p.name).sort() };
     }
-    const usedFor = `the docker stack publishes the Front Envoy on it (so the mesh answers at http://localhost:${port}/)`;
+    const usedFor = `the docker stack publishes the Front Envoy${scheme === "https" ? "'s HTTPS" : ""} on it (so the mesh answers at ${scheme}://localhost:${port}/)`;
     const again = "then run `npm run up -- --stack docker` again";
     if (others.length === 0) {
         throw portTakenError(port, host, usedFor, again);

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import { deleteCluster } from "./cluster";
+import { LOCAL_DIR, removeLocalStackDir } from "./edge";
 import { OpsDeps } from "./deps";
 import { OpsError } from "./errors";
 import { Tool, checkPrerequisites, formatMissing } from "./prerequisites";
@@ -39,7 +40,9 @@ export async function runDown(deps: OpsDeps, options: DownOptions): Promise<Down
         if (options.deleteCluster) {
             throw new OpsError(DOCKER_NO_CLUSTER);
         }
-        return runDockerDown(deps, options.repoRoot);
+        const result = await runDockerDown(deps, options.repoRoot);
+        forgetLocalFiles(deps, options.repoRoot, DOCKER_STACK);
+        return result;
     }
     const { run, log } = deps;
     const settings = readSettings(options.repoRoot);
@@ -87,6 +90,8 @@ export async function runDown(deps: OpsDeps, options: DownOptions): Promise<Down
         }
     }
 
+    forgetLocalFiles(deps, options.repoRoot, KIND_STACK);
+
     if (!options.deleteCluster) {
         return { stack };
     }
@@ -98,6 +103,13 @@ export async function runDown(deps: OpsDeps, options: DownOptions): Promise<Down
     const registry: DownResult["registry"] = (await removeRegistry(run, REGISTRY_CONTAINER)) ? "removed" : "absent";
     log(`registry container ${REGISTRY_CONTAINER}: ${registry === "removed" ? "removed" : "not found, nothing to remove"}`);
     return { stack, cluster, registry };
+}
+
+/** Removes what `up` wrote for the user in `.mesh/<stack>/` (the edge CA's certificate), once the stack is gone. */
+function forgetLocalFiles(deps: OpsDeps, repoRoot: string, stack: UpStack): void {
+    if (removeLocalStackDir(repoRoot, stack)) {
+        deps.log(`removed ${LOCAL_DIR}/${stack}/ (the edge CA's certificate)`);
+    }
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as http from "http";
+import * as https from "https";
 
 /** One HTTP response, headers with lower-case names. */
 export interface HttpResponse {
@@ -7,8 +8,13 @@ export interface HttpResponse {
     readonly body: string;
 }
 
-/** GETs a URL; rejects on a network error or when `timeoutMs` passes. */
-export type HttpGetter = (url: string, timeoutMs: number) => Promise<HttpResponse>;
+/** How to trust an HTTPS server: the PEM of the CA that signed its certificate (instead of the system's CAs). */
+export interface TlsTrust {
+    readonly ca?: string;
+}
+
+/** GETs a URL (http or https); rejects on a network error, a certificate it cannot verify, or when `timeoutMs` passes. */
+export type HttpGetter = (url: string, timeoutMs: number, trust?: TlsTrust) => Promise<HttpResponse>;
 
 /** Milliseconds since some fixed point; only differences matter. */
 export type Clock = () => number;
@@ -20,9 +26,10 @@ export type Sleep = (ms: number) => Promise<void>;
  * kept-alive connections can lose a request to a server closing that connection at the same
  * moment; counting requests during a rollout should not count that race.
  */
-export const freshConnectionGetter: HttpGetter = (url, timeoutMs) =>
+export const freshConnectionGetter: HttpGetter = (url, timeoutMs, trust = {}) =>
     new Promise((resolve, reject) => {
-        const req = http.get(url, { agent: false, headers: { connection: "close" }, timeout: timeoutMs }, (res) => {
+        const options = { agent: false, headers: { connection: "close" }, timeout: timeoutMs } as const;
+        const onResponse = (res: http.IncomingMessage) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
             res.on("error", reject);
@@ -35,7 +42,11 @@ export const freshConnectionGetter: HttpGetter = (url, timeoutMs) =>
                 }
                 resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString("utf8") });
             });
-        });
+        };
+        // Node checks the certificate's names against the URL's host and sends it as SNI (not for an IP address).
+        const req = url.startsWith("https:")
+            ? https.get(url, { ...options, ...(trust.ca === undefined ? {} : { ca: trust.ca }) }, onResponse)
+            : http.get(url, options, onResponse);
         req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
         req.on("error", reject);
     });
@@ -51,6 +62,8 @@ export interface WaitOptions {
     readonly intervalMs?: number;
     /** Timeout of a single request. Default: 5000 ms. */
     readonly requestTimeoutMs?: number;
+    /** For an https URL: the CA to trust. */
+    readonly trust?: TlsTrust;
 }
 
 export type WaitResult =
@@ -77,7 +90,8 @@ export async function waitForHttp(get: HttpGetter, sleep: Sleep, clock: Clock, u
         attempts += 1;
         let outcome: HttpResponse | Error;
         try {
-            outcome = await get(url, Math.max(1, Math.min(requestTimeout, deadline - clock())));
+            const timeout = Math.max(1, Math.min(requestTimeout, deadline - clock()));
+            outcome = await (options.trust === undefined ? get(url, timeout) : get(url, timeout, options.trust));
         } catch (e) {
             outcome = e instanceof Error ? e : new Error(String(e));
         }

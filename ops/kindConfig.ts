@@ -106,16 +106,24 @@ export function parseKindConfig(doc: unknown, label: string = KIND_CONFIG_FILE):
  * The mapping that publishes the Front Envoy NodePort on the host. There must be exactly one,
  * on a control-plane node: with several, which host port serves the mesh would be ambiguous.
  */
-export function frontPortMapping(config: KindClusterConfig, nodePort: number, label: string = KIND_CONFIG_FILE): PortMapping {
+export function frontPortMapping(
+    config: KindClusterConfig,
+    nodePort: number,
+    label: string = KIND_CONFIG_FILE,
+    what: string = "the Front Envoy NodePort, envoy-mesh:frontNodePort",
+): PortMapping {
     const found = config.nodes.flatMap((n) => n.extraPortMappings.filter((m) => m.containerPort === nodePort));
     if (found.length !== 1) {
         fail(
             label,
             "nodes[].extraPortMappings",
-            found.length === 0
-                ? `no entry maps containerPort ${nodePort} (the Front Envoy NodePort, envoy-mesh:frontNodePort) to a host port`
-                : `${found.length} entries map containerPort ${nodePort}; keep one`,
+            found.length === 0 ? `no entry maps containerPort ${nodePort} (${what}) to a host port` : `${found.length} entries map containerPort ${nodePort}; keep one`,
         );
     }
     return found[0];
+}
+
+/** The mapping that publishes the Front Envoy's HTTPS NodePort on the host (https://localhost:8443/). */
+export function frontTlsPortMapping(config: KindClusterConfig, tlsNodePort: number, label: string = KIND_CONFIG_FILE): PortMapping {
+    return frontPortMapping(config, tlsNodePort, label, "the Front Envoy's HTTPS NodePort");
 }

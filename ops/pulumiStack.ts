@@ -22,6 +22,8 @@ export interface RunOptions {
     readonly color: "always" | "never";
     /** Read stack config from this file instead of Pulumi.<stack>.yaml. */
     readonly configFile?: string;
+    /** `pulumi up --replace <urn>`: replace these resources even if nothing changed (forcing a certificate renewal). */
+    readonly replace?: readonly string[];
 }
 
 /** The few operations on a stack that this repository uses. */
@@ -47,6 +49,13 @@ export interface StackBackend {
     /** Stacks of the project, by short name (`kind`). */
     listStacks(workDir: string, options: WorkspaceOptions): Promise<string[]>;
     selectStack(args: StackArgs, options: WorkspaceOptions): Promise<MeshStack>;
+}
+
+/** `pulumi stack export` of a stack: its resources' URNs and types, for tests that pick one to replace. */
+export async function exportedResources(args: StackArgs, o: WorkspaceOptions): Promise<{ urn: string; type: string }[]> {
+    const stack = await LocalWorkspace.selectStack({ ...args }, workspaceOptions(args.workDir, o));
+    const deployment = (await stack.exportStack()).deployment as { resources?: { urn?: unknown; type?: unknown }[] };
+    return (deployment.resources ?? []).flatMap((r) => (typeof r.urn === "string" && typeof r.type === "string" ? [{ urn: r.urn, type: r.type }] : []));
 }
 
 export interface LocalBackend {
@@ -89,7 +98,13 @@ function wrap(stack: Stack): MeshStack {
     return {
         name: stack.name,
         async up(o) {
-            const result = await stack.up({ onOutput: o.onOutput, onError: o.onError, color: o.color, ...(o.configFile ? { configFile: o.configFile } : {}) });
+            const result = await stack.up({
+                onOutput: o.onOutput,
+                onError: o.onError,
+                color: o.color,
+                ...(o.configFile ? { configFile: o.configFile } : {}),
+                ...(o.replace && o.replace.length > 0 ? { replace: [...o.replace] } : {}),
+            });
             return { outputs: result.outputs };
         },
         async destroy(o) {

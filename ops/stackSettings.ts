@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_KIND_REGISTRY, parseStackSettings, projectDefaults, readStackValues } from "../stack";
+import { DEFAULT_KIND_FRONT_TLS_NODE_PORT } from "../stack/targets";
+import { DEFAULT_PLAIN_HTTP, DEFAULT_SECURITY, type Topology } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { OpsError } from "./errors";
 
@@ -24,8 +26,11 @@ export interface DockerStackSettings {
     readonly frontHost: "127.0.0.1";
     /** The host port the Front Envoy is published on: 8080, as on kind. */
     readonly frontHostPort: number;
+    /** The host port the Front Envoy's HTTPS is published on: 8443, as on kind. */
+    readonly frontTlsHostPort: number;
     /** The user-defined Docker network the mesh's containers join (the stack's namespace). */
     readonly network: string;
+    readonly security: MeshSecurity;
 }
 
 /** The config values the kind workflow needs, as the Pulumi program reads them (defaults applied). */
@@ -40,6 +45,24 @@ export interface KindStackSettings {
     readonly registry: string;
     /** `envoy-mesh:frontNodePort`. Default: 30080. */
     readonly frontNodePort: number;
+    /** The Front Envoy's HTTPS NodePort: 30443, which kind/cluster.yaml maps to 127.0.0.1:8443. */
+    readonly frontTlsNodePort: number;
+    /** What `up` tells the user about the mesh's security (the topology's `security` and `front.plainHttp`). */
+    readonly security: MeshSecurity;
+}
+
+/** The parts of the topology that change what `npm run up` checks and prints. */
+export interface MeshSecurity {
+    /** `security.mtls`: `off` gets a warning. */
+    readonly mtls: "strict" | "off";
+    /** `front.plainHttp`: whether http://localhost:8080/ serves the mesh. */
+    readonly plainHttp: "serve" | "redirect" | "off";
+    /** `security.certificates.renewBeforeHours`: a certificate closer than this to its expiry should have been renewed. */
+    readonly renewBeforeHours: number;
+}
+
+function securityOf(topology: Topology): MeshSecurity {
+    return { mtls: topology.security.mtls, plainHttp: topology.front.plainHttp, renewBeforeHours: topology.security.certificates.renewBeforeHours };
 }
 
 /** The settings of a kind stack that sets nothing: the defaults Pulumi.yaml declares. */
@@ -51,6 +74,8 @@ export function defaultSettings(): KindStackSettings {
         kindClusterName: defaults.kindClusterName,
         registry: DEFAULT_KIND_REGISTRY,
         frontNodePort: defaults.frontNodePort,
+        frontTlsNodePort: DEFAULT_KIND_FRONT_TLS_NODE_PORT,
+        security: { mtls: DEFAULT_SECURITY.mtls, plainHttp: DEFAULT_PLAIN_HTTP, renewBeforeHours: DEFAULT_SECURITY.certificates.renewBeforeHours },
     };
 }
 
@@ -103,6 +128,8 @@ export function readSettings(repoRoot: string): KindStackSettings {
             kindClusterName: s.cluster.clusterName,
             registry: s.registry.server,
             frontNodePort: s.mesh.front.nodePort,
+            frontTlsNodePort: s.mesh.front.tlsNodePort,
+            security: securityOf(s.topology),
         };
     });
 }
@@ -117,7 +144,14 @@ export function readDockerSettings(repoRoot: string): DockerStackSettings {
         if (s.target !== "docker" || s.docker.front.hostIp !== "127.0.0.1") {
             throw new OpsError(`Pulumi.${DOCKER_STACK}.yaml: the stack does not describe a docker target published on 127.0.0.1`);
         }
-        return { target: "docker", frontHost: "127.0.0.1", frontHostPort: s.docker.front.hostPort, network: s.docker.name };
+        return {
+            target: "docker",
+            frontHost: "127.0.0.1",
+            frontHostPort: s.docker.front.hostPort,
+            frontTlsHostPort: s.docker.front.tlsHostPort,
+            network: s.docker.name,
+            security: securityOf(s.topology),
+        };
     });
 }
 

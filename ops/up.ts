@@ -3,9 +3,10 @@ import * as path from "path";
 import { ClusterSpec, checkExistingCluster, checkFrontPort, clusterExists, controlPlaneNode, createCluster } from "./cluster";
 import { MIN_KUBERNETES_VERSION, formatRelease } from "../k8s/serverVersion";
 import { OpsDeps } from "./deps";
+import { MTLS_OFF_WARNING, certificatesDue, dueWarning, edgeCaRelativePath, waysIn, writeEdgeCa } from "./edge";
 import { OpsError } from "./errors";
 import { waitForHttp } from "./http";
-import { KIND_CONFIG_FILE, frontPortMapping, parseKindConfig } from "./kindConfig";
+import { KIND_CONFIG_FILE, frontPortMapping, frontTlsPortMapping, parseKindConfig } from "./kindConfig";
 import { checkPrerequisites, formatFound, formatMissing } from "./prerequisites";
 import { LocalBackend, STATE_DIR, localBackend, pulumiFailure, stringOutput } from "./pulumiStack";
 import {
@@ -19,8 +20,8 @@ import {
     wireNodesToRegistry,
 } from "./registry";
 import { SERVER_WAIT_MS, checkKindServerVersion, checkNodeImages } from "./serverVersion";
-import { checkDockerFrontPort } from "./dockerFront";
-import { DOCKER_STACK, KIND_STACK, KindStackSettings, localRegistryPort, readDockerSettings, readSettings } from "./stackSettings";
+import { FrontPortState, checkDockerFrontPort } from "./dockerFront";
+import { DOCKER_STACK, KIND_STACK, KindStackSettings, MeshSecurity, localRegistryPort, readDockerSettings, readSettings } from "./stackSettings";
 import { readYamlFile } from "./yaml";
 
 export interface UpOptions {
@@ -36,6 +37,8 @@ export interface UpResult {
     readonly frontUrl: string;
     /** The body of the Front Envoy's answer to `GET /`. */
     readonly body: string;
+    /** Where the edge CA's certificate was written: `.mesh/<stack>/edge-ca.crt`, absolute. */
+    readonly edgeCaFile: string;
     readonly cluster: "created" | "reused" | "started";
     /** What happened to the local registry; `remote` when envoy-mesh:registry is not on this machine. */
     readonly registry: "created" | "started" | "running" | "remote";
@@ -60,6 +63,8 @@ export function planUp(repoRoot: string, env: OpsDeps["env"]): UpPlan {
         configPath,
         frontNodePort: settings.frontNodePort,
         mapping: frontPortMapping(kindConfig, settings.frontNodePort),
+        tlsNodePort: settings.frontTlsNodePort,
+        tlsMapping: frontTlsPortMapping(kindConfig, settings.frontTlsNodePort),
     };
     const port = localRegistryPort(settings.registry);
     const registry = port === undefined ? undefined : { container: REGISTRY_CONTAINER, hostPort: port, host: settings.registry.split("/")[0] };
@@ -131,19 +136,27 @@ export async function runUp(deps: OpsDeps, options: UpOptions): Promise<UpResult
 
     const timeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
     const ctx = `--context kind-${cluster.name} --namespace ${plan.settings.namespace}`;
-    const { frontUrl, body } = await updateAndAnswer(deps, options.repoRoot, plan.backend, KIND_STACK, ["[4/5]", "[5/5]"], timeoutMs, [
-        `The update finished; see what the pods say: kubectl ${ctx} get pods,`,
-        `then kubectl ${ctx} describe pods and kubectl ${ctx} logs <pod> --all-containers.`,
-    ]);
+    const { frontUrl, body, edgeCaFile } = await updateAndAnswer(
+        deps,
+        options.repoRoot,
+        plan.backend,
+        KIND_STACK,
+        ["[4/5]", "[5/5]"],
+        timeoutMs,
+        [`The update finished; see what the pods say: kubectl ${ctx} get pods,`, `then kubectl ${ctx} describe pods and kubectl ${ctx} logs <pod> --all-containers.`],
+        { tlsUrl: `https://localhost:${cluster.tlsMapping.hostPort}/`, security: plan.settings.security },
+    );
     log("");
     log("The mesh is up. `npm run down` removes it; `npm run down -- --cluster` also deletes the kind cluster and the registry.");
-    return { frontUrl, body, cluster: clusterResult, registry: registryResult };
+    return { frontUrl, body, edgeCaFile, cluster: clusterResult, registry: registryResult };
 }
 
 export interface DockerUpResult {
     readonly frontUrl: string;
     /** The body of the Front Envoy's answer to `GET /`. */
     readonly body: string;
+    /** Where the edge CA's certificate was written: `.mesh/<stack>/edge-ca.crt`, absolute. */
+    readonly edgeCaFile: string;
     /** Whether port 8080 was free, or already held by this stack's own Front Envoy (a second run). */
     readonly frontPort: "free" | "ours";
 }
@@ -168,25 +181,45 @@ export async function runDockerUp(deps: OpsDeps, options: UpOptions): Promise<Do
 
     const settings = readDockerSettings(options.repoRoot);
     const backend = localBackend(options.repoRoot, deps.env);
-    const port = await checkDockerFrontPort(run, deps.probePort, settings);
-    const where = `${settings.frontHost}:${settings.frontHostPort}`;
-    log(`[2/4] Front port ${where}: ${port.state === "free" ? "free" : `held by this stack's ${port.containers.join(", ")}`}`);
+    let port: FrontPortState = { state: "free" };
+    const ports: string[] = [];
+    for (const p of [settings.frontHostPort, settings.frontTlsHostPort]) {
+        const state = await checkDockerFrontPort(run, deps.probePort, settings, p);
+        ports.push(`${settings.frontHost}:${p} ${state.state === "free" ? "free" : `held by this stack's ${state.containers.join(", ")}`}`);
+        if (p === settings.frontHostPort) port = state;
+    }
+    log(`[2/4] Front ports: ${ports.join(", ")}`);
 
     const timeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
     const filter = `--filter network=${settings.network}`;
-    const { frontUrl, body } = await updateAndAnswer(deps, options.repoRoot, backend, DOCKER_STACK, ["[3/4]", "[4/4]"], timeoutMs, [
-        `The update finished; see what the containers say: docker ps --all ${filter},`,
-        "then docker logs <container> (an app container's log, and its Envoy's).",
-    ]);
+    const { frontUrl, body, edgeCaFile } = await updateAndAnswer(
+        deps,
+        options.repoRoot,
+        backend,
+        DOCKER_STACK,
+        ["[3/4]", "[4/4]"],
+        timeoutMs,
+        [`The update finished; see what the containers say: docker ps --all ${filter},`, "then docker logs <container> (an app container's log, and its Envoy's)."],
+        { tlsUrl: `https://localhost:${settings.frontTlsHostPort}/`, security: settings.security },
+    );
     log("");
     log("The mesh is up. `npm run down -- --stack docker` removes it.");
-    return { frontUrl, body, frontPort: port.state };
+    return { frontUrl, body, edgeCaFile, frontPort: port.state };
+}
+
+/** What the update is checked against: the front's HTTPS URL, and the topology's security settings. */
+interface EdgeExpectations {
+    /** `https://localhost:8443/`: the host port the target publishes the front's HTTPS on. */
+    readonly tlsUrl: string;
+    readonly security: MeshSecurity;
 }
 
 /**
- * Runs `pulumi up` on the local backend (step `steps[0]`), then waits for the stack's frontUrl
- * to answer 200 (step `steps[1]`) and prints the answer. `lookHere` is where to look when it
- * does not answer in time, one line each.
+ * Runs `pulumi up` on the local backend (step `steps[0]`), writes the edge CA the stack exports to
+ * `.mesh/<stack>/edge-ca.crt`, then waits for the stack's frontUrl (when the front serves plain
+ * HTTP) and for its HTTPS URL, trusting only that CA, to answer 200 with the same answer (step
+ * `steps[1]`), and prints the answer and both ways in. `lookHere` is where to look when it does
+ * not answer in time, one line each.
  */
 async function updateAndAnswer(
     deps: OpsDeps,
@@ -196,14 +229,25 @@ async function updateAndAnswer(
     steps: readonly [string, string],
     timeoutMs: number,
     lookHere: readonly string[],
-): Promise<{ frontUrl: string; body: string }> {
+    edge: EdgeExpectations,
+): Promise<{ frontUrl: string; body: string; edgeCaFile: string }> {
     const { log } = deps;
+    const { security, tlsUrl } = edge;
     fs.mkdirSync(backend.stateDir, { recursive: true });
     const passphrase = backend.passphraseFrom === "default" ? "default passphrase" : `passphrase from ${backend.passphraseFrom}`;
     log(`${steps[0]} Pulumi stack ${stackName} (local state in ${STATE_DIR}/, ${passphrase}): updating...`);
+    if (security.mtls === "off") {
+        log(MTLS_OFF_WARNING);
+    }
     let outputs;
     try {
         const stack = await deps.backend.createOrSelectStack({ stackName, workDir: repoRoot }, backend.options);
+        // No --refresh: a plain update renews a certificate inside its early-renewal window. The TLS
+        // provider's plan marks it for replacement from the current time (hashicorp/terraform-provider-tls,
+        // internal/provider/common_cert.go, modifyPlanIfCertificateReadyForRenewal), and @pulumi/tls 5.x
+        // runs that plan in Diff (pulumi/pulumi-tls provider/resources.go: pf.ShimProvider;
+        // pulumi/pulumi-terraform-bridge pf/tfbridge/provider_diff.go: RequiresReplace -> ReplaceKeys).
+        // certificatesDue below reports it if that ever stops holding.
         outputs = (await stack.up({ onOutput: deps.stream, onError: deps.streamErr, color: deps.color ? "always" : "never" })).outputs;
     } catch (e) {
         throw new OpsError(pulumiFailure("up", stackName, e));
@@ -212,16 +256,51 @@ async function updateAndAnswer(
     if (frontUrl === undefined) {
         throw new OpsError(`stack ${stackName} has no string output frontUrl after the update (outputs: ${Object.keys(outputs).sort().join(", ") || "none"})`);
     }
+    const edgeCaFile = writeEdgeCa(repoRoot, stackName, outputs);
+    log(`      the edge CA's certificate is in ${edgeCaRelativePath(stackName)}`);
+    const due = certificatesDue(outputs, deps.now(), security.renewBeforeHours);
+    if (due.length > 0) {
+        log(dueWarning(due, security.renewBeforeHours, stackName));
+    }
 
     const url = frontUrl.replace(/\/?$/, "/");
-    log(`${steps[1]} Waiting for ${url} to answer (up to ${Math.round(timeoutMs / 1000)} s)...`);
-    const answer = await waitForHttp(deps.http, deps.sleep, deps.clock, url, { timeoutMs });
-    if (!answer.ok) {
-        throw new OpsError(
-            `${url} did not answer with HTTP 200 within ${Math.round(timeoutMs / 1000)} s (last attempt: ${answer.last}).\n` + lookHere.map((l) => `  ${l}`).join("\n"),
-        );
+    const plain = security.plainHttp === "serve";
+    const seconds = Math.round(timeoutMs / 1000);
+    log(`${steps[1]} Waiting for ${plain ? `${url} and ` : ""}${tlsUrl} to answer (up to ${seconds} s)...`);
+    const failed = (where: string, last: string) =>
+        new OpsError(`${where} did not answer with HTTP 200 within ${seconds} s (last attempt: ${last}).\n` + lookHere.map((l) => `  ${l}`).join("\n"));
+    const started = deps.clock();
+    let body: string | undefined;
+    if (plain) {
+        const answer = await waitForHttp(deps.http, deps.sleep, deps.clock, url, { timeoutMs });
+        if (!answer.ok) {
+            throw failed(url, answer.last);
+        }
+        body = answer.response.body;
+        log(`${url} answered:`);
+        log(body.replace(/\s+$/, ""));
     }
-    log(`${url} answered:`);
-    log(answer.response.body.replace(/\s+$/, ""));
-    return { frontUrl, body: answer.response.body };
+    const ca = fs.readFileSync(edgeCaFile, "utf8");
+    const remaining = Math.max(1, timeoutMs - (deps.clock() - started));
+    const secure = await waitForHttp(deps.http, deps.sleep, deps.clock, tlsUrl, { timeoutMs: remaining, trust: { ca } });
+    if (!secure.ok) {
+        throw failed(`${tlsUrl} (trusting ${edgeCaRelativePath(stackName)})`, secure.last);
+    }
+    if (body === undefined) {
+        body = secure.response.body;
+        log(`${tlsUrl} answered:`);
+        log(body.replace(/\s+$/, ""));
+    } else if (secure.response.body !== body) {
+        throw new OpsError(`${tlsUrl} answered differently from ${url}:\n${secure.response.body.replace(/\s+$/, "")}`);
+    } else {
+        log(`${tlsUrl} answered the same, with a certificate the edge CA signed.`);
+    }
+    log("");
+    for (const line of waysIn(url, tlsUrl, stackName, security)) {
+        log(line);
+    }
+    if (security.mtls === "off") {
+        log(MTLS_OFF_WARNING);
+    }
+    return { frontUrl, body, edgeCaFile };
 }

@@ -1,26 +1,38 @@
 // End-to-end test of the docker target on this machine's Docker engine: `npm run test:e2e:docker`
 // (not part of `npm test`). Two flows, each removing what it created:
 //  - the rendered compose file under `docker compose` (Docker with the Compose plugin; no Pulumi),
-//  - `npm run up -- --stack docker` / `npm run down -- --stack docker` (Docker and the Pulumi CLI).
+//  - `npm run up -- --stack docker` / `npm run down -- --stack docker` (Docker and the Pulumi CLI),
+//    with the zero-trust checks that Docker can show: HTTPS at the edge, no way into a sidecar
+//    without a mesh certificate, 403 for an undeclared caller (a throwaway curl container on the
+//    mesh's network holding service-c's identity, copied out of its Envoy container).
 // Without the tools every test is skipped, with one line naming what is missing.
 // Both flows publish the front on 127.0.0.1:8080: stop anything else listening there first.
 import { strict as assert } from "assert";
+import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { dump } from "js-yaml";
 import { composeGreeting } from "../../app/body";
+import { spiffeId } from "../../envoy/identity";
+import { CA_FILE, IDENTITY_DIR } from "../../envoy/names";
 import { NOT_FOUND, execFileRunner, lastLine } from "../../ops/command";
 import { HttpResponse, freshConnectionGetter } from "../../ops/http";
 import { checkPrerequisites } from "../../ops/prerequisites";
 import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
+import { readDockerSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
+import { DEFAULT_SECURITY } from "../../topology";
 import { isPlainObject } from "../../topology/reader";
+import { CURL_IMAGE, CURL_UID, meshCurlArgs, parseMeshCurl, plainCurlArgs, uriSans } from "./probe";
 import { runEchoed } from "./run";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const STACK = "docker";
 const FRONT = "http://127.0.0.1:8080/";
+const FRONT_TLS = "https://localhost:8443/";
+/** Where `npm run up -- --stack docker` writes the local edge CA's certificate. */
+const EDGE_CA = path.join(REPO, ".mesh", "docker", "edge-ca.crt");
 const FRONT_PORT = "8080";
 /** Compose project name for every compose command here, so that nothing depends on the output folder's name. */
 const PROJECT = "envoy-mesh-e2e";
@@ -164,6 +176,36 @@ function allIds(m: Mesh): string[] {
     return [...m.fronts, ...m.sidecars.keys(), ...m.sidecars.values()].sort();
 }
 
+// --- zero trust, from a throwaway curl container on the mesh's network ----------------------------
+
+/** The identity files of a service's first replica, copied out of its Envoy container (docker cp) into `dir/<service>`. */
+async function copyIdentity(service: string, dir: string): Promise<string> {
+    const network = readDockerSettings(REPO).network;
+    const into = path.join(dir, service);
+    fs.mkdirSync(into, { recursive: true });
+    await mustRunQuiet("docker", ["cp", `${network}-${service}-1-envoy:${IDENTITY_DIR}/.`, into]);
+    // docker cp makes them this user's; the probe runs as curl's user, and reads them through the bind mount.
+    for (const f of fs.readdirSync(into)) fs.chmodSync(path.join(into, f), 0o444);
+    return into;
+}
+
+/** Runs curl in a throwaway container on the mesh's network, hardened like the mesh's own, with `dir` at /id. */
+async function probe(args: readonly string[], dir?: string) {
+    const network = readDockerSettings(REPO).network;
+    return execFileRunner(
+        "docker",
+        [
+            "run", "--rm", "--network", network, "--user", `${CURL_UID}:${CURL_UID}`, "--read-only", "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges:true", ...(dir ? ["-v", `${dir}:/id:ro`] : []), CURL_IMAGE, ...args,
+        ],
+        { timeoutMs: 120_000 },
+    );
+}
+
+function identityOf(service: string): string {
+    return spiffeId(DEFAULT_SECURITY.trustDomain, readDockerSettings(REPO).network, service);
+}
+
 // --- the tests -----------------------------------------------------------------------------------
 
 /** What is missing, per tool; empty when everything is there. */
@@ -283,6 +325,44 @@ describe("the docker target, end to end", function () {
             assert.equal(mesh.sidecars.size, 3, "services A, B and C: one Envoy and one app each");
             assert.ok(mesh.fronts.length >= 1);
             stack = await automationBackend.selectStack({ stackName: STACK, workDir: REPO }, localBackend(REPO, process.env).options);
+            assert.ok(output.includes(`curl --cacert .mesh/docker/edge-ca.crt ${FRONT_TLS}`), "npm run up prints how to reach the edge over HTTPS");
+        });
+
+        it("serves the seed's answer over HTTPS at the edge, trusting the CA npm run up wrote; plain HTTP still answers", async () => {
+            assert.equal(fs.statSync(EDGE_CA).mode & 0o777, 0o644);
+            const secure = await freshConnectionGetter(FRONT_TLS, 5000, { ca: fs.readFileSync(EDGE_CA, "utf8") });
+            assert.equal(secure.status, 200);
+            assert.equal(secure.body, seedAnswer());
+            assert.equal((await getOk()).body, seedAnswer());
+        });
+
+        it("a container without a mesh certificate cannot reach service-b:10000", async () => {
+            const plain = await probe(plainCurlArgs("http://service-b:10000/"));
+            // 52: empty reply, 56: connection reset; not 6 (no such host), 7 (refused) or 28 (timeout).
+            assert.ok([52, 56].includes(plain.code), `plain HTTP: curl exit code ${plain.code}: ${lastLine(plain)}`);
+            const tls = await probe(meshCurlArgs("https://service-b:10000/"));
+            assert.ok([35, 56].includes(tls.code), `TLS without a certificate: curl exit code ${tls.code}: ${lastLine(tls)}`);
+        });
+
+        it("a caller with a valid mesh certificate the topology does not declare (service-c calling service-b) gets 403 naming it; service-a gets through", async () => {
+            const c = await copyIdentity("service-c", configDir);
+            const a = await copyIdentity("service-a", configDir);
+            const ca = new X509Certificate(fs.readFileSync(path.join(c, CA_FILE)));
+            const denied = parseMeshCurl((await probe(meshCurlArgs("https://service-b:10000/", { dir: "/id" }), c)).stdout);
+            assert.equal(denied.status, 403, `service-c calling service-b: HTTP ${denied.status} ${denied.body}`);
+            assert.ok(denied.body.includes(identityOf("service-c")), `the 403 body names the caller: ${denied.body}`);
+            assert.ok(denied.served?.verify(ca.publicKey), "service-b's certificate is signed by the mesh CA");
+            assert.deepEqual(uriSans(denied.served!), [identityOf("service-b")]);
+            const allowed = parseMeshCurl((await probe(meshCurlArgs("https://service-b:10000/", { dir: "/id" }), a)).stdout);
+            assert.equal(allowed.status, 200, `service-a calling service-b: HTTP ${allowed.status} ${allowed.body}`);
+            assert.equal(allowed.body, composeGreeting("service-b", []));
+        });
+
+        it("certificate renewal without restarts: not provable on docker", function () {
+            // The certificates are files written into each Envoy container when it is created: a
+            // renewed certificate is a new container (and a new app in its namespace), so Docker
+            // cannot show a renewal without a restart. The kind end-to-end test proves that one.
+            this.skip();
         });
 
         it("a change to the front's routes replaces only the front's Envoy; every service container keeps running", async () => {
@@ -317,6 +397,7 @@ describe("the docker target, end to end", function () {
                 assert.equal(code, 0, `npm run down -- --stack docker (run ${i + 1}) failed`);
             }
             await assert.rejects(get(), "the front must stop answering once the stack is down");
+            assert.equal(fs.existsSync(path.dirname(EDGE_CA)), false, "npm run down removed .mesh/docker/");
             const left = (await mustRunQuiet("docker", ["ps", "--all", "--quiet", "--no-trunc"])).split("\n");
             assert.deepEqual(
                 allIds(mesh).filter((id) => left.includes(id)),

@@ -1,24 +1,38 @@
 // End-to-end test on a real kind cluster: `npm run test:e2e` (not part of `npm test`).
 // Needs Docker, kind and the Pulumi CLI; without them every test is skipped, saying which
 // tool is missing. It creates the kind cluster and registry, and deletes them at the end.
+// Zero trust: the edge over HTTPS with the CA `npm run up` wrote; from throwaway curl pods (probe.ts),
+// service-b refuses a caller without a mesh certificate and answers 403 to one the topology does
+// not declare; a forced renewal of service-b's certificate is served without a pod restart or a
+// failed request.
 import { strict as assert } from "assert";
+import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { dump } from "js-yaml";
+import { composeGreeting } from "../../app/body";
+import { spiffeId } from "../../envoy/identity";
 import { controlPlaneNode } from "../../ops/cluster";
-import { execFileRunner } from "../../ops/command";
+import { CommandResult, execFileRunner, lastLine } from "../../ops/command";
 import { HttpResponse, freshConnectionGetter } from "../../ops/http";
 import { checkPrerequisites } from "../../ops/prerequisites";
-import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
+import { MeshStack, automationBackend, exportedResources, localBackend } from "../../ops/pulumiStack";
 import { KIND_STACK, readSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
+import { DEFAULT_SECURITY } from "../../topology";
 import { isPlainObject } from "../../topology/reader";
+import { meshCurlArgs, parseMeshCurl, plainCurlArgs, probePod, uriSans } from "./probe";
 import { runEchoed } from "./run";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FRONT = "http://localhost:8080/";
+const FRONT_TLS = "https://localhost:8443/";
+/** Where `npm run up` writes the local edge CA's certificate. */
+const EDGE_CA = path.join(REPO, ".mesh", KIND_STACK, "edge-ca.crt");
 const SERVICES = ["A", "B", "C"];
+/** The Pulumi type of a leaf certificate (one per identity). */
+const LEAF_TYPE = "tls:index/locallySignedCert:LocallySignedCert";
 
 /** Runs `npm run <script> [-- args]` in the repository, echoing its output, and returns code and output. */
 function npmRun(script: string, args: string[] = []): Promise<{ code: number; output: string }> {
@@ -97,6 +111,95 @@ async function printDiagnostics(): Promise<void> {
     }
 }
 
+/** kubectl inside the kind node (none is needed on this machine), in the mesh's namespace. */
+async function kubectl(args: readonly string[], input?: string): Promise<CommandResult> {
+    const { kindClusterName, namespace } = readSettings(REPO);
+    return execFileRunner(
+        "docker",
+        ["exec", ...(input === undefined ? [] : ["-i"]), controlPlaneNode(kindClusterName), "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "--namespace", namespace, ...args],
+        { timeoutMs: 240_000, ...(input === undefined ? {} : { input }) },
+    );
+}
+
+async function mustKubectl(args: readonly string[], input?: string): Promise<string> {
+    const r = await kubectl(args, input);
+    assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${lastLine(r)}`);
+    return r.stdout;
+}
+
+/** Starts a probe pod (see probe.ts) and waits until it runs. */
+async function startProbe(name: string, secrets: Record<string, string> = {}): Promise<void> {
+    await mustKubectl(["apply", "-f", "-"], JSON.stringify(probePod(name, readSettings(REPO).namespace, secrets)));
+    await mustKubectl(["wait", "--for=condition=Ready", `pod/${name}`, "--timeout=180s"]);
+}
+
+async function inProbe(name: string, command: readonly string[]): Promise<CommandResult> {
+    return kubectl(["exec", name, "-c", "curl", "--", ...command]);
+}
+
+/** A service's ingress as its callers' sidecars address it: the Service's DNS name (also the SNI). */
+function ingressUrl(service: string, scheme: "http" | "https"): string {
+    return `${scheme}://${service}.${readSettings(REPO).namespace}.svc.cluster.local:10000/`;
+}
+
+function identityOf(service: string): string {
+    return spiffeId(DEFAULT_SECURITY.trustDomain, readSettings(REPO).namespace, service);
+}
+
+/** Every mesh pod's UID and restart count (containers and native sidecars), by pod name; probe pods left out. */
+async function podStates(): Promise<Map<string, string>> {
+    type Status = { restartCount?: number };
+    const list = JSON.parse(await mustKubectl(["get", "pods", "-o", "json"])) as {
+        items: { metadata: { name: string; uid: string }; status?: { containerStatuses?: Status[]; initContainerStatuses?: Status[] } }[];
+    };
+    const states = new Map<string, string>();
+    for (const p of list.items.filter((i) => !i.metadata.name.startsWith("mesh-e2e-"))) {
+        const restarts = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].reduce((n, c) => n + (c.restartCount ?? 0), 0);
+        states.set(p.metadata.name, `uid ${p.metadata.uid}, ${restarts} restarts`);
+    }
+    return states;
+}
+
+/** The leaf certificate in a service's identity Secret. */
+async function secretCertificate(service: string): Promise<X509Certificate> {
+    const b64 = await mustKubectl(["get", "secret", `${service}-identity`, "-o", "jsonpath={.data.tls\\.crt}"]);
+    return new X509Certificate(Buffer.from(b64.trim(), "base64"));
+}
+
+/** The mesh CA, as a service's identity Secret carries it. */
+async function meshCa(service: string): Promise<X509Certificate> {
+    const b64 = await mustKubectl(["get", "secret", `${service}-identity`, "-o", "jsonpath={.data.ca\\.crt}"]);
+    return new X509Certificate(Buffer.from(b64.trim(), "base64"));
+}
+
+/** Requests through the front, over plain HTTP and HTTPS in turn, until stopped; collects every failure. */
+function loadLoop(): { stop: () => Promise<{ requests: number; failures: string[] }> } {
+    const ca = fs.readFileSync(EDGE_CA, "utf8");
+    const failures: string[] = [];
+    let requests = 0;
+    let running = true;
+    const loop = (async () => {
+        while (running) {
+            const url = requests % 2 === 0 ? FRONT : FRONT_TLS;
+            requests += 1;
+            try {
+                const r = await freshConnectionGetter(url, 5000, { ca });
+                if (r.status !== 200) failures.push(`${url}: HTTP ${r.status}: ${r.body.trim().slice(0, 120)}`);
+            } catch (e) {
+                failures.push(`${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    })();
+    return {
+        stop: async () => {
+            running = false;
+            await loop;
+            return { requests, failures };
+        },
+    };
+}
+
 const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 3 }] };
 
 describe("the mesh on kind, end to end", function () {
@@ -125,12 +228,94 @@ describe("the mesh on kind, end to end", function () {
         const { code, output } = await npmRun("up", ["--timeout", "600"]);
         assert.equal(code, 0, "npm run up failed");
         assert.match(output, /Calling Service B\nHello from service B\nHello from service A\nHello from service C/);
+        assert.ok(output.includes(`curl --cacert .mesh/kind/edge-ca.crt ${FRONT_TLS}`), "npm run up prints how to reach the edge over HTTPS");
         const r = await get();
         assert.equal(r.status, 200);
         for (const s of SERVICES) {
             assert.ok(r.body.includes(`Hello from service ${s}`), `body lacks service ${s}: ${r.body}`);
         }
         stack = await automationBackend.selectStack({ stackName: KIND_STACK, workDir: REPO }, localBackend(REPO, process.env).options);
+    });
+
+    it("serves the seed's answer over HTTPS at the edge, trusting the CA npm run up wrote; plain HTTP still answers", async () => {
+        assert.equal(fs.statSync(EDGE_CA).mode & 0o777, 0o644);
+        const ca = fs.readFileSync(EDGE_CA, "utf8");
+        const secure = await freshConnectionGetter(FRONT_TLS, 5000, { ca });
+        const plain = await get();
+        assert.equal(secure.status, 200, `GET ${FRONT_TLS}: HTTP ${secure.status} ${secure.body}`);
+        assert.equal(plain.status, 200);
+        assert.equal(secure.body, plain.body);
+        for (const s of SERVICES) assert.ok(secure.body.includes(`Hello from service ${s}`), secure.body);
+        // Only that CA vouches for the edge: the system's CAs do not.
+        await assert.rejects(freshConnectionGetter(FRONT_TLS, 5000), (e: NodeJS.ErrnoException) =>
+            ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN"].includes(e.code ?? ""),
+        );
+    });
+
+    it("a pod without a mesh certificate cannot reach service-b:10000: plain HTTP and TLS without a client certificate are cut off", async () => {
+        await startProbe("mesh-e2e-nocert");
+        const plain = await inProbe("mesh-e2e-nocert", plainCurlArgs(ingressUrl("service-b", "http")));
+        // 52: empty reply, 56: connection reset. Not 7 (refused) or 28 (timeout): Envoy took the connection and dropped it.
+        assert.ok([52, 56].includes(plain.code), `plain HTTP: curl exit code ${plain.code}, output ${plain.stdout} ${lastLine(plain)}`);
+        assert.notEqual(plain.stdout.trim(), "200");
+        const tls = await inProbe("mesh-e2e-nocert", meshCurlArgs(ingressUrl("service-b", "https")));
+        // 35: handshake failed, 56: the server's alert (certificate required) ended the connection.
+        assert.ok([35, 56].includes(tls.code), `TLS without a certificate: curl exit code ${tls.code}, ${lastLine(tls)}`);
+        assert.ok(!/--mesh-e2e-status:200/.test(tls.stdout));
+    });
+
+    it("a caller with a valid mesh certificate the topology does not declare (service-c calling service-b) gets 403 naming it; a declared one (service-a) gets through", async () => {
+        await startProbe("mesh-e2e-callers", { "service-c-identity": "/id/service-c", "service-a-identity": "/id/service-a" });
+        const ca = await meshCa("service-b");
+        const denied = parseMeshCurl((await inProbe("mesh-e2e-callers", meshCurlArgs(ingressUrl("service-b", "https"), { dir: "/id/service-c" }))).stdout);
+        assert.equal(denied.status, 403, `service-c calling service-b: HTTP ${denied.status} ${denied.body}`);
+        assert.ok(denied.body.includes(identityOf("service-c")), `the 403 body names the caller: ${denied.body}`);
+        // The server was service-b: its certificate chains to the mesh CA and carries exactly its SPIFFE ID.
+        assert.ok(denied.served?.verify(ca.publicKey), "service-b's certificate is signed by the mesh CA");
+        assert.deepEqual(uriSans(denied.served!), [identityOf("service-b")]);
+
+        const allowed = parseMeshCurl((await inProbe("mesh-e2e-callers", meshCurlArgs(ingressUrl("service-b", "https"), { dir: "/id/service-a" }))).stdout);
+        assert.equal(allowed.status, 200, `service-a calling service-b: HTTP ${allowed.status} ${allowed.body}`);
+        assert.equal(allowed.body, composeGreeting("service-b", []));
+
+        const log = await mustKubectl(["logs", "deployment/service-b", "-c", "envoy", "--tail=200"]);
+        assert.ok(log.includes(identityOf("service-c")), "the access log names the denied caller");
+    });
+
+    it("forcing a renewal of service-b's certificate (pulumi up --replace) changes the certificate it serves, restarts no pod and fails no request", async () => {
+        const options = localBackend(REPO, process.env).options;
+        const leaves = (await exportedResources({ stackName: KIND_STACK, workDir: REPO }, options)).filter((r) => r.type === LEAF_TYPE);
+        const ofB = leaves.filter((r) => /service-b/.test(r.urn.split("::").pop() ?? ""));
+        assert.equal(ofB.length, 1, `one leaf certificate named after service-b among: ${leaves.map((r) => r.urn).join(", ")}`);
+
+        const served = async () => parseMeshCurl((await inProbe("mesh-e2e-callers", meshCurlArgs(ingressUrl("service-b", "https"), { dir: "/id/service-a" }))).stdout).served;
+        const before = await served();
+        assert.ok(before, "service-b serves a certificate");
+        const podsBefore = await podStates();
+
+        const load = loadLoop();
+        let after: X509Certificate | undefined;
+        try {
+            const write = (chunk: string) => process.stdout.write(chunk);
+            await stack.up({ onOutput: write, onError: write, color: "never", replace: [ofB[0].urn] });
+            // The kubelet refreshes a mounted Secret within its sync period (about a minute), then Envoy's SDS watch reloads it.
+            const deadline = Date.now() + 180_000;
+            while (Date.now() < deadline) {
+                after = await served();
+                if (after && after.serialNumber !== before.serialNumber) break;
+                await new Promise((r) => setTimeout(r, 3000));
+            }
+            await new Promise((r) => setTimeout(r, 10_000));
+        } finally {
+            const { requests, failures } = await load.stop();
+            assert.ok(requests > 100, `only ${requests} requests were made during the renewal`);
+            assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${requests} requests failed during the renewal`);
+        }
+        assert.notEqual(after?.serialNumber, before.serialNumber, "service-b still serves the old certificate after 180 s");
+        assert.equal(after?.serialNumber, (await secretCertificate("service-b")).serialNumber, "it serves the renewed certificate in its Secret");
+        assert.deepEqual(uriSans(after!), [identityOf("service-b")]);
+        assert.deepEqual([...(await podStates())].sort(), [...podsBefore].sort(), "no pod was replaced or restarted");
+        await mustKubectl(["delete", "pod", "-l", "app.kubernetes.io/name=mesh-e2e-probe", "--wait=false"]);
     });
 
     it("with service B scaled to 3 replicas, A's requests reach more than one B pod (client-side load balancing)", async () => {
@@ -193,5 +378,6 @@ describe("the mesh on kind, end to end", function () {
             assert.equal(code, 0, `npm run down ${args.join(" ")} failed`);
         }
         await assert.rejects(get(), "the front must stop answering once the cluster is gone");
+        assert.equal(fs.existsSync(path.dirname(EDGE_CA)), false, "npm run down removed .mesh/kind/");
     });
 });

@@ -89,6 +89,8 @@ describe("ops/cli: runCli", () => {
         assert.equal(await runCli("npm run up", UP_USAGE, ["--help"], parseUpArgs, async () => assert.fail("not run"), c.io), 0);
         assert.equal(c.out.join(""), `${UP_USAGE}\n`);
         assert.match(UP_USAGE, /checks that the cluster runs Kubernetes 1\.30 or newer/);
+        assert.match(UP_USAGE, /curl --cacert \.mesh\/kind\/edge-ca\.crt https:\/\/localhost:8443\//);
+        assert.match(DOWN_USAGE, /removes \.mesh\/<stack>\/ \(the edge CA's certificate\)/);
     });
 
     it("a known failure: its message alone, no stack trace, its exit code", async () => {

@@ -4,7 +4,7 @@ import * as path from "path";
 import { runDown } from "../../ops/down";
 import { DEFAULT_PASSPHRASE } from "../../ops/pulumiStack";
 import { runDockerUp, runUp } from "../../ops/up";
-import { BackendCall, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer, opsError } from "./fakes";
+import { BackendCall, EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer, opsError } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "pulumi version"];
 const PUBLISHERS = "docker ps --filter publish=8080 --format '{{.Names}}\t{{.Networks}}\t{{.Label \"com.docker.compose.project\"}}'";
@@ -14,7 +14,8 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
     let machine: FakeMachine;
     let backend: FakeBackend;
     let time: FakeTime;
-    const deps = (options: { takenPorts?: string[] } = {}) => fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, options);
+    let http: FakeHttp;
+    const deps = (options: { takenPorts?: string[] } = {}) => fakeDeps(machine, backend, (http = new FakeHttp([meshAnswer()])), time, options);
 
     beforeEach(() => {
         repo = makeRepo();
@@ -59,12 +60,12 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         assert.equal(result.body, MESH_BODY);
     });
 
-    it("on a fresh machine: probes docker and pulumi, checks port 8080, updates the docker stack, prints the steps and the answer", async () => {
+    it("on a fresh machine: probes docker and pulumi, checks ports 8080 and 8443, updates the docker stack, writes the edge CA, prints the steps, the answer and both ways in", async () => {
         const d = deps();
         const result = await runDockerUp(d, { repoRoot: repo });
 
         assert.deepEqual(machine.commands(), PROBES, "no kind, no cluster, no registry: Pulumi does the rest");
-        assert.deepEqual(d.probed, ["127.0.0.1:8080"]);
+        assert.deepEqual(d.probed, ["127.0.0.1:8080", "127.0.0.1:8443"]);
         const stateDir = path.join(repo, ".pulumi-state");
         assert.deepEqual(backend.calls, [
             {
@@ -78,30 +79,46 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
             { op: "up", stack: "docker", color: "never" },
         ]);
         assert.ok(fs.statSync(stateDir).isDirectory());
-        assert.deepEqual(result, { frontUrl: "http://localhost:8080", body: MESH_BODY, frontPort: "free" });
+        const edgeCaFile = path.join(repo, ".mesh", "docker", "edge-ca.crt");
+        assert.deepEqual(result, { frontUrl: "http://localhost:8080", body: MESH_BODY, edgeCaFile, frontPort: "free" });
+        assert.equal(fs.readFileSync(edgeCaFile, "utf8"), EDGE_CA_PEM, "the stack's edgeCaCertificate output, as it is");
+        assert.equal(fs.statSync(edgeCaFile).mode & 0o777, 0o644);
         assert.deepEqual(d.lines, [
             "[1/4] Prerequisites: docker 28.2.2, pulumi v3.248.0",
-            "[2/4] Front port 127.0.0.1:8080: free",
+            "[2/4] Front ports: 127.0.0.1:8080 free, 127.0.0.1:8443 free",
             "[3/4] Pulumi stack docker (local state in .pulumi-state/, default passphrase): updating...",
-            "[4/4] Waiting for http://localhost:8080/ to answer (up to 180 s)...",
+            "      the edge CA's certificate is in .mesh/docker/edge-ca.crt",
+            "[4/4] Waiting for http://localhost:8080/ and https://localhost:8443/ to answer (up to 180 s)...",
             "http://localhost:8080/ answered:",
             MESH_BODY.trimEnd(),
+            "https://localhost:8443/ answered the same, with a certificate the edge CA signed.",
+            "",
+            "The mesh answers at:",
+            "  curl http://localhost:8080/",
+            "  curl --cacert .mesh/docker/edge-ca.crt https://localhost:8443/",
             "",
             "The mesh is up. `npm run down -- --stack docker` removes it.",
         ]);
+        assert.deepEqual(http.urls, ["http://localhost:8080/", "https://localhost:8443/"]);
+        assert.deepEqual(http.trusted, [undefined, EDGE_CA_PEM], "HTTPS trusts the edge CA, and only for HTTPS");
     });
 
     it("run twice: the second run finds port 8080 held by this stack's own front and updates the same stack", async () => {
         await runDockerUp(deps(), { repoRoot: repo });
         machine.calls.length = 0;
         backend.calls.length = 0;
-        machine.publishers.set(8080, [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "" }]);
-        const d = deps({ takenPorts: ["127.0.0.1:8080"] });
+        const front = [{ name: "envoy-mesh-front-envoy-1", networks: "envoy-mesh", composeProject: "" }];
+        machine.publishers.set(8080, front);
+        machine.publishers.set(8443, front);
+        const d = deps({ takenPorts: ["127.0.0.1:8080", "127.0.0.1:8443"] });
         const result = await runDockerUp(d, { repoRoot: repo });
-        assert.deepEqual(machine.commands(), [...PROBES, PUBLISHERS]);
+        assert.deepEqual(machine.commands(), [...PROBES, PUBLISHERS, PUBLISHERS.replace("8080", "8443")]);
         assert.deepEqual(backend.ops(), ["createOrSelectStack", "up"]);
         assert.equal(result.frontPort, "ours");
-        assert.ok(d.lines.includes("[2/4] Front port 127.0.0.1:8080: held by this stack's envoy-mesh-front-envoy-1"), d.lines.join("\n"));
+        assert.ok(
+            d.lines.includes("[2/4] Front ports: 127.0.0.1:8080 held by this stack's envoy-mesh-front-envoy-1, 127.0.0.1:8443 held by this stack's envoy-mesh-front-envoy-1"),
+            d.lines.join("\n"),
+        );
     });
 
     it("with envoy-mesh:namespace set, this stack's front is the one on the network of that name", async () => {
@@ -225,8 +242,17 @@ describe("ops/down: runDown with the docker stack (npm run down -- --stack docke
             assert.deepEqual(backend.ops(), ["listStacks", "selectStack", "destroy"], `run ${run}`);
             const select = backend.calls.find((c): c is Extract<BackendCall, { op: "selectStack" }> => c.op === "selectStack");
             assert.deepEqual(select?.args, { stackName: "docker", workDir: repo });
-            assert.deepEqual(d.lines, ["Pulumi stack docker: destroying...", "Pulumi stack docker: destroyed"], `run ${run}`);
+            const removed = run === 1 ? ["removed .mesh/docker/ (the edge CA's certificate)"] : [];
+            assert.deepEqual(d.lines, ["Pulumi stack docker: destroying...", "Pulumi stack docker: destroyed", ...removed], `run ${run}`);
+            assert.equal(fs.existsSync(path.join(repo, ".mesh", "docker")), false, "the edge CA written by up is gone");
         }
+    });
+
+    it("a failed destroy keeps .mesh/docker/: the mesh may still run and need its CA", async () => {
+        await runDockerUp(deps(), { repoRoot: repo });
+        backend.failWith = new Error("code: 255\n stdout: \n stderr: error\n err?: \n");
+        await opsError(runDown(deps(), { repoRoot: repo, stack: "docker" }));
+        assert.ok(fs.existsSync(path.join(repo, ".mesh", "docker", "edge-ca.crt")));
     });
 
     it("leaves the kind stack alone, and the kind flow leaves the docker stack alone", async () => {

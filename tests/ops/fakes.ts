@@ -4,9 +4,14 @@ import * as os from "os";
 import * as path from "path";
 import { CommandResult, CommandRunner, NOT_FOUND, showCommand } from "../../ops/command";
 import { OpsDeps } from "../../ops/deps";
-import { HttpResponse } from "../../ops/http";
+import { HttpResponse, TlsTrust } from "../../ops/http";
 import { MeshStack, RunOptions, StackArgs, StackBackend, StackOutputs, WorkspaceOptions } from "../../ops/pulumiStack";
 import { OpsError } from "../../ops/errors";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** A real CA certificate (test-only material) standing in for the stack's edgeCaCertificate output. */
+export const EDGE_CA_PEM = fs.readFileSync(path.join(REPO_ROOT, "tests", "k8s", "fixtures", "tls", "ca.crt"), "utf8");
 
 export const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
 export const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
@@ -30,8 +35,11 @@ export class FakeMachine {
     pulumiVersion: string | undefined = "v3.248.0";
     registry: "running" | "stopped" | "missing" = "missing";
     registryOnKindNetwork = false;
-    /** Clusters by name, with whether their node runs and publishes the front port. */
-    clusters = new Map<string, { running: boolean; publishes: boolean }>();
+    /**
+     * Clusters by name, with whether their node runs and publishes the front port (30080 on
+     * 8080), and the front's HTTPS port (30443 on 8443; same as `publishes` unless set).
+     */
+    clusters = new Map<string, { running: boolean; publishes: boolean; publishesTls?: boolean }>();
     /**
      * What `kubectl version -o json` on a node answers, in turn (the last one repeats): the
      * output of a 1.35.8 API server unless a test sets otherwise.
@@ -60,7 +68,7 @@ export class FakeMachine {
         return this.calls.map((c) => showCommand(c.cmd, c.args));
     }
 
-    private node(name: string): { running: boolean; publishes: boolean } | undefined {
+    private node(name: string): { running: boolean; publishes: boolean; publishesTls?: boolean } | undefined {
         const m = /^(.*)-control-plane$/.exec(name);
         return m ? this.clusters.get(m[1]) : undefined;
     }
@@ -126,7 +134,9 @@ export class FakeMachine {
         }
         if (args[0] === "port") {
             const n = this.node(args[1]);
-            return n?.publishes ? ok("127.0.0.1:8080\n") : fail(`Error: No public port '${args[2]}' published for ${args[1]}`);
+            const tls = args[2] === "30443/tcp";
+            const publishes = tls ? (n?.publishesTls ?? n?.publishes) : n?.publishes;
+            return publishes ? ok(tls ? "127.0.0.1:8443\n" : "127.0.0.1:8080\n") : fail(`Error: No public port '${args[2]}' published for ${args[1]}`);
         }
         if (args[0] === "exec" && args.slice(2).join(" ") === "kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json") {
             if (!this.node(args[1])) {
@@ -181,7 +191,11 @@ export type BackendCall =
 export class FakeBackend implements StackBackend {
     readonly calls: BackendCall[] = [];
     readonly stacks = new Set<string>();
-    outputs: StackOutputs = { frontUrl: { value: "http://localhost:8080", secret: false } };
+    outputs: StackOutputs = {
+        frontUrl: { value: "http://localhost:8080", secret: false },
+        edgeCaCertificate: { value: EDGE_CA_PEM, secret: false },
+        certificateExpiries: { value: { "front-envoy": "2027-03-02T07:00:00Z", "service-a": "2027-03-02T07:00:00Z", edge: "2027-03-02T07:00:00Z" }, secret: false },
+    };
     /** When set, `up`/`destroy` reject with this (as the Automation API's CommandError would). */
     failWith: Error | undefined;
     /** Printed through onOutput during up/destroy, as the CLI's progress. */
@@ -243,12 +257,14 @@ export class FakeTime {
     };
 }
 
-/** Answers GETs from a list (the last answer repeats); records the URLs. */
+/** Answers GETs from a list (the last answer repeats); records the URLs, and the CA trusted for each. */
 export class FakeHttp {
     readonly urls: string[] = [];
+    readonly trusted: (string | undefined)[] = [];
     constructor(private readonly answers: (HttpResponse | Error)[]) {}
-    readonly get = async (url: string): Promise<HttpResponse> => {
+    readonly get = async (url: string, _timeoutMs?: number, trust?: TlsTrust): Promise<HttpResponse> => {
         this.urls.push(url);
+        this.trusted.push(trust?.ca);
         const a = this.answers.length > 1 ? this.answers.shift()! : this.answers[0];
         if (a instanceof Error) {
             throw a;
@@ -260,6 +276,9 @@ export class FakeHttp {
 export const MESH_BODY = "Calling Service B\nHello from service B\nHello from service A\nHello from service C\n";
 
 export const meshAnswer = (): HttpResponse => ({ status: 200, headers: { "x-served-by": "service-a-7d9c-abcde" }, body: MESH_BODY });
+
+/** The wall-clock time the fakes live at, unless a test says otherwise. */
+export const NOW = "2026-12-02T07:00:00Z";
 
 export interface TestDeps extends OpsDeps {
     readonly lines: string[];
@@ -273,7 +292,7 @@ export function fakeDeps(
     backend: FakeBackend,
     http: FakeHttp,
     time: FakeTime,
-    options: { takenPorts?: string[]; env?: Record<string, string> } = {},
+    options: { takenPorts?: string[]; env?: Record<string, string>; now?: string } = {},
 ): TestDeps {
     const lines: string[] = [];
     const streamed: string[] = [];
@@ -287,6 +306,7 @@ export function fakeDeps(
         http: http.get,
         sleep: time.sleep,
         clock: time.clock,
+        now: () => Date.parse(options.now ?? NOW),
         backend,
         env: options.env ?? {},
         log: (line) => lines.push(line),
@@ -298,8 +318,6 @@ export function fakeDeps(
         probed,
     };
 }
-
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 function stackFile(config: Record<string, string | number>): string {
     const lines = Object.entries(config)

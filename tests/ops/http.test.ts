@@ -1,6 +1,9 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import { AddressInfo } from "net";
+import * as path from "path";
 import { freshConnectionGetter, waitForHttp } from "../../ops/http";
 import { FakeHttp, FakeTime } from "./fakes";
 
@@ -59,5 +62,40 @@ describe("ops/http: freshConnectionGetter", () => {
             server.closeAllConnections();
             server.close();
         }
+    });
+
+    describe("over HTTPS, trusting only the CA it is given", () => {
+        // Test-only material: a server certificate for 127.0.0.1 signed by ca.crt, and an unrelated CA.
+        const TLS = path.resolve(__dirname, "..", "k8s", "fixtures", "tls");
+        const read = (f: string) => fs.readFileSync(path.join(TLS, f), "utf8");
+        let server: https.Server;
+        let url = "";
+        before(async () => {
+            server = https.createServer({ cert: read("server.crt"), key: read("server.key") }, (_req, res) => res.end("Hello over TLS"));
+            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+        });
+        after(() => server.close());
+
+        it("answers when the server's certificate chains to that CA", async () => {
+            const r = await freshConnectionGetter(url, 2000, { ca: read("ca.crt") });
+            assert.deepEqual([r.status, r.body], [200, "Hello over TLS"]);
+        });
+
+        it("rejects a server whose certificate another CA signed, and one no CA was given for", async () => {
+            await assert.rejects(freshConnectionGetter(url, 2000, { ca: read("other-ca.crt") }), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
+            await assert.rejects(freshConnectionGetter(url, 2000), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
+        });
+
+        it("waitForHttp passes the CA on every attempt", async () => {
+            const seen: unknown[] = [];
+            const time = new FakeTime();
+            const get = async (_u: string, _t: number, trust?: { ca?: string }) => {
+                seen.push(trust);
+                return { status: seen.length < 2 ? 503 : 200, headers: {}, body: "" };
+            };
+            await waitForHttp(get, time.sleep, time.clock, url, { timeoutMs: 10_000, trust: { ca: "PEM" } });
+            assert.deepEqual(seen, [{ ca: "PEM" }, { ca: "PEM" }]);
+        });
     });
 });

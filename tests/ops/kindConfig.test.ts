@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { frontPortMapping, parseKindConfig } from "../../ops/kindConfig";
+import { frontPortMapping, frontTlsPortMapping, parseKindConfig } from "../../ops/kindConfig";
 import { defaultSettings } from "../../ops/stackSettings";
 import { parseYaml } from "../../ops/yaml";
 
@@ -19,12 +19,16 @@ describe("kind/cluster.yaml", () => {
         assert.deepEqual(frontPortMapping(config, defaultSettings().frontNodePort), { containerPort: 30080, hostPort: 8080, listenAddress: "127.0.0.1" });
     });
 
-    it("puts that mapping on a control-plane node (the only node, where workloads run)", () => {
+    it("maps the Front Envoy's HTTPS NodePort 30443 to host port 8443, on loopback", () => {
+        assert.deepEqual(frontTlsPortMapping(config, defaultSettings().frontTlsNodePort), { containerPort: 30443, hostPort: 8443, listenAddress: "127.0.0.1" });
+    });
+
+    it("puts those two mappings on a control-plane node (the only node, where workloads run)", () => {
         assert.deepEqual(
             config.nodes.map((n) => n.role),
             ["control-plane"],
         );
-        assert.equal(config.nodes[0].extraPortMappings.length, 1);
+        assert.equal(config.nodes[0].extraPortMappings.length, 2);
     });
 
     it("pins every node image by tag and sha256 digest", () => {
@@ -62,6 +66,13 @@ describe("ops/kindConfig: parseKindConfig", () => {
         const m = { containerPort: 30080, hostPort: 8080 };
         const c = parseKindConfig({ ...base, nodes: [{ role: "control-plane", extraPortMappings: [m, { ...m, hostPort: 8081 }] }] });
         assert.throws(() => frontPortMapping(c, 30080), /2 entries map containerPort 30080; keep one/);
+    });
+
+    it("without the HTTPS mapping: names the file, the NodePort and what it is for", () => {
+        const c = parseKindConfig({ ...base, nodes: [{ role: "control-plane", extraPortMappings: [{ containerPort: 30080, hostPort: 8080 }] }] });
+        assert.throws(() => frontTlsPortMapping(c, 30443), {
+            message: "kind/cluster.yaml: nodes[].extraPortMappings: no entry maps containerPort 30443 (the Front Envoy's HTTPS NodePort) to a host port",
+        });
     });
 
     it("reports YAML syntax errors with the file name", () => {

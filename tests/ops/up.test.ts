@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { DEFAULT_WAIT_TIMEOUT_MS, runUp } from "../../ops/up";
-import { FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kubectlVersionJson, makeRepo, meshAnswer, ok, opsError } from "./fakes";
+import { runDown } from "../../ops/down";
+import { EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kubectlVersionJson, makeRepo, meshAnswer, ok, opsError } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "kind version", "pulumi version"];
 const SERVER_VERSION = "docker exec envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json";
@@ -78,7 +79,7 @@ describe("ops/up: runUp", () => {
         const configMap = machine.calls[machine.calls.length - 1].input ?? "";
         assert.match(configMap, /name: local-registry-hosting\n {2}namespace: kube-public/);
         assert.match(configMap, /host: "localhost:5001"/);
-        assert.deepEqual(deps.probed, ["127.0.0.1:5001", "127.0.0.1:8080"]);
+        assert.deepEqual(deps.probed, ["127.0.0.1:5001", "127.0.0.1:8080", "127.0.0.1:8443"]);
 
         const stateDir = path.join(repo, ".pulumi-state");
         assert.deepEqual(backend.calls, [
@@ -99,7 +100,8 @@ describe("ops/up: runUp", () => {
         assert.ok(fs.statSync(stateDir).isDirectory(), "the local state directory is created");
         assert.deepEqual(deps.streamed, ["Updating (kind):\n"], "Pulumi's progress is streamed");
 
-        assert.deepEqual(result, { frontUrl: "http://localhost:8080", body: MESH_BODY, cluster: "created", registry: "created" });
+        const edgeCaFile = path.join(repo, ".mesh", "kind", "edge-ca.crt");
+        assert.deepEqual(result, { frontUrl: "http://localhost:8080", body: MESH_BODY, edgeCaFile, cluster: "created", registry: "created" });
         const printed = deps.lines.join("\n");
         assert.ok(printed.includes(`http://localhost:8080/ answered:\n${MESH_BODY.trimEnd()}`), printed);
     });
@@ -117,6 +119,7 @@ describe("ops/up: runUp", () => {
             "kind get clusters",
             "docker inspect --format '{{.State.Running}}' envoy-mesh-control-plane",
             "docker port envoy-mesh-control-plane 30080/tcp",
+            "docker port envoy-mesh-control-plane 30443/tcp",
             SERVER_VERSION,
             "docker inspect --format '{{json .NetworkSettings.Networks.kind}}' kind-registry",
             "kind get nodes --name envoy-mesh",
@@ -137,6 +140,30 @@ describe("ops/up: runUp", () => {
         assert.match(err.message, /lsof -iTCP:8080 -sTCP:LISTEN/);
         assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")), machine.commands().join("\n"));
         assert.deepEqual(backend.calls, []);
+    });
+
+    it("port 8443 taken and no cluster yet: fails before creating anything, naming the HTTPS NodePort", async () => {
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time, { takenPorts: ["127.0.0.1:8443"] });
+        const err = await opsError(runUp(deps, { repoRoot: repo }));
+        assert.match(err.message, /^port 8443 on 127\.0\.0\.1 is already in use; the kind cluster maps the Front Envoy's HTTPS NodePort 30443 to it \(so the mesh answers at https:\/\/localhost:8443\/\)/);
+        assert.ok(!machine.commands().some((c) => c.startsWith("docker run") || c.startsWith("kind create")), machine.commands().join("\n"));
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("a cluster created before the HTTPS mapping existed: says to recreate it, deploys nothing", async () => {
+        machine.clusters.set("envoy-mesh", { running: true, publishes: true, publishesTls: false });
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /kind cluster envoy-mesh exists but does not publish NodePort 30443 on host port 8443 \(it was not created from .*, or before that file mapped the front's HTTPS port\)/);
+        assert.match(err.message, /npm run down -- --cluster/);
+        assert.deepEqual(backend.calls, []);
+    });
+
+    it("a kind/cluster.yaml without the HTTPS port mapping: names the file and the port, before anything", async () => {
+        const file = path.join(repo, "kind", "cluster.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/containerPort: 30443/, "containerPort: 30444"));
+        const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+        assert.match(err.message, /^kind\/cluster\.yaml: nodes\[\]\.extraPortMappings: no entry maps containerPort 30443 \(the Front Envoy's HTTPS NodePort\)/);
+        assert.deepEqual(machine.commands(), PROBES);
     });
 
     it("port 8080 in use by the existing cluster itself is fine: the port is not probed", async () => {
@@ -223,7 +250,7 @@ describe("ops/up: runUp", () => {
         const deps = fakeDeps(machine, backend, http, time);
         const result = await runUp(deps, { repoRoot: repo });
         assert.equal(result.body, MESH_BODY);
-        assert.deepEqual(http.urls, ["http://localhost:8080/", "http://localhost:8080/", "http://localhost:8080/"]);
+        assert.deepEqual(http.urls, ["http://localhost:8080/", "http://localhost:8080/", "http://localhost:8080/", "https://localhost:8443/"]);
         assert.deepEqual(time.sleeps, [2000, 2000]);
     });
 
@@ -310,5 +337,126 @@ describe("ops/up: runUp", () => {
         const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
         assert.match(err.message, /^kind\/cluster\.yaml: nodes\[\]\.extraPortMappings: no entry maps containerPort 30080/);
         assert.deepEqual(machine.commands(), PROBES);
+    });
+
+    describe("the edge: its CA, HTTPS and what is printed", () => {
+        const CA = path.join("tests", "k8s", "fixtures", "tls");
+        const edgeCa = () => path.join(repo, ".mesh", "kind", "edge-ca.crt");
+        const withTopology = (topology: unknown) => {
+            fs.rmSync(repo, { recursive: true, force: true });
+            repo = makeRepo({ "envoy-mesh:target": "kind", "envoy-mesh:topology": JSON.stringify({ extends: "seed", ...(topology as object) }) });
+        };
+
+        it("writes the stack's edgeCaCertificate to .mesh/kind/edge-ca.crt (0644), checks HTTPS trusting it, and prints both ways in", async () => {
+            const http = new FakeHttp([meshAnswer()]);
+            const deps = fakeDeps(machine, backend, http, time);
+            await runUp(deps, { repoRoot: repo });
+            assert.equal(fs.readFileSync(edgeCa(), "utf8"), EDGE_CA_PEM);
+            assert.equal(fs.statSync(edgeCa()).mode & 0o777, 0o644);
+            assert.deepEqual(http.urls, ["http://localhost:8080/", "https://localhost:8443/"]);
+            assert.deepEqual(http.trusted, [undefined, EDGE_CA_PEM]);
+            const tail = deps.lines.slice(deps.lines.indexOf("[5/5] Waiting for http://localhost:8080/ and https://localhost:8443/ to answer (up to 180 s)..."));
+            assert.deepEqual(tail, [
+                "[5/5] Waiting for http://localhost:8080/ and https://localhost:8443/ to answer (up to 180 s)...",
+                "http://localhost:8080/ answered:",
+                MESH_BODY.trimEnd(),
+                "https://localhost:8443/ answered the same, with a certificate the edge CA signed.",
+                "",
+                "The mesh answers at:",
+                "  curl http://localhost:8080/",
+                "  curl --cacert .mesh/kind/edge-ca.crt https://localhost:8443/",
+                "",
+                "The mesh is up. `npm run down` removes it; `npm run down -- --cluster` also deletes the kind cluster and the registry.",
+            ]);
+            assert.ok(deps.lines.includes("      the edge CA's certificate is in .mesh/kind/edge-ca.crt"));
+            assert.ok(!deps.lines.some((l) => l.startsWith("warning:")), "no warning on the default topology");
+        });
+
+        it("a second up replaces the file and its mode, whatever they were", async () => {
+            fs.mkdirSync(path.dirname(edgeCa()), { recursive: true });
+            fs.writeFileSync(edgeCa(), "stale", { mode: 0o600 });
+            await runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo });
+            assert.equal(fs.readFileSync(edgeCa(), "utf8"), EDGE_CA_PEM);
+            assert.equal(fs.statSync(edgeCa()).mode & 0o777, 0o644);
+        });
+
+        it("a stack without the edgeCaCertificate output: names the outputs it has, and waits for nothing", async () => {
+            backend.outputs = { frontUrl: { value: "http://localhost:8080", secret: false } };
+            const http = new FakeHttp([meshAnswer()]);
+            const err = await opsError(runUp(fakeDeps(machine, backend, http, time), { repoRoot: repo }));
+            assert.equal(err.message, "stack kind has no string output edgeCaCertificate (the local edge CA's certificate) after the update (outputs: frontUrl)");
+            assert.deepEqual(http.urls, []);
+        });
+
+        it("an edgeCaCertificate that is not a CA's certificate is refused, naming what it is", async () => {
+            backend.outputs = { ...backend.outputs, edgeCaCertificate: { value: fs.readFileSync(path.join(CA, "server.crt"), "utf8"), secret: false } };
+            const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+            assert.match(err.message, /^stack kind: output edgeCaCertificate is a certificate for CN=kube-apiserver, not a CA's$/);
+            backend.outputs = { ...backend.outputs, edgeCaCertificate: { value: "not a PEM", secret: false } };
+            const err2 = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
+            assert.match(err2.message, /^stack kind: output edgeCaCertificate is not a PEM certificate: /);
+        });
+
+        it("HTTPS that never verifies: fails naming the URL and the CA it trusted, with the last error", async () => {
+            const untrusted = Object.assign(new Error("unable to verify the first certificate"), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
+            const http = new FakeHttp([meshAnswer(), untrusted]);
+            const err = await opsError(runUp(fakeDeps(machine, backend, http, time), { repoRoot: repo, waitTimeoutMs: 20_000 }));
+            assert.match(err.message, /^https:\/\/localhost:8443\/ \(trusting \.mesh\/kind\/edge-ca\.crt\) did not answer with HTTP 200 within 20 s \(last attempt: UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
+            assert.ok(time.now <= 20_000, "both waits share the one timeout");
+        });
+
+        it("HTTPS answering something else than plain HTTP: fails, showing it", async () => {
+            const http = new FakeHttp([meshAnswer(), { status: 200, headers: {}, body: "Hello from somewhere else\n" }]);
+            const err = await opsError(runUp(fakeDeps(machine, backend, http, time), { repoRoot: repo }));
+            assert.equal(err.message, "https://localhost:8443/ answered differently from http://localhost:8080/:\nHello from somewhere else");
+        });
+
+        it("front.plainHttp redirect: waits on HTTPS only, and says how plain HTTP behaves", async () => {
+            withTopology({ front: { plainHttp: "redirect" } });
+            const http = new FakeHttp([meshAnswer()]);
+            const deps = fakeDeps(machine, backend, http, time);
+            const result = await runUp(deps, { repoRoot: repo });
+            assert.equal(result.body, MESH_BODY);
+            assert.deepEqual(http.urls, ["https://localhost:8443/"]);
+            assert.ok(deps.lines.includes("[5/5] Waiting for https://localhost:8443/ to answer (up to 180 s)..."), deps.lines.join("\n"));
+            assert.ok(deps.lines.includes("https://localhost:8443/ answered:"));
+            assert.ok(!deps.lines.includes("  curl http://localhost:8080/"));
+            assert.ok(deps.lines.includes("  (http://localhost:8080/ redirects to HTTPS: curl -L --cacert .mesh/kind/edge-ca.crt http://localhost:8080/)"));
+        });
+
+        it("security.mtls off: warns before the update and again at the end", async () => {
+            withTopology({ security: { mtls: "off" } });
+            const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+            await runUp(deps, { repoRoot: repo });
+            const warnings = deps.lines.filter((l) => l.startsWith("warning: security.mtls is off in this stack's topology"));
+            assert.equal(warnings.length, 2, deps.lines.join("\n"));
+            assert.match(warnings[0], /plain HTTP to each other and every service accepts any caller\. Use it for debugging only/);
+            assert.ok(deps.lines.indexOf(warnings[0]) < deps.lines.findIndex((l) => l.startsWith("[5/5]")));
+            assert.ok(deps.lines.lastIndexOf(warnings[1]) > deps.lines.indexOf("The mesh answers at:"), "repeated after the ways in");
+        });
+
+        it("a certificate still inside its renewal window after the update: warns, naming it and its expiry", async () => {
+            // NOW is 2026-12-02T07:00Z; the default window is 720 h (30 days).
+            backend.outputs = {
+                ...backend.outputs,
+                certificateExpiries: { value: { "service-b": "2026-12-20T00:00:00Z", "service-a": "2027-03-02T07:00:00Z", "front-envoy": "2026-12-31T00:00:00Z" }, secret: false },
+            };
+            const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+            await runUp(deps, { repoRoot: repo });
+            const warning = deps.lines.find((l) => l.startsWith("warning: 2 certificates are inside the renewal window"));
+            assert.ok(warning, deps.lines.join("\n"));
+            assert.match(warning, /\(security\.certificates\.renewBeforeHours: 720\)/);
+            assert.match(warning, /\n {2}- front-envoy: expires 2026-12-31T00:00:00Z\n {2}- service-b: expires 2026-12-20T00:00:00Z\n/);
+            assert.match(warning, /pulumi up --refresh --stack kind/);
+        });
+
+        it("npm run down removes .mesh/kind/ once the stack is destroyed", async () => {
+            await runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo });
+            assert.ok(fs.existsSync(edgeCa()));
+            const d = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+            await runDown(d, { repoRoot: repo });
+            assert.equal(fs.existsSync(path.join(repo, ".mesh", "kind")), false);
+            assert.ok(d.lines.includes("removed .mesh/kind/ (the edge CA's certificate)"), d.lines.join("\n"));
+        });
     });
 });

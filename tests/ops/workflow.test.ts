@@ -11,6 +11,8 @@ import { defaultSettings } from "../../ops/stackSettings";
 import { compareVersions, parseVersion } from "../../ops/version";
 import { parseYaml } from "../../ops/yaml";
 import { isPlainObject } from "../../topology/reader";
+import { IDENTITY_DIR } from "../../envoy/names";
+import { CURL_IMAGE, CURL_UID } from "../e2e/probe";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FILE = ".github/workflows/ci.yaml";
@@ -230,6 +232,32 @@ describe(`${FILE}`, () => {
         // After both downs, nothing answers on the front's port.
         const gone = stepRunning(job, /^if curl .*http:\/\/127\.0\.0\.1:8080\//);
         assert.ok(at(gone) > at(down));
+    });
+
+    it("pulumi-docker: checks the seed's answer over HTTPS at the edge, trusting only the CA npm run up wrote", () => {
+        const job = jobs["pulumi-docker"];
+        const check = assertChecksSeedAnswer(job, "https://localhost:8443/");
+        const curl = (check.run ?? "").split("\n").map((l) => l.trim()).find((l) => l.startsWith("curl ")) ?? "";
+        assert.match(curl, / --cacert \.mesh\/docker\/edge-ca\.crt /);
+        assert.doesNotMatch(curl, / (-k|--insecure) /, "the certificate is verified");
+        const at = (s: Step) => job.steps.indexOf(s);
+        assert.ok(at(check) > at(stepRunning(job, /^npm run up /)) && at(check) < at(stepRunning(job, /^npm run down /)));
+    });
+
+    it("pulumi-docker: a caller holding service-c's valid identity gets 403 from service-b, from the curl image the e2e test pins", () => {
+        const job = jobs["pulumi-docker"];
+        const step = stepRunning(job, /^docker cp envoy-mesh-service-c-1-envoy:/);
+        assert.equal(step.env?.CURL_IMAGE, CURL_IMAGE, "the same curl image, by tag and digest, as tests/e2e/probe.ts");
+        const lines = (step.run ?? "").split("\n").map((l) => l.trim());
+        assert.ok(lines.includes(`docker cp envoy-mesh-service-c-1-envoy:${IDENTITY_DIR}/. "$id"`), lines.join("\n"));
+        const run = lines.find((l) => l.includes("docker run ")) ?? "";
+        for (const part of [`--user ${CURL_UID}:${CURL_UID}`, "--network envoy-mesh", "--cert /id/tls.crt", "--key /id/tls.key", "--tlsv1.3", "https://service-b:10000/"]) {
+            assert.ok(run.includes(part), `docker run ... ${part}: ${run}`);
+        }
+        assert.ok(lines.includes('test "$status" = 403 || { echo "service-c calling service-b: HTTP $status, expected 403" >&2; exit 1; }'));
+        const at = (s: Step) => job.steps.indexOf(s);
+        assert.ok(at(step) > at(stepRunning(job, /^npm run up /)) && at(step) < at(stepRunning(job, /^npm run down /)));
+        assert.equal(step.if, undefined);
     });
 
     it("the docker end-to-end test has its own script, outside npm test", () => {
