@@ -20,11 +20,8 @@ import { FRONT_PROXY_NAME, type Topology } from "../topology";
 import type { EdgeCertificate, IdentityCertificate, MeshCertificateSet } from "./certificates";
 import { MESH_CERTIFICATES_TYPE } from "./tokens";
 
-export interface MeshCertificatesArgs {
-  readonly topology: Topology;
-  /** The SPIFFE namespace of every identity: the Kubernetes namespace, or the docker target's name. */
-  readonly namespace: string;
-  readonly sources: CertificateSources;
+/** The CA and edge certificate a stack brings (cloud); each is used only when its source says `provided`. */
+export interface ProvidedCertificates {
   /** The stack's `caCertificate`, when `sources.ca` is `provided`. */
   readonly caCertificatePem?: pulumi.Input<string>;
   /** The stack's secret `caPrivateKey`, when `sources.ca` is `provided`. */
@@ -33,6 +30,13 @@ export interface MeshCertificatesArgs {
   readonly edgeCertificatePem?: pulumi.Input<string>;
   /** The stack's secret `edgePrivateKey`, when `sources.edge` is `provided`. */
   readonly edgePrivateKeyPem?: pulumi.Input<string>;
+}
+
+export interface MeshCertificatesArgs extends ProvidedCertificates {
+  readonly topology: Topology;
+  /** The SPIFFE namespace of every identity: the Kubernetes namespace, or the docker target's name. */
+  readonly namespace: string;
+  readonly sources: CertificateSources;
 }
 
 /** Every key Pulumi creates: ECDSA P-256 (fast, small, what Envoy's TLS 1.3 prefers). */

@@ -19,13 +19,14 @@ import { ConfigError } from "../topology/reader";
 import { AppImage } from "./appImage";
 import type { MeshCertificateSet } from "./certificates";
 import { secretSourcesOf } from "./certificateSecrets";
-import { MeshCertificates } from "./meshCertificates";
+import { MeshCertificates, type ProvidedCertificates } from "./meshCertificates";
 import { FrontProxy } from "./frontProxy";
 import { MeshService } from "./meshService";
 import { createPullSecret, pullCredentialProblems } from "./pullSecret";
 import { SERVICE_MESH_TYPE } from "./tokens";
 
-export interface ServiceMeshArgs {
+/** `ProvidedCertificates`: the stack's own CA and edge certificate (cloud); Pulumi issues what is not given. */
+export interface ServiceMeshArgs extends ProvidedCertificates {
   /** Validated stack settings, topology included. */
   readonly settings: StackSettings;
   /** Root the image build contexts are relative to. */
@@ -34,14 +35,6 @@ export interface ServiceMeshArgs {
   readonly imageTag: string;
   /** Registry password or token, as a Pulumi secret. Default: none. */
   readonly registryPassword?: pulumi.Input<string>;
-  /** PEM of a mesh CA the stack brings (certificates.ca `provided`). Default: Pulumi creates one. */
-  readonly caCertificatePem?: pulumi.Input<string>;
-  /** PEM key of that CA, as a Pulumi secret. */
-  readonly caPrivateKeyPem?: pulumi.Input<string>;
-  /** PEM of the edge certificate the stack brings (certificates.edge `provided`). */
-  readonly edgeCertificatePem?: pulumi.Input<string>;
-  /** PEM key of the edge certificate, as a Pulumi secret. */
-  readonly edgePrivateKeyPem?: pulumi.Input<string>;
 }
 
 /** Said once per deployment when `security.mtls` is off. */

@@ -4,7 +4,7 @@ import { buildMeshConfigs, toYaml } from "../../envoy";
 import { buildDockerMesh, dockerEnvoyTarget } from "../../docker";
 import { buildAllProxyObjects, kubernetesEnvoyTarget } from "../../k8s";
 import { parseTopology } from "../../topology";
-import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
+import { BUILDER_TEST_ENVOY_IMAGE, BUILDER_TEST_KIND_TARGET } from "../helpers/images";
 
 /** Every leaf of a parsed YAML document by its path, such as `static_resources.clusters[0].name`. */
 function leaves(value: unknown, path = ""): Map<string, unknown> {
@@ -37,7 +37,7 @@ describe("Envoy configs on kind and on docker", () => {
   for (const [label, raw] of Object.entries(topologies)) {
     it(`differ only in upstream addresses and their TLS server names (${label} topology): listeners, routes, clusters and identities are the same`, () => {
       const topology = parseTopology(raw);
-      const kindTarget = { namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 }, edgeHttpsPort: 8443 } as const;
+      const kindTarget = BUILDER_TEST_KIND_TARGET;
       // The configs each deploy layer really ships, not just the builders' output.
       const onKind = buildAllProxyObjects(topology, kindTarget, () => "app:1");
       const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }, { envoy: "envoy", app: () => "app:1" }, { identities: new Map() }).proxies;

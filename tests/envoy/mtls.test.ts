@@ -33,6 +33,23 @@ function proxy(configs: Map<string, ProxyConfig>, name: string): ProxyConfig {
   return found;
 }
 
+/** An SDS file serving one certificate and key from `dir`, reloaded when that folder is swapped. */
+function certificateSdsFile(name: string, dir: string) {
+  return {
+    resources: [
+      {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
+        name,
+        tls_certificate: {
+          certificate_chain: { filename: `${dir}/tls.crt` },
+          private_key: { filename: `${dir}/tls.key` },
+          watched_directory: { path: dir },
+        },
+      },
+    ],
+  };
+}
+
 describe("mTLS between proxies (security.mtls: strict, the default)", () => {
   let built: Map<string, ProxyConfig> | undefined;
   const seedMesh = () => (built ??= mesh());
@@ -141,19 +158,7 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
     for (const config of seedMesh().values()) {
       const expected = config.proxy === "front-envoy" ? ["sds-edge.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"] : ["sds-identity.yaml", "sds-mesh-ca.yaml"];
       assert.deepEqual(Object.keys(config.sdsFiles).sort(), expected, config.proxy);
-      assert.deepEqual(config.sdsFiles["sds-identity.yaml"], {
-        resources: [
-          {
-            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
-            name: "identity",
-            tls_certificate: {
-              certificate_chain: { filename: "/etc/mesh/identity/tls.crt" },
-              private_key: { filename: "/etc/mesh/identity/tls.key" },
-              watched_directory: { path: "/etc/mesh/identity" },
-            },
-          },
-        ],
-      });
+      assert.deepEqual(config.sdsFiles["sds-identity.yaml"], certificateSdsFile("identity", "/etc/mesh/identity"));
       assert.deepEqual(config.sdsFiles["sds-mesh-ca.yaml"], {
         resources: [
           {
@@ -199,19 +204,7 @@ describe("the front proxy at the edge", () => {
     assert.equal(context.common_tls_context.tls_params.tls_minimum_protocol_version, "TLSv1_2");
     assert.deepEqual(context.common_tls_context.tls_certificate_sds_secret_configs, [sds("edge", "sds-edge.yaml")]);
     assert.equal(context.common_tls_context.validation_context_sds_secret_config, undefined);
-    assert.deepEqual(config.sdsFiles["sds-edge.yaml"], {
-      resources: [
-        {
-          "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
-          name: "edge",
-          tls_certificate: {
-            certificate_chain: { filename: "/etc/mesh/edge/tls.crt" },
-            private_key: { filename: "/etc/mesh/edge/tls.key" },
-            watched_directory: { path: "/etc/mesh/edge" },
-          },
-        },
-      ],
-    });
+    assert.deepEqual(config.sdsFiles["sds-edge.yaml"], certificateSdsFile("edge", "/etc/mesh/edge"));
     assert.equal(listener(front({ extends: "seed", ports: { frontTls: 9443 } }), "front_tls").address.socket_address.port_value, 9443);
   });
 

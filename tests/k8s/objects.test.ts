@@ -21,15 +21,9 @@ import {
   parseTopology,
   type Topology,
 } from "../../topology";
-import { BUILDER_TEST_ENVOY_IMAGE } from "../helpers/images";
+import { BUILDER_TEST_KIND_TARGET } from "../helpers/images";
 
-const KIND: MeshTarget = {
-  namespace: "envoy-mesh",
-  clusterDomain: "cluster.local",
-  envoyImage: BUILDER_TEST_ENVOY_IMAGE,
-  front: { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 },
-  edgeHttpsPort: 8443,
-};
+const KIND: MeshTarget = BUILDER_TEST_KIND_TARGET;
 /** A cloud stack without an edge certificate: plain HTTP only. */
 const CLOUD: MeshTarget = { namespace: KIND.namespace, clusterDomain: KIND.clusterDomain, envoyImage: KIND.envoyImage, front: { type: "LoadBalancer" } };
 const APP_IMAGE = "localhost:5001/envoy-mesh-app@sha256:" + "a".repeat(64);
