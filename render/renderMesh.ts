@@ -119,9 +119,11 @@ export function manifestFileNames(manifests: readonly Manifest[]): string[] {
  */
 export function renderMesh(projectDir: string, stack: string, options: RenderOptions = {}): RenderedMesh {
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
+  const notes: string[] = settings.topology.security.mtls === "off" ? [MTLS_OFF_NOTE] : [];
   if (!isKubernetesStack(settings)) {
     const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR));
-    return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes: docker.notes };
+    notes.push(...docker.notes);
+    return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes };
   }
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);
@@ -151,7 +153,6 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
     files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
     for (const [file, yaml] of Object.entries(proxy.sdsFiles)) files.set(`envoy/${proxy.proxy}/${file}`, yaml);
   }
-  const notes: string[] = settings.topology.security.mtls === "off" ? [MTLS_OFF_NOTE] : [];
   const names = manifestFileNames(manifests);
   const placeholderFiles = { identity: [] as string[], edge: [] as string[] };
   manifests.forEach((manifest, i) => {

@@ -71,18 +71,29 @@ describe("render/renderMesh: certificates", () => {
     });
   });
 
-  it("with mtls off warns in a note, and renders no identity Secret", () => {
+  /** Renders a one-service stack with mtls off on `target`, in a project folder of the test's own. */
+  function renderMtlsOff(config: Record<string, string>): RenderedMesh {
     const dir = mkdtempSync(join(tmpdir(), "envoy-mesh-project-"));
     try {
       copyFileSync(join(REPO_ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
       const topology = { services: [{ name: "web", appPort: 8081, image: { ref: "ghcr.io/acme/web:1.0.0" } }], front: { routes: [{ prefix: "/", service: "web" }] }, security: { mtls: "off" } };
-      writeFileSync(join(dir, "Pulumi.off.yaml"), JSON.stringify({ config: { "envoy-mesh:target": "cloud", "envoy-mesh:registry": "ghcr.io/acme", "envoy-mesh:topology": JSON.stringify(topology) } }));
-      const rendered = renderMesh(dir, "off");
-      assert.equal(rendered.notes[0], MTLS_OFF_NOTE);
-      assert.match(MTLS_OFF_NOTE, /topology\.security\.mtls is off.*debugging only/);
-      assert.deepEqual(secrets(rendered), []);
+      writeFileSync(join(dir, "Pulumi.off.yaml"), JSON.stringify({ config: { ...config, "envoy-mesh:topology": JSON.stringify(topology) } }));
+      return renderMesh(dir, "off", { outDir: join(dir, "out") });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it("with mtls off warns in a note, and renders no identity Secret", () => {
+    const rendered = renderMtlsOff({ "envoy-mesh:target": "cloud", "envoy-mesh:registry": "ghcr.io/acme" });
+    assert.equal(rendered.notes[0], MTLS_OFF_NOTE);
+    assert.match(MTLS_OFF_NOTE, /topology\.security\.mtls is off.*debugging only/);
+    assert.deepEqual(secrets(rendered), []);
+  });
+
+  it("with mtls off on the docker target warns in a note too, and writes no identity files", () => {
+    const rendered = renderMtlsOff({ "envoy-mesh:target": "docker" });
+    assert.equal(rendered.notes[0], MTLS_OFF_NOTE);
+    assert.deepEqual([...rendered.files.keys()].filter((path) => path.startsWith("tls/") && !path.startsWith("tls/front-envoy-edge/")), []);
   });
 });
