@@ -62,6 +62,14 @@ export interface DockerProxy {
   readonly replicas: readonly DockerReplica[];
 }
 
+/** The SDS files of a proxy as its Envoy reads them from ENVOY_CONFIG_DIR, by file name. */
+export function sdsFilesOf(proxy: DockerProxy): Record<string, string> {
+  const prefix = `${ENVOY_CONFIG_DIR}/`;
+  return Object.fromEntries(
+    proxy.files.filter((f) => f.path.startsWith(prefix) && typeof f.content === "string").map((f) => [f.path.slice(prefix.length), f.content as string]),
+  );
+}
+
 export interface DockerMesh {
   readonly network: DockerNetwork;
   /** The front proxy first, then the services by name. */

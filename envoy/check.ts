@@ -12,10 +12,9 @@ export interface RenderedEnvoyConfig {
   readonly yaml: string;
   /**
    * The SDS files delivered next to the bootstrap in ENVOY_CONFIG_DIR, by file name, exactly as
-   * Envoy will read them. When given, each is checked, and so is every SDS reference of the
-   * bootstrap against them; when left out, neither is (a caller that ships SDS files must pass them).
+   * Envoy will read them: each is checked, and so is every SDS reference of the bootstrap against them.
    */
-  readonly sdsFiles?: Readonly<Record<string, string>>;
+  readonly sdsFiles: Readonly<Record<string, string>>;
 }
 
 /** A built proxy config as the deploy layers ship it: the bootstrap and its SDS files as YAML. */
@@ -104,7 +103,6 @@ export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): Co
     const bootstrap = load(yaml);
     const result = validateBootstrap(bootstrap, { strict: true });
     const own = [...result.errors, ...result.warnings].map((issue) => ({ path: `envoy config of ${proxy}: ${issue.path}`, message: issue.message }));
-    if (sdsFiles === undefined) return own;
     const files = Object.fromEntries(Object.entries(sdsFiles).map(([file, text]) => [file, load(text)]));
     const fileProblems = Object.entries(files).flatMap(([file, content]) => {
       const checked = checkFile(sdsFiles[file], content);

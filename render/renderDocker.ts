@@ -1,6 +1,6 @@
-import { envoyConfigProblems } from "../envoy/check";
+import { envoyConfigProblems, type RenderedEnvoyConfig } from "../envoy/check";
 import { composeFileIssues } from "../checks/compose";
-import { buildDockerMesh, type DockerCertificateFiles, type DockerMesh } from "../docker";
+import { buildDockerMesh, sdsFilesOf, type DockerCertificateFiles, type DockerMesh } from "../docker";
 import { FRONT_PROXY_NAME } from "../topology";
 import { imageBuildPlans, planFor, type DockerStackSettings } from "../stack";
 import type { MeshService } from "../topology";
@@ -69,7 +69,7 @@ function composeAppImages(settings: DockerStackSettings): (service: MeshService)
  * Envoy's strict rules, and the compose file under the Compose Specification's schema, compose's
  * own reference checks and the mesh's rules.
  */
-export function dockerRenderProblems(envoyConfigs: readonly { proxy: string; yaml: string }[], compose: unknown): { path: string; message: string }[] {
+export function dockerRenderProblems(envoyConfigs: readonly RenderedEnvoyConfig[], compose: unknown): { path: string; message: string }[] {
   return [
     ...envoyConfigProblems(envoyConfigs),
     ...composeFileIssues(compose).map((i) => ({ path: `${COMPOSE_FILE} ${i.path}`, message: i.message })),
@@ -90,7 +90,7 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
     placeholderCertificates(settings),
   );
   const compose = buildComposeDocument(mesh, settings.docker, settings.topology, { projectDir, outDir, appImage });
-  const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml })), compose);
+  const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, sdsFiles: sdsFilesOf(p) })), compose);
   // The same description feeds `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
   const files = new Map<string, string>();

@@ -5,6 +5,7 @@ import { envoyConfigProblems } from "../../envoy/check";
 import {
   buildDockerMesh,
   dockerContainers,
+  sdsFilesOf,
   type DockerCertificateFiles,
   dockerEnvoyTarget,
   type DockerContainer,
@@ -247,7 +248,7 @@ describe("docker: the mesh as containers", () => {
 
   it("renders Envoy configs that pass the strict checker", () => {
     const { mesh: built } = mesh();
-    assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml }))), []);
+    assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, sdsFiles: sdsFilesOf(p) }))), []);
   });
 
   it("uses the given images: the Envoy image for every Envoy, each service's own for its app", () => {

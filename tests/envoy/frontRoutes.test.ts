@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createDemoServer } from "../../app/server";
-import { buildFrontProxyConfig, toYaml } from "../../envoy";
-import { envoyConfigProblems } from "../../envoy/check";
+import { buildFrontProxyConfig } from "../../envoy";
+import { envoyConfigProblems, renderEnvoyConfig } from "../../envoy/check";
 import { NOT_DELIVERED_HEADER } from "../../envoy/names";
 import { makeSafeRetryPolicy } from "../../envoy/resources";
 import { parseTopology } from "../../topology";
@@ -106,7 +106,7 @@ describe("front routes: prefixRewrite", () => {
   it("passes the strict Envoy check, retries included", () => {
     for (const route of [{}, { prefixRewrite: "/v1" }, { prefixRewrite: "/v1/" }]) {
       const topology = withRouteToD(route);
-      assert.deepEqual(envoyConfigProblems([{ proxy: "front-envoy", yaml: toYaml(buildFrontProxyConfig(topology, CONTEXT).bootstrap) }]), []);
+      assert.deepEqual(envoyConfigProblems([renderEnvoyConfig(buildFrontProxyConfig(topology, CONTEXT))]), []);
       for (const r of frontRoutes(topology)) assert.ok(r.route.retry_policy, `${JSON.stringify(r.match)} has no retry policy`);
     }
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../../checks/compose";
-import { dockerContainers, type DockerTarget } from "../../docker";
+import { dockerContainers, sdsFilesOf, type DockerTarget } from "../../docker";
 import fc from "fast-check";
 import { COMPOSE_FILE, composeBuildContext, composeServiceName, escapeInterpolation } from "../../render/composeFile";
 import { PLACEHOLDER_MARK, dockerRenderProblems, renderDocker, type RenderedDocker } from "../../render/renderDocker";
@@ -190,7 +190,7 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
   });
 
   describe("refuses a defect before anything is written", () => {
-    const configs = () => rendered.mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml }));
+    const configs = () => rendered.mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, sdsFiles: sdsFilesOf(p) }));
     const planted = (change: (doc: Compose) => void) => {
       const doc = load(rendered.files.get(COMPOSE_FILE) as string) as Compose;
       change(doc);
@@ -212,6 +212,14 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
     it("a field compose does not know", () => {
       const problems = planted((doc) => (doc.services["service-b-1-envoy"].readonly = true));
       assert.deepEqual(problems, [{ path: "docker-compose.yaml services.service-b-1-envoy", message: 'additional property "readonly" is not allowed' }]);
+    });
+
+    it("an SDS file whose Secret is not the one the bootstrap asks for", () => {
+      const bad = configs().map((c) =>
+        c.proxy === "service-b" ? { ...c, sdsFiles: { ...c.sdsFiles, "sds-identity.yaml": c.sdsFiles["sds-identity.yaml"].replace("name: identity", "name: service-b") } } : c,
+      );
+      const problems = dockerRenderProblems(bad, load(rendered.files.get(COMPOSE_FILE) as string));
+      assert.ok(problems.some((p) => p.path.startsWith("envoy config of service-b:") && /Unexpected SDS secret/.test(p.message)), JSON.stringify(problems));
     });
 
     it("an Envoy config Envoy would refuse", () => {
