@@ -303,7 +303,64 @@ describe("docker target: certificates delivered as files", () => {
     assert.equal(cert.content, "plain");
   });
 
-  it("refuses an edge certificate that is a Kubernetes Secret's name", () => {
-    assert.throws(() => dockerCertificateFiles({ identities: new Map(), edge: { kind: "secret", name: "my-tls" } }), /Kubernetes Secret my-tls/);
+});
+
+/** Stand-in certificates for the given proxies, and a PEM edge certificate unless `edge` says otherwise. */
+function certificateSet(proxies: readonly string[], edge: MeshCertificateSet["edge"] | null = null): MeshCertificateSet {
+  return {
+    identities: new Map(
+      proxies.map((p) => [
+        p,
+        { certificatePem: pulumi.output(`CERT ${p}`), privateKeyPem: pulumi.secret(`KEY ${p}`), caPem: pulumi.output("MESH CA"), expiresAt: pulumi.output("2030-01-01T00:00:00Z") },
+      ]),
+    ),
+    edge: edge ?? { kind: "pem", certificatePem: pulumi.output("EDGE CERT"), privateKeyPem: pulumi.secret("EDGE KEY") },
+  };
+}
+
+describe("docker target: a certificate set it cannot deliver is refused before anything is registered", () => {
+  const settings = () => parseStackSettings({ target: "docker", topology: SCALED }) as DockerStackSettings;
+
+  /** Deploys with `certificates` under a parent; returns the error and what reached the engine. */
+  async function attempt(certificates: MeshCertificateSet): Promise<{ error: Error; resources: Registered[] }> {
+    const collect = await installMocks("docker");
+    let error: Error | undefined;
+    class Parent extends pulumi.ComponentResource {
+      constructor() {
+        super("test:index:Parent", "parent", {});
+        deployDockerMesh("envoy-mesh", settings(), PROJECT_DIR, "docker", this, certificates);
+      }
+    }
+    try {
+      new Parent();
+    } catch (e) {
+      error = e as Error;
+    }
+    assert.ok(error, "deployDockerMesh accepted the certificate set");
+    return { error, resources: await collect() };
+  }
+
+  const dockerResources = (resources: Registered[]) => resources.filter((r) => r.type.startsWith("docker:") || r.type === PROVIDER).map((r) => `${r.type}/${r.name}`);
+
+  it("refuses, under strict mTLS, a proxy whose identity is missing, instead of running its Envoy without one", async () => {
+    const { error, resources } = await attempt(certificateSet(["front-envoy", "service-a", "service-c"]));
+    assert.match(error.message, /docker target envoy-mesh cannot deliver every Envoy's certificates \(1 problem\)/);
+    assert.match(error.message, /certificates\.identities\.service-b: security\.mtls is strict, but the certificate set has no identity for service-b/);
+    assert.deepEqual(dockerResources(resources), []);
+  });
+
+  it("refuses an edge certificate that is a Kubernetes Secret's name, saying what to give instead, with every other problem at once", async () => {
+    const { error, resources } = await attempt(certificateSet(["front-envoy", "service-a", "service-b"], { kind: "secret", name: "my-tls" }));
+    assert.match(error.message, /\(2 problems\)/);
+    assert.match(error.message, /certificates\.edge: the edge certificate is the Kubernetes Secret "my-tls" \(edgeCertificateSecret\), which the docker target cannot mount: there is no Kubernetes on Docker\. Give the certificate and its key as PEM instead/);
+    assert.match(error.message, /certificates\.identities\.service-c: /);
+    assert.doesNotMatch(error.message, /has none/, "the Secret-named edge is not also reported as missing");
+    assert.deepEqual(dockerResources(resources), []);
+  });
+
+  it("accepts the full set", () => {
+    const files = dockerCertificateFiles(certificateSet(["front-envoy", "service-a", "service-b", "service-c"]), settings().topology, settings().docker);
+    assert.deepEqual([...files.identities.keys()], ["front-envoy", "service-a", "service-b", "service-c"]);
+    assert.ok(files.edge);
   });
 });
