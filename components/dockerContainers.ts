@@ -128,6 +128,25 @@ export function filesContainerArgs(args: DockerProxyArgs, volumes: ReadonlyMap<s
   };
 }
 
+/**
+ * Why a files container's exit code means its files were not published; undefined when they were.
+ * The provider waits for an attached container to stop but never looks at how it stopped: create
+ * waits with ContainerWait(WaitConditionNotRunning) and then reads the container, recording
+ * `exit_code` for a stopped one (resourceDockerContainerCreate / resourceDockerContainerRead,
+ * resource_docker_container_funcs.go in kreuzwerker/terraform-provider-docker). Unchecked, a failed
+ * publish would leave every Envoy of the proxy on its previous files (a renewal silently not
+ * delivered) while the state says the new certificate is in place.
+ */
+export function filesExitProblem(container: string, exitCode: number | undefined): string | undefined {
+  // Not reported: the mock engine, or a provider that has not read the container back.
+  if (exitCode === undefined || exitCode === 0) return undefined;
+  return (
+    `the files container ${container} exited with code ${exitCode}: its Envoys still have their previous files ` +
+    `(certificates and SDS files) or none. See \`docker logs ${container}\`, fix the cause, then run ` +
+    "`pulumi up` with `--replace` on that container to publish again"
+  );
+}
+
 /** The volumes of a proxy's files and the container that fills them; undefined when the proxy has no files. */
 function registerFiles(name: string, args: DockerProxyArgs, parent: pulumi.Resource) {
   if (args.proxy.files.length === 0) return undefined;
@@ -140,7 +159,14 @@ function registerFiles(name: string, args: DockerProxyArgs, parent: pulumi.Resou
     );
   }
   const names = new Map([...volumes].map(([folder, volume]) => [folder, volume.name]));
-  const writer = new docker.Container(`${name}-files`, filesContainerArgs(args, names), { parent, dependsOn: [...volumes.values()], ...REPLACE });
+  const writerArgs = filesContainerArgs(args, names);
+  const writer = new docker.Container(`${name}-files`, writerArgs, { parent, dependsOn: [...volumes.values()], ...REPLACE });
+  // Fails `pulumi up` (through the component's outputs) when the publish script failed.
+  const published = writer.exitCode.apply((code) => {
+    const problem = filesExitProblem(String(writerArgs.name), code);
+    if (problem !== undefined) throw new pulumi.ResourceError(problem, writer, true);
+    return true;
+  });
   // Every replica's Envoy reads the same volumes, read-only; noCopy keeps the image's own files out.
   const mounts: docker.types.input.ContainerMount[] = [...names].map(([folder, volume]) => ({
     type: "volume",
@@ -149,13 +175,22 @@ function registerFiles(name: string, args: DockerProxyArgs, parent: pulumi.Resou
     readOnly: true,
     volumeOptions: { noCopy: true },
   }));
-  return { writer, mounts };
+  return { writer, mounts, published };
 }
-/** Registers each replica's Envoy, and its app inside the Envoy's network namespace, named `${name}-<replica>-envoy|app`. */
-function registerReplicas(name: string, args: DockerProxyArgs, parent: pulumi.Resource, dependsOn: readonly pulumi.Resource[] = []): docker.Container[] {
+/**
+ * Registers the proxy's files, then each replica's Envoy, and its app inside the Envoy's network
+ * namespace, named `${name}-<replica>-envoy|app`. `filesPublished` is true once the files
+ * container published (or when the proxy has no files), and fails when it did not.
+ */
+function registerReplicas(
+  name: string,
+  args: DockerProxyArgs,
+  parent: pulumi.Resource,
+  dependsOn: readonly pulumi.Resource[] = [],
+): { containers: docker.Container[]; filesPublished: pulumi.Output<boolean> } {
   const networkName = args.network.name;
   const files = registerFiles(name, args, parent);
-  return args.proxy.replicas.flatMap(({ replica, envoy, app }) => {
+  const containers = args.proxy.replicas.flatMap(({ replica, envoy, app }) => {
     const envoyContainer = new docker.Container(`${name}-${replica}-envoy`, containerArgs(envoy, networkName, undefined, files?.mounts ?? []), {
       parent,
       // Not replaced when the files change: the files container publishes new ones into the volumes.
@@ -171,6 +206,7 @@ function registerReplicas(name: string, args: DockerProxyArgs, parent: pulumi.Re
     );
     return [envoyContainer, appContainer];
   });
+  return { containers, filesPublished: files?.published ?? pulumi.output(true) };
 }
 
 /** One service on Docker: per replica an Envoy carrying the service's alias and the app in its namespace. */
@@ -178,25 +214,29 @@ export class DockerMeshService extends pulumi.ComponentResource {
   /** Name every caller's Envoy resolves to reach this service's replicas. */
   readonly dnsName: string;
   readonly containers: readonly docker.Container[];
+  /** True once the service's files are published into its volumes; fails `pulumi up` when they were not. */
+  readonly filesPublished: pulumi.Output<boolean>;
 
   constructor(name: string, args: DockerProxyArgs & { readonly egressPorts: Readonly<Record<string, number>> }, opts?: pulumi.ComponentResourceOptions) {
     super(DOCKER_MESH_SERVICE_TYPE, name, {}, opts);
-    this.containers = registerReplicas(name, args, this);
+    ({ containers: this.containers, filesPublished: this.filesPublished } = registerReplicas(name, args, this));
     this.dnsName = serviceAlias(args.proxy.proxy);
-    this.registerOutputs({ dnsName: this.dnsName, egressPorts: args.egressPorts });
+    this.registerOutputs({ dnsName: this.dnsName, egressPorts: args.egressPorts, filesPublished: this.filesPublished });
   }
 }
 
 /** The edge Envoy on Docker, published on the host's loopback address. */
 export class DockerFrontProxy extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
+  /** True once the front's files are published into its volumes; fails `pulumi up` when they were not. */
+  readonly filesPublished: pulumi.Output<boolean>;
 
   constructor(name: string, args: DockerProxyArgs & { readonly url: string; readonly dependsOn: readonly pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
     super(DOCKER_FRONT_PROXY_TYPE, name, {}, opts);
     // A component in dependsOn stands for all its children: the front waits for every service container.
-    registerReplicas(name, args, this, args.dependsOn);
+    ({ filesPublished: this.filesPublished } = registerReplicas(name, args, this, args.dependsOn));
     this.url = pulumi.output(args.url);
-    this.registerOutputs({ url: this.url });
+    this.registerOutputs({ url: this.url, filesPublished: this.filesPublished });
   }
 }
 

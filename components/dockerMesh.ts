@@ -1,8 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { buildDockerMesh, type DockerCertificateFiles, type DockerImageInput } from "../docker";
+import { buildDockerMesh, dockerCertificateProblems, type DockerCertificateFiles, type DockerImageInput, type DockerTarget } from "../docker";
 import { describeTarget, imageBuildPlans, planFor, type DockerStackSettings, type ImageBuildPlan } from "../stack";
-import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec } from "../topology";
+import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec, type Topology } from "../topology";
+import { ConfigError, type ConfigIssue } from "../topology/reader";
 import type { MeshCertificateSet } from "./certificates";
 import { DockerFrontProxy, DockerMeshService, LocalImage, pulledImageName } from "./dockerContainers";
 
@@ -14,18 +15,30 @@ export interface DeployedMesh {
 }
 
 /**
- * The certificates as the docker description takes them. An edge certificate that is a
- * Kubernetes Secret's name has no meaning on Docker, so it is refused.
+ * The certificates as the docker description takes them, or every reason they cannot be used, at
+ * once: an edge certificate that is a Kubernetes Secret's name has no meaning on Docker (there is
+ * no Secret to mount; give the certificate and key as PEM), and under strict mTLS every proxy
+ * needs its identity and the front its edge certificate (dockerCertificateProblems).
  */
-export function dockerCertificateFiles(certificates: MeshCertificateSet): DockerCertificateFiles {
+export function dockerCertificateFiles(certificates: MeshCertificateSet, topology: Topology, target: DockerTarget): DockerCertificateFiles {
   const edge = certificates.edge;
+  const problems: ConfigIssue[] = [];
   if (edge !== undefined && edge.kind !== "pem") {
-    throw new Error(`the docker target needs the edge certificate as PEM files; it cannot use the Kubernetes Secret ${edge.name}`);
+    problems.push({
+      path: "certificates.edge",
+      message:
+        `the edge certificate is the Kubernetes Secret ${JSON.stringify(edge.name)} (edgeCertificateSecret), which the docker target ` +
+        "cannot mount: there is no Kubernetes on Docker. Give the certificate and its key as PEM instead",
+    });
   }
-  return {
+  const files: DockerCertificateFiles = {
     identities: certificates.identities,
-    ...(edge === undefined ? {} : { edge: { certificatePem: edge.certificatePem, privateKeyPem: edge.privateKeyPem } }),
+    ...(edge?.kind === "pem" ? { edge: { certificatePem: edge.certificatePem, privateKeyPem: edge.privateKeyPem } } : {}),
   };
+  // A Secret-named edge is already reported: do not report it again as missing.
+  problems.push(...dockerCertificateProblems(topology, files, target).filter((p) => !(edge !== undefined && p.path === "certificates.edge")));
+  if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, `the docker target ${target.name} cannot deliver every Envoy's certificates`).message);
+  return files;
 }
 
 /**
@@ -44,6 +57,8 @@ export function deployDockerMesh(
   certificates: MeshCertificateSet,
 ): DeployedMesh {
   const { topology, docker: target } = settings;
+  // Checked before anything is registered: a refused set leaves no half-built mesh behind.
+  const certificateFiles = dockerCertificateFiles(certificates, topology, target);
   const provider = new docker.Provider(`${name}-docker`, {}, { parent });
   const childOpts = { parent, providers: { docker: provider } };
   const resourceOpts = { parent, provider };
@@ -72,7 +87,7 @@ export function deployDockerMesh(
   const appImage = (service: MeshServiceSpec): DockerImageInput =>
     service.image.kind === "ref" ? pull(service.image.ref) : (built.get((planFor(service, plans) as ImageBuildPlan).key) as LocalImage).id;
 
-  const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage }, dockerCertificateFiles(certificates));
+  const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage }, certificateFiles);
   const networkSpec = described.network;
   const network = new docker.Network(
     `${name}-network`,

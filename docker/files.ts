@@ -16,6 +16,29 @@
  * - A renewed certificate changes the files container's uploads, which replaces that container
  *   only (uploads force a new container); the Envoy containers, their apps and their network
  *   namespaces stay.
+ *
+ * Why this works on a real engine (sources):
+ * - A fresh named volume's data directory is created 0755, owned by the daemon's (possibly
+ *   remapped) root (Root.Create, daemon/volume/local/local.go in moby/moby). The files container
+ *   runs as uid 0 with every capability dropped: without CAP_DAC_OVERRIDE the owner's bits still
+ *   apply, and uid 0 is the owner, so it creates entries there. It needs no CAP_CHOWN either: a new
+ *   file takes the process's group (101, from `user: 0:101`), so nothing is chowned or chgrp'd.
+ *   Envoy (uid 101, gid 101) lists the volume root by its "other" bits, and reads the generation
+ *   folder (0750) and files (0440) through group 101.
+ * - The engine copies an image's content into an empty volume only when the container is created
+ *   and the mount point exists in the image (populateVolume, daemon/create_unix.go;
+ *   copyExistingContents, daemon/container/container_unix.go): the files container's mount points
+ *   do not exist in the Envoy image, and the Envoy mounts set `noCopy` so the image's own
+ *   /etc/envoy never lands in a volume, even one a failed publish left empty.
+ * - Removing a replaced files container keeps the volumes: named volumes are never removed with
+ *   their container (removeMountPoints, daemon/mounts.go).
+ * - Envoy watches a folder with inotify_add_watch(folder, IN_MODIFY | IN_MOVED_TO), and a
+ *   `watched_directory` fires on any IN_MOVED_TO inside it (source/common/filesystem/inotify/
+ *   watcher_impl.cc, source/common/config/watched_directory.cc in envoyproxy/envoy). An inotify
+ *   watch is a mark on the inode (inotify_add_watch, fs/notify/inotify/inotify_user.c in
+ *   torvalds/linux), not on a mount: every container mounting the volume sees the same folder
+ *   inode, so the rename made through the files container's writable mount reaches the Envoy
+ *   watching its read-only mount of it (same host kernel; the watch needs read permission only).
  */
 import { posix } from "node:path";
 import type { DockerFile } from "./containers";
@@ -53,7 +76,7 @@ export function stagedPath(file: DockerFile): string {
  * group ENVOY_FILES_GROUP (the container runs as root with that group and no capabilities, so
  * what it creates has that group), then remove the previous generation.
  */
-export function filesPublishScript(folders: readonly string[]): string {
+export function filesPublishScript(folders: readonly string[], roots: { readonly staging: string; readonly volumes: string } = { staging: FILES_STAGING_DIR, volumes: FILES_VOLUME_DIR }): string {
   return [
     "set -euo pipefail",
     "publish() {",
@@ -72,6 +95,6 @@ export function filesPublishScript(folders: readonly string[]): string {
     '    [[ "$old" == "$volume/$generation" ]] || rm -rf "$old"',
     "  done",
     "}",
-    ...folders.map((folder) => `publish '${FILES_STAGING_DIR}${folder}' '${FILES_VOLUME_DIR}${folder}'`),
+    ...folders.map((folder) => `publish '${roots.staging}${folder}' '${roots.volumes}${folder}'`),
   ].join("\n");
 }

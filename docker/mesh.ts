@@ -22,6 +22,7 @@ import { APP_UID, ENVOY_BINARY, ENVOY_UID, envoyArgs } from "../k8s/pod";
 import { appEnvironment } from "../k8s/objects";
 import { PART_OF } from "../k8s/labels";
 import { FRONT_PROXY_NAME, type ContainerResources, type MeshService, type Topology } from "../topology";
+import { ConfigError, type ConfigIssue } from "../topology/reader";
 import {
   MAX_INLINE_CONFIG_BYTES,
   appHealthcheck,
@@ -166,6 +167,37 @@ interface EnvoyOptions {
 const byPath = (a: DockerFile, b: DockerFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
+ * What the certificate set lacks for the mesh this topology describes on Docker, every problem at
+ * once: under strict mTLS each proxy needs its identity (an Envoy without one fails to load its
+ * SDS files at start, and skipping it would quietly leave that proxy out of the mesh), and the
+ * front needs the edge certificate for its HTTPS listener (the docker target always publishes one).
+ */
+export function dockerCertificateProblems(topology: Topology, certificates: DockerCertificateFiles, target: DockerTarget): ConfigIssue[] {
+  const problems: ConfigIssue[] = [];
+  if (topology.security.mtls === "strict") {
+    const have = [...certificates.identities.keys()].sort();
+    for (const proxy of [FRONT_PROXY_NAME, ...topology.services.map((s) => s.name)]) {
+      if (certificates.identities.has(proxy)) continue;
+      problems.push({
+        path: `certificates.identities.${proxy}`,
+        message:
+          `security.mtls is strict, but the certificate set has no identity for ${proxy}, so its Envoy would have no ` +
+          `${IDENTITY_DIR}/${CERTIFICATE_FILE} to serve (identities present: ${have.length > 0 ? have.join(", ") : "none"})`,
+      });
+    }
+  }
+  if (certificates.edge === undefined) {
+    problems.push({
+      path: "certificates.edge",
+      message:
+        `the front's HTTPS listener (published on ${target.front.hostIp}:${target.front.tlsHostPort}) needs the edge certificate ` +
+        `in ${EDGE_DIR}, and the certificate set has none`,
+    });
+  }
+  return problems;
+}
+
+/**
  * What a proxy's Envoy finds on disk, on every target the same layout: the SDS files next to
  * the bootstrap (ENVOY_CONFIG_DIR), its identity and the mesh CA (IDENTITY_DIR) when mTLS is
  * strict, and for the front its edge certificate (EDGE_DIR). Private keys are marked secret.
@@ -177,6 +209,9 @@ export function envoyFiles(topology: Topology, config: ProxyConfig, certificates
     secret: false,
   }));
   const identity = topology.security.mtls === "strict" ? certificates.identities.get(config.proxy) : undefined;
+  if (topology.security.mtls === "strict" && identity === undefined) {
+    throw new Error(`security.mtls is strict, but there is no identity for ${config.proxy} to deliver to its Envoy`);
+  }
   if (identity !== undefined) {
     files.push(
       { path: `${IDENTITY_DIR}/${CERTIFICATE_FILE}`, content: identity.certificatePem, secret: false },
@@ -357,6 +392,8 @@ export function buildDockerNetwork(target: DockerTarget): DockerNetwork {
  * so its first requests find the services ready (as `pulumi up` orders it, and compose too).
  */
 export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages, certificates: DockerCertificateFiles): DockerMesh {
+  const problems = dockerCertificateProblems(topology, certificates, target);
+  if (problems.length > 0) throw new ConfigError(problems, "the docker target cannot deliver every Envoy's certificates");
   const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates));
   const serviceContainers = services.flatMap(proxyContainers).map((c) => c.name);
   return {

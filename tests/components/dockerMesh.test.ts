@@ -1,11 +1,11 @@
 import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, promiseOf, registered, setImageContent, type Registered } from "../helpers/pulumiMocks";
+import { installMocks, promiseOf, registered, setImageContent, type OutputsOf, type Registered } from "../helpers/pulumiMocks";
 import { ServiceMesh, deployDockerMesh } from "../../components";
 import type { MeshCertificateSet } from "../../components/certificates";
 import { dockerCertificateFiles } from "../../components/dockerMesh";
-import { fileUpload } from "../../components/dockerContainers";
+import { fileUpload, filesExitProblem } from "../../components/dockerContainers";
 import { isKubernetesStack, parseStackSettings, type DockerStackSettings } from "../../stack";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
@@ -303,7 +303,124 @@ describe("docker target: certificates delivered as files", () => {
     assert.equal(cert.content, "plain");
   });
 
-  it("refuses an edge certificate that is a Kubernetes Secret's name", () => {
-    assert.throws(() => dockerCertificateFiles({ identities: new Map(), edge: { kind: "secret", name: "my-tls" } }), /Kubernetes Secret my-tls/);
+});
+
+/** Stand-in certificates for the given proxies, and a PEM edge certificate unless `edge` says otherwise. */
+function certificateSet(proxies: readonly string[], edge: MeshCertificateSet["edge"] | null = null): MeshCertificateSet {
+  return {
+    identities: new Map(
+      proxies.map((p) => [
+        p,
+        { certificatePem: pulumi.output(`CERT ${p}`), privateKeyPem: pulumi.secret(`KEY ${p}`), caPem: pulumi.output("MESH CA"), expiresAt: pulumi.output("2030-01-01T00:00:00Z") },
+      ]),
+    ),
+    edge: edge ?? { kind: "pem", certificatePem: pulumi.output("EDGE CERT"), privateKeyPem: pulumi.secret("EDGE KEY") },
+  };
+}
+
+describe("docker target: a certificate set it cannot deliver is refused before anything is registered", () => {
+  const settings = () => parseStackSettings({ target: "docker", topology: SCALED }) as DockerStackSettings;
+
+  /** Deploys with `certificates` under a parent; returns the error and what reached the engine. */
+  async function attempt(certificates: MeshCertificateSet): Promise<{ error: Error; resources: Registered[] }> {
+    const collect = await installMocks("docker");
+    let error: Error | undefined;
+    class Parent extends pulumi.ComponentResource {
+      constructor() {
+        super("test:index:Parent", "parent", {});
+        deployDockerMesh("envoy-mesh", settings(), PROJECT_DIR, "docker", this, certificates);
+      }
+    }
+    try {
+      new Parent();
+    } catch (e) {
+      error = e as Error;
+    }
+    assert.ok(error, "deployDockerMesh accepted the certificate set");
+    return { error, resources: await collect() };
+  }
+
+  const dockerResources = (resources: Registered[]) => resources.filter((r) => r.type.startsWith("docker:") || r.type === PROVIDER).map((r) => `${r.type}/${r.name}`);
+
+  it("refuses, under strict mTLS, a proxy whose identity is missing, instead of running its Envoy without one", async () => {
+    const { error, resources } = await attempt(certificateSet(["front-envoy", "service-a", "service-c"]));
+    assert.match(error.message, /docker target envoy-mesh cannot deliver every Envoy's certificates \(1 problem\)/);
+    assert.match(error.message, /certificates\.identities\.service-b: security\.mtls is strict, but the certificate set has no identity for service-b/);
+    assert.deepEqual(dockerResources(resources), []);
+  });
+
+  it("refuses an edge certificate that is a Kubernetes Secret's name, saying what to give instead, with every other problem at once", async () => {
+    const { error, resources } = await attempt(certificateSet(["front-envoy", "service-a", "service-b"], { kind: "secret", name: "my-tls" }));
+    assert.match(error.message, /\(2 problems\)/);
+    assert.match(error.message, /certificates\.edge: the edge certificate is the Kubernetes Secret "my-tls" \(edgeCertificateSecret\), which the docker target cannot mount: there is no Kubernetes on Docker\. Give the certificate and its key as PEM instead/);
+    assert.match(error.message, /certificates\.identities\.service-c: /);
+    assert.doesNotMatch(error.message, /has none/, "the Secret-named edge is not also reported as missing");
+    assert.deepEqual(dockerResources(resources), []);
+  });
+
+  it("accepts the full set", () => {
+    const files = dockerCertificateFiles(certificateSet(["front-envoy", "service-a", "service-b", "service-c"]), settings().topology, settings().docker);
+    assert.deepEqual([...files.identities.keys()], ["front-envoy", "service-a", "service-b", "service-c"]);
+    assert.ok(files.edge);
+  });
+});
+
+describe("docker target: renewal and a failed publish", () => {
+  const settings = () => parseStackSettings({ target: "docker", topology: SCALED }) as DockerStackSettings;
+  const ALL = ["front-envoy", "service-a", "service-b", "service-c"];
+
+  /** Deploys with `certificates` under a parent, the mock engine reporting `outputs`. */
+  async function deployWith(certificates: MeshCertificateSet, outputs?: OutputsOf): Promise<Registered[]> {
+    const collect = await installMocks("docker", { outputs });
+    class Parent extends pulumi.ComponentResource {
+      constructor() {
+        super("test:index:Parent", "parent", {});
+        deployDockerMesh("envoy-mesh", settings(), PROJECT_DIR, "docker", this, certificates);
+      }
+    }
+    new Parent();
+    return collect();
+  }
+
+  it("a renewed certificate changes the inputs of its proxy's files container only: no Envoy or app is replaced", async () => {
+    const before = await deployWith(certificateSet(ALL));
+    const renewed = certificateSet(ALL);
+    const b = renewed.identities.get("service-b")!;
+    (renewed.identities as Map<string, typeof b>).set("service-b", { ...b, certificatePem: pulumi.output("CERT service-b, renewed"), privateKeyPem: pulumi.secret("KEY service-b, renewed") });
+    const after = await deployWith(renewed);
+    const inputs = (rs: Registered[]) => new Map(containers(rs).map((c) => [c.name, JSON.stringify(c.inputs)]));
+    const [was, now] = [inputs(before), inputs(after)];
+    assert.deepEqual([...now].filter(([name, i]) => was.get(name) !== i).map(([name]) => name), ["service-b-files"]);
+    // No Envoy takes a property from its files container, so the engine does not replace it with
+    // the files container (pulumi/pulumi step_generator.go, calculateDependentReplacements: only
+    // property dependencies on a replaced resource can force a dependent's replacement).
+    for (const envoy of containers(after).filter((c) => c.name.endsWith("-envoy"))) {
+      assert.doesNotMatch(JSON.stringify(envoy.inputs), /files-id/, envoy.name);
+    }
+  });
+
+  it("fails the update, naming the container and what to do, when a files container exits non-zero", async () => {
+    const seen: unknown[] = [];
+    const record = (reason: unknown) => seen.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      await deployWith(certificateSet(ALL), (r) =>
+        r.type === CONTAINER && typeof r.inputs.name === "string" && r.inputs.name.endsWith("-files") ? { exitCode: r.inputs.name === "envoy-mesh-service-b-files" ? 1 : 0 } : undefined,
+      );
+      // The rejection surfaces once the component's outputs are serialized.
+      for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+    const messages = [...new Set(seen.map((e) => (e as Error).message))];
+    assert.equal(messages.length, 1, `expected one failure, got: ${messages.join(" | ")}`);
+    assert.match(messages[0], /the files container envoy-mesh-service-b-files exited with code 1: its Envoys still have their previous files/);
+    assert.match(messages[0], /docker logs envoy-mesh-service-b-files/);
+  });
+
+  it("says nothing when every files container exited 0, or the engine did not report the code", () => {
+    assert.equal(filesExitProblem("envoy-mesh-service-b-files", 0), undefined);
+    assert.equal(filesExitProblem("envoy-mesh-service-b-files", undefined), undefined);
+    assert.match(filesExitProblem("x-files", 127) ?? "", /x-files exited with code 127/);
   });
 });

@@ -1,10 +1,19 @@
 import { strict as assert } from "node:assert";
 import { load } from "js-yaml";
 import { buildMeshConfigs, toYaml } from "../../envoy";
-import { buildDockerMesh, dockerEnvoyTarget } from "../../docker";
+import { buildDockerMesh, dockerEnvoyTarget, type DockerCertificateFiles } from "../../docker";
 import { buildAllProxyObjects, kubernetesEnvoyTarget } from "../../k8s";
-import { parseTopology } from "../../topology";
+import { FRONT_PROXY_NAME, parseTopology, type Topology } from "../../topology";
 import { BUILDER_TEST_ENVOY_IMAGE, BUILDER_TEST_KIND_TARGET } from "../helpers/images";
+
+/** Stand-in files for every identity and the edge: only the configs are compared here. */
+function stubCertificates(topology: Topology): DockerCertificateFiles {
+  const proxies = [FRONT_PROXY_NAME, ...topology.services.map((s) => s.name)];
+  return {
+    identities: new Map(proxies.map((p) => [p, { certificatePem: `cert of ${p}`, privateKeyPem: `key of ${p}`, caPem: "mesh ca" }])),
+    edge: { certificatePem: "edge cert", privateKeyPem: "edge key" },
+  };
+}
 
 /** Every leaf of a parsed YAML document by its path, such as `static_resources.clusters[0].name`. */
 function leaves(value: unknown, path = ""): Map<string, unknown> {
@@ -40,7 +49,7 @@ describe("Envoy configs on kind and on docker", () => {
       const kindTarget = BUILDER_TEST_KIND_TARGET;
       // The configs each deploy layer really ships, not just the builders' output.
       const onKind = buildAllProxyObjects(topology, kindTarget, () => "app:1");
-      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }, { envoy: "envoy", app: () => "app:1" }, { identities: new Map() }).proxies;
+      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }, { envoy: "envoy", app: () => "app:1" }, stubCertificates(topology)).proxies;
       assert.deepEqual(onDocker.map((p) => p.proxy), onKind.map((p) => p.proxy));
 
       let upstreams = 0;

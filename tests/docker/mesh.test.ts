@@ -162,6 +162,31 @@ describe("docker: the mesh as containers", () => {
       assert.deepEqual(paths(replicas[0]), [...paths(replicas[0])].sort());
     });
 
+    it("refuses, under strict mTLS, a certificate set missing proxies' identities, naming each of them at once", () => {
+      const topology = parseTopology(SCALED);
+      const full = certificatesFor(topology);
+      const partial: DockerCertificateFiles = { ...full, identities: new Map([...full.identities].filter(([p]) => p !== "service-b" && p !== "front-envoy")) };
+      assert.throws(
+        () => buildDockerMesh(topology, TARGET, IMAGES, partial),
+        (e: Error) =>
+          /2 problems/.test(e.message) &&
+          /certificates\.identities\.front-envoy: security\.mtls is strict, but the certificate set has no identity for front-envoy/.test(e.message) &&
+          /certificates\.identities\.service-b: .*no identity for service-b.*identities present: service-a, service-c\)/.test(e.message),
+      );
+    });
+
+    it("refuses a certificate set without the edge certificate: the front's HTTPS listener needs it", () => {
+      const topology = parseTopology(SCALED);
+      const { identities } = certificatesFor(topology);
+      assert.throws(() => buildDockerMesh(topology, TARGET, IMAGES, { identities }), /certificates\.edge: the front's HTTPS listener \(published on 127\.0\.0\.1:8443\) needs the edge certificate in \/etc\/mesh\/edge/);
+    });
+
+    it("needs no identity with mtls off", () => {
+      const topology = parseTopology({ extends: "seed", security: { mtls: "off" } });
+      const built = buildDockerMesh(topology, TARGET, IMAGES, { identities: new Map(), edge: certificatesFor(topology).edge });
+      assert.ok(dockerContainers(built).every((c) => !c.files.some((f) => f.path.startsWith("/etc/mesh/identity/"))));
+    });
+
     it("gives no identity with mtls off (the edge certificate stays)", () => {
       const { containers } = mesh({ extends: "seed", security: { mtls: "off" } });
       for (const c of containers) assert.ok(!paths(c).some((p) => p.startsWith("/etc/mesh/identity/")), c.name);

@@ -2,9 +2,11 @@
 // (not part of `npm test`). Two flows, each removing what it created:
 //  - the rendered compose file under `docker compose` (Docker with the Compose plugin; no Pulumi),
 //  - `npm run up -- --stack docker` / `npm run down -- --stack docker` (Docker and the Pulumi CLI),
-//    with the zero-trust checks that Docker can show: HTTPS at the edge, no way into a sidecar
-//    without a mesh certificate, 403 for an undeclared caller (a throwaway curl container on the
-//    mesh's network holding service-c's identity, copied out of its Envoy container).
+//    with the zero-trust checks: HTTPS at the edge, no way into a sidecar without a mesh
+//    certificate, 403 for an undeclared caller (a throwaway curl container on the mesh's network
+//    holding service-c's identity, copied out of its Envoy container), and a forced renewal of
+//    service-b's certificate served by its running Envoy: only its files container is replaced,
+//    no Envoy or app restarts, no request fails.
 // Without the tools every test is skipped, with one line naming what is missing.
 // Both flows publish the front on 127.0.0.1:8080: stop anything else listening there first.
 import { strict as assert } from "assert";
@@ -15,15 +17,17 @@ import * as path from "path";
 import { dump } from "js-yaml";
 import { composeGreeting } from "../../app/body";
 import { spiffeId } from "../../envoy/identity";
-import { CA_FILE, IDENTITY_DIR } from "../../envoy/names";
+import { DOCKER_LABELS } from "../../docker";
+import { CA_FILE, CERTIFICATE_FILE } from "../../envoy/names";
 import { NOT_FOUND, execFileRunner, lastLine } from "../../ops/command";
 import { HttpResponse, freshConnectionGetter } from "../../ops/http";
 import { checkPrerequisites } from "../../ops/prerequisites";
-import { MeshStack, automationBackend, localBackend } from "../../ops/pulumiStack";
+import { MeshStack, automationBackend, exportedResources, localBackend } from "../../ops/pulumiStack";
 import { readDockerSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
 import { DEFAULT_SECURITY } from "../../topology";
 import { isPlainObject } from "../../topology/reader";
+import { type ContainerRun, changedRuns, containerRuns, identityCopyArgs, leafCertificateUrn } from "./dockerRenewal";
 import { CURL_IMAGE, CURL_UID, meshCurlArgs, parseMeshCurl, plainCurlArgs, uriSans } from "./probe";
 import { runEchoed } from "./run";
 
@@ -178,15 +182,58 @@ function allIds(m: Mesh): string[] {
 
 // --- zero trust, from a throwaway curl container on the mesh's network ----------------------------
 
-/** The identity files of a service's first replica, copied out of its Envoy container (docker cp) into `dir/<service>`. */
+/**
+ * The identity files of a service's first replica, as its Envoy reads them now, copied out of its
+ * Envoy container into `dir/<service>` (replacing an earlier copy). Each name in the container is
+ * a link into the files volume's current generation: `docker cp -L` copies what it points to.
+ */
 async function copyIdentity(service: string, dir: string): Promise<string> {
     const network = readDockerSettings(REPO).network;
     const into = path.join(dir, service);
+    fs.rmSync(into, { recursive: true, force: true });
     fs.mkdirSync(into, { recursive: true });
-    await mustRunQuiet("docker", ["cp", `${network}-${service}-1-envoy:${IDENTITY_DIR}/.`, into]);
-    // docker cp makes them this user's; the probe runs as curl's user, and reads them through the bind mount.
+    for (const args of identityCopyArgs(`${network}-${service}-1-envoy`, into)) await mustRunQuiet("docker", args);
+    // docker cp makes them this user's (0440 as published); the probe runs as curl's user, and reads them through the bind mount.
     for (const f of fs.readdirSync(into)) fs.chmodSync(path.join(into, f), 0o444);
     return into;
+}
+
+/** Every container of the mesh, running or exited (the files containers), by name: ID, start time, restarts. */
+async function meshRuns(): Promise<Map<string, ContainerRun>> {
+    const network = readDockerSettings(REPO).network;
+    const ids = (await mustRunQuiet("docker", ["ps", "--all", "--quiet", "--no-trunc", "--filter", `label=${DOCKER_LABELS.partOf}=${network}`]))
+        .split("\n")
+        .filter((l) => l.length > 0);
+    assert.ok(ids.length > 0, `no container is labelled ${DOCKER_LABELS.partOf}=${network}`);
+    return containerRuns(await mustRunQuiet("docker", ["inspect", ...ids]));
+}
+
+/** Requests through the front, alternating plain HTTP and HTTPS (trusting the edge CA), 50 ms apart, until stopped. */
+function loadLoop(): { stop(): Promise<{ requests: number; failures: string[] }> } {
+    const ca = fs.readFileSync(EDGE_CA, "utf8");
+    const failures: string[] = [];
+    let requests = 0;
+    let running = true;
+    const loop = (async () => {
+        while (running) {
+            const url = requests % 2 === 0 ? FRONT : FRONT_TLS;
+            requests += 1;
+            try {
+                const r = await freshConnectionGetter(url, 5000, { ca });
+                if (r.status !== 200) failures.push(`${url}: HTTP ${r.status}: ${r.body.trim().slice(0, 120)}`);
+            } catch (e) {
+                failures.push(`${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    })();
+    return {
+        stop: async () => {
+            running = false;
+            await loop;
+            return { requests, failures };
+        },
+    };
 }
 
 /** Runs curl in a throwaway container on the mesh's network, hardened like the mesh's own, with `dir` at /id. */
@@ -358,11 +405,45 @@ describe("the docker target, end to end", function () {
             assert.equal(allowed.body, composeGreeting("service-b", []));
         });
 
-        it("certificate renewal without restarts: not provable on docker", function () {
-            // The certificates are files written into each Envoy container when it is created: a
-            // renewed certificate is a new container (and a new app in its namespace), so Docker
-            // cannot show a renewal without a restart. The kind end-to-end test proves that one.
-            this.skip();
+        it("forcing a renewal of service-b's certificate (pulumi up --replace) changes the certificate its Envoy serves, replaces only its files container, and fails no request", async () => {
+            const network = readDockerSettings(REPO).network;
+            const urn = leafCertificateUrn(await exportedResources({ stackName: STACK, workDir: REPO }, localBackend(REPO, process.env).options), "service-b");
+            // A declared caller of service-b, whose own certificate this renewal leaves alone.
+            const a = await copyIdentity("service-a", configDir);
+            const served = async () => parseMeshCurl((await probe(meshCurlArgs("https://service-b:10000/", { dir: "/id" }), a)).stdout).served;
+            const before = await served();
+            assert.ok(before, "service-b serves a certificate");
+            const runsBefore = await meshRuns();
+
+            const load = loadLoop();
+            let after: X509Certificate | undefined;
+            let renewedAt = 0;
+            try {
+                const write = (chunk: string) => process.stdout.write(chunk);
+                await stack.up({ onOutput: write, onError: write, color: "never", replace: [urn] });
+                renewedAt = Date.now();
+                // The files container has published when pulumi up returns; Envoy reloads on the ..data rename at once.
+                const deadline = renewedAt + 60_000;
+                while (Date.now() < deadline) {
+                    after = await served();
+                    if (after && after.serialNumber !== before.serialNumber) break;
+                    await new Promise((r) => setTimeout(r, 2000));
+                }
+                await new Promise((r) => setTimeout(r, 10_000));
+            } finally {
+                const { requests, failures } = await load.stop();
+                assert.ok(requests > 100, `only ${requests} requests were made during the renewal`);
+                assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${requests} requests failed during the renewal`);
+            }
+            assert.notEqual(after?.serialNumber, before.serialNumber, "service-b's Envoy still serves the old certificate 60 s after pulumi up returned");
+            assert.deepEqual(uriSans(after!), [identityOf("service-b")]);
+            const published = new X509Certificate(fs.readFileSync(path.join(await copyIdentity("service-b", configDir), CERTIFICATE_FILE)));
+            assert.equal(after?.serialNumber, published.serialNumber, "it serves the certificate now in its files volume");
+
+            const changed = changedRuns(runsBefore, await meshRuns());
+            const files = `${network}-service-b-files`;
+            assert.ok(changed.some((line) => line.startsWith(`${files}: id `)), `the files container ${files} was replaced: ${changed.join("; ")}`);
+            assert.deepEqual(changed.filter((line) => !line.startsWith(`${files}:`)), [], "no Envoy or app container was replaced or restarted");
         });
 
         it("a change to the front's routes replaces only the front's Envoy; every service container keeps running", async () => {

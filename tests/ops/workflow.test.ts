@@ -246,10 +246,16 @@ describe(`${FILE}`, () => {
 
     it("pulumi-docker: a caller holding service-c's valid identity gets 403 from service-b, from the curl image the e2e test pins", () => {
         const job = jobs["pulumi-docker"];
-        const step = stepRunning(job, /^docker cp envoy-mesh-service-c-1-envoy:/);
+        const step = stepRunning(job, /docker cp -L envoy-mesh-service-c-1-envoy:/);
         assert.equal(step.env?.CURL_IMAGE, CURL_IMAGE, "the same curl image, by tag and digest, as tests/e2e/probe.ts");
         const lines = (step.run ?? "").split("\n").map((l) => l.trim());
-        assert.ok(lines.includes(`docker cp envoy-mesh-service-c-1-envoy:${IDENTITY_DIR}/. "$id"`), lines.join("\n"));
+        // Each name in the Envoy container links into the files volume's current generation (a folder
+        // only Envoy's group enters): copy each file through its link (-L), never the folder.
+        assert.ok(
+            lines.includes(`for f in tls.crt tls.key ca.crt; do docker cp -L envoy-mesh-service-c-1-envoy:${IDENTITY_DIR}/"$f" "$id/$f"; done`),
+            lines.join("\n"),
+        );
+        assert.ok(!lines.some((l) => l.includes(`${IDENTITY_DIR}/.`)), "the identity folder is not copied whole");
         const run = lines.find((l) => l.includes("docker run ")) ?? "";
         for (const part of [`--user ${CURL_UID}:${CURL_UID}`, "--network envoy-mesh", "--cert /id/tls.crt", "--key /id/tls.key", "--tlsv1.3", "https://service-b:10000/"]) {
             assert.ok(run.includes(part), `docker run ... ${part}: ${run}`);
