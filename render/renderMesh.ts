@@ -120,7 +120,7 @@ export function manifestFileNames(manifests: readonly Manifest[]): string[] {
 export function renderMesh(projectDir: string, stack: string, options: RenderOptions = {}): RenderedMesh {
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
   if (!isKubernetesStack(settings)) {
-    const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR));
+    const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR), stack);
     return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes: docker.notes };
   }
   const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
