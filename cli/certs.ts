@@ -78,7 +78,8 @@ function mountedFiles(out: string, stack: string, composeText: string, rendered:
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** `projectDir`: where Pulumi.yaml and the stack files are (tests pass a copy). */
+export async function main(argv: readonly string[], projectDir = PROJECT_DIR): Promise<number> {
   let folder = "";
   try {
     const args = parseCertsArgs(argv);
@@ -88,7 +89,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const { out, stack, renew } = args;
     folder = out;
-    const settings = parseStackSettings(readStackValues(PROJECT_DIR, stack), { projectDir: PROJECT_DIR });
+    const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
     if (isKubernetesStack(settings)) {
       throw new CertificateFilesError(
         `stack ${stack} deploys to Kubernetes (target ${settings.target}): there pulumi up issues the certificates into Secrets (npm run up -- --stack ${stack}); npm run certs is for a docker stack's compose file`,
@@ -99,7 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!existsSync(join(outDir, RENDER_MARKER)) || !existsSync(composePath)) {
       throw new CertificateFilesError(`${out} holds no compose file that render wrote: run npm run render -- --stack ${stack} --out ${out} first`);
     }
-    const rendered = renderDocker(PROJECT_DIR, settings, outDir, stack);
+    const rendered = renderDocker(projectDir, settings, outDir, stack);
     mountedFiles(out, stack, readFileSync(composePath, "utf8"), [...rendered.files.keys()].filter((p) => p.startsWith(`${TLS_FOLDER}/`)));
     const plan = certificatePlan(settings, rendered.mesh);
     const outcomes = await issueCertificateFiles(outDir, plan, { renew });

@@ -30,7 +30,8 @@ export function parseRenderArgs(argv: readonly string[]): { out: string; stack: 
   return { out: options.out, stack: options.stack ?? "kind" };
 }
 
-export function main(argv: readonly string[]): number {
+/** `projectDir`: where Pulumi.yaml and the stack files are (tests pass a copy). */
+export function main(argv: readonly string[], projectDir = PROJECT_DIR): number {
   try {
     const args = parseRenderArgs(argv);
     if (args === "help") {
@@ -38,7 +39,7 @@ export function main(argv: readonly string[]): number {
       return 0;
     }
     const { out, stack } = args;
-    const rendered = renderMesh(PROJECT_DIR, stack, { outDir: resolve(out) });
+    const rendered = renderMesh(projectDir, stack, { outDir: resolve(out) });
     // Certificates `npm run certs` issued into the folder stay, so the mesh keeps its CA; render itself writes only placeholders.
     const kept = issuedFilesToKeep(resolve(out), rendered.files);
     writeTree(out, rendered.files, kept);
