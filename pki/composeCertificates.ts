@@ -192,6 +192,11 @@ async function loadOrCreateCa(outDir: string, request: CaRequest, plan: Certific
               ? `expired on ${new Date(certificate.validTo).toISOString()}`
               : undefined;
     if (problem !== undefined || certificate === undefined) throw new CertificateFilesError(`${request.certificatePath} ${problem}; ${fix}`);
+    try {
+      await signingKey(keyPem);
+    } catch (error) {
+      throw new CertificateFilesError(`${request.keyPath}: ${(error as Error).message}; ${fix}`);
+    }
     const expires = `expires ${new Date(certificate.validTo).toISOString()}`;
     outcomes.push({ path: request.certificatePath, action: "kept", why: `${request.label}, ${expires}`, mode: MODES.caCertificate });
     outcomes.push({ path: request.keyPath, action: "kept", why: `${request.label} key`, mode: MODES.caKey });

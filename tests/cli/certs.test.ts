@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -82,6 +82,25 @@ function composeFiles(out: string, kind: "configs" | "secrets"): string[] {
 const pem = (out: string, path: string) => readFileSync(join(out, path), "utf8");
 const cert = (out: string, path: string) => new X509Certificate(pem(out, path));
 const mode = (path: string) => statSync(path).mode & 0o777;
+
+/** A self-signed RSA CA certificate for `keyPem`, made with @peculiar/x509. */
+async function rsaCa(keyPem: string): Promise<{ certificate: string; keyPem: string }> {
+  const { webcrypto } = await import("node:crypto");
+  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const der = createPrivateKey(keyPem).export({ type: "pkcs8", format: "der" });
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", der, algorithm, true, ["sign"]);
+  const spki = createPublicKey(keyPem).export({ type: "spki", format: "der" });
+  const publicKey = await webcrypto.subtle.importKey("spki", spki, algorithm, true, ["verify"]);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    name: "CN=rsa CA",
+    keys: { privateKey, publicKey },
+    signingAlgorithm: algorithm,
+    notBefore: new Date(),
+    notAfter: new Date(Date.now() + 3_600_000),
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+  });
+  return { certificate: ca.toString("pem"), keyPem };
+}
 
 function keyUsage(certificate: X509Certificate): number | undefined {
   return new x509.X509Certificate(certificate.raw).getExtension(x509.KeyUsagesExtension)?.usages;
@@ -181,6 +200,17 @@ describe("cli/certs", function () {
       assert.equal(r.code, 1);
       assert.equal(r.stderr, "certs: tls/mesh-ca.crt does not match the private key in tls/mesh-ca.key; remove tls/mesh-ca.crt and tls/mesh-ca.key to issue a new mesh CA (every certificate it signed is then reissued)");
       assert.equal(pem(out, "tls/service-a/tls.crt"), before);
+    });
+
+    it("refuses a CA whose key it cannot sign with (RSA), naming the file", async () => {
+      await renderInto(out);
+      const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      const key = await rsaCa(privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+      writeFileSync(join(out, CA_FILES.meshCertificate), key.certificate);
+      writeFileSync(join(out, CA_FILES.meshKey), key.keyPem);
+      const r = await certs("--out", out);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^certs: tls\/mesh-ca\.key: only ECDSA P-256\/P-384\/P-521 keys are supported, got rsa; remove tls\/mesh-ca\.crt and tls\/mesh-ca\.key/);
     });
 
     it("as a real process: exits 1 on a Kubernetes stack with the message and no stack trace", function () {
