@@ -8,6 +8,7 @@ import { ConfigError } from "../topology/reader";
 import { COMPOSE_FILE } from "../render/composeFile";
 import { renderMesh } from "../render/renderMesh";
 import { OutputDirError, writeTree } from "../render/writeTree";
+import { issuedFilesToKeep } from "../pki/composeCertificates";
 
 const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
 const PROJECT_DIR = resolve(__dirname, "..");
@@ -29,7 +30,8 @@ export function parseRenderArgs(argv: readonly string[]): { out: string; stack: 
   return { out: options.out, stack: options.stack ?? "kind" };
 }
 
-export function main(argv: readonly string[]): number {
+/** `projectDir`: where Pulumi.yaml and the stack files are (tests pass a copy). */
+export function main(argv: readonly string[], projectDir = PROJECT_DIR): number {
   try {
     const args = parseRenderArgs(argv);
     if (args === "help") {
@@ -37,14 +39,17 @@ export function main(argv: readonly string[]): number {
       return 0;
     }
     const { out, stack } = args;
-    const rendered = renderMesh(PROJECT_DIR, stack, { outDir: resolve(out) });
-    writeTree(out, rendered.files);
+    const rendered = renderMesh(projectDir, stack, { outDir: resolve(out) });
+    // Certificates `npm run certs` issued into the folder stay, so the mesh keeps its CA; render itself writes only placeholders.
+    const kept = issuedFilesToKeep(resolve(out), rendered.files);
+    writeTree(out, rendered.files, kept);
     const rest =
       rendered.composeServiceCount === undefined
         ? `${rendered.manifestCount} Kubernetes objects to ${out}/k8s`
         : `${out}/${COMPOSE_FILE} (${rendered.composeServiceCount} compose services; run: docker compose -f ${out}/${COMPOSE_FILE} up -d --wait)`;
     console.log(`render: stack ${stack} (target ${rendered.settings.target}): wrote ${rendered.envoyConfigCount} Envoy configs to ${out}/envoy and ${rest}`);
     for (const note of rendered.notes) console.log(`render: note: ${note}`);
+    if (kept.length > 0) console.log(`render: kept ${kept.length} certificate and key files that npm run certs issued in ${out}/tls (not rendered); run npm run certs again to issue what is new`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from "node:path";
 import { envoyConfigProblems, type RenderedEnvoyConfig } from "../envoy/check";
 import { composeFileIssues } from "../checks/compose";
 import { buildDockerMesh, sdsFilesOf, type DockerCertificateFiles, type DockerMesh } from "../docker";
@@ -22,8 +23,8 @@ export const PLACEHOLDER_MARK = "# PLACEHOLDER";
 function placeholder(what: string): string {
   return [
     `${PLACEHOLDER_MARK}: not a certificate or key. This file stands for ${what}.`,
-    "# npm run render never writes key material. `npm run up -- --stack docker` issues real ones;",
-    "# to run this compose file, replace this file with the PEM (readable by uid 101, Envoy's user).",
+    "# npm run render never writes key material. `npm run certs -- --stack <stack> --out <this folder>`",
+    "# issues real ones for this compose file (`npm run up` issues its own, in Pulumi's state).",
     "",
   ].join("\n");
 }
@@ -81,7 +82,7 @@ export function dockerRenderProblems(envoyConfigs: readonly RenderedEnvoyConfig[
  * from the pure description the docker target deploys. `outDir` is where the files will be
  * written; build contexts in the compose file are relative to it.
  */
-export function renderDocker(projectDir: string, settings: DockerStackSettings, outDir: string): RenderedDocker {
+export function renderDocker(projectDir: string, settings: DockerStackSettings, outDir: string, stack = "docker"): RenderedDocker {
   const appImage = composeAppImages(settings);
   const mesh = buildDockerMesh(
     settings.topology,
@@ -103,10 +104,13 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
   }
   files.set(COMPOSE_FILE, composeFileText(compose));
   const hasCertificates = [...files.keys()].some((path) => path.startsWith("tls/"));
+  // npm runs scripts in the project folder, so a folder inside it is named as the user would type it.
+  const shown = relative(projectDir, outDir);
+  const folder = shown === "" ? "." : shown.startsWith("..") || isAbsolute(shown) ? outDir : shown;
   const notes = hasCertificates
     ? [
-        "tls/ holds placeholders, not certificates or keys: `npm run up -- --stack docker` issues real ones; " +
-          "to run the compose file, put each proxy's PEM certificate, key and the mesh CA in tls/<proxy>/ and the front's HTTPS certificate and key in tls/front-envoy-edge/, readable by uid 101",
+        `tls/ holds placeholders, not certificates or keys: before docker compose up, run \`npm run certs -- --stack ${stack} --out ${folder}\` to issue them ` +
+          "(a mesh CA, each proxy's identity, a local edge CA and the front's HTTPS certificate for localhost)",
       ]
     : [];
   return { mesh, compose, files, notes };

@@ -121,7 +121,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
   const notes: string[] = settings.topology.security.mtls === "off" ? [MTLS_OFF_NOTE] : [];
   if (!isKubernetesStack(settings)) {
-    const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR));
+    const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR), stack);
     notes.push(...docker.notes);
     return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes };
   }

@@ -135,7 +135,11 @@ describe("cli/render", () => {
     );
     // The certificate placeholders are announced, with where real ones come from.
     assert.equal(notes.length, 1);
-    assert.match(notes[0], /^render: note: tls\/ holds placeholders, not certificates or keys: `npm run up -- --stack docker` issues real ones/);
+    assert.equal(
+      notes[0],
+      `render: note: tls/ holds placeholders, not certificates or keys: before docker compose up, run \`npm run certs -- --stack docker --out ${out}\` to issue them ` +
+        "(a mesh CA, each proxy's identity, a local edge CA and the front's HTTPS certificate for localhost)",
+    );
   });
 
   it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", () => {

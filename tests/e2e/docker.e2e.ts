@@ -1,6 +1,7 @@
 // End-to-end test of the docker target on this machine's Docker engine: `npm run test:e2e:docker`
 // (not part of `npm test`). Two flows, each removing what it created:
 //  - the rendered compose file under `docker compose` (Docker with the Compose plugin; no Pulumi),
+//    its certificates issued by `npm run certs`, the seed's answer over HTTP and HTTPS at the edge,
 //  - `npm run up -- --stack docker` / `npm run down -- --stack docker` (Docker and the Pulumi CLI),
 //    with the zero-trust checks: HTTPS at the edge, no way into a sidecar without a mesh
 //    certificate, 403 for an undeclared caller (a throwaway curl container on the mesh's network
@@ -308,19 +309,25 @@ describe("the docker target, end to end", function () {
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         });
 
-        it("renders the docker stack, and docker compose up --wait runs it: the front answers the seed's four lines", async () => {
+        it("renders the docker stack, issues its certificates, and docker compose up --wait runs it: the front answers the seed's four lines, over HTTPS too", async () => {
             const { code } = await npmRun("render", ["--stack", STACK, "--out", base]);
             assert.equal(code, 0, "npm run render failed");
             assert.ok(fs.existsSync(path.join(base, "docker-compose.yaml")), "render wrote no docker-compose.yaml");
+            // render writes placeholders where certificates go; strict mTLS needs real ones.
+            assert.equal((await npmRun("certs", ["--stack", STACK, "--out", base])).code, 0, "npm run certs failed");
             current = base;
             await up(base);
             assert.equal((await getOk()).body, seedAnswer());
+            const secure = await freshConnectionGetter(FRONT_TLS, 5000, { ca: fs.readFileSync(path.join(base, "tls", "edge-ca.crt"), "utf8") });
+            assert.equal(secure.status, 200);
+            assert.equal(secure.body, seedAnswer());
         });
 
         it("with service B at 3 replicas, A's requests reach more than one B container (client-side load balancing)", async () => {
             fs.writeFileSync(path.join(REPO, `Pulumi.${SCALED_STACK}.yaml`), dump(stackDocWith(SCALED)));
             const { code } = await npmRun("render", ["--stack", SCALED_STACK, "--out", scaled]);
             assert.equal(code, 0, "npm run render of the scaled stack failed");
+            assert.equal((await npmRun("certs", ["--stack", SCALED_STACK, "--out", scaled])).code, 0, "npm run certs for the scaled stack failed");
             await mustRun("docker", compose(base, "down"));
             current = scaled;
             await up(scaled);

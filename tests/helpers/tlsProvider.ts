@@ -13,21 +13,13 @@
  * - resource_self_signed_cert.go / resource_locally_signed_cert.go `Create`: BasicConstraintsValid,
  *   the subject and SANs from the inputs, or from the CSR for a locally signed certificate.
  * - common_key.go: an ECDSA key is written as SEC 1 (`EC PRIVATE KEY`), ecdsa_curve defaults to P224.
- * And from Go's crypto/x509 `CreateCertificate`, which does the encoding: key usage and basic
- * constraints are critical; the SAN is critical when the subject is empty (RFC 5280 4.2.1.6); a
- * certificate signed by another gets that issuer's subject key id as its authority key id.
+ * The certificates themselves are encoded by pki/x509.ts (as Go's crypto/x509 `CreateCertificate`
+ * does), which `npm run certs` shares; this file keeps the provider's side: inputs, allowed uses
+ * and outputs.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from "node:crypto";
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs a Reflect metadata polyfill loaded first.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { EXTENDED_KEY_USAGE, createCertificate as issueCertificate, issuerOf, pemText, publicKeyOf, sanNames, signingKey, x509, type CertificateTemplate, type Signer } from "../../pki/x509";
 import { isSecret, type OutputsOf } from "./pulumiMocks";
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-type Algorithm = webcrypto.Algorithm;
-const crypto = webcrypto;
-x509.cryptoProvider.set(crypto as never);
 
 export const TLS_TYPES = {
   privateKey: "tls:index/privateKey:PrivateKey",
@@ -52,8 +44,8 @@ const KEY_USAGES: Readonly<Record<string, x509.KeyUsageFlags>> = {
 /** common_cert.go `extendedKeyUsages`, as the OIDs Go's crypto/x509 writes for them (x509.go extKeyUsageOIDs). */
 const EXTENDED_KEY_USAGES: Readonly<Record<string, string>> = {
   any_extended: "2.5.29.37.0",
-  server_auth: "1.3.6.1.5.5.7.3.1",
-  client_auth: "1.3.6.1.5.5.7.3.2",
+  server_auth: EXTENDED_KEY_USAGE.serverAuth,
+  client_auth: EXTENDED_KEY_USAGE.clientAuth,
   code_signing: "1.3.6.1.5.5.7.3.3",
   email_protection: "1.3.6.1.5.5.7.3.4",
   ipsec_end_system: "1.3.6.1.5.5.7.3.5",
@@ -69,8 +61,6 @@ const EXTENDED_KEY_USAGES: Readonly<Record<string, string>> = {
 
 /** resource_private_key.go's curve names, as node names them. */
 const CURVES: Readonly<Record<string, string>> = { P224: "secp224r1", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
-const WEB_CURVES: Readonly<Record<string, string>> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
-const HASH_OF_CURVE: Readonly<Record<string, string>> = { "P-256": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
 
 type Inputs = Record<string, unknown>;
 
@@ -114,68 +104,59 @@ function subjectName(inputs: Inputs): x509.JsonName {
   return name;
 }
 
-function sanNames(dnsNames: string[], ipAddresses: string[], uris: string[]): x509.JsonGeneralNames {
-  return [...dnsNames.map((value) => ({ type: "dns" as const, value })), ...ipAddresses.map((value) => ({ type: "ip" as const, value })), ...uris.map((value) => ({ type: "url" as const, value }))];
+/** The provider's SAN inputs. */
+function altNames(inputs: Inputs): x509.JsonGeneralNames {
+  return sanNames({ dnsNames: strings(inputs, "dnsNames"), ipAddresses: strings(inputs, "ipAddresses"), uris: strings(inputs, "uris") });
 }
 
-/** A PEM private key as a WebCrypto key pair (ECDSA only: what the mesh uses). */
-async function webKeys(privateKeyPem: string): Promise<{ keys: CryptoKeyPair; algorithm: webcrypto.EcKeyImportParams & { hash: string }; keyAlgorithm: string }> {
-  const key = createPrivateKey(privateKeyPem);
-  const curve = key.asymmetricKeyDetails?.namedCurve;
-  const web = curve === undefined ? undefined : WEB_CURVES[curve];
-  if (key.asymmetricKeyType !== "ec" || web === undefined) throw new Error(`tls emulation: only ECDSA P-256/P-384/P-521 keys are emulated, got ${key.asymmetricKeyType} ${curve ?? ""}`);
-  const algorithm = { name: "ECDSA", namedCurve: web, hash: HASH_OF_CURVE[web] };
-  const privateKey = await crypto.subtle.importKey("pkcs8", key.export({ type: "pkcs8", format: "der" }), algorithm, true, ["sign"]);
-  const publicKey = await crypto.subtle.importKey("spki", createPublicKey(key).export({ type: "spki", format: "der" }), algorithm, true, ["verify"]);
-  return { keys: { privateKey, publicKey }, algorithm, keyAlgorithm: "ECDSA" };
+/** Runs `read`; its error (a key the emulation does not handle) is the emulation's. */
+async function emulated<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new Error(`tls emulation: ${(error as Error).message}`);
+  }
 }
 
-function allowedUsesExtensions(uses: string[]): x509.Extension[] {
+const keyOf = (privateKeyPem: string) => emulated(() => signingKey(privateKeyPem));
+
+/** common_cert.go `keyUsages` / `extendedKeyUsages`: the allowed uses as KeyUsage bits and ExtKeyUsage OIDs. */
+function allowedUses(uses: string[]): { keyUsage: number; extendedKeyUsage: string[] } {
   let keyUsage = 0;
-  const extended: string[] = [];
+  const extendedKeyUsage: string[] = [];
   for (const use of uses) {
     if (KEY_USAGES[use] !== undefined) keyUsage |= KEY_USAGES[use];
-    else if (EXTENDED_KEY_USAGES[use] !== undefined) extended.push(EXTENDED_KEY_USAGES[use]);
+    else if (EXTENDED_KEY_USAGES[use] !== undefined) extendedKeyUsage.push(EXTENDED_KEY_USAGES[use]);
     else throw new Error(`tls emulation: allowed_uses: ${JSON.stringify(use)} is not one of ${[...Object.keys(KEY_USAGES), ...Object.keys(EXTENDED_KEY_USAGES)].join(", ")}`);
   }
-  return [
-    ...(keyUsage === 0 ? [] : [new x509.KeyUsagesExtension(keyUsage, true)]),
-    ...(extended.length === 0 ? [] : [new x509.ExtendedKeyUsageExtension(extended, false)]),
-  ];
+  return { keyUsage, extendedKeyUsage };
 }
 
-interface Template {
-  readonly subject: x509.JsonName;
-  readonly sans: x509.JsonGeneralNames;
-  readonly publicKey: x509.PublicKey;
-  readonly inputs: Inputs;
-}
-
-/** common_cert.go createCertificate, then Go's CreateCertificate. */
-async function createCertificate(template: Template, issuer: { name: x509.JsonName | string; subjectKeyId?: string; signingKey: CryptoKey; algorithm: Algorithm } | undefined, keys?: CryptoKeyPair, algorithm?: Algorithm): Promise<Record<string, unknown>> {
-  const { inputs } = template;
-  const notBefore = new Date();
-  const notAfter = new Date(notBefore.getTime() + hours(inputs, "validityPeriodHours") * 3_600_000);
-  const serial = randomBytes(16);
-  serial[0] &= 0x7f; // a positive 128-bit integer, as rand.Int below 2^128 is
-  const serialNumber = serial.toString("hex").replace(/^(00)+(?=.)/, "");
+/** common_cert.go createCertificate from the resource's inputs, then the outputs the provider reports. */
+async function createCertificate(subject: Pick<CertificateTemplate, "subject" | "sans" | "publicKey">, inputs: Inputs, signer: Signer): Promise<Record<string, unknown>> {
   const isCa = plain(inputs.isCaCertificate) === true;
-  if (isCa && template.subject.length === 0) throw new Error("tls emulation: Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
-  const extensions: x509.Extension[] = [...allowedUsesExtensions(strings(inputs, "allowedUses")), new x509.BasicConstraintsExtension(isCa, undefined, true)];
-  const subjectKeyId = isCa || plain(inputs.setSubjectKeyId) === true ? (await x509.SubjectKeyIdentifierExtension.create(template.publicKey)).keyId : undefined;
-  if (subjectKeyId !== undefined) extensions.push(new x509.SubjectKeyIdentifierExtension(subjectKeyId));
-  if (issuer?.subjectKeyId !== undefined) extensions.push(new x509.AuthorityKeyIdentifierExtension(issuer.subjectKeyId));
-  if (template.sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(template.sans, template.subject.length === 0));
-  const common = { serialNumber, notBefore, notAfter, extensions };
-  const cert =
-    issuer === undefined
-      ? await x509.X509CertificateGenerator.createSelfSigned({ ...common, name: template.subject, keys: keys as CryptoKeyPair, signingAlgorithm: algorithm })
-      : await x509.X509CertificateGenerator.create({ ...common, subject: template.subject, issuer: issuer.name, publicKey: template.publicKey, signingKey: issuer.signingKey, signingAlgorithm: issuer.algorithm });
+  let issued;
+  try {
+    issued = await issueCertificate(
+      {
+        ...subject,
+        ...allowedUses(strings(inputs, "allowedUses")),
+        isCa,
+        subjectKeyId: plain(inputs.setSubjectKeyId) === true,
+        validityHours: hours(inputs, "validityPeriodHours"),
+      },
+      signer,
+    );
+  } catch (error) {
+    // The provider's own words for a CA without a subject.
+    if (isCa && subject.subject.length === 0) throw new Error("tls emulation: Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
+    throw error;
+  }
   return {
-    id: BigInt(`0x${serialNumber}`).toString(10),
-    certPem: `${cert.toString("pem").replace(/\r\n/g, "\n")}\n`,
-    validityStartTime: notBefore.toISOString(),
-    validityEndTime: notAfter.toISOString(),
+    id: BigInt(`0x${issued.serialNumber}`).toString(10),
+    certPem: issued.pem,
+    validityStartTime: issued.notBefore.toISOString(),
+    validityEndTime: issued.notAfter.toISOString(),
     // At creation a certificate is never ready for renewal (common_cert.go modifyPlanIfCertificateReadyForRenewal runs on later plans).
     readyForRenewal: false,
     earlyRenewalHours: plain(inputs.earlyRenewalHours) ?? 0,
@@ -210,43 +191,33 @@ function privateKey(inputs: Inputs): Record<string, unknown> {
   };
 }
 
+/** Every key the mesh has Pulumi create is ECDSA (keyOf refuses others). */
+const KEY_ALGORITHM = "ECDSA";
+
 async function certRequest(inputs: Inputs): Promise<Record<string, unknown>> {
-  const { keys, algorithm, keyAlgorithm } = await webKeys(text(inputs, "privateKeyPem"));
-  const sans = sanNames(strings(inputs, "dnsNames"), strings(inputs, "ipAddresses"), strings(inputs, "uris"));
+  const key = await keyOf(text(inputs, "privateKeyPem"));
+  const sans = altNames(inputs);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: subjectName(inputs),
-    keys,
-    signingAlgorithm: algorithm,
+    keys: key.keys,
+    signingAlgorithm: key.algorithm,
     extensions: sans.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(sans)],
   });
-  return { certRequestPem: `${csr.toString("pem").replace(/\r\n/g, "\n")}\n`, keyAlgorithm };
+  return { certRequestPem: pemText(csr.toString("pem")), keyAlgorithm: KEY_ALGORITHM };
 }
 
 async function selfSignedCert(inputs: Inputs): Promise<Record<string, unknown>> {
-  const { keys, algorithm, keyAlgorithm } = await webKeys(text(inputs, "privateKeyPem"));
-  const template = {
-    subject: subjectName(inputs),
-    sans: sanNames(strings(inputs, "dnsNames"), strings(inputs, "ipAddresses"), strings(inputs, "uris")),
-    publicKey: await x509.PublicKey.create(keys.publicKey),
-    inputs,
-  };
-  return { ...(await createCertificate(template, undefined, keys, algorithm)), keyAlgorithm };
+  const key = await keyOf(text(inputs, "privateKeyPem"));
+  const subject = { subject: subjectName(inputs), sans: altNames(inputs), publicKey: await publicKeyOf(key) };
+  return { ...(await createCertificate(subject, inputs, { kind: "self", key })), keyAlgorithm: KEY_ALGORITHM };
 }
 
 async function locallySignedCert(inputs: Inputs): Promise<Record<string, unknown>> {
   const csr = new x509.Pkcs10CertificateRequest(text(inputs, "certRequestPem"));
-  const ca = new x509.X509Certificate(text(inputs, "caCertPem"));
-  const { keys, algorithm, keyAlgorithm } = await webKeys(text(inputs, "caPrivateKeyPem"));
+  const issuer = await emulated(() => issuerOf(text(inputs, "caCertPem"), text(inputs, "caPrivateKeyPem")));
   const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
-  const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  const template = {
-    subject: csr.subjectName.toJSON(),
-    sans: san === undefined ? [] : san.names.toJSON(),
-    publicKey: csr.publicKey,
-    inputs,
-  };
-  const issuer = { name: ca.subject, subjectKeyId: caKeyId, signingKey: keys.privateKey, algorithm };
-  return { ...(await createCertificate(template, issuer)), caKeyAlgorithm: keyAlgorithm };
+  const subject = { subject: csr.subjectName.toJSON(), sans: san === undefined ? [] : san.names.toJSON(), publicKey: csr.publicKey };
+  return { ...(await createCertificate(subject, inputs, issuer)), caKeyAlgorithm: KEY_ALGORITHM };
 }
 
 /**

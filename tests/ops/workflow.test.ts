@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { composeGreeting } from "../../app/body";
+import { parseCertsArgs } from "../../cli/certs";
 import { parseRenderArgs } from "../../cli/render";
 import * as fs from "fs";
 import * as path from "path";
@@ -172,7 +173,7 @@ describe(`${FILE}`, () => {
         assert.doesNotMatch(pkg.scripts.test, /e2e/, "npm test does not run the end-to-end test");
     });
 
-    it("compose: renders the docker stack, then builds and starts the rendered compose file and waits until it is healthy", () => {
+    it("compose: renders the docker stack, issues its certificates into the same folder, then builds and starts the rendered compose file and waits until it is healthy", () => {
         const job = jobs.compose;
         assert.equal(job.needs, "test");
         const lines = runLines(job);
@@ -183,6 +184,10 @@ describe(`${FILE}`, () => {
         assert.deepEqual(renderArgs, { out: "out", stack: "docker" });
         const up = indexOfLine(job, /^docker compose .* up /);
         assert.ok(up > render, "compose runs the file that was just rendered");
+        // Render writes placeholders where certificates go: certs issues them into the same folder, before compose starts.
+        const certs = indexOfLine(job, /^npm run certs /);
+        assert.deepEqual(parseCertsArgs(lines[certs].replace(/^npm run certs -- /, "").split(/\s+/)), { out: renderArgs.out, stack: renderArgs.stack, renew: false });
+        assert.ok(certs > render && certs < up, "certs runs after render and before docker compose up");
         const args = lines[up].split(/\s+/);
         assert.deepEqual(args.slice(0, 5), ["docker", "compose", "-f", `${renderArgs.out}/docker-compose.yaml`, "up"]);
         for (const flag of ["-d", "--wait", "--build"]) assert.ok(args.includes(flag), `docker compose up ${flag}`);
@@ -191,15 +196,21 @@ describe(`${FILE}`, () => {
         assert.ok(indexOfLine(job, /^docker compose version$/) < up, "the job says which Compose it ran");
     });
 
-    it("compose: checks the seed's answer through the front, prints the logs on failure and always removes the mesh", () => {
+    it("compose: checks the seed's answer through the front, over plain HTTP and over HTTPS with the edge CA, prints the logs on failure and always removes the mesh", () => {
         const job = jobs.compose;
         const compose = "docker compose -f out/docker-compose.yaml";
         const check = assertChecksSeedAnswer(job, "http://127.0.0.1:8080/");
         const at = (s: Step) => job.steps.indexOf(s);
         assert.ok(at(check) > at(stepRunning(job, /^docker compose .* up /)));
+        // Then over HTTPS, trusting only the edge CA certs wrote (no -k).
+        const secure = assertChecksSeedAnswer(job, "https://localhost:8443/");
+        const curl = (secure.run ?? "").split("\n").map((l) => l.trim()).find((l) => l.startsWith("curl ")) ?? "";
+        assert.match(curl, / --cacert out\/tls\/edge-ca\.crt /);
+        assert.doesNotMatch(curl, / (-k|--insecure) /, "the certificate is verified");
+        assert.ok(at(secure) > at(check));
         const logs = stepRunning(job, new RegExp(`^${compose} logs`));
         assert.equal(logs.if, "failure()");
-        assert.ok(at(logs) > at(check));
+        assert.ok(at(logs) > at(secure));
         const down = stepRunning(job, new RegExp(`^${compose} down$`));
         assert.equal(down.if, "always()", "the mesh is removed even when a step failed");
         assert.equal(at(down), job.steps.length - 1, "removing the mesh is the last step");

@@ -57,7 +57,8 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
       if (path.startsWith("tls/")) assert.ok(content.startsWith(PLACEHOLDER_MARK), path);
     }
     assert.equal(rendered.notes.length, 1);
-    assert.match(rendered.notes[0], /placeholders.*npm run up -- --stack docker.*readable by uid 101/);
+    // The folder as the user types it: npm runs scripts in the project folder.
+    assert.match(rendered.notes[0], /placeholders.*run `npm run certs -- --stack docker --out out` to issue them/);
   });
 
   it("mounts the SDS files as configs and the certificates as secrets, into each proxy's Envoy services only, at the paths Envoy reads", () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OutputDirError, RENDER_MARKER, writeTree } from "../../render/writeTree";
@@ -51,6 +51,24 @@ describe("render/writeTree", () => {
     mkdirSync(out);
     writeTree(out, FILES);
     assert.ok(existsSync(join(out, "envoy/front-envoy.yaml")));
+  });
+
+  it("carries the files named in keep over from the old folder, with their modes and their folders' modes, instead of the new content", () => {
+    writeTree(out, new Map([...FILES, ["tls/a/tls.key", "# placeholder\n"]]));
+    mkdirSync(join(out, "tls/b"));
+    writeFileSync(join(out, "tls/a/tls.key"), "issued key\n");
+    writeFileSync(join(out, "tls/ca.key"), "ca key\n", { mode: 0o600 });
+    writeFileSync(join(out, "tls/b/old"), "gone\n");
+    chmodSync(join(out, "tls/a"), 0o700);
+    chmodSync(join(out, "tls"), 0o700);
+    writeTree(out, new Map([...FILES, ["tls/a/tls.key", "# placeholder\n"], ["tls/c/tls.key", "# placeholder\n"]]), ["tls/a/tls.key", "tls/ca.key"]);
+    assert.equal(readFileSync(join(out, "tls/a/tls.key"), "utf8"), "issued key\n");
+    assert.equal(readFileSync(join(out, "tls/ca.key"), "utf8"), "ca key\n");
+    assert.equal(readFileSync(join(out, "tls/c/tls.key"), "utf8"), "# placeholder\n");
+    assert.equal(statSync(join(out, "tls/ca.key")).mode & 0o777, 0o600);
+    assert.equal(statSync(join(out, "tls")).mode & 0o777, 0o700);
+    assert.equal(statSync(join(out, "tls/a")).mode & 0o777, 0o700);
+    assert.equal(existsSync(join(out, "tls/b")), false, "what is not kept is gone");
   });
 
   it("writes nothing when a write fails midway, and leaves no staging folder", () => {
