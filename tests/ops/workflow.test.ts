@@ -132,8 +132,12 @@ describe(`${FILE}`, () => {
         const job = jobs["validate-envoy"];
         const render = indexOfLine(job, /^npm run render -- --out out$/);
         assert.ok(indexOfLine(job, /^npm ci$/) < render && render >= 0);
-        const validate = indexOfLine(job, /^docker run --rm -v "\$PWD\/out\/envoy:\/cfg:ro" "\$ENVOY_IMAGE" --mode validate -c "\/cfg\/\$name"$/);
+        const validate = indexOfLine(job, /^docker run --rm -e ENVOY_UID=0 "\$\{mounts\[@\]\}" "\$ENVOY_IMAGE" --mode validate -c \/etc\/envoy\/envoy\.yaml$/);
         assert.ok(validate > render, "validation comes after rendering");
+        // Each config is validated where a pod's Envoy reads it, beside its SDS files and with the certificates they name.
+        const certs = indexOfLine(job, /^npm run certs -- --stack docker --out dev$/);
+        assert.ok(certs > render && validate > certs, "certificates are issued before validation");
+        assert.ok(indexOfLine(job, /^cp out\/envoy\/"\$proxy"\/\*\.yaml "\$stage\/" 2>\/dev\/null \|\| true$/) >= 0, "the SDS files go beside the bootstrap");
         assert.ok(indexOfLine(job, /^for f in "\$\{files\[@\]\}"; do$/) >= 0, "every file in out/envoy is validated");
         assert.ok(indexOfLine(job, /^exit 1$/) >= 0, "no rendered config fails the job");
     });
