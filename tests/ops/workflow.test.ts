@@ -249,6 +249,12 @@ describe(`${FILE}`, () => {
         assert.ok(at(gone) > at(down));
     });
 
+    it("pulumi-docker: ends with the docker end-to-end test (certificate renewal included), once the stack the job deployed is gone", () => {
+        const job = jobs["pulumi-docker"];
+        const e2e = indexOfLine(job, /^npm run test:e2e:docker$/);
+        assert.ok(e2e > runLines(job).lastIndexOf("npm run down -- --stack docker"), "the end-to-end test needs ports 8080 and 8443 free");
+    });
+
     it("pulumi-docker: checks the seed's answer over HTTPS at the edge, trusting only the CA npm run up wrote", () => {
         const job = jobs["pulumi-docker"];
         const check = assertChecksSeedAnswer(job, "https://localhost:8443/");
