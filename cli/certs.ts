@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConfigError, isPlainObject } from "../topology/reader";
+import { isPlainObject } from "../topology/reader";
+import { failureExitCode, parseOutStackArgs } from "./args";
 import { COMPOSE_FILE } from "../render/composeFile";
 import { renderDocker } from "../render/renderDocker";
 import { RENDER_MARKER } from "../render/writeTree";
@@ -17,8 +18,6 @@ import { CA_FILES, CertificateFilesError, MODES, TLS_FOLDER, certificatePlan, is
 const USAGE = "usage: npm run certs -- --out DIR [--stack NAME] [--renew]   (default stack: docker; DIR: where render wrote the docker stack's compose file)";
 const PROJECT_DIR = resolve(__dirname, "..");
 
-class UsageError extends Error {}
-
 export interface CertsArgs {
   readonly out: string;
   readonly stack: string;
@@ -27,23 +26,8 @@ export interface CertsArgs {
 }
 
 export function parseCertsArgs(argv: readonly string[]): CertsArgs | "help" {
-  if (argv.includes("--help") || argv.includes("-h")) return "help";
-  const options: Record<string, string> = {};
-  let renew = false;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--renew") {
-      renew = true;
-      continue;
-    }
-    const [name, inline] = flag.split(/=(.*)/s);
-    if (name !== "--out" && name !== "--stack") throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === "" || value.startsWith("--")) throw new UsageError(`${name} needs a value`);
-    options[name.slice(2)] = value;
-  }
-  if (options.out === undefined) throw new UsageError("--out is required");
-  return { out: options.out, stack: options.stack ?? "docker", renew };
+  const args = parseOutStackArgs(argv, "docker", ["--renew"]);
+  return args === "help" ? args : { out: args.out, stack: args.stack, renew: args.switches.has("--renew") };
 }
 
 /** The `file:` of every top-level secret of a compose document: the certificate files it mounts. */
@@ -119,20 +103,12 @@ export async function main(argv: readonly string[], projectDir = PROJECT_DIR): P
     if (issued > 0) console.log(`certs: a mesh already running keeps the old files until recreated: docker compose -f ${out}/${COMPOSE_FILE} up -d --force-recreate`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`certs: ${error.message}\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof ConfigError || error instanceof CertificateFilesError) {
-      console.error(`certs: ${error.message}`);
-      return 1;
-    }
     // A filesystem refusal (no permission, not a folder) is about the chosen folder.
     if (typeof (error as NodeJS.ErrnoException).code === "string" && (error as NodeJS.ErrnoException).syscall !== undefined) {
       console.error(`certs: cannot write ${folder}/${TLS_FOLDER}: ${(error as Error).message}`);
       return 1;
     }
-    throw error;
+    return failureExitCode("certs", USAGE, error, [CertificateFilesError]);
   }
 }
 

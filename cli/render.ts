@@ -4,7 +4,7 @@
  * no cluster, Docker or Pulumi CLI.
  */
 import { resolve } from "node:path";
-import { ConfigError } from "../topology/reader";
+import { failureExitCode, parseOutStackArgs } from "./args";
 import { COMPOSE_FILE } from "../render/composeFile";
 import { renderMesh } from "../render/renderMesh";
 import { OutputDirError, writeTree } from "../render/writeTree";
@@ -13,21 +13,9 @@ import { issuedFilesToKeep } from "../pki/composeCertificates";
 const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
 const PROJECT_DIR = resolve(__dirname, "..");
 
-class UsageError extends Error {}
-
 export function parseRenderArgs(argv: readonly string[]): { out: string; stack: string } | "help" {
-  if (argv.includes("--help") || argv.includes("-h")) return "help";
-  const options: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const [name, inline] = flag.split(/=(.*)/s);
-    if (name !== "--out" && name !== "--stack") throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === "" || value.startsWith("--")) throw new UsageError(`${name} needs a value`);
-    options[name.slice(2)] = value;
-  }
-  if (options.out === undefined) throw new UsageError("--out is required");
-  return { out: options.out, stack: options.stack ?? "kind" };
+  const args = parseOutStackArgs(argv, "kind");
+  return args === "help" ? args : { out: args.out, stack: args.stack };
 }
 
 /** `projectDir`: where Pulumi.yaml and the stack files are (tests pass a copy). */
@@ -52,15 +40,7 @@ export function main(argv: readonly string[], projectDir = PROJECT_DIR): number 
     if (kept.length > 0) console.log(`render: kept ${kept.length} certificate and key files that npm run certs issued in ${out}/tls (not rendered); run npm run certs again to issue what is new`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`render: ${error.message}\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof ConfigError || error instanceof OutputDirError) {
-      console.error(`render: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return failureExitCode("render", USAGE, error, [OutputDirError]);
   }
 }
 

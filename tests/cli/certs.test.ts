@@ -4,7 +4,6 @@ import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { format } from "node:util";
 import { load } from "js-yaml";
 import { main, parseCertsArgs } from "../../cli/certs";
 import { main as render } from "../../cli/render";
@@ -13,34 +12,13 @@ import { CA_FILES, certificatePlan, issueCertificateFiles } from "../../pki/comp
 import { PLACEHOLDER_MARK, renderDocker } from "../../render/renderDocker";
 import { isKubernetesStack, parseStackSettings, readStackValues } from "../../stack";
 import { x509 } from "../../pki/x509";
+import { captureConsole, type CommandRun } from "../helpers/console";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const USAGE = "usage: npm run certs -- --out DIR [--stack NAME] [--renew]   (default stack: docker; DIR: where render wrote the docker stack's compose file)";
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 const IDENTITIES = ["front-envoy", "service-a", "service-b", "service-c"];
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a command's main in this process, capturing what it prints. */
-async function capture(command: () => number | Promise<number>): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...args: unknown[]) => void out.push(format(...args));
-  console.error = (...args: unknown[]) => void err.push(format(...args));
-  try {
-    const code = await command();
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 /**
  * A project folder with the repository's files (linked, the app copied), plus stack files of
@@ -114,9 +92,9 @@ describe("cli/certs", function () {
   let projectDir: string;
   const NAMESPACE = "envoy-mesh";
 
-  const certs = (...argv: string[]) => capture(() => main(argv, projectDir));
+  const certs = (...argv: string[]) => captureConsole(() => main(argv, projectDir));
   const renderInto = async (target: string, stack = "docker") => {
-    const r = await capture(() => render(["--stack", stack, "--out", target], projectDir));
+    const r = captureConsole(() => render(["--stack", stack, "--out", target], projectDir));
     assert.equal(r.code, 0, r.stderr);
     return r;
   };
@@ -222,7 +200,7 @@ describe("cli/certs", function () {
   });
 
   describe("on the docker stack's rendered compose file", () => {
-    let result: Run;
+    let result: CommandRun;
     // One render and one run for the checks below (the outer beforeEach picks a fresh folder per test).
     let out = "";
     before(async () => {

@@ -3,34 +3,17 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { format } from "node:util";
 import { main, parseRenderArgs } from "../../cli/render";
 import { renderMesh } from "../../render/renderMesh";
 import { RENDER_MARKER } from "../../render/writeTree";
+import { captureConsole, type CommandRun } from "../helpers/console";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the command in this process, capturing what it prints. */
-function run(...argv: string[]): Run {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...args: unknown[]) => void out.push(format(...args));
-  console.error = (...args: unknown[]) => void err.push(format(...args));
-  try {
-    const code = main(argv);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+function run(...argv: string[]): CommandRun {
+  return captureConsole(() => main(argv));
 }
 
 describe("cli/render", () => {

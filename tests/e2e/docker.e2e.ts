@@ -30,6 +30,7 @@ import { DEFAULT_SECURITY } from "../../topology";
 import { isPlainObject } from "../../topology/reader";
 import { type ContainerRun, changedRuns, containerRuns, identityCopyArgs, leafCertificateUrn } from "./dockerRenewal";
 import { CURL_IMAGE, CURL_UID, meshCurlArgs, parseMeshCurl, plainCurlArgs, uriSans } from "./probe";
+import { loadLoop } from "./loadLoop";
 import { runEchoed } from "./run";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -207,34 +208,6 @@ async function meshRuns(): Promise<Map<string, ContainerRun>> {
         .filter((l) => l.length > 0);
     assert.ok(ids.length > 0, `no container is labelled ${DOCKER_LABELS.partOf}=${network}`);
     return containerRuns(await mustRunQuiet("docker", ["inspect", ...ids]));
-}
-
-/** Requests through the front, alternating plain HTTP and HTTPS (trusting the edge CA), 50 ms apart, until stopped. */
-function loadLoop(): { stop(): Promise<{ requests: number; failures: string[] }> } {
-    const ca = fs.readFileSync(EDGE_CA, "utf8");
-    const failures: string[] = [];
-    let requests = 0;
-    let running = true;
-    const loop = (async () => {
-        while (running) {
-            const url = requests % 2 === 0 ? FRONT : FRONT_TLS;
-            requests += 1;
-            try {
-                const r = await freshConnectionGetter(url, 5000, { ca });
-                if (r.status !== 200) failures.push(`${url}: HTTP ${r.status}: ${r.body.trim().slice(0, 120)}`);
-            } catch (e) {
-                failures.push(`${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-            }
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    })();
-    return {
-        stop: async () => {
-            running = false;
-            await loop;
-            return { requests, failures };
-        },
-    };
 }
 
 /** Runs curl in a throwaway container on the mesh's network, hardened like the mesh's own, with `dir` at /id. */
@@ -422,7 +395,7 @@ describe("the docker target, end to end", function () {
             assert.ok(before, "service-b serves a certificate");
             const runsBefore = await meshRuns();
 
-            const load = loadLoop();
+            const load = loadLoop(FRONT, FRONT_TLS, EDGE_CA);
             let after: X509Certificate | undefined;
             let renewedAt = 0;
             try {

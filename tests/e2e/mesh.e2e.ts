@@ -23,6 +23,7 @@ import { readYamlFile } from "../../ops/yaml";
 import { DEFAULT_SECURITY } from "../../topology";
 import { isPlainObject } from "../../topology/reader";
 import { meshCurlArgs, parseMeshCurl, plainCurlArgs, probePod, uriSans } from "./probe";
+import { loadLoop } from "./loadLoop";
 import { runEchoed } from "./run";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -172,34 +173,6 @@ async function meshCa(service: string): Promise<X509Certificate> {
     return new X509Certificate(Buffer.from(b64.trim(), "base64"));
 }
 
-/** Requests through the front, over plain HTTP and HTTPS in turn, until stopped; collects every failure. */
-function loadLoop(): { stop: () => Promise<{ requests: number; failures: string[] }> } {
-    const ca = fs.readFileSync(EDGE_CA, "utf8");
-    const failures: string[] = [];
-    let requests = 0;
-    let running = true;
-    const loop = (async () => {
-        while (running) {
-            const url = requests % 2 === 0 ? FRONT : FRONT_TLS;
-            requests += 1;
-            try {
-                const r = await freshConnectionGetter(url, 5000, { ca });
-                if (r.status !== 200) failures.push(`${url}: HTTP ${r.status}: ${r.body.trim().slice(0, 120)}`);
-            } catch (e) {
-                failures.push(`${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-            }
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    })();
-    return {
-        stop: async () => {
-            running = false;
-            await loop;
-            return { requests, failures };
-        },
-    };
-}
-
 const SCALED = { extends: "seed", services: [{ name: "service-b", replicas: 3 }] };
 
 describe("the mesh on kind, end to end", function () {
@@ -293,7 +266,7 @@ describe("the mesh on kind, end to end", function () {
         assert.ok(before, "service-b serves a certificate");
         const podsBefore = await podStates();
 
-        const load = loadLoop();
+        const load = loadLoop(FRONT, FRONT_TLS, EDGE_CA);
         let after: X509Certificate | undefined;
         try {
             const write = (chunk: string) => process.stdout.write(chunk);
