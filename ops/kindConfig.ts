@@ -125,5 +125,5 @@ export function frontPortMapping(
 
 /** The mapping that publishes the Front Envoy's HTTPS NodePort on the host (https://localhost:8443/). */
 export function frontTlsPortMapping(config: KindClusterConfig, tlsNodePort: number, label: string = KIND_CONFIG_FILE): PortMapping {
-    return frontPortMapping(config, tlsNodePort, label, "the Front Envoy's HTTPS NodePort");
+    return frontPortMapping(config, tlsNodePort, label, "the Front Envoy's HTTPS NodePort, envoy-mesh:frontTlsNodePort");
 }

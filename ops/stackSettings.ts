@@ -1,7 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_KIND_REGISTRY, parseStackSettings, projectDefaults, readStackValues } from "../stack";
-import { DEFAULT_KIND_FRONT_TLS_NODE_PORT } from "../stack/targets";
 import { DEFAULT_PLAIN_HTTP, DEFAULT_SECURITY, type Topology } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { OpsError } from "./errors";
@@ -45,7 +44,7 @@ export interface KindStackSettings {
     readonly registry: string;
     /** `envoy-mesh:frontNodePort`. Default: 30080. */
     readonly frontNodePort: number;
-    /** The Front Envoy's HTTPS NodePort: 30443, which kind/cluster.yaml maps to 127.0.0.1:8443. */
+    /** `envoy-mesh:frontTlsNodePort`, the Front Envoy's HTTPS NodePort. Default: 30443, which kind/cluster.yaml maps to 127.0.0.1:8443. */
     readonly frontTlsNodePort: number;
     /** What `up` tells the user about the mesh's security (the topology's `security` and `front.plainHttp`). */
     readonly security: MeshSecurity;
@@ -74,7 +73,7 @@ export function defaultSettings(): KindStackSettings {
         kindClusterName: defaults.kindClusterName,
         registry: DEFAULT_KIND_REGISTRY,
         frontNodePort: defaults.frontNodePort,
-        frontTlsNodePort: DEFAULT_KIND_FRONT_TLS_NODE_PORT,
+        frontTlsNodePort: defaults.frontTlsNodePort,
         security: { mtls: DEFAULT_SECURITY.mtls, plainHttp: DEFAULT_PLAIN_HTTP, renewBeforeHours: DEFAULT_SECURITY.certificates.renewBeforeHours },
     };
 }

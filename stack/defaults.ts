@@ -24,6 +24,8 @@ export interface ProjectDefaults {
   readonly kindClusterName: string;
   /** NodePort of the Front Envoy on kind; the kind cluster config maps it to KIND_HOST_PORT. */
   readonly frontNodePort: number;
+  /** NodePort of the Front Envoy's HTTPS on kind; the kind cluster config maps it to port 8443. */
+  readonly frontTlsNodePort: number;
 }
 
 let cached: ProjectDefaults | undefined;
@@ -56,6 +58,7 @@ function readProjectDefaults(): ProjectDefaults {
     envoyImage: declaredDefault("envoyImage", "string"),
     kindClusterName: declaredDefault("kindClusterName", "string"),
     frontNodePort: declaredDefault("frontNodePort", "integer"),
+    frontTlsNodePort: declaredDefault("frontTlsNodePort", "integer"),
   };
 }
 

@@ -70,6 +70,7 @@ const declaredDefaults = (): Partial<Record<ConfigKey, unknown>> => ({
   clusterDomain: projectDefaults().clusterDomain,
   kindClusterName: projectDefaults().kindClusterName,
   frontNodePort: projectDefaults().frontNodePort,
+  frontTlsNodePort: projectDefaults().frontTlsNodePort,
 });
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /**

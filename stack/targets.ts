@@ -19,6 +19,7 @@ export const CONFIG_KEYS = [
   "clusterDomain",
   "kindClusterName",
   "frontNodePort",
+  "frontTlsNodePort",
   "kubeconfig",
   "kubeContext",
   "registry",
@@ -53,8 +54,6 @@ export const COMMON_KEYS: readonly ConfigKey[] = ["target", "namespace", "envoyI
 export const LOCAL_FRONT_HOST_PORT = 8080;
 /** The host port the front proxy's HTTPS is published on by the local targets. */
 export const LOCAL_FRONT_TLS_HOST_PORT = 8443;
-/** kind's node port for the front proxy's HTTPS; kind/cluster.yaml maps it to LOCAL_FRONT_TLS_HOST_PORT. */
-export const DEFAULT_KIND_FRONT_TLS_NODE_PORT = 30443;
 /** Local targets publish the front proxy on the loopback address only: nothing outside this machine reaches it. */
 export const LOCAL_FRONT_HOST_IP = "127.0.0.1";
 
@@ -273,7 +272,7 @@ export const TARGET_DESCRIPTORS = {
   kind: {
     summary: "a local kind cluster; the front proxy's NodePort is mapped to localhost:8080, images go through kind's local registry",
     runtime: "kubernetes",
-    keys: ["clusterDomain", "kindClusterName", "frontNodePort", "registry", "platform"],
+    keys: ["clusterDomain", "kindClusterName", "frontNodePort", "frontTlsNodePort", "registry", "platform"],
     // kind's nodes run on the Docker engine, so its own platform is right.
     fixedFrontUrl: LOCAL_FRONT_URL,
     // `npm run up` checks the kind cluster's version before it deploys.
@@ -285,14 +284,16 @@ export const TARGET_DESCRIPTORS = {
         read.report("kindClusterName", `${show(clusterName)} is not a valid kind cluster name (lowercase letters, digits, "." and "-", at most ${KIND_CLUSTER_NAME_MAX} characters)`);
       }
       const nodePort = read.integer("frontNodePort", ...NODE_PORT_RANGE, read.defaults.frontNodePort);
+      const tlsNodePort = read.integer("frontTlsNodePort", ...NODE_PORT_RANGE, read.defaults.frontTlsNodePort);
+      if (nodePort !== undefined && nodePort === tlsNodePort) read.report("frontTlsNodePort", `${tlsNodePort} is already the plain HTTP NodePort (frontNodePort): each needs its own`);
       const registry = { server: read.optionalString("registry") ?? DEFAULT_KIND_REGISTRY, hasPassword: false, ...platformOf(read) };
-      if (nodePort === undefined) return undefined;
+      if (nodePort === undefined || tlsNodePort === undefined || nodePort === tlsNodePort) return undefined;
       // kind names the kube context of a cluster kind-<name>.
       const context = `kind-${clusterName}`;
       return {
         cluster: { target: "kind" as const, clusterName, context },
         provider: { context },
-        front: { type: "NodePort", nodePort, tlsNodePort: DEFAULT_KIND_FRONT_TLS_NODE_PORT },
+        front: { type: "NodePort", nodePort, tlsNodePort },
         edgeHttpsPort: LOCAL_FRONT_TLS_HOST_PORT,
         registry,
         certificates: { edge: LOCAL_EDGE_CERTIFICATE, ca: { kind: "generated" } },

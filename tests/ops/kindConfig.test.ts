@@ -71,7 +71,7 @@ describe("ops/kindConfig: parseKindConfig", () => {
     it("without the HTTPS mapping: names the file, the NodePort and what it is for", () => {
         const c = parseKindConfig({ ...base, nodes: [{ role: "control-plane", extraPortMappings: [{ containerPort: 30080, hostPort: 8080 }] }] });
         assert.throws(() => frontTlsPortMapping(c, 30443), {
-            message: "kind/cluster.yaml: nodes[].extraPortMappings: no entry maps containerPort 30443 (the Front Envoy's HTTPS NodePort) to a host port",
+            message: "kind/cluster.yaml: nodes[].extraPortMappings: no entry maps containerPort 30443 (the Front Envoy's HTTPS NodePort, envoy-mesh:frontTlsNodePort) to a host port",
         });
     });
 

@@ -162,7 +162,7 @@ describe("ops/up: runUp", () => {
         const file = path.join(repo, "kind", "cluster.yaml");
         fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/containerPort: 30443/, "containerPort: 30444"));
         const err = await opsError(runUp(fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time), { repoRoot: repo }));
-        assert.match(err.message, /^kind\/cluster\.yaml: nodes\[\]\.extraPortMappings: no entry maps containerPort 30443 \(the Front Envoy's HTTPS NodePort\)/);
+        assert.match(err.message, /^kind\/cluster\.yaml: nodes\[\]\.extraPortMappings: no entry maps containerPort 30443 \(the Front Envoy's HTTPS NodePort, envoy-mesh:frontTlsNodePort\)/);
         assert.deepEqual(machine.commands(), PROBES);
     });
 

@@ -80,7 +80,7 @@ describe("stack/targets: a target is one place", () => {
         namespace: "envoy-mesh",
         envoyImage: "envoyproxy/envoy:v1.34.1",
         hasPassword: false,
-        defaults: { project: "envoy-mesh", namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: "envoyproxy/envoy:v1.34.1", kindClusterName: "envoy-mesh", frontNodePort: 30080 },
+        defaults: { project: "envoy-mesh", namespace: "envoy-mesh", clusterDomain: "cluster.local", envoyImage: "envoyproxy/envoy:v1.34.1", kindClusterName: "envoy-mesh", frontNodePort: 30080, frontTlsNodePort: 30443 },
       };
     }
 

@@ -350,6 +350,26 @@ describe("stack/settings: parseStackSettings", () => {
     });
   });
 
+  describe("frontTlsNodePort", () => {
+    it("is 30443 by default, and takes another NodePort", () => {
+      assert.deepEqual(kube({}).mesh.front, { type: "NodePort", nodePort: 30080, tlsNodePort: 30443 });
+      assert.deepEqual(kube({ frontTlsNodePort: "30444" }).mesh.front, { type: "NodePort", nodePort: 30080, tlsNodePort: 30444 });
+    });
+
+    it("refuses a port outside the NodePort range", () => {
+      assert.equal(onlyIssue({ frontTlsNodePort: 8443 }, "envoy-mesh:frontTlsNodePort"), "8443 is not an integer from 30000 to 32767");
+    });
+
+    it("refuses the plain HTTP NodePort: each listener needs its own", () => {
+      assert.match(onlyIssue({ frontNodePort: 30500, frontTlsNodePort: "30500" }, "envoy-mesh:frontTlsNodePort"), /30500 is already the plain HTTP NodePort \(frontNodePort\)/);
+    });
+
+    it("only applies to target kind, except at the default Pulumi fills in", () => {
+      assert.equal(onlyIssue({ ...CLOUD, frontTlsNodePort: 30444 }, "envoy-mesh:frontTlsNodePort"), "only applies to target kind");
+      assert.doesNotThrow(() => parseStackSettings({ ...CLOUD, frontTlsNodePort: "30443" }));
+    });
+  });
+
   describe("topology", () => {
     let expected: Topology;
     before(() => (expected = parseTopology(TOPOLOGY)));
