@@ -4,3 +4,4 @@ export { parseTopology, quantityValue, TOPOLOGY_PATH, compare, type ParseOptions
 export { ConfigError, type ConfigIssue, formatIssues } from "./reader";
 export { SEED_TOPOLOGY } from "./seed";
 export { isPinnedImageRef } from "./imageRef";
+export { VERSION_TOTAL_WEIGHT, serviceWorkloads, versionWorkload, versionWorkloadName } from "./versions";

@@ -17,6 +17,7 @@ import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
 import { ConfigError, IssueCollector, show } from "./reader";
 import { SEED_TOPOLOGY } from "./seed";
+import { checkWorkloadNames, completeVersions, readVersions, type VersionDraft } from "./versions";
 import {
   ENVOY_LOG_LEVELS,
   MTLS_MODES,
@@ -60,6 +61,7 @@ interface ServiceDraft {
   readonly imageRefused?: true;
   readonly upstreams?: readonly UpstreamDraft[];
   readonly resources?: { readonly app?: Partial<ContainerResources>; readonly envoy?: Partial<ContainerResources> };
+  readonly versions?: readonly VersionDraft[];
 }
 
 interface UpstreamDraft {
@@ -157,7 +159,7 @@ function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string
 }
 
 function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraft | undefined {
-  const obj = c.object(raw, path, ["name", "appPort", "replicas", "image", "upstreams", "resources"]);
+  const obj = c.object(raw, path, ["name", "appPort", "replicas", "image", "upstreams", "resources", "versions"]);
   if (obj === undefined) return undefined;
   // Every field is read even when the name is bad, so that all problems surface in one round.
   const name = readName(c, obj.name, `${path}.name`);
@@ -170,6 +172,7 @@ function readService(c: IssueCollector, raw: unknown, path: string): ServiceDraf
     imageRefused: obj.image !== undefined && image === undefined ? (true as const) : undefined,
     upstreams: obj.upstreams === undefined ? undefined : readUpstreams(c, obj.upstreams, `${path}.upstreams`),
     resources: obj.resources === undefined ? undefined : readServiceResources(c, obj.resources, `${path}.resources`),
+    versions: obj.versions === undefined ? undefined : readVersions(c, obj.versions, `${path}.versions`, readImage),
   };
   return name === undefined ? undefined : { ...service, name };
 }
@@ -428,6 +431,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   }
 
   checkCallCycles(c, draft.services);
+  checkWorkloadNames(c, draft.services);
 
   const services: MeshService[] = [];
   for (const draftService of draft.services) {
@@ -510,7 +514,13 @@ function completeService(
     }
     seenUpstreams.add(upstream.service);
   }
-  if (draft.appPort === undefined || image === undefined) return undefined;
+  const versions =
+    draft.versions === undefined
+      ? undefined
+      : completeVersions(c, { path: draft.path, name: draft.name, replicas: draft.replicas ?? DEFAULT_REPLICAS, image }, draft.versions, (own, at) =>
+          own.kind !== "build" || options.projectDir === undefined ? own : mapBuild(checkBuild(c, options.projectDir, own.build, at, false)),
+        );
+  if (draft.appPort === undefined || image === undefined || (draft.versions !== undefined && versions === undefined)) return undefined;
 
   const reserved = new Map<number, string>([
     [ports.ingress, "the Envoy ingress port (topology.ports.ingress)"],
@@ -544,7 +554,12 @@ function completeService(
     image,
     upstreams: plan.assigned,
     resources,
+    ...(versions !== undefined ? { versions } : {}),
   };
+}
+
+function mapBuild(build: ReturnType<typeof checkBuild>): ImageSource | undefined {
+  return build === undefined ? undefined : { kind: "build", build };
 }
 
 /** The service's image (the demo app by default), with its build context checked when the project is known. */

@@ -40,6 +40,23 @@ export interface MeshService {
   /** Services this one calls, in the order the app calls them. */
   readonly upstreams: readonly Upstream[];
   readonly resources: { readonly app: ContainerResources; readonly envoy: ContainerResources };
+  /**
+   * Versions running side by side, sorted by name, their weights summing to VERSION_TOTAL_WEIGHT;
+   * absent for a service without versions (one Deployment, one headless Service, as always).
+   */
+  readonly versions?: readonly ServiceVersion[];
+}
+
+/** One version of a service: its own pods and headless Service, the service's identity and sidecar config. */
+export interface ServiceVersion {
+  /** DNS-1123 label; `<service>-<name>` names its Deployment and headless Service. */
+  readonly name: string;
+  /** Share of the service's traffic, out of VERSION_TOTAL_WEIGHT (0: reached only with the pinning header). */
+  readonly weight: number;
+  /** Default: the service's replicas. */
+  readonly replicas: number;
+  /** Default: the service's image. */
+  readonly image: ImageSource;
 }
 
 export interface FrontRoute {

@@ -372,7 +372,7 @@ describe("topology/parse: validation", () => {
   describe("unknown keys, at every level", () => {
     const cases: [string, Record<string, unknown>, string, string][] = [
       ["top level", { ...oneService(), colour: "blue" }, "topology.colour", "extends, services, front, ports, envoy, security"],
-      ["service", oneService({ colour: "blue" }), "topology.services[0].colour", "name, appPort, replicas, image, upstreams, resources"],
+      ["service", oneService({ colour: "blue" }), "topology.services[0].colour", "name, appPort, replicas, image, upstreams, resources, versions"],
       ["upstream object", webCallsApi([{ service: "api", port: 12000 }]), "topology.services[0].upstreams[0].port", "service, egressPort"],
       ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, plainHttp, routes, resources"],
       ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service, prefixRewrite"],
