@@ -42,3 +42,13 @@ export function displayName(name: string): string {
 export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/**
+ * Request header that pins a version: a caller's sidecar sends a request carrying
+ * `x-mesh-version: v2` to version `v2` of the service it calls, whatever the weights. The demo
+ * app copies it onto its own calls, so one header pins every hop that has such a version.
+ */
+export const VERSION_HEADER = "x-mesh-version";
+
+/** Environment variable naming the version a workload runs; set only for a service with versions. */
+export const SERVICE_VERSION_ENV = "SERVICE_VERSION";

@@ -22,6 +22,9 @@ export const APP_HEALTH_PATH = "/healthz";
  */
 export const NOT_DELIVERED_HEADER = "x-mesh-not-delivered";
 
+/** Request header that pins a version of the called service (shared with the demo app, which forwards it). */
+export { VERSION_HEADER } from "../app/names";
+
 /** Stat names use `_`; Kubernetes names use `-`. */
 function statSafe(service: string): string {
   return service.replace(/-/g, "_");
@@ -33,6 +36,14 @@ export function egressListenerName(upstream: string): string {
 
 export function upstreamClusterName(upstream: string): string {
   return `upstream_${statSafe(upstream)}`;
+}
+
+/**
+ * Cluster of one version of a service: the cluster of its `<service>-<version>` workload, unique
+ * because no such name may be a service's or another version's (topology/versions.ts).
+ */
+export function versionClusterName(service: string, version: string): string {
+  return upstreamClusterName(`${service}-${version}`);
 }
 
 export function egressStatPrefix(upstream: string): string {

@@ -1,4 +1,4 @@
-import { FRONT_PROXY_NAME, compare, type FrontRoute, type MeshService, type Topology } from "../topology";
+import { FRONT_PROXY_NAME, compare, versionWorkloadName, type FrontRoute, type MeshService, type ServiceVersion, type Topology } from "../topology";
 import { declaredCallers, spiffeId } from "./identity";
 import {
   ADMIN_CLUSTER,
@@ -18,7 +18,9 @@ import {
   egressListenerName,
   egressStatPrefix,
   upstreamClusterName,
+  versionClusterName,
 } from "./names";
+import { splitByVersion, versionsOf } from "./versions";
 import {
   ANY_ADDRESS,
   LOOPBACK,
@@ -106,13 +108,22 @@ function makeAdminCluster(topology: Topology): EnvoyObject {
  * the app together: a pod whose app is draining (503) or gone (the sidecar's 503) stops getting
  * requests within one check interval, however long DNS keeps listing it.
  */
-function makeUpstreamCluster(service: string, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject {
-  const host = target.upstreamHost(service);
-  return makeDnsCluster(upstreamClusterName(service), host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
+function makeUpstreamCluster(service: string, topology: Topology, target: EnvoyTarget, edge = false, version?: ServiceVersion): EnvoyObject {
+  // A version's pods have their own name; they hold the service's identity, which mTLS checks.
+  const host = target.upstreamHost(version === undefined ? service : versionWorkloadName(service, version.name));
+  const name = version === undefined ? upstreamClusterName(service) : versionClusterName(service, version.name);
+  return makeDnsCluster(name, host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
     edge,
     healthCheckPath: APP_HEALTH_PATH,
     ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service)) } : {}),
   });
+}
+
+/** A caller's clusters for `service`: one, or one per version. */
+function makeUpstreamClusters(service: string, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject[] {
+  const versions = versionsOf(topology, service);
+  if (versions === undefined) return [makeUpstreamCluster(service, topology, target, edge)];
+  return versions.map((version) => makeUpstreamCluster(service, topology, target, edge, version));
 }
 
 /** Whether proxies talk mutual TLS and check callers (`security.mtls: strict`). */
@@ -178,7 +189,9 @@ function makeFrontListener(name: string, port: number, routes: readonly EnvoyObj
  */
 export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): ProxyConfig {
   const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
-  const routes = topology.front.routes.flatMap((r) => makeFrontRoutes(r, upstreamClusterName(r.service)));
+  const routes = topology.front.routes.flatMap((r) =>
+    splitByVersion(makeFrontRoutes(r, upstreamClusterName(r.service)), r.service, versionsOf(topology, r.service)),
+  );
   const { plainHttp } = topology.front;
   const httpsPort = target.edgeHttpsPort;
   if (plainHttp !== "serve" && httpsPort === undefined) {
@@ -199,7 +212,7 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
       nodeCluster: FRONT_PROXY_NAME,
       adminPort: topology.ports.admin,
       listeners: [...plain, ...https, makeHealthListener(topology)],
-      clusters: [...routed.map((s) => makeUpstreamCluster(s, topology, target, true)), makeAdminCluster(topology)],
+      clusters: [...routed.flatMap((s) => makeUpstreamClusters(s, topology, target, true)), makeAdminCluster(topology)],
     }),
   };
 }
@@ -247,7 +260,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       httpConnectionManager: makeHttpConnectionManager({
         statPrefix: egressStatPrefix(u.service),
         routeConfigName: egressListenerName(u.service),
-        routes: [makePrefixRoute("/", upstreamClusterName(u.service), { retry: true })],
+        routes: splitByVersion([makePrefixRoute("/", upstreamClusterName(u.service), { retry: true })], u.service, versionsOf(topology, u.service)),
       }),
     }),
   );
@@ -260,7 +273,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       listeners: [ingress, ...egress, makeHealthListener(topology)],
       clusters: [
         makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs, { idleTimeoutSeconds: APP_IDLE_TIMEOUT_SECONDS }),
-        ...upstreams.map((u) => makeUpstreamCluster(u.service, topology, target)),
+        ...upstreams.flatMap((u) => makeUpstreamClusters(u.service, topology, target)),
         makeAdminCluster(topology),
       ],
     }),

@@ -397,6 +397,7 @@ function checkHttpConnectionManager(hcm: MessageValue, clusterNames: ReadonlySet
   const routeConfig = sub(hcm, "route_config");
   if (routeConfig) {
     checkRouteClusters(routeConfig, clusterNames, sink);
+    checkWeightedClusters(routeConfig, sink);
     checkDomains(routeConfig, sink);
   }
 }
@@ -419,6 +420,31 @@ function checkDomains(routeConfig: MessageValue, sink: IssueSink): void {
         );
       } else seen.set(key, path);
     });
+  }
+}
+
+const MAX_UINT32 = 4294967295;
+
+/**
+ * Envoy's rules for weighted_clusters (source/common/router/weighted_cluster_specifier.cc in
+ * envoyproxy/envoy): every entry needs its weight (PROTOBUF_GET_WRAPPED_REQUIRED), and the sum of
+ * the weights must be above 0 and fit in 32 bits; `total_weight` is deprecated and not used.
+ */
+function checkWeightedClusters(routeConfig: MessageValue, sink: IssueSink): void {
+  for (const vhost of list(routeConfig, "virtual_hosts")) {
+    for (const route of list(vhost, "routes")) {
+      const weighted = sub(sub(route, "route"), "weighted_clusters");
+      if (!weighted) continue;
+      let sum = 0;
+      for (const entry of list(weighted, "clusters")) {
+        const weight = entry.weight;
+        if (weight instanceof WrapperValue) sum += Number(weight.value);
+        else if (!wasUnreadable(entry, "weight")) sink.error(pathOf(entry), `Field 'weight' is missing in: ${str(entry, "name") ?? "a weighted cluster"} (every weighted cluster needs its weight)`);
+      }
+      const name = str(route, "name") ?? "";
+      if (sum === 0) sink.error(fieldPath(weighted, "clusters"), "Sum of weights in the weighted_cluster must be greater than 0.");
+      else if (sum > MAX_UINT32) sink.error(fieldPath(weighted, "clusters"), `The sum of weights of all weighted clusters of route ${name} exceeds ${MAX_UINT32}`);
+    }
   }
 }
 
