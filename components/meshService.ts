@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { serviceFqdn } from "../envoy";
-import type { ProxyObjects } from "../k8s";
+import type { AnyProxyObjects } from "../k8s";
 import type { MeshService as MeshServiceSpec } from "../topology";
 import { registerProxyObjects } from "./proxyObjects";
 import { MESH_SERVICE_TYPE } from "./tokens";
@@ -8,7 +8,7 @@ import { MESH_SERVICE_TYPE } from "./tokens";
 export interface MeshServiceArgs {
   readonly spec: MeshServiceSpec;
   /** The service's objects, from the same builders the render command uses. */
-  readonly objects: ProxyObjects;
+  readonly objects: AnyProxyObjects;
   readonly namespace: string;
   readonly clusterDomain: string;
   /** Resources that must exist first (the namespace). */
@@ -17,7 +17,7 @@ export interface MeshServiceArgs {
 
 /** One service of the mesh: its app with an Envoy sidecar, the sidecar's config, a headless Service. */
 export class MeshService extends pulumi.ComponentResource {
-  /** Name every caller's sidecar resolves to reach this service's pods. */
+  /** Name every caller's sidecar resolves to reach this service's pods (a service with versions: each version has its own, `<service>-<version>`). */
   readonly dnsName: string;
   /** Egress port on 127.0.0.1, per upstream this service calls. */
   readonly egressPorts: Readonly<Record<string, number>>;

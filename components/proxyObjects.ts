@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ProxyObjects, ServiceManifest } from "../k8s";
+import { isVersioned, type AnyProxyObjects, type ServiceManifest } from "../k8s";
 
 export interface RegisteredProxy {
-  /** The Service, whose status carries a load balancer's address. */
+  /** The Service, whose status carries a load balancer's address (a service with versions: its first version's). */
   readonly service: k8s.core.v1.Service;
 }
 
@@ -26,7 +26,7 @@ export function serviceResourceOptions(service: ServiceManifest): { deleteBefore
  */
 export function registerProxyObjects(
   name: string,
-  objects: ProxyObjects,
+  objects: AnyProxyObjects,
   parent: pulumi.Resource,
   dependsOn: readonly pulumi.Resource[],
 ): RegisteredProxy {
@@ -38,13 +38,18 @@ export function registerProxyObjects(
     ...(objects.edgeSecret !== undefined ? [new k8s.core.v1.Secret(`${name}-edge`, objects.edgeSecret, opts)] : []),
   ];
   const configMap = new k8s.core.v1.ConfigMap(`${name}-envoy-config`, objects.configMap, opts);
-  new k8s.apps.v1.Deployment(`${name}-deployment`, objects.deployment, {
-    parent,
-    dependsOn: [...dependsOn, serviceAccount, configMap, ...secrets],
+  // A service with versions: one Deployment, Service and budget per version, named `${name}-<version>-<role>`.
+  const workloads = isVersioned(objects) ? objects.versions.map((v) => ({ ...v, prefix: `${name}-${v.version}` })) : [{ ...objects, prefix: name }];
+  const services = workloads.map((workload) => {
+    new k8s.apps.v1.Deployment(`${workload.prefix}-deployment`, workload.deployment, {
+      parent,
+      dependsOn: [...dependsOn, serviceAccount, configMap, ...secrets],
+    });
+    const service = new k8s.core.v1.Service(`${workload.prefix}-service`, workload.service, { ...opts, ...serviceResourceOptions(workload.service) });
+    if (workload.podDisruptionBudget !== undefined) {
+      new k8s.policy.v1.PodDisruptionBudget(`${workload.prefix}-pdb`, workload.podDisruptionBudget, opts);
+    }
+    return service;
   });
-  const service = new k8s.core.v1.Service(`${name}-service`, objects.service, { ...opts, ...serviceResourceOptions(objects.service) });
-  if (objects.podDisruptionBudget !== undefined) {
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, objects.podDisruptionBudget, opts);
-  }
-  return { service };
+  return { service: services[0] };
 }

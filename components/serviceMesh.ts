@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { meshEnvoyConfigProblems } from "../envoy/check";
 import { checkSecretMounts } from "../checks/kubernetes/secret-mounts";
-import { REGISTRY_PULL_SECRET_NAME, buildFrontObjects, buildNamespace, buildServiceObjects, proxyManifests } from "../k8s";
+import { REGISTRY_PULL_SECRET_NAME, buildAnyServiceObjects, buildFrontObjects, buildNamespace, proxyManifests } from "../k8s";
 import {
   describeTarget,
   envoyTargetOf,
@@ -135,7 +135,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
       return (images.get((planFor(service, plans) as ImageBuildPlan).key) as AppImage).ref;
     };
 
-    const serviceObjects = topology.services.map((spec) => buildServiceObjects(topology, spec, target, imageOf(spec), pullSecretName, secretSources));
+    const serviceObjects = topology.services.map((spec) => buildAnyServiceObjects(topology, spec, target, imageOf, pullSecretName, secretSources));
     const frontObjects = buildFrontObjects(topology, target, pullSecretName, secretSources);
     // Keys reach only their own identity's Envoy: refuse anything else before it is registered.
     const keyProblems = checkSecretMounts([frontObjects, ...serviceObjects].flatMap(proxyManifests));

@@ -1,5 +1,5 @@
 import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, toYaml, type EnvoyTarget, type ProxyConfig } from "../envoy";
-import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
+import { FRONT_PROXY_NAME, versionWorkload, type MeshService, type Topology } from "../topology";
 import type {
   ConfigMapManifest,
   DeploymentManifest,
@@ -25,6 +25,14 @@ import type { ImageInput } from "./pod";
 import { PLACEHOLDER_SECRET_SOURCES } from "./placeholders";
 import { EDGE_SECRET_NAME, buildEdgeSecret, buildIdentitySecret, type MeshSecretSources } from "./secrets";
 
+/** The objects of one version of a service: its pods and the headless Service that finds them. */
+export interface VersionObjects {
+  readonly version: string;
+  readonly deployment: DeploymentManifest;
+  readonly service: ServiceManifest;
+  readonly podDisruptionBudget?: PodDisruptionBudgetManifest;
+}
+
 /** Everything one proxy (the front proxy, or a service with its sidecar) needs in the cluster. */
 export interface ProxyObjects {
   readonly proxy: string;
@@ -41,6 +49,21 @@ export interface ProxyObjects {
   readonly deployment: DeploymentManifest;
   readonly service: ServiceManifest;
   readonly podDisruptionBudget?: PodDisruptionBudgetManifest;
+}
+
+/**
+ * A service with versions: the identity, Secret and sidecar config are the service's, shared by
+ * every version; each version has its own Deployment, headless Service and PodDisruptionBudget.
+ */
+export interface VersionedProxyObjects extends Omit<ProxyObjects, "deployment" | "service" | "podDisruptionBudget"> {
+  readonly versions: readonly VersionObjects[];
+}
+
+export type AnyProxyObjects = ProxyObjects | VersionedProxyObjects;
+
+/** Whether `objects` are those of a service with versions. */
+export function isVersioned(objects: AnyProxyObjects): objects is VersionedProxyObjects {
+  return "versions" in objects;
 }
 
 /** On Kubernetes a caller reaches every pod of a service through its headless Service's FQDN. */
@@ -94,6 +117,39 @@ export function buildServiceObjects(
 }
 
 /**
+ * The objects of a service with or without versions. `appImage` gives each workload's image: the
+ * service's, or a version's (`versionWorkload`: the service with that version's image and replicas).
+ */
+export function buildAnyServiceObjects(
+  topology: Topology,
+  service: MeshService,
+  target: MeshTarget,
+  appImage: (workload: MeshService) => ImageInput,
+  pullSecret?: string,
+  secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+): AnyProxyObjects {
+  const { versions } = service;
+  if (versions === undefined) return buildServiceObjects(topology, service, target, appImage(service), pullSecret, secrets);
+  // The service-wide objects (identity, Secret, sidecar config); the Deployment and Service come per version below.
+  const { proxy, envoyYaml, sdsFiles, serviceAccount, identitySecret, configMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets);
+  const shared = { proxy, envoyYaml, sdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap };
+  const mountIdentity = holdsIdentity(topology);
+  return {
+    ...shared,
+    versions: versions.map((version) => {
+      const podDisruptionBudget = buildPodDisruptionBudget(service.name, target.namespace, version.replicas, version);
+      const appImageOfVersion = appImage(versionWorkload(service, version));
+      return {
+        version: version.name,
+        deployment: buildServiceDeployment({ topology, service, target, configMapName: shared.configMap.metadata.name, appImage: appImageOfVersion, mountIdentity, version }),
+        service: buildHeadlessService(service, topology, target.namespace, version),
+        ...(podDisruptionBudget !== undefined ? { podDisruptionBudget } : {}),
+      };
+    }),
+  };
+}
+
+/**
  * The front proxy's objects. When the edge serves HTTPS (`target.edgeHttpsPort`), `secrets.edge`
  * says where its certificate is: a Secret built here, or an existing one that is only mounted.
  */
@@ -133,24 +189,23 @@ export function buildAllProxyObjects(
   appImage: (service: MeshService) => ImageInput,
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
-): readonly ProxyObjects[] {
+): readonly AnyProxyObjects[] {
   return [
     buildFrontObjects(topology, target, pullSecret, secrets),
-    ...topology.services.map((s) => buildServiceObjects(topology, s, target, appImage(s), pullSecret, secrets)),
+    ...topology.services.map((s) => buildAnyServiceObjects(topology, s, target, appImage, pullSecret, secrets)),
   ];
 }
 
 /** The objects of one proxy in the order they can be applied: what a pod mounts before the Deployment. */
-export function proxyManifests(objects: ProxyObjects): Manifest[] {
-  const { serviceAccount, identitySecret, edgeSecret, configMap, deployment, service, podDisruptionBudget } = objects;
+export function proxyManifests(objects: AnyProxyObjects): Manifest[] {
+  const { serviceAccount, identitySecret, edgeSecret, configMap } = objects;
+  const workloads = isVersioned(objects) ? objects.versions : [objects];
   return [
     serviceAccount,
     ...(identitySecret ? [identitySecret] : []),
     ...(edgeSecret ? [edgeSecret] : []),
     configMap,
-    deployment,
-    service,
-    ...(podDisruptionBudget ? [podDisruptionBudget] : []),
+    ...workloads.flatMap(({ deployment, service, podDisruptionBudget }) => [deployment, service, ...(podDisruptionBudget ? [podDisruptionBudget] : [])]),
   ];
 }
 

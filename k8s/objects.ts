@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { upstreamUrlEnvVar } from "../app/names";
+import { SERVICE_VERSION_ENV, upstreamUrlEnvVar } from "../app/names";
 import { APP_HEALTH_PATH } from "../envoy/names";
-import { FRONT_PROXY_NAME, type MeshService, type Topology } from "../topology";
+import { FRONT_PROXY_NAME, versionWorkloadName, type MeshService, type ServiceVersion, type Topology } from "../topology";
 import { MANAGED_BY, PART_OF, meshLabels, selectorLabels, type Component } from "./labels";
 import type { Input } from "@pulumi/pulumi";
 import type {
@@ -73,9 +73,14 @@ const CONFIG_HASH_LENGTH = 10;
  */
 export const REVISION_HISTORY_LIMIT = 0;
 
-/** `labelName` is the proxy an object belongs to, when the object's own name differs. */
-function metadata(name: string, namespace: string, component: Component, labelName = name) {
-  return { name, namespace, labels: meshLabels(labelName, component) };
+/** `labelName` is the proxy an object belongs to, when the object's own name differs; `version`, the version it runs. */
+function metadata(name: string, namespace: string, component: Component, labelName = name, version?: string) {
+  return { name, namespace, labels: meshLabels(labelName, component, version) };
+}
+
+/** Name of the objects of one workload of a service: the service's, or `<service>-<version>`. */
+function workloadName(service: string, version?: ServiceVersion): string {
+  return version === undefined ? service : versionWorkloadName(service, version.name);
 }
 
 function componentOf(proxy: string): Component {
@@ -190,10 +195,11 @@ export function buildEnvoyConfigMap(
   };
 }
 
-/** Environment of the demo app: where it listens, the local URL of each upstream, how it drains. */
-export function appEnvironment(service: MeshService, topology: Topology) {
+/** Environment of the demo app: where it listens, the local URL of each upstream, how it drains; its version, if it has one. */
+export function appEnvironment(service: MeshService, topology: Topology, version?: ServiceVersion) {
   return [
     { name: "SERVICE_NAME", value: service.name },
+    ...(version !== undefined ? [{ name: SERVICE_VERSION_ENV, value: version.name }] : []),
     { name: "HOST", value: "127.0.0.1" },
     { name: "PORT", value: String(service.appPort) },
     { name: "UPSTREAMS", value: service.upstreams.map((u) => u.service).join(",") },
@@ -214,6 +220,8 @@ export interface ServiceDeploymentOptions {
   readonly appImage: ImageInput;
   /** Mount the proxy's identity Secret (IDENTITY_DIR) into its Envoy: `security.mtls` is `strict`. */
   readonly mountIdentity: boolean;
+  /** The version this Deployment runs (its replicas, labels and name `<service>-<version>`); none for a service without versions. */
+  readonly version?: ServiceVersion;
 }
 
 /**
@@ -221,8 +229,9 @@ export interface ServiceDeploymentOptions {
  * running), so it is ready before the app starts and stops only after the app has exited.
  */
 export function buildServiceDeployment(options: ServiceDeploymentOptions): DeploymentManifest {
-  const { topology, service, target } = options;
-  const selector = selectorLabels(service.name);
+  const { topology, service, target, version } = options;
+  const selector = selectorLabels(service.name, version?.name);
+  const replicas = version?.replicas ?? service.replicas;
   const sidecar = {
     ...envoyContainer({
       proxy: service.name,
@@ -239,7 +248,7 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
     name: APP_CONTAINER,
     image: options.appImage,
     imagePullPolicy: "IfNotPresent",
-    env: appEnvironment(service, topology),
+    env: appEnvironment(service, topology, version),
     ports: [{ name: APP_HEALTH_PORT_NAME, containerPort: topology.ports.appHealth, protocol: "TCP" }],
     resources: containerResources(service.resources.app),
     securityContext: containerSecurityContext(APP_UID),
@@ -251,16 +260,16 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: metadata(service.name, target.namespace, "service"),
+    metadata: metadata(workloadName(service.name, version), target.namespace, "service", service.name, version?.name),
     spec: {
-      replicas: service.replicas,
+      replicas,
       selector: { matchLabels: selector },
       revisionHistoryLimit: REVISION_HISTORY_LIMIT,
       strategy: ROLLING_UPDATE,
       // Old pods stop only once every caller can know and has health-checked the new one.
       minReadySeconds: CALLER_DISCOVERY_SECONDS,
       template: {
-        metadata: { labels: meshLabels(service.name, "service"), annotations: scrapeAnnotations(topology.ports.health) },
+        metadata: { labels: meshLabels(service.name, "service", version?.name), annotations: scrapeAnnotations(topology.ports.health) },
         spec: {
           serviceAccountName: service.name,
           automountServiceAccountToken: false,
@@ -271,7 +280,7 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
           initContainers: [sidecar],
           containers: [app],
           volumes: [envoyConfigVolume(options.configMapName), ...(options.mountIdentity ? [identityVolume(service.name)] : [])],
-          ...spreadAcrossNodes(service.replicas, selector),
+          ...spreadAcrossNodes(replicas, selector),
         },
       },
     },
@@ -282,14 +291,14 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
  * Headless: DNS returns every ready pod IP, and the callers' Envoys balance across them. The
  * port is the sidecar's ingress, never the app's.
  */
-export function buildHeadlessService(service: MeshService, topology: Topology, namespace: string): ServiceManifest {
+export function buildHeadlessService(service: MeshService, topology: Topology, namespace: string, version?: ServiceVersion): ServiceManifest {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: metadata(service.name, namespace, "service"),
+    metadata: metadata(workloadName(service.name, version), namespace, "service", service.name, version?.name),
     spec: {
       clusterIP: "None",
-      selector: selectorLabels(service.name),
+      selector: selectorLabels(service.name, version?.name),
       ports: [
         { name: "http", port: topology.ports.ingress, targetPort: ENVOY_INGRESS_PORT_NAME, protocol: "TCP", appProtocol: "http" },
       ],
@@ -400,12 +409,12 @@ export function buildFrontService(target: MeshTarget, plainHttp: Topology["front
 }
 
 /** With more than one replica, voluntary disruptions (node drains) take one pod at a time. */
-export function buildPodDisruptionBudget(proxy: string, namespace: string, replicas: number): PodDisruptionBudgetManifest | undefined {
+export function buildPodDisruptionBudget(proxy: string, namespace: string, replicas: number, version?: ServiceVersion): PodDisruptionBudgetManifest | undefined {
   if (replicas <= 1) return undefined;
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: metadata(proxy, namespace, componentOf(proxy)),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(proxy) } },
+    metadata: metadata(workloadName(proxy, version), namespace, componentOf(proxy), proxy, version?.name),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(proxy, version?.name) } },
   };
 }

@@ -50,9 +50,10 @@ function buildKey(build: ImageBuild, all: readonly ImageBuild[]): string {
  */
 export function imageBuildPlans(topology: Topology, registry: string | undefined, tag: string): readonly ImageBuildPlan[] {
   const builds: ImageBuild[] = [];
-  for (const service of topology.services) {
-    if (service.image.kind !== "build") continue;
-    const { build } = service.image;
+  // A service with versions runs its versions' images (each defaults to the service's).
+  for (const image of topology.services.flatMap((s) => s.versions?.map((v) => v.image) ?? [s.image])) {
+    if (image.kind !== "build") continue;
+    const { build } = image;
     if (!builds.some((known) => sameBuild(known, build))) builds.push(build);
   }
   return builds

@@ -28,7 +28,7 @@ function sources(edge: MeshSecretSources["edge"] | "none" = { kind: "data", data
   };
 }
 
-const build = (topology: Topology = parseTopology(undefined), target = KIND, secrets = sources()) => buildAllProxyObjects(topology, target, () => APP_IMAGE, undefined, secrets);
+const build = (topology: Topology = parseTopology(undefined), target = KIND, secrets = sources()) => buildAllProxyObjects(topology, target, () => APP_IMAGE, undefined, secrets) as readonly ProxyObjects[];
 const named = (all: readonly ProxyObjects[], proxy: string) => all.find((p) => p.proxy === proxy) as ProxyObjects;
 const pod = (objects: ProxyObjects): any => (objects.deployment.spec.template as any).spec;
 const containers = (objects: ProxyObjects): any[] => [...(pod(objects).initContainers ?? []), ...pod(objects).containers];

@@ -28,7 +28,7 @@ const KIND: MeshTarget = BUILDER_TEST_KIND_TARGET;
 const CLOUD: MeshTarget = { namespace: KIND.namespace, clusterDomain: KIND.clusterDomain, envoyImage: KIND.envoyImage, front: { type: "LoadBalancer" } };
 const APP_IMAGE = "localhost:5001/envoy-mesh-app@sha256:" + "a".repeat(64);
 
-const build = (topology: Topology = parseTopology(undefined), target = KIND) => buildAllProxyObjects(topology, target, () => APP_IMAGE);
+const build = (topology: Topology = parseTopology(undefined), target = KIND) => buildAllProxyObjects(topology, target, () => APP_IMAGE) as readonly ProxyObjects[];
 let seed: readonly ProxyObjects[];
 const byName = (name: string) => seed.find((p) => p.proxy === name) as ProxyObjects;
 const podOf = (objects: ProxyObjects): any => objects.deployment.spec.template;
