@@ -190,8 +190,10 @@ function registerReplicas(
 ): { containers: docker.Container[]; filesPublished: pulumi.Output<boolean> } {
   const networkName = args.network.name;
   const files = registerFiles(name, args, parent);
-  const containers = args.proxy.replicas.flatMap(({ replica, envoy, app }) => {
-    const envoyContainer = new docker.Container(`${name}-${replica}-envoy`, containerArgs(envoy, networkName, undefined, files?.mounts ?? []), {
+  const containers = args.proxy.replicas.flatMap(({ replica, version, envoy, app }) => {
+    // A version's replicas are numbered from 1 too: its name keeps them apart.
+    const key = version === undefined ? `${replica}` : `${version}-${replica}`;
+    const envoyContainer = new docker.Container(`${name}-${key}-envoy`, containerArgs(envoy, networkName, undefined, files?.mounts ?? []), {
       parent,
       // Not replaced when the files change: the files container publishes new ones into the volumes.
       dependsOn: [args.network, ...(files === undefined ? [] : [files.writer]), ...dependsOn],
@@ -199,7 +201,7 @@ function registerReplicas(
     });
     if (app === undefined) return [envoyContainer];
     const appContainer = new docker.Container(
-      `${name}-${replica}-app`,
+      `${name}-${key}-app`,
       containerArgs(app, networkName, pulumi.interpolate`container:${envoyContainer.id}`),
       // Started once its Envoy is healthy (the Envoy waits for health), stopped before it.
       { parent, dependsOn: [envoyContainer], ...REPLACE },

@@ -21,7 +21,7 @@ import {
 import { APP_UID, ENVOY_BINARY, ENVOY_UID, envoyArgs } from "../k8s/pod";
 import { appEnvironment } from "../k8s/objects";
 import { PART_OF } from "../k8s/labels";
-import { FRONT_PROXY_NAME, type ContainerResources, type MeshService, type Topology } from "../topology";
+import { FRONT_PROXY_NAME, serviceWorkloads, versionWorkloadName, type ContainerResources, type MeshService, type ServiceVersion, type Topology } from "../topology";
 import { ConfigError, type ConfigIssue } from "../topology/reader";
 import {
   MAX_INLINE_CONFIG_BYTES,
@@ -48,6 +48,8 @@ export interface DockerNetwork {
 /** One replica: its Envoy, and for a service the app that shares the Envoy's network namespace. */
 export interface DockerReplica {
   readonly replica: number;
+  /** The version this replica runs, for a service with versions; its replicas are numbered from 1 per version. */
+  readonly version?: string;
   readonly envoy: DockerContainer;
   readonly app?: DockerContainer;
 }
@@ -112,6 +114,7 @@ export const DOCKER_LABELS = {
   replica: `${PART_OF}.replica`,
   role: `${PART_OF}.role`,
   configHash: `${PART_OF}.config-hash`,
+  version: `${PART_OF}.version`,
 } as const;
 
 export function envoyContainerName(target: DockerTarget, proxy: string, replica: number): string {
@@ -153,6 +156,8 @@ interface EnvoyOptions {
   readonly topology: Topology;
   readonly proxy: string;
   readonly replica: number;
+  /** The version the replica runs: it names the container `<service>-<version>` and labels it. Default: none. */
+  readonly version?: ServiceVersion;
   readonly envoyYaml: string;
   readonly image: DockerImageInput;
   readonly resources: ContainerResources;
@@ -238,7 +243,7 @@ export function envoyFiles(topology: Topology, config: ProxyConfig, certificates
 function envoyContainer(options: EnvoyOptions): DockerContainer {
   const { target, topology, proxy, replica, envoyYaml } = options;
   checkInlineSize(proxy, envoyYaml);
-  const name = envoyContainerName(target, proxy, replica);
+  const name = envoyContainerName(target, workloadName(proxy, options.version), replica);
   return {
     name,
     proxy,
@@ -255,14 +260,23 @@ function envoyContainer(options: EnvoyOptions): DockerContainer {
     stopGraceSeconds: envoyStopGraceSeconds(topology),
     files: options.files,
     dependsOnHealthy: options.dependsOnHealthy ?? [],
-    labels: labels(target, proxy, replica, "envoy", [[DOCKER_LABELS.configHash, configHash(envoyYaml)]]),
+    labels: labels(target, proxy, replica, "envoy", [[DOCKER_LABELS.configHash, configHash(envoyYaml)], ...versionLabel(options.version)]),
     ...(target.platform === undefined ? {} : { platform: target.platform }),
   };
 }
 
+/** Containers of a version are named after `<service>-<version>`, as its Kubernetes objects are. */
+function workloadName(proxy: string, version?: ServiceVersion): string {
+  return version === undefined ? proxy : versionWorkloadName(proxy, version.name);
+}
+
+function versionLabel(version?: ServiceVersion): [string, string][] {
+  return version === undefined ? [] : [[DOCKER_LABELS.version, version.name]];
+}
+
 /** The app's environment as on Kubernetes, with the replica's container name for POD_NAME. */
-export function dockerAppEnvironment(service: MeshService, topology: Topology, podName: string): DockerContainer["environment"] {
-  return appEnvironment(service, topology)
+export function dockerAppEnvironment(service: MeshService, topology: Topology, podName: string, version?: ServiceVersion): DockerContainer["environment"] {
+  return appEnvironment(service, topology, version)
     .map((entry) => {
       if ("value" in entry && entry.value !== undefined) return { name: entry.name, value: entry.value };
       if (entry.name === "POD_NAME") return { name: entry.name, value: podName };
@@ -271,8 +285,16 @@ export function dockerAppEnvironment(service: MeshService, topology: Topology, p
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function appContainer(target: DockerTarget, topology: Topology, service: MeshService, replica: number, envoy: DockerContainer, image: DockerImageInput): DockerContainer {
-  const name = appContainerName(target, service.name, replica);
+function appContainer(
+  target: DockerTarget,
+  topology: Topology,
+  service: MeshService,
+  replica: number,
+  envoy: DockerContainer,
+  image: DockerImageInput,
+  version?: ServiceVersion,
+): DockerContainer {
+  const name = appContainerName(target, workloadName(service.name, version), replica);
   return {
     name,
     proxy: service.name,
@@ -281,7 +303,7 @@ function appContainer(target: DockerTarget, topology: Topology, service: MeshSer
     image,
     entrypoint: [],
     command: [],
-    environment: dockerAppEnvironment(service, topology, name),
+    environment: dockerAppEnvironment(service, topology, name, version),
     // The pod: the app listens on 127.0.0.1 of the Envoy's namespace and is reachable only through it.
     networking: { mode: "container", container: envoy.name },
     ports: [],
@@ -291,7 +313,7 @@ function appContainer(target: DockerTarget, topology: Topology, service: MeshSer
     // The app never sees a certificate or key: those are its Envoy's alone.
     files: [],
     dependsOnHealthy: [envoy.name],
-    labels: labels(target, service.name, replica, "app"),
+    labels: labels(target, service.name, replica, "app", versionLabel(version)),
     ...(target.platform === undefined ? {} : { platform: target.platform }),
   };
 }
@@ -314,22 +336,27 @@ export function buildDockerServiceProxy(
     proxy: service.name,
     envoyYaml,
     files,
-    replicas: replicaNumbers(service.replicas).map((replica) => {
-      const envoy = envoyContainer({
-        target,
-        topology,
-        proxy: service.name,
-        replica,
-        envoyYaml,
-        image: images.envoy,
-        resources: service.resources.envoy,
-        aliases: [serviceAlias(service.name)],
-        ports: [],
-        inboundOnlyDrain: true,
-        files,
-      });
-      return { replica, envoy, app: appContainer(target, topology, service, replica, envoy, images.app(service)) };
-    }),
+    // A service with versions: each version's replicas, with the version's alias, image and name.
+    replicas: serviceWorkloads(service).flatMap(({ workload, version }) =>
+      replicaNumbers(workload.replicas).map((replica) => {
+        const envoy = envoyContainer({
+          target,
+          topology,
+          proxy: service.name,
+          replica,
+          ...(version !== undefined ? { version } : {}),
+          envoyYaml,
+          image: images.envoy,
+          resources: service.resources.envoy,
+          aliases: [serviceAlias(workloadName(service.name, version))],
+          ports: [],
+          inboundOnlyDrain: true,
+          files,
+        });
+        const app = appContainer(target, topology, service, replica, envoy, images.app(workload), version);
+        return { replica, ...(version !== undefined ? { version: version.name } : {}), envoy, app };
+      }),
+    ),
   };
 }
 
