@@ -22,10 +22,11 @@ function bodyLines(body: string): string[] {
 /**
  * The greeting of `serviceName` after calling its upstreams in order, as in the original
  * demo: `Calling <First upstream>`, the first upstream's body, `Hello from <service>`,
- * then the bodies of the other upstreams. A leaf service only says hello.
+ * then the bodies of the other upstreams. A leaf service only says hello. A versioned service
+ * says which version answered: `Hello from service B (v2)`.
  */
-export function composeGreeting(serviceName: string, upstreams: readonly UpstreamBody[]): string {
-  const hello = `Hello from ${displayName(serviceName)}`;
+export function composeGreeting(serviceName: string, upstreams: readonly UpstreamBody[], version?: string): string {
+  const hello = `Hello from ${displayName(serviceName)}${version === undefined ? "" : ` (${version})`}`;
   const [first, ...rest] = upstreams;
   const lines =
     first === undefined

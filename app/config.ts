@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import * as os from "node:os";
-import { isServiceName, SERVICE_NAME_RULE, upstreamUrlEnvVar } from "./names";
+import { isServiceName, isVersionName, SERVICE_NAME_RULE, SERVICE_VERSION_ENV, upstreamUrlEnvVar, VERSION_NAME_RULE } from "./names";
 
 /** The process environment, or any map shaped like it (tests pass plain objects). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -17,6 +17,8 @@ export interface UpstreamConfig {
 export interface DemoConfig {
   /** SERVICE_NAME (required): this service's name, a lowercase DNS label. */
   readonly serviceName: string;
+  /** SERVICE_VERSION: the version this workload runs, said in the greeting. Default: none (absent). */
+  readonly serviceVersion?: string;
   /** HOST: address to listen on. Default `127.0.0.1`: only the sidecar can reach the app. */
   readonly host: string;
   /** PORT (required): TCP port to listen on, 1-65535. */
@@ -109,6 +111,13 @@ function parseServiceName(env: Env, problems: string[]): string {
   return raw;
 }
 
+function parseServiceVersion(env: Env, problems: string[]): { serviceVersion?: string } {
+  const raw = read(env, SERVICE_VERSION_ENV);
+  if (raw === undefined) return {};
+  if (!isVersionName(raw)) problems.push(`${SERVICE_VERSION_ENV} must be ${VERSION_NAME_RULE}, got ${quote(raw)}`);
+  return { serviceVersion: raw };
+}
+
 function parseHost(env: Env, problems: string[]): string {
   const host = read(env, "HOST") ?? DEFAULT_HOST;
   if (net.isIP(host) === 0 && !HOSTNAME_PATTERN.test(host)) {
@@ -193,6 +202,7 @@ export function loadConfig(env: Env, fallbackPodName: () => string = os.hostname
   const port = parseInteger(env, "PORT", 1, 65535, undefined, problems);
   const config: DemoConfig = {
     serviceName,
+    ...parseServiceVersion(env, problems),
     host,
     port,
     upstreams: parseUpstreams(env, serviceName, problems),

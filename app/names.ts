@@ -52,3 +52,14 @@ export const VERSION_HEADER = "x-mesh-version";
 
 /** Environment variable naming the version a workload runs; set only for a service with versions. */
 export const SERVICE_VERSION_ENV = "SERVICE_VERSION";
+
+/** RFC 1123 label: a version suffixes Kubernetes names (`<service>-<version>`) and is a label value. */
+const VERSION_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Human wording of the rule, for error messages. */
+export const VERSION_NAME_RULE = "a lowercase DNS label: letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
+
+/** True if `name` can name a version of a service. */
+export function isVersionName(name: string): boolean {
+  return VERSION_NAME_PATTERN.test(name);
+}

@@ -3,6 +3,7 @@ import { composeGreeting, upstreamFailureReply, type TextReply, type UpstreamBod
 import type { DemoConfig } from "./config";
 import type { RequestLogEntry } from "./log";
 import { pickTracingHeaders } from "./tracing";
+import { VERSION_HEADER } from "./names";
 import { callUpstream } from "./upstream";
 
 export { ConfigError, loadConfig, type DemoConfig, type Env, type UpstreamConfig } from "./config";
@@ -64,7 +65,9 @@ async function greet(config: DemoConfig, exchange: Exchange): Promise<void> {
   // The client leaving (or the response ending) cancels any upstream call still running.
   const cancel = new AbortController();
   exchange.res.once("close", () => cancel.abort());
-  const headers = pickTracingHeaders(exchange.req.headers);
+  // The pinning header goes on with the trace, so it pins every hop that has such a version.
+  const pinned = exchange.req.headers[VERSION_HEADER];
+  const headers = { ...pickTracingHeaders(exchange.req.headers), ...(typeof pinned === "string" ? { [VERSION_HEADER]: pinned } : {}) };
   const bodies: UpstreamBody[] = [];
   const servedBy: string[] = [];
   const upstreamHeaders = (): http.OutgoingHttpHeaders =>
@@ -89,7 +92,7 @@ async function greet(config: DemoConfig, exchange: Exchange): Promise<void> {
     }
     if (outcome.kind === "ok") bodies.push({ name: upstream.name, body: outcome.body });
   }
-  exchange.reply({ status: 200, body: composeGreeting(config.serviceName, bodies) }, upstreamHeaders());
+  exchange.reply({ status: 200, body: composeGreeting(config.serviceName, bodies, config.serviceVersion) }, upstreamHeaders());
 }
 
 /** Routes one request. */

@@ -3,6 +3,7 @@
  * replicas, sharing the service's identity and sidecar config, and a weight that says which share
  * of the service's traffic every caller sends it.
  */
+import { isVersionName } from "../app/names";
 import { IssueCollector, show } from "./reader";
 import type { ImageSource, MeshService, ServiceVersion } from "./types";
 
@@ -14,8 +15,6 @@ import type { ImageSource, MeshService, ServiceVersion } from "./types";
  */
 export const VERSION_TOTAL_WEIGHT = 100;
 
-/** DNS-1123 label: the version is a suffix of Kubernetes names and a label value. */
-const VERSION_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_NAME_LENGTH = 63;
 const MAX_REPLICAS = 1000;
 
@@ -69,7 +68,7 @@ export function readVersions(
     if (obj === undefined) return;
     let name: string | undefined;
     if (obj.name === undefined || obj.name === null) c.required(`${at}.name`, obj.name);
-    else if (typeof obj.name !== "string" || !VERSION_NAME.test(obj.name) || obj.name.length > MAX_NAME_LENGTH) {
+    else if (typeof obj.name !== "string" || !isVersionName(obj.name)) {
       c.report(`${at}.name`, `${show(obj.name)} is not a valid version name: use lowercase letters, digits and '-', starting and ending with a letter or digit (a DNS-1123 label)`);
     } else name = obj.name;
     let weight: number | undefined;
