@@ -29,7 +29,7 @@ describe("Pulumi's own project and stack-config rules", () => {
     const projects = files.filter((f) => f.endsWith("/Pulumi.yaml"));
 
     it("finds the project file and its stack files", () => {
-      assert.deepEqual(files.map((f) => relative(REPO_ROOT, f)).sort(), ["Pulumi.cloud-example.yaml", "Pulumi.docker.yaml", "Pulumi.kind.yaml", "Pulumi.yaml"]);
+      assert.deepEqual(files.map((f) => relative(REPO_ROOT, f)).sort(), ["Pulumi.canary-example.yaml", "Pulumi.cloud-example.yaml", "Pulumi.docker.yaml", "Pulumi.kind.yaml", "Pulumi.yaml"]);
     });
 
     for (const file of files) {
