@@ -4,10 +4,12 @@
 // Zero trust: the edge over HTTPS with the CA `npm run up` wrote; from throwaway curl pods (probe.ts),
 // service-b refuses a caller without a mesh certificate and answers 403 to one the topology does
 // not declare; a forced renewal of service-b's certificate is served without a pod restart or a
-// failed request.
+// failed request. A second suite deploys the canary topology of Pulumi.canary-example.yaml and
+// checks the 90/10 split of service B and the x-mesh-version pinning header.
 import { strict as assert } from "assert";
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { dump } from "js-yaml";
@@ -352,5 +354,80 @@ describe("the mesh on kind, end to end", function () {
         }
         await assert.rejects(get(), "the front must stop answering once the cluster is gone");
         assert.equal(fs.existsSync(path.dirname(EDGE_CA)), false, "npm run down removed .mesh/kind/");
+    });
+});
+
+/** The topology of Pulumi.canary-example.yaml: the seed with service B split 90/10 between v1 and v2. */
+function canaryTopology(): unknown {
+    const doc = readYamlFile(path.join(REPO, "Pulumi.canary-example.yaml"));
+    const config = isPlainObject(doc) && isPlainObject(doc.config) ? doc.config : {};
+    const topology = config["envoy-mesh:topology"];
+    assert.ok(isPlainObject(topology), "Pulumi.canary-example.yaml has a topology");
+    return topology;
+}
+
+/** GET the front on a new connection with `headers`; the status and body. */
+function getWith(headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(FRONT, { headers, agent: false, timeout: 5000 }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (body += chunk));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("timeout", () => req.destroy(new Error(`GET ${FRONT}: no answer within 5 s`)));
+        req.on("error", reject);
+    });
+}
+
+describe("a 90/10 canary of service B on kind (Pulumi.canary-example.yaml's topology), end to end", function () {
+    this.timeout(60 * 60_000);
+    const REQUESTS = 1000;
+    let started = false;
+
+    before(async function () {
+        const missing = (await checkPrerequisites(execFileRunner)).filter((t) => !t.ok);
+        if (missing.length > 0) {
+            console.log(`    skipped: the canary test needs Docker, kind and the Pulumi CLI; missing: ${missing.map((t) => t.tool).join(", ")}`);
+            this.skip();
+        }
+        started = true;
+        const { code } = await npmRun("up", ["--timeout", "600"]);
+        assert.equal(code, 0, "npm run up failed");
+        const stack = await automationBackend.selectStack({ stackName: KIND_STACK, workDir: REPO }, localBackend(REPO, process.env).options);
+        await update(stack, canaryTopology());
+    });
+
+    afterEach(async function () {
+        if (this.currentTest?.state === "failed") await printDiagnostics();
+    });
+
+    after(async function () {
+        if (started) await npmRun("down", ["--cluster"]);
+    });
+
+    it(`sends ${REQUESTS} requests to B's versions within 4 points of 90/10, each answered by one version`, async () => {
+        let v2 = 0;
+        for (let i = 0; i < REQUESTS; i++) {
+            const r = await getWith({});
+            assert.equal(r.status, 200, `request ${i}: HTTP ${r.status} ${r.body}`);
+            const b = r.body.split("\n").filter((line) => line.startsWith("Hello from service B"));
+            assert.equal(b.length, 1, `request ${i}: one answer of B in ${JSON.stringify(r.body)}`);
+            assert.match(b[0], /^Hello from service B \((v1|v2)\)$/);
+            if (b[0].endsWith("(v2)")) v2++;
+        }
+        const percent = (100 * v2) / REQUESTS;
+        console.log(`    v2 answered ${v2} of ${REQUESTS} requests (${percent.toFixed(1)}%)`);
+        assert.ok(Math.abs(percent - 10) <= 4, `v2 answered ${percent}% of the requests, not 10% ± 4`);
+    });
+
+    it("pins every request with x-mesh-version: v2 to v2, and with v1 to v1", async () => {
+        for (const version of ["v2", "v1"]) {
+            for (let i = 0; i < 100; i++) {
+                const r = await getWith({ "x-mesh-version": version });
+                assert.equal(r.status, 200, `HTTP ${r.status} ${r.body}`);
+                assert.ok(r.body.includes(`Hello from service B (${version})\n`), `pinned to ${version}, got ${JSON.stringify(r.body)}`);
+            }
+        }
     });
 });
