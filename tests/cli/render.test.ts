@@ -76,7 +76,7 @@ describe("cli/render", () => {
   it("refuses an unknown stack with exit 1, listing the stacks, and creates no output folder", () => {
     const result = run("--stack", "nope", "--out", out);
     assert.equal(result.code, 1);
-    assert.equal(result.stderr, 'render: unknown stack (1 problem):\n  - --stack: no stack file for "nope" (stacks: cloud-example, docker, kind)');
+    assert.equal(result.stderr, 'render: unknown stack (1 problem):\n  - --stack: no stack file for "nope" (stacks: canary-example, cloud-example, docker, kind)');
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(dir), []);
   });
@@ -170,7 +170,7 @@ describe("cli/render", () => {
     });
     assert.equal(child.error, undefined);
     assert.equal(child.status, 1, child.stderr);
-    assert.match(child.stderr, /^render: unknown stack \(1 problem\):\n {2}- --stack: no stack file for "nope" \(stacks: cloud-example, docker, kind\)\n$/);
+    assert.match(child.stderr, /^render: unknown stack \(1 problem\):\n {2}- --stack: no stack file for "nope" \(stacks: canary-example, cloud-example, docker, kind\)\n$/);
     assert.doesNotMatch(child.stderr, /\n\s+at /);
     assert.equal(child.stdout, "");
     assert.equal(existsSync(out), false);

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { composeMeshIssues, composeSchemaIssues } from "../../checks/compose";
-import { buildDockerMesh, dockerContainers, type DockerCertificateFiles, type DockerTarget } from "../../docker";
+import { buildDockerMesh, dockerContainers, type DockerCertificateFiles, type DockerMesh, type DockerProxy, type DockerTarget } from "../../docker";
 import { COMPOSE_FILE } from "../../render/composeFile";
 import { renderDocker } from "../../render/renderDocker";
 import { parseStackSettings, readStackValues, type DockerStackSettings } from "../../stack";
@@ -26,9 +26,13 @@ function certificatesFor(topology: Topology): DockerCertificateFiles {
 }
 
 describe("docker: service versions", () => {
-  const topology = parseTopology(CANARY);
-  const mesh = buildDockerMesh(topology, TARGET, IMAGES, certificatesFor(topology));
-  const b = mesh.proxies.find((p) => p.proxy === "service-b");
+  let mesh: DockerMesh;
+  let b: DockerProxy | undefined;
+  before(() => {
+    const topology = parseTopology(CANARY);
+    mesh = buildDockerMesh(topology, TARGET, IMAGES, certificatesFor(topology));
+    b = mesh.proxies.find((p) => p.proxy === "service-b");
+  });
   const env = (c: any, name: string) => c.environment.find((e: any) => e.name === name)?.value;
 
   it("runs each version's replicas, named and aliased <service>-<version>, with the version's image", () => {

@@ -4,7 +4,10 @@ import { meshEnvoyConfigProblems } from "../../envoy/check";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import { parseTopology } from "../../topology";
 
-const TARGET: EnvoyTarget = kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" });
+const TARGET: EnvoyTarget = {
+  namespace: "envoy-mesh",
+  upstreamHost: (service) => kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" }).upstreamHost(service),
+};
 
 /** The seed mesh with service B split 90/10 between v1 and v2. */
 const CANARY = {
@@ -18,8 +21,12 @@ const listener = (bootstrap: any, name: string) => bootstrap.static_resources.li
 const routes = (l: any): any[] => l.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
 
 describe("envoy/versions: weighted traffic to a service's versions", () => {
-  const seed = buildMeshConfigs(parseTopology(undefined), TARGET);
-  const canary = buildMeshConfigs(parseTopology(CANARY), TARGET);
+  let seed: readonly ProxyConfig[];
+  let canary: readonly ProxyConfig[];
+  before(() => {
+    seed = buildMeshConfigs(parseTopology(undefined), TARGET);
+    canary = buildMeshConfigs(parseTopology(CANARY), TARGET);
+  });
 
   it("gives the caller one cluster per version, each on that version's headless Service, instead of the service's", () => {
     const a = configOf(canary, "service-a");

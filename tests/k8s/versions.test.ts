@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { toYaml } from "../../envoy";
 import { checkPodPolicy } from "../../checks/kubernetes/policy";
 import { validateManifests } from "../../checks/kubernetes/schema";
-import { buildAllProxyObjects, buildMeshManifests, isVersioned, type AnyProxyObjects, type VersionedProxyObjects } from "../../k8s";
+import { buildAllProxyObjects, buildMeshManifests, isVersioned, type AnyProxyObjects, type VersionObjects, type VersionedProxyObjects } from "../../k8s";
 import { parseTopology, type MeshService } from "../../topology";
 import { BUILDER_TEST_KIND_TARGET } from "../helpers/images";
 import { matchSnapshot } from "../helpers/snapshot";
@@ -28,9 +28,15 @@ describe("Kubernetes objects of service versions", () => {
   });
 
   describe("a service with versions", () => {
-    const all = build(CANARY);
-    const b = byName(all, "service-b") as VersionedProxyObjects;
-    const [v1, v2] = b.versions;
+    let all: readonly AnyProxyObjects[];
+    let b: VersionedProxyObjects;
+    let v1: VersionObjects;
+    let v2: VersionObjects;
+    before(() => {
+      all = build(CANARY);
+      b = byName(all, "service-b") as VersionedProxyObjects;
+      [v1, v2] = b.versions;
+    });
 
     it("has one Deployment and one headless Service per version, named <service>-<version>", () => {
       assert.ok(isVersioned(b));
