@@ -45,6 +45,7 @@ import {
   makeMeshDownstreamTls,
   makeMeshUpstreamTls,
 } from "./tls";
+import { frontEdgeOptions, frontRouteConfigs, upstreamRouteConfigs, edgeFiltersFor, withFilterConfigs } from "./edge";
 
 /**
  * What the Envoy builders need from the platform the mesh runs on, and nothing else: the DNS
@@ -159,14 +160,22 @@ export function makeFrontRoutes(route: FrontRoute, cluster: string): EnvoyObject
  * A front listener: `routes` with the edge settings and an access log, over TLS when
  * `transportSocket` is given.
  */
-function makeFrontListener(name: string, port: number, routes: readonly EnvoyObject[], transportSocket?: EnvoyObject): EnvoyObject {
+function makeFrontListener(name: string, port: number, routes: readonly EnvoyObject[], topology: Topology, transportSocket?: EnvoyObject): EnvoyObject {
   return makeListener({
     name,
     address: ANY_ADDRESS,
     port,
     direction: "INBOUND",
     edge: true,
-    httpConnectionManager: makeHttpConnectionManager({ statPrefix: name, routeConfigName: name, routes, accessLog: true, edge: true }),
+    httpConnectionManager: makeHttpConnectionManager({
+      statPrefix: name,
+      routeConfigName: name,
+      routes,
+      accessLog: true,
+      edge: true,
+      // Edge protection and faults (envoy/edge.ts): the filters its routes use, their answers' bodies, the timeouts.
+      ...frontEdgeOptions(topology.front.protection, routes),
+    }),
     ...(transportSocket !== undefined ? { transportSocket } : {}),
   });
 }
@@ -178,7 +187,9 @@ function makeFrontListener(name: string, port: number, routes: readonly EnvoyObj
  */
 export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): ProxyConfig {
   const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
-  const routes = topology.front.routes.flatMap((r) => makeFrontRoutes(r, upstreamClusterName(r.service)));
+  const routes = topology.front.routes.flatMap((r) =>
+    makeFrontRoutes(r, upstreamClusterName(r.service)).map((route) => withFilterConfigs(route, frontRouteConfigs(r.protection, r.fault))),
+  );
   const { plainHttp } = topology.front;
   const httpsPort = target.edgeHttpsPort;
   if (plainHttp !== "serve" && httpsPort === undefined) {
@@ -190,8 +201,8 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
   const plain =
     plainHttp === "off"
       ? []
-      : [makeFrontListener(FRONT_LISTENER, topology.ports.front, plainHttp === "redirect" && httpsPort !== undefined ? [makeHttpsRedirectRoute(httpsPort)] : routes)];
-  const https = httpsPort === undefined ? [] : [makeFrontListener(FRONT_TLS_LISTENER, topology.ports.frontTls, routes, makeEdgeDownstreamTls())];
+      : [makeFrontListener(FRONT_LISTENER, topology.ports.front, plainHttp === "redirect" && httpsPort !== undefined ? [makeHttpsRedirectRoute(httpsPort)] : routes, topology)];
+  const https = httpsPort === undefined ? [] : [makeFrontListener(FRONT_TLS_LISTENER, topology.ports.frontTls, routes, topology, makeEdgeDownstreamTls())];
   return {
     proxy: FRONT_PROXY_NAME,
     sdsFiles: sdsFilesOf(topology, httpsPort !== undefined),
@@ -238,8 +249,10 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
     }),
     ...(mtls(topology) ? { transportSocket: makeMeshDownstreamTls() } : {}),
   });
-  const egress = upstreams.map((u) =>
-    makeListener({
+  const egress = upstreams.map((u) => {
+    // An injected fault on this edge (opt-in): the fault filter with the route's settings.
+    const routes = [withFilterConfigs(makePrefixRoute("/", upstreamClusterName(u.service), { retry: true }), upstreamRouteConfigs(u.fault))];
+    return makeListener({
       name: egressListenerName(u.service),
       address: LOOPBACK,
       port: u.egressPort,
@@ -247,10 +260,11 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       httpConnectionManager: makeHttpConnectionManager({
         statPrefix: egressStatPrefix(u.service),
         routeConfigName: egressListenerName(u.service),
-        routes: [makePrefixRoute("/", upstreamClusterName(u.service), { retry: true })],
+        routes,
+        httpFilters: edgeFiltersFor(routes),
       }),
-    }),
-  );
+    });
+  });
   return {
     proxy: service.name,
     sdsFiles: sdsFilesOf(topology, false),

@@ -13,6 +13,7 @@ import {
   FRONT_PROXY_NAME,
 } from "./defaults";
 import { checkBuild } from "./buildContext";
+import { completeFrontProtection, completeRouteProtection, readFault, readFrontProtection, readRouteProtection, type FrontProtectionDraft, type ProtectionDraft } from "./edge";
 import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
 import { ConfigError, IssueCollector, show } from "./reader";
@@ -24,6 +25,7 @@ import {
   type CertificateLifetimes,
   type ContainerResources,
   type EnvoySettings,
+  type FaultInjection,
   type FrontProxy,
   type FrontRoute,
   type ImageSource,
@@ -66,13 +68,18 @@ interface UpstreamDraft {
   readonly path: string;
   readonly service: string;
   readonly egressPort?: number;
+  readonly fault?: FaultInjection;
 }
+
+/** A front route as written; its protection is completed against the mesh-wide one. */
+type RouteDraft = Omit<FrontRoute, "protection"> & { readonly path: string; readonly protection?: ProtectionDraft };
 
 interface FrontDraft {
   readonly replicas?: number;
   readonly plainHttp?: PlainHttpMode;
-  readonly routes?: readonly (FrontRoute & { readonly path: string })[];
+  readonly routes?: readonly RouteDraft[];
   readonly resources?: Partial<ContainerResources>;
+  readonly protection?: FrontProtectionDraft;
 }
 
 interface TopologyDraft {
@@ -223,12 +230,13 @@ function readUpstreams(c: IssueCollector, raw: unknown, path: string): readonly 
       if (service !== undefined) upstreams.push({ path: at, service });
       return;
     }
-    const obj = c.object(entry, at, ["service", "egressPort"]);
+    const obj = c.object(entry, at, ["service", "egressPort", "fault"]);
     if (obj === undefined) return;
     const service = readName(c, obj.service, `${at}.service`);
     const egressPort =
       obj.egressPort === undefined ? undefined : c.integer(obj.egressPort, `${at}.egressPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT);
-    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort });
+    const fault = obj.fault === undefined ? undefined : readFault(c, obj.fault, `${at}.fault`);
+    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort, ...(fault ? { fault } : {}) });
   });
   return upstreams;
 }
@@ -259,21 +267,25 @@ function readServiceResources(c: IssueCollector, raw: unknown, path: string): Se
 }
 
 function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
-  const obj = c.object(raw, path, ["replicas", "plainHttp", "routes", "resources"]);
+  const obj = c.object(raw, path, ["replicas", "plainHttp", "routes", "resources", "protection"]);
   if (obj === undefined) return {};
-  let routes: (FrontRoute & { path: string })[] | undefined;
+  let routes: RouteDraft[] | undefined;
   if (obj.routes !== undefined) {
     routes = [];
     const list = c.array(obj.routes, `${path}.routes`) ?? [];
     if (Array.isArray(obj.routes) && list.length === 0) c.report(`${path}.routes`, "must list at least one route");
     list.forEach((entry, i) => {
       const at = `${path}.routes[${i}]`;
-      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite"]);
+      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite", "protection", "fault"]);
       if (route === undefined) return;
       const prefix = readPathPrefix(c, route.prefix, `${at}.prefix`);
       const service = readName(c, route.service, `${at}.service`);
       const prefixRewrite = route.prefixRewrite === undefined ? DEFAULT_PREFIX_REWRITE : readPrefixRewrite(c, route.prefixRewrite, `${at}.prefixRewrite`);
-      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) routes?.push({ path: at, prefix, service, prefixRewrite });
+      const protection = route.protection === undefined ? undefined : readRouteProtection(c, route.protection, `${at}.protection`);
+      const fault = route.fault === undefined ? undefined : readFault(c, route.fault, `${at}.fault`);
+      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) {
+        routes?.push({ path: at, prefix, service, prefixRewrite, ...(protection ? { protection } : {}), ...(fault ? { fault } : {}) });
+      }
     });
   }
   return {
@@ -281,6 +293,7 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
     plainHttp: obj.plainHttp === undefined ? undefined : c.oneOf(obj.plainHttp, `${path}.plainHttp`, PLAIN_HTTP_MODES),
     routes,
     resources: obj.resources === undefined ? undefined : readResources(c, obj.resources, `${path}.resources`),
+    protection: obj.protection === undefined ? undefined : readFrontProtection(c, obj.protection, `${path}.protection`),
   };
 }
 
@@ -542,7 +555,11 @@ function completeService(
     appPort: draft.appPort,
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     image,
-    upstreams: plan.assigned,
+    // A fault belongs to its edge: carried from the draft by the callee's name (listed once).
+    upstreams: plan.assigned.map((u) => {
+      const fault = draft.upstreams?.find((d) => d.service === u.service)?.fault;
+      return fault ? { ...u, fault } : u;
+    }),
     resources,
   };
 }
@@ -568,13 +585,21 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
   }
   const resources = { ...DEFAULT_FRONT_RESOURCES, ...draft.resources };
   checkMemoryFits(c, resources, draft.resources, `${TOPOLOGY_PATH}.front.resources`);
+  const protection = completeFrontProtection(draft.protection);
   return {
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     plainHttp: draft.plainHttp ?? DEFAULT_PLAIN_HTTP,
     routes: routes
-      .map(({ prefix, service, prefixRewrite }) => ({ prefix, service, prefixRewrite }))
+      .map(({ prefix, service, prefixRewrite, protection: own, fault }) => ({
+        prefix,
+        service,
+        prefixRewrite,
+        protection: completeRouteProtection(protection, own),
+        ...(fault ? { fault } : {}),
+      }))
       .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),
     resources,
+    protection,
   };
 }
 

@@ -28,6 +28,8 @@ export interface Upstream {
   readonly service: string;
   /** Port on 127.0.0.1 where the caller's sidecar listens for this upstream. */
   readonly egressPort: number;
+  /** Faults the caller's sidecar injects into its requests to this upstream (opt-in, for testing). Default: none. */
+  readonly fault?: FaultInjection;
 }
 
 export interface MeshService {
@@ -54,6 +56,66 @@ export interface FrontRoute {
    * query are kept, without doubling the `/` between them. Default `/`: `/d` → `/`, `/d/x` → `/x`.
    */
   readonly prefixRewrite: string;
+  /** Rate limit and body size limit of this route: `front.protection` with this route's overrides. */
+  readonly protection: EdgeProtection;
+  /** Faults the front proxy injects into this route's requests (opt-in, for testing). Default: none. */
+  readonly fault?: FaultInjection;
+}
+
+/**
+ * A token bucket (Envoy's local rate limit): it holds up to `maxTokens`, starts full, and gains
+ * `tokensPerFill` every `fillIntervalMs`; each request takes one token or is answered 429.
+ */
+export interface RateLimit {
+  readonly maxTokens: number;
+  readonly tokensPerFill: number;
+  readonly fillIntervalMs: number;
+}
+
+/** What the front proxy enforces on one route's requests before they reach a service. */
+export interface EdgeProtection {
+  /** Undefined when the route has no rate limit (`rateLimit: false`). */
+  readonly rateLimit?: RateLimit;
+  /** Largest request body accepted, in bytes; a larger one is answered 413. */
+  readonly maxRequestBytes: number;
+}
+
+/** Timeouts of the front proxy's connections and requests, in milliseconds; 0 turns one off. */
+export interface EdgeTimeouts {
+  /** Time to receive a whole request, headers and body (HCM request_timeout). */
+  readonly requestMs: number;
+  /** Time to receive a request's headers (HCM request_headers_timeout). */
+  readonly requestHeadersMs: number;
+  /** Time a request may see no bytes in either direction (HCM stream_idle_timeout). */
+  readonly streamIdleMs: number;
+  /** Time a client connection may carry no request before it is closed (common_http_protocol_options.idle_timeout). */
+  readonly idleMs: number;
+}
+
+/** The mesh-wide edge protection (every route's default) and the front proxy's timeouts. */
+export interface FrontProtection extends EdgeProtection {
+  readonly timeouts: EdgeTimeouts;
+}
+
+/** A share of requests, in percent: from 0 to 100, with at most 4 decimals. */
+export type Percentage = number;
+
+/** Requests held back for `fixedDelayMs` before they are forwarded, for `percentage` of them. */
+export interface FaultDelay {
+  readonly fixedDelayMs: number;
+  readonly percentage: Percentage;
+}
+
+/** Requests answered with `httpStatus` instead of being forwarded, for `percentage` of them. */
+export interface FaultAbort {
+  readonly httpStatus: number;
+  readonly percentage: Percentage;
+}
+
+/** Faults injected on one edge, to rehearse failures; at least one of the two is set. */
+export interface FaultInjection {
+  readonly delay?: FaultDelay;
+  readonly abort?: FaultAbort;
 }
 
 /**
@@ -70,6 +132,8 @@ export interface FrontProxy {
   /** Sorted longest prefix first, so that Envoy's first-match picks the most specific. */
   readonly routes: readonly FrontRoute[];
   readonly resources: ContainerResources;
+  /** Defaults of every route's protection, and the edge timeouts. */
+  readonly protection: FrontProtection;
 }
 
 /** Ports shared by every pod of the mesh (each pod has its own network namespace). */

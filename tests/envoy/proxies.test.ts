@@ -193,7 +193,10 @@ describe("Envoy configs of the seed mesh", () => {
       assert.equal(mappers[0].status_code, undefined, "the status stays 503");
     }
     // Only a sidecar in front of its own app vouches for "not delivered"; proxies that retry do not mark.
-    assert.equal(hcm(listener(config("front-envoy"), "front")).local_reply_config, undefined);
+    // The front's own replies get clear bodies (rate limit, body size) but no not-delivered mark.
+    const front = hcm(listener(config("front-envoy"), "front")).local_reply_config.mappers;
+    assert.deepEqual(front.map((m: { filter: { status_code_filter: { comparison: { value: { default_value: number } } } } }) => m.filter.status_code_filter.comparison.value.default_value), [429, 413]);
+    assert.ok(front.every((m: { headers_to_add?: unknown }) => m.headers_to_add === undefined));
     assert.equal(hcm(listener(config("service-a"), "egress_service_b")).local_reply_config, undefined);
   });
 
