@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import type { IssueSink } from "./issues";
+import { checkLocalRateLimit, checkPerFilterConfigs } from "./edgeChecks";
 import { re2SyntaxError } from "./re2";
 import { checkTlsMessage, staticSecrets } from "./tlsChecks";
 import {
@@ -130,6 +131,7 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
     checkTlsMessage(m, secrets, sink);
     const type = typeOf(m)?.typeName ?? "";
     if (type === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
+    checkLocalRateLimit(m, sink);
     if (re2 && REGEX_MATCHER_TYPES.has(type)) checkRegex(m, sink);
     const slot = SLOTS[type];
     if (slot) checkSlot(m, slot, sink);
@@ -394,6 +396,7 @@ function checkHttpConnectionManager(hcm: MessageValue, clusterNames: ReadonlySet
   for (const upgrade of list(hcm, "upgrade_configs")) {
     checkFilterOrder(list(upgrade, "filters"), "http upgrade", TERMINAL_HTTP_FILTERS, sink);
   }
+  checkPerFilterConfigs(hcm, sink);
   const routeConfig = sub(hcm, "route_config");
   if (routeConfig) {
     checkRouteClusters(routeConfig, clusterNames, sink);
