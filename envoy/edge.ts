@@ -41,7 +41,9 @@ export function fractionalPercent(percentage: Percentage): EnvoyObject {
 const ALWAYS = { default_value: { numerator: 100, denominator: "HUNDRED" } };
 
 /**
- * One route's token bucket. Envoy turns the filter on and enforces it only where
+ * One route's token bucket. Envoy builds one bucket per route entry and listener, shared by the
+ * proxy's workers: a front route `/d` is two route entries (`/d` and `/d/`) on up to two listeners
+ * (HTTP and HTTPS), each with its own bucket. Envoy turns the filter on and enforces it only where
  * filter_enabled and filter_enforced say so (both default to off), and refuses a per-route
  * config without a token bucket (source/extensions/filters/http/local_ratelimit/local_ratelimit.cc
  * in envoyproxy/envoy). Over the limit Envoy answers 429 with the headers below.
@@ -59,7 +61,13 @@ export function makeRouteRateLimit(limit: RateLimit): EnvoyObject {
   };
 }
 
-/** One route's body size limit: the buffer filter holds the whole body and answers 413 above it. */
+/**
+ * One route's body size limit. The connection manager has no body size limit of its own (the
+ * listener's per_connection_buffer_limit_bytes is a flow-control watermark, not a cap), so the
+ * buffer filter does it: it raises the stream's buffer limit to max_request_bytes, holds the whole
+ * body, and the connection manager answers 413 once the body passes the limit; a request without
+ * a body is not held (source/extensions/filters/http/buffer/buffer_filter.cc in envoyproxy/envoy).
+ */
 export function makeRouteBodyLimit(maxRequestBytes: number): EnvoyObject {
   return { "@type": BUFFER_PER_ROUTE, buffer: { max_request_bytes: maxRequestBytes } };
 }
