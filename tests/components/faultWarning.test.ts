@@ -42,6 +42,6 @@ describe("ServiceMesh component: fault injection is warned about at pulumi up", 
   });
 
   it("says nothing about faults without any", async () => {
-    assert.deepEqual((await warningsOf({ target: "kind" })).filter((w) => /fault/.test(w)), []);
+    assert.deepEqual((await warningsOf({ target: "kind" })).filter((w) => /fault injection/.test(w)), []);
   });
 });

@@ -41,7 +41,7 @@ describe("render: fault injection is noted on every target", () => {
     });
 
     it(`${target}: notes nothing about faults when none are configured`, () => {
-      assert.deepEqual(render(target, {}).notes.filter((n) => /fault/.test(n)), []);
+      assert.deepEqual(render(target, {}).notes.filter((n) => /fault injection/.test(n)), []);
     });
   }
 });
