@@ -15,6 +15,7 @@ import {
 import { checkBuild } from "./buildContext";
 import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
+import { DEFAULT_EDGE_POLICY, clusterPolicyOf, readPolicy, resolvePolicy, type PolicyDraft } from "./policy";
 import { ConfigError, IssueCollector, show } from "./reader";
 import { SEED_TOPOLOGY } from "./seed";
 import {
@@ -23,6 +24,7 @@ import {
   PLAIN_HTTP_MODES,
   type CertificateLifetimes,
   type ContainerResources,
+  type EdgePolicy,
   type EnvoySettings,
   type FrontProxy,
   type FrontRoute,
@@ -66,12 +68,16 @@ interface UpstreamDraft {
   readonly path: string;
   readonly service: string;
   readonly egressPort?: number;
+  readonly policy?: PolicyDraft;
 }
+
+/** A front route as written, with its policy override still to be merged. */
+type FrontRouteDraft = Omit<FrontRoute, "policy"> & { readonly path: string; readonly policy?: PolicyDraft };
 
 interface FrontDraft {
   readonly replicas?: number;
   readonly plainHttp?: PlainHttpMode;
-  readonly routes?: readonly (FrontRoute & { readonly path: string })[];
+  readonly routes?: readonly FrontRouteDraft[];
   readonly resources?: Partial<ContainerResources>;
 }
 
@@ -81,6 +87,7 @@ interface TopologyDraft {
   readonly ports: Partial<MeshPorts>;
   readonly envoy: Partial<EnvoySettings>;
   readonly security: SecurityDraft;
+  readonly policy?: PolicyDraft;
 }
 
 interface SecurityDraft {
@@ -112,7 +119,7 @@ export function parseTopology(raw: unknown, options: ParseOptions = {}): Topolog
 }
 
 function readTopology(c: IssueCollector, raw: unknown, options: ParseOptions): Topology | undefined {
-  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy", "security"]);
+  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy", "security", "policy"]);
   if (top === undefined) return undefined;
   const user = readDraft(c, top, TOPOLOGY_PATH);
   // Checked before the seed merge, which would otherwise fold a repeated name into one service.
@@ -153,6 +160,7 @@ function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string
     ports: top.ports === undefined ? {} : readPorts(c, top.ports, `${root}.ports`),
     envoy: top.envoy === undefined ? {} : readEnvoy(c, top.envoy, `${root}.envoy`),
     security: top.security === undefined ? {} : readSecurity(c, top.security, `${root}.security`),
+    policy: top.policy === undefined ? undefined : readPolicy(c, top.policy, `${root}.policy`),
   };
 }
 
@@ -223,12 +231,13 @@ function readUpstreams(c: IssueCollector, raw: unknown, path: string): readonly 
       if (service !== undefined) upstreams.push({ path: at, service });
       return;
     }
-    const obj = c.object(entry, at, ["service", "egressPort"]);
+    const obj = c.object(entry, at, ["service", "egressPort", "policy"]);
     if (obj === undefined) return;
     const service = readName(c, obj.service, `${at}.service`);
     const egressPort =
       obj.egressPort === undefined ? undefined : c.integer(obj.egressPort, `${at}.egressPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT);
-    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort });
+    const policy = obj.policy === undefined ? undefined : readPolicy(c, obj.policy, `${at}.policy`);
+    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort, policy });
   });
   return upstreams;
 }
@@ -261,19 +270,20 @@ function readServiceResources(c: IssueCollector, raw: unknown, path: string): Se
 function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
   const obj = c.object(raw, path, ["replicas", "plainHttp", "routes", "resources"]);
   if (obj === undefined) return {};
-  let routes: (FrontRoute & { path: string })[] | undefined;
+  let routes: FrontRouteDraft[] | undefined;
   if (obj.routes !== undefined) {
     routes = [];
     const list = c.array(obj.routes, `${path}.routes`) ?? [];
     if (Array.isArray(obj.routes) && list.length === 0) c.report(`${path}.routes`, "must list at least one route");
     list.forEach((entry, i) => {
       const at = `${path}.routes[${i}]`;
-      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite"]);
+      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite", "policy"]);
       if (route === undefined) return;
       const prefix = readPathPrefix(c, route.prefix, `${at}.prefix`);
       const service = readName(c, route.service, `${at}.service`);
       const prefixRewrite = route.prefixRewrite === undefined ? DEFAULT_PREFIX_REWRITE : readPrefixRewrite(c, route.prefixRewrite, `${at}.prefixRewrite`);
-      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) routes?.push({ path: at, prefix, service, prefixRewrite });
+      const policy = route.policy === undefined ? undefined : readPolicy(c, route.policy, `${at}.policy`);
+      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) routes?.push({ path: at, prefix, service, prefixRewrite, policy });
     });
   }
   return {
@@ -406,6 +416,7 @@ function mergeOverSeed(seed: TopologyDraft, user: TopologyDraft): TopologyDraft 
     ports: { ...seed.ports, ...definedFields(user.ports) },
     envoy: { ...seed.envoy, ...definedFields(user.envoy) },
     security: { ...seed.security, ...definedFields(user.security) },
+    policy: user.policy ?? seed.policy,
   };
 }
 
@@ -418,6 +429,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
   checkMeshPorts(c, ports);
   const security = completeSecurity(c, draft.security);
+  const policy = resolvePolicy(c, DEFAULT_EDGE_POLICY, draft.policy);
 
   const known = new Set<string>();
   for (const service of draft.services) {
@@ -431,7 +443,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
 
   const services: MeshService[] = [];
   for (const draftService of draft.services) {
-    const service = completeService(c, draftService, known, ports, options);
+    const service = completeService(c, draftService, known, ports, policy, options);
     if (service !== undefined) services.push(service);
   }
   services.sort((a, b) => compare(a.name, b.name));
@@ -440,9 +452,9 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   if (draft.front.routes === undefined && !c.issues.some((i) => i.path === `${TOPOLOGY_PATH}.front`)) {
     c.report(`${TOPOLOGY_PATH}.front.routes`, "required: the edge proxy needs at least one route");
   }
-  const front = completeFront(c, draft.front, known);
+  const front = completeFront(c, draft.front, known, policy);
   if (c.issues.length > 0) return undefined;
-  return { services, front, ports, envoy, security };
+  return { services, front, ports, envoy, security, policy };
 }
 
 /**
@@ -493,6 +505,7 @@ function completeService(
   draft: ServiceDraft,
   known: ReadonlySet<string>,
   ports: MeshPorts,
+  policy: EdgePolicy,
   options: ParseOptions,
 ): MeshService | undefined {
   const image = readImageFiles(c, draft, options);
@@ -510,6 +523,7 @@ function completeService(
     }
     seenUpstreams.add(upstream.service);
   }
+  const policies = new Map((draft.upstreams ?? []).map((u) => [u.service, resolvePolicy(c, policy, u.policy)]));
   if (draft.appPort === undefined || image === undefined) return undefined;
 
   const reserved = new Map<number, string>([
@@ -542,7 +556,7 @@ function completeService(
     appPort: draft.appPort,
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     image,
-    upstreams: plan.assigned,
+    upstreams: plan.assigned.map((u) => ({ ...u, policy: policies.get(u.service) ?? policy })),
     resources,
   };
 }
@@ -556,8 +570,9 @@ function readImageFiles(c: IssueCollector, draft: ServiceDraft, options: ParseOp
   return build === undefined ? undefined : { kind: "build", build };
 }
 
-function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>): FrontProxy {
-  const routes = draft.routes ?? [];
+function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>, meshPolicy: EdgePolicy): FrontProxy {
+  const routes = (draft.routes ?? []).map((r) => ({ ...r, policy: resolvePolicy(c, meshPolicy, r.policy) }));
+  checkSharedClusterPolicies(c, routes);
   const prefixes = new Set<string>();
   for (const route of routes) {
     if (!known.has(route.service)) {
@@ -572,10 +587,30 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     plainHttp: draft.plainHttp ?? DEFAULT_PLAIN_HTTP,
     routes: routes
-      .map(({ prefix, service, prefixRewrite }) => ({ prefix, service, prefixRewrite }))
+      .map(({ prefix, service, prefixRewrite, policy }) => ({ prefix, service, prefixRewrite, policy }))
       .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),
     resources,
   };
+}
+
+/**
+ * The front proxy has one cluster per service, shared by every route to it, so the routes to a
+ * service must agree on the policy fields that belong to that cluster (circuit breakers, retry
+ * budget, outlier detection, health checks, HTTP/2); timeouts and retries are per route.
+ */
+function checkSharedClusterPolicies(c: IssueCollector, routes: readonly FrontRoute[] & readonly { readonly path: string }[]): void {
+  const first = new Map<string, { path: string; text: string }>();
+  for (const route of routes) {
+    const text = JSON.stringify(clusterPolicyOf(route.policy));
+    const seen = first.get(route.service);
+    if (seen === undefined) first.set(route.service, { path: route.path, text });
+    else if (seen.text !== text) {
+      c.report(
+        `${route.path}.policy`,
+        `differs from ${seen.path} in circuitBreakers, retries.budget, outlierDetection, healthCheck or http2: both routes reach ${show(route.service)} through one cluster, so these must be the same (timeouts and retries may differ)`,
+      );
+    }
+  }
 }
 
 const QUANTITY_FACTORS: Readonly<Record<string, number>> = {
