@@ -53,7 +53,7 @@ describe("the Envoy router model used by these tests", () => {
 describe("front routes: prefixRewrite", () => {
   it("keeps the seed's single route to service A unchanged, with no rewrite", () => {
     assert.deepEqual(frontRoutes(parseTopology(undefined)), [
-      { match: { prefix: "/" }, route: { cluster: A, retry_policy: makeSafeRetryPolicy(NOT_DELIVERED_HEADER) } },
+      { match: { prefix: "/" }, route: { cluster: A, timeout: "15s", retry_policy: makeSafeRetryPolicy(NOT_DELIVERED_HEADER) } },
     ]);
   });
 
