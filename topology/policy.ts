@@ -120,7 +120,7 @@ export function readPolicy(c: IssueCollector, raw: unknown, path: string): Polic
   if (obj === undefined) return { path };
   const draft: { -readonly [K in keyof PolicyDraft]: PolicyDraft[K] } = {
     path,
-    ...integers(c, obj, path, { timeoutMs: [1, HOUR_MS], perTryTimeoutMs: [1, HOUR_MS] }),
+    ...integers(c, obj, path, { timeoutMs: [1, HOUR_MS], perTryTimeoutMs: [0, HOUR_MS, " (0: none)"] }),
   };
   if (obj.http2 !== undefined) draft.http2 = boolean(c, obj.http2, `${path}.http2`);
   if (obj.retries !== undefined) {
@@ -199,7 +199,8 @@ function merge(base: EdgePolicy, draft: PolicyDraft): EdgePolicy {
   const mergedBudget = budget === false ? undefined : budget === undefined ? base.retries.budget : { ...(base.retries.budget ?? DEFAULT_BUDGET), ...defined(budget) };
   const { budget: _ignored, ...baseRetries } = base.retries;
   void _ignored;
-  const perTry = draft.perTryTimeoutMs ?? base.perTryTimeoutMs;
+  // 0 removes a per-try timeout set mesh-wide.
+  const perTry = draft.perTryTimeoutMs === 0 ? undefined : (draft.perTryTimeoutMs ?? base.perTryTimeoutMs);
   return {
     timeoutMs: draft.timeoutMs ?? base.timeoutMs,
     ...(perTry !== undefined ? { perTryTimeoutMs: perTry } : {}),

@@ -216,7 +216,7 @@ export interface HealthCheckSettings {
 export interface EdgePolicy {
   /** Whole request, retries included. */
   readonly timeoutMs: number;
-  /** Each try; undefined: only the request timeout. */
+  /** Each try; undefined (written 0): only the request timeout. */
   readonly perTryTimeoutMs?: number;
   readonly retries: RetrySettings;
   readonly circuitBreakers: CircuitBreakers;

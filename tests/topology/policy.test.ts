@@ -66,7 +66,7 @@ describe("topology/policy: traffic policy per edge", () => {
   describe("refusals: path, value and range", () => {
     const cases: [string, Record<string, unknown>, string, RegExp][] = [
       ["a zero request timeout", edge(undefined, { timeoutMs: 0 }), `${MESH}.timeoutMs`, /^0 is not an integer from 1 to 3600000$/],
-      ["a fractional per-try timeout", edge({ perTryTimeoutMs: 1.5 }), `${UPSTREAM}.perTryTimeoutMs`, /^1\.5 is not an integer from 1 to 3600000$/],
+      ["a fractional per-try timeout", edge({ perTryTimeoutMs: 1.5 }), `${UPSTREAM}.perTryTimeoutMs`, /^1\.5 is not an integer from 0 to 3600000 \(0: none\)$/],
       ["too many retries", edge({ retries: { count: 11 } }), `${UPSTREAM}.retries.count`, /^11 is not an integer from 0 to 10$/],
       ["an unknown retry condition", edge({ retries: { retryOn: ["connect-failure", "5XX"] } }), `${UPSTREAM}.retries.retryOn[1]`, /^"5XX" is not one of connect-failure, refused-stream, reset-before-request, not-delivered, 5xx, gateway-error, reset, retriable-4xx$/],
       ["a repeated retry condition", edge({ retries: { retryOn: ["5xx", "5xx"] } }), `${UPSTREAM}.retries.retryOn[1]`, /^"5xx" is listed twice$/],
@@ -107,6 +107,14 @@ describe("topology/policy: traffic policy per edge", () => {
     it("accepts a per-try timeout below the request timeout with a condition that retries it", () => {
       const policy = upstreamPolicy(edge({ perTryTimeoutMs: 1000, timeoutMs: 5000, retries: { retryOn: ["connect-failure", "gateway-error"] } }));
       assert.equal(policy.perTryTimeoutMs, 1000);
+    });
+
+    it("removes a mesh-wide per-try timeout on an edge that writes 0", () => {
+      const mesh = { timeoutMs: 5000, perTryTimeoutMs: 1000, retries: { retryOn: ["reset"] } };
+      assert.equal(parseTopology(edge(undefined, mesh)).policy.perTryTimeoutMs, 1000);
+      const policy = upstreamPolicy(edge({ perTryTimeoutMs: 0, retries: { retryOn: ["connect-failure"] } }, mesh));
+      assert.equal(policy.perTryTimeoutMs, undefined);
+      assert.ok(!("perTryTimeoutMs" in policy));
     });
 
     it("refuses maxRetries while a retry budget is set, as Envoy would ignore it", () => {
