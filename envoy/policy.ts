@@ -135,10 +135,17 @@ export function makePolicyHealthCheck(check: HealthCheckSettings, path: string, 
   };
 }
 
-/** HTTP/2 to the hosts of a cluster, with Envoy's default HTTP/2 settings. */
-export function makeHttp2ProtocolOptions(): EnvoyObject {
+/**
+ * Flow-control windows of the edge proxy's HTTP/2 to its upstreams: 64 KiB per stream and 1 MiB
+ * per connection instead of Envoy's 256 MiB, so a slow client cannot make the edge buffer a whole
+ * response (Envoy's "Configuring Envoy as an edge proxy", docs/root/configuration/best_practices/edge.rst).
+ */
+const EDGE_HTTP2_WINDOWS = { initial_stream_window_size: 65536, initial_connection_window_size: 1048576 } as const;
+
+/** HTTP/2 to the hosts of a cluster: Envoy's default HTTP/2 settings, or the edge's windows. */
+export function makeHttp2ProtocolOptions(edge = false): EnvoyObject {
   return {
-    [HTTP_PROTOCOL_OPTIONS_NAME]: { "@type": HTTP_PROTOCOL_OPTIONS, explicit_http_config: { http2_protocol_options: {} } },
+    [HTTP_PROTOCOL_OPTIONS_NAME]: { "@type": HTTP_PROTOCOL_OPTIONS, explicit_http_config: { http2_protocol_options: edge ? EDGE_HTTP2_WINDOWS : {} } },
   };
 }
 
@@ -152,7 +159,7 @@ export function upstreamAlpn(policy: EdgePolicy): readonly string[] | undefined 
  * place, or left out when turned off), outlier detection, circuit breakers with the retry budget,
  * and HTTP/2.
  */
-export function withClusterPolicy(cluster: EnvoyObject, policy: EdgePolicy, healthCheckPath: string): EnvoyObject {
+export function withClusterPolicy(cluster: EnvoyObject, policy: EdgePolicy, healthCheckPath: string, edge = false): EnvoyObject {
   const replaced: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(cluster)) {
     if (key === "health_checks") {
@@ -163,6 +170,6 @@ export function withClusterPolicy(cluster: EnvoyObject, policy: EdgePolicy, heal
   return {
     ...replaced,
     circuit_breakers: makeCircuitBreakers(policy),
-    ...(policy.http2 ? { typed_extension_protocol_options: makeHttp2ProtocolOptions() } : {}),
+    ...(policy.http2 ? { typed_extension_protocol_options: makeHttp2ProtocolOptions(edge) } : {}),
   };
 }

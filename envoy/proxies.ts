@@ -114,7 +114,7 @@ function makeUpstreamCluster(service: string, policy: EdgePolicy, topology: Topo
     healthCheckPath: APP_HEALTH_PATH,
     ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service), upstreamAlpn(policy)) } : {}),
   });
-  return withClusterPolicy(cluster, policy, APP_HEALTH_PATH);
+  return withClusterPolicy(cluster, policy, APP_HEALTH_PATH, edge);
 }
 
 /** Whether proxies talk mutual TLS and check callers (`security.mtls: strict`). */

@@ -205,6 +205,11 @@ describe("envoy/policy: an edge's policy as Envoy fields", () => {
       assert.equal(ingress.filter_chains[0].filters[0].typed_config.codec_type, "AUTO");
     });
 
+    it("limits the front's HTTP/2 windows as Envoy's edge guidance says; sidecars keep Envoy's defaults", () => {
+      const front = frontCluster(seed(), "service_a").typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+      assert.deepEqual(front.explicit_http_config.http2_protocol_options, { initial_stream_window_size: 65536, initial_connection_window_size: 1048576 });
+    });
+
     it("keeps the app's own cluster on HTTP/1.1", () => {
       const local = sidecarA(seed()).static_resources.clusters.find((c: any) => c.name === "local_app");
       assert.deepEqual(local.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config, { http_protocol_options: {} });
