@@ -598,7 +598,7 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
  * service must agree on the policy fields that belong to that cluster (circuit breakers, retry
  * budget, outlier detection, health checks, HTTP/2); timeouts and retries are per route.
  */
-function checkSharedClusterPolicies(c: IssueCollector, routes: readonly FrontRoute[] & readonly { readonly path: string }[]): void {
+function checkSharedClusterPolicies(c: IssueCollector, routes: readonly (FrontRoute & { readonly path: string })[]): void {
   const first = new Map<string, { path: string; text: string }>();
   for (const route of routes) {
     const text = JSON.stringify(clusterPolicyOf(route.policy));

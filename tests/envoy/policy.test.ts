@@ -5,7 +5,8 @@ import { IDEMPOTENT_METHODS } from "../../envoy/policy";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import { parseTopology, type Topology } from "../../topology";
 
-const TARGET: EnvoyTarget = kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" });
+const KIND_NAMES = { namespace: "mesh", clusterDomain: "cluster.local" };
+const TARGET: EnvoyTarget = { namespace: "mesh", upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
 
 /** The seed mesh with `override` on A's call to B and `mesh` as topology.policy. */
 function seed(override?: unknown, mesh?: unknown, rest: Record<string, unknown> = {}): Topology {

@@ -6,7 +6,7 @@ import { RETRY_CONDITIONS, parseTopology } from "../../topology";
 import { assertProperty } from "../helpers/properties";
 import { validTopology } from "../helpers/topologyArbitraries";
 
-const TARGET = kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" });
+const KIND_NAMES = { namespace: "mesh", clusterDomain: "cluster.local" };
 /** Bounded so the whole suite stays well inside its time budget. */
 const RUNS = { numRuns: 15 };
 
@@ -117,7 +117,7 @@ describe("properties of edge policies", () => {
     assertProperty(
       this.test,
       fc.property(withPolicies, (raw) => {
-        assert.deepEqual(meshEnvoyConfigProblems(parseTopology(raw), TARGET), []);
+        assert.deepEqual(meshEnvoyConfigProblems(parseTopology(raw), kubernetesEnvoyTarget(KIND_NAMES)), []);
       }),
       RUNS,
     );

@@ -125,9 +125,10 @@ describe("validateBootstrap: traffic policy Envoy would ignore or refuse", () =>
   });
 
   describe("HTTP/2 by ALPN", () => {
-    const target = kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" });
-    const topology = parseTopology(undefined);
-    const serviceA = () => structuredClone(buildSidecarConfig(topology, topology.services[0], target).bootstrap) as any;
+    const serviceA = (): any => {
+      const topology = parseTopology(undefined);
+      return structuredClone(buildSidecarConfig(topology, topology.services[0], kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" })).bootstrap);
+    };
     const upstreamB = (c: any) => c.static_resources.clusters.find((x: any) => x.name === "upstream_service_b");
     const at = (c: any) => `static_resources.clusters[${c.static_resources.clusters.findIndex((x: any) => x.name === "upstream_service_b")}]`;
 
