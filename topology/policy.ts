@@ -51,9 +51,11 @@ export const DEFAULT_EDGE_POLICY: EdgePolicy = {
 export const DELIVERED_RETRY_CONDITIONS: readonly RetryCondition[] = ["5xx", "gateway-error", "reset", "retriable-4xx"];
 
 /**
- * Conditions under which Envoy retries a try that hit its per-try timeout: the timeout resets
- * the stream after the request was sent, which only 5xx, gateway-error and reset retry
- * (source/common/router/retry_state_impl.cc in envoyproxy/envoy, wouldRetryFromReset).
+ * Conditions under which Envoy retries a try that hit its per-try timeout: the router resets
+ * that try's stream, which was already sent (its timer starts once the request is), and
+ * RetryStateImpl::wouldRetryFromReset retries such a reset only on reset, 5xx or gateway-error
+ * (source/common/router/router.cc and retry_state_impl.cc in envoyproxy/envoy; the router
+ * filter's docs of x-envoy-retry-on say the same: "does not respond at all (... read timeout)").
  */
 export const PER_TRY_TIMEOUT_RETRY_CONDITIONS: readonly RetryCondition[] = ["5xx", "gateway-error", "reset"];
 
