@@ -56,7 +56,8 @@ export function makeIdempotentMethodMatcher(): EnvoyObject {
 }
 
 function withAction(route: EnvoyObject, policy: EdgePolicy, conditions: readonly RetryCondition[]): EnvoyObject {
-  const action = route.route as EnvoyObject;
+  // The policy decides both: a retry policy or timeout the route was built with is replaced.
+  const action = Object.fromEntries(Object.entries(route.route as EnvoyObject).filter(([key]) => key !== "retry_policy" && key !== "timeout"));
   const retry = policy.retries.count > 0 && conditions.length > 0 ? { retry_policy: makeRetryPolicy(policy, conditions) } : {};
   return { ...route, route: { ...action, timeout: duration(policy.timeoutMs), ...retry } };
 }

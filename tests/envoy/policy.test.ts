@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { buildFrontProxyConfig, buildSidecarConfig, type EnvoyTarget } from "../../envoy";
 import { envoyConfigProblems, renderEnvoyConfig } from "../../envoy/check";
-import { IDEMPOTENT_METHODS } from "../../envoy/policy";
+import { IDEMPOTENT_METHODS, withRoutePolicy } from "../../envoy/policy";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import { parseTopology, type Topology } from "../../topology";
 
@@ -126,6 +126,12 @@ describe("envoy/policy: an edge's policy as Envoy fields", () => {
         ["/d/", false, "/v1/", false],
       ]);
     });
+  });
+
+  it("replaces a retry policy and timeout the route was built with", () => {
+    const built = { match: { prefix: "/" }, route: { cluster: "c", timeout: "1s", retry_policy: { retry_on: "5xx" } } };
+    const [route] = withRoutePolicy(built, parseTopology({ extends: "seed", policy: { retries: { count: 0 } } }).policy);
+    assert.deepEqual(route, { match: { prefix: "/" }, route: { cluster: "c", timeout: "15s" } });
   });
 
   describe("circuit breakers and the retry budget", () => {
