@@ -1,4 +1,4 @@
-import { FRONT_PROXY_NAME, compare, type FrontRoute, type MeshService, type Topology } from "../topology";
+import { FRONT_PROXY_NAME, compare, type EdgePolicy, type FrontRoute, type MeshService, type Topology } from "../topology";
 import { declaredCallers, spiffeId } from "./identity";
 import {
   ADMIN_CLUSTER,
@@ -34,6 +34,7 @@ import {
   makeStaticCluster,
   type EnvoyObject,
 } from "./resources";
+import { upstreamAlpn, withClusterPolicy, withRoutePolicy } from "./policy";
 import {
   CALLER_ACCESS_LOG_FORMAT,
   makeCallerRbacFilter,
@@ -107,13 +108,14 @@ function makeAdminCluster(topology: Topology): EnvoyObject {
  * the app together: a pod whose app is draining (503) or gone (the sidecar's 503) stops getting
  * requests within one check interval, however long DNS keeps listing it.
  */
-function makeUpstreamCluster(service: string, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject {
+function makeUpstreamCluster(service: string, policy: EdgePolicy, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject {
   const host = target.upstreamHost(service);
-  return makeDnsCluster(upstreamClusterName(service), host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
+  const cluster = makeDnsCluster(upstreamClusterName(service), host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
     edge,
     healthCheckPath: APP_HEALTH_PATH,
-    ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service)) } : {}),
+    ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service), upstreamAlpn(policy)) } : {}),
   });
+  return withClusterPolicy(cluster, policy, APP_HEALTH_PATH, edge);
 }
 
 /** Whether proxies talk mutual TLS and check callers (`security.mtls: strict`). */
@@ -148,12 +150,12 @@ function sdsFilesOf(topology: Topology, edge: boolean): Record<string, EnvoyObje
  */
 export function makeFrontRoutes(route: FrontRoute, cluster: string): EnvoyObject[] {
   const { prefix, prefixRewrite } = route;
-  const rewrite = (matched: string, to: string) => ({ retry: true, prefixRewrite: matched === to ? undefined : to });
+  const rewrite = (matched: string, to: string) => ({ prefixRewrite: matched === to ? undefined : to });
   const below = prefixRewrite.endsWith("/") ? prefixRewrite : `${prefixRewrite}/`;
-  if (prefix === "/" && prefixRewrite === "/") return [makePrefixRoute("/", cluster, { retry: true })];
+  if (prefix === "/" && prefixRewrite === "/") return withRoutePolicy(makePrefixRoute("/", cluster), route.policy);
   const exact = makeRoute({ path: prefix }, cluster, rewrite(prefix, prefixRewrite));
   const under = prefix === "/" ? "/" : `${prefix}/`;
-  return [exact, makePrefixRoute(under, cluster, rewrite(under, below))];
+  return [exact, makePrefixRoute(under, cluster, rewrite(under, below))].flatMap((r) => withRoutePolicy(r, route.policy));
 }
 
 /**
@@ -178,6 +180,11 @@ function makeFrontListener(name: string, port: number, routes: readonly EnvoyObj
     }),
     ...(transportSocket !== undefined ? { transportSocket } : {}),
   });
+}
+
+/** The cluster policy of the front's cluster of `service`: every route to it agrees on it (topology/parse.ts). */
+function frontClusterPolicy(topology: Topology, service: string): EdgePolicy {
+  return topology.front.routes.find((r) => r.service === service)?.policy ?? topology.policy;
 }
 
 /**
@@ -210,7 +217,7 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
       nodeCluster: FRONT_PROXY_NAME,
       adminPort: topology.ports.admin,
       listeners: [...plain, ...https, makeHealthListener(topology)],
-      clusters: [...routed.map((s) => makeUpstreamCluster(s, topology, target, true)), makeAdminCluster(topology)],
+      clusters: [...routed.map((s) => makeUpstreamCluster(s, frontClusterPolicy(topology, s), topology, target, true)), makeAdminCluster(topology)],
     }),
   };
 }
@@ -251,7 +258,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
   });
   const egress = upstreams.map((u) => {
     // An injected fault on this edge (opt-in): the fault filter with the route's settings.
-    const routes = [withFilterConfigs(makePrefixRoute("/", upstreamClusterName(u.service), { retry: true }), upstreamRouteConfigs(u.fault))];
+    const routes = withRoutePolicy(makePrefixRoute("/", upstreamClusterName(u.service)), u.policy).map((r) => withFilterConfigs(r, upstreamRouteConfigs(u.fault)));
     return makeListener({
       name: egressListenerName(u.service),
       address: LOOPBACK,
@@ -274,7 +281,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       listeners: [ingress, ...egress, makeHealthListener(topology)],
       clusters: [
         makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs, { idleTimeoutSeconds: APP_IDLE_TIMEOUT_SECONDS }),
-        ...upstreams.map((u) => makeUpstreamCluster(u.service, topology, target)),
+        ...upstreams.map((u) => makeUpstreamCluster(u.service, u.policy, topology, target)),
         makeAdminCluster(topology),
       ],
     }),

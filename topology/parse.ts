@@ -16,6 +16,7 @@ import { checkBuild } from "./buildContext";
 import { completeFrontProtection, completeRouteProtection, readFault, readFrontProtection, readRouteProtection, type FrontProtectionDraft, type ProtectionDraft } from "./edge";
 import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
+import { DEFAULT_EDGE_POLICY, clusterPolicyOf, readPolicy, resolvePolicy, type PolicyDraft } from "./policy";
 import { ConfigError, IssueCollector, show } from "./reader";
 import { SEED_TOPOLOGY } from "./seed";
 import {
@@ -24,6 +25,7 @@ import {
   PLAIN_HTTP_MODES,
   type CertificateLifetimes,
   type ContainerResources,
+  type EdgePolicy,
   type EnvoySettings,
   type FaultInjection,
   type FrontProxy,
@@ -69,10 +71,11 @@ interface UpstreamDraft {
   readonly service: string;
   readonly egressPort?: number;
   readonly fault?: FaultInjection;
+  readonly policy?: PolicyDraft;
 }
 
-/** A front route as written; its protection is completed against the mesh-wide one. */
-type RouteDraft = Omit<FrontRoute, "protection"> & { readonly path: string; readonly protection?: ProtectionDraft };
+/** A front route as written: its policy override and protection are still to be merged. */
+type RouteDraft = Omit<FrontRoute, "policy" | "protection"> & { readonly path: string; readonly policy?: PolicyDraft; readonly protection?: ProtectionDraft };
 
 interface FrontDraft {
   readonly replicas?: number;
@@ -88,6 +91,7 @@ interface TopologyDraft {
   readonly ports: Partial<MeshPorts>;
   readonly envoy: Partial<EnvoySettings>;
   readonly security: SecurityDraft;
+  readonly policy?: PolicyDraft;
 }
 
 interface SecurityDraft {
@@ -119,7 +123,7 @@ export function parseTopology(raw: unknown, options: ParseOptions = {}): Topolog
 }
 
 function readTopology(c: IssueCollector, raw: unknown, options: ParseOptions): Topology | undefined {
-  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy", "security"]);
+  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy", "security", "policy"]);
   if (top === undefined) return undefined;
   const user = readDraft(c, top, TOPOLOGY_PATH);
   // Checked before the seed merge, which would otherwise fold a repeated name into one service.
@@ -160,6 +164,7 @@ function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string
     ports: top.ports === undefined ? {} : readPorts(c, top.ports, `${root}.ports`),
     envoy: top.envoy === undefined ? {} : readEnvoy(c, top.envoy, `${root}.envoy`),
     security: top.security === undefined ? {} : readSecurity(c, top.security, `${root}.security`),
+    policy: top.policy === undefined ? undefined : readPolicy(c, top.policy, `${root}.policy`),
   };
 }
 
@@ -230,13 +235,14 @@ function readUpstreams(c: IssueCollector, raw: unknown, path: string): readonly 
       if (service !== undefined) upstreams.push({ path: at, service });
       return;
     }
-    const obj = c.object(entry, at, ["service", "egressPort", "fault"]);
+    const obj = c.object(entry, at, ["service", "egressPort", "policy", "fault"]);
     if (obj === undefined) return;
     const service = readName(c, obj.service, `${at}.service`);
     const egressPort =
       obj.egressPort === undefined ? undefined : c.integer(obj.egressPort, `${at}.egressPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT);
+    const policy = obj.policy === undefined ? undefined : readPolicy(c, obj.policy, `${at}.policy`);
     const fault = obj.fault === undefined ? undefined : readFault(c, obj.fault, `${at}.fault`);
-    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort, ...(fault ? { fault } : {}) });
+    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort, policy, ...(fault ? { fault } : {}) });
   });
   return upstreams;
 }
@@ -276,15 +282,16 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
     if (Array.isArray(obj.routes) && list.length === 0) c.report(`${path}.routes`, "must list at least one route");
     list.forEach((entry, i) => {
       const at = `${path}.routes[${i}]`;
-      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite", "protection", "fault"]);
+      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite", "policy", "protection", "fault"]);
       if (route === undefined) return;
       const prefix = readPathPrefix(c, route.prefix, `${at}.prefix`);
       const service = readName(c, route.service, `${at}.service`);
       const prefixRewrite = route.prefixRewrite === undefined ? DEFAULT_PREFIX_REWRITE : readPrefixRewrite(c, route.prefixRewrite, `${at}.prefixRewrite`);
+      const policy = route.policy === undefined ? undefined : readPolicy(c, route.policy, `${at}.policy`);
       const protection = route.protection === undefined ? undefined : readRouteProtection(c, route.protection, `${at}.protection`);
       const fault = route.fault === undefined ? undefined : readFault(c, route.fault, `${at}.fault`);
       if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) {
-        routes?.push({ path: at, prefix, service, prefixRewrite, ...(protection ? { protection } : {}), ...(fault ? { fault } : {}) });
+        routes?.push({ path: at, prefix, service, prefixRewrite, policy, ...(protection ? { protection } : {}), ...(fault ? { fault } : {}) });
       }
     });
   }
@@ -419,6 +426,7 @@ function mergeOverSeed(seed: TopologyDraft, user: TopologyDraft): TopologyDraft 
     ports: { ...seed.ports, ...definedFields(user.ports) },
     envoy: { ...seed.envoy, ...definedFields(user.envoy) },
     security: { ...seed.security, ...definedFields(user.security) },
+    policy: user.policy ?? seed.policy,
   };
 }
 
@@ -431,6 +439,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
   checkMeshPorts(c, ports);
   const security = completeSecurity(c, draft.security);
+  const policy = resolvePolicy(c, DEFAULT_EDGE_POLICY, draft.policy);
 
   const known = new Set<string>();
   for (const service of draft.services) {
@@ -444,7 +453,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
 
   const services: MeshService[] = [];
   for (const draftService of draft.services) {
-    const service = completeService(c, draftService, known, ports, options);
+    const service = completeService(c, draftService, known, ports, policy, options);
     if (service !== undefined) services.push(service);
   }
   services.sort((a, b) => compare(a.name, b.name));
@@ -453,9 +462,9 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   if (draft.front.routes === undefined && !c.issues.some((i) => i.path === `${TOPOLOGY_PATH}.front`)) {
     c.report(`${TOPOLOGY_PATH}.front.routes`, "required: the edge proxy needs at least one route");
   }
-  const front = completeFront(c, draft.front, known);
+  const front = completeFront(c, draft.front, known, policy);
   if (c.issues.length > 0) return undefined;
-  return { services, front, ports, envoy, security };
+  return { services, front, ports, envoy, security, policy };
 }
 
 /**
@@ -506,6 +515,7 @@ function completeService(
   draft: ServiceDraft,
   known: ReadonlySet<string>,
   ports: MeshPorts,
+  policy: EdgePolicy,
   options: ParseOptions,
 ): MeshService | undefined {
   const image = readImageFiles(c, draft, options);
@@ -523,6 +533,7 @@ function completeService(
     }
     seenUpstreams.add(upstream.service);
   }
+  const policies = new Map((draft.upstreams ?? []).map((u) => [u.service, resolvePolicy(c, policy, u.policy)]));
   if (draft.appPort === undefined || image === undefined) return undefined;
 
   const reserved = new Map<number, string>([
@@ -558,7 +569,7 @@ function completeService(
     // A fault belongs to its edge: carried from the draft by the callee's name (listed once).
     upstreams: plan.assigned.map((u) => {
       const fault = draft.upstreams?.find((d) => d.service === u.service)?.fault;
-      return fault ? { ...u, fault } : u;
+      return { ...u, policy: policies.get(u.service) ?? policy, ...(fault ? { fault } : {}) };
     }),
     resources,
   };
@@ -573,8 +584,9 @@ function readImageFiles(c: IssueCollector, draft: ServiceDraft, options: ParseOp
   return build === undefined ? undefined : { kind: "build", build };
 }
 
-function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>): FrontProxy {
-  const routes = draft.routes ?? [];
+function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>, meshPolicy: EdgePolicy): FrontProxy {
+  const routes = (draft.routes ?? []).map((r) => ({ ...r, policy: resolvePolicy(c, meshPolicy, r.policy) }));
+  checkSharedClusterPolicies(c, routes);
   const prefixes = new Set<string>();
   for (const route of routes) {
     if (!known.has(route.service)) {
@@ -590,10 +602,11 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     plainHttp: draft.plainHttp ?? DEFAULT_PLAIN_HTTP,
     routes: routes
-      .map(({ prefix, service, prefixRewrite, protection: own, fault }) => ({
+      .map(({ prefix, service, prefixRewrite, policy, protection: own, fault }) => ({
         prefix,
         service,
         prefixRewrite,
+        policy,
         protection: completeRouteProtection(protection, own),
         ...(fault ? { fault } : {}),
       }))
@@ -601,6 +614,26 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
     resources,
     protection,
   };
+}
+
+/**
+ * The front proxy has one cluster per service, shared by every route to it, so the routes to a
+ * service must agree on the policy fields that belong to that cluster (circuit breakers, retry
+ * budget, outlier detection, health checks, HTTP/2); timeouts and retries are per route.
+ */
+function checkSharedClusterPolicies(c: IssueCollector, routes: readonly (Pick<FrontRoute, "service" | "policy"> & { readonly path: string })[]): void {
+  const first = new Map<string, { path: string; text: string }>();
+  for (const route of routes) {
+    const text = JSON.stringify(clusterPolicyOf(route.policy));
+    const seen = first.get(route.service);
+    if (seen === undefined) first.set(route.service, { path: route.path, text });
+    else if (seen.text !== text) {
+      c.report(
+        `${route.path}.policy`,
+        `differs from ${seen.path} in circuitBreakers, retries.budget, outlierDetection, healthCheck or http2: both routes reach ${show(route.service)} through one cluster, so these must be the same (timeouts and retries may differ)`,
+      );
+    }
+  }
 }
 
 const QUANTITY_FACTORS: Readonly<Record<string, number>> = {

@@ -3,6 +3,7 @@ import type { IssueSink } from "./issues";
 import { checkLocalRateLimit, checkPerFilterConfigs } from "./edgeChecks";
 import { re2SyntaxError } from "./re2";
 import { checkTlsMessage, staticSecrets } from "./tlsChecks";
+import { CLUSTER_TYPE, RETRY_POLICY_TYPE, ROUTE_ACTION_TYPE, THRESHOLDS_TYPE, checkClusterAlpn, checkRetryPolicy, checkRouteActionPolicy, checkThresholds } from "./policyChecks";
 import {
   AnyValue,
   WrapperValue,
@@ -132,6 +133,10 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
     const type = typeOf(m)?.typeName ?? "";
     if (type === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
     checkLocalRateLimit(m, sink);
+    if (type === ROUTE_ACTION_TYPE) checkRouteActionPolicy(m, sink);
+    if (type === RETRY_POLICY_TYPE) checkRetryPolicy(m, sink);
+    if (type === THRESHOLDS_TYPE) checkThresholds(m, sink);
+    if (type === CLUSTER_TYPE) checkClusterAlpn(m, sink);
     if (re2 && REGEX_MATCHER_TYPES.has(type)) checkRegex(m, sink);
     const slot = SLOTS[type];
     if (slot) checkSlot(m, slot, sink);
