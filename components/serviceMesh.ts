@@ -16,6 +16,7 @@ import {
 import { deployDockerMesh, type DeployedMesh } from "./dockerMesh";
 import type { MeshService as MeshServiceSpec } from "../topology";
 import { ConfigError } from "../topology/reader";
+import { faultWarning } from "../topology/edge";
 import { AppImage } from "./appImage";
 import type { MeshCertificateSet } from "./certificates";
 import { secretSourcesOf } from "./certificateSecrets";
@@ -72,6 +73,8 @@ export class ServiceMesh extends pulumi.ComponentResource {
     }
     super(SERVICE_MESH_TYPE, name, {}, opts);
     if (settings.topology.security.mtls === "off") pulumi.log.warn(MTLS_OFF_WARNING, this);
+    const faults = faultWarning(settings.topology);
+    if (faults !== undefined) pulumi.log.warn(faults, this);
     const certificates = new MeshCertificates(
       `${name}-certificates`,
       {

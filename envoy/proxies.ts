@@ -1,4 +1,4 @@
-import { FRONT_PROXY_NAME, compare, versionWorkloadName, type FrontRoute, type MeshService, type ServiceVersion, type Topology } from "../topology";
+import { FRONT_PROXY_NAME, compare, versionWorkloadName, type EdgePolicy, type FrontRoute, type MeshService, type ServiceVersion, type Topology } from "../topology";
 import { declaredCallers, spiffeId } from "./identity";
 import {
   ADMIN_CLUSTER,
@@ -36,6 +36,7 @@ import {
   makeStaticCluster,
   type EnvoyObject,
 } from "./resources";
+import { upstreamAlpn, withClusterPolicy, withRoutePolicy } from "./policy";
 import {
   CALLER_ACCESS_LOG_FORMAT,
   makeCallerRbacFilter,
@@ -47,6 +48,7 @@ import {
   makeMeshDownstreamTls,
   makeMeshUpstreamTls,
 } from "./tls";
+import { frontEdgeOptions, frontRouteConfigs, upstreamRouteConfigs, edgeFiltersFor, withFilterConfigs } from "./edge";
 
 /**
  * What the Envoy builders need from the platform the mesh runs on, and nothing else: the DNS
@@ -108,22 +110,23 @@ function makeAdminCluster(topology: Topology): EnvoyObject {
  * the app together: a pod whose app is draining (503) or gone (the sidecar's 503) stops getting
  * requests within one check interval, however long DNS keeps listing it.
  */
-function makeUpstreamCluster(service: string, topology: Topology, target: EnvoyTarget, edge = false, version?: ServiceVersion): EnvoyObject {
+function makeUpstreamCluster(service: string, policy: EdgePolicy, topology: Topology, target: EnvoyTarget, edge = false, version?: ServiceVersion): EnvoyObject {
   // A version's pods have their own name; they hold the service's identity, which mTLS checks.
   const host = target.upstreamHost(version === undefined ? service : versionWorkloadName(service, version.name));
   const name = version === undefined ? upstreamClusterName(service) : versionClusterName(service, version.name);
-  return makeDnsCluster(name, host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
+  const cluster = makeDnsCluster(name, host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
     edge,
     healthCheckPath: APP_HEALTH_PATH,
-    ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service)) } : {}),
+    ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service), upstreamAlpn(policy)) } : {}),
   });
+  return withClusterPolicy(cluster, policy, APP_HEALTH_PATH, edge);
 }
 
-/** A caller's clusters for `service`: one, or one per version. */
-function makeUpstreamClusters(service: string, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject[] {
+/** A caller's clusters for `service`: one, or one per version, each with the edge's policy. */
+function makeUpstreamClusters(service: string, policy: EdgePolicy, topology: Topology, target: EnvoyTarget, edge = false): EnvoyObject[] {
   const versions = versionsOf(topology, service);
-  if (versions === undefined) return [makeUpstreamCluster(service, topology, target, edge)];
-  return versions.map((version) => makeUpstreamCluster(service, topology, target, edge, version));
+  if (versions === undefined) return [makeUpstreamCluster(service, policy, topology, target, edge)];
+  return versions.map((version) => makeUpstreamCluster(service, policy, topology, target, edge, version));
 }
 
 /** Whether proxies talk mutual TLS and check callers (`security.mtls: strict`). */
@@ -158,28 +161,41 @@ function sdsFilesOf(topology: Topology, edge: boolean): Record<string, EnvoyObje
  */
 export function makeFrontRoutes(route: FrontRoute, cluster: string): EnvoyObject[] {
   const { prefix, prefixRewrite } = route;
-  const rewrite = (matched: string, to: string) => ({ retry: true, prefixRewrite: matched === to ? undefined : to });
+  const rewrite = (matched: string, to: string) => ({ prefixRewrite: matched === to ? undefined : to });
   const below = prefixRewrite.endsWith("/") ? prefixRewrite : `${prefixRewrite}/`;
-  if (prefix === "/" && prefixRewrite === "/") return [makePrefixRoute("/", cluster, { retry: true })];
+  if (prefix === "/" && prefixRewrite === "/") return withRoutePolicy(makePrefixRoute("/", cluster), route.policy);
   const exact = makeRoute({ path: prefix }, cluster, rewrite(prefix, prefixRewrite));
   const under = prefix === "/" ? "/" : `${prefix}/`;
-  return [exact, makePrefixRoute(under, cluster, rewrite(under, below))];
+  return [exact, makePrefixRoute(under, cluster, rewrite(under, below))].flatMap((r) => withRoutePolicy(r, route.policy));
 }
 
 /**
  * A front listener: `routes` with the edge settings and an access log, over TLS when
  * `transportSocket` is given.
  */
-function makeFrontListener(name: string, port: number, routes: readonly EnvoyObject[], transportSocket?: EnvoyObject): EnvoyObject {
+function makeFrontListener(name: string, port: number, routes: readonly EnvoyObject[], topology: Topology, transportSocket?: EnvoyObject): EnvoyObject {
   return makeListener({
     name,
     address: ANY_ADDRESS,
     port,
     direction: "INBOUND",
     edge: true,
-    httpConnectionManager: makeHttpConnectionManager({ statPrefix: name, routeConfigName: name, routes, accessLog: true, edge: true }),
+    httpConnectionManager: makeHttpConnectionManager({
+      statPrefix: name,
+      routeConfigName: name,
+      routes,
+      accessLog: true,
+      edge: true,
+      // Edge protection and faults (envoy/edge.ts): the filters its routes use, their answers' bodies, the timeouts.
+      ...frontEdgeOptions(topology.front.protection, routes),
+    }),
     ...(transportSocket !== undefined ? { transportSocket } : {}),
   });
+}
+
+/** The cluster policy of the front's cluster of `service`: every route to it agrees on it (topology/parse.ts). */
+function frontClusterPolicy(topology: Topology, service: string): EdgePolicy {
+  return topology.front.routes.find((r) => r.service === service)?.policy ?? topology.policy;
 }
 
 /**
@@ -190,7 +206,11 @@ function makeFrontListener(name: string, port: number, routes: readonly EnvoyObj
 export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): ProxyConfig {
   const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
   const routes = topology.front.routes.flatMap((r) =>
-    splitByVersion(makeFrontRoutes(r, upstreamClusterName(r.service)), r.service, versionsOf(topology, r.service)),
+    splitByVersion(
+      makeFrontRoutes(r, upstreamClusterName(r.service)).map((route) => withFilterConfigs(route, frontRouteConfigs(r.protection, r.fault))),
+      r.service,
+      versionsOf(topology, r.service),
+    ),
   );
   const { plainHttp } = topology.front;
   const httpsPort = target.edgeHttpsPort;
@@ -203,8 +223,8 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
   const plain =
     plainHttp === "off"
       ? []
-      : [makeFrontListener(FRONT_LISTENER, topology.ports.front, plainHttp === "redirect" && httpsPort !== undefined ? [makeHttpsRedirectRoute(httpsPort)] : routes)];
-  const https = httpsPort === undefined ? [] : [makeFrontListener(FRONT_TLS_LISTENER, topology.ports.frontTls, routes, makeEdgeDownstreamTls())];
+      : [makeFrontListener(FRONT_LISTENER, topology.ports.front, plainHttp === "redirect" && httpsPort !== undefined ? [makeHttpsRedirectRoute(httpsPort)] : routes, topology)];
+  const https = httpsPort === undefined ? [] : [makeFrontListener(FRONT_TLS_LISTENER, topology.ports.frontTls, routes, topology, makeEdgeDownstreamTls())];
   return {
     proxy: FRONT_PROXY_NAME,
     sdsFiles: sdsFilesOf(topology, httpsPort !== undefined),
@@ -212,7 +232,7 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
       nodeCluster: FRONT_PROXY_NAME,
       adminPort: topology.ports.admin,
       listeners: [...plain, ...https, makeHealthListener(topology)],
-      clusters: [...routed.flatMap((s) => makeUpstreamClusters(s, topology, target, true)), makeAdminCluster(topology)],
+      clusters: [...routed.flatMap((s) => makeUpstreamClusters(s, frontClusterPolicy(topology, s), topology, target, true)), makeAdminCluster(topology)],
     }),
   };
 }
@@ -251,8 +271,14 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
     }),
     ...(mtls(topology) ? { transportSocket: makeMeshDownstreamTls() } : {}),
   });
-  const egress = upstreams.map((u) =>
-    makeListener({
+  const egress = upstreams.map((u) => {
+    // An injected fault on this edge (opt-in): the fault filter with the route's settings.
+    const routes = splitByVersion(
+      withRoutePolicy(makePrefixRoute("/", upstreamClusterName(u.service)), u.policy).map((r) => withFilterConfigs(r, upstreamRouteConfigs(u.fault))),
+      u.service,
+      versionsOf(topology, u.service),
+    );
+    return makeListener({
       name: egressListenerName(u.service),
       address: LOOPBACK,
       port: u.egressPort,
@@ -260,10 +286,11 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       httpConnectionManager: makeHttpConnectionManager({
         statPrefix: egressStatPrefix(u.service),
         routeConfigName: egressListenerName(u.service),
-        routes: splitByVersion([makePrefixRoute("/", upstreamClusterName(u.service), { retry: true })], u.service, versionsOf(topology, u.service)),
+        routes,
+        httpFilters: edgeFiltersFor(routes),
       }),
-    }),
-  );
+    });
+  });
   return {
     proxy: service.name,
     sdsFiles: sdsFilesOf(topology, false),
@@ -273,7 +300,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       listeners: [ingress, ...egress, makeHealthListener(topology)],
       clusters: [
         makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs, { idleTimeoutSeconds: APP_IDLE_TIMEOUT_SECONDS }),
-        ...upstreams.flatMap((u) => makeUpstreamClusters(u.service, topology, target)),
+        ...upstreams.flatMap((u) => makeUpstreamClusters(u.service, u.policy, topology, target)),
         makeAdminCluster(topology),
       ],
     }),

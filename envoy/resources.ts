@@ -269,17 +269,32 @@ export interface HttpConnectionManagerOptions {
    * `x-forwarded-client-cert`, replacing whatever the client sent. Default: false.
    */
   readonly forwardClientIdentity?: boolean;
+  /** Timeouts of an edge connection manager as Envoy durations. Default: `EDGE_TIMEOUTS`. */
+  readonly edgeTimeouts?: EdgeTimeoutFields;
 }
 
+export interface EdgeTimeoutFields {
+  readonly requestTimeout?: string;
+  readonly requestHeadersTimeout: string;
+  readonly streamIdleTimeout?: string;
+  readonly idleTimeout: string;
+}
+
+/** The edge's timeouts when none are given: 10 s for request headers, 1 hour per idle connection. */
+export const EDGE_TIMEOUTS: EdgeTimeoutFields = { requestHeadersTimeout: "10s", idleTimeout: "3600s" };
+
 export function makeHttpConnectionManager(options: HttpConnectionManagerOptions): EnvoyObject {
+  const timeouts = options.edgeTimeouts ?? EDGE_TIMEOUTS;
   const edgeSettings = {
     // The edge sees the real client address and starts the request ID every hop forwards.
     use_remote_address: true,
     generate_request_id: true,
     normalize_path: true,
     merge_slashes: true,
-    request_headers_timeout: "10s",
-    common_http_protocol_options: { idle_timeout: "3600s", headers_with_underscores_action: "REJECT_REQUEST" },
+    request_headers_timeout: timeouts.requestHeadersTimeout,
+    ...(timeouts.requestTimeout !== undefined ? { request_timeout: timeouts.requestTimeout } : {}),
+    ...(timeouts.streamIdleTimeout !== undefined ? { stream_idle_timeout: timeouts.streamIdleTimeout } : {}),
+    common_http_protocol_options: { idle_timeout: timeouts.idleTimeout, headers_with_underscores_action: "REJECT_REQUEST" },
   };
   const mappers = [
     ...(options.notDeliveredHeader !== undefined ? [makeNotDeliveredMapper(options.notDeliveredHeader)] : []),

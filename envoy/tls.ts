@@ -101,7 +101,9 @@ function transportSocket(typedConfig: EnvoyObject): EnvoyObject {
 
 /**
  * A sidecar's ingress: TLS 1.3 only, with a client certificate signed by the mesh CA required.
- * Who may call is the RBAC filter's decision, on the certificate's SPIFFE ID.
+ * Who may call is the RBAC filter's decision, on the certificate's SPIFFE ID. ALPN offers h2
+ * and http/1.1, so a caller speaking HTTP/2 gets it and one speaking HTTP/1.1 still connects; the
+ * connection manager's AUTO codec follows the protocol ALPN chose.
  */
 export function makeMeshDownstreamTls(): EnvoyObject {
   return transportSocket({
@@ -109,6 +111,7 @@ export function makeMeshDownstreamTls(): EnvoyObject {
     require_client_certificate: true,
     common_tls_context: {
       tls_params: MESH_TLS_PARAMS,
+      alpn_protocols: ["h2", "http/1.1"],
       tls_certificate_sds_secret_configs: [makeSdsSecretConfig(IDENTITY_SECRET)],
       validation_context_sds_secret_config: makeSdsSecretConfig(MESH_CA_SECRET),
     },
@@ -136,14 +139,16 @@ export function makeEdgeDownstreamTls(): EnvoyObject {
  * identity, and the callee's certificate must chain to the mesh CA and carry exactly the callee's
  * SPIFFE ID as URI SAN. The cluster's health checks use this transport socket too
  * (api/envoy/config/core/v3/health_check.proto, transport_socket_match_criteria: unset means the
- * cluster's socket), so they run over mTLS as the caller.
+ * cluster's socket), so they run over mTLS as the caller. `alpn` is what the caller offers (h2
+ * for an HTTP/2 edge); without it, none is offered.
  */
-export function makeMeshUpstreamTls(sni: string, calleeId: string): EnvoyObject {
+export function makeMeshUpstreamTls(sni: string, calleeId: string, alpn?: readonly string[]): EnvoyObject {
   return transportSocket({
     "@type": UPSTREAM_TLS_CONTEXT,
     sni,
     common_tls_context: {
       tls_params: MESH_TLS_PARAMS,
+      ...(alpn !== undefined ? { alpn_protocols: alpn } : {}),
       tls_certificate_sds_secret_configs: [makeSdsSecretConfig(IDENTITY_SECRET)],
       combined_validation_context: {
         default_validation_context: { match_typed_subject_alt_names: [{ san_type: "URI", matcher: { exact: calleeId } }] },

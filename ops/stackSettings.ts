@@ -3,6 +3,7 @@ import * as path from "path";
 import { DEFAULT_KIND_REGISTRY, parseStackSettings, projectDefaults, readStackValues } from "../stack";
 import { DEFAULT_PLAIN_HTTP, DEFAULT_SECURITY, type Topology } from "../topology";
 import { ConfigError } from "../topology/reader";
+import { faultWarning } from "../topology/edge";
 import { OpsError } from "./errors";
 
 /** The local kind stack: what `npm run up` and `npm run down` drive unless told `--stack`. */
@@ -58,10 +59,18 @@ export interface MeshSecurity {
     readonly plainHttp: "serve" | "redirect" | "off";
     /** `security.certificates.renewBeforeHours`: a certificate closer than this to its expiry should have been renewed. */
     readonly renewBeforeHours: number;
+    /** Set when the topology injects faults: the warning naming every faulty edge (topology/edge.ts). */
+    readonly faultWarning?: string;
 }
 
 function securityOf(topology: Topology): MeshSecurity {
-    return { mtls: topology.security.mtls, plainHttp: topology.front.plainHttp, renewBeforeHours: topology.security.certificates.renewBeforeHours };
+    const faults = faultWarning(topology);
+    return {
+        mtls: topology.security.mtls,
+        plainHttp: topology.front.plainHttp,
+        renewBeforeHours: topology.security.certificates.renewBeforeHours,
+        ...(faults !== undefined ? { faultWarning: faults } : {}),
+    };
 }
 
 /** The settings of a kind stack that sets nothing: the defaults Pulumi.yaml declares. */

@@ -239,6 +239,9 @@ async function updateAndAnswer(
     if (security.mtls === "off") {
         log(MTLS_OFF_WARNING);
     }
+    if (security.faultWarning !== undefined) {
+        log(security.faultWarning);
+    }
     let outputs;
     try {
         const stack = await deps.backend.createOrSelectStack({ stackName, workDir: repoRoot }, backend.options);
@@ -301,6 +304,9 @@ async function updateAndAnswer(
     }
     if (security.mtls === "off") {
         log(MTLS_OFF_WARNING);
+    }
+    if (security.faultWarning !== undefined) {
+        log(security.faultWarning);
     }
     return { frontUrl, body, edgeCaFile };
 }

@@ -5,6 +5,7 @@ import { checkPodPolicy } from "../checks/kubernetes/policy";
 import { checkSecretMounts, keyMaterialFindings } from "../checks/kubernetes/secret-mounts";
 import { validateManifests } from "../checks/kubernetes/schema";
 import { ConfigError } from "../topology/reader";
+import { faultWarning } from "../topology/edge";
 import { renderDocker } from "./renderDocker";
 import {
   EDGE_PLACEHOLDER_NOTE,
@@ -120,6 +121,8 @@ export function manifestFileNames(manifests: readonly Manifest[]): string[] {
 export function renderMesh(projectDir: string, stack: string, options: RenderOptions = {}): RenderedMesh {
   const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
   const notes: string[] = settings.topology.security.mtls === "off" ? [MTLS_OFF_NOTE] : [];
+  const faults = faultWarning(settings.topology);
+  if (faults !== undefined) notes.push(faults);
   if (!isKubernetesStack(settings)) {
     const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR), stack);
     notes.push(...docker.notes);

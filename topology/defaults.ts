@@ -1,4 +1,4 @@
-import type { ContainerResources, EnvoySettings, MeshPorts, PlainHttpMode, SecuritySettings } from "./types";
+import type { ContainerResources, EnvoySettings, FrontProtection, MeshPorts, PlainHttpMode, SecuritySettings } from "./types";
 
 /** Name reserved for the edge proxy's Kubernetes objects. */
 export const FRONT_PROXY_NAME = "front-envoy";
@@ -57,4 +57,17 @@ export const DEFAULT_FRONT_RESOURCES: ContainerResources = {
   cpuRequest: "100m",
   memoryRequest: "64Mi",
   memoryLimit: "256Mi",
+};
+
+/**
+ * Edge protection every front route gets unless it says otherwise. The rate limit is generous (a
+ * burst of 1000 requests, then 1000 a second per route and front replica): it never limits a
+ * person or a test client, and it stops a flood before it reaches the services. Bodies up to
+ * 1 MiB (the demo app takes none). Timeouts as in Envoy's "Configuring Envoy as an edge proxy":
+ * 5 minutes per request and per idle stream, 10 s for the headers, 1 hour per idle connection.
+ */
+export const DEFAULT_FRONT_PROTECTION: FrontProtection = {
+  rateLimit: { maxTokens: 1000, tokensPerFill: 1000, fillIntervalMs: 1000 },
+  maxRequestBytes: 1024 * 1024,
+  timeouts: { requestMs: 300_000, requestHeadersMs: 10_000, streamIdleMs: 300_000, idleMs: 3_600_000 },
 };

@@ -13,8 +13,10 @@ import {
   FRONT_PROXY_NAME,
 } from "./defaults";
 import { checkBuild } from "./buildContext";
+import { completeFrontProtection, completeRouteProtection, readFault, readFrontProtection, readRouteProtection, type FrontProtectionDraft, type ProtectionDraft } from "./edge";
 import { isPinnedImageRef } from "./imageRef";
 import { planEgressPorts } from "./ports";
+import { DEFAULT_EDGE_POLICY, clusterPolicyOf, readPolicy, resolvePolicy, type PolicyDraft } from "./policy";
 import { ConfigError, IssueCollector, show } from "./reader";
 import { SEED_TOPOLOGY } from "./seed";
 import { checkWorkloadNames, completeVersions, readVersions, type VersionDraft } from "./versions";
@@ -24,7 +26,9 @@ import {
   PLAIN_HTTP_MODES,
   type CertificateLifetimes,
   type ContainerResources,
+  type EdgePolicy,
   type EnvoySettings,
+  type FaultInjection,
   type FrontProxy,
   type FrontRoute,
   type ImageSource,
@@ -68,13 +72,19 @@ interface UpstreamDraft {
   readonly path: string;
   readonly service: string;
   readonly egressPort?: number;
+  readonly fault?: FaultInjection;
+  readonly policy?: PolicyDraft;
 }
+
+/** A front route as written: its policy override and protection are still to be merged. */
+type RouteDraft = Omit<FrontRoute, "policy" | "protection"> & { readonly path: string; readonly policy?: PolicyDraft; readonly protection?: ProtectionDraft };
 
 interface FrontDraft {
   readonly replicas?: number;
   readonly plainHttp?: PlainHttpMode;
-  readonly routes?: readonly (FrontRoute & { readonly path: string })[];
+  readonly routes?: readonly RouteDraft[];
   readonly resources?: Partial<ContainerResources>;
+  readonly protection?: FrontProtectionDraft;
 }
 
 interface TopologyDraft {
@@ -83,6 +93,7 @@ interface TopologyDraft {
   readonly ports: Partial<MeshPorts>;
   readonly envoy: Partial<EnvoySettings>;
   readonly security: SecurityDraft;
+  readonly policy?: PolicyDraft;
 }
 
 interface SecurityDraft {
@@ -114,7 +125,7 @@ export function parseTopology(raw: unknown, options: ParseOptions = {}): Topolog
 }
 
 function readTopology(c: IssueCollector, raw: unknown, options: ParseOptions): Topology | undefined {
-  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy", "security"]);
+  const top = c.object(raw, TOPOLOGY_PATH, ["extends", "services", "front", "ports", "envoy", "security", "policy"]);
   if (top === undefined) return undefined;
   const user = readDraft(c, top, TOPOLOGY_PATH);
   // Checked before the seed merge, which would otherwise fold a repeated name into one service.
@@ -155,6 +166,7 @@ function readDraft(c: IssueCollector, top: Record<string, unknown>, root: string
     ports: top.ports === undefined ? {} : readPorts(c, top.ports, `${root}.ports`),
     envoy: top.envoy === undefined ? {} : readEnvoy(c, top.envoy, `${root}.envoy`),
     security: top.security === undefined ? {} : readSecurity(c, top.security, `${root}.security`),
+    policy: top.policy === undefined ? undefined : readPolicy(c, top.policy, `${root}.policy`),
   };
 }
 
@@ -226,12 +238,14 @@ function readUpstreams(c: IssueCollector, raw: unknown, path: string): readonly 
       if (service !== undefined) upstreams.push({ path: at, service });
       return;
     }
-    const obj = c.object(entry, at, ["service", "egressPort"]);
+    const obj = c.object(entry, at, ["service", "egressPort", "policy", "fault"]);
     if (obj === undefined) return;
     const service = readName(c, obj.service, `${at}.service`);
     const egressPort =
       obj.egressPort === undefined ? undefined : c.integer(obj.egressPort, `${at}.egressPort`, MIN_PORT, MAX_PORT, NON_ROOT_PORT);
-    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort });
+    const policy = obj.policy === undefined ? undefined : readPolicy(c, obj.policy, `${at}.policy`);
+    const fault = obj.fault === undefined ? undefined : readFault(c, obj.fault, `${at}.fault`);
+    if (service !== undefined) upstreams.push({ path: `${at}.service`, service, egressPort, policy, ...(fault ? { fault } : {}) });
   });
   return upstreams;
 }
@@ -262,21 +276,26 @@ function readServiceResources(c: IssueCollector, raw: unknown, path: string): Se
 }
 
 function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
-  const obj = c.object(raw, path, ["replicas", "plainHttp", "routes", "resources"]);
+  const obj = c.object(raw, path, ["replicas", "plainHttp", "routes", "resources", "protection"]);
   if (obj === undefined) return {};
-  let routes: (FrontRoute & { path: string })[] | undefined;
+  let routes: RouteDraft[] | undefined;
   if (obj.routes !== undefined) {
     routes = [];
     const list = c.array(obj.routes, `${path}.routes`) ?? [];
     if (Array.isArray(obj.routes) && list.length === 0) c.report(`${path}.routes`, "must list at least one route");
     list.forEach((entry, i) => {
       const at = `${path}.routes[${i}]`;
-      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite"]);
+      const route = c.object(entry, at, ["prefix", "service", "prefixRewrite", "policy", "protection", "fault"]);
       if (route === undefined) return;
       const prefix = readPathPrefix(c, route.prefix, `${at}.prefix`);
       const service = readName(c, route.service, `${at}.service`);
       const prefixRewrite = route.prefixRewrite === undefined ? DEFAULT_PREFIX_REWRITE : readPrefixRewrite(c, route.prefixRewrite, `${at}.prefixRewrite`);
-      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) routes?.push({ path: at, prefix, service, prefixRewrite });
+      const policy = route.policy === undefined ? undefined : readPolicy(c, route.policy, `${at}.policy`);
+      const protection = route.protection === undefined ? undefined : readRouteProtection(c, route.protection, `${at}.protection`);
+      const fault = route.fault === undefined ? undefined : readFault(c, route.fault, `${at}.fault`);
+      if (prefix !== undefined && service !== undefined && prefixRewrite !== undefined) {
+        routes?.push({ path: at, prefix, service, prefixRewrite, policy, ...(protection ? { protection } : {}), ...(fault ? { fault } : {}) });
+      }
     });
   }
   return {
@@ -284,6 +303,7 @@ function readFront(c: IssueCollector, raw: unknown, path: string): FrontDraft {
     plainHttp: obj.plainHttp === undefined ? undefined : c.oneOf(obj.plainHttp, `${path}.plainHttp`, PLAIN_HTTP_MODES),
     routes,
     resources: obj.resources === undefined ? undefined : readResources(c, obj.resources, `${path}.resources`),
+    protection: obj.protection === undefined ? undefined : readFrontProtection(c, obj.protection, `${path}.protection`),
   };
 }
 
@@ -409,6 +429,7 @@ function mergeOverSeed(seed: TopologyDraft, user: TopologyDraft): TopologyDraft 
     ports: { ...seed.ports, ...definedFields(user.ports) },
     envoy: { ...seed.envoy, ...definedFields(user.envoy) },
     security: { ...seed.security, ...definedFields(user.security) },
+    policy: user.policy ?? seed.policy,
   };
 }
 
@@ -421,6 +442,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   const envoy: EnvoySettings = { ...DEFAULT_ENVOY_SETTINGS, ...definedFields(draft.envoy) };
   checkMeshPorts(c, ports);
   const security = completeSecurity(c, draft.security);
+  const policy = resolvePolicy(c, DEFAULT_EDGE_POLICY, draft.policy);
 
   const known = new Set<string>();
   for (const service of draft.services) {
@@ -435,7 +457,7 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
 
   const services: MeshService[] = [];
   for (const draftService of draft.services) {
-    const service = completeService(c, draftService, known, ports, options);
+    const service = completeService(c, draftService, known, ports, policy, options);
     if (service !== undefined) services.push(service);
   }
   services.sort((a, b) => compare(a.name, b.name));
@@ -444,9 +466,9 @@ function complete(c: IssueCollector, draft: TopologyDraft, options: ParseOptions
   if (draft.front.routes === undefined && !c.issues.some((i) => i.path === `${TOPOLOGY_PATH}.front`)) {
     c.report(`${TOPOLOGY_PATH}.front.routes`, "required: the edge proxy needs at least one route");
   }
-  const front = completeFront(c, draft.front, known);
+  const front = completeFront(c, draft.front, known, policy);
   if (c.issues.length > 0) return undefined;
-  return { services, front, ports, envoy, security };
+  return { services, front, ports, envoy, security, policy };
 }
 
 /**
@@ -497,6 +519,7 @@ function completeService(
   draft: ServiceDraft,
   known: ReadonlySet<string>,
   ports: MeshPorts,
+  policy: EdgePolicy,
   options: ParseOptions,
 ): MeshService | undefined {
   const image = readImageFiles(c, draft, options);
@@ -514,6 +537,7 @@ function completeService(
     }
     seenUpstreams.add(upstream.service);
   }
+  const policies = new Map((draft.upstreams ?? []).map((u) => [u.service, resolvePolicy(c, policy, u.policy)]));
   const versions =
     draft.versions === undefined
       ? undefined
@@ -552,7 +576,11 @@ function completeService(
     appPort: draft.appPort,
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     image,
-    upstreams: plan.assigned,
+    // A fault belongs to its edge: carried from the draft by the callee's name (listed once).
+    upstreams: plan.assigned.map((u) => {
+      const fault = draft.upstreams?.find((d) => d.service === u.service)?.fault;
+      return { ...u, policy: policies.get(u.service) ?? policy, ...(fault ? { fault } : {}) };
+    }),
     resources,
     ...(versions !== undefined ? { versions } : {}),
   };
@@ -571,8 +599,9 @@ function readImageFiles(c: IssueCollector, draft: ServiceDraft, options: ParseOp
   return build === undefined ? undefined : { kind: "build", build };
 }
 
-function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>): FrontProxy {
-  const routes = draft.routes ?? [];
+function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<string>, meshPolicy: EdgePolicy): FrontProxy {
+  const routes = (draft.routes ?? []).map((r) => ({ ...r, policy: resolvePolicy(c, meshPolicy, r.policy) }));
+  checkSharedClusterPolicies(c, routes);
   const prefixes = new Set<string>();
   for (const route of routes) {
     if (!known.has(route.service)) {
@@ -583,14 +612,43 @@ function completeFront(c: IssueCollector, draft: FrontDraft, known: ReadonlySet<
   }
   const resources = { ...DEFAULT_FRONT_RESOURCES, ...draft.resources };
   checkMemoryFits(c, resources, draft.resources, `${TOPOLOGY_PATH}.front.resources`);
+  const protection = completeFrontProtection(draft.protection);
   return {
     replicas: draft.replicas ?? DEFAULT_REPLICAS,
     plainHttp: draft.plainHttp ?? DEFAULT_PLAIN_HTTP,
     routes: routes
-      .map(({ prefix, service, prefixRewrite }) => ({ prefix, service, prefixRewrite }))
+      .map(({ prefix, service, prefixRewrite, policy, protection: own, fault }) => ({
+        prefix,
+        service,
+        prefixRewrite,
+        policy,
+        protection: completeRouteProtection(protection, own),
+        ...(fault ? { fault } : {}),
+      }))
       .sort((a, b) => b.prefix.length - a.prefix.length || compare(a.prefix, b.prefix)),
     resources,
+    protection,
   };
+}
+
+/**
+ * The front proxy has one cluster per service, shared by every route to it, so the routes to a
+ * service must agree on the policy fields that belong to that cluster (circuit breakers, retry
+ * budget, outlier detection, health checks, HTTP/2); timeouts and retries are per route.
+ */
+function checkSharedClusterPolicies(c: IssueCollector, routes: readonly (Pick<FrontRoute, "service" | "policy"> & { readonly path: string })[]): void {
+  const first = new Map<string, { path: string; text: string }>();
+  for (const route of routes) {
+    const text = JSON.stringify(clusterPolicyOf(route.policy));
+    const seen = first.get(route.service);
+    if (seen === undefined) first.set(route.service, { path: route.path, text });
+    else if (seen.text !== text) {
+      c.report(
+        `${route.path}.policy`,
+        `differs from ${seen.path} in circuitBreakers, retries.budget, outlierDetection, healthCheck or http2: both routes reach ${show(route.service)} through one cluster, so these must be the same (timeouts and retries may differ)`,
+      );
+    }
+  }
 }
 
 const QUANTITY_FACTORS: Readonly<Record<string, number>> = {

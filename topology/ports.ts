@@ -8,7 +8,7 @@ export interface UpstreamRequest {
 
 export interface EgressPlan {
   /** In the caller's order (the order the app calls its upstreams). */
-  readonly assigned: readonly Upstream[];
+  readonly assigned: readonly Pick<Upstream, "service" | "egressPort">[];
   readonly clashes: readonly { readonly upstream: UpstreamRequest; readonly clashesWith: string }[];
   readonly unassigned: readonly UpstreamRequest[];
 }

@@ -1,7 +1,9 @@
 import { isIP } from "node:net";
 import type { IssueSink } from "./issues";
+import { checkLocalRateLimit, checkPerFilterConfigs } from "./edgeChecks";
 import { re2SyntaxError } from "./re2";
 import { checkTlsMessage, staticSecrets } from "./tlsChecks";
+import { CLUSTER_TYPE, RETRY_POLICY_TYPE, ROUTE_ACTION_TYPE, THRESHOLDS_TYPE, checkClusterAlpn, checkRetryPolicy, checkRouteActionPolicy, checkThresholds } from "./policyChecks";
 import {
   AnyValue,
   WrapperValue,
@@ -130,6 +132,11 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
     checkTlsMessage(m, secrets, sink);
     const type = typeOf(m)?.typeName ?? "";
     if (type === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
+    checkLocalRateLimit(m, sink);
+    if (type === ROUTE_ACTION_TYPE) checkRouteActionPolicy(m, sink);
+    if (type === RETRY_POLICY_TYPE) checkRetryPolicy(m, sink);
+    if (type === THRESHOLDS_TYPE) checkThresholds(m, sink);
+    if (type === CLUSTER_TYPE) checkClusterAlpn(m, sink);
     if (re2 && REGEX_MATCHER_TYPES.has(type)) checkRegex(m, sink);
     const slot = SLOTS[type];
     if (slot) checkSlot(m, slot, sink);
@@ -394,6 +401,7 @@ function checkHttpConnectionManager(hcm: MessageValue, clusterNames: ReadonlySet
   for (const upgrade of list(hcm, "upgrade_configs")) {
     checkFilterOrder(list(upgrade, "filters"), "http upgrade", TERMINAL_HTTP_FILTERS, sink);
   }
+  checkPerFilterConfigs(hcm, sink);
   const routeConfig = sub(hcm, "route_config");
   if (routeConfig) {
     checkRouteClusters(routeConfig, clusterNames, sink);

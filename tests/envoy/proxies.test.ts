@@ -144,7 +144,8 @@ describe("Envoy configs of the seed mesh", () => {
       const c = cluster(config(proxy), name);
       assert.equal(c.health_checks.length, 1, `${proxy} ${name}`);
       const [check] = c.health_checks;
-      assert.deepEqual(check.http_health_check, { path: "/healthz" });
+      // HTTP/2, like the requests: the caller offers only h2 by ALPN, so the callee's codec is HTTP/2.
+      assert.deepEqual(check.http_health_check, { path: "/healthz", codec_client_type: "HTTP2" });
       assert.equal(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, topology.ports.ingress);
       // A draining app answers 503, which marks the host unhealthy at the next check; that
       // must come well inside the drain, with or without traffic.
@@ -193,7 +194,10 @@ describe("Envoy configs of the seed mesh", () => {
       assert.equal(mappers[0].status_code, undefined, "the status stays 503");
     }
     // Only a sidecar in front of its own app vouches for "not delivered"; proxies that retry do not mark.
-    assert.equal(hcm(listener(config("front-envoy"), "front")).local_reply_config, undefined);
+    // The front's own replies get clear bodies (rate limit, body size) but no not-delivered mark.
+    const front = hcm(listener(config("front-envoy"), "front")).local_reply_config.mappers;
+    assert.deepEqual(front.map((m: { filter: { status_code_filter: { comparison: { value: { default_value: number } } } } }) => m.filter.status_code_filter.comparison.value.default_value), [429, 413]);
+    assert.ok(front.every((m: { headers_to_add?: unknown }) => m.headers_to_add === undefined));
     assert.equal(hcm(listener(config("service-a"), "egress_service_b")).local_reply_config, undefined);
   });
 
@@ -224,7 +228,7 @@ describe("Envoy configs of the seed mesh", () => {
     assert.equal(endpoint(upstream), "service-a.shop.svc.corp.local.:10000");
   });
 
-  it("with mtls off and no edge certificate, matches the snapshots committed before mTLS, byte for byte", () => {
+  it("with mtls off and no edge certificate, matches the committed snapshots, byte for byte", () => {
     for (const { proxy, bootstrap, sdsFiles } of buildMeshConfigs(parseTopology({ extends: "seed", security: { mtls: "off" } }), CONTEXT)) {
       matchSnapshot(toYaml(bootstrap), join(__dirname, "__snapshots__", `${proxy}.yaml`));
       assert.deepEqual(sdsFiles, {}, proxy);

@@ -58,14 +58,12 @@ describe("envoy/versions: weighted traffic to a service's versions", () => {
     assert.equal(rest.length, 0);
     assert.deepEqual(v1.match, { prefix: "/", headers: [{ name: "x-mesh-version", string_match: { exact: "v1" } }] });
     assert.deepEqual(v2.match, { prefix: "/", headers: [{ name: "x-mesh-version", string_match: { exact: "v2" } }] });
-    assert.equal(v2.route.cluster, "upstream_service_b_v2");
-    assert.deepEqual(v2.route.retry_policy, seedRoute.route.retry_policy);
+    // Everything else on the route (retries, timeouts) is the unversioned route's.
+    assert.deepEqual(v2.route, { ...seedRoute.route, cluster: "upstream_service_b_v2" });
+    const unpinned = Object.fromEntries(Object.entries(seedRoute.route).filter(([key]) => key !== "cluster"));
     assert.deepEqual(weighted, {
       match: { prefix: "/" },
-      route: {
-        weighted_clusters: { clusters: [{ name: "upstream_service_b_v1", weight: 90 }, { name: "upstream_service_b_v2", weight: 10 }] },
-        retry_policy: seedRoute.route.retry_policy,
-      },
+      route: { ...unpinned, weighted_clusters: { clusters: [{ name: "upstream_service_b_v1", weight: 90 }, { name: "upstream_service_b_v2", weight: 10 }] } },
     });
     assert.ok(JSON.stringify(seedRoute.route.retry_policy).includes("envoy.retry_host_predicates.previous_hosts"));
   });
@@ -102,6 +100,23 @@ describe("envoy/versions: weighted traffic to a service's versions", () => {
   it("renders configs the strict validator accepts, with mTLS on and off", () => {
     assert.deepEqual(meshEnvoyConfigProblems(parseTopology(CANARY), TARGET), []);
     assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ ...CANARY, security: { mtls: "off" } }), TARGET), []);
+  });
+
+  it("gives every version's cluster and route the edge's traffic policy, as the unversioned ones get it", () => {
+    const policy = { timeoutMs: 4000, circuitBreakers: { maxRequests: 64 } };
+    const plain = parseTopology({ extends: "seed", services: [{ name: "service-a", upstreams: [{ service: "service-b", policy }, "service-c"] }] });
+    const split = parseTopology({ ...CANARY, services: [...CANARY.services, { name: "service-a", upstreams: [{ service: "service-b", policy }, "service-c"] }] });
+    const a = (topology: typeof plain) => configOf(buildMeshConfigs(topology, TARGET), "service-a");
+    const plainB = clusters(a(plain)).find((c) => c.name === "upstream_service_b");
+    const plainRoute = routes(listener(a(plain), "egress_service_b"))[0];
+    assert.equal(plainRoute.route.timeout, "4s");
+    assert.ok(plainB.circuit_breakers, "the policy sets circuit breakers");
+    for (const version of ["v1", "v2"]) {
+      const cluster = clusters(a(split)).find((c) => c.name === `upstream_service_b_${version}`);
+      assert.deepEqual(cluster.circuit_breakers, plainB.circuit_breakers);
+    }
+    for (const route of routes(listener(a(split), "egress_service_b"))) assert.equal(route.route.timeout, "4s");
+    assert.deepEqual(meshEnvoyConfigProblems(split, TARGET), []);
   });
 
   it("keeps a version of weight 0 in the split, reachable only with the header", () => {

@@ -18,7 +18,8 @@ export type Forwarded =
   | undefined;
 
 const MATCH_KEYS = ["path", "prefix", "path_separated_prefix"];
-const ACTION_KEYS = ["cluster", "prefix_rewrite", "retry_policy"];
+/** `timeout` bounds the request; it changes neither the cluster nor the path. */
+const ACTION_KEYS = ["cluster", "prefix_rewrite", "timeout", "retry_policy"];
 
 function removeQueryAndFragment(path: string): string {
   const end = path.search(/[?#]/);

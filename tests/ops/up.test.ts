@@ -435,6 +435,25 @@ describe("ops/up: runUp", () => {
             assert.ok(deps.lines.lastIndexOf(warnings[1]) > deps.lines.indexOf("The mesh answers at:"), "repeated after the ways in");
         });
 
+        it("faults injected on an edge: warns before the update and again at the end, naming the edge", async () => {
+            withTopology({ services: [{ name: "service-a", upstreams: ["service-b", { service: "service-c", fault: { abort: { httpStatus: 503, percentage: 50 } } }] }] });
+            const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+            await runUp(deps, { repoRoot: repo });
+            const warnings = deps.lines.filter((l) => l.startsWith("warning: fault injection is on"));
+            assert.deepEqual(warnings, [
+                "warning: fault injection is on for 1 edge, for testing only: service-a → service-c: abort with HTTP 503 for 50%",
+                "warning: fault injection is on for 1 edge, for testing only: service-a → service-c: abort with HTTP 503 for 50%",
+            ], deps.lines.join("\n"));
+            assert.ok(deps.lines.indexOf(warnings[0]) < deps.lines.findIndex((l) => l.startsWith("[5/5]")));
+            assert.ok(deps.lines.lastIndexOf(warnings[1]) > deps.lines.indexOf("The mesh answers at:"), "repeated after the ways in");
+        });
+
+        it("no faults: says nothing about them", async () => {
+            const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+            await runUp(deps, { repoRoot: repo });
+            assert.deepEqual(deps.lines.filter((l) => /fault injection/.test(l)), []);
+        });
+
         it("a certificate still inside its renewal window after the update: warns, naming it and its expiry", async () => {
             // NOW is 2026-12-02T07:00Z; the default window is 720 h (30 days).
             backend.outputs = {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, ENVOY_LOG_LEVELS, parseTopology } from "../../topology";
+import { ConfigError, DEFAULT_EDGE_POLICY, ENVOY_LOG_LEVELS, parseTopology } from "../../topology";
 import { show } from "../../topology/reader";
 import { issueAt, issuesOf, onlyIssue, oneService, topologyError, webCallsApi } from "./fixtures";
 
@@ -164,9 +164,9 @@ describe("topology/parse: validation", () => {
 
     it("rewrites a matched prefix to / unless told otherwise", () => {
       const raw = { services: [{ name: "web", appPort: 8081 }], front: { routes: [{ prefix: "/", service: "web" }, { prefix: "/w", service: "web", prefixRewrite: "/v1" }] } };
-      assert.deepEqual(parseTopology(raw).front.routes, [
-        { prefix: "/w", service: "web", prefixRewrite: "/v1" },
-        { prefix: "/", service: "web", prefixRewrite: "/" },
+      assert.deepEqual(parseTopology(raw).front.routes.map(({ protection: _edge, ...route }) => route), [
+        { prefix: "/w", service: "web", prefixRewrite: "/v1", policy: DEFAULT_EDGE_POLICY },
+        { prefix: "/", service: "web", prefixRewrite: "/", policy: DEFAULT_EDGE_POLICY },
       ]);
     });
 
@@ -371,11 +371,11 @@ describe("topology/parse: validation", () => {
 
   describe("unknown keys, at every level", () => {
     const cases: [string, Record<string, unknown>, string, string][] = [
-      ["top level", { ...oneService(), colour: "blue" }, "topology.colour", "extends, services, front, ports, envoy, security"],
+      ["top level", { ...oneService(), colour: "blue" }, "topology.colour", "extends, services, front, ports, envoy, security, policy"],
       ["service", oneService({ colour: "blue" }), "topology.services[0].colour", "name, appPort, replicas, image, upstreams, resources, versions"],
-      ["upstream object", webCallsApi([{ service: "api", port: 12000 }]), "topology.services[0].upstreams[0].port", "service, egressPort"],
-      ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, plainHttp, routes, resources"],
-      ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service, prefixRewrite"],
+      ["upstream object", webCallsApi([{ service: "api", port: 12000 }]), "topology.services[0].upstreams[0].port", "service, egressPort, policy, fault"],
+      ["front", oneService({}, { front: { routes: [{ prefix: "/", service: "web" }], tls: true } }), "topology.front.tls", "replicas, plainHttp, routes, resources, protection"],
+      ["route", oneService({}, { front: { routes: [{ prefix: "/", service: "web", host: "x" }] } }), "topology.front.routes[0].host", "prefix, service, prefixRewrite, policy, protection, fault"],
       ["ports", oneService({}, { ports: { metrics: 9100 } }), "topology.ports.metrics", "ingress, admin, health, egressBase, front, frontTls, appHealth"],
       ["envoy", oneService({}, { envoy: { timeout: 5 } }), "topology.envoy.timeout", "connectTimeoutMs, concurrency, drainSeconds, logLevel"],
       ["security", oneService({}, { security: { mode: "strict" } }), "topology.security.mode", "mtls, trustDomain, certificates"],

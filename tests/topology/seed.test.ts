@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { DEFAULT_PORTS, SEED_TOPOLOGY, parseTopology, type MeshService, type Topology } from "../../topology";
+import { DEFAULT_EDGE_POLICY, DEFAULT_PORTS, SEED_TOPOLOGY, parseTopology, type MeshService, type Topology } from "../../topology";
 import { onlyIssue } from "./fixtures";
 
 function service(topology: Topology, name: string): MeshService {
@@ -22,8 +22,8 @@ describe("topology/seed and extends: seed", () => {
 
     it("has A call B then C on egress ports 10001 and 10002", () => {
       assert.deepEqual(service(seed, "service-a").upstreams, [
-        { service: "service-b", egressPort: 10001 },
-        { service: "service-c", egressPort: 10002 },
+        { service: "service-b", egressPort: 10001, policy: DEFAULT_EDGE_POLICY },
+        { service: "service-c", egressPort: 10002, policy: DEFAULT_EDGE_POLICY },
       ]);
     });
 
@@ -33,7 +33,7 @@ describe("topology/seed and extends: seed", () => {
     });
 
     it("routes / at the edge to service A", () => {
-      assert.deepEqual(seed.front.routes, [{ prefix: "/", service: "service-a", prefixRewrite: "/" }]);
+      assert.deepEqual(routing(seed.front.routes), [{ prefix: "/", service: "service-a", prefixRewrite: "/", policy: DEFAULT_EDGE_POLICY }]);
     });
 
     it("builds every service from app/", () => {
@@ -84,7 +84,7 @@ describe("topology/seed and extends: seed", () => {
 
     it("replaces a seed service's upstreams wholesale, replanning the ports", () => {
       const merged = parseTopology({ extends: "seed", services: [{ name: "service-a", upstreams: ["service-c"] }] });
-      assert.deepEqual(service(merged, "service-a").upstreams, [{ service: "service-c", egressPort: 10001 }]);
+      assert.deepEqual(service(merged, "service-a").upstreams, [{ service: "service-c", egressPort: 10001, policy: DEFAULT_EDGE_POLICY }]);
     });
 
     it("empties a seed service's upstreams with an empty list", () => {
@@ -111,12 +111,12 @@ describe("topology/seed and extends: seed", () => {
     it("keeps the seed routes when front sets only other fields", () => {
       const merged = parseTopology({ extends: "seed", front: { replicas: 2 } });
       assert.equal(merged.front.replicas, 2);
-      assert.deepEqual(merged.front.routes, [{ prefix: "/", service: "service-a", prefixRewrite: "/" }]);
+      assert.deepEqual(routing(merged.front.routes), [{ prefix: "/", service: "service-a", prefixRewrite: "/", policy: DEFAULT_EDGE_POLICY }]);
     });
 
     it("replaces the seed routes when front sets routes", () => {
       const merged = parseTopology({ extends: "seed", front: { routes: [{ prefix: "/b", service: "service-b" }] } });
-      assert.deepEqual(merged.front.routes, [{ prefix: "/b", service: "service-b", prefixRewrite: "/" }]);
+      assert.deepEqual(routing(merged.front.routes), [{ prefix: "/b", service: "service-b", prefixRewrite: "/", policy: DEFAULT_EDGE_POLICY }]);
     });
 
     it("merges ports and envoy settings field by field over the defaults", () => {
@@ -165,3 +165,8 @@ describe("topology/seed and extends: seed", () => {
     });
   });
 });
+
+/** What a front route routes, with its policy (its edge protection is tested in edge.test.ts). */
+function routing<R extends { prefix: string; service: string; prefixRewrite: string; policy: unknown }>(routes: readonly R[]) {
+  return routes.map(({ prefix, service, prefixRewrite, policy }) => ({ prefix, service, prefixRewrite, policy }));
+}
