@@ -14,6 +14,8 @@ import {
   type DockerProxy,
 } from "../docker";
 import type { ImageBuildPlan } from "../stack";
+import type { MeshService as MeshServiceSpec } from "../topology";
+import { serviceDns, type ServiceDns } from "../topology/versions";
 import { serviceAlias } from "../docker/target";
 import { imageBuild } from "./appImage";
 import { DOCKER_FRONT_PROXY_TYPE, DOCKER_MESH_SERVICE_TYPE, LOCAL_IMAGE_TYPE } from "./tokens";
@@ -213,17 +215,21 @@ function registerReplicas(
 
 /** One service on Docker: per replica an Envoy carrying the service's alias and the app in its namespace. */
 export class DockerMeshService extends pulumi.ComponentResource {
-  /** Name every caller's Envoy resolves to reach this service's replicas. */
-  readonly dnsName: string;
+  /** Name every caller's Envoy resolves to reach this service's replicas; with versions, each version's. */
+  readonly dns: ServiceDns;
   readonly containers: readonly docker.Container[];
   /** True once the service's files are published into its volumes; fails `pulumi up` when they were not. */
   readonly filesPublished: pulumi.Output<boolean>;
 
-  constructor(name: string, args: DockerProxyArgs & { readonly egressPorts: Readonly<Record<string, number>> }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: DockerProxyArgs & { readonly service: MeshServiceSpec; readonly egressPorts: Readonly<Record<string, number>> },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super(DOCKER_MESH_SERVICE_TYPE, name, {}, opts);
     ({ containers: this.containers, filesPublished: this.filesPublished } = registerReplicas(name, args, this));
-    this.dnsName = serviceAlias(args.proxy.proxy);
-    this.registerOutputs({ dnsName: this.dnsName, egressPorts: args.egressPorts, filesPublished: this.filesPublished });
+    this.dns = serviceDns(args.service, serviceAlias);
+    this.registerOutputs({ ...this.dns, egressPorts: args.egressPorts, filesPublished: this.filesPublished });
   }
 }
 

@@ -5,13 +5,14 @@ import { describeTarget, imageBuildPlans, planFor, type DockerStackSettings, typ
 import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec, type Topology } from "../topology";
 import { ConfigError, type ConfigIssue } from "../topology/reader";
 import type { MeshCertificateSet } from "./certificates";
+import type { ServiceEndpoint } from "./meshService";
 import { DockerFrontProxy, DockerMeshService, LocalImage, pulledImageName } from "./dockerContainers";
 
 export interface DeployedMesh {
   readonly frontUrl: pulumi.Output<string>;
   /** The Docker network's name on this target. */
   readonly namespace: string;
-  readonly services: Readonly<Record<string, { readonly dns: string; readonly egressPorts: Readonly<Record<string, number>> }>>;
+  readonly services: Readonly<Record<string, ServiceEndpoint>>;
 }
 
 /**
@@ -95,15 +96,15 @@ export function deployDockerMesh(
     { ...resourceOpts, deleteBeforeReplace: true },
   );
 
-  const services: Record<string, { dns: string; egressPorts: Record<string, number> }> = {};
+  const services: Record<string, ServiceEndpoint> = {};
   const serviceComponents: pulumi.Resource[] = [];
   for (const spec of topology.services) {
     const proxy = described.proxies.find((p) => p.proxy === spec.name);
     if (proxy === undefined) throw new Error(`no containers described for service ${spec.name}`);
     const egressPorts = Object.fromEntries(spec.upstreams.map((u) => [u.service, u.egressPort]));
-    const component = new DockerMeshService(spec.name, { proxy, network, targetName: target.name, envoyImage, egressPorts }, childOpts);
+    const component = new DockerMeshService(spec.name, { proxy, service: spec, network, targetName: target.name, envoyImage, egressPorts }, childOpts);
     serviceComponents.push(component);
-    services[spec.name] = { dns: component.dnsName, egressPorts };
+    services[spec.name] = { ...component.dns, egressPorts };
   }
   const frontProxy = described.proxies.find((p) => p.proxy === FRONT_PROXY_NAME);
   if (frontProxy === undefined) throw new Error("no containers described for the front proxy");

@@ -2,8 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { serviceFqdn } from "../envoy";
 import type { AnyProxyObjects } from "../k8s";
 import type { MeshService as MeshServiceSpec } from "../topology";
+import { serviceDns, type ServiceDns } from "../topology/versions";
 import { registerProxyObjects } from "./proxyObjects";
 import { MESH_SERVICE_TYPE } from "./tokens";
+
+/** Where callers find a service (`dns`, or with versions `versions`: one name each), and its egress ports. */
+export type ServiceEndpoint = ServiceDns & { readonly egressPorts: Readonly<Record<string, number>> };
 
 export interface MeshServiceArgs {
   readonly spec: MeshServiceSpec;
@@ -17,16 +21,16 @@ export interface MeshServiceArgs {
 
 /** One service of the mesh: its app with an Envoy sidecar, the sidecar's config, a headless Service. */
 export class MeshService extends pulumi.ComponentResource {
-  /** Name every caller's sidecar resolves to reach this service's pods (a service with versions: each version has its own, `<service>-<version>`). */
-  readonly dnsName: string;
+  /** Name every caller's sidecar resolves to reach this service's pods; with versions, each version's. */
+  readonly dns: ServiceDns;
   /** Egress port on 127.0.0.1, per upstream this service calls. */
   readonly egressPorts: Readonly<Record<string, number>>;
 
   constructor(name: string, args: MeshServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(MESH_SERVICE_TYPE, name, {}, opts);
     registerProxyObjects(name, args.objects, this, args.dependsOn);
-    this.dnsName = serviceFqdn(args.spec.name, args.namespace, args.clusterDomain);
+    this.dns = serviceDns(args.spec, (workload) => serviceFqdn(workload, args.namespace, args.clusterDomain));
     this.egressPorts = Object.fromEntries(args.spec.upstreams.map((u) => [u.service, u.egressPort]));
-    this.registerOutputs({ dnsName: this.dnsName, egressPorts: this.egressPorts });
+    this.registerOutputs({ ...this.dns, egressPorts: this.egressPorts });
   }
 }

@@ -22,7 +22,7 @@ import type { MeshCertificateSet } from "./certificates";
 import { secretSourcesOf } from "./certificateSecrets";
 import { MeshCertificates, type ProvidedCertificates } from "./meshCertificates";
 import { FrontProxy } from "./frontProxy";
-import { MeshService } from "./meshService";
+import { MeshService, type ServiceEndpoint } from "./meshService";
 import { createPullSecret, pullCredentialProblems } from "./pullSecret";
 import { SERVICE_MESH_TYPE } from "./tokens";
 
@@ -42,10 +42,7 @@ export interface ServiceMeshArgs extends ProvidedCertificates {
 export const MTLS_OFF_WARNING =
   "topology.security.mtls is off: traffic between the proxies is plain HTTP and every service accepts any caller. Use it for debugging only.";
 
-export interface ServiceEndpoint {
-  readonly dns: string;
-  readonly egressPorts: Readonly<Record<string, number>>;
-}
+export type { ServiceEndpoint } from "./meshService";
 
 /**
  * The whole mesh on the stack's target: on Kubernetes one provider, the namespace, the app
@@ -159,7 +156,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
         },
         childOpts,
       );
-      services[spec.name] = { dns: component.dnsName, egressPorts: component.egressPorts };
+      services[spec.name] = { ...component.dns, egressPorts: component.egressPorts };
     });
 
     const front = new FrontProxy(

@@ -41,6 +41,18 @@ describe("Pulumi program (index.ts)", () => {
     assert.ok(resources.some((r) => r.type === "docker:index/container:Container"));
   });
 
+  it("exports, for a service with versions, the name of each version (the service's own name resolves nothing)", async () => {
+    const topology = JSON.stringify({ extends: "seed", services: [{ name: "service-b", versions: [{ name: "v1", weight: 90 }, { name: "v2", weight: 10 }] }] });
+    for (const [target, v2] of [["kind", "service-b-v2.envoy-mesh.svc.cluster.local"], ["docker", "service-b-v2"]]) {
+      const { exports, error } = await runProgram({ target, topology });
+      assert.equal(error, undefined);
+      const services = exports?.services as Record<string, { dns?: string; versions?: Record<string, string> }>;
+      assert.equal(services["service-b"].dns, undefined, target);
+      assert.equal(services["service-b"].versions?.v2, v2, target);
+      assert.equal(services["service-c"].versions, undefined, target);
+    }
+  });
+
   it("refuses a bad topology with every problem named, and registers nothing", async () => {
     const topology = JSON.stringify({ extends: "seed", services: [{ name: "Service_D", appPort: 80 }, { name: "service-b", upstreams: ["nope"] }] });
     const { error, resources } = await runProgram({ target: "kind", topology });

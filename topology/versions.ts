@@ -31,6 +31,17 @@ export function versionWorkload(service: MeshService, version: ServiceVersion): 
   return { ...service, replicas: version.replicas, image: version.image };
 }
 
+/**
+ * Where callers find a service: the one name of its workload, or with versions one name per
+ * version (the service's own name then names nothing). `hostOf` names a workload on the target.
+ */
+export type ServiceDns = { readonly dns: string } | { readonly versions: Readonly<Record<string, string>> };
+
+export function serviceDns(service: MeshService, hostOf: (workload: string) => string): ServiceDns {
+  if (service.versions === undefined) return { dns: hostOf(service.name) };
+  return { versions: Object.fromEntries(service.versions.map((v) => [v.name, hostOf(versionWorkloadName(service.name, v.name))])) };
+}
+
 /** Every workload of a service with its version: one per version, or the service itself. */
 export function serviceWorkloads(service: MeshService): readonly { readonly workload: MeshService; readonly version?: ServiceVersion }[] {
   if (service.versions === undefined) return [{ workload: service }];
