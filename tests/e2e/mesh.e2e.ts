@@ -5,7 +5,9 @@
 // service-b refuses a caller without a mesh certificate and answers 403 to one the topology does
 // not declare; a forced renewal of service-b's certificate is served without a pod restart or a
 // failed request. A second suite deploys the canary topology of Pulumi.canary-example.yaml and
-// checks the 90/10 split of service B and the x-mesh-version pinning header.
+// checks the 90/10 split of service B and the x-mesh-version pinning header. With B at 3 replicas,
+// deleting one B pod under load fails no request; a 50% abort injected on service-a → service-c
+// shows in 50% ± 8 points of 400 answers, and pulumi up warns about it.
 import { strict as assert } from "assert";
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
@@ -22,11 +24,13 @@ import { checkPrerequisites } from "../../ops/prerequisites";
 import { MeshStack, automationBackend, exportedResources, localBackend } from "../../ops/pulumiStack";
 import { KIND_STACK, readSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
-import { DEFAULT_SECURITY } from "../../topology";
+import { DEFAULT_SECURITY, parseTopology } from "../../topology";
+import { faultWarning } from "../../topology/edge";
 import { isPlainObject } from "../../topology/reader";
 import { meshCurlArgs, parseMeshCurl, plainCurlArgs, probePod, uriSans } from "./probe";
 import { loadLoop } from "./loadLoop";
 import { runEchoed } from "./run";
+import { C_ABORT, C_ABORT_ANSWER, C_ABORT_SERVICE_A, acceptedCounts, binomialOutside, faultOutcome, standardDeviationPoints } from "./shares";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FRONT = "http://localhost:8080/";
@@ -91,9 +95,15 @@ function configWithTopology(topology: unknown): string {
     return file;
 }
 
-async function update(stack: MeshStack, topology: unknown): Promise<void> {
-    const write = (chunk: string) => process.stdout.write(chunk);
+/** `pulumi up` with `topology`, echoing its output; returns everything it printed (warnings included). */
+async function update(stack: MeshStack, topology: unknown): Promise<string> {
+    let output = "";
+    const write = (chunk: string) => {
+        output += chunk;
+        process.stdout.write(chunk);
+    };
     await stack.up({ onOutput: write, onError: write, color: "never", configFile: configWithTopology(topology) });
+    return output;
 }
 
 /** Prints what the cluster says about the mesh, using the kubectl inside the kind node. */
@@ -306,6 +316,31 @@ describe("the mesh on kind, end to end", function () {
         assert.ok(bPods.size > 1, `every request went to one B pod: ${[...bPods].join(", ")}`);
     });
 
+    it("deleting one of B's 3 pods under load fails no request (draining, health checks and retries hide it)", async () => {
+        const names = (await mustKubectl(["get", "pods", "-l", "app.kubernetes.io/name=service-b", "-o", "jsonpath={.items[*].metadata.name}"]))
+            .split(/\s+/)
+            .filter((n) => n.length > 0)
+            .sort();
+        assert.equal(names.length, 3, `three B pods: ${names.join(", ")}`);
+        const victim = names[0];
+        const load = loadLoop(FRONT, FRONT_TLS, EDGE_CA);
+        try {
+            // Let the load settle on all three pods, then delete one with the default grace period
+            // (kubectl waits until it is gone): its preStop and drain run as in a rollout.
+            await new Promise((r) => setTimeout(r, 5000));
+            await mustKubectl(["delete", "pod", victim]);
+            await mustKubectl(["rollout", "status", "deployment/service-b", "--timeout=180s"]);
+            // Callers re-resolve the headless Service every 5 s and health-check the new pod: keep the load on past that.
+            await new Promise((r) => setTimeout(r, 20_000));
+        } finally {
+            const { requests, failures } = await load.stop();
+            assert.ok(requests > 100, `only ${requests} requests were made around the deletion`);
+            assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${requests} requests failed around the deletion of ${victim}`);
+        }
+        const seen = (await sample(30)).b;
+        assert.ok(!seen.has(victim), `the deleted pod ${victim} still answers`);
+    });
+
     it("changing an Envoy setting rolls every pod, with no failed request during the rollout", async () => {
         const before = await sample(30);
         const failures: string[] = [];
@@ -344,6 +379,55 @@ describe("the mesh on kind, end to end", function () {
         for (const key of ["a", "b", "c"] as const) {
             const kept = [...after[key]].filter((p) => before[key].has(p));
             assert.deepEqual(kept, [], `service ${key.toUpperCase()} still answers from pods of before the change`);
+        }
+    });
+
+    it(`an injected ${C_ABORT.abort.percentage}% abort (HTTP ${C_ABORT.abort.httpStatus}) on service-a → service-c shows in ${C_ABORT.abort.percentage}% ± 8 points of 400 answers; pulumi up warns about it`, async () => {
+        const REQUESTS = 400;
+        const restore = { ...SCALED, envoy: { connectTimeoutMs: 500 } };
+        const faulty = { ...restore, services: [...SCALED.services, C_ABORT_SERVICE_A] };
+        // A sound bound: if each request is aborted independently with p = 0.5 (Envoy draws per request),
+        // the count is Binomial(400, 0.5), standard deviation 2.5 points; ±8 points (168 to 232 answers)
+        // is 3.2 deviations, so a mesh doing exactly what it was told fails this test with probability
+        // ~0.11% (exact tail, shares.ts), while a fault at 35% or 65% fails it 99.8% of the time.
+        const { low, high } = acceptedCounts(REQUESTS, C_ABORT.abort.percentage, 8);
+        const p = C_ABORT.abort.percentage / 100;
+        console.log(
+            `    accepted: ${low} to ${high} of ${REQUESTS} (sd ${standardDeviationPoints(REQUESTS, p)} points; ` +
+                `P(a correct mesh lands outside) = ${binomialOutside(REQUESTS, p, low, high).toExponential(2)})`,
+        );
+        const output = await update(stack, faulty);
+        try {
+            const expected = faultWarning(parseTopology(faulty));
+            assert.ok(expected !== undefined && output.includes(expected), `pulumi up prints ${JSON.stringify(expected)}`);
+            // The new A pods must be the only ones serving before counting: wait for the rollout, then for
+            // the old ones to finish draining (preStop 1 s + drain 10 s) so no answer comes from an unfaulted A.
+            await mustKubectl(["rollout", "status", "deployment/service-a", "--timeout=180s"]);
+            await new Promise((r) => setTimeout(r, 20_000));
+            const counts = { served: 0, "c-aborted": 0, other: 0 };
+            const others: string[] = [];
+            for (let i = 0; i < REQUESTS; i++) {
+                const r = await get();
+                const outcome = faultOutcome(r.status, r.body);
+                counts[outcome]++;
+                if (outcome === "other") others.push(`request ${i}: HTTP ${r.status} ${JSON.stringify(r.body.slice(0, 120))}`);
+            }
+            console.log(`    ${counts["c-aborted"]} of ${REQUESTS} answers were C's abort (${JSON.stringify(C_ABORT_ANSWER.body.trim())}), ${counts.served} whole greetings`);
+            assert.deepEqual(others.slice(0, 10), [], `${others.length} answers were neither the greeting nor C's abort`);
+            assert.ok(
+                counts["c-aborted"] >= low && counts["c-aborted"] <= high,
+                `${counts["c-aborted"]} of ${REQUESTS} answers showed C's abort, not ${low} to ${high} (${C_ABORT.abort.percentage}% ± 8 points)`,
+            );
+        } finally {
+            const restored = await update(stack, restore);
+            assert.ok(!restored.includes("fault injection is on"), "pulumi up without the fault warns about none");
+        }
+        await mustKubectl(["rollout", "status", "deployment/service-a", "--timeout=180s"]);
+        await new Promise((r) => setTimeout(r, 20_000));
+        // 20 whole answers in a row: a fault still at 50% would pass this about once in a million runs.
+        for (let i = 0; i < 20; i++) {
+            const r = await get();
+            assert.equal(faultOutcome(r.status, r.body), "served", `after restoring the topology: HTTP ${r.status} ${r.body}`);
         }
     });
 
