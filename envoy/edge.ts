@@ -7,14 +7,15 @@
 import type { EdgeProtection, EdgeTimeouts, FaultInjection, FrontProtection, Percentage, RateLimit } from "../topology";
 import { duration, type EnvoyObject } from "./resources";
 
-const PREFIX = "type.googleapis.com/";
-export const LOCAL_RATE_LIMIT = `${PREFIX}envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit`;
-export const BUFFER = `${PREFIX}envoy.extensions.filters.http.buffer.v3.Buffer`;
-export const BUFFER_PER_ROUTE = `${PREFIX}envoy.extensions.filters.http.buffer.v3.BufferPerRoute`;
-export const HTTP_FAULT = `${PREFIX}envoy.extensions.filters.http.fault.v3.HTTPFault`;
-export const LOCAL_RATE_LIMIT_NAME = "envoy.filters.http.local_ratelimit";
-export const BUFFER_NAME = "envoy.filters.http.buffer";
-export const FAULT_NAME = "envoy.filters.http.fault";
+import {
+  BUFFER,
+  BUFFER_NAME,
+  BUFFER_PER_ROUTE,
+  FAULT_NAME,
+  HTTP_FAULT,
+  LOCAL_RATE_LIMIT,
+  LOCAL_RATE_LIMIT_NAME,
+} from "./typeUrls";
 
 /** Stats of the front's rate limits: `front_rate_limit.http_local_rate_limit.rate_limited` and the like. */
 export const RATE_LIMIT_STAT_PREFIX = "front_rate_limit";

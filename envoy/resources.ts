@@ -7,14 +7,11 @@ import {
   HTTP_CONNECTION_MANAGER_NAME,
   HTTP_PROTOCOL_OPTIONS,
   HTTP_PROTOCOL_OPTIONS_NAME,
-  PREVIOUS_HOSTS,
-  PREVIOUS_HOSTS_NAME,
   ROUTER,
   ROUTER_NAME,
   STDOUT_ACCESS_LOG,
   STDOUT_ACCESS_LOG_NAME,
 } from "./typeUrls";
-import { NOT_DELIVERED_HEADER } from "./names";
 
 export type EnvoyObject = { readonly [field: string]: unknown };
 
@@ -153,26 +150,7 @@ export function makeDnsCluster(
   };
 }
 
-/**
- * Retries only failures where the request cannot have reached an app, so they are safe for every
- * method: no connection, a stream refused, a reset before any byte of the request was sent
- * (source/common/router/retry_state_impl.cc in envoyproxy/envoy), or the callee's sidecar saying
- * its app was unreachable (`notDeliveredHeader`). Each retry goes to a host not tried yet.
- */
-export function makeSafeRetryPolicy(notDeliveredHeader: string): EnvoyObject {
-  return {
-    retry_on: "connect-failure,refused-stream,reset-before-request,retriable-headers",
-    num_retries: 2,
-    retriable_headers: [{ name: notDeliveredHeader, string_match: { exact: "true" } }],
-    retry_host_predicate: [{ name: PREVIOUS_HOSTS_NAME, typed_config: { "@type": PREVIOUS_HOSTS } }],
-    host_selection_retry_max_attempts: 5,
-  };
-}
-
-const SAFE_RETRY_POLICY = makeSafeRetryPolicy(NOT_DELIVERED_HEADER);
-
 export interface RouteOptions {
-  readonly retry?: boolean;
   /**
    * Replaces the matched prefix or path, character for character; the rest of the path and the
    * query are kept (Envoy's prefix_rewrite).
@@ -187,7 +165,6 @@ export function makeRoute(match: EnvoyObject, cluster: string, options: RouteOpt
     route: {
       cluster,
       ...(options.prefixRewrite !== undefined ? { prefix_rewrite: options.prefixRewrite } : {}),
-      ...(options.retry ? { retry_policy: SAFE_RETRY_POLICY } : {}),
     },
   };
 }

@@ -24,3 +24,12 @@ export const TLS_SECRET = `${PREFIX}envoy.extensions.transport_sockets.tls.v3.Se
 export const RBAC = `${PREFIX}envoy.extensions.filters.http.rbac.v3.RBAC`;
 export const TLS_TRANSPORT_SOCKET_NAME = "envoy.transport_sockets.tls";
 export const RBAC_NAME = "envoy.filters.http.rbac";
+
+/** The front proxy's edge protection and the opt-in fault injection. */
+export const LOCAL_RATE_LIMIT = `${PREFIX}envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit`;
+export const BUFFER = `${PREFIX}envoy.extensions.filters.http.buffer.v3.Buffer`;
+export const BUFFER_PER_ROUTE = `${PREFIX}envoy.extensions.filters.http.buffer.v3.BufferPerRoute`;
+export const HTTP_FAULT = `${PREFIX}envoy.extensions.filters.http.fault.v3.HTTPFault`;
+export const LOCAL_RATE_LIMIT_NAME = "envoy.filters.http.local_ratelimit";
+export const BUFFER_NAME = "envoy.filters.http.buffer";
+export const FAULT_NAME = "envoy.filters.http.fault";

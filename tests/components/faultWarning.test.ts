@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-import { installMocks, promiseOf } from "../helpers/pulumiMocks";
+import { captureWarnings, installMocks, promiseOf } from "../helpers/pulumiMocks";
 import { ServiceMesh } from "../../components";
 import { parseStackSettings } from "../../stack";
 
@@ -9,22 +8,13 @@ const PROJECT_DIR = resolve(__dirname, "../..");
 
 /** The `pulumi.log.warn` messages of one ServiceMesh deployment under mocks. */
 async function warningsOf(config: Record<string, unknown>): Promise<string[]> {
-  const warnings: string[] = [];
-  const log = pulumi.log as { warn: (message: string) => Promise<void> };
-  const original = log.warn;
-  log.warn = (message: string) => {
-    warnings.push(message);
-    return Promise.resolve();
-  };
-  try {
+  const { warnings } = await captureWarnings(async () => {
     const collect = await installMocks(String(config.target));
     const mesh = new ServiceMesh("envoy-mesh", { settings: parseStackSettings(config), projectDir: PROJECT_DIR, imageTag: "test" });
     await promiseOf(mesh.frontUrl);
     await collect();
-    return warnings;
-  } finally {
-    log.warn = original;
-  }
+  });
+  return warnings;
 }
 
 const FAULTY = "extends: seed\nservices:\n  - name: service-a\n    upstreams:\n      - service: service-b\n      - {service: service-c, fault: {abort: {httpStatus: 503, percentage: 50}}}\n";

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, isSecret, promiseOf, registered, type Registered } from "../helpers/pulumiMocks";
+import { captureWarnings, installMocks, isSecret, promiseOf, registered, type Registered } from "../helpers/pulumiMocks";
 import { ServiceMesh } from "../../components";
 import { MTLS_OFF_WARNING } from "../../components/serviceMesh";
 import { parseStackSettings } from "../../stack";
@@ -25,28 +25,12 @@ async function deploy(config: Record<string, unknown>) {
   return { mesh, resources: await collect() };
 }
 
-/** `pulumi.log.warn` calls made while `run` runs. */
-async function warningsOf<T>(run: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
-  const warnings: string[] = [];
-  const log = pulumi.log as { warn: (message: string) => Promise<void> };
-  const original = log.warn;
-  log.warn = (message: string) => {
-    warnings.push(message);
-    return Promise.resolve();
-  };
-  try {
-    return { result: await run(), warnings };
-  } finally {
-    log.warn = original;
-  }
-}
-
 describe("ServiceMesh component: certificate Secrets on Kubernetes", () => {
   describe("on kind (mtls strict, a local edge certificate)", () => {
     let resources: Registered[];
     let mesh: ServiceMesh;
     let warnings: string[];
-    before(async () => ({ result: { resources, mesh }, warnings } = await warningsOf(() => deploy({ target: "kind" }))));
+    before(async () => ({ result: { resources, mesh }, warnings } = await captureWarnings(() => deploy({ target: "kind" }))));
 
     it("registers each proxy's identity Secret under that proxy's component, after the namespace", () => {
       const namespace = registered(resources, NAMESPACE, "envoy-mesh-namespace");
@@ -113,7 +97,7 @@ describe("ServiceMesh component: certificate Secrets on Kubernetes", () => {
   describe("with mtls off", () => {
     let resources: Registered[];
     let warnings: string[];
-    before(async () => ({ result: { resources }, warnings } = await warningsOf(() => deploy({ target: "kind", topology: "extends: seed\nsecurity: {mtls: \"off\"}" }))));
+    before(async () => ({ result: { resources }, warnings } = await captureWarnings(() => deploy({ target: "kind", topology: "extends: seed\nsecurity: {mtls: \"off\"}" }))));
 
     it("warns once, naming topology.security.mtls and that it is for debugging only", () => {
       assert.deepEqual(warnings, [MTLS_OFF_WARNING]);

@@ -204,3 +204,19 @@ export function isSecret(value: unknown): value is { value: unknown } {
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
+
+/** What `run` returned, and the `pulumi.log.warn` messages said while it ran. */
+export async function captureWarnings<T>(run: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+  const warnings: string[] = [];
+  const log = pulumi.log as { warn: (message: string) => Promise<void> };
+  const original = log.warn;
+  log.warn = (message: string) => {
+    warnings.push(message);
+    return Promise.resolve();
+  };
+  try {
+    return { result: await run(), warnings };
+  } finally {
+    log.warn = original;
+  }
+}
