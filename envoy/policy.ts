@@ -5,7 +5,7 @@
  */
 import { DELIVERED_RETRY_CONDITIONS, type EdgePolicy, type HealthCheckSettings, type OutlierDetection, type RetryCondition } from "../topology";
 import { NOT_DELIVERED_HEADER } from "./names";
-import { duration, type EnvoyObject } from "./resources";
+import { duration, type DnsClusterOptions, type EnvoyObject } from "./resources";
 import { HTTP_PROTOCOL_OPTIONS, HTTP_PROTOCOL_OPTIONS_NAME, PREVIOUS_HOSTS, PREVIOUS_HOSTS_NAME } from "./typeUrls";
 
 /**
@@ -121,9 +121,13 @@ export function makeOutlierDetection(outlier: OutlierDetection): EnvoyObject {
 }
 
 /**
- * Active health check of every host on `path`, see makeHttpHealthCheck in resources.ts for what
- * Envoy does with each answer. Over HTTP/2 when the cluster speaks it: with ALPN offering only
- * h2, the callee's connection manager picks its HTTP/2 codec, and an HTTP/1.1 check would fail.
+ * Active HTTP health check of every host on `path`. A non-2xx answer marks a host unhealthy at
+ * once; only network failures (no answer, timeout) count towards `unhealthy_threshold`; one
+ * success brings a host back (source/extensions/health_checkers/common/health_checker_base_impl.cc
+ * in envoyproxy/envoy). A host that DNS adds starts unhealthy until its first check passes
+ * (source/common/upstream/upstream_impl.cc). Envoy sends these requests with `user-agent: Envoy/HC`.
+ * Over HTTP/2 when the cluster speaks it: with ALPN offering only h2, the callee's connection
+ * manager picks its HTTP/2 codec, and an HTTP/1.1 check would fail.
  */
 export function makePolicyHealthCheck(check: HealthCheckSettings, path: string, http2: boolean): EnvoyObject {
   return {
@@ -155,21 +159,18 @@ export function upstreamAlpn(policy: EdgePolicy): readonly string[] | undefined 
   return policy.http2 ? ["h2"] : undefined;
 }
 
-/**
- * A cluster of a callee's sidecars with the edge's cluster policy: its health checks (kept in
- * place, or left out when turned off), outlier detection, circuit breakers with the retry budget,
- * and HTTP/2.
- */
-export function withClusterPolicy(cluster: EnvoyObject, policy: EdgePolicy, healthCheckPath: string, edge = false): EnvoyObject {
-  const replaced: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(cluster)) {
-    if (key === "health_checks") {
-      if (policy.healthCheck.enabled) replaced[key] = [makePolicyHealthCheck(policy.healthCheck, healthCheckPath, policy.http2)];
-    } else if (key === "outlier_detection") replaced[key] = makeOutlierDetection(policy.outlierDetection);
-    else replaced[key] = value;
-  }
+/** How an edge's policy watches the hosts of a callee's cluster: health checks on `path` (unless turned off), and outlier detection. */
+export function hostChecks(policy: EdgePolicy, path: string): Pick<DnsClusterOptions, "healthChecks" | "outlierDetection"> {
   return {
-    ...replaced,
+    ...(policy.healthCheck.enabled ? { healthChecks: [makePolicyHealthCheck(policy.healthCheck, path, policy.http2)] } : {}),
+    outlierDetection: makeOutlierDetection(policy.outlierDetection),
+  };
+}
+
+/** A cluster of a callee's sidecars with the rest of the edge's cluster policy: circuit breakers with the retry budget, and HTTP/2. */
+export function withClusterPolicy(cluster: EnvoyObject, policy: EdgePolicy, edge = false): EnvoyObject {
+  return {
+    ...cluster,
     circuit_breakers: makeCircuitBreakers(policy),
     ...(policy.http2 ? { typed_extension_protocol_options: makeHttp2ProtocolOptions(edge) } : {}),
   };

@@ -36,7 +36,7 @@ import {
   makeStaticCluster,
   type EnvoyObject,
 } from "./resources";
-import { upstreamAlpn, withClusterPolicy, withRoutePolicy } from "./policy";
+import { hostChecks, upstreamAlpn, withClusterPolicy, withRoutePolicy } from "./policy";
 import {
   CALLER_ACCESS_LOG_FORMAT,
   makeCallerRbacFilter,
@@ -116,10 +116,10 @@ function makeUpstreamCluster(service: string, policy: EdgePolicy, topology: Topo
   const name = version === undefined ? upstreamClusterName(service) : versionClusterName(service, version.name);
   const cluster = makeDnsCluster(name, host, topology.ports.ingress, topology.envoy.connectTimeoutMs, {
     edge,
-    healthCheckPath: APP_HEALTH_PATH,
+    ...hostChecks(policy, APP_HEALTH_PATH),
     ...(mtls(topology) ? { transportSocket: makeMeshUpstreamTls(sniOf(host), proxyIdentity(topology, target, service), upstreamAlpn(policy)) } : {}),
   });
-  return withClusterPolicy(cluster, policy, APP_HEALTH_PATH, edge);
+  return withClusterPolicy(cluster, policy, edge);
 }
 
 /** A caller's clusters for `service`: one, or one per version, each with the edge's policy. */

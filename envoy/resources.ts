@@ -76,51 +76,13 @@ export function makeStaticCluster(
   };
 }
 
-/** How often a caller asks each upstream pod's `/healthz` once the cluster has carried traffic. */
-export const HEALTH_CHECK_INTERVAL_MS = 2000;
-/** The same before the cluster's first request: an idle caller costs little. */
-export const HEALTH_CHECK_NO_TRAFFIC_INTERVAL_MS = 5000;
-
-/**
- * Active HTTP health check of every host of a cluster. A non-2xx answer marks a host unhealthy
- * at once; only network failures (no answer, timeout) count towards `unhealthy_threshold`; one
- * success brings a host back (source/extensions/health_checkers/common/health_checker_base_impl.cc
- * in envoyproxy/envoy). A host that DNS adds starts unhealthy until its first check passes
- * (source/common/upstream/upstream_impl.cc). Envoy sends these requests with `user-agent: Envoy/HC`.
- */
-export function makeHttpHealthCheck(path: string): EnvoyObject {
-  return {
-    timeout: duration(1000),
-    interval: duration(HEALTH_CHECK_INTERVAL_MS),
-    no_traffic_interval: duration(HEALTH_CHECK_NO_TRAFFIC_INTERVAL_MS),
-    unhealthy_threshold: 2,
-    healthy_threshold: 1,
-    http_health_check: { path },
-  };
-}
-
-/**
- * Second guard after health checks: a host the caller cannot even connect to twice in a row
- * (its pod is gone) is ejected. Answers from the host, 5xx included, eject nothing: a callee
- * whose own upstream fails must not be ejected for it.
- */
-function makeLocalOriginOutlierDetection(): EnvoyObject {
-  return {
-    split_external_local_origin_errors: true,
-    consecutive_local_origin_failure: 2,
-    enforcing_consecutive_local_origin_failure: 100,
-    enforcing_consecutive_5xx: 0,
-    enforcing_success_rate: 0,
-    enforcing_local_origin_success_rate: 0,
-    max_ejection_percent: 50,
-  };
-}
-
 export interface DnsClusterOptions {
   /** Per-connection buffer limit of an edge proxy. Default: false. */
   readonly edge?: boolean;
-  /** Health-check every host on this path; also ejects hosts that refuse connections. Default: none. */
-  readonly healthCheckPath?: string;
+  /** Active health checks of every host. Default: none. */
+  readonly healthChecks?: readonly EnvoyObject[];
+  /** When to eject a host. Default: never. */
+  readonly outlierDetection?: EnvoyObject;
   /** How connections to the hosts are secured (TLS). Default: plain TCP. */
   readonly transportSocket?: EnvoyObject;
 }
@@ -142,9 +104,8 @@ export function makeDnsCluster(
     connect_timeout: duration(connectTimeoutMs),
     lb_policy: "ROUND_ROBIN",
     ...(options.edge ? { per_connection_buffer_limit_bytes: EDGE_BUFFER_LIMIT_BYTES } : {}),
-    ...(options.healthCheckPath !== undefined
-      ? { health_checks: [makeHttpHealthCheck(options.healthCheckPath)], outlier_detection: makeLocalOriginOutlierDetection() }
-      : {}),
+    ...(options.healthChecks !== undefined ? { health_checks: options.healthChecks } : {}),
+    ...(options.outlierDetection !== undefined ? { outlier_detection: options.outlierDetection } : {}),
     load_assignment: loadAssignment(name, host, port),
     ...(options.transportSocket !== undefined ? { transport_socket: options.transportSocket } : {}),
   };
