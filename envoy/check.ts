@@ -1,9 +1,10 @@
 import { load } from "js-yaml";
 import type { Topology } from "../topology";
 import type { ConfigIssue } from "../topology/reader";
-import { ENVOY_CONFIG_DIR } from "./names";
+import { XDS_DIR } from "./names";
 import { buildMeshConfigs, type EnvoyTarget, type ProxyConfig } from "./proxies";
 import { toYaml } from "./serialize";
+import { toFileXds } from "./xds";
 import { validateBootstrap, validateResourceFile } from "../checks/envoy";
 
 export interface RenderedEnvoyConfig {
@@ -11,16 +12,17 @@ export interface RenderedEnvoyConfig {
   /** The bootstrap exactly as Envoy will read it. */
   readonly yaml: string;
   /**
-   * The SDS files delivered next to the bootstrap in ENVOY_CONFIG_DIR, by file name, exactly as
-   * Envoy will read them: each is checked, and so is every SDS reference of the bootstrap against them.
+   * The xDS files delivered in XDS_DIR (LDS, CDS, RDS, SDS), by file name, sorted, exactly as
+   * Envoy will read them: each is checked, and so is every reference between them and the bootstrap.
    */
-  readonly sdsFiles: Readonly<Record<string, string>>;
+  readonly xdsFiles: Readonly<Record<string, string>>;
 }
 
-/** A built proxy config as the deploy layers ship it: the bootstrap and its SDS files as YAML. */
+/** A built proxy config as the deploy layers ship it: the bootstrap and its xDS files as YAML (envoy/xds.ts). */
 export function renderEnvoyConfig(config: ProxyConfig): RenderedEnvoyConfig {
-  const sdsFiles = Object.fromEntries(Object.entries(config.sdsFiles).map(([file, content]) => [file, toYaml(content)]));
-  return { proxy: config.proxy, yaml: toYaml(config.bootstrap), sdsFiles };
+  const { bootstrap, files } = toFileXds(config);
+  const xdsFiles = Object.fromEntries(Object.entries(files).map(([file, content]) => [file, toYaml(content)]));
+  return { proxy: config.proxy, yaml: toYaml(bootstrap), xdsFiles };
 }
 
 /** Every object of a parsed document with its path. */
@@ -64,7 +66,7 @@ function sdsCrossProblems(bootstrap: unknown, files: Readonly<Record<string, unk
   const problems: ConfigIssue[] = [];
   const used = new Set<string>();
   for (const ref of sdsReferences(bootstrap)) {
-    const file = ref.path.startsWith(`${ENVOY_CONFIG_DIR}/`) ? ref.path.slice(ENVOY_CONFIG_DIR.length + 1) : undefined;
+    const file = ref.path.startsWith(`${XDS_DIR}/`) ? ref.path.slice(XDS_DIR.length + 1) : undefined;
     if (file === undefined || !(file in files)) {
       problems.push({ path: ref.at, message: `reads SDS secret ${JSON.stringify(ref.name)} from ${ref.path}, but no such file is delivered with this config` });
       continue;
@@ -99,7 +101,7 @@ export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): Co
     checkedFiles.set(text, result);
     return result;
   };
-  return configs.flatMap(({ proxy, yaml, sdsFiles }) => {
+  return configs.flatMap(({ proxy, yaml, xdsFiles: sdsFiles }) => {
     const bootstrap = load(yaml);
     const result = validateBootstrap(bootstrap, { strict: true });
     const own = [...result.errors, ...result.warnings].map((issue) => ({ path: `envoy config of ${proxy}: ${issue.path}`, message: issue.message }));

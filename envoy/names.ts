@@ -12,6 +12,11 @@ export const ADMIN_CLUSTER = "admin";
 /** Admin paths the health listener exposes; nothing else of the admin API leaves the pod. */
 export const READY_PATH = "/ready";
 export const PROMETHEUS_PATH = "/stats/prometheus";
+/**
+ * Envoy's own counters and text readouts in its plain `name: value` form: `npm run status` reads
+ * each xDS subscription's `version_text` and `update_rejected` there (read-only, as is Prometheus).
+ */
+export const STATS_PATH = "/stats";
 
 /** Path every app answers; callers' Envoys health-check it through the callee's sidecar ingress. */
 export const APP_HEALTH_PATH = "/healthz";
@@ -65,12 +70,26 @@ export function serviceDnsQueryName(service: string, namespace: string, clusterD
 }
 
 /*
- * Where every target puts an Envoy's files, so the bootstrap can name them: the config folder
- * (a ConfigMap on Kubernetes), and one folder per certificate (a `kubernetes.io/tls` Secret on
+ * Where every target puts an Envoy's files, so the bootstrap can name them: the bootstrap's
+ * folder (a content-named ConfigMap on Kubernetes: a change rolls the pods), the xDS folder (a
+ * ConfigMap with a stable name, updated in place: Envoy reloads it live), and one folder per certificate (a `kubernetes.io/tls` Secret on
  * Kubernetes, files in the container on Docker) holding `tls.crt`, `tls.key` and `ca.crt`.
  */
 export const ENVOY_CONFIG_DIR = "/etc/envoy";
 export const ENVOY_CONFIG_FILE = "envoy.yaml";
+/**
+ * The xDS resource files (LDS, CDS, one RDS file per route configuration, SDS), each a
+ * DiscoveryResponse; Envoy watches the folder and reloads a file when the folder's content is
+ * swapped atomically (the kubelet's `..data` link), so listeners, routes and clusters change
+ * without a restart. Outside ENVOY_CONFIG_DIR: a volume is never mounted inside another.
+ */
+export const XDS_DIR = "/etc/mesh/xds";
+export const LDS_FILE = "lds.yaml";
+export const CDS_FILE = "cds.yaml";
+/** The RDS file of one route configuration (route configuration names are listener names: `[a-z0-9_]`). */
+export function rdsFileName(routeConfig: string): string {
+  return `rds-${routeConfig}.yaml`;
+}
 /** This proxy's mesh identity: its certificate and key, and the mesh CA it trusts. */
 export const IDENTITY_DIR = "/etc/mesh/identity";
 /** The front proxy's certificate for clients outside the mesh. */
@@ -80,7 +99,7 @@ export const CERTIFICATE_FILE = "tls.crt";
 export const PRIVATE_KEY_FILE = "tls.key";
 export const CA_FILE = "ca.crt";
 
-/** SDS secret names, each served from its own file next to the bootstrap. */
+/** SDS secret names, each served from its own file in XDS_DIR. */
 export const IDENTITY_SECRET = "identity";
 export const MESH_CA_SECRET = "mesh_ca";
 export const EDGE_SECRET = "edge";

@@ -15,6 +15,7 @@ import {
   PROMETHEUS_PATH,
   READY_PATH,
   SDS_FILES,
+  STATS_PATH,
   egressListenerName,
   egressStatPrefix,
   upstreamClusterName,
@@ -83,8 +84,9 @@ export interface ProxyConfig {
 }
 
 /**
- * Lets the kubelet reach `/ready` and Prometheus stats on the pod IP without exposing the
- * admin API, which stays on 127.0.0.1. Everything else answers 404.
+ * Lets the kubelet reach `/ready`, Prometheus and `npm run status` read stats on the pod IP
+ * without exposing the admin API, which stays on 127.0.0.1. Everything else answers 404. It stays
+ * in the bootstrap (envoy/xds.ts), so it answers before the xDS files are read.
  */
 function makeHealthListener(topology: Topology): EnvoyObject {
   return makeListener({
@@ -95,7 +97,7 @@ function makeHealthListener(topology: Topology): EnvoyObject {
     httpConnectionManager: makeHttpConnectionManager({
       statPrefix: HEALTH_LISTENER,
       routeConfigName: HEALTH_LISTENER,
-      routes: [makePathRoute(READY_PATH, ADMIN_CLUSTER), makePathRoute(PROMETHEUS_PATH, ADMIN_CLUSTER), makeNotFoundRoute()],
+      routes: [makePathRoute(READY_PATH, ADMIN_CLUSTER), makePathRoute(PROMETHEUS_PATH, ADMIN_CLUSTER), makePathRoute(STATS_PATH, ADMIN_CLUSTER), makeNotFoundRoute()],
     }),
   });
 }

@@ -9,12 +9,12 @@ import {
   CERTIFICATE_FILE,
   EDGE_DIR,
   EDGE_SECRET,
-  ENVOY_CONFIG_DIR,
   IDENTITY_DIR,
   IDENTITY_SECRET,
   MESH_CA_SECRET,
   PRIVATE_KEY_FILE,
   SDS_FILES,
+  XDS_DIR,
 } from "./names";
 import type { EnvoyObject } from "./resources";
 import { DOWNSTREAM_TLS_CONTEXT, RBAC, RBAC_NAME, TLS_SECRET, TLS_TRANSPORT_SOCKET_NAME, UPSTREAM_TLS_CONTEXT } from "./typeUrls";
@@ -22,9 +22,9 @@ import { DOWNSTREAM_TLS_CONTEXT, RBAC, RBAC_NAME, TLS_SECRET, TLS_TRANSPORT_SOCK
 /** An SDS secret name: each is served from its own file (SDS_FILES). */
 export type SdsSecretName = keyof typeof SDS_FILES;
 
-/** Where the bootstrap finds an SDS file: next to itself, in ENVOY_CONFIG_DIR. */
+/** Where a listener or cluster finds an SDS file: with the other xDS files, in XDS_DIR. */
 export function sdsFilePath(secret: SdsSecretName): string {
-  return `${ENVOY_CONFIG_DIR}/${SDS_FILES[secret]}`;
+  return `${XDS_DIR}/${SDS_FILES[secret]}`;
 }
 
 /**
@@ -38,7 +38,7 @@ export function makeSdsSecretConfig(secret: SdsSecretName): EnvoyObject {
     name: secret,
     sds_config: {
       resource_api_version: "V3",
-      path_config_source: { path: sdsFilePath(secret), watched_directory: { path: ENVOY_CONFIG_DIR } },
+      path_config_source: { path: sdsFilePath(secret), watched_directory: { path: XDS_DIR } },
     },
   };
 }

@@ -8,6 +8,11 @@ export const HTTP_PROTOCOL_OPTIONS = `${PREFIX}envoy.extensions.upstreams.http.v
 export const STDOUT_ACCESS_LOG = `${PREFIX}envoy.extensions.access_loggers.stream.v3.StdoutAccessLog`;
 export const PREVIOUS_HOSTS = `${PREFIX}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`;
 
+/** The resources of the LDS, CDS and RDS files. */
+export const LISTENER = `${PREFIX}envoy.config.listener.v3.Listener`;
+export const CLUSTER = `${PREFIX}envoy.config.cluster.v3.Cluster`;
+export const ROUTE_CONFIGURATION = `${PREFIX}envoy.config.route.v3.RouteConfiguration`;
+
 /** Canonical extension names; since Envoy 1.22 the `@type` is what selects the extension. */
 export const HTTP_CONNECTION_MANAGER_NAME = "envoy.filters.network.http_connection_manager";
 export const ROUTER_NAME = "envoy.filters.http.router";

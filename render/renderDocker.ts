@@ -91,7 +91,7 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
     placeholderCertificates(settings),
   );
   const compose = buildComposeDocument(mesh, settings.docker, settings.topology, { projectDir, outDir, appImage });
-  const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, sdsFiles: sdsFilesOf(p) })), compose);
+  const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: sdsFilesOf(p) })), compose);
   // The same description feeds `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
   const files = new Map<string, string>();

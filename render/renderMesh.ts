@@ -141,7 +141,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
   const problems = [
-    ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, sdsFiles: p.sdsFiles }))),
+    ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: p.sdsFiles }))),
     ...validateManifests(manifests).flatMap(({ object, issues }) => issues.map((i) => ({ path: `${object} ${i.path}`, message: i.message }))),
     ...[...manifests.flatMap(checkPodPolicy), ...checkSecretMounts(manifests), ...manifests.flatMap(keyMaterialFindings)].map((f) => ({
       path: `${f.object} ${f.path}`,
