@@ -5,7 +5,7 @@ import { XDS_DIR } from "./names";
 import { buildMeshConfigs, type EnvoyTarget, type ProxyConfig } from "./proxies";
 import { toYaml } from "./serialize";
 import { toFileXds } from "./xds";
-import { validateBootstrap, validateResourceFile } from "../checks/envoy";
+import { fromFileXds, validateBootstrap, validateResourceFile } from "../checks/envoy";
 
 export interface RenderedEnvoyConfig {
   readonly proxy: string;
@@ -25,71 +25,12 @@ export function renderEnvoyConfig(config: ProxyConfig): RenderedEnvoyConfig {
   return { proxy: config.proxy, yaml: toYaml(bootstrap), xdsFiles };
 }
 
-/** Every object of a parsed document with its path. */
-function* objects(value: unknown, path = ""): Generator<[string, Record<string, unknown>]> {
-  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* objects(value[i], `${path}[${i}]`);
-  else if (typeof value === "object" && value !== null) {
-    yield [path, value as Record<string, unknown>];
-    for (const [k, v] of Object.entries(value)) yield* objects(v, path ? `${path}.${k}` : k);
-  }
-}
-
-/** An SdsSecretConfig reading from a file: its secret name and the file's path. */
-interface SdsReference {
-  readonly at: string;
-  readonly name: unknown;
-  readonly path: string;
-}
-
-function sdsReferences(bootstrap: unknown): SdsReference[] {
-  const found: SdsReference[] = [];
-  for (const [at, node] of objects(bootstrap)) {
-    const source = (node.sds_config as { path_config_source?: { path?: unknown } } | undefined)?.path_config_source;
-    if (typeof source?.path === "string") found.push({ at, name: node.name, path: source.path });
-  }
-  return found;
-}
-
-/** Names of the Secrets an SDS file holds. */
-function secretNames(file: unknown): unknown[] {
-  const resources = (file as { resources?: unknown } | null)?.resources;
-  return Array.isArray(resources) ? resources.map((r) => (r as { name?: unknown } | null)?.name) : [];
-}
-
 /**
- * What Envoy checks only when it reads an SDS file, which no single file shows: the file a
- * bootstrap names must be delivered with it, and the one Secret it holds must carry the name the
- * bootstrap asks for ("Unexpected SDS secret (expecting X): Y", source/common/secret/sds_api.cc in
- * envoyproxy/envoy). A delivered file that nothing reads is reported too: it is a builder's mistake.
- */
-function sdsCrossProblems(bootstrap: unknown, files: Readonly<Record<string, unknown>>): ConfigIssue[] {
-  const problems: ConfigIssue[] = [];
-  const used = new Set<string>();
-  for (const ref of sdsReferences(bootstrap)) {
-    const file = ref.path.startsWith(`${XDS_DIR}/`) ? ref.path.slice(XDS_DIR.length + 1) : undefined;
-    if (file === undefined || !(file in files)) {
-      problems.push({ path: ref.at, message: `reads SDS secret ${JSON.stringify(ref.name)} from ${ref.path}, but no such file is delivered with this config` });
-      continue;
-    }
-    used.add(file);
-    const names = secretNames(files[file]);
-    if (names.length === 1 && names[0] !== ref.name) {
-      problems.push({
-        path: ref.at,
-        message: `asks ${file} for SDS secret ${JSON.stringify(ref.name)}, but its Secret is named ${JSON.stringify(names[0])}: Envoy would reject the update (Unexpected SDS secret)`,
-      });
-    }
-  }
-  for (const file of Object.keys(files).sort()) {
-    if (!used.has(file)) problems.push({ path: `SDS file ${file}`, message: "is delivered but the bootstrap never reads it" });
-  }
-  return problems;
-}
-
-/**
- * Checks each rendered bootstrap and its SDS files the way Envoy loads them, in strict mode
- * (deprecated fields fail too), and that they fit together. Returns every problem, each path
- * prefixed with the proxy (and file) it belongs to.
+ * Checks each rendered bootstrap and its xDS files the way Envoy loads them, in strict mode
+ * (deprecated fields fail too): the bootstrap, each file on its own, and what only the files
+ * together show (checks/envoy/fileXds.ts): every path in XDS_DIR and delivered, each file holding
+ * what its subscription reads, routes naming defined clusters, no file left unread. Returns every
+ * problem, each path prefixed with the proxy (and file) it belongs to.
  */
 export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): ConfigIssue[] {
   // Most proxies ship the same SDS files (their paths are the same in every container): check each text once.
@@ -101,21 +42,24 @@ export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): Co
     checkedFiles.set(text, result);
     return result;
   };
-  return configs.flatMap(({ proxy, yaml, xdsFiles: sdsFiles }) => {
+  return configs.flatMap(({ proxy, yaml, xdsFiles }) => {
     const bootstrap = load(yaml);
     const result = validateBootstrap(bootstrap, { strict: true });
-    const own = [...result.errors, ...result.warnings].map((issue) => ({ path: `envoy config of ${proxy}: ${issue.path}`, message: issue.message }));
-    const files = Object.fromEntries(Object.entries(sdsFiles).map(([file, text]) => [file, load(text)]));
+    const where = (file: string | undefined, path: string) => (file === undefined ? `envoy config of ${proxy}: ${path}` : `${file} of ${proxy}: ${path}`);
+    const own = [...result.errors, ...result.warnings].map((issue) => ({ path: where(undefined, issue.path), message: issue.message }));
+    const files = Object.fromEntries(Object.entries(xdsFiles).map(([file, text]) => [file, load(text)]));
     const fileProblems = Object.entries(files).flatMap(([file, content]) => {
-      const checked = checkFile(sdsFiles[file], content);
-      return [...checked.errors, ...checked.warnings].map((issue) => ({ path: `${file} of ${proxy}: ${issue.path}`, message: issue.message }));
+      const checked = checkFile(xdsFiles[file], content);
+      return [...checked.errors, ...checked.warnings].map((issue) => ({ path: where(file, issue.path), message: issue.message }));
     });
-    const cross = sdsCrossProblems(bootstrap, files).map((p) => ({ path: `envoy config of ${proxy}: ${p.path}`, message: p.message }));
+    // Our own files must all be in XDS_DIR, the one folder they are mounted in; a missing version is a problem too.
+    const loaded = fromFileXds(bootstrap, files, { xdsDir: XDS_DIR });
+    const cross = [...loaded.errors, ...loaded.warnings].map((p) => ({ path: where(p.file, p.path), message: p.message }));
     return [...own, ...fileProblems, ...cross];
   });
 }
 
-/** Renders and checks every proxy's bootstrap and SDS files of a mesh. */
+/** Renders and checks every proxy's bootstrap and xDS files of a mesh. */
 export function meshEnvoyConfigProblems(topology: Topology, target: EnvoyTarget): ConfigIssue[] {
   return envoyConfigProblems(buildMeshConfigs(topology, target).map(renderEnvoyConfig));
 }

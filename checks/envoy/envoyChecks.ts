@@ -126,48 +126,65 @@ export function checkBootstrap(bootstrap: MessageValue, sink: IssueSink): void {
   checkAdmin(sub(bootstrap, "admin"), sink);
   const engine = anyOf(sub(bootstrap, "default_regex_engine"), "typed_config");
   const re2 = engine === undefined || engine.typeName === GOOGLE_RE2_TYPE;
-  const secrets = staticSecrets(list(staticResources, "secrets"));
-  forEachMessage(bootstrap, (m) => {
+  checkEveryMessage(bootstrap, { secrets: staticSecrets(list(staticResources, "secrets")), re2, clusterNames }, sink);
+}
+
+interface MessageCheckContext {
+  readonly secrets: ReturnType<typeof staticSecrets>;
+  /** Whether regexes are RE2's (the default engine). */
+  readonly re2: boolean;
+  /** The clusters an inline route table may name; undefined when they are only known across files. */
+  readonly clusterNames: ReadonlySet<string> | undefined;
+}
+
+/** The checks that apply to a message wherever it is: in a bootstrap or in a resource of an xDS file. */
+function checkEveryMessage(root: Value, context: MessageCheckContext, sink: IssueSink): void {
+  forEachMessage(root, (m) => {
     checkExtensionConfig(m, sink);
-    checkTlsMessage(m, secrets, sink);
+    checkTlsMessage(m, context.secrets, sink);
     const type = typeOf(m)?.typeName ?? "";
-    if (type === HCM_TYPE) checkHttpConnectionManager(m, clusterNames, sink);
+    if (type === HCM_TYPE) checkHttpConnectionManager(m, context.clusterNames, sink);
     checkLocalRateLimit(m, sink);
     if (type === ROUTE_ACTION_TYPE) checkRouteActionPolicy(m, sink);
     if (type === RETRY_POLICY_TYPE) checkRetryPolicy(m, sink);
     if (type === THRESHOLDS_TYPE) checkThresholds(m, sink);
     if (type === CLUSTER_TYPE) checkClusterAlpn(m, sink);
-    if (re2 && REGEX_MATCHER_TYPES.has(type)) checkRegex(m, sink);
+    if (context.re2 && REGEX_MATCHER_TYPES.has(type)) checkRegex(m, sink);
     const slot = SLOTS[type];
     if (slot) checkSlot(m, slot, sink);
   });
 }
 
 const SECRET_TYPE = "envoy.extensions.transport_sockets.tls.v3.Secret";
+const LISTENER_TYPE = "envoy.config.listener.v3.Listener";
+const ROUTE_CONFIGURATION_TYPE = "envoy.config.route.v3.RouteConfiguration";
 const NO_STATIC_SECRETS = staticSecrets([]);
 
 /**
  * Checks on an xDS resource file (a DiscoveryResponse read from disk), for the resources it
- * holds. An SDS subscription takes exactly one Secret, the one named by its SdsSecretConfig
- * (envoyproxy/envoy source/common/secret/sds_api.cc, SdsApi::onConfigUpdate): a file with two
- * secrets is refused, so each secret needs a file of its own.
+ * holds: the listeners of an LDS file, the clusters of a CDS file and the route configuration of
+ * an RDS file get the checks the same resources get in a bootstrap's static_resources (names,
+ * addresses, filter order, route tables), except which clusters a route may name, which only the
+ * bootstrap and the CDS file together tell (checks/envoy/fileXds.ts). An SDS subscription takes
+ * exactly one Secret, the one named by its SdsSecretConfig (envoyproxy/envoy
+ * source/common/secret/sds_api.cc, SdsApi::onConfigUpdate): a file with two secrets is refused,
+ * so each secret needs a file of its own.
  */
 export function checkResourceFile(response: MessageValue, sink: IssueSink): void {
   const resources = Array.isArray(response.resources) ? response.resources : [];
-  const secrets = resources.filter((r) => r instanceof AnyValue && r.typeName === SECRET_TYPE).length;
+  const ofType = (type: string) => resources.filter((r): r is AnyValue => r instanceof AnyValue && r.typeName === type);
+  const secrets = ofType(SECRET_TYPE).length;
   if (secrets > 1) {
     sink.error(
       fieldPath(response, "resources"),
       `Unexpected SDS secrets length: ${secrets} (an SDS config loads exactly one Secret from its file; give each secret a file of its own)`,
     );
   }
-  forEachMessage(response, (m) => {
-    checkExtensionConfig(m, sink);
-    checkTlsMessage(m, NO_STATIC_SECRETS, sink);
-    if (REGEX_MATCHER_TYPES.has(typeOf(m)?.typeName ?? "")) checkRegex(m, sink);
-    const slot = SLOTS[typeOf(m)?.typeName ?? ""];
-    if (slot) checkSlot(m, slot, sink);
-  });
+  const messages = (type: string) => ofType(type).flatMap((r) => (r.message ? [r.message] : []));
+  checkClusters(messages(CLUSTER_TYPE), sink);
+  checkListeners(messages(LISTENER_TYPE), sink);
+  for (const routeConfig of messages(ROUTE_CONFIGURATION_TYPE)) checkRouteTable(routeConfig, undefined, sink);
+  checkEveryMessage(response, { secrets: NO_STATIC_SECRETS, re2: true, clusterNames: undefined }, sink);
 }
 
 /** Refuses a typed_config whose type belongs to another kind of extension. */
@@ -396,18 +413,21 @@ function checkFilterOrder(
   });
 }
 
-function checkHttpConnectionManager(hcm: MessageValue, clusterNames: ReadonlySet<string>, sink: IssueSink): void {
+function checkHttpConnectionManager(hcm: MessageValue, clusterNames: ReadonlySet<string> | undefined, sink: IssueSink): void {
   checkFilterOrder(list(hcm, "http_filters"), "http", TERMINAL_HTTP_FILTERS, sink);
   for (const upgrade of list(hcm, "upgrade_configs")) {
     checkFilterOrder(list(upgrade, "filters"), "http upgrade", TERMINAL_HTTP_FILTERS, sink);
   }
   checkPerFilterConfigs(hcm, sink);
   const routeConfig = sub(hcm, "route_config");
-  if (routeConfig) {
-    checkRouteClusters(routeConfig, clusterNames, sink);
-    checkWeightedClusters(routeConfig, sink);
-    checkDomains(routeConfig, sink);
-  }
+  if (routeConfig) checkRouteTable(routeConfig, clusterNames, sink);
+}
+
+/** A route table, inline or from an RDS file; its clusters are checked when they are known. */
+function checkRouteTable(routeConfig: MessageValue, clusterNames: ReadonlySet<string> | undefined, sink: IssueSink): void {
+  if (clusterNames !== undefined) checkRouteClusters(routeConfig, clusterNames, sink);
+  checkWeightedClusters(routeConfig, sink);
+  checkDomains(routeConfig, sink);
 }
 
 /** Envoy: a domain may appear in only one virtual host of a route table. */

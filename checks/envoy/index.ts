@@ -10,3 +10,5 @@ export type { EnvoyRegistry } from "./registry";
 export type { ValidationIssue, ValidationResult, ValidateOptions } from "./issues";
 export { ENVOY_API_VERSION } from "./apiVersion";
 export { validateResourceFile, DISCOVERY_RESPONSE_TYPE } from "./validate";
+export { fromFileXds, XDS_RESOURCE_TYPES } from "./fileXds";
+export type { FileXdsLoad, FileXdsOptions, XdsProblem } from "./fileXds";

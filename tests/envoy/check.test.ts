@@ -20,7 +20,7 @@ describe("checking generated Envoy configs before deploy", () => {
       "      connect_timeout: 250ms",
       "      hosts: [{socket_address: {address: 127.0.0.1, port_value: 8081}}]",
     ].join("\n");
-    const problems = envoyConfigProblems([{ proxy: "service-b", yaml: broken, sdsFiles: {} }]);
+    const problems = envoyConfigProblems([{ proxy: "service-b", yaml: broken, xdsFiles: {} }]);
     const paths = problems.map((p) => p.path);
     assert.ok(paths.includes("envoy config of service-b: static_resources.clusters[0].hosts"), paths.join("\n"));
     assert.ok(paths.includes("envoy config of service-b: static_resources.clusters[0].connect_timeout"), paths.join("\n"));
@@ -28,7 +28,7 @@ describe("checking generated Envoy configs before deploy", () => {
 
   it("treats a deprecated field as a failure", () => {
     const deprecated = "admin:\n  access_log_path: /tmp/admin.log\n  address: {socket_address: {address: 127.0.0.1, port_value: 9901}}\n";
-    const problems = envoyConfigProblems([{ proxy: "front-envoy", yaml: deprecated, sdsFiles: {} }]);
+    const problems = envoyConfigProblems([{ proxy: "front-envoy", yaml: deprecated, xdsFiles: {} }]);
     assert.deepEqual(problems.map((p) => p.path), ["envoy config of front-envoy: admin.access_log_path"]);
   });
 });
