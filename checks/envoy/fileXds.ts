@@ -64,6 +64,8 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefine
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const q = (v: unknown) => JSON.stringify(v);
 
+const without = (o: Json, keys: readonly string[]): Json => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+
 /** The path a ConfigSource reads from, if it reads a file (path_config_source, or the deprecated `path`). */
 function sourcePath(source: unknown): string | undefined {
   if (!isObject(source)) return undefined;
@@ -134,10 +136,7 @@ export function fromFileXds(bootstrap: unknown, files: Readonly<Record<string, u
     return ok ? (resources as Json[]) : undefined;
   };
 
-  const strip = (resource: Json): Json => {
-    const { "@type": _type, ...rest } = resource;
-    return rest;
-  };
+  const strip = (resource: Json): Json => without(resource, ["@type"]);
 
   const dynamicResources = isObject(root.dynamic_resources) ? root.dynamic_resources : {};
   const load = (api: "LDS" | "CDS", key: string): { file: string; resources: Json[] } | undefined => {
@@ -302,8 +301,8 @@ export function fromFileXds(bootstrap: unknown, files: Readonly<Record<string, u
     }
   }
 
-  const { lds_config: _l, cds_config: _c, ...otherDynamic } = dynamicResources;
-  const { dynamic_resources: _d, ...rest } = root;
+  const otherDynamic = without(dynamicResources, ["lds_config", "cds_config"]);
+  const rest = without(root, ["dynamic_resources"]);
   const equivalent: Json = { ...rest, static_resources: { ...staticResources, listeners, clusters } };
   if (Object.keys(otherDynamic).length > 0) equivalent.dynamic_resources = otherDynamic;
   return { bootstrap: equivalent, errors, warnings, read };
