@@ -1,17 +1,30 @@
 /**
- * npm run validate -- FILE... [--strict]
+ * npm run validate -- FILE|FOLDER... [--strict]
  *
- * Checks Envoy bootstraps, Envoy xDS resource files (a top-level `resources`: e.g. an SDS secret
- * file), Kubernetes manifests and compose files (YAML or JSON, several
+ * Checks Envoy bootstraps, Envoy xDS resource files (a top-level `resources`: an LDS, CDS, RDS or
+ * SDS file), Kubernetes manifests and compose files (YAML or JSON, several
  * documents per file allowed; a document with a top-level `apiVersion` or `kind` is a Kubernetes
  * object, since an Envoy bootstrap has neither; one with a top-level `services` is a compose file; a Kubernetes document with `items` is a List whose items are
  * checked one by one, as kubectl applies them) and prints, per file, document or List item,
  * `<path>: OK` or `<path>: FAIL` followed by one indented line per problem:
  * `  error <config path>: <message>` or `  warning <config path>: <message>`.
+ * A folder stands for the `.yaml`, `.yml` and `.json` files directly in it, in name order.
+ *
+ * An xDS file is checked on its own: each resource strictly, as Envoy parses it, with the
+ * checks the same resource gets in a bootstrap. What only the files together show is checked when
+ * a bootstrap that reads files (`path_config_source`) is given with them, e.g. a rendered proxy's
+ * `envoy.yaml` plus its xDS folder: each path the bootstrap (or an LDS listener's RDS, or an SDS
+ * config) names is looked up by file name among the files given, whatever folder the bootstrap
+ * names, since that is where Envoy would read them. That report is one more block,
+ * `<bootstrap path> with its xDS files: OK|FAIL`, whose config paths are `<file name>:<path>`;
+ * a given xDS file no bootstrap reads fails in a block of its own. A lone xDS file gets no such
+ * block: nothing says which subscription reads it.
  * Exit code: 0 when everything passes, 1 when anything fails, 2 for a usage error.
  */
 import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../checks/compose";
-import { readConfigDocuments, validateBootstrap, validateResourceFile } from "../checks/envoy";
+import { readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fromFileXds, readConfigDocuments, validateBootstrap, validateResourceFile } from "../checks/envoy";
 import type { ValidateOptions, ValidationResult } from "../checks/envoy";
 import { checkPodPolicy } from "../checks/kubernetes/policy";
 import { customResourceNotice, listItems, typeMetaIssues, validateKubernetesObject } from "../checks/kubernetes/schema";
@@ -112,7 +125,7 @@ export function chooseValidator(
   return validators.find((v) => v.accepts(document));
 }
 
-export const USAGE = "usage: npm run validate -- FILE... [--strict]";
+export const USAGE = "usage: npm run validate -- FILE|FOLDER... [--strict]";
 
 export type ParsedArgs =
   | { readonly ok: true; readonly files: readonly string[]; readonly strict: boolean }
@@ -150,6 +163,7 @@ export function reportFile(
   options: ValidateOptions,
   output: Output,
   validators: readonly DocumentValidator[] = DOCUMENT_VALIDATORS,
+  collect?: (document: unknown, validator: DocumentValidator, documents: number) => void,
 ): boolean {
   const read = readConfigDocuments(path);
   if (!read.ok) {
@@ -173,6 +187,7 @@ export function reportFile(
       print(label, { ok: false, errors: [{ path: "", message: "no validator takes this kind of document" }], warnings: [] });
       continue;
     }
+    collect?.(doc.content, validator, total);
     const list = validator.items?.(doc.content, options);
     if (list === undefined) print(label, validator.validate(doc.content, options));
     else if ("result" in list) print(label, list.result);
@@ -190,6 +205,79 @@ export function reportFile(
   return allOk;
 }
 
+/** A folder given on the command line stands for its YAML and JSON files, in name order. */
+function expandFolder(path: string): readonly string[] {
+  let isFolder = false;
+  try {
+    isFolder = statSync(path).isDirectory();
+  } catch {
+    return [path]; // reportFile names the reason
+  }
+  if (!isFolder) return [path];
+  const files = readdirSync(path)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort()
+    .map((f) => join(path, f));
+  return files.length > 0 ? files : [`${EMPTY_FOLDER}${path}`];
+}
+
+/** Marks a folder with nothing to check in the list of files, so it fails in its place in the output. */
+const EMPTY_FOLDER = "\0empty folder\0";
+
+/** Whether a bootstrap reads any of its config from files: only then are xDS files checked against it. */
+function readsFiles(document: unknown): boolean {
+  const walk = (v: unknown): boolean => {
+    if (Array.isArray(v)) return v.some(walk);
+    if (!isPlainObject(v)) return false;
+    return "path_config_source" in v || Object.values(v).some(walk);
+  };
+  return walk(document);
+}
+
+interface Given {
+  readonly path: string;
+  readonly content: unknown;
+}
+
+/**
+ * The checks only a bootstrap and its xDS files together allow (checks/envoy/fileXds.ts), for
+ * each bootstrap that reads files, with the xDS files given by file name; prints one block per
+ * bootstrap and one for given xDS files no bootstrap reads. Returns whether all passed.
+ */
+export function reportCrossFile(bootstraps: readonly Given[], xdsFiles: readonly Given[], options: ValidateOptions, output: Output): boolean {
+  if (bootstraps.length === 0 || xdsFiles.length === 0) return true;
+  const byName = new Map<string, Given>();
+  const clashes: string[] = [];
+  for (const file of xdsFiles) {
+    const name = basename(file.path);
+    const first = byName.get(name);
+    if (first !== undefined) clashes.push(`${file.path}: same file name as ${first.path}; a bootstrap names files by path, so give one set of xDS files per run`);
+    else byName.set(name, file);
+  }
+  const files = Object.fromEntries([...byName].map(([name, file]) => [name, file.content]));
+  const read = new Set<string>();
+  let allOk = true;
+  const print = (label: string, errors: readonly string[], warnings: readonly string[]) => {
+    const failing = options.strict ? [...errors, ...warnings] : errors;
+    allOk &&= failing.length === 0;
+    output.out(`${label}: ${failing.length === 0 ? "OK" : "FAIL"}`);
+    for (const e of failing) output.out(`  error ${e}`);
+    if (!options.strict) for (const w of warnings) output.out(`  warning ${w}`);
+  };
+  const line = (p: { file?: string; path: string; message: string }) => {
+    const at = p.file === undefined ? p.path : p.path === "" ? p.file : `${p.file}:${p.path}`;
+    return at === "" ? p.message : `${at}: ${p.message}`;
+  };
+  for (const bootstrap of bootstraps) {
+    const loaded = fromFileXds(bootstrap.content, files, { reportUnread: false });
+    for (const file of loaded.read) read.add(file);
+    print(`${bootstrap.path} with its xDS files`, [...clashes, ...loaded.errors.map(line)], loaded.warnings.map(line));
+  }
+  const unread = [...byName].filter(([name]) => !read.has(name)).map(([, file]) => `${file.path}: is given but no bootstrap reads it: no ConfigSource names a file of that name`);
+  if (unread.length > 0) print("xDS files", unread, []);
+  return allOk;
+}
+
 /** The whole command; returns the exit code. */
 export function runValidate(argv: readonly string[], output: Output): number {
   const args = parseArgs(argv);
@@ -203,7 +291,24 @@ export function runValidate(argv: readonly string[], output: Output): number {
     return 0;
   }
   let allOk = true;
-  for (const file of args.files) allOk = reportFile(file, { strict: args.strict }, output) && allOk;
+  const bootstraps: Given[] = [];
+  const xdsFiles: Given[] = [];
+  for (const file of args.files.flatMap(expandFolder)) {
+    if (file.startsWith(EMPTY_FOLDER)) {
+      const folder = file.slice(EMPTY_FOLDER.length);
+      output.out(`${folder}: FAIL`);
+      output.out(issueLine("error", "", `${folder} is a folder with no .yaml, .yml or .json file in it`));
+      allOk = false;
+      continue;
+    }
+    const collect = (content: unknown, validator: DocumentValidator, documents: number) => {
+      if (validator === envoyBootstrapValidator && readsFiles(content)) bootstraps.push({ path: file, content });
+      // Envoy reads an xDS file as one document.
+      else if (validator === envoyResourceFileValidator && documents === 1) xdsFiles.push({ path: file, content });
+    };
+    allOk = reportFile(file, { strict: args.strict }, output, DOCUMENT_VALIDATORS, collect) && allOk;
+  }
+  allOk = reportCrossFile(bootstraps, xdsFiles, { strict: args.strict }, output) && allOk;
   return allOk ? 0 : 1;
 }
 

@@ -114,9 +114,11 @@ export function fromFileXds(bootstrap: unknown, files: Readonly<Record<string, u
       errors.push({ file, path: "", message: `is not a DiscoveryResponse (an object with "resources"), so the ${api} subscription cannot read it` });
       return undefined;
     }
-    if (!versioned.has(file) && (str(content.version_info) ?? "") === "") {
+    // Envoy takes a file without one, but then reports an empty version: nobody can tell which
+    // content it runs. A warning, as Envoy loads it; SDS files are left out: their Secrets only name
+    // certificate files, and no status check compares their version.
+    if (api !== "SDS" && !versioned.has(file) && (str(content.version_info) ?? "") === "") {
       versioned.add(file);
-      // Envoy takes a file without one, but then reports an empty version: nobody can tell which content it runs.
       warnings.push({ file, path: "version_info", message: "missing: Envoy accepts the file but reports an empty version, so nobody can tell which content an Envoy runs" });
     }
     const expected = XDS_RESOURCE_TYPES[api];

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   DOCUMENT_VALIDATORS,
   chooseValidator,
@@ -14,7 +14,7 @@ import {
 } from "../../cli/validate";
 import { dump, load } from "js-yaml";
 import { renderMesh } from "../../render/renderMesh";
-import { fixture } from "../checks/envoy/fixtures";
+import { FIXTURES, fixture } from "../checks/envoy/fixtures";
 
 function run(argv: string[]): { code: number; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -59,7 +59,7 @@ describe("cli/validate", () => {
       assert.equal(r.code, 2);
       assert.deepEqual(r.out, []);
       assert.equal(r.err[0], "validate: unknown option --stirct");
-      assert.match(r.err[1], /^usage: npm run validate -- FILE\.\.\. \[--strict\]$/);
+      assert.match(r.err[1], /^usage: npm run validate -- FILE\|FOLDER\.\.\. \[--strict\]$/);
     });
 
     it("refuses a call without files, with exit code 2", () => {
@@ -112,16 +112,17 @@ describe("cli/validate", () => {
       ]);
     });
 
-    it("names a missing file, a directory, non-YAML and an empty file in a clear error", () => {
+    it("names a missing file, a folder with nothing to check, non-YAML and an empty file in a clear error", () => {
       const missing = join(dir, "missing.yaml");
+      const folder = mkdtempSync(join(dir, "folder-"));
       const broken = join(dir, "broken.yaml");
       const empty = join(dir, "empty.yaml");
       writeFileSync(broken, "admin: [unclosed\n");
       writeFileSync(empty, "# nothing here\n");
-      const r = run([missing, dir, broken, empty, GOOD]);
+      const r = run([missing, folder, broken, empty, GOOD]);
       assert.equal(r.code, 1);
       assert.deepEqual(r.out.slice(0, 2), [`${missing}: FAIL`, `  error: cannot read ${missing}: no such file`]);
-      assert.deepEqual(r.out.slice(2, 4), [`${dir}: FAIL`, `  error: cannot read ${dir}: is a directory`]);
+      assert.deepEqual(r.out.slice(2, 4), [`${folder}: FAIL`, `  error: ${folder} is a folder with no .yaml, .yml or .json file in it`]);
       assert.equal(r.out[4], `${broken}: FAIL`);
       assert.match(r.out[5], new RegExp(`^ {2}error: ${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid YAML: `));
       assert.deepEqual(r.out.slice(6, 8), [`${empty}: FAIL`, `  error: ${empty} has no YAML document`]);
@@ -189,6 +190,56 @@ describe("cli/validate", () => {
     });
   });
 
+  describe("a bootstrap with its xDS files", () => {
+    // Envoy's dynamic-config-fs example (Apache-2.0): envoy.yaml reads /var/lib/envoy/lds.yaml and cds.yaml.
+    const example = join(FIXTURES, "envoy-examples", "dynamic-config-fs");
+    const bootstrap = join(example, "envoy.yaml");
+    const configs = join(example, "configs");
+
+    it("checks the references between a bootstrap and the xDS files of a folder, by file name", () => {
+      const r = run([bootstrap, configs]);
+      assert.equal(r.code, 0, r.out.join("\n"));
+      assert.deepEqual(r.out, [
+        `${bootstrap}: OK`,
+        `${join(configs, "cds.yaml")}: OK`,
+        `${join(configs, "lds.yaml")}: OK`,
+        `${bootstrap} with its xDS files: OK`,
+        "  warning lds.yaml:version_info: missing: Envoy accepts the file but reports an empty version, so nobody can tell which content an Envoy runs",
+        "  warning cds.yaml:version_info: missing: Envoy accepts the file but reports an empty version, so nobody can tell which content an Envoy runs",
+      ]);
+      assert.equal(run([bootstrap, configs, "--strict"]).code, 1);
+    });
+
+    it("fails a route to a cluster the CDS file lacks and a listener file holding a Cluster, naming file and path", () => {
+      const folder = mkdtempSync(join(dir, "xds-"));
+      const lds = load(readFileSync(join(configs, "lds.yaml"), "utf8")) as any;
+      const cds = load(readFileSync(join(configs, "cds.yaml"), "utf8")) as any;
+      lds.resources[0].filter_chains[0].filters.typed_config.route_config.virtual_hosts[0].routes[0].route.cluster = "missing";
+      lds.resources.push(cds.resources[0]);
+      writeFileSync(join(folder, "lds.yaml"), dump(lds));
+      writeFileSync(join(folder, "cds.yaml"), dump(cds));
+      const r = run([bootstrap, folder]);
+      assert.equal(r.code, 1);
+      const block = r.out.slice(r.out.indexOf(`${bootstrap} with its xDS files: FAIL`));
+      assert.ok(block.length > 1, r.out.join("\n"));
+      assert.ok(block.includes("  error lds.yaml:resources[1]: is a envoy.config.cluster.v3.Cluster, but the LDS subscription reading this file takes envoy.config.listener.v3.Listener resources only (Envoy refuses the whole file: Unable to unpack as envoy.config.listener.v3.Listener)"), block.join("\n"));
+      lds.resources.pop();
+      writeFileSync(join(folder, "lds.yaml"), dump(lds));
+      assert.ok(run([bootstrap, folder]).out.some((l) => l.startsWith("  error lds.yaml:resources[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.cluster: routes to cluster 'missing'")));
+    });
+
+    it("checks a lone xDS file on its own, and fails a given xDS file no bootstrap reads", () => {
+      const lds = join(configs, "lds.yaml");
+      assert.deepEqual(run([lds]).out, [`${lds}: OK`]);
+      const folder = mkdtempSync(join(dir, "spare-"));
+      const spare = join(folder, "rds-spare.yaml");
+      writeFileSync(spare, "version_info: '1'\nresources: []\n");
+      const r = run([bootstrap, configs, spare]);
+      assert.equal(r.code, 1);
+      assert.deepEqual(r.out.slice(-2), ["xDS files: FAIL", `  error ${spare}: is given but no bootstrap reads it: no ConfigSource names a file of that name`]);
+    });
+  });
+
   describe("Kubernetes manifests", () => {
     let rendered: ReturnType<typeof renderMesh>;
     before(() => (rendered = renderMesh(join(__dirname, "..", ".."), "kind")));
@@ -244,11 +295,28 @@ describe("cli/validate", () => {
       assert.equal(run([file, "--strict"]).code, 1);
     });
 
-    it("accepts every file the render command writes, in strict mode", () => {
-      const files = [...rendered.files].map(([path, content]) => write(path.replace(/\//g, "-"), content));
-      const { code, out } = run([...files, "--strict"]);
+    it("accepts every file the render command writes, in strict mode, each proxy's bootstrap with its xDS files", () => {
+      const manifests = [...rendered.files].filter(([path]) => !path.startsWith("envoy/")).map(([path, content]) => write(path.replace(/\//g, "-"), content));
+      const { code, out } = run([...manifests, "--strict"]);
       assert.equal(code, 0, out.join("\n"));
-      assert.equal(out.filter((l) => l.endsWith(": OK")).length, files.length);
+      assert.equal(out.filter((l) => l.endsWith(": OK")).length, manifests.length);
+      // Each proxy's files (envoy/<proxy>.yaml or envoy/<proxy>/...) in a folder of their own, the bootstrap as envoy.yaml.
+      const proxies = new Map<string, [string, string][]>();
+      for (const [path, content] of rendered.files) {
+        const match = /^envoy\/([^/]+?)(?:\.yaml$|\/(.+)$)/.exec(path);
+        if (!match) continue;
+        const name = match[2] === undefined ? "envoy.yaml" : basename(match[2]);
+        proxies.set(match[1], [...(proxies.get(match[1]) ?? []), [name, content]]);
+      }
+      assert.ok(proxies.size >= 4, [...proxies.keys()].join());
+      for (const [proxy, files] of proxies) {
+        const folder = join(dir, `proxy-${proxy}`);
+        mkdirSync(folder, { recursive: true });
+        for (const [name, content] of files) writeFileSync(join(folder, name), content);
+        const r = run([folder, "--strict"]);
+        assert.equal(r.code, 0, r.out.join("\n"));
+        assert.ok(r.out.includes(`${join(folder, "envoy.yaml")} with its xDS files: OK`), r.out.join("\n"));
+      }
     });
 
     it("fail on a schema problem, naming the field", () => {
