@@ -21,7 +21,7 @@ const principals = (l: any): string[] =>
   Object.values(rbac(l).rules.policies ?? {}).flatMap((p: any) => p.principals.map((x: any) => x.authenticated.principal_name.exact));
 const sds = (secret: string, file: string) => ({
   name: secret,
-  sds_config: { resource_api_version: "V3", path_config_source: { path: `/etc/envoy/${file}`, watched_directory: { path: "/etc/envoy" } } },
+  sds_config: { resource_api_version: "V3", path_config_source: { path: `/etc/mesh/xds/${file}`, watched_directory: { path: "/etc/mesh/xds" } } },
 });
 
 function mesh(raw: unknown = undefined, target: EnvoyTarget = kind()): Map<string, ProxyConfig> {
@@ -228,7 +228,7 @@ describe("the front proxy at the edge", () => {
       assert.deepEqual(routes(listener(config, "front")), [{ match: { prefix: "/" }, redirect: { https_redirect: true, port_redirect: port } }]);
       assert.equal(listener(config, "front").address.socket_address.port_value, 8080);
       assert.ok(routes(listener(config, "front_tls")).every((r: any) => r.route?.cluster === "upstream_service_a"));
-      assert.deepEqual(routes(listener(config, "health")).map((r: any) => r.match.path ?? r.match.prefix), ["/ready", "/stats/prometheus", "/"]);
+      assert.deepEqual(routes(listener(config, "health")).map((r: any) => r.match.path ?? r.match.prefix), ["/ready", "/stats/prometheus", "/stats", "/"]);
     }
   });
 
@@ -254,37 +254,37 @@ describe("the front proxy at the edge", () => {
   });
 });
 
-describe("checking SDS files with their bootstrap", () => {
+describe("checking SDS files with their bootstrap and xDS files", () => {
   const rendered = () => {
     const topology: Topology = parseTopology(undefined);
     return renderEnvoyConfig(buildSidecarConfig(topology, topology.services[1], kind()));
   };
 
-  it("reports an SDS file whose Secret is not named as the bootstrap asks", () => {
+  it("reports an SDS file whose Secret is not named as the listener or cluster asks, where it asks", () => {
     const good = rendered();
-    const sdsFiles = { ...good.sdsFiles, "sds-mesh-ca.yaml": good.sdsFiles!["sds-mesh-ca.yaml"].replace("name: mesh_ca", "name: mesh-ca") };
-    const problems = envoyConfigProblems([{ ...good, sdsFiles }]);
+    const xdsFiles = { ...good.xdsFiles, "sds-mesh-ca.yaml": good.xdsFiles["sds-mesh-ca.yaml"].replace("name: mesh_ca", "name: mesh-ca") };
+    const problems = envoyConfigProblems([{ ...good, xdsFiles }]);
     assert.ok(problems.length >= 1);
     for (const p of problems) {
-      assert.match(p.path, /^envoy config of service-b: static_resources\./);
+      assert.match(p.path, /^(lds|cds)\.yaml of service-b: resources\[\d+\]\./);
       assert.match(p.message, /asks sds-mesh-ca\.yaml for SDS secret "mesh_ca", but its Secret is named "mesh-ca"/);
     }
     assert.deepEqual(envoyConfigProblems([good]), []);
   });
 
-  it("reports a file the bootstrap reads that is not delivered, and a delivered file nothing reads", () => {
+  it("reports a file the config reads that is not delivered, and a delivered file nothing reads", () => {
     const good = rendered();
-    const { ["sds-identity.yaml"]: identity, ...withoutIdentity } = good.sdsFiles!;
-    const missing = envoyConfigProblems([{ ...good, sdsFiles: withoutIdentity }]);
-    assert.ok(missing.length > 0 && missing.every((p) => /reads SDS secret "identity" from \/etc\/envoy\/sds-identity\.yaml, but no such file is delivered/.test(p.message)), JSON.stringify(missing));
-    const extra = envoyConfigProblems([{ ...good, sdsFiles: { ...good.sdsFiles, "sds-edge.yaml": identity } }]);
-    assert.deepEqual(extra.map((p) => [p.path, p.message]), [["envoy config of service-b: SDS file sds-edge.yaml", "is delivered but the bootstrap never reads it"]]);
+    const { ["sds-identity.yaml"]: identity, ...withoutIdentity } = good.xdsFiles;
+    const missing = envoyConfigProblems([{ ...good, xdsFiles: withoutIdentity }]);
+    assert.ok(missing.length > 0 && missing.every((p) => /reads SDS secret "identity" from \/etc\/mesh\/xds\/sds-identity\.yaml, but no file sds-identity\.yaml is delivered/.test(p.message)), JSON.stringify(missing));
+    const extra = envoyConfigProblems([{ ...good, xdsFiles: { ...good.xdsFiles, "sds-edge.yaml": identity } }]);
+    assert.deepEqual(extra.map((p) => [p.path, p.message]), [["sds-edge.yaml of service-b: ", "is delivered but nothing reads it: no ConfigSource of the bootstrap or of its xDS files names it"]]);
   });
 
   it("checks each SDS file strictly on its own: two Secrets in one file are refused, as Envoy refuses them", () => {
     const good = rendered();
-    const two = `${good.sdsFiles!["sds-identity.yaml"]}  - '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret\n    name: identity\n`;
-    const problems = envoyConfigProblems([{ ...good, sdsFiles: { ...good.sdsFiles, "sds-identity.yaml": two } }]);
+    const two = `${good.xdsFiles["sds-identity.yaml"]}  - '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret\n    name: identity\n`;
+    const problems = envoyConfigProblems([{ ...good, xdsFiles: { ...good.xdsFiles, "sds-identity.yaml": two } }]);
     assert.ok(problems.some((p) => p.path.startsWith("sds-identity.yaml of service-b: ")), JSON.stringify(problems));
   });
 });

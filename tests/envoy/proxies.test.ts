@@ -1,9 +1,11 @@
 import { strict as assert } from "node:assert";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { KEEP_ALIVE_TIMEOUT_MS } from "../../app/server";
 import { buildMeshConfigs, toYaml, type EnvoyObject, type ProxyConfig } from "../../envoy";
 import { parseTopology, SEED_TOPOLOGY } from "../../topology";
 import { matchSnapshot } from "../helpers/snapshot";
+import { renderEnvoyConfig } from "../../envoy/check";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import type { EnvoyTarget } from "../../envoy";
 
@@ -94,7 +96,7 @@ describe("Envoy configs of the seed mesh", () => {
       const health = listener(bootstrap, "health");
       assert.equal(address(health.address), ":::9902");
       const table = routes(health).map((r) => [r.match.path ?? r.match.prefix, r.route?.cluster ?? r.direct_response.status]);
-      assert.deepEqual(table, [["/ready", "admin"], ["/stats/prometheus", "admin"], ["/", 404]], proxy);
+      assert.deepEqual(table, [["/ready", "admin"], ["/stats/prometheus", "admin"], ["/stats", "admin"], ["/", 404]], proxy);
       assert.equal(endpoint(cluster(bootstrap, "admin")), "127.0.0.1:9901");
     }
   });
@@ -235,11 +237,20 @@ describe("Envoy configs of the seed mesh", () => {
     }
   });
 
-  it("with mtls strict (the default) and an edge certificate, matches the committed snapshot of every config and SDS file", () => {
-    for (const { proxy, bootstrap, sdsFiles } of buildMeshConfigs(parseTopology(undefined), { ...CONTEXT, edgeHttpsPort: 8443 })) {
-      matchSnapshot(toYaml(bootstrap), join(__dirname, "__snapshots__", "mtls", `${proxy}.yaml`));
-      for (const [file, content] of Object.entries(sdsFiles)) matchSnapshot(toYaml(content), join(__dirname, "__snapshots__", "mtls", `${proxy}.${file}`));
+  it("with mtls strict (the default) and an edge certificate, matches the committed snapshot of every file as delivered: bootstrap and xDS files", () => {
+    const folder = join(__dirname, "__snapshots__", "mtls");
+    const expected = new Set<string>();
+    for (const config of buildMeshConfigs(parseTopology(undefined), { ...CONTEXT, edgeHttpsPort: 8443 })) {
+      const { proxy, yaml, xdsFiles } = renderEnvoyConfig(config);
+      matchSnapshot(yaml, join(folder, `${proxy}.yaml`));
+      expected.add(`${proxy}.yaml`);
+      for (const [file, content] of Object.entries(xdsFiles)) {
+        matchSnapshot(content, join(folder, `${proxy}.${file}`));
+        expected.add(`${proxy}.${file}`);
+      }
     }
+    // A file no config delivers any more must not linger as a snapshot.
+    assert.deepEqual(readdirSync(folder).sort(), [...expected].sort());
   });
 });
 
