@@ -13,7 +13,7 @@ import { versionedTopology } from "../helpers/versionArbitraries";
 
 /** Few runs: each renders, parses and loads back every proxy of a mesh. */
 const RUNS = { numRuns: 8 };
-const TARGET = kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" });
+const target = () => kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" });
 
 const byName = (resources: readonly EnvoyObject[]) => [...resources].sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
 
@@ -25,8 +25,8 @@ function normalized(bootstrap: EnvoyObject): unknown {
 
 function roundTrip(raw: unknown): void {
   const topology = parseTopology(raw);
-  const configs = buildMeshConfigs(topology, TARGET);
-  const again = buildMeshConfigs(parseTopology(raw), TARGET).map(renderEnvoyConfig);
+  const configs = buildMeshConfigs(topology, target());
+  const again = buildMeshConfigs(parseTopology(raw), target()).map(renderEnvoyConfig);
   configs.forEach((config, i) => {
     const rendered = renderEnvoyConfig(config);
     // Same topology, byte-identical files.

@@ -7,10 +7,10 @@ import { kubernetesEnvoyTarget } from "../../../k8s";
 import { parseTopology } from "../../../topology";
 import { loadFixture } from "./fixtures";
 
-const TARGET = kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" });
+const target = () => kubernetesEnvoyTarget({ namespace: "mesh", clusterDomain: "cluster.local" });
 /** Our own rendered service-a: the proxy with listeners, routes, clusters and SDS files. */
 function rendered(): RenderedEnvoyConfig {
-  const config = buildMeshConfigs(parseTopology(undefined), TARGET).find((c) => c.proxy === "service-a");
+  const config = buildMeshConfigs(parseTopology(undefined), target()).find((c) => c.proxy === "service-a");
   assert.ok(config);
   return renderEnvoyConfig(config);
 }
