@@ -35,8 +35,9 @@ export function validateWithRegistry(reg: EnvoyRegistry, config: unknown, option
  * Checks an xDS resource file, the kind a `path_config_source` (or the deprecated `path`) of a
  * ConfigSource points at: Envoy reads it as a DiscoveryResponse
  * (envoyproxy/envoy source/extensions/config_subscription/filesystem/filesystem_subscription_impl.cc),
- * e.g. the Secret an SDS config loads from a mounted directory. Same checks as a bootstrap's,
- * plus those Envoy makes on the resources it receives (see checkResourceFile).
+ * e.g. the listeners of an LDS file or the Secret an SDS config loads. Same checks as a
+ * bootstrap's, on each resource, plus those Envoy makes on the resources it receives (see
+ * checkResourceFile). What only the file and the bootstrap together show is fileXds.ts's.
  */
 export function validateResourceFile(config: unknown, options: ValidateOptions = {}): ValidationResult {
   const reg = loadEnvoyRegistry();
