@@ -1,6 +1,7 @@
 /**
- * How `pulumi up` puts an Envoy's files (SDS files, identity, edge certificate) where the
- * Envoy reads them, with a read-only root filesystem and a renewal that needs no restart.
+ * How `pulumi up` puts an Envoy's files (the xDS files: LDS, CDS, RDS, SDS; its identity; the
+ * edge certificate) where the Envoy reads them, with a read-only root filesystem, and a new
+ * route, weight or cluster, or a renewed certificate, that needs no restart.
  *
  * - The Docker provider's `uploads` cannot write into the Envoy container itself: it extracts
  *   one archive at `/` (resource_docker_container_funcs.go in kreuzwerker/terraform-provider-docker),
@@ -13,9 +14,11 @@
  *   folder, the `..data` link swapped by rename, stable names linking through `..data`. The
  *   rename is what Envoy's `watched_directory` reacts to, so a running Envoy reloads renewed
  *   certificates without a restart, as on Kubernetes.
- * - A renewed certificate changes the files container's uploads, which replaces that container
- *   only (uploads force a new container); the Envoy containers, their apps and their network
- *   namespaces stay.
+ * - A renewed certificate, or a changed xDS file (a route, a weight, a retry policy), changes the
+ *   files container's uploads, which replaces that container only (uploads force a new
+ *   container); the Envoy containers, their apps and their network namespaces stay. An Envoy's
+ *   own definition holds only its bootstrap (docker/mesh.ts), and each xDS file is read through
+ *   XDS_DIR, which the bootstrap watches, so the new files are live once published.
  *
  * Why this works on a real engine (sources):
  * - A fresh named volume's data directory is created 0755, owned by the daemon's (possibly
