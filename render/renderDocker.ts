@@ -26,7 +26,8 @@ export interface RenderedDocker {
  * cluster is live at once; the bootstrap is in the compose file, and only compose replaces it.
  */
 export const LIVE_RELOAD_NOTE =
-  "a compose mesh already running from this folder reloads listeners, routes and clusters (xds/<proxy>/) as soon as this render is written, with no restart; " +
+  "a compose mesh already running from this folder reloads listeners, routes and clusters (xds/<proxy>/) as soon as this render is written, with no restart, " +
+  "when the engine shares this folder's kernel (Linux; an engine in a VM may not pass file events on: then docker compose up -d --force-recreate); " +
   "a changed Envoy bootstrap (envoy/<proxy>.yaml, in the compose file) takes effect with docker compose up -d --wait, which recreates only the Envoys whose bootstrap changed";
 
 /** Starts every placeholder the render writes where a certificate or key belongs. */
