@@ -77,7 +77,10 @@ export function stagedPath(file: DockerFile): string {
  * The files container's script: for each folder, publish the staged files into the mounted
  * volume atomically (the kubelet's AtomicWriter layout), files 0440 and folders 0750 with
  * group ENVOY_FILES_GROUP (the container runs as root with that group and no capabilities, so
- * what it creates has that group), then remove the previous generation.
+ * what it creates has that group), then remove the previous generation. A new file's stable
+ * name is linked before the swap (unlike the kubelet, which links after it): an Envoy reloading
+ * its listeners at the swap then finds a new RDS file at once. Names no longer published dangle
+ * after the swap and are removed.
  */
 export function filesPublishScript(folders: readonly string[], roots: { readonly staging: string; readonly volumes: string } = { staging: FILES_STAGING_DIR, volumes: FILES_VOLUME_DIR }): string {
   return [
@@ -88,11 +91,14 @@ export function filesPublishScript(folders: readonly string[], roots: { readonly
     '  mkdir -m 0750 "$volume/$generation"',
     '  cp "$staged"/* "$volume/$generation/"',
     '  chmod 0440 "$volume/$generation"/*',
-    '  ln -sfn "$generation" "$volume/..data_tmp"',
-    '  mv -T "$volume/..data_tmp" "$volume/..data"',
     '  for file in "$staged"/*; do',
     '    local name="${file##*/}"',
     '    [[ -L "$volume/$name" ]] || ln -s "..data/$name" "$volume/$name"',
+    "  done",
+    '  ln -sfn "$generation" "$volume/..data_tmp"',
+    '  mv -T "$volume/..data_tmp" "$volume/..data"',
+    '  for link in "$volume"/*; do',
+    '    [[ -L "$link" && ! -e "$link" ]] && rm -f "$link"',
     "  done",
     '  for old in "$volume"/..[0-9]*; do',
     '    [[ "$old" == "$volume/$generation" ]] || rm -rf "$old"',
