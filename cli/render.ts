@@ -30,13 +30,16 @@ export function main(argv: readonly string[], projectDir = PROJECT_DIR): number 
     const rendered = renderMesh(projectDir, stack, { outDir: resolve(out) });
     // Certificates `npm run certs` issued into the folder stay, so the mesh keeps its CA; render itself writes only placeholders.
     const kept = issuedFilesToKeep(resolve(out), rendered.files);
-    writeTree(out, rendered.files, kept);
+    const live = writeTree(out, rendered.files, kept);
     const rest =
       rendered.composeServiceCount === undefined
         ? `${rendered.manifestCount} Kubernetes objects to ${out}/k8s`
         : `${out}/${COMPOSE_FILE} (${rendered.composeServiceCount} compose services; run: docker compose -f ${out}/${COMPOSE_FILE} up -d --wait)`;
     console.log(`render: stack ${stack} (target ${rendered.settings.target}): wrote ${rendered.envoyConfigCount} Envoy configs to ${out}/envoy and ${rest}`);
     for (const note of rendered.notes) console.log(`render: note: ${note}`);
+    // A compose mesh running from this folder reloads these at once (render/writeTree.ts).
+    const updated = live.filter((l) => l.outcome === "updated").map((l) => l.folder);
+    if (updated.length > 0) console.log(`render: published new xDS files in ${updated.map((f) => `${out}/${f}`).join(", ")}: Envoys running from them reload them now`);
     if (kept.length > 0) console.log(`render: kept ${kept.length} certificate and key files that npm run certs issued in ${out}/tls (not rendered); run npm run certs again to issue what is new`);
     return 0;
   } catch (error) {

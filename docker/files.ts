@@ -1,6 +1,7 @@
 /**
- * How `pulumi up` puts an Envoy's files (SDS files, identity, edge certificate) where the
- * Envoy reads them, with a read-only root filesystem and a renewal that needs no restart.
+ * How `pulumi up` puts an Envoy's files (the xDS files: LDS, CDS, RDS, SDS; its identity; the
+ * edge certificate) where the Envoy reads them, with a read-only root filesystem, and a new
+ * route, weight or cluster, or a renewed certificate, that needs no restart.
  *
  * - The Docker provider's `uploads` cannot write into the Envoy container itself: it extracts
  *   one archive at `/` (resource_docker_container_funcs.go in kreuzwerker/terraform-provider-docker),
@@ -13,9 +14,11 @@
  *   folder, the `..data` link swapped by rename, stable names linking through `..data`. The
  *   rename is what Envoy's `watched_directory` reacts to, so a running Envoy reloads renewed
  *   certificates without a restart, as on Kubernetes.
- * - A renewed certificate changes the files container's uploads, which replaces that container
- *   only (uploads force a new container); the Envoy containers, their apps and their network
- *   namespaces stay.
+ * - A renewed certificate, or a changed xDS file (a route, a weight, a retry policy), changes the
+ *   files container's uploads, which replaces that container only (uploads force a new
+ *   container); the Envoy containers, their apps and their network namespaces stay. An Envoy's
+ *   own definition holds only its bootstrap (docker/mesh.ts), and each xDS file is read through
+ *   XDS_DIR, which the bootstrap watches, so the new files are live once published.
  *
  * Why this works on a real engine (sources):
  * - A fresh named volume's data directory is created 0755, owned by the daemon's (possibly
@@ -74,7 +77,10 @@ export function stagedPath(file: DockerFile): string {
  * The files container's script: for each folder, publish the staged files into the mounted
  * volume atomically (the kubelet's AtomicWriter layout), files 0440 and folders 0750 with
  * group ENVOY_FILES_GROUP (the container runs as root with that group and no capabilities, so
- * what it creates has that group), then remove the previous generation.
+ * what it creates has that group), then remove the previous generation. A new file's stable
+ * name is linked before the swap (unlike the kubelet, which links after it): an Envoy reloading
+ * its listeners at the swap then finds a new RDS file at once. Names no longer published dangle
+ * after the swap and are removed.
  */
 export function filesPublishScript(folders: readonly string[], roots: { readonly staging: string; readonly volumes: string } = { staging: FILES_STAGING_DIR, volumes: FILES_VOLUME_DIR }): string {
   return [
@@ -85,11 +91,14 @@ export function filesPublishScript(folders: readonly string[], roots: { readonly
     '  mkdir -m 0750 "$volume/$generation"',
     '  cp "$staged"/* "$volume/$generation/"',
     '  chmod 0440 "$volume/$generation"/*',
-    '  ln -sfn "$generation" "$volume/..data_tmp"',
-    '  mv -T "$volume/..data_tmp" "$volume/..data"',
     '  for file in "$staged"/*; do',
     '    local name="${file##*/}"',
     '    [[ -L "$volume/$name" ]] || ln -s "..data/$name" "$volume/$name"',
+    "  done",
+    '  ln -sfn "$generation" "$volume/..data_tmp"',
+    '  mv -T "$volume/..data_tmp" "$volume/..data"',
+    '  for link in "$volume"/*; do',
+    '    [[ -L "$link" && ! -e "$link" ]] && rm -f "$link"',
     "  done",
     '  for old in "$volume"/..[0-9]*; do',
     '    [[ "$old" == "$volume/$generation" ]] || rm -rf "$old"',

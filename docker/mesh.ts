@@ -10,14 +10,13 @@ import {
   CA_FILE,
   CERTIFICATE_FILE,
   EDGE_DIR,
-  ENVOY_CONFIG_DIR,
   IDENTITY_DIR,
   PRIVATE_KEY_FILE,
+  XDS_DIR,
   buildFrontProxyConfig,
   buildSidecarConfig,
-  toYaml,
-  type ProxyConfig,
 } from "../envoy";
+import { renderEnvoyConfig, type RenderedEnvoyConfig } from "../envoy/check";
 import { APP_UID, ENVOY_BINARY, ENVOY_UID, envoyArgs } from "../k8s/pod";
 import { appEnvironment } from "../k8s/objects";
 import { PART_OF } from "../k8s/labels";
@@ -57,17 +56,24 @@ export interface DockerReplica {
 export interface DockerProxy {
   /** `front-envoy` or the service's name; also names the rendered `envoy/<proxy>.yaml`. */
   readonly proxy: string;
-  /** The bootstrap, byte for byte what every replica's Envoy is given (`--config-yaml`). */
+  /**
+   * The bootstrap, byte for byte what every replica's Envoy is given (`--config-yaml`): only what
+   * cannot change while the Envoy runs. A change here replaces the proxy's Envoy containers.
+   */
   readonly envoyYaml: string;
-  /** The files every replica's Envoy gets (the same for each replica), sorted by path. */
+  /**
+   * The files every replica's Envoy gets (the same for each replica), sorted by path: the xDS
+   * files (LDS, CDS, RDS, SDS) in XDS_DIR, which a running Envoy reloads, and the certificates.
+   * They reach the Envoy through the files container only, so a change here replaces no Envoy.
+   */
   readonly files: readonly DockerFile[];
   /** Replicas in order, from 1. */
   readonly replicas: readonly DockerReplica[];
 }
 
-/** The SDS files of a proxy as its Envoy reads them from ENVOY_CONFIG_DIR, by file name. */
-export function sdsFilesOf(proxy: DockerProxy): Record<string, string> {
-  const prefix = `${ENVOY_CONFIG_DIR}/`;
+/** The xDS files of a proxy (LDS, CDS, RDS, SDS) as its Envoy reads them from XDS_DIR, by file name, sorted. */
+export function xdsFilesOf(proxy: Pick<DockerProxy, "files">): Record<string, string> {
+  const prefix = `${XDS_DIR}/`;
   return Object.fromEntries(
     proxy.files.filter((f) => f.path.startsWith(prefix) && typeof f.content === "string").map((f) => [f.path.slice(prefix.length), f.content as string]),
   );
@@ -203,19 +209,15 @@ export function dockerCertificateProblems(topology: Topology, certificates: Dock
 }
 
 /**
- * What a proxy's Envoy finds on disk, on every target the same layout: the SDS files next to
- * the bootstrap (ENVOY_CONFIG_DIR), its identity and the mesh CA (IDENTITY_DIR) when mTLS is
- * strict, and for the front its edge certificate (EDGE_DIR). Private keys are marked secret.
+ * What a proxy's Envoy finds on disk, on every target the same layout: the xDS files of its
+ * rendered config (LDS, CDS, RDS, SDS) in XDS_DIR, its identity and the mesh CA (IDENTITY_DIR)
+ * when mTLS is strict, and for the front its edge certificate (EDGE_DIR). Private keys are marked secret.
  */
-export function envoyFiles(topology: Topology, config: ProxyConfig, certificates: DockerCertificateFiles): DockerFile[] {
-  const files: DockerFile[] = Object.entries(config.sdsFiles).map(([file, response]) => ({
-    path: `${ENVOY_CONFIG_DIR}/${file}`,
-    content: toYaml(response),
-    secret: false,
-  }));
-  const identity = topology.security.mtls === "strict" ? certificates.identities.get(config.proxy) : undefined;
+export function envoyFiles(topology: Topology, rendered: RenderedEnvoyConfig, certificates: DockerCertificateFiles): DockerFile[] {
+  const files: DockerFile[] = Object.entries(rendered.xdsFiles).map(([file, yaml]) => ({ path: `${XDS_DIR}/${file}`, content: yaml, secret: false }));
+  const identity = topology.security.mtls === "strict" ? certificates.identities.get(rendered.proxy) : undefined;
   if (topology.security.mtls === "strict" && identity === undefined) {
-    throw new Error(`security.mtls is strict, but there is no identity for ${config.proxy} to deliver to its Envoy`);
+    throw new Error(`security.mtls is strict, but there is no identity for ${rendered.proxy} to deliver to its Envoy`);
   }
   if (identity !== undefined) {
     files.push(
@@ -224,7 +226,7 @@ export function envoyFiles(topology: Topology, config: ProxyConfig, certificates
       { path: `${IDENTITY_DIR}/${CA_FILE}`, content: identity.caPem, secret: false },
     );
   }
-  if (config.proxy === FRONT_PROXY_NAME && certificates.edge !== undefined) {
+  if (rendered.proxy === FRONT_PROXY_NAME && certificates.edge !== undefined) {
     files.push(
       { path: `${EDGE_DIR}/${CERTIFICATE_FILE}`, content: certificates.edge.certificatePem, secret: false },
       { path: `${EDGE_DIR}/${PRIVATE_KEY_FILE}`, content: certificates.edge.privateKeyPem, secret: true },
@@ -237,8 +239,9 @@ export function envoyFiles(topology: Topology, config: ProxyConfig, certificates
  * The bootstrap is passed with `--config-yaml`, the bytes of the rendered file: a read-only root
  * filesystem rules out copying a file in (the daemon refuses to extract an archive into a
  * read-only rootfs: daemon/archive.go in moby/moby), and a bind mount would need the file on the
- * engine's host. The config is part of the container's command, so a changed config replaces
- * this container and no other.
+ * engine's host. The bootstrap is part of the container's command, so a changed bootstrap replaces
+ * this container and no other. Nothing else of the proxy's config is in its definition: the
+ * `files` it carries are delivered by the files container, through volumes named by folder.
  */
 function envoyContainer(options: EnvoyOptions): DockerContainer {
   const { target, topology, proxy, replica, envoyYaml } = options;
@@ -329,9 +332,9 @@ export function buildDockerServiceProxy(
   images: DockerImages,
   certificates: DockerCertificateFiles,
 ): DockerProxy {
-  const config = buildSidecarConfig(topology, service, dockerEnvoyTarget(target));
-  const envoyYaml = toYaml(config.bootstrap);
-  const files = envoyFiles(topology, config, certificates);
+  const rendered = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(target)));
+  const envoyYaml = rendered.yaml;
+  const files = envoyFiles(topology, rendered, certificates);
   return {
     proxy: service.name,
     envoyYaml,
@@ -383,9 +386,9 @@ export function buildDockerFrontProxy(
   certificates: DockerCertificateFiles,
   dependsOnHealthy: readonly string[] = [],
 ): DockerProxy {
-  const config = buildFrontProxyConfig(topology, dockerEnvoyTarget(target));
-  const envoyYaml = toYaml(config.bootstrap);
-  const files = envoyFiles(topology, config, certificates);
+  const rendered = renderEnvoyConfig(buildFrontProxyConfig(topology, dockerEnvoyTarget(target)));
+  const envoyYaml = rendered.yaml;
+  const files = envoyFiles(topology, rendered, certificates);
   return {
     proxy: FRONT_PROXY_NAME,
     envoyYaml,

@@ -4,7 +4,8 @@
  * description (docker/mesh.ts), so `docker compose up` runs what the docker target deploys.
  */
 import { posix, relative, resolve, sep } from "node:path";
-import { EDGE_DIR, ENVOY_CONFIG_DIR, IDENTITY_DIR, toYaml } from "../envoy";
+import { EDGE_DIR, IDENTITY_DIR, XDS_DIR, toYaml } from "../envoy";
+import { LIVE_ROOT } from "./writeTree";
 import { dockerContainers, type DockerContainer, type DockerFile, type DockerHealthcheck, type DockerMesh, type DockerTarget } from "../docker";
 import type { ImageBuild, MeshService, Topology } from "../topology";
 
@@ -78,34 +79,56 @@ export function composeBuildContext(projectDir: string, outDir: string, build: I
 }
 
 /**
- * Where the render puts an Envoy's file, relative to the output folder, and whether compose
- * mounts it as a config (the SDS files) or a secret (certificates and keys): `envoy/<proxy>/`
- * beside the bootstrap, `tls/<proxy>/` for its identity, `tls/<proxy>-edge/` for the edge's.
+ * Where the render puts an Envoy's file, relative to the output folder, and how compose mounts
+ * it: the xDS files in `xds/<proxy>/`, a folder bind-mounted whole (`live`), certificates and
+ * keys as compose secrets: `tls/<proxy>/` for its identity, `tls/<proxy>-edge/` for the edge's.
  */
-export function renderedFile(proxy: string, file: DockerFile): { readonly path: string; readonly kind: "configs" | "secrets" } {
+export function renderedFile(proxy: string, file: DockerFile): { readonly path: string; readonly kind: "live" | "secrets" } {
   const folder = posix.dirname(file.path);
   const name = posix.basename(file.path);
-  if (folder === ENVOY_CONFIG_DIR) return { path: `envoy/${proxy}/${name}`, kind: "configs" };
+  if (folder === XDS_DIR) return { path: `${liveFolder(proxy)}/${name}`, kind: "live" };
   if (folder === IDENTITY_DIR) return { path: `tls/${proxy}/${name}`, kind: "secrets" };
   if (folder === EDGE_DIR) return { path: `tls/${proxy}-edge/${name}`, kind: "secrets" };
   throw new Error(`no rendered place for ${file.path} of ${proxy}`);
 }
 
-/** The top-level config or secret's name: the proxy and the file's path, e.g. `service-a-etc-mesh-identity-tls.key`. */
+/** The folder of a proxy's xDS files in the output folder, which render publishes atomically (writeTree.ts). */
+export function liveFolder(proxy: string): string {
+  return `${LIVE_ROOT}/${proxy}`;
+}
+
+/** The top-level secret's name: the proxy and the file's path, e.g. `service-a-etc-mesh-identity-tls.key`. */
 export function composeFileName(proxy: string, file: DockerFile): string {
   return `${proxy}${posix.dirname(file.path).replace(/[^A-Za-z0-9]+/g, "-")}-${posix.basename(file.path)}`;
 }
 
 /**
- * A file as compose mounts it. Outside Swarm, compose bind-mounts a `file:` config or secret
+ * A certificate or key as compose mounts it. Outside Swarm, compose bind-mounts a `file:` secret
  * read-only with the host file's owner and mode, and ignores `uid`, `gid` and `mode` with a
  * warning (docker/compose issue 12010), so none is set: the host files must be readable by
  * Envoy's uid 101 (docs say how).
  */
-function fileMounts(container: DockerContainer, kind: "configs" | "secrets") {
+function secretMounts(container: DockerContainer) {
   return container.files
-    .filter((f) => renderedFile(container.proxy, f).kind === kind)
+    .filter((f) => renderedFile(container.proxy, f).kind === "secrets")
     .map((f) => ({ source: composeFileName(container.proxy, f), target: f.path }));
+}
+
+/**
+ * The proxy's xDS folder, bind-mounted whole and read-only at XDS_DIR, not file by file: a bind
+ * mount holds the inode it was given, so a file bound alone would keep its old content after
+ * render replaces it, while a bound folder shows every change made inside it. Render swaps the
+ * folder's `..data` link by rename (writeTree.ts), which the Envoy's `watched_directory` sees:
+ * listeners, routes and clusters reload with no restart. Compose hashes a service's definition
+ * (ServiceHash, pkg/compose/hash.go in docker/compose), which names the folder and not its
+ * content, so `docker compose up -d` leaves the container running; a `configs:` file would
+ * have its content hashed too (ServiceConfigsHash), and a new route would recreate the Envoy.
+ * Long syntax, so a missing folder is an error rather than an empty folder created by the engine.
+ */
+function liveMounts(container: DockerContainer) {
+  return container.files.some((f) => renderedFile(container.proxy, f).kind === "live")
+    ? [{ type: "bind", source: `./${liveFolder(container.proxy)}`, target: XDS_DIR, read_only: true }]
+    : [];
 }
 
 interface ComposeOptions {
@@ -146,8 +169,8 @@ function composeService(topology: Topology, container: DockerContainer, names: R
     mem_reservation: `${container.memoryReservationMiB}m`,
     cpu_shares: container.cpuShares,
     ...networking,
-    ...(fileMounts(container, "configs").length > 0 ? { configs: fileMounts(container, "configs") } : {}),
-    ...(fileMounts(container, "secrets").length > 0 ? { secrets: fileMounts(container, "secrets") } : {}),
+    ...(liveMounts(container).length > 0 ? { volumes: liveMounts(container) } : {}),
+    ...(secretMounts(container).length > 0 ? { secrets: secretMounts(container) } : {}),
     ...(container.ports.length > 0
       ? { ports: container.ports.map((p) => ({ target: p.containerPort, host_ip: p.hostIp, published: String(p.hostPort), protocol: p.protocol })) }
       : {}),
@@ -172,19 +195,15 @@ export function buildComposeDocument(mesh: DockerMesh, target: DockerTarget, top
   const names = new Map(containers.map((c) => [c.name, composeServiceName(target, c)]));
   const services = Object.fromEntries(containers.map((c) => [names.get(c.name) as string, composeService(topology, c, names, options)]));
   const network = mesh.network;
-  const topLevel = (kind: "configs" | "secrets") =>
-    Object.fromEntries(
-      mesh.proxies.flatMap((p) =>
-        p.files.filter((f) => renderedFile(p.proxy, f).kind === kind).map((f) => [composeFileName(p.proxy, f), { file: `./${renderedFile(p.proxy, f).path}` }]),
-      ),
-    );
-  const configs = topLevel("configs");
-  const secrets = topLevel("secrets");
+  const secrets = Object.fromEntries(
+    mesh.proxies.flatMap((p) =>
+      p.files.filter((f) => renderedFile(p.proxy, f).kind === "secrets").map((f) => [composeFileName(p.proxy, f), { file: `./${renderedFile(p.proxy, f).path}` }]),
+    ),
+  );
   return escapeAll({
     name: target.name,
     services,
     networks: { [network.name]: { name: network.name, driver: network.driver, labels: { ...network.labels } } },
-    ...(Object.keys(configs).length > 0 ? { configs } : {}),
     ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
   }) as Record<string, unknown>;
 }
@@ -194,6 +213,8 @@ export function composeFileText(document: Record<string, unknown>): string {
   return [
     "# The mesh on plain Docker, rendered by `npm run render -- --stack docker`: the containers the docker",
     "# target deploys. Run it from this folder with `docker compose up -d --wait`; remove it with `docker compose down`.",
+    "# Listeners, routes and clusters are in xds/<proxy>/: render again into this folder and every running Envoy",
+    "# reloads them, with no restart. A changed bootstrap (an Envoy's command here) needs `docker compose up -d --wait`.",
     toYaml(document),
   ].join("\n");
 }

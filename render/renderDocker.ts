@@ -1,7 +1,7 @@
 import { isAbsolute, relative } from "node:path";
 import { envoyConfigProblems, type RenderedEnvoyConfig } from "../envoy/check";
 import { composeFileIssues } from "../checks/compose";
-import { buildDockerMesh, sdsFilesOf, type DockerCertificateFiles, type DockerMesh } from "../docker";
+import { buildDockerMesh, xdsFilesOf, type DockerCertificateFiles, type DockerMesh } from "../docker";
 import { FRONT_PROXY_NAME } from "../topology";
 import { imageBuildPlans, planFor, type DockerStackSettings } from "../stack";
 import type { MeshService } from "../topology";
@@ -12,10 +12,23 @@ export interface RenderedDocker {
   readonly mesh: DockerMesh;
   /** The compose document, as written to `docker-compose.yaml`. */
   readonly compose: Record<string, unknown>;
-  /** Relative path → content: `envoy/<proxy>.yaml`, the SDS files, the certificate placeholders and `docker-compose.yaml`. */
+  /**
+   * Relative path → content: `envoy/<proxy>.yaml` (the bootstrap, as in the compose file), the xDS
+   * files in `xds/<proxy>/` (published live by writeTree), the certificate placeholders and `docker-compose.yaml`.
+   */
   readonly files: ReadonlyMap<string, string>;
   readonly notes: readonly string[];
 }
+
+/**
+ * What a render into the folder of a running compose mesh does: each Envoy bind-mounts its
+ * `xds/<proxy>/` folder, which render publishes in place, so a new route, weight, retry or
+ * cluster is live at once; the bootstrap is in the compose file, and only compose replaces it.
+ */
+export const LIVE_RELOAD_NOTE =
+  "a compose mesh already running from this folder reloads listeners, routes and clusters (xds/<proxy>/) as soon as this render is written, with no restart, " +
+  "when the engine shares this folder's kernel (Linux; an engine in a VM may not pass file events on: then docker compose up -d --force-recreate); " +
+  "a changed Envoy bootstrap (envoy/<proxy>.yaml, in the compose file) takes effect with docker compose up -d --wait, which recreates only the Envoys whose bootstrap changed";
 
 /** Starts every placeholder the render writes where a certificate or key belongs. */
 export const PLACEHOLDER_MARK = "# PLACEHOLDER";
@@ -91,7 +104,7 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
     placeholderCertificates(settings),
   );
   const compose = buildComposeDocument(mesh, settings.docker, settings.topology, { projectDir, outDir, appImage });
-  const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: sdsFilesOf(p) })), compose);
+  const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) })), compose);
   // The same description feeds `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
   const files = new Map<string, string>();
@@ -107,11 +120,14 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
   // npm runs scripts in the project folder, so a folder inside it is named as the user would type it.
   const shown = relative(projectDir, outDir);
   const folder = shown === "" ? "." : shown.startsWith("..") || isAbsolute(shown) ? outDir : shown;
-  const notes = hasCertificates
-    ? [
-        `tls/ holds placeholders, not certificates or keys: before docker compose up, run \`npm run certs -- --stack ${stack} --out ${folder}\` to issue them ` +
-          "(a mesh CA, each proxy's identity, a local edge CA and the front's HTTPS certificate for localhost)",
-      ]
-    : [];
+  const notes = [
+    ...(hasCertificates
+      ? [
+          `tls/ holds placeholders, not certificates or keys: before docker compose up, run \`npm run certs -- --stack ${stack} --out ${folder}\` to issue them ` +
+            "(a mesh CA, each proxy's identity, a local edge CA and the front's HTTPS certificate for localhost)",
+        ]
+      : []),
+    LIVE_RELOAD_NOTE,
+  ];
   return { mesh, compose, files, notes };
 }

@@ -1,18 +1,173 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** Marks a folder as written by the render command, so a later render may replace it. */
 export const RENDER_MARKER = ".envoy-mesh-render";
 
+/**
+ * Folders under this one (`xds/<proxy>`) are published live: a running container that
+ * bind-mounts one keeps seeing it across renders, and sees each new content appear at once.
+ */
+export const LIVE_ROOT = "xds";
+
+/** The kubelet's names (AtomicWriter, pkg/volume/util/atomic_writer.go in kubernetes/kubernetes). */
+export const DATA_LINK = "..data";
+const DATA_LINK_TMP = "..data_tmp";
+
+/** Live folders hold no secret: readable by the container's user (Envoy's uid 101), whatever the umask. */
+const LIVE_MODES = { folder: 0o755, file: 0o644 } as const;
+
 export class OutputDirError extends Error {}
+
+/** What a render did to one live folder. */
+export interface LivePublish {
+  /** Relative to the output folder, e.g. `xds/service-a`. */
+  readonly folder: string;
+  /** `created`: new; `updated`: a new generation swapped in; `unchanged`: same content, left as it was. */
+  readonly outcome: "created" | "updated" | "unchanged";
+}
+
+/** The live folders among the files to write (`xds/<name>`), sorted, each with its files by name. */
+export function liveFolders(files: ReadonlyMap<string, string>): Map<string, Map<string, string>> {
+  const folders = new Map<string, Map<string, string>>();
+  for (const [path, content] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const parts = path.split("/");
+    if (parts[0] !== LIVE_ROOT) continue;
+    if (parts.length !== 3) throw new Error(`${path}: a live folder holds files only (${LIVE_ROOT}/<name>/<file>)`);
+    const folder = `${parts[0]}/${parts[1]}`;
+    folders.set(folder, (folders.get(folder) ?? new Map<string, string>()).set(parts[2], content));
+  }
+  return folders;
+}
+
+/** A generation's folder name: `..` and a digest of its files, so the same content is the same generation. */
+export function generationName(files: ReadonlyMap<string, string>): string {
+  return `..${createHash("sha256").update(JSON.stringify([...files])).digest("hex").slice(0, 16)}`;
+}
+
+function writeGeneration(folder: string, files: ReadonlyMap<string, string>): void {
+  mkdirSync(folder, { mode: LIVE_MODES.folder });
+  chmodSync(folder, LIVE_MODES.folder);
+  for (const [name, content] of files) {
+    writeFileSync(join(folder, name), content, { mode: LIVE_MODES.file });
+    chmodSync(join(folder, name), LIVE_MODES.file);
+  }
+}
+
+/** A fresh live folder: the generation, `..data` linking to it, and each file's stable name linking through `..data`. */
+function createLiveFolder(folder: string, files: ReadonlyMap<string, string>): void {
+  mkdirSync(folder, { recursive: true, mode: LIVE_MODES.folder });
+  chmodSync(folder, LIVE_MODES.folder);
+  const generation = generationName(files);
+  writeGeneration(join(folder, generation), files);
+  symlinkSync(generation, join(folder, DATA_LINK));
+  for (const name of files.keys()) symlinkSync(`${DATA_LINK}/${name}`, join(folder, name));
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The generation `..data` names in an existing live folder, or undefined when the folder is not one. */
+function currentGeneration(folder: string): string | undefined {
+  try {
+    if (!lstatSync(folder).isDirectory() || !isLink(join(folder, DATA_LINK))) return undefined;
+    return readlinkSync(join(folder, DATA_LINK));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the live folder already shows exactly these files, through stable names linking through `..data`. */
+function showsExactly(folder: string, generation: string, files: ReadonlyMap<string, string>): boolean {
+  const names = readdirSync(folder).filter((n) => !n.startsWith(".."));
+  if (names.length !== files.size || names.some((n) => !files.has(n))) return false;
+  for (const [name, content] of files) {
+    if (!isLink(join(folder, name)) || readlinkSync(join(folder, name)) !== `${DATA_LINK}/${name}`) return false;
+    const file = join(folder, generation, name);
+    if (!existsSync(file) || readFileSync(file, "utf8") !== content) return false;
+  }
+  return true;
+}
+
+/** A live folder of the old tree that receives a new generation: prepared before anything visible changes. */
+interface PendingSwap {
+  readonly folder: string;
+  readonly path: string;
+  readonly generation: string;
+  readonly files: ReadonlyMap<string, string>;
+}
+
+/**
+ * Writes the new generation into an existing live folder, where no stable name links to it yet:
+ * nothing the container reads changes. Writing inside the generation's own folder never reaches
+ * the watch on the live folder (inotify watches one folder, not its subfolders).
+ */
+function prepareSwap(folder: string, path: string, files: ReadonlyMap<string, string>): PendingSwap | "unchanged" {
+  const current = currentGeneration(path) as string;
+  let generation = generationName(files);
+  if (generation === current && showsExactly(path, current, files)) return "unchanged";
+  // The same name as the current generation, whose files someone changed: publish beside it.
+  for (let n = 1; generation === current; n++) generation = `${generationName(files)}_${n}`;
+  rmSync(join(path, generation), { recursive: true, force: true });
+  writeGeneration(join(path, generation), files);
+  return { folder, path, generation, files };
+}
+
+/**
+ * The kubelet's swap: the stable names of new files first (they link through `..data`, so
+ * they show the new content from the instant of the swap, and an Envoy reloading its listeners
+ * finds every file they name), then `..data` replaced by rename, the one event Envoy's
+ * `watched_directory` reacts to; then names no longer rendered, and old generations, removed.
+ */
+function swap({ path, generation, files }: PendingSwap): void {
+  for (const name of files.keys()) {
+    const link = join(path, name);
+    if (isLink(link) && readlinkSync(link) === `${DATA_LINK}/${name}`) continue;
+    rmSync(link, { recursive: true, force: true });
+    symlinkSync(`${DATA_LINK}/${name}`, link);
+  }
+  rmSync(join(path, DATA_LINK_TMP), { force: true });
+  symlinkSync(generation, join(path, DATA_LINK_TMP));
+  renameSync(join(path, DATA_LINK_TMP), join(path, DATA_LINK));
+  for (const entry of readdirSync(path)) {
+    const stale = entry.startsWith("..") ? entry !== DATA_LINK && entry !== generation : !files.has(entry);
+    if (stale) rmSync(join(path, entry), { recursive: true, force: true });
+  }
+}
 
 /**
  * Writes all files or none: into a sibling temporary folder first, then swapped in. Refuses to
  * replace a non-empty folder that an earlier render did not write. `keep` names files of the
  * old folder (relative paths) that the new one takes over as they are, with their mode and their
  * folders' modes, instead of what `files` has for them: certificates issued into the folder.
+ *
+ * Files under LIVE_ROOT (`xds/<name>/<file>`) are published as the kubelet publishes a volume: a
+ * generation folder, `..data` linking to it, each file's name linking through `..data`. A live
+ * folder the old tree already had keeps its inode (it is moved, never recreated), so a container
+ * bind-mounting it keeps it; its new content is swapped in by one rename of `..data`. Every
+ * generation is written before anything visible changes; a failure there leaves the old tree.
  */
-export function writeTree(outDir: string, files: ReadonlyMap<string, string>, keep: readonly string[] = []): void {
+export function writeTree(outDir: string, files: ReadonlyMap<string, string>, keep: readonly string[] = []): LivePublish[] {
   const target = resolve(outDir);
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new OutputDirError(`${outDir} exists and is not a folder; choose an empty or new folder`);
@@ -22,18 +177,52 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
     }
   }
   const staging = `${target}.tmp-${process.pid}`;
+  const live = liveFolders(files);
+  const prepared: PendingSwap[] = [];
+  const published: LivePublish[] = [];
+  let committing = false;
   try {
     rmSync(staging, { recursive: true, force: true });
     for (const [path, content] of files) {
+      if (path.split("/")[0] === LIVE_ROOT) continue;
       const file = join(staging, path);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, content);
     }
     for (const path of keep) carryOver(target, staging, path);
+    const kept: string[] = [];
+    for (const [folder, folderFiles] of live) {
+      const old = join(target, folder);
+      if (currentGeneration(old) === undefined) {
+        createLiveFolder(join(staging, folder), folderFiles);
+        published.push({ folder, outcome: "created" });
+        continue;
+      }
+      const pending = prepareSwap(folder, old, folderFiles);
+      if (pending === "unchanged") published.push({ folder, outcome: "unchanged" });
+      else {
+        prepared.push(pending);
+        published.push({ folder, outcome: "updated" });
+      }
+      kept.push(folder);
+    }
     writeFileSync(join(staging, RENDER_MARKER), "");
+    // From here on only links and renames: the new tree is complete.
+    committing = true;
+    for (const pending of prepared) swap(pending);
+    for (const folder of kept) {
+      mkdirSync(dirname(join(staging, folder)), { recursive: true });
+      renameSync(join(target, folder), join(staging, folder));
+    }
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);
+    return published;
   } catch (error) {
+    if (committing) {
+      // Live folders may already be in the staging folder: removing it would remove what running containers mount.
+      throw new OutputDirError(`cannot write ${outDir}: ${(error as Error).message}; the new tree is in ${staging}: move it to ${outDir} by hand`);
+    }
+    for (const pending of prepared) removeQuietly(join(pending.path, pending.generation));
     removeQuietly(staging);
     // A filesystem refusal (no such parent, not a folder, no permission) is about the chosen folder.
     if (typeof (error as NodeJS.ErrnoException).code === "string") {

@@ -147,6 +147,31 @@ function secretIssues(services: Record<string, unknown>, roles: ReadonlyMap<stri
   return issues;
 }
 
+/** A mount's target, in the long syntax or the short `source:target[:mode]`. */
+function mountTarget(entry: unknown): string {
+  if (isObject(entry)) return String(entry.target);
+  const parts = String(entry).split(":");
+  return parts.length >= 2 ? parts[1] : parts[0];
+}
+
+/** Whether a mount is read-only: `read_only: true`, or `ro` among the short syntax's options (compose-go format/volume.go). */
+function readOnlyMount(entry: unknown): boolean {
+  if (isObject(entry)) return entry.read_only === true;
+  const parts = String(entry).split(":");
+  return parts.length >= 3 && parts[2].split(",").includes("ro");
+}
+
+/**
+ * What a service mounts: an Envoy only read-only (the xDS folder it reloads; a writable mount
+ * would undo its read-only root filesystem), an app nothing (an Envoy's config is its own).
+ */
+function mountIssues(service: Service, at: string, role: MeshRole): ComposeIssue[] {
+  const volumes = Array.isArray(service.volumes) ? service.volumes : [];
+  if (volumes.length === 0) return [];
+  if (role === "app") return [{ path: `${at}.volumes`, message: `must be empty: an app mounts nothing of its Envoy's, got ${volumes.map(mountTarget).join(", ")}` }];
+  return volumes.flatMap((entry, i) => (readOnlyMount(entry) ? [] : [{ path: `${at}.volumes[${i}]`, message: "must be read-only (read_only: true, or :ro)" }]));
+}
+
 /** Every way the document breaks the mesh's rules; empty when it keeps them all. */
 export function composeMeshIssues(doc: unknown): ComposeIssue[] {
   const services = isObject(doc) && isObject(doc.services) ? doc.services : undefined;
@@ -173,6 +198,7 @@ export function composeMeshIssues(doc: unknown): ComposeIssue[] {
     const at = `services.${name}`;
     const ports = Array.isArray(service.ports) ? service.ports : [];
     const shared = sharedNamespaceOf(service);
+    issues.push(...mountIssues(service, at, role));
     if (role === "app") {
       if (shared === undefined || roles.get(shared) !== "sidecar") {
         issues.push({ path: `${at}.network_mode`, message: `must be "service:<its Envoy>" naming a service's Envoy, got ${JSON.stringify(service.network_mode ?? null)}` });

@@ -51,10 +51,16 @@ function filesUnder(root: string): string[] {
     .sort();
 }
 
-/** The `file:` of every config and secret of the compose file in `out`, relative to it. */
-function composeFiles(out: string, kind: "configs" | "secrets"): string[] {
+/** The `file:` of every secret of the compose file in `out`, relative to it. */
+function composeFiles(out: string, kind: "secrets"): string[] {
   const compose = load(readFileSync(join(out, "docker-compose.yaml"), "utf8")) as Record<string, Record<string, { file: string }> | undefined>;
   return Object.values(compose[kind] ?? {}).map((e) => e.file.replace(/^\.\//, "")).sort();
+}
+
+/** The folders the compose file in `out` bind-mounts (each proxy's xDS folder), relative to it. */
+function composeBindFolders(out: string): string[] {
+  const compose = load(readFileSync(join(out, "docker-compose.yaml"), "utf8")) as { services: Record<string, { volumes?: { source: string }[] }> };
+  return [...new Set(Object.values(compose.services).flatMap((s) => (s.volumes ?? []).map((v) => v.source.replace(/^\.\//, ""))))].sort();
 }
 
 const pem = (out: string, path: string) => readFileSync(join(out, path), "utf8");
@@ -209,11 +215,13 @@ describe("cli/certs", function () {
       result = await certs("--out", out);
     });
 
-    it("exits 0 and replaces every certificate file the compose file mounts: none is a placeholder, each config and secret file exists", () => {
+    it("exits 0 and replaces every certificate file the compose file mounts: none is a placeholder, each mounted file and folder exists", () => {
       assert.equal(result.code, 0, result.stderr);
       const secrets = composeFiles(out, "secrets");
       assert.equal(secrets.length, IDENTITIES.length * 3 + 2);
-      for (const file of [...composeFiles(out, "configs"), ...secrets]) assert.ok(existsSync(join(out, file)), file);
+      const folders = composeBindFolders(out);
+      assert.equal(folders.length, IDENTITIES.length);
+      for (const file of [...folders, ...secrets]) assert.ok(existsSync(join(out, file)), file);
       for (const file of filesUnder(out)) assert.ok(!readFileSync(join(out, file), "utf8").startsWith(PLACEHOLDER_MARK), `${file} is still a placeholder`);
     });
 

@@ -1,11 +1,12 @@
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { main, parseRenderArgs } from "../../cli/render";
 import { renderMesh } from "../../render/renderMesh";
 import { RENDER_MARKER } from "../../render/writeTree";
+import { LIVE_RELOAD_NOTE } from "../../render/renderDocker";
 import { captureConsole, type CommandRun } from "../helpers/console";
 
 const REPO_ROOT = resolve(__dirname, "../..");
@@ -109,7 +110,7 @@ describe("cli/render", () => {
     const result = run("--out", out, "--stack", "docker");
     assert.equal(result.code, 0, result.stderr);
     const expected = renderMesh(REPO_ROOT, "docker", { outDir: out });
-    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy", "tls"].sort());
+    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy", "tls", "xds"].sort());
     for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
     const [summary, ...notes] = result.stdout.trimEnd().split("\n");
     assert.equal(
@@ -117,12 +118,26 @@ describe("cli/render", () => {
       `render: stack docker (target docker): wrote 4 Envoy configs to ${out}/envoy and ${out}/docker-compose.yaml (7 compose services; run: docker compose -f ${out}/docker-compose.yaml up -d --wait)`,
     );
     // The certificate placeholders are announced, with where real ones come from.
-    assert.equal(notes.length, 1);
+    assert.equal(notes.length, 2);
     assert.equal(
       notes[0],
       `render: note: tls/ holds placeholders, not certificates or keys: before docker compose up, run \`npm run certs -- --stack docker --out ${out}\` to issue them ` +
         "(a mesh CA, each proxy's identity, a local edge CA and the front's HTTPS certificate for localhost)",
     );
+    assert.equal(notes[1], `render: note: ${LIVE_RELOAD_NOTE}`);
+  });
+
+  it("says which xDS folders a render into an earlier render's folder published anew, for the Envoys running from them", () => {
+    const first = run("--out", out, "--stack", "docker");
+    assert.equal(first.code, 0, first.stderr);
+    assert.doesNotMatch(first.stdout, /published new xDS files/, "a first render creates the folders: no Envoy runs from them yet");
+    const ldsBefore = readFileSync(join(out, "xds/front-envoy/lds.yaml"), "utf8");
+    // A hand-made change in the live folder is replaced by what the stack renders, through a new generation.
+    writeFileSync(join(out, "xds/front-envoy", readlinkSync(join(out, "xds/front-envoy/..data")), "lds.yaml"), "changed by hand\n");
+    const third = run("--out", out, "--stack", "docker");
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, new RegExp(`^render: published new xDS files in ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/xds/front-envoy: Envoys running from them reload them now$`, "m"));
+    assert.equal(readFileSync(join(out, "xds/front-envoy/lds.yaml"), "utf8"), ldsBefore);
   });
 
   it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", () => {

@@ -159,19 +159,19 @@ describe("docker target: what a change replaces", () => {
 
   afterEach(() => setImageContent("v1"));
 
-  it("changes only the front's container when only the front's Envoy config changes", async () => {
+  it("changes only the front's files container when only the front's routes change", async () => {
     const before = inputsByName((await deploy({ topology: SCALED })).resources);
     // A new route to a service the front already calls: routing a new service would make the
     // front one of its declared callers, which changes that service's Envoy config too.
     const after = inputsByName((await deploy({ topology: { ...SCALED, front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/a", service: "service-a" }] } } })).resources);
-    assert.deepEqual(changed(before, after), ["front-envoy-1-envoy"]);
+    assert.deepEqual(changed(before, after), ["front-envoy-files"]);
   });
 
-  it("changes a service's Envoy containers (and the apps in their namespaces) when its config changes, and nothing else", async () => {
+  it("changes a service's files container and its apps, not its Envoys, when its app port changes", async () => {
     const before = inputsByName((await deploy({ topology: SCALED })).resources);
     const after = inputsByName((await deploy({ topology: { ...SCALED, services: [{ name: "service-b", replicas: 2, appPort: 8092 }] } })).resources);
-    // The app's own PORT changes with the sidecar's local cluster.
-    assert.deepEqual(changed(before, after), ["service-b-1-app", "service-b-1-envoy", "service-b-2-app", "service-b-2-envoy"]);
+    // The app's own PORT changes with the sidecar's local cluster, which is in the CDS file.
+    assert.deepEqual(changed(before, after), ["service-b-1-app", "service-b-2-app", "service-b-files"]);
   });
 
   it("changes only the app containers when the app's code changes", async () => {
@@ -272,7 +272,8 @@ describe("docker target: certificates delivered as files", () => {
     assert.equal(files.inputs.attach, true);
     assert.deepEqual(files.inputs.mounts.map((m: any) => [m.source, m.target]), [
       ["envoy-mesh-service-a-etc-mesh-identity", "/volumes/etc/mesh/identity"],
-    ].concat(files.inputs.mounts.some((m: any) => m.target === "/volumes/etc/envoy") ? [["envoy-mesh-service-a-etc-envoy", "/volumes/etc/envoy"]] : []).sort((a, b) => (a[1] < b[1] ? -1 : 1)));
+      ["envoy-mesh-service-a-etc-mesh-xds", "/volumes/etc/mesh/xds"],
+    ]);
   });
 
   it("mounts a proxy's volumes read-only into each of its Envoys at the paths Envoy reads, and into no app", () => {
@@ -422,5 +423,91 @@ describe("docker target: renewal and a failed publish", () => {
     assert.equal(filesExitProblem("envoy-mesh-service-b-files", 0), undefined);
     assert.equal(filesExitProblem("envoy-mesh-service-b-files", undefined), undefined);
     assert.match(filesExitProblem("x-files", 127) ?? "", /x-files exited with code 127/);
+  });
+});
+
+describe("docker target: live config (xDS files) versus the bootstrap", () => {
+  const ALL = ["front-envoy", "service-a", "service-b", "service-c"];
+  const CANARY = (v1: number, v2: number, policy?: unknown) => ({
+    extends: "seed",
+    services: [{ name: "service-b", versions: [{ name: "v1", weight: v1, replicas: 2 }, { name: "v2", weight: v2, replicas: 1 }] }],
+    ...(policy === undefined ? {} : { policy }),
+  });
+
+  /** The docker target's resources for a topology (and stack config), registered under a parent as the ServiceMesh does. */
+  async function resourcesOf(topology: unknown, config: Record<string, unknown> = {}): Promise<Registered[]> {
+    const collect = await installMocks("docker");
+    const settings = parseStackSettings({ target: "docker", topology, ...config }) as DockerStackSettings;
+    class Parent extends pulumi.ComponentResource {
+      constructor() {
+        super("test:index:Parent", "parent", {});
+        deployDockerMesh("envoy-mesh", settings, PROJECT_DIR, "docker", this, certificateSet(ALL));
+      }
+    }
+    new Parent();
+    return collect();
+  }
+  /** Each container's inputs as the engine gets them, byte for byte. */
+  const inputs = (rs: Registered[]) => new Map(containers(rs).map((c) => [c.name, JSON.stringify(c.inputs)]));
+  const changed = (before: Registered[], after: Registered[]) => {
+    const [was, now] = [inputs(before), inputs(after)];
+    return [...now].filter(([name, i]) => was.get(name) !== i).map(([name]) => name).sort();
+  };
+  // A list holding a key is sent as one secret (runtime/rpc.js: specialSigKey, specialSecretSig).
+  const unwrap = (value: any): any => (value !== null && typeof value === "object" && value["4dabf18193072939515e22adb298388d"] !== undefined ? value.value : value);
+  const uploadsOf = (rs: Registered[], name: string): { file: string; content: unknown; permissions: string }[] => unwrap(container(rs, name).inputs.uploads);
+  const uploadOf = (rs: Registered[], name: string, file: string) => unwrap(uploadsOf(rs, name).find((u) => u.file === file)?.content);
+  /** The canary at 90/10, deployed once: each test deploys only its change. */
+  let base: Registered[];
+  before(async () => {
+    base = await resourcesOf(CANARY(90, 10));
+  });
+
+  it("a canary weight change replaces B's callers' files containers only: every Envoy and app keeps its inputs byte for byte", async () => {
+    const before = base;
+    const after = await resourcesOf(CANARY(50, 50));
+    assert.deepEqual(changed(before, after), ["service-a-files"]);
+    const rds = "/staging/etc/mesh/xds/rds-egress_service_b.yaml";
+    assert.match(String(uploadOf(before, "service-a-files", rds)), /weight: 90/);
+    assert.match(String(uploadOf(after, "service-a-files", rds)), /weight: 50/);
+  });
+
+  it("a retry policy change replaces files containers only", async () => {
+    const before = base;
+    const after = await resourcesOf(CANARY(90, 10, { retries: { count: 1 } }));
+    const names = changed(before, after);
+    assert.ok(names.length > 0 && names.every((n) => n.endsWith("-files")), names.join(", "));
+  });
+
+  it("delivers every xDS file through the files container into the xDS volume, which each Envoy mounts read-only, and gives no Envoy any of their content", async () => {
+    const rs = base;
+    const files = container(rs, "service-a-files");
+    const uploaded = uploadsOf(rs, "service-a-files").map((u) => u.file).filter((f) => f.startsWith("/staging/etc/mesh/xds/"));
+    for (const f of ["lds.yaml", "cds.yaml", "rds-egress_service_b.yaml", "sds-identity.yaml"]) assert.ok(uploaded.includes(`/staging/etc/mesh/xds/${f}`), f);
+    assert.ok(uploadsOf(rs, "service-a-files").every((u) => u.permissions === "0400"));
+    assert.ok(files.inputs.mounts.some((m: any) => m.source === "envoy-mesh-service-a-etc-mesh-xds" && m.target === "/volumes/etc/mesh/xds"));
+    assert.match(files.inputs.entrypoints[2], /publish '\/staging\/etc\/mesh\/xds' '\/volumes\/etc\/mesh\/xds'/);
+    const envoy = container(rs, "service-a-1-envoy");
+    assert.deepEqual(envoy.inputs.mounts.find((m: any) => m.target === "/etc/mesh/xds"), {
+      type: "volume", source: "envoy-mesh-service-a-etc-mesh-xds", target: "/etc/mesh/xds", readOnly: true, volumeOptions: { noCopy: true },
+    });
+    const lds = String(uploadOf(rs, "service-a-files", "/staging/etc/mesh/xds/lds.yaml"));
+    const listener = /name: (egress_service_b)/.exec(lds)?.[1];
+    assert.ok(listener !== undefined, "the LDS file holds the egress listener");
+    for (const c of containers(rs).filter((x) => !x.name.endsWith("-files"))) assert.doesNotMatch(JSON.stringify(c.inputs), /version_info/, c.name);
+  });
+
+  it("a bootstrap change (the admin port) replaces every Envoy (its config-hash label changes), the files containers run again", async () => {
+    const before = base;
+    const after = await resourcesOf({ ...CANARY(90, 10), ports: { admin: 9911 } });
+    const names = changed(before, after);
+    const envoys = [...inputs(after).keys()].filter((n) => n.endsWith("-envoy")).sort();
+    assert.deepEqual(names.filter((n) => n.endsWith("-envoy")), envoys);
+    const hash = (rs: Registered[], name: string) => container(rs, name).inputs.labels.find((l: any) => l.label === "envoy-mesh.config-hash").value;
+    for (const name of envoys) assert.notEqual(hash(after, name), hash(before, name), name);
+  });
+
+  it("nothing changes when nothing changed", async () => {
+    assert.deepEqual(changed(base, await resourcesOf(CANARY(90, 10))), []);
   });
 });

@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
 import { load } from "js-yaml";
 import { buildMeshConfigs, toYaml } from "../../envoy";
-import { buildDockerMesh, dockerEnvoyTarget, type DockerCertificateFiles } from "../../docker";
-import { buildAllProxyObjects, kubernetesEnvoyTarget } from "../../k8s";
+import { renderEnvoyConfig } from "../../envoy/check";
+import { buildDockerMesh, dockerEnvoyTarget, xdsFilesOf, type DockerCertificateFiles } from "../../docker";
+import { kubernetesEnvoyTarget } from "../../k8s";
 import { FRONT_PROXY_NAME, parseTopology, type Topology } from "../../topology";
 import { BUILDER_TEST_ENVOY_IMAGE, BUILDER_TEST_KIND_TARGET } from "../helpers/images";
 
@@ -33,9 +34,10 @@ function differences(a: unknown, b: unknown): { path: string; a: unknown; b: unk
   return paths.filter((p) => left.get(p) !== right.get(p) || left.has(p) !== right.has(p)).map((p) => ({ path: p, a: left.get(p), b: right.get(p) }));
 }
 
-const UPSTREAM_ADDRESS = /^static_resources\.clusters\[\d+\]\.load_assignment\.endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.address$/;
-/** The TLS server name a caller asks the callee's sidecar for: its host name, without the trailing dot. */
-const UPSTREAM_SNI = /^static_resources\.clusters\[\d+\]\.transport_socket\.typed_config\.sni$/;
+/** In the CDS file: an upstream cluster's host name, and the TLS server name a caller asks the callee's sidecar for (its host name, without the trailing dot). */
+const UPSTREAM_ADDRESS = /^resources\[\d+\]\.load_assignment\.endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.address$/;
+const UPSTREAM_SNI = /^resources\[\d+\]\.transport_socket\.typed_config\.sni$/;
+const DOCKER_TARGET = { name: "envoy-mesh", front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } };
 
 describe("Envoy configs on kind and on docker", () => {
   const topologies = {
@@ -44,33 +46,44 @@ describe("Envoy configs on kind and on docker", () => {
   };
 
   for (const [label, raw] of Object.entries(topologies)) {
-    it(`differ only in upstream addresses and their TLS server names (${label} topology): listeners, routes, clusters and identities are the same`, () => {
+    it(`differ only in upstream addresses and their TLS server names (${label} topology): bootstraps, listeners, routes, clusters and identities are the same`, () => {
       const topology = parseTopology(raw);
-      const kindTarget = BUILDER_TEST_KIND_TARGET;
-      // The configs each deploy layer really ships, not just the builders' output.
-      const onKind = buildAllProxyObjects(topology, kindTarget, () => "app:1");
-      const onDocker = buildDockerMesh(topology, { name: "envoy-mesh", envoyImage: BUILDER_TEST_ENVOY_IMAGE, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }, { envoy: "envoy", app: () => "app:1" }, stubCertificates(topology)).proxies;
+      // Kubernetes ships the rendered split of its builders' config; docker ships what its description gives each Envoy.
+      const onKind = buildMeshConfigs(topology, kubernetesEnvoyTarget(BUILDER_TEST_KIND_TARGET)).map(renderEnvoyConfig);
+      const onDocker = buildDockerMesh(topology, { ...DOCKER_TARGET, envoyImage: BUILDER_TEST_ENVOY_IMAGE }, { envoy: "envoy", app: () => "app:1" }, stubCertificates(topology)).proxies;
       assert.deepEqual(onDocker.map((p) => p.proxy), onKind.map((p) => p.proxy));
 
       let upstreams = 0;
       let serverNames = 0;
       onKind.forEach((kind, i) => {
-        const diff = differences(load(kind.envoyYaml), load(onDocker[i].envoyYaml));
-        for (const d of diff) {
-          if (UPSTREAM_SNI.test(d.path)) {
-            assert.equal(d.a, `${String(d.b)}.envoy-mesh.svc.cluster.local`, `${kind.proxy}: ${d.path}`);
-            serverNames += 1;
-            continue;
+        const docker = onDocker[i];
+        assert.equal(docker.envoyYaml, kind.yaml, `${kind.proxy}: the bootstraps differ`);
+        const dockerFiles = xdsFilesOf(docker);
+        assert.deepEqual(Object.keys(dockerFiles), Object.keys(kind.xdsFiles), kind.proxy);
+        for (const [file, yaml] of Object.entries(kind.xdsFiles)) {
+          const diff = differences(load(yaml), load(dockerFiles[file]));
+          for (const d of diff) {
+            const at = `${kind.proxy} ${file}: ${d.path}`;
+            // A file's version is a digest of its content: it differs exactly where the content does.
+            if (d.path === "version_info") {
+              assert.ok(diff.length > 1, `${at}: only the version differs`);
+              continue;
+            }
+            if (UPSTREAM_SNI.test(d.path)) {
+              assert.equal(d.a, `${String(d.b)}.envoy-mesh.svc.cluster.local`, at);
+              serverNames += 1;
+              continue;
+            }
+            assert.match(d.path, UPSTREAM_ADDRESS, `${at} differs: ${String(d.a)} / ${String(d.b)}`);
+            const service = String(d.b).replace(/\.$/, "");
+            assert.equal(d.a, `${service}.envoy-mesh.svc.cluster.local.`);
+            assert.equal(d.b, `${service}.`);
+            upstreams += 1;
           }
-          assert.match(d.path, UPSTREAM_ADDRESS, `${kind.proxy}: ${d.path} differs: ${String(d.a)} / ${String(d.b)}`);
-          const service = String(d.b).replace(/\.$/, "");
-          assert.equal(d.a, `${service}.envoy-mesh.svc.cluster.local.`);
-          assert.equal(d.b, `${service}.`);
-          upstreams += 1;
         }
       });
       // Every STRICT_DNS cluster of every proxy differs, and nothing else does.
-      const dnsClusters = buildMeshConfigs(topology, dockerEnvoyTarget({ name: "envoy-mesh", front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }))
+      const dnsClusters = buildMeshConfigs(topology, dockerEnvoyTarget(DOCKER_TARGET))
         .flatMap((c) => (c.bootstrap as { static_resources: { clusters: { type: string }[] } }).static_resources.clusters)
         .filter((c) => c.type === "STRICT_DNS").length;
       assert.equal(upstreams, dnsClusters);
@@ -83,7 +96,7 @@ describe("Envoy configs on kind and on docker", () => {
   it("use the same builders: the kind config with docker's upstream names is the docker config, byte for byte", () => {
     const topology = parseTopology(topologies.scaled);
     const kind = buildMeshConfigs(topology, kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local", edgeHttpsPort: 8443 }));
-    const docker = buildMeshConfigs(topology, dockerEnvoyTarget({ name: "envoy-mesh", front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } }));
+    const docker = buildMeshConfigs(topology, dockerEnvoyTarget(DOCKER_TARGET));
     kind.forEach((config, i) => {
       const swapped = toYaml(config.bootstrap)
         .replace(/address: ([a-z0-9-]+)\.envoy-mesh\.svc\.cluster\.local\./g, "address: $1.")

@@ -1,11 +1,11 @@
 import { strict as assert } from "node:assert";
 import { load } from "js-yaml";
 import { buildMeshConfigs, buildSidecarConfig, toYaml } from "../../envoy";
-import { envoyConfigProblems } from "../../envoy/check";
+import { envoyConfigProblems, renderEnvoyConfig } from "../../envoy/check";
 import {
   buildDockerMesh,
   dockerContainers,
-  sdsFilesOf,
+  xdsFilesOf,
   type DockerCertificateFiles,
   dockerEnvoyTarget,
   type DockerContainer,
@@ -136,17 +136,21 @@ describe("docker: the mesh as containers", () => {
       }
     });
 
-    it("puts each SDS file of the proxy's config next to the bootstrap, serialized as the bootstrap is", () => {
-      const { topology, containers } = mesh();
+    it("puts each xDS file of the proxy's rendered config (LDS, CDS, RDS, SDS) in /etc/mesh/xds, byte for byte", () => {
+      const { topology, containers, mesh: built } = mesh();
       for (const service of topology.services) {
-        const config = buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET));
+        const rendered = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET)));
         const envoy = byName(containers, `envoy-mesh-${service.name}-1-envoy`);
-        const sds = envoy.files.filter((f) => f.path.startsWith("/etc/envoy/"));
+        const xds = envoy.files.filter((f) => f.path.startsWith("/etc/mesh/xds/"));
         assert.deepEqual(
-          sds.map((f) => [f.path, f.content, f.secret]),
-          Object.entries(config.sdsFiles).map(([file, response]) => [`/etc/envoy/${file}`, toYaml(response), false]).sort(),
+          xds.map((f) => [f.path, f.content, f.secret]),
+          Object.entries(rendered.xdsFiles).map(([file, yaml]) => [`/etc/mesh/xds/${file}`, yaml, false]).sort(),
         );
+        assert.ok(xds.some((f) => f.path === "/etc/mesh/xds/lds.yaml") && xds.some((f) => f.path === "/etc/mesh/xds/cds.yaml"), service.name);
+        assert.deepEqual(xdsFilesOf(built.proxies.find((p) => p.proxy === service.name)!), rendered.xdsFiles);
       }
+      // Nothing but the bootstrap (given inline) goes to the bootstrap's folder.
+      assert.ok(containers.every((c) => c.files.every((f) => !f.path.startsWith("/etc/envoy/"))));
     });
 
     it("never gives an app container a file", () => {
@@ -260,7 +264,7 @@ describe("docker: the mesh as containers", () => {
   it("gives Envoy exactly the rendered bootstrap bytes with --config-yaml, its replica as node and its proxy as cluster", () => {
     const { containers, topology, mesh: built } = mesh();
     const service = topology.services.find((s) => s.name === "service-b") as MeshService;
-    const expected = toYaml(buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET)).bootstrap);
+    const expected = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET))).yaml;
     assert.equal(built.proxies.find((p) => p.proxy === "service-b")?.envoyYaml, expected);
     for (const envoy of containers.filter((c) => c.proxy === "service-b" && c.role === "envoy")) {
       const args = envoy.command;
@@ -273,7 +277,7 @@ describe("docker: the mesh as containers", () => {
 
   it("renders Envoy configs that pass the strict checker", () => {
     const { mesh: built } = mesh();
-    assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, sdsFiles: sdsFilesOf(p) }))), []);
+    assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) }))), []);
   });
 
   it("uses the given images: the Envoy image for every Envoy, each service's own for its app", () => {
@@ -300,11 +304,43 @@ describe("docker: the mesh as containers", () => {
     assert.equal(JSON.stringify(mesh({ services, front }).mesh), a);
   });
 
-  it("changes only the Envoy containers of a proxy whose config changed", () => {
-    const before = mesh().containers;
-    // A new route to a service the front already calls (a newly routed service gets the front as a caller).
-    const after = mesh({ ...SCALED, front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/a", service: "service-a" }] } }).containers;
-    const changed = after.filter((c) => JSON.stringify(c) !== JSON.stringify(byName(before, c.name))).map((c) => c.name);
-    assert.deepEqual(changed, ["envoy-mesh-front-envoy-1"]);
+  describe("what a change touches: the files of the proxies it concerns, or, for a bootstrap change, the Envoys' definitions", () => {
+    const CANARY = (v1: number, v2: number) => ({
+      extends: "seed",
+      services: [{ name: "service-b", versions: [{ name: "v1", weight: v1, replicas: 2 }, { name: "v2", weight: v2, replicas: 1 }] }],
+    });
+    /** A container as the engine is given it, without the files the files container delivers. */
+    const definition = ({ files: _files, ...rest }: DockerContainer) => JSON.stringify(rest);
+    const compare = (before: DockerContainer[], after: DockerContainer[]) => ({
+      definitions: after.filter((c) => definition(c) !== definition(byName(before, c.name))).map((c) => c.name),
+      files: after.filter((c) => JSON.stringify(c.files) !== JSON.stringify(byName(before, c.name).files)).map((c) => c.name),
+    });
+
+    it("a canary weight changes the files of B's callers only: no container's definition", () => {
+      const { definitions, files } = compare(mesh(CANARY(90, 10)).containers, mesh(CANARY(50, 50)).containers);
+      assert.deepEqual(definitions, []);
+      assert.deepEqual(files, ["envoy-mesh-service-a-1-envoy"]);
+    });
+
+    it("a retry policy changes files only: no container's definition", () => {
+      const { definitions, files } = compare(mesh().containers, mesh({ ...SCALED, policy: { retries: { count: 1 } } }).containers);
+      assert.deepEqual(definitions, []);
+      assert.ok(files.includes("envoy-mesh-service-a-1-envoy") && files.includes("envoy-mesh-front-envoy-1"), files.join(", "));
+      assert.ok(files.every((name) => name.endsWith("-envoy") || name === "envoy-mesh-front-envoy-1"), files.join(", "));
+    });
+
+    it("a new front route changes the front's files only", () => {
+      // A route to a service the front already calls (a newly routed service gets the front as a caller).
+      const after = mesh({ ...SCALED, front: { routes: [{ prefix: "/", service: "service-a" }, { prefix: "/a", service: "service-a" }] } }).containers;
+      assert.deepEqual(compare(mesh().containers, after), { definitions: [], files: ["envoy-mesh-front-envoy-1"] });
+    });
+
+    it("a bootstrap change (the admin port) changes every Envoy's definition, and its config-hash label", () => {
+      const before = mesh().containers;
+      const after = mesh({ ...SCALED, ports: { admin: 9911 } }).containers;
+      const envoys = after.filter((c) => c.role === "envoy").map((c) => c.name).sort();
+      assert.deepEqual(compare(before, after).definitions.filter((n) => envoys.includes(n)).sort(), envoys);
+      for (const name of envoys) assert.notEqual(byName(after, name).labels["envoy-mesh.config-hash"], byName(before, name).labels["envoy-mesh.config-hash"], name);
+    });
   });
 });

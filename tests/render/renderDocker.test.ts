@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { composeConsistencyIssues, composeMeshIssues, composeSchemaIssues } from "../../checks/compose";
-import { dockerContainers, sdsFilesOf, type DockerTarget } from "../../docker";
+import { dockerContainers, xdsFilesOf, type DockerTarget } from "../../docker";
 import fc from "fast-check";
 import { COMPOSE_FILE, composeBuildContext, composeServiceName, escapeInterpolation } from "../../render/composeFile";
-import { PLACEHOLDER_MARK, dockerRenderProblems, renderDocker, type RenderedDocker } from "../../render/renderDocker";
+import { LIVE_RELOAD_NOTE, PLACEHOLDER_MARK, dockerRenderProblems, renderDocker, type RenderedDocker } from "../../render/renderDocker";
 import { renderMesh } from "../../render/renderMesh";
 import { parseStackSettings, readStackValues, type DockerStackSettings } from "../../stack";
 import { interpolate, interpolateDocument } from "../helpers/composeInterpolation";
@@ -37,13 +37,17 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
     compose = composeOf(rendered);
   });
 
-  it("writes each proxy's Envoy config, its SDS files, placeholders for its certificates, and docker-compose.yaml", () => {
+  it("writes each proxy's bootstrap, its xDS files in xds/<proxy>/, placeholders for its certificates, and docker-compose.yaml", () => {
     const proxies = ["front-envoy", "service-a", "service-b", "service-c"];
-    const sds = rendered.mesh.proxies.flatMap((p) => p.files.filter((f) => f.path.startsWith("/etc/envoy/")).map((f) => `envoy/${p.proxy}/${f.path.split("/").pop()}`));
+    const xds = rendered.mesh.proxies.flatMap((p) => Object.keys(xdsFilesOf(p)).map((file) => `xds/${p.proxy}/${file}`));
+    for (const p of proxies) for (const file of ["lds.yaml", "cds.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"]) assert.ok(xds.includes(`xds/${p}/${file}`), `${p}: ${file}`);
+    for (const p of rendered.mesh.proxies) {
+      for (const [file, yaml] of Object.entries(xdsFilesOf(p))) assert.equal(rendered.files.get(`xds/${p.proxy}/${file}`), yaml, `${p.proxy}: ${file}`);
+    }
     assert.deepEqual([...rendered.files.keys()].sort(), [
       "docker-compose.yaml",
       ...proxies.map((p) => `envoy/${p}.yaml`),
-      ...sds,
+      ...xds,
       ...proxies.flatMap((p) => ["ca.crt", "tls.crt", "tls.key"].map((f) => `tls/${p}/${f}`)),
       "tls/front-envoy-edge/tls.crt",
       "tls/front-envoy-edge/tls.key",
@@ -56,31 +60,35 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
       assert.ok(!content.includes("BEGIN CERTIFICATE"), `${path} holds a certificate`);
       if (path.startsWith("tls/")) assert.ok(content.startsWith(PLACEHOLDER_MARK), path);
     }
-    assert.equal(rendered.notes.length, 1);
+    assert.equal(rendered.notes.length, 2);
     // The folder as the user types it: npm runs scripts in the project folder.
     assert.match(rendered.notes[0], /placeholders.*run `npm run certs -- --stack docker --out out` to issue them/);
+    assert.equal(rendered.notes[1], LIVE_RELOAD_NOTE);
   });
 
-  it("mounts the SDS files as configs and the certificates as secrets, into each proxy's Envoy services only, at the paths Envoy reads", () => {
-    const source = (kind: "configs" | "secrets", name: string) => (compose[kind] as Record<string, { file: string }>)[name].file;
+  it("mounts each proxy's xDS folder read-only at /etc/mesh/xds and its certificates as secrets, into its Envoy services only, at the paths Envoy reads", () => {
+    const source = (name: string) => (compose.secrets as Record<string, { file: string }>)[name].file;
+    assert.equal(compose.configs, undefined, "no file is mounted alone as a config: its inode would be pinned");
     for (const container of dockerContainers(rendered.mesh)) {
       const s = compose.services[composeServiceName(rendered.mesh.network as unknown as DockerTarget, container)] as Service;
       if (container.role === "app") {
-        assert.equal(s.configs, undefined, container.name);
+        assert.equal(s.volumes, undefined, container.name);
         assert.equal(s.secrets, undefined, container.name);
         continue;
       }
-      const mounted = [...(s.configs ?? []).map((m: any) => ["configs", m]), ...(s.secrets ?? []).map((m: any) => ["secrets", m])] as [
-        "configs" | "secrets",
-        { source: string; target: string },
-      ][];
-      assert.deepEqual(mounted.map(([, m]) => m.target).sort(), container.files.map((f) => f.path), container.name);
-      for (const [kind, m] of mounted) {
-        const file = source(kind, m.source);
+      assert.deepEqual(s.volumes, [{ type: "bind", source: `./xds/${container.proxy}`, target: "/etc/mesh/xds", read_only: true }], container.name);
+      const secrets = (s.secrets ?? []) as { source: string; target: string }[];
+      assert.deepEqual(
+        [...secrets.map((m) => m.target), ...Object.keys(xdsFilesOf(container)).map((f) => `/etc/mesh/xds/${f}`)].sort(),
+        container.files.map((f) => f.path),
+        container.name,
+      );
+      for (const m of secrets) {
+        const file = source(m.source);
         // The mounted file is the one the render wrote for this proxy.
         assert.ok(rendered.files.has(file.replace(/^\.\//, "")), `${container.name}: ${file}`);
-        assert.equal(kind === "secrets", m.target.startsWith("/etc/mesh/"), `${container.name}: ${m.target}`);
-        assert.ok(file.startsWith(`./envoy/${container.proxy}/`) || file.startsWith(`./tls/${container.proxy}/`) || file.startsWith(`./tls/${container.proxy}-edge/`), file);
+        assert.ok(m.target.startsWith("/etc/mesh/identity/") || m.target.startsWith("/etc/mesh/edge/"), `${container.name}: ${m.target}`);
+        assert.ok(file.startsWith(`./tls/${container.proxy}/`) || file.startsWith(`./tls/${container.proxy}-edge/`), file);
       }
     }
   });
@@ -191,7 +199,7 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
   });
 
   describe("refuses a defect before anything is written", () => {
-    const configs = () => rendered.mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, sdsFiles: sdsFilesOf(p) }));
+    const configs = () => rendered.mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) }));
     const planted = (change: (doc: Compose) => void) => {
       const doc = load(rendered.files.get(COMPOSE_FILE) as string) as Compose;
       change(doc);
@@ -217,7 +225,7 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
 
     it("an SDS file whose Secret is not the one the bootstrap asks for", () => {
       const bad = configs().map((c) =>
-        c.proxy === "service-b" ? { ...c, sdsFiles: { ...c.sdsFiles, "sds-identity.yaml": c.sdsFiles["sds-identity.yaml"].replace("name: identity", "name: service-b") } } : c,
+        c.proxy === "service-b" ? { ...c, xdsFiles: { ...c.xdsFiles, "sds-identity.yaml": c.xdsFiles["sds-identity.yaml"].replace("name: identity", "name: service-b") } } : c,
       );
       const problems = dockerRenderProblems(bad, load(rendered.files.get(COMPOSE_FILE) as string));
       assert.ok(problems.some((p) => p.path.startsWith("envoy config of service-b:") && /Unexpected SDS secret/.test(p.message)), JSON.stringify(problems));
@@ -225,6 +233,7 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
 
     it("an Envoy config Envoy would refuse", () => {
       const bad = configs().map((c) => (c.proxy === "service-b" ? { ...c, yaml: c.yaml.replace(/connect_timeout: \S+/, "connect_timeout: soon") } : c));
+      assert.notDeepEqual(bad, configs(), "the bootstrap has a connect_timeout to break");
       const problems = dockerRenderProblems(bad, load(rendered.files.get(COMPOSE_FILE) as string));
       assert.ok(problems.some((p) => p.path.startsWith("envoy config of service-b:")), JSON.stringify(problems));
     });

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OutputDirError, RENDER_MARKER, writeTree } from "../../render/writeTree";
+import { DATA_LINK, OutputDirError, RENDER_MARKER, writeTree } from "../../render/writeTree";
 
 const FILES = new Map([
   ["envoy/front-envoy.yaml", "front: 1\n"],
@@ -117,5 +117,73 @@ describe("render/writeTree", () => {
     const deep = join(parent, "a", "b", "out");
     writeTree(deep, FILES);
     assert.ok(existsSync(join(deep, "k8s/00-namespace-envoy-mesh.yaml")));
+  });
+
+  describe("live folders (xds/<name>): published as the kubelet publishes a volume, kept across renders", () => {
+    const live = (lds: string, extra: Record<string, string> = {}) =>
+      new Map([...FILES, ["xds/service-a/lds.yaml", lds], ["xds/service-a/cds.yaml", "cds: 1\n"], ...Object.entries(extra).map(([k, v]) => [`xds/service-a/${k}`, v] as [string, string])]);
+    const folder = () => join(out, "xds/service-a");
+    const generations = () => readdirSync(folder()).filter((n) => n.startsWith("..") && n !== DATA_LINK);
+
+    it("writes each file in a generation folder, `..data` linking to it, and the file's name linking through `..data`, readable by any user", () => {
+      assert.deepEqual(writeTree(out, live("lds: 1\n")), [{ folder: "xds/service-a", outcome: "created" }]);
+      assert.equal(readFileSync(join(folder(), "lds.yaml"), "utf8"), "lds: 1\n");
+      assert.equal(readlinkSync(join(folder(), "lds.yaml")), "..data/lds.yaml");
+      assert.deepEqual(generations(), [readlinkSync(join(folder(), DATA_LINK))]);
+      assert.equal(statSync(join(folder(), "lds.yaml")).mode & 0o777, 0o644);
+      assert.equal(statSync(join(folder(), generations()[0])).mode & 0o777, 0o755);
+      assert.equal(statSync(folder()).mode & 0o777, 0o755);
+    });
+
+    it("keeps the folder itself (its inode, which a bind mount holds) and swaps the new content in, dropping files no longer rendered", () => {
+      writeTree(out, live("lds: 1\n", { "rds-old.yaml": "old\n" }));
+      const inode = statSync(folder()).ino;
+      assert.deepEqual(writeTree(out, live("lds: 2\n", { "rds-new.yaml": "new\n" })), [{ folder: "xds/service-a", outcome: "updated" }]);
+      assert.equal(statSync(folder()).ino, inode, "the live folder was recreated: a running container would keep the old one");
+      assert.equal(readFileSync(join(folder(), "lds.yaml"), "utf8"), "lds: 2\n");
+      assert.equal(readFileSync(join(folder(), "rds-new.yaml"), "utf8"), "new\n");
+      assert.deepEqual(readdirSync(folder()).filter((n) => !n.startsWith("..")).sort(), ["cds.yaml", "lds.yaml", "rds-new.yaml"]);
+      assert.equal(generations().length, 1, "the old generation is removed");
+      // The rest of the tree is replaced as before.
+      assert.ok(existsSync(join(out, RENDER_MARKER)));
+      assert.deepEqual(readdirSync(parent), ["out"]);
+    });
+
+    it("swaps by renaming `..data` inside the folder: a watch set on the folder before the render sees it (what Envoy's watched_directory reacts to)", async () => {
+      writeTree(out, live("lds: 1\n"));
+      const seen: string[] = [];
+      const watcher = watch(folder(), (event, name) => seen.push(`${event} ${String(name)}`));
+      try {
+        writeTree(out, live("lds: 2\n"));
+        await new Promise((done) => setTimeout(done, 100));
+      } finally {
+        watcher.close();
+      }
+      assert.ok(seen.includes(`rename ${DATA_LINK}`), `events seen: ${seen.join(", ")}`);
+    });
+
+    it("leaves a folder whose content is the same untouched: no swap, so no reload", () => {
+      writeTree(out, live("lds: 1\n"));
+      const link = lstatSync(join(folder(), DATA_LINK)).ino;
+      assert.deepEqual(writeTree(out, live("lds: 1\n")), [{ folder: "xds/service-a", outcome: "unchanged" }]);
+      assert.equal(lstatSync(join(folder(), DATA_LINK)).ino, link);
+    });
+
+    it("publishes again over a generation whose files were changed by hand", () => {
+      writeTree(out, live("lds: 1\n"));
+      writeFileSync(join(folder(), readlinkSync(join(folder(), DATA_LINK)), "lds.yaml"), "tampered\n");
+      assert.deepEqual(writeTree(out, live("lds: 1\n")), [{ folder: "xds/service-a", outcome: "updated" }]);
+      assert.equal(readFileSync(join(folder(), "lds.yaml"), "utf8"), "lds: 1\n");
+      assert.equal(generations().length, 1);
+    });
+
+    it("changes nothing a container reads when a write fails midway, and leaves no generation behind", () => {
+      writeTree(out, live("lds: 1\n"));
+      const before = readdirSync(folder()).sort();
+      assert.throws(() => writeTree(out, new Map([...live("lds: 2\n"), ...CONFLICTING])));
+      assert.deepEqual(readdirSync(folder()).sort(), before);
+      assert.equal(readFileSync(join(folder(), "lds.yaml"), "utf8"), "lds: 1\n");
+      assert.deepEqual(readdirSync(parent), ["out"]);
+    });
   });
 });

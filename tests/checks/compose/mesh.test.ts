@@ -76,6 +76,32 @@ describe("checks/compose: mesh rules", () => {
     });
   });
 
+  describe("mounted folders (the xDS folder each Envoy reloads)", () => {
+    const xds = { type: "bind", source: "./xds/service-a", target: "/etc/mesh/xds", read_only: true };
+
+    it("accept an Envoy that mounts its folder read-only, in either syntax", () => {
+      for (const entry of [xds, "./xds/service-a:/etc/mesh/xds:ro"]) {
+        const mesh = goodMesh();
+        mesh.services["service-a-envoy-0"].volumes = [entry];
+        assert.deepEqual(composeFileIssues(mesh), []);
+      }
+    });
+
+    it("refuse a writable mount: the read-only root filesystem would mean nothing", () => {
+      for (const entry of [{ ...xds, read_only: false }, { type: "bind", source: "./xds/service-a", target: "/etc/mesh/xds" }, "./xds/service-a:/etc/mesh/xds", "./xds/service-a:/etc/mesh/xds:rw"]) {
+        const mesh = goodMesh();
+        mesh.services["service-a-envoy-0"].volumes = [entry];
+        assert.deepEqual(composeMeshIssues(mesh), [{ path: "services.service-a-envoy-0.volumes[0]", message: "must be read-only (read_only: true, or :ro)" }], JSON.stringify(entry));
+      }
+    });
+
+    it("refuse an app that mounts anything: an Envoy's config is its own", () => {
+      const mesh = goodMesh();
+      mesh.services["service-a-app-0"].volumes = [xds];
+      assert.deepEqual(composeMeshIssues(mesh), [{ path: "services.service-a-app-0.volumes", message: "must be empty: an app mounts nothing of its Envoy's, got /etc/mesh/xds" }]);
+    });
+  });
+
   it("refuse an app that publishes a port", () => {
     const mesh = goodMesh();
     mesh.services["service-a-app-0"].ports = ["127.0.0.1:8081:8081"];
