@@ -25,7 +25,7 @@ export function configMapSizeProblems(topology: Topology, target: EnvoyTarget): 
     const { yaml, xdsFiles } = renderEnvoyConfig(config);
     return [
       configMapSizeProblem(config.proxy, "bootstrap", { [ENVOY_CONFIG_FILE]: yaml }),
-      configMapSizeProblem(config.proxy, "xDS files", xdsFiles),
+      configMapSizeProblem(config.proxy, "xDS", xdsFiles),
     ].flatMap((message) => (message === undefined ? [] : [{ path: `envoy config of ${config.proxy}`, message }]));
   });
 }

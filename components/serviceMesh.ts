@@ -69,12 +69,11 @@ export class ServiceMesh extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings } = args;
     // Envoy refuses a bad bootstrap and the container crash-loops; refuse it here, before anything is registered.
-    const problems = [
-      ...meshEnvoyConfigProblems(settings.topology, envoyTargetOf(settings)),
-      // A ConfigMap holds at most 1 MiB: say which proxy is too large before the provider refuses it mid-update.
-      ...(isKubernetesStack(settings) ? configMapSizeProblems(settings.topology, envoyTargetOf(settings)) : []),
-    ];
+    const problems = meshEnvoyConfigProblems(settings.topology, envoyTargetOf(settings));
     if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, "generated Envoy configs that Envoy would refuse").message);
+    // A ConfigMap holds at most 1 MiB: name the proxy that is too large before the API server refuses it mid-update.
+    const sizeProblems = isKubernetesStack(settings) ? configMapSizeProblems(settings.topology, envoyTargetOf(settings)) : [];
+    if (sizeProblems.length > 0) throw new pulumi.RunError(new ConfigError(sizeProblems, "Envoy configs too large for a Kubernetes ConfigMap").message);
     const credentialProblems = isKubernetesStack(settings) ? pullCredentialProblems(settings.registry, args.registryPassword) : [];
     if (credentialProblems.length > 0) {
       throw new pulumi.RunError(new ConfigError(credentialProblems, "incomplete registry credentials").message);

@@ -182,13 +182,13 @@ export function configMapDataBytes(data: Readonly<Record<string, string>>): numb
   return Object.values(data).reduce((sum, value) => sum + Buffer.byteLength(value, "utf8"), 0);
 }
 
-/** Why `data` does not fit in one ConfigMap of `proxy` (`what`: which one), or undefined. */
+/** Why `data` does not fit in one ConfigMap of `proxy` (`what`: "bootstrap" or "xDS"), or undefined. */
 export function configMapSizeProblem(proxy: string, what: string, data: Readonly<Record<string, string>>): string | undefined {
   const bytes = configMapDataBytes(data);
   if (bytes <= CONFIG_MAP_MAX_BYTES) return undefined;
   const largest = Object.entries(data).sort(([, a], [, b]) => Buffer.byteLength(b) - Buffer.byteLength(a))[0];
   return (
-    `the ${what} of proxy ${proxy} is ${bytes} bytes, more than the ${CONFIG_MAP_MAX_BYTES} bytes a ConfigMap may hold ` +
+    `the ${what} ConfigMap of proxy ${proxy} would hold ${bytes} bytes, more than the ${CONFIG_MAP_MAX_BYTES} bytes the API server accepts ` +
     `(largest file: ${largest[0]}, ${Buffer.byteLength(largest[1])} bytes); reduce its routes or upstreams`
   );
 }
@@ -237,7 +237,7 @@ export function buildXdsConfigMap(proxy: string, namespace: string, xdsFiles: Re
     // Said outright: Pulumi's Kubernetes provider replaces an immutable ConfigMap on any data
     // change, even with enableConfigMapMutable (provider/pkg/provider/forcenew.go in pulumi/pulumi-kubernetes).
     immutable: false,
-    data: checkedData(proxy, "xDS files", data),
+    data: checkedData(proxy, "xDS", data),
   };
 }
 

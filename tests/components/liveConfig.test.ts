@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
 import { installMocks, promiseOf, registered, type Registered } from "../helpers/pulumiMocks";
+import * as pulumi from "@pulumi/pulumi";
 import { ServiceMesh } from "../../components";
+import * as liveConfig from "../../components/liveConfig";
 import { parseStackSettings } from "../../stack";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
@@ -142,5 +144,22 @@ describe("ServiceMesh component: live config", () => {
     const docker = await deploy({}, "docker");
     assert.deepEqual(Object.keys(docker.envoyConfig), PROXIES);
     for (const proxy of PROXIES) assert.ok("listener_manager.lds" in docker.envoyConfig[proxy].live, proxy);
+  });
+
+  describe("a proxy whose files would not fit in a ConfigMap", () => {
+    const original = liveConfig.configMapSizeProblems;
+    afterEach(() => ((liveConfig as { configMapSizeProblems: unknown }).configMapSizeProblems = original));
+
+    it("stops the mesh before anything is registered, naming the proxy", async () => {
+      (liveConfig as { configMapSizeProblems: unknown }).configMapSizeProblems = () => [
+        { path: "envoy config of service-a", message: "the xDS ConfigMap of proxy service-a would hold 1048577 bytes" },
+      ];
+      const collect = await installMocks("kind");
+      assert.throws(
+        () => new ServiceMesh("envoy-mesh", { settings: parseStackSettings({ target: "kind" }), projectDir: PROJECT_DIR, imageTag: "kind" }),
+        (error: unknown) => error instanceof pulumi.RunError && /too large for a Kubernetes ConfigMap/.test(error.message) && error.message.includes("envoy config of service-a: the xDS ConfigMap of proxy service-a would hold 1048577 bytes"),
+      );
+      assert.deepEqual(await collect(), []);
+    });
   });
 });

@@ -107,9 +107,9 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
       assert.doesNotThrow(() => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.yaml": half, "lds.yaml": half }));
       assert.throws(
         () => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.yaml": `${half}y`, "lds.yaml": half }),
-        /xDS files of proxy service-a is 1048577 bytes, more than the 1048576 bytes a ConfigMap may hold \(largest file: cds\.yaml, 524289 bytes\)/,
+        /the xDS ConfigMap of proxy service-a would hold 1048577 bytes, more than the 1048576 bytes the API server accepts \(largest file: cds\.yaml, 524289 bytes\)/,
       );
-      assert.throws(() => buildEnvoyConfigMap("front-envoy", "envoy-mesh", "x".repeat(CONFIG_MAP_MAX_BYTES + 1)), /bootstrap of proxy front-envoy/);
+      assert.throws(() => buildEnvoyConfigMap("front-envoy", "envoy-mesh", "x".repeat(CONFIG_MAP_MAX_BYTES + 1)), /the bootstrap ConfigMap of proxy front-envoy would hold 1048577 bytes/);
     });
 
     it("finds no problem in the seed mesh, whose files are far below the limit", () => {
