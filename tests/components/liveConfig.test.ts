@@ -38,7 +38,7 @@ async function deploy(config: Record<string, unknown>, stack = "kind"): Promise<
 }
 
 const ofType = (resources: Registered[], type: string) => resources.filter((r) => r.type === type).sort((a, b) => (a.name < b.name ? -1 : 1));
-const deployments = (d: Deployed) => ofType(d.resources, DEPLOYMENT).map((r) => [r.name, r.inputs]);
+const deployments = (d: Deployed): [string, Record<string, any>][] => ofType(d.resources, DEPLOYMENT).map((r) => [r.name, r.inputs]);
 const bootstrapMaps = (d: Deployed) => ofType(d.resources, CONFIG_MAP).filter((r) => r.name.endsWith("-envoy-config")).map((r) => [r.name, r.inputs]);
 const liveMaps = (d: Deployed) => Object.fromEntries(ofType(d.resources, CONFIG_MAP).filter((r) => r.name.endsWith("-envoy-live-config")).map((r) => [r.name, r.inputs]));
 
@@ -120,7 +120,7 @@ describe("ServiceMesh component: live config", () => {
     for (const config of [{ topology: `${canaryTopology(90, 10)}\nports: {admin: 9911}` }, { topology: canaryTopology(90, 10), envoyImage: `envoyproxy/envoy:v1.35.0@sha256:${"b".repeat(64)}` }]) {
       const after = await deploy(config);
       for (const [name, inputs] of deployments(after)) {
-        const before = registered(base.resources, DEPLOYMENT, name as string).inputs;
+        const before = registered(base.resources, DEPLOYMENT, name).inputs;
         assert.notDeepEqual(inputs.spec.template, before.spec.template, `${name} rolls`);
       }
       if ("envoyImage" in config) continue;

@@ -54,7 +54,7 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
     const b = build(canary(90, 10)).find((o) => o.proxy === "service-b") as AnyProxyObjects;
     assert.ok(isVersioned(b));
     for (const deployment of deployments(b)) {
-      const volumes = (deployment.spec.template.spec?.volumes ?? []) as { configMap?: { name: string } }[];
+      const volumes = (deployment.spec.template as { spec: { volumes: { configMap?: { name: string } }[] } }).spec.volumes;
       assert.ok(volumes.some((v) => v.configMap?.name === "service-b-xds"), deployment.metadata.name);
     }
     const manifests = buildMeshManifests(canary(90, 10), KIND, () => APP_IMAGE);
