@@ -66,13 +66,15 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
   });
 
   describe("what a change touches", () => {
-    const changes: Record<string, [Topology, Topology]> = {
-      "B's canary weight": [canary(90, 10), canary(50, 50)],
-      "a timeout": [canary(90, 10), canary(90, 10, { timeoutMs: 5000 })],
-      "a retry policy": [canary(90, 10), canary(90, 10, { retries: { count: 1 } })],
+    // Built inside each test: a builder bug must fail a test, not the loading of the file.
+    const changes: Record<string, () => [Topology, Topology]> = {
+      "B's canary weight": () => [canary(90, 10), canary(50, 50)],
+      "a timeout": () => [canary(90, 10), canary(90, 10, { timeoutMs: 5000 })],
+      "a retry policy": () => [canary(90, 10), canary(90, 10, { retries: { count: 1 } })],
     };
-    for (const [what, [before, after]] of Object.entries(changes)) {
+    for (const [what, topologies] of Object.entries(changes)) {
       it(`${what} changes only xDS files: the bootstrap ConfigMap and every Deployment stay byte-identical`, () => {
+        const [before, after] = topologies();
         const old = build(before);
         const next = build(after);
         let changed = 0;
