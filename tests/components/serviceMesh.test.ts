@@ -194,6 +194,8 @@ describe("ServiceMesh component", () => {
       assert.equal(provider.inputs.kubeconfig, "/etc/kube/config");
       assert.equal(provider.inputs.context, "prod");
       assert.equal(provider.name, "envoy-mesh-cloud");
+      // xDS ConfigMaps are updated in place, as on kind (inputs reach the engine JSON-encoded).
+      assert.equal(provider.inputs.enableConfigMapMutable, "true");
     });
 
     it("pushes images to the configured registry with its credentials", () => {
