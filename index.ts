@@ -30,3 +30,9 @@ export const services = mesh.services;
 export const certificateExpiries = mesh.certificateExpiries;
 /** The local edge CA's certificate (kind, docker), which `curl --cacert` trusts. */
 export const edgeCaCertificate = mesh.edgeCaCertificate;
+/**
+ * Per proxy, `{ bootstrap, live }`: the bootstrap's version (a change rolls its pods) and the version each
+ * xDS subscription must report (`listener_manager.lds`, `cluster_manager.cds`, `http.<prefix>.rds.<route>`;
+ * a change only replaces files every Envoy reloads). `npm run status` compares it with each Envoy's stats.
+ */
+export const envoyConfig = mesh.envoyConfig;

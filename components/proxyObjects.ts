@@ -21,8 +21,8 @@ export function serviceResourceOptions(service: ServiceManifest): { deleteBefore
 
 /**
  * Registers one proxy's objects under `parent`, named `${name}-<role>`. The Deployment names
- * its ConfigMap, ServiceAccount and Secrets as plain strings, so it waits for them explicitly:
- * a pod whose Secret volume is missing would not start.
+ * its ConfigMaps, ServiceAccount and Secrets as plain strings, so it waits for them explicitly:
+ * a pod whose ConfigMap or Secret volume is missing would not start.
  */
 export function registerProxyObjects(
   name: string,
@@ -37,13 +37,18 @@ export function registerProxyObjects(
     ...(objects.identitySecret !== undefined ? [new k8s.core.v1.Secret(`${name}-identity`, objects.identitySecret, opts)] : []),
     ...(objects.edgeSecret !== undefined ? [new k8s.core.v1.Secret(`${name}-edge`, objects.edgeSecret, opts)] : []),
   ];
+  // The bootstrap keeps its resource name (`-envoy-config`) so existing stacks see no rename;
+  // its content-named object is replaced whenever the bootstrap changes, rolling the pods.
   const configMap = new k8s.core.v1.ConfigMap(`${name}-envoy-config`, objects.configMap, opts);
+  // The xDS files: updated in place (the provider has enableConfigMapMutable), so a preview
+  // that shows only `~ ${name}-envoy-live-config` changes routes without restarting a pod.
+  const xdsConfigMap = new k8s.core.v1.ConfigMap(`${name}-envoy-live-config`, objects.xdsConfigMap, opts);
   // A service with versions: one Deployment, Service and budget per version, named `${name}-<version>-<role>`.
   const workloads = isVersioned(objects) ? objects.versions.map((v) => ({ ...v, prefix: `${name}-${v.version}` })) : [{ ...objects, prefix: name }];
   const services = workloads.map((workload) => {
     new k8s.apps.v1.Deployment(`${workload.prefix}-deployment`, workload.deployment, {
       parent,
-      dependsOn: [...dependsOn, serviceAccount, configMap, ...secrets],
+      dependsOn: [...dependsOn, serviceAccount, configMap, xdsConfigMap, ...secrets],
     });
     const service = new k8s.core.v1.Service(`${workload.prefix}-service`, workload.service, { ...opts, ...serviceResourceOptions(workload.service) });
     if (workload.podDisruptionBudget !== undefined) {

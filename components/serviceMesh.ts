@@ -25,6 +25,7 @@ import { FrontProxy } from "./frontProxy";
 import { MeshService, type ServiceEndpoint } from "./meshService";
 import { createPullSecret, pullCredentialProblems } from "./pullSecret";
 import { SERVICE_MESH_TYPE } from "./tokens";
+import { configMapSizeProblems, meshEnvoyConfig, type EnvoyConfigOutput } from "./liveConfig";
 
 /** `ProvidedCertificates`: the stack's own CA and edge certificate (cloud); Pulumi issues what is not given. */
 export interface ServiceMeshArgs extends ProvidedCertificates {
@@ -58,12 +59,21 @@ export class ServiceMesh extends pulumi.ComponentResource {
   readonly certificateExpiries: pulumi.Output<Record<string, string>>;
   /** The local edge CA's PEM, which clients trust (`curl --cacert`); undefined when the edge certificate is not Pulumi's. */
   readonly edgeCaCertificate?: pulumi.Output<string>;
+  /**
+   * Per proxy, the version of its bootstrap and of each xDS subscription (LDS, CDS, each RDS):
+   * `pulumi preview` shows a change under `live` (files replaced, no restart) apart from one
+   * under `bootstrap` (pods roll), and `npm run status` waits for every Envoy to report it.
+   */
+  readonly envoyConfig: pulumi.Output<EnvoyConfigOutput>;
 
   constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings } = args;
     // Envoy refuses a bad bootstrap and the container crash-loops; refuse it here, before anything is registered.
     const problems = meshEnvoyConfigProblems(settings.topology, envoyTargetOf(settings));
     if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, "generated Envoy configs that Envoy would refuse").message);
+    // A ConfigMap holds at most 1 MiB: name the proxy that is too large before the API server refuses it mid-update.
+    const sizeProblems = isKubernetesStack(settings) ? configMapSizeProblems(settings.topology, envoyTargetOf(settings)) : [];
+    if (sizeProblems.length > 0) throw new pulumi.RunError(new ConfigError(sizeProblems, "Envoy configs too large for a Kubernetes ConfigMap").message);
     const credentialProblems = isKubernetesStack(settings) ? pullCredentialProblems(settings.registry, args.registryPassword) : [];
     if (credentialProblems.length > 0) {
       throw new pulumi.RunError(new ConfigError(credentialProblems, "incomplete registry credentials").message);
@@ -93,12 +103,14 @@ export class ServiceMesh extends pulumi.ComponentResource {
     this.services = deployed.services;
     this.certificateExpiries = certificates.expiries;
     this.edgeCaCertificate = certificates.edgeCaPem;
+    this.envoyConfig = pulumi.output(meshEnvoyConfig(settings.topology, envoyTargetOf(settings)));
     this.registerOutputs({
       frontUrl: this.frontUrl,
       namespace: this.namespace,
       services: this.services,
       certificateExpiries: this.certificateExpiries,
       edgeCaCertificate: this.edgeCaCertificate,
+      envoyConfig: this.envoyConfig,
     });
   }
 
@@ -107,7 +119,12 @@ export class ServiceMesh extends pulumi.ComponentResource {
     const { topology, mesh: target } = settings;
     const secretSources = secretSourcesOf(certificates);
 
-    const provider = new k8s.Provider(`${name}-${settings.target}`, { ...settings.provider }, { parent: this });
+    // enableConfigMapMutable: the provider updates a mutable ConfigMap's data in place instead of
+    // replacing it (pulumi/pulumi-kubernetes provider/pkg/provider/forcenew.go), so the xDS
+    // ConfigMap keeps its name and only its files change; the immutable, content-named bootstrap
+    // ConfigMap is still replaced. Turning it on for an existing stack updates the provider, it
+    // does not replace it: only a change of cluster does (provider.go, DiffConfig).
+    const provider = new k8s.Provider(`${name}-${settings.target}`, { ...settings.provider, enableConfigMapMutable: true }, { parent: this });
     const childOpts = { parent: this, providers: { kubernetes: provider } };
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, buildNamespace(target.namespace), { parent: this, provider });
     const pullSecret = createPullSecret(`${name}-registry`, target.namespace, settings.registry, args.registryPassword, {

@@ -1,4 +1,5 @@
-import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, toYaml, type EnvoyTarget, type ProxyConfig } from "../envoy";
+import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, type EnvoyTarget, type ProxyConfig } from "../envoy";
+import { renderEnvoyConfig } from "../envoy/check";
 import { FRONT_PROXY_NAME, versionWorkload, type MeshService, type Topology } from "../topology";
 import type {
   ConfigMapManifest,
@@ -19,6 +20,7 @@ import {
   buildPodDisruptionBudget,
   buildServiceAccount,
   buildServiceDeployment,
+  buildXdsConfigMap,
   type MeshTarget,
 } from "./objects";
 import type { ImageInput } from "./pod";
@@ -36,16 +38,19 @@ export interface VersionObjects {
 /** Everything one proxy (the front proxy, or a service with its sidecar) needs in the cluster. */
 export interface ProxyObjects {
   readonly proxy: string;
-  /** The Envoy bootstrap as it is stored in the ConfigMap. */
+  /** The Envoy bootstrap as it is stored in the bootstrap ConfigMap. */
   readonly envoyYaml: string;
-  /** The SDS files next to it in the ConfigMap, by file name, as stored. */
-  readonly sdsFiles: Readonly<Record<string, string>>;
+  /** The xDS files (LDS, CDS, RDS, SDS) as the xDS ConfigMap stores them, by file name, sorted. */
+  readonly xdsFiles: Readonly<Record<string, string>>;
   readonly serviceAccount: ServiceAccountManifest;
   /** The proxy's mesh identity (`<proxy>-identity`); absent when `security.mtls` is off. */
   readonly identitySecret?: TlsSecretManifest;
   /** The front proxy's edge certificate, when Pulumi holds it (not for an existing Secret). */
   readonly edgeSecret?: TlsSecretManifest;
+  /** The bootstrap, content-named and immutable: a change rolls the pods. */
   readonly configMap: ConfigMapManifest;
+  /** The xDS files, under a stable name: a change updates it in place and every Envoy reloads it. */
+  readonly xdsConfigMap: ConfigMapManifest;
   readonly deployment: DeploymentManifest;
   readonly service: ServiceManifest;
   readonly podDisruptionBudget?: PodDisruptionBudgetManifest;
@@ -75,11 +80,14 @@ export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "cl
   };
 }
 
-/** The bootstrap and its SDS files as the ConfigMap stores them. */
-function configFiles(config: ProxyConfig): { envoyYaml: string; sdsFiles: Record<string, string> } {
+/** The bootstrap and the xDS files as the two ConfigMaps store them, and the ConfigMaps. */
+function configObjects(config: ProxyConfig, namespace: string) {
+  const { yaml: envoyYaml, xdsFiles } = renderEnvoyConfig(config);
   return {
-    envoyYaml: toYaml(config.bootstrap),
-    sdsFiles: Object.fromEntries(Object.keys(config.sdsFiles).sort().map((file) => [file, toYaml(config.sdsFiles[file])])),
+    envoyYaml,
+    xdsFiles,
+    configMap: buildEnvoyConfigMap(config.proxy, namespace, envoyYaml),
+    xdsConfigMap: buildXdsConfigMap(config.proxy, namespace, xdsFiles),
   };
 }
 
@@ -100,17 +108,26 @@ export function buildServiceObjects(
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
 ): ProxyObjects {
-  const { envoyYaml, sdsFiles } = configFiles(buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)));
-  const configMap = buildEnvoyConfigMap(service.name, target.namespace, envoyYaml, sdsFiles);
+  const config = configObjects(buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)), target.namespace);
+  const { configMap, xdsConfigMap } = config;
   const mountIdentity = holdsIdentity(topology);
   return {
     proxy: service.name,
-    envoyYaml,
-    sdsFiles,
+    envoyYaml: config.envoyYaml,
+    xdsFiles: config.xdsFiles,
     serviceAccount: buildServiceAccount(service.name, target.namespace, pullSecret),
     ...(mountIdentity ? { identitySecret: buildIdentitySecret(service.name, target.namespace, "service", secrets.identity(service.name)) } : {}),
     configMap,
-    deployment: buildServiceDeployment({ topology, service, target, configMapName: configMap.metadata.name, appImage, mountIdentity }),
+    xdsConfigMap,
+    deployment: buildServiceDeployment({
+      topology,
+      service,
+      target,
+      configMapName: configMap.metadata.name,
+      xdsConfigMapName: xdsConfigMap.metadata.name,
+      appImage,
+      mountIdentity,
+    }),
     service: buildHeadlessService(service, topology, target.namespace),
     podDisruptionBudget: buildPodDisruptionBudget(service.name, target.namespace, service.replicas),
   };
@@ -130,9 +147,9 @@ export function buildAnyServiceObjects(
 ): AnyProxyObjects {
   const { versions } = service;
   if (versions === undefined) return buildServiceObjects(topology, service, target, appImage(service), pullSecret, secrets);
-  // The service-wide objects (identity, Secret, sidecar config); the Deployment and Service come per version below.
-  const { proxy, envoyYaml, sdsFiles, serviceAccount, identitySecret, configMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets);
-  const shared = { proxy, envoyYaml, sdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap };
+  // The service-wide objects (identity, Secret, sidecar config: both ConfigMaps); the Deployment and Service come per version below.
+  const { proxy, envoyYaml, xdsFiles, serviceAccount, identitySecret, configMap, xdsConfigMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets);
+  const shared = { proxy, envoyYaml, xdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap, xdsConfigMap };
   const mountIdentity = holdsIdentity(topology);
   return {
     ...shared,
@@ -141,7 +158,16 @@ export function buildAnyServiceObjects(
       const appImageOfVersion = appImage(versionWorkload(service, version));
       return {
         version: version.name,
-        deployment: buildServiceDeployment({ topology, service, target, configMapName: shared.configMap.metadata.name, appImage: appImageOfVersion, mountIdentity, version }),
+        deployment: buildServiceDeployment({
+          topology,
+          service,
+          target,
+          configMapName: configMap.metadata.name,
+          xdsConfigMapName: xdsConfigMap.metadata.name,
+          appImage: appImageOfVersion,
+          mountIdentity,
+          version,
+        }),
         service: buildHeadlessService(service, topology, target.namespace, version),
         ...(podDisruptionBudget !== undefined ? { podDisruptionBudget } : {}),
       };
@@ -159,8 +185,8 @@ export function buildFrontObjects(
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
 ): ProxyObjects {
-  const { envoyYaml, sdsFiles } = configFiles(buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)));
-  const configMap = buildEnvoyConfigMap(FRONT_PROXY_NAME, target.namespace, envoyYaml, sdsFiles);
+  const config = configObjects(buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)), target.namespace);
+  const { configMap, xdsConfigMap } = config;
   const mountIdentity = holdsIdentity(topology);
   const edge = target.edgeHttpsPort === undefined ? undefined : secrets.edge;
   if (target.edgeHttpsPort !== undefined && edge === undefined) {
@@ -170,13 +196,21 @@ export function buildFrontObjects(
   const edgeSecretName = edge === undefined ? undefined : edge.kind === "data" ? EDGE_SECRET_NAME : edge.name;
   return {
     proxy: FRONT_PROXY_NAME,
-    envoyYaml,
-    sdsFiles,
+    envoyYaml: config.envoyYaml,
+    xdsFiles: config.xdsFiles,
     serviceAccount: buildServiceAccount(FRONT_PROXY_NAME, target.namespace, pullSecret),
     ...(mountIdentity ? { identitySecret: buildIdentitySecret(FRONT_PROXY_NAME, target.namespace, "front-proxy", secrets.identity(FRONT_PROXY_NAME)) } : {}),
     ...(edgeSecret !== undefined ? { edgeSecret } : {}),
     configMap,
-    deployment: buildFrontDeployment({ topology, target, configMapName: configMap.metadata.name, mountIdentity, ...(edgeSecretName !== undefined ? { edgeSecretName } : {}) }),
+    xdsConfigMap,
+    deployment: buildFrontDeployment({
+      topology,
+      target,
+      configMapName: configMap.metadata.name,
+      xdsConfigMapName: xdsConfigMap.metadata.name,
+      mountIdentity,
+      ...(edgeSecretName !== undefined ? { edgeSecretName } : {}),
+    }),
     service: buildFrontService(target, topology.front.plainHttp),
     podDisruptionBudget: buildPodDisruptionBudget(FRONT_PROXY_NAME, target.namespace, topology.front.replicas),
   };
@@ -198,13 +232,14 @@ export function buildAllProxyObjects(
 
 /** The objects of one proxy in the order they can be applied: what a pod mounts before the Deployment. */
 export function proxyManifests(objects: AnyProxyObjects): Manifest[] {
-  const { serviceAccount, identitySecret, edgeSecret, configMap } = objects;
+  const { serviceAccount, identitySecret, edgeSecret, configMap, xdsConfigMap } = objects;
   const workloads = isVersioned(objects) ? objects.versions : [objects];
   return [
     serviceAccount,
     ...(identitySecret ? [identitySecret] : []),
     ...(edgeSecret ? [edgeSecret] : []),
     configMap,
+    xdsConfigMap,
     ...workloads.flatMap(({ deployment, service, podDisruptionBudget }) => [deployment, service, ...(podDisruptionBudget ? [podDisruptionBudget] : [])]),
   ];
 }

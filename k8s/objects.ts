@@ -30,6 +30,7 @@ import {
   containerSecurityContext,
   envoyConfigVolume,
   envoyContainer,
+  envoyXdsVolume,
   frontPodGraceSeconds,
   httpProbes,
   podSecurityContext,
@@ -170,28 +171,73 @@ export function buildRegistryPullSecret(
 }
 
 /**
- * Envoy never re-reads its bootstrap, so the ConfigMap is named after its content: a config
- * change gives a new name, which changes the pod template and rolls the pods; the same config
- * gives the same name and changes nothing. The SDS files (`sdsFiles`, by file name, as YAML)
- * only name the certificate files, so they are part of the config: a renewed certificate
- * changes a Secret, never this ConfigMap.
+ * Most a ConfigMap may hold: the API server adds up the bytes of every value of `data` and
+ * `binaryData` and refuses more than MaxSecretSize (kubernetes/kubernetes
+ * pkg/apis/core/validation/validation.go, ValidateConfigMap).
  */
-export function buildEnvoyConfigMap(
-  proxy: string,
-  namespace: string,
-  envoyYaml: string,
-  sdsFiles: Readonly<Record<string, string>> = {},
-): ConfigMapManifest {
-  const files = Object.keys(sdsFiles).sort();
-  const hash = createHash("sha256").update(envoyYaml);
-  // Each file with its name, separated by NUL (which YAML text never holds), so no two configs hash alike.
-  for (const file of files) hash.update(`\0${file}\0${sdsFiles[file]}`);
+export const CONFIG_MAP_MAX_BYTES = 1024 * 1024;
+
+/** The bytes of a ConfigMap's data as the API server counts them. */
+export function configMapDataBytes(data: Readonly<Record<string, string>>): number {
+  return Object.values(data).reduce((sum, value) => sum + Buffer.byteLength(value, "utf8"), 0);
+}
+
+/** Why `data` does not fit in one ConfigMap of `proxy` (`what`: "bootstrap" or "xDS"), or undefined. */
+export function configMapSizeProblem(proxy: string, what: string, data: Readonly<Record<string, string>>): string | undefined {
+  const bytes = configMapDataBytes(data);
+  if (bytes <= CONFIG_MAP_MAX_BYTES) return undefined;
+  const largest = Object.entries(data).sort(([, a], [, b]) => Buffer.byteLength(b) - Buffer.byteLength(a))[0];
+  return (
+    `the ${what} ConfigMap of proxy ${proxy} would hold ${bytes} bytes, more than the ${CONFIG_MAP_MAX_BYTES} bytes the API server accepts ` +
+    `(largest file: ${largest[0]}, ${Buffer.byteLength(largest[1])} bytes); reduce its routes or upstreams`
+  );
+}
+
+function checkedData(proxy: string, what: string, data: Record<string, string>): Record<string, string> {
+  const problem = configMapSizeProblem(proxy, what, data);
+  if (problem !== undefined) throw new Error(problem);
+  return data;
+}
+
+/**
+ * The bootstrap ConfigMap. Envoy never re-reads its bootstrap, so the ConfigMap is named after
+ * its content: a bootstrap change gives a new name, which changes the pod template and rolls the
+ * pods; the same bootstrap gives the same name and changes nothing. It holds only `envoy.yaml`:
+ * everything a topology change touches is in the xDS ConfigMap.
+ */
+export function buildEnvoyConfigMap(proxy: string, namespace: string, envoyYaml: string): ConfigMapManifest {
+  const hash = createHash("sha256").update(envoyYaml).digest("hex").slice(0, CONFIG_HASH_LENGTH);
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: metadata(`${proxy}-envoy-${hash.digest("hex").slice(0, CONFIG_HASH_LENGTH)}`, namespace, componentOf(proxy), proxy),
+    metadata: metadata(`${proxy}-envoy-${hash}`, namespace, componentOf(proxy), proxy),
     immutable: true,
-    data: { [ENVOY_CONFIG_FILE]: envoyYaml, ...Object.fromEntries(files.map((file) => [file, sdsFiles[file]])) },
+    data: checkedData(proxy, "bootstrap", { [ENVOY_CONFIG_FILE]: envoyYaml }),
+  };
+}
+
+/** The xDS ConfigMap's name: the same whatever its content, so pods never learn of a change to it. */
+export function xdsConfigMapName(proxy: string): string {
+  return `${proxy}-xds`;
+}
+
+/**
+ * The xDS ConfigMap: every LDS, CDS, RDS and SDS file of the proxy (`xdsFiles`, by file name, as
+ * YAML), mounted at XDS_DIR. Its name is stable and it is not immutable, so a route, weight,
+ * timeout, retry or upstream change updates it in place; the kubelet swaps the files atomically
+ * and every running Envoy reloads them, with no pod restart. The SDS files only name the
+ * certificate files: a renewed certificate changes a Secret, never this ConfigMap.
+ */
+export function buildXdsConfigMap(proxy: string, namespace: string, xdsFiles: Readonly<Record<string, string>>): ConfigMapManifest {
+  const data = Object.fromEntries(Object.keys(xdsFiles).sort().map((file) => [file, xdsFiles[file]]));
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: metadata(xdsConfigMapName(proxy), namespace, componentOf(proxy), proxy),
+    // Said outright: Pulumi's Kubernetes provider replaces an immutable ConfigMap on any data
+    // change, even with enableConfigMapMutable (provider/pkg/provider/forcenew.go in pulumi/pulumi-kubernetes).
+    immutable: false,
+    data: checkedData(proxy, "xDS", data),
   };
 }
 
@@ -215,7 +261,10 @@ export interface ServiceDeploymentOptions {
   readonly topology: Topology;
   readonly service: MeshService;
   readonly target: MeshTarget;
+  /** The bootstrap ConfigMap (content-named). */
   readonly configMapName: string;
+  /** The xDS ConfigMap (stable name). */
+  readonly xdsConfigMapName: string;
   /** Image reference of the app, by digest once built. */
   readonly appImage: ImageInput;
   /** Mount the proxy's identity Secret (IDENTITY_DIR) into its Envoy: `security.mtls` is `strict`. */
@@ -279,7 +328,11 @@ export function buildServiceDeployment(options: ServiceDeploymentOptions): Deplo
           terminationGracePeriodSeconds: servicePodGraceSeconds(topology),
           initContainers: [sidecar],
           containers: [app],
-          volumes: [envoyConfigVolume(options.configMapName), ...(options.mountIdentity ? [identityVolume(service.name)] : [])],
+          volumes: [
+            envoyConfigVolume(options.configMapName),
+            envoyXdsVolume(options.xdsConfigMapName),
+            ...(options.mountIdentity ? [identityVolume(service.name)] : []),
+          ],
           ...spreadAcrossNodes(replicas, selector),
         },
       },
@@ -309,7 +362,10 @@ export function buildHeadlessService(service: MeshService, topology: Topology, n
 export interface FrontDeploymentOptions {
   readonly topology: Topology;
   readonly target: MeshTarget;
+  /** The bootstrap ConfigMap (content-named). */
   readonly configMapName: string;
+  /** The xDS ConfigMap (stable name). */
+  readonly xdsConfigMapName: string;
   /** Mount the front proxy's identity Secret (IDENTITY_DIR): `security.mtls` is `strict`. */
   readonly mountIdentity: boolean;
   /** The Secret holding the edge certificate (EDGE_DIR), when the edge serves HTTPS. */
@@ -357,6 +413,7 @@ export function buildFrontDeployment(options: FrontDeploymentOptions): Deploymen
           containers: [envoy],
           volumes: [
             envoyConfigVolume(options.configMapName),
+            envoyXdsVolume(options.xdsConfigMapName),
             ...(options.mountIdentity ? [identityVolume(FRONT_PROXY_NAME)] : []),
             ...(options.edgeSecretName !== undefined ? [edgeVolume(options.edgeSecretName)] : []),
           ],

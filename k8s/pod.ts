@@ -1,6 +1,6 @@
 import type { core } from "@pulumi/kubernetes/types/input";
 import type { Input } from "@pulumi/pulumi";
-import { ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE, PROMETHEUS_PATH, READY_PATH } from "../envoy/names";
+import { ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE, PROMETHEUS_PATH, READY_PATH, XDS_DIR } from "../envoy/names";
 import type { ContainerResources, Topology } from "../topology";
 
 
@@ -12,7 +12,9 @@ export const APP_UID = 1000;
 export const ENVOY_CONTAINER = "envoy";
 export const APP_CONTAINER = "app";
 export const ENVOY_CONFIG_VOLUME = "envoy-config";
-export { ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE };
+/** The volume of the proxy's xDS files (its `<proxy>-xds` ConfigMap), mounted at XDS_DIR. */
+export const ENVOY_XDS_VOLUME = "envoy-xds";
+export { ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE, XDS_DIR };
 export const ENVOY_INGRESS_PORT_NAME = "envoy-ingress";
 export const ENVOY_HEALTH_PORT_NAME = "envoy-health";
 /** The app's own health port (HEALTH_PORT), which kubelet probes reach without the sidecar. */
@@ -113,6 +115,9 @@ export const ENVOY_BINARY = "/usr/local/bin/envoy";
  * Envoy's command line on every target: where the bootstrap comes from (`config`), the proxy as
  * its cluster, the replica as its node, and the drain settings (a graceful drain answers every
  * request with `Connection: close` at once, then stops the listeners after `drainSeconds`).
+ * `--reject-unknown-dynamic-fields`: an unknown field in an xDS file fails that update (Envoy
+ * keeps its last good config) instead of being ignored with a warning, so the files are held to
+ * the same strictness as the bootstrap (docs/root/operations/cli.rst in envoyproxy/envoy).
  */
 export function envoyArgs(config: readonly string[], proxy: string, serviceNode: string, topology: Topology): string[] {
   const { envoy } = topology;
@@ -125,6 +130,7 @@ export function envoyArgs(config: readonly string[], proxy: string, serviceNode:
     "--drain-time-s", String(envoy.drainSeconds),
     "--drain-strategy", "immediate",
     "--disable-hot-restart",
+    "--reject-unknown-dynamic-fields",
   ];
 }
 
@@ -155,7 +161,14 @@ export function envoyContainer(options: EnvoyContainerOptions): core.v1.Containe
       ...options.servingPorts.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
       { name: ENVOY_HEALTH_PORT_NAME, containerPort: ports.health, protocol: "TCP" },
     ],
-    volumeMounts: [{ name: ENVOY_CONFIG_VOLUME, mountPath: ENVOY_CONFIG_DIR, readOnly: true }, ...(options.certificateMounts ?? [])],
+    volumeMounts: [
+      { name: ENVOY_CONFIG_VOLUME, mountPath: ENVOY_CONFIG_DIR, readOnly: true },
+      // The whole folder, never a subPath: the kubelet updates a ConfigMap volume by swapping its
+      // `..data` link atomically, which Envoy's watched_directory sees; a subPath mount is a copy
+      // taken at container start that the kubelet never updates.
+      { name: ENVOY_XDS_VOLUME, mountPath: XDS_DIR, readOnly: true },
+      ...(options.certificateMounts ?? []),
+    ],
     resources: containerResources(options.resources),
     securityContext: containerSecurityContext(ENVOY_UID),
     ...httpProbes(READY_PATH, ENVOY_HEALTH_PORT_NAME),
@@ -170,6 +183,11 @@ export function scrapeAnnotations(healthPort: number): Record<string, string> {
 
 export function envoyConfigVolume(configMapName: string): core.v1.Volume {
   return { name: ENVOY_CONFIG_VOLUME, configMap: { name: configMapName, defaultMode: 0o444 } };
+}
+
+/** The xDS ConfigMap's volume: its name is stable, so its content never reaches the pod template. */
+export function envoyXdsVolume(configMapName: string): core.v1.Volume {
+  return { name: ENVOY_XDS_VOLUME, configMap: { name: configMapName, defaultMode: 0o444 } };
 }
 
 /**

@@ -141,7 +141,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
   const problems = [
-    ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: p.sdsFiles }))),
+    ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: p.xdsFiles }))),
     ...validateManifests(manifests).flatMap(({ object, issues }) => issues.map((i) => ({ path: `${object} ${i.path}`, message: i.message }))),
     ...[...manifests.flatMap(checkPodPolicy), ...checkSecretMounts(manifests), ...manifests.flatMap(keyMaterialFindings)].map((f) => ({
       path: `${f.object} ${f.path}`,
@@ -152,9 +152,10 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
 
   const files = new Map<string, string>();
+  // The bootstrap next to a folder of the proxy's xDS files, as the two ConfigMaps hold them.
   for (const proxy of proxies) {
     files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
-    for (const [file, yaml] of Object.entries(proxy.sdsFiles)) files.set(`envoy/${proxy.proxy}/${file}`, yaml);
+    for (const [file, yaml] of Object.entries(proxy.xdsFiles)) files.set(`envoy/${proxy.proxy}/${file}`, yaml);
   }
   const names = manifestFileNames(manifests);
   const placeholderFiles = { identity: [] as string[], edge: [] as string[] };

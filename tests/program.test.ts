@@ -30,6 +30,17 @@ describe("Pulumi program (index.ts)", () => {
     assert.equal(services["service-c"].dns, "service-c.envoy-mesh.svc.cluster.local");
   });
 
+  it("exports envoyConfig on kind and docker: per proxy, its bootstrap version and the version each xDS subscription must report", async () => {
+    for (const target of ["kind", "docker"]) {
+      const { exports, error } = await runProgram({ target });
+      assert.equal(error, undefined);
+      const envoyConfig = (await promiseOf(exports?.envoyConfig as pulumi.Output<Record<string, { bootstrap: string; live: Record<string, string> }>>)) ?? {};
+      assert.deepEqual(Object.keys(envoyConfig), ["front-envoy", "service-a", "service-b", "service-c"], target);
+      assert.match(envoyConfig["service-b"].bootstrap, /^[0-9a-f]{16}$/, target);
+      assert.deepEqual(Object.keys(envoyConfig["service-b"].live), ["cluster_manager.cds", "http.ingress.rds.ingress", "listener_manager.lds"], target);
+    }
+  });
+
   it("deploys the docker target without Kubernetes and exports the same shape: localhost:8080, the network, the aliases", async () => {
     const { exports, error, resources } = await runProgram({ target: "docker" });
     assert.equal(error, undefined);

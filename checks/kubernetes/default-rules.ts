@@ -1,5 +1,5 @@
 import type { ContainerRef, PodContext } from "./pod-context";
-import { asRecord, record } from "./pod-context";
+import { asRecord, list, record } from "./pod-context";
 import type { PolicyRule, Violation } from "./policy-rule";
 
 /*
@@ -183,6 +183,41 @@ const rollingUpdate: PolicyRule = {
   },
 };
 
+/** Names of the pod's volumes that bring in a ConfigMap: a `configMap` volume, or a `projected` one with a ConfigMap source. */
+function configMapVolumes(pod: PodContext): Set<string> {
+  const names = list(pod.spec, "volumes")
+    .filter((volume) => "configMap" in asRecord(volume) || list(record(volume, "projected"), "sources").some((source) => "configMap" in asRecord(source)))
+    .map((volume) => asRecord(volume).name);
+  return new Set(names.filter((name): name is string => typeof name === "string"));
+}
+
+/**
+ * The kubelet updates a ConfigMap volume in place by swapping its `..data` link, which is how
+ * the xDS files reach a running Envoy; a subPath mount is bound once at container start and
+ * never sees an update (kubernetes.io docs, "Mounted ConfigMaps are updated automatically").
+ */
+const configMapSubPath: PolicyRule = {
+  id: "defaults/config-map-sub-path",
+  summary: "No ConfigMap volume is mounted with subPath: such a mount never receives updates.",
+  check: (pod) => {
+    const configMaps = configMapVolumes(pod);
+    return declared(pod).flatMap((ref) =>
+      list(ref.container, "volumeMounts").flatMap((mount, index) => {
+        const { name, subPath, subPathExpr } = asRecord(mount);
+        if (typeof name !== "string" || !configMaps.has(name)) return [];
+        const field = subPath !== undefined && subPath !== "" ? "subPath" : subPathExpr !== undefined && subPathExpr !== "" ? "subPathExpr" : undefined;
+        if (field === undefined) return [];
+        return [
+          {
+            path: [...ref.path, "volumeMounts", index, field],
+            message: `${ref.label} mounts ConfigMap volume ${JSON.stringify(name)} with ${field}: the kubelet never updates such a mount, so a changed ConfigMap would not reach the container until it restarts`,
+          },
+        ];
+      }),
+    );
+  },
+};
+
 /** The mesh's defaults, checked after the restricted profile. */
 export const defaultRules: readonly PolicyRule[] = [
   readOnlyRootFs,
@@ -197,4 +232,5 @@ export const defaultRules: readonly PolicyRule[] = [
   preStopHook,
   gracePeriod,
   rollingUpdate,
+  configMapSubPath,
 ];

@@ -73,6 +73,7 @@ describe("ServiceMesh component", () => {
         for (const [type, child] of [
           [SERVICE_ACCOUNT, `${name}-sa`],
           [CONFIG_MAP, `${name}-envoy-config`],
+          [CONFIG_MAP, `${name}-envoy-live-config`],
           [DEPLOYMENT, `${name}-deployment`],
           [SERVICE, `${name}-service`],
         ]) {
@@ -86,10 +87,11 @@ describe("ServiceMesh component", () => {
       assert.equal(namespace.parent, root.urn);
     });
 
-    it("creates each Deployment only after the ServiceAccount and ConfigMap it names", () => {
+    it("creates each Deployment only after the ServiceAccount and ConfigMaps it names", () => {
       for (const name of ["service-a", "service-b", "service-c", "front-envoy"]) {
         const { dependencies } = find(resources, DEPLOYMENT, `${name}-deployment`);
-        for (const needed of [find(resources, SERVICE_ACCOUNT, `${name}-sa`), find(resources, CONFIG_MAP, `${name}-envoy-config`)]) {
+        const needs = [find(resources, SERVICE_ACCOUNT, `${name}-sa`), find(resources, CONFIG_MAP, `${name}-envoy-config`), find(resources, CONFIG_MAP, `${name}-envoy-live-config`)];
+        for (const needed of needs) {
           assert.ok(dependencies.includes(needed.urn), `${name}-deployment waits for ${needed.name}; it waits for ${dependencies.join(", ") || "nothing"}`);
         }
       }
@@ -132,7 +134,9 @@ describe("ServiceMesh component", () => {
         assert.equal(envoy.name, "envoy");
         assert.equal(envoy.restartPolicy, "Always");
         assert.deepEqual(envoy.volumeMounts[0], { name: "envoy-config", mountPath: "/etc/envoy", readOnly: true });
+        assert.deepEqual(envoy.volumeMounts[1], { name: "envoy-xds", mountPath: "/etc/mesh/xds", readOnly: true });
         assert.equal(spec.volumes[0].configMap.name, configMap.inputs.metadata.name);
+        assert.equal(spec.volumes[1].configMap.name, find(resources, CONFIG_MAP, `${name}-envoy-live-config`).inputs.metadata.name);
         assert.equal(configMap.inputs.immutable, true);
       }
     });
@@ -190,6 +194,8 @@ describe("ServiceMesh component", () => {
       assert.equal(provider.inputs.kubeconfig, "/etc/kube/config");
       assert.equal(provider.inputs.context, "prod");
       assert.equal(provider.name, "envoy-mesh-cloud");
+      // xDS ConfigMaps are updated in place, as on kind (inputs reach the engine JSON-encoded).
+      assert.equal(provider.inputs.enableConfigMapMutable, "true");
     });
 
     it("pushes images to the configured registry with its credentials", () => {
@@ -252,9 +258,9 @@ describe("ServiceMesh component", () => {
       return { deployment: find(resources, DEPLOYMENT, "service-b-deployment").inputs, configMap: find(resources, CONFIG_MAP, "service-b-envoy-config").inputs };
     };
 
-    it("renames the ConfigMap and changes the pod template when the Envoy config changes", async () => {
+    it("renames the bootstrap ConfigMap and changes the pod template when the Envoy bootstrap changes", async () => {
       const before = await deploymentOf({});
-      const after = await deploymentOf({ topology: "extends: seed\nenvoy: {connectTimeoutMs: 500}" });
+      const after = await deploymentOf({ topology: "extends: seed\nports: {admin: 9911}" });
       assert.notEqual(after.configMap.metadata.name, before.configMap.metadata.name);
       assert.equal(after.deployment.spec.template.spec.volumes[0].configMap.name, after.configMap.metadata.name);
       assert.notDeepEqual(after.deployment.spec.template, before.deployment.spec.template);

@@ -4,7 +4,6 @@ import {
   PLACEHOLDER_ANNOTATION,
   base64Data,
   buildAllProxyObjects,
-  buildEnvoyConfigMap,
   proxyManifests,
   type MeshSecretSources,
   type MeshTarget,
@@ -133,7 +132,7 @@ describe("Kubernetes objects: certificates", () => {
       for (const objects of all) {
         assert.equal(objects.identitySecret, undefined);
         assert.equal(volume(objects, "mesh-identity"), undefined);
-        assert.deepEqual(envoyOf(objects).volumeMounts.map((m: any) => m.name), ["envoy-config"]);
+        assert.deepEqual(envoyOf(objects).volumeMounts.map((m: any) => m.name), ["envoy-config", "envoy-xds"]);
         assert.equal(pod(objects).securityContext.fsGroup, undefined);
       }
     });
@@ -164,22 +163,13 @@ describe("Kubernetes objects: certificates", () => {
     });
   });
 
-  describe("the Envoy ConfigMap", () => {
-    const sds = { "sds-identity.yaml": "resources: [identity]\n", "sds-mesh-ca.yaml": "resources: [ca]\n" };
-
-    it("carries envoy.yaml and every SDS file", () => {
-      const map = buildEnvoyConfigMap("service-a", "envoy-mesh", "bootstrap\n", sds);
-      assert.deepEqual(Object.keys(map.data), ["envoy.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"]);
-      assert.equal(map.data["sds-mesh-ca.yaml"], "resources: [ca]\n");
-    });
-
-    it("is named after all of its content: an SDS change renames it (rolls the pods), key order does not", () => {
-      const name = (files: Record<string, string>) => buildEnvoyConfigMap("service-a", "envoy-mesh", "bootstrap\n", files).metadata.name;
-      assert.notEqual(name(sds), name({ ...sds, "sds-mesh-ca.yaml": "resources: [other]\n" }));
-      assert.notEqual(name(sds), name({}));
-      assert.equal(name(sds), name({ "sds-mesh-ca.yaml": sds["sds-mesh-ca.yaml"], "sds-identity.yaml": sds["sds-identity.yaml"] }));
-      // Without SDS files the name is what it always was: the bootstrap's hash alone.
-      assert.equal(name({}), buildEnvoyConfigMap("service-a", "envoy-mesh", "bootstrap\n").metadata.name);
+  describe("the Envoy ConfigMaps", () => {
+    it("keep the SDS files with the other xDS files, beside the bootstrap", () => {
+      for (const objects of build()) {
+        assert.deepEqual(Object.keys(objects.configMap.data), ["envoy.yaml"], objects.proxy);
+        const sds = Object.keys(objects.xdsConfigMap.data).filter((f) => f.startsWith("sds-"));
+        assert.deepEqual(sds, objects.proxy === "front-envoy" ? ["sds-edge.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"] : ["sds-identity.yaml", "sds-mesh-ca.yaml"], objects.proxy);
+      }
     });
 
     it("does not change when a certificate is renewed (only the Secret does)", () => {
@@ -191,6 +181,7 @@ describe("Kubernetes objects: certificates", () => {
       const after = build(undefined, KIND, renewed);
       before.forEach((objects, i) => {
         assert.equal(after[i].configMap.metadata.name, objects.configMap.metadata.name);
+        assert.deepEqual(after[i].xdsConfigMap, objects.xdsConfigMap);
         assert.deepEqual(after[i].deployment, objects.deployment, `${objects.proxy}: the pod template is unchanged, so no pod restarts`);
         assert.notDeepEqual(after[i].identitySecret?.data, objects.identitySecret?.data);
       });

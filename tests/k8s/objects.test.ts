@@ -170,13 +170,26 @@ describe("Kubernetes objects of the mesh", () => {
       assert.equal(podOf(byName("front-envoy")).spec.terminationGracePeriodSeconds, 15);
     });
 
-    it("mount the Envoy config read-only from its ConfigMap, as a whole folder (no subPath)", () => {
+    it("mount the bootstrap and the xDS files read-only into Envoy only, each as a whole folder (no subPath)", () => {
       for (const objects of seed) {
         const envoy = container(objects, "envoy");
-        assert.deepEqual(envoy.volumeMounts[0], { name: "envoy-config", mountPath: "/etc/envoy", readOnly: true });
-        assert.deepEqual(podOf(objects).spec.volumes[0], { name: "envoy-config", configMap: { name: objects.configMap.metadata.name, defaultMode: 0o444 } });
-        for (const mount of envoy.volumeMounts) assert.equal(mount.subPath, undefined);
+        assert.deepEqual(envoy.volumeMounts.slice(0, 2), [
+          { name: "envoy-config", mountPath: "/etc/envoy", readOnly: true },
+          { name: "envoy-xds", mountPath: "/etc/mesh/xds", readOnly: true },
+        ]);
+        assert.deepEqual(podOf(objects).spec.volumes.slice(0, 2), [
+          { name: "envoy-config", configMap: { name: objects.configMap.metadata.name, defaultMode: 0o444 } },
+          { name: "envoy-xds", configMap: { name: `${objects.proxy}-xds`, defaultMode: 0o444 } },
+        ]);
+        // A subPath mount is a copy the kubelet never updates: Envoy would never see a new file.
+        for (const c of allContainers(objects)) for (const mount of c.volumeMounts ?? []) assert.equal(mount.subPath, undefined, `${objects.proxy}/${c.name}`);
+        const app = container(objects, "app");
+        if (app !== undefined) assert.equal((app.volumeMounts ?? []).some((m: any) => m.name === "envoy-xds"), false, objects.proxy);
       }
+    });
+
+    it("start Envoy with unknown fields in xDS files refused, as they are in the bootstrap", () => {
+      for (const objects of seed) assert.ok(container(objects, "envoy").args.includes("--reject-unknown-dynamic-fields"), objects.proxy);
     });
 
     it("give the app its listen address, upstream list and one local URL per upstream", () => {
@@ -241,15 +254,15 @@ describe("Kubernetes objects of the mesh", () => {
       assert.equal((scaled.find((p) => p.proxy === "service-c") as ProxyObjects).deployment.spec.replicas, 0);
     });
 
-    it("name the ConfigMap after its content: a config change renames it, the same config keeps the name", () => {
+    it("name the bootstrap ConfigMap after its content: a bootstrap change renames it, the same bootstrap keeps the name", () => {
       const again = build();
-      const changed = build(parseTopology({ extends: "seed", envoy: { logLevel: "debug", connectTimeoutMs: 400 } }));
+      const changed = build(parseTopology({ extends: "seed", ports: { admin: 9911 } }));
       for (const [i, objects] of seed.entries()) {
         assert.match(objects.configMap.metadata.name, new RegExp(`^${objects.proxy}-envoy-[0-9a-f]{10}$`));
         assert.equal(again[i].configMap.metadata.name, objects.configMap.metadata.name);
         assert.notEqual(changed[i].configMap.metadata.name, objects.configMap.metadata.name);
         assert.equal(objects.configMap.immutable, true);
-        assert.equal(objects.configMap.data["envoy.yaml"], objects.envoyYaml);
+        assert.deepEqual(objects.configMap.data, { "envoy.yaml": objects.envoyYaml });
       }
     });
   });
@@ -280,8 +293,9 @@ describe("Kubernetes objects of the mesh", () => {
 
   describe("client address at the edge", () => {
     const frontHcm = (objects: ProxyObjects) => {
-      const bootstrap = load(objects.envoyYaml) as any;
-      const listener = bootstrap.static_resources.listeners.find((l: any) => l.traffic_direction === "INBOUND" && l.per_connection_buffer_limit_bytes);
+      // The front listeners are LDS resources in the xDS ConfigMap.
+      const lds = load(objects.xdsFiles["lds.yaml"]) as any;
+      const listener = lds.resources.find((l: any) => l.traffic_direction === "INBOUND" && l.per_connection_buffer_limit_bytes);
       return listener.filter_chains[0].filters[0].typed_config;
     };
 

@@ -68,7 +68,7 @@ describe("Kubernetes objects of service versions", () => {
       for (const version of b.versions) {
         const pod = version.deployment.spec.template as any;
         assert.equal(pod.spec.serviceAccountName, "service-b");
-        assert.deepEqual(pod.spec.volumes.map((v: any) => v.configMap?.name ?? v.secret?.secretName), [b.configMap.metadata.name, "service-b-identity"]);
+        assert.deepEqual(pod.spec.volumes.map((v: any) => v.configMap?.name ?? v.secret?.secretName), [b.configMap.metadata.name, b.xdsConfigMap.metadata.name, "service-b-identity"]);
       }
       assert.equal(b.serviceAccount.metadata.name, "service-b");
       assert.equal(b.identitySecret?.metadata.name, "service-b-identity");

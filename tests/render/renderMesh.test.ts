@@ -103,15 +103,22 @@ describe("render/renderMesh", () => {
       rendered = renderMesh(REPO_ROOT, "kind");
     });
 
-    it("renders one Envoy config per proxy, with the SDS files it reads beside it (identity and mesh CA; the edge on the front)", () => {
+    it("renders each proxy's bootstrap, with its xDS files (LDS, CDS, RDS, SDS) in a folder of the proxy's name beside it", () => {
       const envoy = [...rendered.files.keys()].filter((p) => p.startsWith("envoy/"));
-      assert.deepEqual(envoy, [
-        "envoy/front-envoy.yaml",
-        "envoy/front-envoy/sds-edge.yaml",
-        "envoy/front-envoy/sds-identity.yaml",
-        "envoy/front-envoy/sds-mesh-ca.yaml",
-        ...["service-a", "service-b", "service-c"].flatMap((s) => [`envoy/${s}.yaml`, `envoy/${s}/sds-identity.yaml`, `envoy/${s}/sds-mesh-ca.yaml`]),
-      ]);
+      const sds = (proxy: string) => (proxy === "front-envoy" ? ["sds-edge.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"] : ["sds-identity.yaml", "sds-mesh-ca.yaml"]);
+      const rds: Record<string, string[]> = {
+        "front-envoy": ["rds-front.yaml", "rds-front_tls.yaml"],
+        "service-a": ["rds-egress_service_b.yaml", "rds-egress_service_c.yaml", "rds-ingress.yaml"],
+        "service-b": ["rds-ingress.yaml"],
+        "service-c": ["rds-ingress.yaml"],
+      };
+      assert.deepEqual(
+        envoy,
+        ["front-envoy", "service-a", "service-b", "service-c"].flatMap((proxy) => [
+          `envoy/${proxy}.yaml`,
+          ...["cds.yaml", "lds.yaml", ...rds[proxy], ...sds(proxy)].map((file) => `envoy/${proxy}/${file}`),
+        ]),
+      );
       assert.equal(rendered.envoyConfigCount, 4);
     });
 
@@ -133,23 +140,28 @@ describe("render/renderMesh", () => {
       }
     });
 
-    it("stores each proxy's rendered Envoy config, byte for byte, in its ConfigMap", () => {
+    it("stores each proxy's rendered bootstrap and xDS files, byte for byte, in its two ConfigMaps", () => {
       const configMaps = ofKind(rendered, "ConfigMap");
-      assert.equal(configMaps.length, 4);
+      assert.equal(configMaps.length, 8);
       for (const configMap of configMaps) {
         const proxy = configMap.metadata.labels?.["app.kubernetes.io/name"];
         assert.ok(configMap.data, configMap.metadata.name);
-        assert.equal(configMap.data["envoy.yaml"], rendered.files.get(`envoy/${proxy}.yaml`), `ConfigMap of ${proxy}`);
+        if (configMap.metadata.name === `${proxy}-xds`) {
+          const files = [...rendered.files].filter(([path]) => path.startsWith(`envoy/${proxy}/`)).map(([path, text]) => [path.slice(`envoy/${proxy}/`.length), text]);
+          assert.deepEqual(configMap.data, Object.fromEntries(files), `xDS ConfigMap of ${proxy}`);
+        } else {
+          assert.deepEqual(configMap.data, { "envoy.yaml": rendered.files.get(`envoy/${proxy}.yaml`) }, `bootstrap ConfigMap of ${proxy}`);
+        }
       }
     });
 
-    it("mounts each proxy's ConfigMap in its Deployment", () => {
+    it("mounts each proxy's ConfigMaps in its Deployment", () => {
       for (const configMap of ofKind(rendered, "ConfigMap")) {
         const proxy = configMap.metadata.labels?.["app.kubernetes.io/name"] as string;
         const volumes = deployment(rendered, proxy).spec.template.spec.volumes as { configMap?: { name: string } }[];
         assert.ok(
           volumes.some((v) => v.configMap?.name === configMap.metadata.name),
-          proxy,
+          `${proxy}: ${configMap.metadata.name}`,
         );
       }
     });
@@ -407,7 +419,7 @@ describe("render/renderMesh", () => {
       };
       stackFile("refs", { "envoy-mesh:topology": JSON.stringify(topology), "envoy-mesh:namespace": "shop" });
       const rendered = renderMesh(dir, "refs");
-      assert.deepEqual([...rendered.files.keys()].filter((p) => p.startsWith("envoy/") && !p.includes("/sds-")), ["envoy/front-envoy.yaml", "envoy/web.yaml"]);
+      assert.deepEqual([...rendered.files.keys()].filter((p) => /^envoy\/[^/]+$/.test(p)), ["envoy/front-envoy.yaml", "envoy/web.yaml"]);
       assert.ok(images(deployment(rendered, "web")).includes("ghcr.io/acme/web:1.0.0"));
       assert.ok(rendered.files.has("k8s/00-namespace-shop.yaml"));
     });

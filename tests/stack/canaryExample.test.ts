@@ -21,7 +21,8 @@ describe("Pulumi.canary-example.yaml", () => {
       const rendered = renderMesh(REPO_ROOT, "canary-example", { outDir: out });
       const names = [...rendered.files.keys()];
       for (const expected of ["service-b-v1", "service-b-v2"]) assert.ok(names.some((f) => f.includes(expected)), `${expected} in ${names.join(", ")}`);
-      assert.ok(rendered.files.get(names.find((f) => f.includes("envoy") && f.includes("service-a")) as string)?.includes("weighted_clusters"));
+      // A's route to B splits by weight: in its RDS file, which the xDS ConfigMap delivers.
+      assert.ok(rendered.files.get("envoy/service-a/rds-egress_service_b.yaml")?.includes("weighted_clusters"));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -210,6 +210,12 @@ describe("checkPodPolicy", () => {
         path: "spec.strategy.rollingUpdate.maxUnavailable",
         message: /maxUnavailable is 1/,
       },
+      {
+        rule: "defaults/config-map-sub-path",
+        mutation: { set: `${ENVOY}.volumeMounts.0.subPath`, value: "envoy.yaml" },
+        path: "spec.template.spec.initContainers[0].volumeMounts[0].subPath",
+        message: /^container "envoy" mounts ConfigMap volume "envoy-config" with subPath: the kubelet never updates such a mount/,
+      },
     ];
 
     it("covers every rule", () => {
@@ -369,6 +375,15 @@ describe("checkPodPolicy", () => {
       const recreate = findingsAfter({ set: "spec.strategy", value: { type: "Recreate" } });
       assert.deepEqual(recreate.map((finding) => [finding.rule, finding.path]), [["defaults/rolling-update", "spec.strategy.type"]]);
     });
+  });
+
+  it("lets a ConfigMap mount without subPath and a subPath into other volumes pass, and finds subPathExpr and projected ConfigMaps too", () => {
+    assert.deepEqual(rulesAfter({ set: `${APP}.volumeMounts.0.subPath`, value: "scratch" }), []);
+    const projected = { name: "envoy-config", projected: { sources: [{ configMap: { name: "service-a-xds" } }] } };
+    assert.deepEqual(
+      findingsAfter({ set: `${POD}.volumes.0`, value: projected }, { set: `${ENVOY}.volumeMounts.0.subPathExpr`, value: "$(POD_NAME)" }).map((f) => [f.rule, f.path]),
+      [["defaults/config-map-sub-path", "spec.template.spec.initContainers[0].volumeMounts[0].subPathExpr"]],
+    );
   });
 
   it("lists each rule once with a summary", () => {
