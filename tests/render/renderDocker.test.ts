@@ -228,7 +228,8 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
         c.proxy === "service-b" ? { ...c, xdsFiles: { ...c.xdsFiles, "sds-identity.yaml": c.xdsFiles["sds-identity.yaml"].replace("name: identity", "name: service-b") } } : c,
       );
       const problems = dockerRenderProblems(bad, load(rendered.files.get(COMPOSE_FILE) as string));
-      assert.ok(problems.some((p) => p.path.startsWith("envoy config of service-b:") && /Unexpected SDS secret/.test(p.message)), JSON.stringify(problems));
+      // The SDS reference is in the listener that reads it, in service-b's LDS file.
+      assert.ok(problems.some((p) => p.path.startsWith("lds.yaml of service-b:") && /Unexpected SDS secret/.test(p.message)), JSON.stringify(problems));
     });
 
     it("an Envoy config Envoy would refuse", () => {
