@@ -34,10 +34,15 @@ Either way the state stays in .pulumi-state/ (no login). It writes the local edg
 certificate to .mesh/<stack>/edge-ca.crt, waits until the Front Envoy answers at
 http://localhost:8080/ and at https://localhost:8443/ (trusting only that CA), and prints the
 answer and both ways in, e.g. curl --cacert .mesh/kind/edge-ca.crt https://localhost:8443/
+Then it waits until every Envoy reports the versions of listeners, clusters and routes the update
+delivered (as npm run status does): a running pod gets changed ConfigMap files from its kubelet
+within 60-90 s, so a lagging pod is annotated, which makes its kubelet rewrite them at once (the
+pod keeps its name and restarts). On timeout it names each lagging pod and the versions it runs.
 
 Options:
   --stack <name>       the local stack to deploy: ${UP_STACKS.join(" or ")} (default ${KIND_STACK})
-  --timeout <seconds>  how long to wait for that answer after the update (default 180)
+  --timeout <seconds>  how long to wait for that answer after the update, and then for every
+                       Envoy to run the delivered config (default 180 each)
   -h, --help           show this help
 
 Environment:

@@ -4,7 +4,7 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { DEFAULT_WAIT_TIMEOUT_MS, runUp } from "../../ops/up";
 import { runDown } from "../../ops/down";
-import { EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kindStatusCommands, kubectlVersionJson, makeRepo, meshAnswer, ok, opsError } from "./fakes";
+import { EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kindStatusCommands, kubectlVersionJson, LIVE, statsText, makeRepo, meshAnswer, ok, opsError } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "kind version", "pulumi version"];
 const SERVER_VERSION = "docker exec envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json";
@@ -133,6 +133,16 @@ describe("ops/up: runUp", () => {
         assert.deepEqual(backend.ops(), ["createOrSelectStack", "up"]);
         assert.equal(result.cluster, "reused");
         assert.equal(result.registry, "running");
+    });
+
+    it("waits for every Envoy to run the delivered config: nudges a lagging pod, and on timeout names it with the versions", async () => {
+        machine.envoys[0].stats = [statsText({ ...LIVE, "listener_manager.lds": "0ld0000000000000" })];
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        const err = await opsError(runUp(deps, { repoRoot: repo, waitTimeoutMs: 20_000 }));
+        assert.match(err.message, /^after 20 s, not every Envoy runs the expected config: 1 lagging \(front-envoy-5f7d8-abcde\)/);
+        assert.match(err.message, /listener_manager\.lds: runs 0ld0000000000000, expected 1d5000000000000a/);
+        assert.equal(machine.nudged.length, 1, "the lagging pod is annotated once");
+        assert.ok(deps.lines.includes("Waiting for every Envoy to run the delivered config (listeners, clusters, routes; up to 20 s)..."), deps.lines.join("\n"));
     });
 
     it("port 8080 taken and no cluster yet: fails before creating anything, naming the port and its use", async () => {
