@@ -29,7 +29,7 @@ import {
   summarize,
 } from "./envoyStats";
 import { OpsError } from "./errors";
-import { LocalBackend, WorkspaceOptions, localBackend, pulumiFailure } from "./pulumiStack";
+import { LocalBackend, WorkspaceOptions, localBackend } from "./pulumiStack";
 
 /** The label every pod of the mesh carries, and the one that names its proxy (k8s/labels.ts). */
 export const POD_SELECTOR = `app.kubernetes.io/part-of=${PART_OF}`;
@@ -301,6 +301,18 @@ export function notConvergedMessage(report: StatusReport, target: StatusTarget, 
   return lines.join("\n");
 }
 
+/**
+ * The line that says why an Automation API call failed: its error message is `code: N\n stdout:
+ * ...\n stderr: ...`; nothing was streamed, so the CLI's own last stderr line is the reason.
+ */
+export function automationErrorLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const stderr = /\n stderr: ([\s\S]*?)\n err\?:/.exec(text)?.[1] ?? text;
+  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  const line = lines.pop() ?? text.split("\n")[0];
+  return /ENOENT/.test(line) && /pulumi/.test(line) ? "the Pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)" : line;
+}
+
 /** What `npm run status` works from: the stack's settings, and how its state is reached. */
 export interface StatusPlan {
   readonly stackName: string;
@@ -366,7 +378,9 @@ export async function runStatus(deps: OpsDeps, options: StatusOptions): Promise<
     const stack = await deps.backend.selectStack({ stackName: plan.stackName, workDir: options.repoRoot }, plan.workspace);
     outputs = await stack.outputs();
   } catch (e) {
-    throw new OpsError(`${pulumiFailure("stack output", plan.stackName, e)}${plan.backend === "local" ? " (was it deployed with npm run up?)" : ""}`);
+    const why = automationErrorLine(e);
+    const hint = /no stack named/.test(why) ? (plan.backend === "local" ? " (deploy it with npm run up first)" : " (is this the Pulumi backend it was deployed with? pulumi whoami)") : "";
+    throw new OpsError(`cannot read the outputs of stack ${plan.stackName}: ${why}${hint}`);
   }
   const expected = parseEnvoyConfigOutput(plan.stackName, outputs[ENVOY_CONFIG_OUTPUT]?.value);
   const target = statusTarget(deps.run, plan);

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { STATUS_USAGE, parseStatusArgs, runCli } from "../../ops/cli";
 import { UsageError } from "../../ops/errors";
-import { parseDockerInspect, parsePods, planStatus, kubectlCommand, podStatsPath, runStatus } from "../../ops/status";
+import { automationErrorLine, parseDockerInspect, parsePods, planStatus, kubectlCommand, podStatsPath, runStatus } from "../../ops/status";
 import { FakeBackend, FakeHttp, FakeMachine, FakeTime, LIVE, fail, fakeDeps, inspectJson, makeRepo, opsError, podsJson, statsText } from "./fakes";
 
 const OLD = { ...LIVE, "listener_manager.lds": "0ld0000000000000" };
@@ -72,6 +72,14 @@ describe("ops/status: npm run status", () => {
       assert.equal(plan.backend, "ambient");
       assert.equal(plan.workspace.envVars.PULUMI_BACKEND_URL, undefined);
     });
+    it("a stack the state does not have, or no Pulumi CLI: the CLI's own reason, in one line", async () => {
+      backend.stacks.delete("kind");
+      const err = await opsError(runStatus(deps(), { repoRoot: repo, stack: "kind" }));
+      assert.equal(err.message, "cannot read the outputs of stack kind: error: no stack named 'kind' found (deploy it with npm run up first)");
+      const enoent = new Error("code: -2\n stdout: \n stderr: Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT\n err?: Error: Command failed\n");
+      assert.equal(automationErrorLine(enoent), "the Pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)");
+    });
+
     it("a stack without a file: says so before asking anything", async () => {
       const err = await opsError(runStatus(deps(), { repoRoot: repo, stack: "nope" }));
       assert.match(err.message, /^Pulumi\.nope\.yaml: not found/);
