@@ -3,6 +3,7 @@ import { RE2JS } from "re2js";
 import {
   EnvoyStatus,
   MeshEnvoy,
+  StatusReport,
   assessEnvoy,
   buildReport,
   formatReport,
@@ -48,7 +49,10 @@ describe("ops/envoyStats: what an Envoy says it runs", () => {
 
   describe("statsFilter: Envoy's default stats matcher is RE2", () => {
     const prefixes = ["listener_manager.lds", RDS];
-    const re = RE2JS.compile(statsFilter(prefixes));
+    let re: RE2JS;
+    before(() => {
+      re = RE2JS.compile(statsFilter(prefixes));
+    });
     it("matches exactly the version and update counters of each subscription", () => {
       for (const p of prefixes) {
         for (const s of ["version_text", "update_success", "update_rejected", "update_failure"]) {
@@ -133,13 +137,17 @@ describe("ops/envoyStats: what an Envoy says it runs", () => {
   });
 
   describe("the report", () => {
-    const envoys: EnvoyStatus[] = [
-      assessEnvoy({ ...pod, name: "service-a-2", restarts: 1 }, EXPECTED, { text: statsText({ ...LIVE, [RDS]: "r1" }, { rejected: 1 }) }),
-      assessEnvoy({ ...pod, name: "service-a-1" }, EXPECTED, { text: statsText({ ...LIVE, [RDS]: "r2" }) }),
-      assessEnvoy({ ...pod, name: "service-a-3" }, EXPECTED, { text: statsText({ ...LIVE, [RDS]: "r1" }) }),
-      assessEnvoy({ ...pod, name: "service-a-4" }, EXPECTED, { error: "the API server's pod proxy to port 9902 answered: error trying to reach service: dial tcp 10.244.0.9:9902: connect: connection refused" }),
-    ];
-    const report = buildReport({ ...EXPECTED, "service-c": EXPECTED["service-a"] }, envoys);
+    let envoys: EnvoyStatus[];
+    let report: StatusReport;
+    before(() => {
+      envoys = [
+        assessEnvoy({ ...pod, name: "service-a-2", restarts: 1 }, EXPECTED, { text: statsText({ ...LIVE, [RDS]: "r1" }, { rejected: 1 }) }),
+        assessEnvoy({ ...pod, name: "service-a-1" }, EXPECTED, { text: statsText({ ...LIVE, [RDS]: "r2" }) }),
+        assessEnvoy({ ...pod, name: "service-a-3" }, EXPECTED, { text: statsText({ ...LIVE, [RDS]: "r1" }) }),
+        assessEnvoy({ ...pod, name: "service-a-4" }, EXPECTED, { error: "the API server's pod proxy to port 9902 answered: error trying to reach service: dial tcp 10.244.0.9:9902: connect: connection refused" }),
+      ];
+      report = buildReport({ ...EXPECTED, "service-c": EXPECTED["service-a"] }, envoys);
+    });
 
     it("one line per converged Envoy; the lagging ones name each subscription's version against the expected one", () => {
       assert.equal(report.converged, false);

@@ -3,16 +3,19 @@ import { dump, load } from "js-yaml";
 import { buildMeshConfigs } from "../../envoy/proxies";
 import { LDS_FILE } from "../../envoy/names";
 import type { EnvoyObject } from "../../envoy/resources";
-import { liveConfigSummary, toFileXds } from "../../envoy/xds";
+import { type FileXdsConfig, liveConfigSummary, toFileXds } from "../../envoy/xds";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import { parseTopology } from "../../topology";
 import { REFUSED_LISTENER, brokenLds, healthPortOf, liveVersionsOf, parseArgs } from "../../scripts/envoy-live-check";
 
 /** The seed's proxies as the files a pod mounts: YAML on disk, read back. */
 const roundTrip = (o: EnvoyObject): EnvoyObject => load(dump(o, { noRefs: true })) as EnvoyObject;
-const seed = buildMeshConfigs(parseTopology(undefined), kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" })).map(toFileXds);
-
 describe("scripts/envoy-live-check: what CI asks a running Envoy", () => {
+  let seed: FileXdsConfig[];
+  before(() => {
+    seed = buildMeshConfigs(parseTopology(undefined), kubernetesEnvoyTarget({ namespace: "envoy-mesh", clusterDomain: "cluster.local" })).map(toFileXds);
+  });
+
   it("expects, from the files alone, the versions the stack output envoyConfig names", () => {
     for (const fx of seed) {
       const files = Object.fromEntries(Object.entries(fx.files).map(([k, v]) => [k, roundTrip(v)]));
