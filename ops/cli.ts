@@ -34,10 +34,15 @@ Either way the state stays in .pulumi-state/ (no login). It writes the local edg
 certificate to .mesh/<stack>/edge-ca.crt, waits until the Front Envoy answers at
 http://localhost:8080/ and at https://localhost:8443/ (trusting only that CA), and prints the
 answer and both ways in, e.g. curl --cacert .mesh/kind/edge-ca.crt https://localhost:8443/
+Then it waits until every Envoy reports the versions of listeners, clusters and routes the update
+delivered (as npm run status does): a running pod gets changed ConfigMap files from its kubelet
+within 60-90 s, so a lagging pod is annotated, which makes its kubelet rewrite them at once (the
+pod keeps its name and restarts). On timeout it names each lagging pod and the versions it runs.
 
 Options:
   --stack <name>       the local stack to deploy: ${UP_STACKS.join(" or ")} (default ${KIND_STACK})
-  --timeout <seconds>  how long to wait for that answer after the update (default 180)
+  --timeout <seconds>  how long to wait for that answer after the update, and then for every
+                       Envoy to run the delivered config (default 180 each)
   -h, --help           show this help
 
 Environment:
@@ -109,6 +114,91 @@ export function parseUpArgs(argv: readonly string[]): UpArgs {
         throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     }
     return { help, stack, ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}) };
+}
+
+export interface StatusArgs {
+    readonly help: boolean;
+    /** `--stack <name>`: any stack with a Pulumi.<name>.yaml (default kind). */
+    readonly stack: string;
+    /** `--wait <seconds>`, in milliseconds; undefined asks every Envoy once. */
+    readonly waitMs?: number;
+    /** `--no-nudge`: never annotate a lagging pod. */
+    readonly nudge: boolean;
+}
+
+export const STATUS_USAGE = `Usage: npm run status [-- --stack <name>] [--wait <seconds>] [--no-nudge]
+
+Asks every running Envoy of the stack's mesh which version of its live config (listeners,
+clusters, routes) it runs, and compares it with what the last update delivered (the stack output
+envoyConfig, read from the state; nothing is updated). On Kubernetes it reads each pod's /stats
+through the API server's pod proxy; on docker, through docker exec. Prints one line per Envoy;
+for one that lags, each subscription's version against the expected one; for one that rejected
+a file, where its log is.
+
+Exit code 0 when every Envoy runs the expected config, 1 when not (or on an error), 2 for a bad
+command line.
+
+Options:
+  --stack <name>    the stack (Pulumi.<name>.yaml): kind, docker or a cloud stack (default ${KIND_STACK})
+  --wait <seconds>  wait up to this long for every Envoy to catch up, asking every 5 s
+                    (a kubelet rewrites a pod's config files within 60-90 s; see --no-nudge)
+  --no-nudge        while waiting, do not annotate lagging pods (an annotation makes the kubelet
+                    rewrite the pod's config files at once; the pod keeps its name and restarts)
+  -h, --help        show this help`;
+
+/** `--name <seconds>` or `--name=<seconds>` at argv[i]: a whole number from 1 to 3600, in milliseconds. */
+function secondsArg(argv: readonly string[], i: number, name: string): { ms: number; next: number } | undefined {
+    const arg = argv[i];
+    const eq = new RegExp(`^${name}=(.*)$`).exec(arg);
+    if (!eq && arg !== name) {
+        return undefined;
+    }
+    const value = eq ? eq[1] : argv[i + 1];
+    if (value === undefined) {
+        throw new UsageError(`${name} needs a value: a whole number of seconds`);
+    }
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 3600) {
+        throw new UsageError(`${name} must be a whole number of seconds from 1 to 3600 (got ${JSON.stringify(value)})`);
+    }
+    return { ms: Number(value) * 1000, next: eq ? i : i + 1 };
+}
+
+/** Pulumi's stack names: letters, digits, "-", "_" and ".". */
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function parseStatusArgs(argv: readonly string[]): StatusArgs {
+    let help = false;
+    let stack: string = KIND_STACK;
+    let waitMs: number | undefined;
+    let nudge = true;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (isHelp(arg)) {
+            help = true;
+            continue;
+        }
+        if (arg === "--no-nudge") {
+            nudge = false;
+            continue;
+        }
+        const eq = /^--stack=(.*)$/.exec(arg);
+        if (eq || arg === "--stack") {
+            const value = eq ? eq[1] : argv[++i];
+            if (value === undefined || !STACK_NAME.test(value)) {
+                throw new UsageError(`--stack needs a stack name (letters, digits, "-", "_", "."), got ${JSON.stringify(value ?? "")}`);
+            }
+            stack = value;
+            continue;
+        }
+        const wait = secondsArg(argv, i, "--wait");
+        if (wait) {
+            waitMs = wait.ms;
+            i = wait.next;
+            continue;
+        }
+        throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    }
+    return { help, stack, nudge, ...(waitMs !== undefined ? { waitMs } : {}) };
 }
 
 export function parseDownArgs(argv: readonly string[]): DownArgs {

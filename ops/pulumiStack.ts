@@ -31,6 +31,8 @@ export interface MeshStack {
     readonly name: string;
     up(options: RunOptions): Promise<{ readonly outputs: StackOutputs }>;
     destroy(options: RunOptions): Promise<void>;
+    /** The outputs of the last update, read from the state: no update, no preview. */
+    outputs(): Promise<StackOutputs>;
 }
 
 export interface StackArgs {
@@ -106,6 +108,9 @@ function wrap(stack: Stack): MeshStack {
                 ...(o.replace && o.replace.length > 0 ? { replace: [...o.replace] } : {}),
             });
             return { outputs: result.outputs };
+        },
+        async outputs() {
+            return stack.outputs();
         },
         async destroy(o) {
             await stack.destroy({ onOutput: o.onOutput, onError: o.onError, color: o.color, ...(o.configFile ? { configFile: o.configFile } : {}) });

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_KIND_REGISTRY, parseStackSettings, projectDefaults, readStackValues } from "../stack";
-import { DEFAULT_PLAIN_HTTP, DEFAULT_SECURITY, type Topology } from "../topology";
+import { DEFAULT_PLAIN_HTTP, DEFAULT_PORTS, DEFAULT_SECURITY, type Topology } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { faultWarning } from "../topology/edge";
 import { OpsError } from "./errors";
@@ -30,6 +30,8 @@ export interface DockerStackSettings {
     readonly frontTlsHostPort: number;
     /** The user-defined Docker network the mesh's containers join (the stack's namespace). */
     readonly network: string;
+    /** `topology.ports.health`: each Envoy's health listener, which also serves `/stats`. */
+    readonly healthPort: number;
     readonly security: MeshSecurity;
 }
 
@@ -47,6 +49,8 @@ export interface KindStackSettings {
     readonly frontNodePort: number;
     /** `envoy-mesh:frontTlsNodePort`, the Front Envoy's HTTPS NodePort. Default: 30443, which kind/cluster.yaml maps to 127.0.0.1:8443. */
     readonly frontTlsNodePort: number;
+    /** `topology.ports.health`: each Envoy's health listener, which also serves `/stats`. */
+    readonly healthPort: number;
     /** What `up` tells the user about the mesh's security (the topology's `security` and `front.plainHttp`). */
     readonly security: MeshSecurity;
 }
@@ -83,6 +87,7 @@ export function defaultSettings(): KindStackSettings {
         registry: DEFAULT_KIND_REGISTRY,
         frontNodePort: defaults.frontNodePort,
         frontTlsNodePort: defaults.frontTlsNodePort,
+        healthPort: DEFAULT_PORTS.health,
         security: { mtls: DEFAULT_SECURITY.mtls, plainHttp: DEFAULT_PLAIN_HTTP, renewBeforeHours: DEFAULT_SECURITY.certificates.renewBeforeHours },
     };
 }
@@ -137,6 +142,7 @@ export function readSettings(repoRoot: string): KindStackSettings {
             registry: s.registry.server,
             frontNodePort: s.mesh.front.nodePort,
             frontTlsNodePort: s.mesh.front.tlsNodePort,
+            healthPort: s.topology.ports.health,
             security: securityOf(s.topology),
         };
     });
@@ -158,6 +164,7 @@ export function readDockerSettings(repoRoot: string): DockerStackSettings {
             frontHostPort: s.docker.front.hostPort,
             frontTlsHostPort: s.docker.front.tlsHostPort,
             network: s.docker.name,
+            healthPort: s.topology.ports.health,
             security: securityOf(s.topology),
         };
     });

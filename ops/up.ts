@@ -23,11 +23,16 @@ import { SERVER_WAIT_MS, checkKindServerVersion, checkNodeImages } from "./serve
 import { FrontPortState, checkDockerFrontPort } from "./dockerFront";
 import { DOCKER_STACK, KIND_STACK, KindStackSettings, MeshSecurity, localRegistryPort, readDockerSettings, readSettings } from "./stackSettings";
 import { readYamlFile } from "./yaml";
+import { ENVOY_CONFIG_OUTPUT, formatReport, parseEnvoyConfigOutput, summarize } from "./envoyStats";
+import { StatusTarget, dockerTarget, kubernetesTarget, notConvergedMessage, waitForLiveConfig } from "./status";
 
 export interface UpOptions {
     /** The repository root: Pulumi.yaml, Pulumi.kind.yaml and kind/cluster.yaml live there. */
     readonly repoRoot: string;
-    /** How long to wait for the Front Envoy to answer after the update. Default: DEFAULT_WAIT_TIMEOUT_MS. */
+    /**
+     * How long to wait for the Front Envoy to answer after the update, and then again for every
+     * Envoy to run the delivered config. Default: DEFAULT_WAIT_TIMEOUT_MS.
+     */
     readonly waitTimeoutMs?: number;
 }
 
@@ -144,7 +149,11 @@ export async function runUp(deps: OpsDeps, options: UpOptions): Promise<UpResult
         ["[4/5]", "[5/5]"],
         timeoutMs,
         [`The update finished; see what the pods say: kubectl ${ctx} get pods,`, `then kubectl ${ctx} describe pods and kubectl ${ctx} logs <pod> --all-containers.`],
-        { tlsUrl: `https://localhost:${cluster.tlsMapping.hostPort}/`, security: plan.settings.security },
+        {
+            tlsUrl: `https://localhost:${cluster.tlsMapping.hostPort}/`,
+            security: plan.settings.security,
+            live: kubernetesTarget(run, { via: "kind-node", node: controlPlaneNode(cluster.name), context: `kind-${cluster.name}` }, plan.settings.namespace, plan.settings.healthPort),
+        },
     );
     log("");
     log("The mesh is up. `npm run down` removes it; `npm run down -- --cluster` also deletes the kind cluster and the registry.");
@@ -200,7 +209,7 @@ export async function runDockerUp(deps: OpsDeps, options: UpOptions): Promise<Do
         ["[3/4]", "[4/4]"],
         timeoutMs,
         [`The update finished; see what the containers say: docker ps --all ${filter},`, "then docker logs <container> (an app container's log, and its Envoy's)."],
-        { tlsUrl: `https://localhost:${settings.frontTlsHostPort}/`, security: settings.security },
+        { tlsUrl: `https://localhost:${settings.frontTlsHostPort}/`, security: settings.security, live: dockerTarget(run, settings.network, settings.healthPort) },
     );
     log("");
     log("The mesh is up. `npm run down -- --stack docker` removes it.");
@@ -212,6 +221,8 @@ interface EdgeExpectations {
     /** `https://localhost:8443/`: the host port the target publishes the front's HTTPS on. */
     readonly tlsUrl: string;
     readonly security: MeshSecurity;
+    /** Where the stack's Envoys run: after the answer, each must report the versions the update delivered. */
+    readonly live: StatusTarget;
 }
 
 /**
@@ -298,6 +309,18 @@ async function updateAndAnswer(
     } else {
         log(`${tlsUrl} answered the same, with a certificate the edge CA signed.`);
     }
+    // The answer can come from Envoys still on the old routes: a ConfigMap change reaches a running
+    // pod only when its kubelet rewrites the files, so wait until every Envoy says it runs them.
+    const expected = parseEnvoyConfigOutput(stackName, outputs[ENVOY_CONFIG_OUTPUT]?.value);
+    log(`Waiting for every Envoy to run the delivered config (listeners, clusters, routes; up to ${seconds} s)...`);
+    const report = await waitForLiveConfig(deps, edge.live, expected, { timeoutMs });
+    if (!report.converged) {
+        throw new OpsError(notConvergedMessage(report, edge.live, seconds));
+    }
+    for (const line of formatReport(report, edge.live.logsHint)) {
+        log(line);
+    }
+    log(summarize(report));
     log("");
     for (const line of waysIn(url, tlsUrl, stackName, security)) {
         log(line);

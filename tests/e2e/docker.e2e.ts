@@ -23,6 +23,8 @@ import { CA_FILE, CERTIFICATE_FILE } from "../../envoy/names";
 import { NOT_FOUND, execFileRunner, lastLine } from "../../ops/command";
 import { HttpResponse, freshConnectionGetter } from "../../ops/http";
 import { checkPrerequisites } from "../../ops/prerequisites";
+import { realDeps } from "../../ops/deps";
+import { runStatus } from "../../ops/status";
 import { MeshStack, automationBackend, exportedResources, localBackend } from "../../ops/pulumiStack";
 import { readDockerSettings } from "../../ops/stackSettings";
 import { readYamlFile } from "../../ops/yaml";
@@ -450,6 +452,12 @@ describe("the docker target, end to end", function () {
             // An app stays in the namespace it joined: it is only reachable if it joined the new Envoy's.
             assert.equal(after.sidecars.size, 3, "every app shares a running Envoy's namespace");
             mesh = after;
+        });
+
+        it("after those updates, npm run status reads every Envoy container's own stats: each runs the version the stack delivered", async () => {
+            const report = await runStatus(realDeps(), { repoRoot: REPO, stack: STACK, waitMs: 60_000 });
+            assert.ok(report.converged);
+            assert.equal(report.envoys.length, mesh.fronts.length + mesh.sidecars.size, "every Envoy container was asked");
         });
 
         it("npm run down -- --stack docker removes every container; it is safe to run twice", async () => {

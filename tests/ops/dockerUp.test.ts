@@ -4,7 +4,7 @@ import * as path from "path";
 import { runDown } from "../../ops/down";
 import { DEFAULT_PASSPHRASE } from "../../ops/pulumiStack";
 import { runDockerUp, runUp } from "../../ops/up";
-import { BackendCall, EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fakeDeps, makeRepo, meshAnswer, opsError } from "./fakes";
+import { BackendCall, EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, dockerStatusCommands, fakeDeps, makeRepo, meshAnswer, opsError } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "pulumi version"];
 const PUBLISHERS = "docker ps --filter publish=8080 --format '{{.Names}}\t{{.Networks}}\t{{.Label \"com.docker.compose.project\"}}'";
@@ -64,7 +64,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         const d = deps();
         const result = await runDockerUp(d, { repoRoot: repo });
 
-        assert.deepEqual(machine.commands(), PROBES, "no kind, no cluster, no registry: Pulumi does the rest");
+        assert.deepEqual(machine.commands(), [...PROBES, ...dockerStatusCommands()], "no kind, no cluster, no registry: Pulumi does the rest; then every Envoy is asked for its config");
         assert.deepEqual(d.probed, ["127.0.0.1:8080", "127.0.0.1:8443"]);
         const stateDir = path.join(repo, ".pulumi-state");
         assert.deepEqual(backend.calls, [
@@ -92,6 +92,9 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
             "http://localhost:8080/ answered:",
             MESH_BODY.trimEnd(),
             "https://localhost:8443/ answered the same, with a certificate the edge CA signed.",
+            "Waiting for every Envoy to run the delivered config (listeners, clusters, routes; up to 180 s)...",
+            "  ok        front-envoy front-envoy-5f7d8-abcde: 2 subscriptions at the expected version, 0 restarts",
+            "every Envoy runs the expected config (1 asked)",
             "",
             "The mesh answers at:",
             "  curl http://localhost:8080/",
@@ -112,7 +115,7 @@ describe("ops/up: runDockerUp (npm run up -- --stack docker)", () => {
         machine.publishers.set(8443, front);
         const d = deps({ takenPorts: ["127.0.0.1:8080", "127.0.0.1:8443"] });
         const result = await runDockerUp(d, { repoRoot: repo });
-        assert.deepEqual(machine.commands(), [...PROBES, PUBLISHERS, PUBLISHERS.replace("8080", "8443")]);
+        assert.deepEqual(machine.commands(), [...PROBES, PUBLISHERS, PUBLISHERS.replace("8080", "8443"), ...dockerStatusCommands()]);
         assert.deepEqual(backend.ops(), ["createOrSelectStack", "up"]);
         assert.equal(result.frontPort, "ours");
         assert.ok(

@@ -7,6 +7,8 @@ import { OpsDeps } from "../../ops/deps";
 import { HttpResponse, TlsTrust } from "../../ops/http";
 import { MeshStack, RunOptions, StackArgs, StackBackend, StackOutputs, WorkspaceOptions } from "../../ops/pulumiStack";
 import { OpsError } from "../../ops/errors";
+import { statsPath } from "../../ops/envoyStats";
+import { DEV_TCP_GET, httpGetRequest } from "../../ops/status";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -21,6 +23,85 @@ export function kubectlVersionJson(gitVersion: string): string {
     const m = /^v(\d+)\.(\d+)/.exec(gitVersion);
     const info = (v: string) => ({ major: m?.[1] ?? "", minor: m?.[2] ?? "", gitVersion: v, gitTreeState: "clean", goVersion: "go1.24.6", platform: "linux/amd64" });
     return `${JSON.stringify({ clientVersion: info("v1.35.8"), kustomizeVersion: "v5.7.1", serverVersion: info(gitVersion) }, null, 2)}\n`;
+}
+
+/** The live config every fake Envoy of the default stack must report: stat prefix -> version. */
+export const LIVE: Readonly<Record<string, string>> = { "cluster_manager.cds": "c0ffee0000000001", "listener_manager.lds": "1d5000000000000a" };
+
+/** The stack output `envoyConfig` of the default fake stack: the front proxy alone. */
+export const ENVOY_CONFIG = { "front-envoy": { bootstrap: "b00750000000000b", live: LIVE } };
+
+/** `/stats?filter=` text as Envoy prints it for these subscriptions (stats_render.cc: counters `n: 1`, text readouts `n: "v"`). */
+export function statsText(live: Readonly<Record<string, string>>, counters: { success?: number; rejected?: number; failure?: number } = {}): string {
+    return Object.entries(live)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .flatMap(([prefix, version]) => [
+            `${prefix}.update_failure: ${counters.failure ?? 0}`,
+            `${prefix}.update_rejected: ${counters.rejected ?? 0}`,
+            `${prefix}.update_success: ${counters.success ?? 1}`,
+            `${prefix}.version_text: ${JSON.stringify(version)}`,
+        ])
+        .join("\n")
+        .concat("\n");
+}
+
+/** The commands the live-config wait runs on kind when the default fake Envoy is converged (argument building is tested in status.test.ts). */
+export function kindStatusCommands(pod = "front-envoy-5f7d8-abcde", namespace = "envoy-mesh"): string[] {
+    const kubectl = `docker exec envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf --namespace ${namespace}`;
+    return [
+        `${kubectl} get pods -l app.kubernetes.io/part-of=envoy-mesh -o json`,
+        `${kubectl} get --raw '/api/v1/namespaces/${namespace}/pods/${pod}:9902/proxy${statsPath(Object.keys(LIVE))}'`,
+    ];
+}
+
+/** The same on docker: list, inspect, and one stats read per Envoy container. */
+export function dockerStatusCommands(container = "front-envoy-5f7d8-abcde", network = "envoy-mesh"): string[] {
+    return [
+        `docker ps --all --quiet --filter label=envoy-mesh.part-of=${network} --filter label=envoy-mesh.role=envoy`,
+        `docker inspect ${container}`,
+        showCommand("docker", ["exec", container, "/bin/bash", "-c", DEV_TCP_GET, "bash", "9902", httpGetRequest(statsPath(Object.keys(LIVE)))]),
+    ];
+}
+
+/** One Envoy as the status commands see it: a pod on Kubernetes, a container on docker. */
+export interface FakeEnvoy {
+    proxy: string;
+    name: string;
+    restarts?: number;
+    /** The pod's phase (default Running); a docker container runs unless Pending/Failed here. */
+    phase?: string;
+    /** Being deleted (a rollout's old pod). */
+    deleting?: boolean;
+    /** What its /stats answers, in turn (the last repeats); a CommandResult for a failed read. */
+    stats: (string | CommandResult)[];
+    /** What its /stats answers once its pod was annotated (the kubelet rewrote its files). */
+    afterNudge?: string;
+}
+
+/** The Kubernetes pod list `kubectl get pods -o json` prints for these Envoys. */
+export function podsJson(envoys: readonly FakeEnvoy[]): string {
+    const items = envoys.map((e) => ({
+        metadata: { name: e.name, labels: { "app.kubernetes.io/name": e.proxy, "app.kubernetes.io/part-of": "envoy-mesh" }, ...(e.deleting ? { deletionTimestamp: "2026-12-02T07:00:00Z" } : {}) },
+        status: {
+            phase: e.phase ?? "Running",
+            conditions: [{ type: "Ready", status: (e.phase ?? "Running") === "Running" ? "True" : "False" }],
+            initContainerStatuses: [{ name: "envoy", restartCount: e.restarts ?? 0, state: (e.phase ?? "Running") === "Running" ? { running: { startedAt: "2026-12-02T06:00:00Z" } } : { waiting: { reason: "PodInitializing" } } }],
+            containerStatuses: [{ name: "app", restartCount: 0, state: { running: { startedAt: "2026-12-02T06:00:00Z" } } }],
+        },
+    }));
+    return JSON.stringify({ apiVersion: "v1", kind: "List", items });
+}
+
+/** What `docker inspect` prints for these Envoys' containers. */
+export function inspectJson(envoys: readonly FakeEnvoy[]): string {
+    return JSON.stringify(
+        envoys.map((e) => ({
+            Name: `/${e.name}`,
+            RestartCount: e.restarts ?? 0,
+            State: { Status: e.phase === undefined ? "running" : "exited", Running: e.phase === undefined, Health: { Status: "healthy" } },
+            Config: { Labels: { "envoy-mesh.proxy": e.proxy, "envoy-mesh.role": "envoy", "envoy-mesh.part-of": "envoy-mesh" } },
+        })),
+    );
 }
 
 /**
@@ -50,6 +131,10 @@ export class FakeMachine {
      * them: networks joined (comma-separated, as Docker prints them) and compose project ("" if none).
      */
     publishers = new Map<number, { name: string; networks: string; composeProject: string }[]>();
+    /** The mesh's Envoys (pods on kind, containers on docker): one front Envoy at the default stack's config. */
+    envoys: FakeEnvoy[] = [{ proxy: "front-envoy", name: "front-envoy-5f7d8-abcde", stats: [statsText(LIVE)] }];
+    /** Pods annotated to make their kubelet rewrite their files. */
+    readonly nudged: string[] = [];
     /** Files written on nodes: `node:path` -> content. */
     nodeFiles = new Map<string, string>();
     readonly calls: { cmd: string; args: string[]; input?: string }[] = [];
@@ -93,9 +178,56 @@ export class FakeMachine {
         return undefined;
     }
 
+    private nextStats(envoy: FakeEnvoy): string | CommandResult {
+        return envoy.stats.length > 1 ? envoy.stats.shift()! : envoy.stats[0];
+    }
+
+    /** The status commands: kubectl in the kind node, docker ps/inspect/exec of the Envoy containers. */
+    private status(args: string[]): CommandResult | undefined {
+        const kubectl = ["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "--namespace"];
+        if (args[0] === "exec" && this.node(args[1]) && kubectl.every((a, i) => args[2 + i] === a)) {
+            const rest = args.slice(6);
+            if (rest.join(" ") === "get pods -l app.kubernetes.io/part-of=envoy-mesh -o json") {
+                return ok(podsJson(this.envoys));
+            }
+            const raw = rest[0] === "get" && rest[1] === "--raw" ? /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/:]+):\d+\/proxy\/stats\?filter=/.exec(rest[2]) : null;
+            if (raw) {
+                const envoy = this.envoys.find((e) => e.name === raw[1]);
+                if (!envoy) return fail(`Error from server (NotFound): pods "${raw[1]}" not found`);
+                const answer = this.nextStats(envoy);
+                return typeof answer === "string" ? ok(answer) : answer;
+            }
+            if (rest[0] === "annotate" && rest[1] === "pod") {
+                const envoy = this.envoys.find((e) => e.name === rest[2]);
+                this.nudged.push(`${rest[2]} ${rest.slice(3).join(" ")}`);
+                if (envoy?.afterNudge !== undefined) envoy.stats = [envoy.afterNudge];
+                return envoy ? ok(`pod/${rest[2]} annotated\n`) : fail(`Error from server (NotFound): pods "${rest[2]}" not found`);
+            }
+            return undefined;
+        }
+        if (/^ps --all --quiet --filter label=envoy-mesh\.part-of=\S+ --filter label=envoy-mesh\.role=envoy$/.test(args.join(" "))) {
+            return ok(this.envoys.map((e) => `${e.name}\n`).join(""));
+        }
+        if (args[0] === "inspect" && !args[1].startsWith("--")) {
+            return ok(inspectJson(this.envoys.filter((e) => args.includes(e.name))));
+        }
+        const envoy = args[0] === "exec" && args[2] === "/bin/bash" ? this.envoys.find((e) => e.name === args[1]) : undefined;
+        if (envoy) {
+            const answer = this.nextStats(envoy);
+            if (typeof answer !== "string") return answer;
+            const body = answer;
+            return ok(`HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=UTF-8\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+        }
+        return undefined;
+    }
+
     private docker(args: string[], line: string, input: string | undefined): CommandResult | undefined {
         if (line === "info --format {{.ServerVersion}}") {
             return ok("28.2.2\n");
+        }
+        const status = this.status(args);
+        if (status) {
+            return status;
         }
         if (line === "inspect --format {{.State.Running}} kind-registry") {
             return this.registry === "missing" ? fail("Error: No such object: kind-registry") : ok(`${this.registry === "running"}\n`);
@@ -185,7 +317,8 @@ export type BackendCall =
     | { op: "createOrSelectStack"; args: StackArgs; options: WorkspaceOptions }
     | { op: "selectStack"; args: StackArgs; options: WorkspaceOptions }
     | { op: "listStacks"; workDir: string; options: WorkspaceOptions }
-    | { op: "up" | "destroy"; stack: string; color: RunOptions["color"]; configFile?: string };
+    | { op: "up" | "destroy"; stack: string; color: RunOptions["color"]; configFile?: string }
+    | { op: "outputs"; stack: string };
 
 /** A Pulumi backend in memory: records every call; `up` returns `outputs`. */
 export class FakeBackend implements StackBackend {
@@ -195,6 +328,7 @@ export class FakeBackend implements StackBackend {
         frontUrl: { value: "http://localhost:8080", secret: false },
         edgeCaCertificate: { value: EDGE_CA_PEM, secret: false },
         certificateExpiries: { value: { "front-envoy": "2027-03-02T07:00:00Z", "service-a": "2027-03-02T07:00:00Z", edge: "2027-03-02T07:00:00Z" }, secret: false },
+        envoyConfig: { value: ENVOY_CONFIG, secret: false },
     };
     /** When set, `up`/`destroy` reject with this (as the Automation API's CommandError would). */
     failWith: Error | undefined;
@@ -234,6 +368,10 @@ export class FakeBackend implements StackBackend {
                     throw this.failWith;
                 }
                 return { outputs: this.outputs };
+            },
+            outputs: async () => {
+                this.calls.push({ op: "outputs", stack: name });
+                return this.outputs;
             },
             destroy: async (o) => {
                 this.calls.push({ op: "destroy", stack: name, color: o.color });

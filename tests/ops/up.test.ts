@@ -4,7 +4,7 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { DEFAULT_WAIT_TIMEOUT_MS, runUp } from "../../ops/up";
 import { runDown } from "../../ops/down";
-import { EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kubectlVersionJson, makeRepo, meshAnswer, ok, opsError } from "./fakes";
+import { EDGE_CA_PEM, FakeBackend, FakeHttp, FakeMachine, FakeTime, MESH_BODY, fail, fakeDeps, kindStatusCommands, kubectlVersionJson, LIVE, statsText, makeRepo, meshAnswer, ok, opsError } from "./fakes";
 
 const PROBES = ["docker info --format '{{.ServerVersion}}'", "kind version", "pulumi version"];
 const SERVER_VERSION = "docker exec envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf version -o json";
@@ -71,12 +71,13 @@ describe("ops/up: runUp", () => {
             "docker exec envoy-mesh-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001",
             "docker exec -i envoy-mesh-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml",
             "docker exec -i envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf apply -f -",
+            ...kindStatusCommands(),
         ]);
         assert.equal(
             machine.nodeFiles.get("envoy-mesh-control-plane:/etc/containerd/certs.d/localhost:5001/hosts.toml"),
             '[host."http://kind-registry:5000"]\n',
         );
-        const configMap = machine.calls[machine.calls.length - 1].input ?? "";
+        const configMap = machine.calls.find((c) => c.args.includes("apply"))?.input ?? "";
         assert.match(configMap, /name: local-registry-hosting\n {2}namespace: kube-public/);
         assert.match(configMap, /host: "localhost:5001"/);
         assert.deepEqual(deps.probed, ["127.0.0.1:5001", "127.0.0.1:8080", "127.0.0.1:8443"]);
@@ -126,11 +127,22 @@ describe("ops/up: runUp", () => {
             "docker exec envoy-mesh-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001",
             "docker exec -i envoy-mesh-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml",
             "docker exec -i envoy-mesh-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf apply -f -",
+            ...kindStatusCommands(),
         ]);
         assert.deepEqual(deps.probed, [], "no port is needed when nothing is created");
         assert.deepEqual(backend.ops(), ["createOrSelectStack", "up"]);
         assert.equal(result.cluster, "reused");
         assert.equal(result.registry, "running");
+    });
+
+    it("waits for every Envoy to run the delivered config: nudges a lagging pod, and on timeout names it with the versions", async () => {
+        machine.envoys[0].stats = [statsText({ ...LIVE, "listener_manager.lds": "0ld0000000000000" })];
+        const deps = fakeDeps(machine, backend, new FakeHttp([meshAnswer()]), time);
+        const err = await opsError(runUp(deps, { repoRoot: repo, waitTimeoutMs: 20_000 }));
+        assert.match(err.message, /^after 20 s, not every Envoy runs the expected config: 1 lagging \(front-envoy-5f7d8-abcde\)/);
+        assert.match(err.message, /listener_manager\.lds: runs 0ld0000000000000, expected 1d5000000000000a/);
+        assert.equal(machine.nudged.length, 1, "the lagging pod is annotated once");
+        assert.ok(deps.lines.includes("Waiting for every Envoy to run the delivered config (listeners, clusters, routes; up to 20 s)..."), deps.lines.join("\n"));
     });
 
     it("port 8080 taken and no cluster yet: fails before creating anything, naming the port and its use", async () => {
@@ -361,6 +373,9 @@ describe("ops/up: runUp", () => {
                 "http://localhost:8080/ answered:",
                 MESH_BODY.trimEnd(),
                 "https://localhost:8443/ answered the same, with a certificate the edge CA signed.",
+                "Waiting for every Envoy to run the delivered config (listeners, clusters, routes; up to 180 s)...",
+                "  ok        front-envoy front-envoy-5f7d8-abcde: 2 subscriptions at the expected version, 0 restarts",
+                "every Envoy runs the expected config (1 asked)",
                 "",
                 "The mesh answers at:",
                 "  curl http://localhost:8080/",
