@@ -102,8 +102,15 @@ function makeHealthListener(topology: Topology): EnvoyObject {
   });
 }
 
+/**
+ * Connect timeout of the admin cluster: a loopback connection inside the pod. Fixed rather than
+ * `envoy.connectTimeoutMs`, because this cluster is in the bootstrap (envoy/xds.ts): a timeout
+ * change for the mesh's clusters then reloads live instead of rolling every pod.
+ */
+export const ADMIN_CONNECT_TIMEOUT_MS = 250;
+
 function makeAdminCluster(topology: Topology): EnvoyObject {
-  return makeStaticCluster(ADMIN_CLUSTER, LOOPBACK, topology.ports.admin, topology.envoy.connectTimeoutMs);
+  return makeStaticCluster(ADMIN_CLUSTER, LOOPBACK, topology.ports.admin, ADMIN_CONNECT_TIMEOUT_MS);
 }
 
 /**

@@ -71,6 +71,13 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
       "B's canary weight": () => [canary(90, 10), canary(50, 50)],
       "a timeout": () => [canary(90, 10), canary(90, 10, { timeoutMs: 5000 })],
       "a retry policy": () => [canary(90, 10), canary(90, 10, { retries: { count: 1 } })],
+      "a circuit breaker": () => [canary(90, 10), canary(90, 10, { circuitBreakers: { maxRequests: 100 } })],
+      "the front's rate limit": () => [
+        parseTopology({ extends: "seed" }),
+        parseTopology({ extends: "seed", front: { protection: { rateLimit: { maxTokens: 50, tokensPerFill: 50, fillIntervalMs: 1000 } } } }),
+      ],
+      // The admin cluster in the bootstrap has its own fixed timeout, so this one reaches only xDS files.
+      "the connect timeout of the mesh's clusters": () => [parseTopology({ extends: "seed" }), parseTopology({ extends: "seed", envoy: { connectTimeoutMs: 1000 } })],
     };
     for (const [what, topologies] of Object.entries(changes)) {
       it(`${what} changes only xDS files: the bootstrap ConfigMap and every Deployment stay byte-identical`, () => {
