@@ -5,7 +5,7 @@ import { XDS_DIR } from "./names";
 import { buildMeshConfigs, type EnvoyTarget, type ProxyConfig } from "./proxies";
 import { toYaml } from "./serialize";
 import { toFileXds } from "./xds";
-import { fromFileXds, validateBootstrap, validateResourceFile } from "../checks/envoy";
+import { fromFileXds, validateBootstrap, validateResourceFile, type ValidationResult } from "../checks/envoy";
 
 export interface RenderedEnvoyConfig {
   readonly proxy: string;
@@ -33,23 +33,14 @@ export function renderEnvoyConfig(config: ProxyConfig): RenderedEnvoyConfig {
  * problem, each path prefixed with the proxy (and file) it belongs to.
  */
 export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): ConfigIssue[] {
-  // Most proxies ship the same SDS files (their paths are the same in every container): check each text once.
-  const checkedFiles = new Map<string, ReturnType<typeof validateResourceFile>>();
-  const checkFile = (text: string, content: unknown) => {
-    const known = checkedFiles.get(text);
-    if (known !== undefined) return known;
-    const result = validateResourceFile(content, { strict: true });
-    checkedFiles.set(text, result);
-    return result;
-  };
   return configs.flatMap(({ proxy, yaml, xdsFiles }) => {
     const bootstrap = load(yaml);
-    const result = validateBootstrap(bootstrap, { strict: true });
+    const result = strictVerdict("bootstrap", yaml, () => validateBootstrap(bootstrap, { strict: true }));
     const where = (file: string | undefined, path: string) => (file === undefined ? `envoy config of ${proxy}: ${path}` : `${file} of ${proxy}: ${path}`);
     const own = [...result.errors, ...result.warnings].map((issue) => ({ path: where(undefined, issue.path), message: issue.message }));
     const files = Object.fromEntries(Object.entries(xdsFiles).map(([file, text]) => [file, load(text)]));
     const fileProblems = Object.entries(files).flatMap(([file, content]) => {
-      const checked = checkFile(xdsFiles[file], content);
+      const checked = strictVerdict("xds file", xdsFiles[file], () => validateResourceFile(content, { strict: true }));
       return [...checked.errors, ...checked.warnings].map((issue) => ({ path: where(file, issue.path), message: issue.message }));
     });
     // Our own files must all be in XDS_DIR, the one folder they are mounted in; a missing version is a problem too.
@@ -57,6 +48,25 @@ export function envoyConfigProblems(configs: readonly RenderedEnvoyConfig[]): Co
     const cross = [...loaded.errors, ...loaded.warnings].map((p) => ({ path: where(p.file, p.path), message: p.message }));
     return [...own, ...fileProblems, ...cross];
   });
+}
+
+/**
+ * Verdicts of the strict checks by exact text. A check is a pure function of the text it reads,
+ * so a text seen before (the SDS files most proxies share, the same mesh checked again by a later
+ * preview in the same process) is not decoded and checked again. Bounded: the oldest verdicts go
+ * first once MAX_VERDICTS are kept.
+ */
+const MAX_VERDICTS = 4096;
+const verdicts = new Map<string, ValidationResult>();
+
+function strictVerdict(kind: "bootstrap" | "xds file", text: string, check: () => ValidationResult): ValidationResult {
+  const key = `${kind}\0${text}`;
+  const known = verdicts.get(key);
+  if (known !== undefined) return known;
+  const result = check();
+  if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value as string);
+  verdicts.set(key, result);
+  return result;
 }
 
 /** Renders and checks every proxy's bootstrap and xDS files of a mesh. */

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { envoyConfigProblems, meshEnvoyConfigProblems } from "../../envoy/check";
+import { envoyConfigProblems, meshEnvoyConfigProblems, renderEnvoyConfig } from "../../envoy/check";
+import { buildSidecarConfig } from "../../envoy";
 import { parseTopology } from "../../topology";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import type { EnvoyTarget } from "../../envoy";
@@ -30,5 +31,15 @@ describe("checking generated Envoy configs before deploy", () => {
     const deprecated = "admin:\n  access_log_path: /tmp/admin.log\n  address: {socket_address: {address: 127.0.0.1, port_value: 9901}}\n";
     const problems = envoyConfigProblems([{ proxy: "front-envoy", yaml: deprecated, xdsFiles: {} }]);
     assert.deepEqual(problems.map((p) => p.path), ["envoy config of front-envoy: admin.access_log_path"]);
+  });
+
+  it("checks a changed file anew: a verdict is reused only for the same text", () => {
+    const good = renderEnvoyConfig(buildSidecarConfig(parseTopology(undefined), parseTopology(undefined).services[1], CONTEXT));
+    const broken = { ...good, xdsFiles: { ...good.xdsFiles, "cds.yaml": good.xdsFiles["cds.yaml"].replace(/connect_timeout: \S+/, "connect_timeout: soon") } };
+    assert.notEqual(broken.xdsFiles["cds.yaml"], good.xdsFiles["cds.yaml"], "the CDS file has a connect_timeout to break");
+    assert.deepEqual(envoyConfigProblems([good]), []);
+    assert.ok(envoyConfigProblems([broken]).some((p) => p.path.startsWith(`cds.yaml of ${good.proxy}:`)));
+    assert.deepEqual(envoyConfigProblems([good]), [], "the good text again");
+    assert.ok(envoyConfigProblems([broken]).some((p) => p.path.startsWith(`cds.yaml of ${good.proxy}:`)), "the broken text again");
   });
 });
