@@ -111,3 +111,6 @@ export const SDS_FILES = {
 
 /** The front proxy's HTTPS listener. */
 export const FRONT_TLS_LISTENER = "front_tls";
+
+/** The cluster every proxy sends its trace spans to (OTLP/gRPC), when tracing is on. */
+export const OTEL_COLLECTOR_CLUSTER = "otel_collector";

@@ -67,6 +67,21 @@ export interface EnvoyTarget {
    * certificate, so the front proxy serves no HTTPS.
    */
   readonly edgeHttpsPort?: number;
+  /** Where every proxy sends its trace spans (OTLP over gRPC), and how many requests it samples; undefined: no tracing. */
+  readonly tracing?: EnvoyTracing;
+}
+
+/**
+ * Distributed tracing of the mesh: every proxy reports spans with Envoy's OpenTelemetry tracer
+ * to one collector, and propagates W3C `traceparent`.
+ */
+export interface EnvoyTracing {
+  /** The collector's host name (resolved by DNS, re-resolved as upstreams are) or IP. */
+  readonly collectorHost: string;
+  /** Its OTLP/gRPC port, 4317 by convention. */
+  readonly collectorPort: number;
+  /** Percent of requests a trace is started for at the edge (0-100); callers' decisions are kept downstream. */
+  readonly samplingPercent: number;
 }
 
 /** Below the demo app's 65 s keep-alive timeout (KEEP_ALIVE_TIMEOUT_MS in app/server.ts). */
