@@ -78,10 +78,10 @@ export function stagedPath(file: DockerFile): string {
  * volume atomically (the kubelet's AtomicWriter layout), files 0440 and folders 0750 with
  * group ENVOY_FILES_GROUP (the container runs as root with that group and no capabilities, so
  * what it creates has that group), then remove the previous generation. A new file's stable
- * name is linked before the swap, as the kubelet does (AtomicWriter.Write, steps 7 then 9,
- * pkg/volume/util/atomic_writer.go in kubernetes/kubernetes): an Envoy reloading its listeners at
- * the swap then finds a new RDS file at once. Names no longer published dangle after the swap
- * and are removed.
+ * name is linked before the swap (current kubelets link it just after: AtomicWriter.Write, steps 9
+ * then 10, pkg/volume/util/atomic_writer.go in kubernetes/kubernetes): an Envoy reloading its
+ * listeners at the swap then finds a new RDS file at once. Names no longer published dangle after
+ * the swap and are removed.
  */
 export function filesPublishScript(folders: readonly string[], roots: { readonly staging: string; readonly volumes: string } = { staging: FILES_STAGING_DIR, volumes: FILES_VOLUME_DIR }): string {
   return [
