@@ -147,16 +147,19 @@ export function appHealthcheck(topology: Topology): DockerHealthcheck {
  * Envoy exits at once on SIGTERM, dropping what it carries. Docker sends the stop signal to the
  * container's first process, so Envoy runs under this bash script: on SIGTERM it starts a
  * graceful drain through the admin API (the same request as the Kubernetes preStop hook), waits
- * `drainSeconds`, then passes SIGTERM on and exits with Envoy's status.
+ * `drainSeconds`, then passes SIGTERM on and exits with Envoy's status. The trap is set before
+ * Envoy starts: a stop signal that came in between would otherwise be ignored (bash is the
+ * container's PID 1, and the kernel drops a signal PID 1 has no handler for) until Docker's
+ * SIGKILL. The handler names Envoy by `$!`, the last background job, which is Envoy from the
+ * moment it is started (the drain starts none).
  */
 export function envoyWrapperScript(topology: Topology, inboundOnlyDrain: boolean): string {
   const drain = drainCommand(topology.ports.admin, topology.envoy.drainSeconds, inboundOnlyDrain)[2];
   return [
     `drain() { ${drain}; }`,
+    `trap 'drain; kill -TERM "$!"; wait "$!"; exit $?' TERM INT`,
     '"$0" "$@" &',
-    "envoy_pid=$!",
-    `trap 'drain; kill -TERM "$envoy_pid"; wait "$envoy_pid"; exit $?' TERM INT`,
-    'wait "$envoy_pid"',
+    'wait "$!"',
   ].join("\n");
 }
 

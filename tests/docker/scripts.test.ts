@@ -94,6 +94,14 @@ describe("docker: the scripts the containers run", function () {
       assert.ok(check(), `timed out waiting for ${what}`);
     }
 
+    it("handles SIGTERM from its first command on: the trap is set before Envoy starts (PID 1 drops unhandled signals)", () => {
+      const lines = envoyWrapperScript(topologyWith({}, {}), true).split("\n");
+      const trap = lines.findIndex((l) => l.startsWith("trap "));
+      const start = lines.findIndex((l) => l.startsWith('"$0" "$@" &'));
+      assert.ok(trap >= 0 && start >= 0, lines.join("\n"));
+      assert.ok(trap < start, `the trap (line ${trap + 1}) comes after Envoy's start (line ${start + 1})`);
+    });
+
     it("on SIGTERM drains through the admin API, waits drainSeconds, then stops Envoy and exits with its status", async () => {
       const admin = await server(() => 200);
       try {
