@@ -158,7 +158,7 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
 
   it("keeps a $ in any string exactly, through compose's interpolation", () => {
     const script = dockerContainers(rendered.mesh).find((c) => c.proxy === "front-envoy")?.entrypoint[2] as string;
-    assert.match(script, /\$envoy_pid/, "the wrapper script uses shell variables");
+    assert.match(script, /"\$!"/, "the wrapper script uses shell variables");
     const raw = load(rendered.files.get(COMPOSE_FILE) as string) as Compose;
     const written = raw.services["front-envoy-1"].entrypoint[2] as string;
     assert.notEqual(written, script);
