@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { buildMeshConfigs, type EnvoyTarget } from "../../envoy";
 import { meshEnvoyConfigProblems } from "../../envoy/check";
-import { parseTopology } from "../../topology";
+import { parseTopology, type Topology } from "../../topology";
 
 const TRACING = { collectorHost: "otel-collector.observability.svc.cluster.local", collectorPort: 4317, samplingPercent: 1 };
 const target = (tracing = true): EnvoyTarget => ({
@@ -10,12 +10,16 @@ const target = (tracing = true): EnvoyTarget => ({
   edgeHttpsPort: 8443,
   ...(tracing ? { tracing: TRACING } : {}),
 });
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 const hcmOf = (listener: Obj): Obj => listener.filter_chains[0].filters[0].typed_config;
 
 describe("tracing and JSON access logs in every Envoy config", () => {
-  const plain = parseTopology({ extends: "seed", security: { mtls: "off" } });
-  const strict = parseTopology({ extends: "seed", security: { mtls: "strict" } });
+  let plain: Topology;
+  let strict: Topology;
+  before(() => {
+    plain = parseTopology({ extends: "seed", security: { mtls: "off" } });
+    strict = parseTopology({ extends: "seed", security: { mtls: "strict" } });
+  });
 
   it("with tracing on, every config passes the strict checker, with and without mTLS", () => {
     assert.deepEqual(meshEnvoyConfigProblems(plain, target()), []);
