@@ -1,4 +1,4 @@
-import type { EnvoyTarget } from "../envoy/proxies";
+import type { EnvoyTarget, EnvoyTracing } from "../envoy/proxies";
 
 /** Where and how the mesh runs on a Docker engine; everything the topology does not say. */
 export interface DockerTarget {
@@ -13,6 +13,8 @@ export interface DockerTarget {
   readonly front: { readonly hostIp: string; readonly hostPort: number; readonly tlsHostPort: number };
   /** Platform (`os/arch`) images are built and run for; undefined means the Docker engine's own. */
   readonly platform?: string;
+  /** Where every proxy sends its spans (EnvoyTarget.tracing); undefined: no tracing. */
+  readonly tracing?: EnvoyTracing;
 }
 
 /**
@@ -29,6 +31,11 @@ export function serviceAlias(service: string): string {
  * dot keeps the resolver from trying search domains first; Docker's embedded DNS drops it before
  * the lookup (libnetwork/sandbox_dns.go, ResolveName, in moby/moby).
  */
-export function dockerEnvoyTarget(target: Pick<DockerTarget, "name" | "front">): EnvoyTarget {
-  return { upstreamHost: (service) => `${serviceAlias(service)}.`, namespace: target.name, edgeHttpsPort: target.front.tlsHostPort };
+export function dockerEnvoyTarget(target: Pick<DockerTarget, "name" | "front" | "tracing">): EnvoyTarget {
+  return {
+    upstreamHost: (service) => `${serviceAlias(service)}.`,
+    namespace: target.name,
+    edgeHttpsPort: target.front.tlsHostPort,
+    ...(target.tracing === undefined ? {} : { tracing: target.tracing }),
+  };
 }

@@ -39,7 +39,6 @@ import {
 } from "./resources";
 import { hostChecks, upstreamAlpn, withClusterPolicy, withRoutePolicy } from "./policy";
 import {
-  CALLER_ACCESS_LOG_FORMAT,
   makeCallerRbacFilter,
   makeDeniedCallerReply,
   makeEdgeDownstreamTls,
@@ -49,6 +48,7 @@ import {
   makeMeshDownstreamTls,
   makeMeshUpstreamTls,
 } from "./tls";
+import { makeCollectorCluster, makeJsonLogFormat, makeTracing, spanNames, withDecorator, type LogDirection } from "./telemetry";
 import { frontEdgeOptions, frontRouteConfigs, upstreamRouteConfigs, edgeFiltersFor, withFilterConfigs } from "./edge";
 
 /**
@@ -194,10 +194,33 @@ export function makeFrontRoutes(route: FrontRoute, cluster: string): EnvoyObject
 }
 
 /**
- * A front listener: `routes` with the edge settings and an access log, over TLS when
+ * What every traffic-carrying connection manager of `proxy` shares (never the health listener's):
+ * the mesh's one JSON access log schema, with the caller's identity when mTLS is on, and the
+ * tracer when the target traces.
+ */
+function telemetryOptions(topology: Topology, target: EnvoyTarget, proxy: string, direction: LogDirection) {
+  return {
+    accessLog: true,
+    accessLogFormat: makeJsonLogFormat(proxy, direction, mtls(topology)),
+    ...(target.tracing !== undefined ? { tracing: makeTracing(target.tracing, proxy) } : {}),
+  };
+}
+
+/** `routes` named for tracing as `operation` when the target traces; as they are otherwise. */
+function decorated(routes: readonly EnvoyObject[], target: EnvoyTarget, operation: string): EnvoyObject[] {
+  return target.tracing === undefined ? [...routes] : routes.map((route) => withDecorator(route, operation));
+}
+
+/** The collector cluster every proxy sends its spans to, when the target traces. */
+function collectorClusters(topology: Topology, target: EnvoyTarget): EnvoyObject[] {
+  return target.tracing === undefined ? [] : [makeCollectorCluster(target.tracing, topology.envoy.connectTimeoutMs)];
+}
+
+/**
+ * A front listener: `routes` with the edge settings, the access log and the tracer, over TLS when
  * `transportSocket` is given.
  */
-function makeFrontListener(name: string, port: number, routes: readonly EnvoyObject[], topology: Topology, transportSocket?: EnvoyObject): EnvoyObject {
+function makeFrontListener(name: string, port: number, routes: readonly EnvoyObject[], topology: Topology, target: EnvoyTarget, transportSocket?: EnvoyObject): EnvoyObject {
   return makeListener({
     name,
     address: ANY_ADDRESS,
@@ -208,7 +231,7 @@ function makeFrontListener(name: string, port: number, routes: readonly EnvoyObj
       statPrefix: name,
       routeConfigName: name,
       routes,
-      accessLog: true,
+      ...telemetryOptions(topology, target, FRONT_PROXY_NAME, "inbound"),
       edge: true,
       // Edge protection and faults (envoy/edge.ts): the filters its routes use, their answers' bodies, the timeouts.
       ...frontEdgeOptions(topology.front.protection, routes),
@@ -231,7 +254,9 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
   const routed = [...new Set(topology.front.routes.map((r) => r.service))].sort(compare);
   const routes = topology.front.routes.flatMap((r) =>
     splitByVersion(
-      makeFrontRoutes(r, upstreamClusterName(r.service)).map((route) => withFilterConfigs(route, frontRouteConfigs(r.protection, r.fault))),
+      decorated(makeFrontRoutes(r, upstreamClusterName(r.service)), target, spanNames.front(r.prefix, r.service)).map((route) =>
+        withFilterConfigs(route, frontRouteConfigs(r.protection, r.fault)),
+      ),
       r.service,
       versionsOf(topology, r.service),
     ),
@@ -247,8 +272,16 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
   const plain =
     plainHttp === "off"
       ? []
-      : [makeFrontListener(FRONT_LISTENER, topology.ports.front, plainHttp === "redirect" && httpsPort !== undefined ? [makeHttpsRedirectRoute(httpsPort)] : routes, topology)];
-  const https = httpsPort === undefined ? [] : [makeFrontListener(FRONT_TLS_LISTENER, topology.ports.frontTls, routes, topology, makeEdgeDownstreamTls())];
+      : [
+          makeFrontListener(
+            FRONT_LISTENER,
+            topology.ports.front,
+            plainHttp === "redirect" && httpsPort !== undefined ? decorated([makeHttpsRedirectRoute(httpsPort)], target, spanNames.frontRedirect()) : routes,
+            topology,
+            target,
+          ),
+        ];
+  const https = httpsPort === undefined ? [] : [makeFrontListener(FRONT_TLS_LISTENER, topology.ports.frontTls, routes, topology, target, makeEdgeDownstreamTls())];
   return {
     proxy: FRONT_PROXY_NAME,
     sdsFiles: sdsFilesOf(topology, httpsPort !== undefined),
@@ -256,7 +289,11 @@ export function buildFrontProxyConfig(topology: Topology, target: EnvoyTarget): 
       nodeCluster: FRONT_PROXY_NAME,
       adminPort: topology.ports.admin,
       listeners: [...plain, ...https, makeHealthListener(topology)],
-      clusters: [...routed.flatMap((s) => makeUpstreamClusters(s, frontClusterPolicy(topology, s), topology, target, true)), makeAdminCluster(topology)],
+      clusters: [
+        ...routed.flatMap((s) => makeUpstreamClusters(s, frontClusterPolicy(topology, s), topology, target, true)),
+        ...collectorClusters(topology, target),
+        makeAdminCluster(topology),
+      ],
     }),
   };
 }
@@ -269,11 +306,10 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
   const upstreams = [...service.upstreams].sort((a, b) => compare(a.service, b.service));
   const { connectTimeoutMs } = topology.envoy;
   // With mTLS: only TLS with a mesh client certificate gets in, only declared callers get past
-  // RBAC (403 naming the caller otherwise), the log says who called, and the app is told.
+  // RBAC (403 naming the caller otherwise), the log says who called (telemetryOptions), and the app is told.
   const callers = declaredCallers(topology, service.name).map((caller) => proxyIdentity(topology, target, caller));
   const secured = mtls(topology)
     ? {
-        accessLogFormat: CALLER_ACCESS_LOG_FORMAT,
         replyMappers: [makeDeniedCallerReply(service.name)],
         httpFilters: [makeCallerRbacFilter(callers)],
         forwardClientIdentity: true,
@@ -287,8 +323,8 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
     httpConnectionManager: makeHttpConnectionManager({
       statPrefix: INGRESS_LISTENER,
       routeConfigName: INGRESS_LISTENER,
-      routes: [makePrefixRoute("/", LOCAL_APP_CLUSTER)],
-      accessLog: true,
+      routes: decorated([makePrefixRoute("/", LOCAL_APP_CLUSTER)], target, spanNames.ingress(service.name)),
+      ...telemetryOptions(topology, target, service.name, "inbound"),
       // Callers retry a request the app never received on another pod; nothing else.
       notDeliveredHeader: NOT_DELIVERED_HEADER,
       ...secured,
@@ -298,7 +334,9 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
   const egress = upstreams.map((u) => {
     // An injected fault on this edge (opt-in): the fault filter with the route's settings.
     const routes = splitByVersion(
-      withRoutePolicy(makePrefixRoute("/", upstreamClusterName(u.service)), u.policy).map((r) => withFilterConfigs(r, upstreamRouteConfigs(u.fault))),
+      decorated(withRoutePolicy(makePrefixRoute("/", upstreamClusterName(u.service)), u.policy), target, spanNames.egress(service.name, u.service)).map((r) =>
+        withFilterConfigs(r, upstreamRouteConfigs(u.fault)),
+      ),
       u.service,
       versionsOf(topology, u.service),
     );
@@ -312,6 +350,9 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
         routeConfigName: egressListenerName(u.service),
         routes,
         httpFilters: edgeFiltersFor(routes),
+        // Egress logs too: what only the caller sees (its retries' last host, a circuit breaker's
+        // UO, an ejected or unreachable callee's UH/UF, its timeouts) never reaches the callee's log.
+        ...telemetryOptions(topology, target, service.name, "outbound"),
       }),
     });
   });
@@ -325,6 +366,7 @@ export function buildSidecarConfig(topology: Topology, service: MeshService, tar
       clusters: [
         makeStaticCluster(LOCAL_APP_CLUSTER, LOOPBACK, service.appPort, connectTimeoutMs, { idleTimeoutSeconds: APP_IDLE_TIMEOUT_SECONDS }),
         ...upstreams.flatMap((u) => makeUpstreamClusters(u.service, u.policy, topology, target)),
+        ...collectorClusters(topology, target),
         makeAdminCluster(topology),
       ],
     }),

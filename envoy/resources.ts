@@ -152,9 +152,9 @@ export const PROBE_USER_AGENT_PATTERN = "^(Envoy/HC|kube-probe/)";
 
 /**
  * Logs every request to stdout except probes (a request without a user agent is logged), in
- * Envoy's default format unless `format` is given.
+ * Envoy's default format unless `logFormat` (a SubstitutionFormatString) is given.
  */
-export function makeStdoutAccessLog(format?: string): EnvoyObject {
+export function makeStdoutAccessLog(logFormat?: EnvoyObject): EnvoyObject {
   return {
     name: STDOUT_ACCESS_LOG_NAME,
     filter: {
@@ -167,7 +167,7 @@ export function makeStdoutAccessLog(format?: string): EnvoyObject {
         },
       },
     },
-    typed_config: { "@type": STDOUT_ACCESS_LOG, ...(format !== undefined ? { log_format: { text_format_source: { inline_string: format } } } : {}) },
+    typed_config: { "@type": STDOUT_ACCESS_LOG, ...(logFormat !== undefined ? { log_format: logFormat } : {}) },
   };
 }
 
@@ -196,8 +196,10 @@ export interface HttpConnectionManagerOptions {
   readonly edge?: boolean;
   /** Header that marks this proxy's replies for requests its upstream never received. Default: none. */
   readonly notDeliveredHeader?: string;
-  /** Access log format; default: Envoy's own. */
-  readonly accessLogFormat?: string;
+  /** Access log format (a SubstitutionFormatString); default: Envoy's own. */
+  readonly accessLogFormat?: EnvoyObject;
+  /** The connection manager's `tracing` (envoy/telemetry.ts); default: none. */
+  readonly tracing?: EnvoyObject;
   /** More local reply mappers, after the not-delivered one; the first that matches applies. */
   readonly replyMappers?: readonly EnvoyObject[];
   /** HTTP filters before the router, in order. */
@@ -247,6 +249,7 @@ export function makeHttpConnectionManager(options: HttpConnectionManagerOptions)
       ...(options.edge ? edgeSettings : {}),
       ...(options.forwardClientIdentity ? { forward_client_cert_details: "SANITIZE_SET", set_current_client_cert_details: { uri: true } } : {}),
       ...(options.accessLog ? { access_log: [makeStdoutAccessLog(options.accessLogFormat)] } : {}),
+      ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
       ...(mappers.length > 0 ? { local_reply_config: { mappers } } : {}),
       route_config: {
         name: options.routeConfigName,

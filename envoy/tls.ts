@@ -213,13 +213,3 @@ export function makeDeniedCallerReply(service: string): EnvoyObject {
     },
   };
 }
-
-/**
- * Envoy's default access log format (docs/root/configuration/observability/access_log/usage.rst
- * in envoyproxy/envoy, "Default Format String") with the caller's identity, its certificate's URI
- * SAN, appended: a denied request's line says who was refused.
- */
-export const CALLER_ACCESS_LOG_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
-  '%BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" ' +
-  '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" "%DOWNSTREAM_PEER_URI_SAN%"\n';

@@ -38,3 +38,7 @@ export const HTTP_FAULT = `${PREFIX}envoy.extensions.filters.http.fault.v3.HTTPF
 export const LOCAL_RATE_LIMIT_NAME = "envoy.filters.http.local_ratelimit";
 export const BUFFER_NAME = "envoy.filters.http.buffer";
 export const FAULT_NAME = "envoy.filters.http.fault";
+
+/** Distributed tracing: Envoy's OpenTelemetry tracer (OTLP/gRPC export, W3C Trace Context propagation). */
+export const OPENTELEMETRY_CONFIG = `${PREFIX}envoy.config.trace.v3.OpenTelemetryConfig`;
+export const OPENTELEMETRY_TRACER_NAME = "envoy.tracers.opentelemetry";

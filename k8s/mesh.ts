@@ -72,11 +72,12 @@ export function isVersioned(objects: AnyProxyObjects): objects is VersionedProxy
 }
 
 /** On Kubernetes a caller reaches every pod of a service through its headless Service's FQDN. */
-export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "clusterDomain" | "edgeHttpsPort">): EnvoyTarget {
+export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "clusterDomain" | "edgeHttpsPort" | "tracing">): EnvoyTarget {
   return {
     upstreamHost: (service) => serviceDnsQueryName(service, target.namespace, target.clusterDomain),
     namespace: target.namespace,
     ...(target.edgeHttpsPort === undefined ? {} : { edgeHttpsPort: target.edgeHttpsPort }),
+    ...(target.tracing === undefined ? {} : { tracing: target.tracing }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { SERVICE_VERSION_ENV, upstreamUrlEnvVar } from "../app/names";
 import { APP_HEALTH_PATH } from "../envoy/names";
+import type { EnvoyTracing } from "../envoy/proxies";
 import { FRONT_PROXY_NAME, versionWorkloadName, type MeshService, type ServiceVersion, type Topology } from "../topology";
 import { MANAGED_BY, PART_OF, meshLabels, selectorLabels, type Component } from "./labels";
 import type { Input } from "@pulumi/pulumi";
@@ -61,6 +62,8 @@ export interface MeshTarget {
   readonly front: FrontExposure;
   /** Where clients reach the front proxy's HTTPS (EnvoyTarget.edgeHttpsPort); undefined: the edge has no certificate. */
   readonly edgeHttpsPort?: number;
+  /** Where every proxy sends its spans (EnvoyTarget.tracing); undefined: no tracing. */
+  readonly tracing?: EnvoyTracing;
 }
 
 export const FRONT_SERVICE_PORT = 80;

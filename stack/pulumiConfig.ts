@@ -26,14 +26,16 @@ export function readPulumiConfigValues(): Record<string, unknown> {
     if (namespace !== projectDefaults().project) continue;
     values[name] = name in SECRET_KEYS && isSecret(key) ? { secure: "[secret]" } : value;
   }
-  if (values.topology !== undefined) values.topology = topologyValue(values.topology as string);
+  for (const key of ["topology", "observability"] as const) {
+    if (values[key] !== undefined) values[key] = structuredValue(key, values[key] as string);
+  }
   return values;
 }
 
 /** Structured config arrives as JSON text (config.getObject); anything else is the YAML text form. */
-function topologyValue(text: string): unknown {
+function structuredValue(key: string, text: string): unknown {
   try {
-    const object = new pulumi.Config(projectDefaults().project).getObject<unknown>("topology");
+    const object = new pulumi.Config(projectDefaults().project).getObject<unknown>(key);
     return typeof object === "object" && object !== null && !Array.isArray(object) ? object : text;
   } catch {
     return text;

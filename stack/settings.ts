@@ -7,6 +7,7 @@ import { dockerEnvoyTarget, type DockerTarget } from "../docker/target";
 import type { EnvoyTarget } from "../envoy/proxies";
 import { kubernetesEnvoyTarget } from "../k8s/mesh";
 import { projectDefaults } from "./defaults";
+import { parseObservability, type ObservabilitySettings } from "./observability";
 import {
   CONFIG_KEYS,
   DNS_1123_SUBDOMAIN,
@@ -40,6 +41,8 @@ export interface KubernetesStackSettings {
   readonly mesh: MeshTarget;
   readonly certificates: CertificateSources;
   readonly topology: Topology;
+  /** Tracing (also in `mesh.tracing`, where the Envoy builders read it) and the kind add-ons. */
+  readonly observability: ObservabilitySettings;
 }
 
 /** A stack that deploys to the local Docker engine (a target whose runtime is docker): no cluster, no registry. */
@@ -48,6 +51,8 @@ export interface DockerStackSettings {
   readonly docker: DockerTarget;
   readonly certificates: CertificateSources;
   readonly topology: Topology;
+  /** Tracing (also in `docker.tracing`, where the Envoy builders read it); the add-ons never run here. */
+  readonly observability: ObservabilitySettings;
 }
 
 export type StackSettings = KubernetesStackSettings | DockerStackSettings;
@@ -191,8 +196,16 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
     hasPassword: password !== undefined,
     defaults,
   };
+  const observability =
+    target === undefined
+      ? undefined
+      : parseObservability(c, get("observability") === undefined ? undefined : objectValue(c, get("observability"), keyPath("observability")), keyPath("observability"), {
+          name: target,
+          clusterDomain,
+          defaults: describeTarget(target).observability,
+        });
   // The target reads its own keys here, after the common ones, so problems are listed in that order.
-  const targetPart = target === undefined ? undefined : readTarget(target, read, { namespace, clusterDomain, envoyImage });
+  const targetPart = target === undefined ? undefined : readTarget(target, read, { namespace, clusterDomain, envoyImage }, observability);
 
   const server = get("registry");
   if (typeof server === "string" && !isRegistry(server)) {
@@ -210,17 +223,18 @@ export function parseStackSettings(values: Readonly<Record<string, unknown>>, op
       `${show(plainHttp)} needs HTTPS at the edge, and this stack has no edge certificate: set ${keyPath("edgeCertificate")} and ${keyPath("edgePrivateKey")}, or ${keyPath("edgeCertificateSecret")}, or keep "serve"`,
     );
   }
-  if (c.issues.length > 0 || topology === undefined || targetPart === undefined) throw new ConfigError(c.issues, "invalid stack configuration");
-  return { ...targetPart, topology };
+  if (c.issues.length > 0 || topology === undefined || targetPart === undefined || observability === undefined) throw new ConfigError(c.issues, "invalid stack configuration");
+  return { ...targetPart, topology, observability };
 }
 
-type TargetPart = Omit<KubernetesStackSettings, "topology"> | Omit<DockerStackSettings, "topology">;
+type TargetPart = Omit<KubernetesStackSettings, "topology" | "observability"> | Omit<DockerStackSettings, "topology" | "observability">;
 
 /**
  * A target's own settings, read by its descriptor, in its runtime's shape; undefined when it
  * reported a problem. The only branch here is on the runtime, never on a target's name.
  */
-function readTarget(target: Target, read: TargetSettingsReader, common: Omit<MeshTarget, "front">): TargetPart | undefined {
+function readTarget(target: Target, read: TargetSettingsReader, common: Omit<MeshTarget, "front" | "tracing">, observability: ObservabilitySettings | undefined): TargetPart | undefined {
+  const tracing = observability?.tracing === undefined ? {} : { tracing: observability.tracing };
   if (isKubernetesTarget(target)) {
     const kube = TARGET_DESCRIPTORS[target].settings(read);
     return kube && {
@@ -229,11 +243,11 @@ function readTarget(target: Target, read: TargetSettingsReader, common: Omit<Mes
       provider: kube.provider,
       registry: kube.registry,
       certificates: kube.certificates,
-      mesh: { ...common, front: kube.front, ...(kube.edgeHttpsPort === undefined ? {} : { edgeHttpsPort: kube.edgeHttpsPort }) },
+      mesh: { ...common, front: kube.front, ...(kube.edgeHttpsPort === undefined ? {} : { edgeHttpsPort: kube.edgeHttpsPort }), ...tracing },
     };
   }
   const docker = TARGET_DESCRIPTORS[target].settings(read);
-  return docker && { target, docker: docker.docker, certificates: docker.certificates };
+  return docker && { target, docker: { ...docker.docker, ...tracing }, certificates: docker.certificates };
 }
 
 function readTopology(c: IssueCollector, value: unknown, options: ParseOptions): Topology | undefined {

@@ -11,6 +11,7 @@ import type { DockerTarget } from "../docker/target";
 import type { FrontExposure } from "../k8s/objects";
 import { show } from "../topology/reader";
 import type { ProjectDefaults } from "./defaults";
+import type { ObservabilityDefaults } from "./observability";
 
 /** Config keys of this project, without the `envoy-mesh:` prefix. */
 export const CONFIG_KEYS = [
@@ -34,6 +35,7 @@ export const CONFIG_KEYS = [
   "edgePrivateKey",
   "edgeCertificateSecret",
   "topology",
+  "observability",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -48,7 +50,7 @@ export const SECRET_KEYS: Readonly<Partial<Record<ConfigKey, string>>> = {
 };
 
 /** Keys every target reads. */
-export const COMMON_KEYS: readonly ConfigKey[] = ["target", "namespace", "envoyImage", "allowTagOnlyEnvoyImage", "topology"];
+export const COMMON_KEYS: readonly ConfigKey[] = ["target", "namespace", "envoyImage", "allowTagOnlyEnvoyImage", "topology", "observability"];
 
 /** The host port the front proxy is published on by the local targets (kind's port mapping, docker's published port). */
 export const LOCAL_FRONT_HOST_PORT = 8080;
@@ -171,6 +173,8 @@ interface BaseTargetDescriptor {
   readonly pushesImages: boolean;
   /** Most front proxy replicas the target can expose; undefined: no limit. */
   readonly maxFrontReplicas?: number;
+  /** The `observability` key's defaults: how many requests are traced, and whether the add-ons can run. */
+  readonly observability: ObservabilityDefaults;
 }
 
 export interface KubernetesTargetDescriptor extends BaseTargetDescriptor {
@@ -278,6 +282,8 @@ export const TARGET_DESCRIPTORS = {
     // `npm run up` checks the kind cluster's version before it deploys.
     checksServerVersion: false,
     pushesImages: true,
+    // A local cluster traces every request; the add-ons run on it.
+    observability: { samplingPercent: 100, addons: true },
     settings(read) {
       const clusterName = read.optionalString("kindClusterName") ?? read.defaults.kindClusterName;
       if (!KIND_CLUSTER_NAME.test(clusterName) || clusterName.length > KIND_CLUSTER_NAME_MAX) {
@@ -308,6 +314,8 @@ export const TARGET_DESCRIPTORS = {
     defaultPlatform: CLOUD_DEFAULT_PLATFORM,
     checksServerVersion: true,
     pushesImages: true,
+    // 1% of a production load is enough to see where time goes, and keeps the collector's load small.
+    observability: { samplingPercent: 1, addons: false },
     settings(read) {
       const kubeconfig = read.optionalString("kubeconfig");
       const context = read.optionalString("kubeContext");
@@ -334,6 +342,7 @@ export const TARGET_DESCRIPTORS = {
     fixedFrontUrl: LOCAL_FRONT_URL,
     checksServerVersion: false,
     pushesImages: false,
+    observability: { samplingPercent: 100, addons: false },
     // One host port is bound once, and no load balancer spreads clients over several.
     maxFrontReplicas: 1,
     settings: (read) => ({

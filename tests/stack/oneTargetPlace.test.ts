@@ -62,6 +62,7 @@ describe("stack/targets: a target is one place", () => {
       keys: ["clusterDomain", "registry", "platform"],
       checksServerVersion: true,
       pushesImages: true,
+      observability: { samplingPercent: 1, addons: false },
       settings: (read) => {
         const server = read.optionalString("registry") ?? read.report("registry", "required for target staging");
         return server === undefined

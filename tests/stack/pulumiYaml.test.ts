@@ -23,7 +23,7 @@ function pulumiProblems(stack: string, config: Record<string, unknown>): readonl
 }
 
 /** Keys the program reads that Pulumi.yaml leaves undeclared on purpose (see its comment). */
-const UNDECLARED = ["registryPassword", "caPrivateKey", "edgePrivateKey", "topology"];
+const UNDECLARED = ["registryPassword", "caPrivateKey", "edgePrivateKey", "topology", "observability"];
 
 describe("Pulumi.yaml and the stack files of the repository", () => {
   it("is the envoy-mesh project, the namespace every stack file uses", () => {
@@ -31,7 +31,7 @@ describe("Pulumi.yaml and the stack files of the repository", () => {
     assert.equal(projectDefaults().project, "envoy-mesh");
   });
 
-  it("declares every config key the program reads, except the secret keys and topology", () => {
+  it("declares every config key the program reads, except the secret keys, topology and observability", () => {
     assert.deepEqual(Object.keys(declared).sort(), CONFIG_KEYS.filter((k) => !UNDECLARED.includes(k)).sort());
   });
 

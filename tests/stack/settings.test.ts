@@ -152,6 +152,7 @@ describe("stack/settings: parseStackSettings", () => {
         docker: { name: "envoy-mesh", envoyImage: projectDefaults().envoyImage, front: { hostIp: "127.0.0.1", hostPort: 8080, tlsHostPort: 8443 } },
         certificates: { edge: { kind: "local", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"] }, ca: { kind: "generated" } },
         topology: parseTopology(undefined),
+        observability: { addons: false },
       });
     });
 
