@@ -261,6 +261,29 @@ export function fromFileXds(bootstrap: unknown, files: Readonly<Record<string, u
     return { ...listener, filter_chains: chains };
   };
 
+  /**
+   * A gRPC service (the tracer's collector, say) names its cluster. Extensions that check it at
+   * load refuse the listener without it ("Unknown gRPC client cluster",
+   * source/common/grpc/async_client_manager_impl.cc); the OpenTelemetry tracer skips that check
+   * (source/extensions/tracers/opentelemetry/opentelemetry_tracer_impl.cc), so its spans would
+   * silently go nowhere. Either way the cluster must be defined, statically or in the CDS file.
+   */
+  const checkGrpcClusters = (listener: Json, inFile: string | undefined, at: string) => {
+    for (const [where, node] of objects(listener, at)) {
+      const grpc = isObject(node.envoy_grpc) ? node.envoy_grpc : undefined;
+      const name = grpc === undefined ? undefined : str(grpc.cluster_name);
+      if (name !== undefined && !clusterNames.has(name)) {
+        errors.push({
+          file: inFile,
+          path: `${where}.envoy_grpc.cluster_name`,
+          message: `sends gRPC to cluster '${name}', which neither static_resources.clusters${cdsWhere} defines: nothing sent there arrives (Envoy: Unknown gRPC client cluster '${name}', or, for a tracer, spans silently dropped)`,
+        });
+      }
+    }
+  };
+  staticListeners.forEach((l, i) => checkGrpcClusters(l, undefined, `static_resources.listeners[${i}]`));
+  lds?.resources.forEach((l, i) => checkGrpcClusters(l, lds.file, `resources[${i}]`));
+
   // Static route tables are checked against the static clusters by the bootstrap's own checks: at
   // startup Envoy builds them before any CDS cluster exists.
   const listeners = [

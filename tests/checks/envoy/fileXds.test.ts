@@ -70,6 +70,17 @@ describe("file-based xDS: a bootstrap and its files checked together", () => {
     ]);
   });
 
+  it("refuses a tracer whose collector cluster neither the bootstrap nor the CDS file defines", () => {
+    const tracing = { collectorHost: "collector.example", collectorPort: 4317, samplingPercent: 100 };
+    const config = buildMeshConfigs(parseTopology(undefined), { ...target(), tracing }).find((c) => c.proxy === "service-a");
+    assert.ok(config);
+    const { bootstrap, files } = parsed(renderEnvoyConfig(config));
+    assert.deepEqual(fromFileXds(bootstrap, files, { xdsDir: XDS_DIR }).errors, [], "as rendered, the collector cluster is in the CDS file");
+    files[CDS_FILE].resources = files[CDS_FILE].resources.filter((c: { name: string }) => c.name !== "otel_collector");
+    const errors = fromFileXds(bootstrap, files, { xdsDir: XDS_DIR }).errors.map(describeProblem);
+    assert.ok(errors.length > 0 && errors.every((e) => /^lds\.yaml: .*envoy_grpc\.cluster_name: sends gRPC to cluster 'otel_collector'/.test(e)), errors.join("\n"));
+  });
+
   it("refuses a weighted cluster of an RDS file that no CDS file defines", () => {
     const { bootstrap, files } = parsed(rendered());
     const rds = Object.keys(files).find((f) => f.startsWith("rds-"));
