@@ -201,6 +201,7 @@ export function ruleFileProblems(text: string, file = "prometheus-rules.yaml"): 
     else if (names.has(group.name)) problems.push({ path: `${at}.name`, message: `group name "${group.name}" is repeated in the same file` });
     else names.add(group.name);
     problems.push(...durationProblem(group.interval, `${at}.interval`), ...labelMapProblems(group.labels, `${at}.labels`, "label"));
+    if (group.rules === undefined || group.rules === null) return;
     if (!Array.isArray(group.rules)) {
       problems.push({ path: `${at}.rules`, message: `must be a list, got ${show(group.rules)}` });
       return;
@@ -216,10 +217,12 @@ export function ruleFileProblems(text: string, file = "prometheus-rules.yaml"): 
       const isRecord = typeof rule.record === "string" && rule.record !== "";
       if (isAlert === isRecord) problems.push({ path: ra, message: isAlert ? "only one of 'record' and 'alert' must be set" : "one of 'record' or 'alert' must be set" });
       if (isRecord && !METRIC_NAME.test(rule.record as string)) problems.push({ path: `${ra}.record`, message: `invalid recording rule name ${show(rule.record)}` });
-      if (typeof rule.expr !== "string" || rule.expr === "") problems.push({ path: `${ra}.expr`, message: "must be set" });
+      // A YAML scalar of another type (`expr: 1`) reads as its text, as Prometheus' string field takes it.
+      const expr = typeof rule.expr === "number" || typeof rule.expr === "boolean" ? String(rule.expr) : rule.expr;
+      if (typeof expr !== "string" || expr === "") problems.push({ path: `${ra}.expr`, message: "must be set" });
       else {
         try {
-          parsePromql(rule.expr);
+          parsePromql(expr);
         } catch (error) {
           if (!(error instanceof PromqlError)) throw error;
           problems.push({ path: `${ra}.expr`, message: `could not parse expression: ${error.message}` });
