@@ -108,22 +108,18 @@ function selectorProblems(selector: Selector, metrics: MeshMetrics, bySeries: Re
 /** Why a `=` or `=~` matcher selects nothing among the series still selected, if it does not. */
 function matcherProblem(m: LabelMatcher, candidates: readonly MetricSeries[], metric: string): string | undefined {
   const known = values(candidates, m.label);
-  const scope = candidates.length === 0 ? "" : ` (${metric} ${describeScope(candidates)} has ${m.label}: ${listed(known)})`;
+  const proxies = values(candidates, PROXY_LABEL);
+  const scope = proxies.length === 1 && m.label !== PROXY_LABEL ? ` on ${proxies[0]}, which has ${m.label}: ${listed(known)}` : ` (the rendered configs have ${m.label}: ${listed(known)})`;
   if (m.op === "=") {
     if (known.includes(m.value)) return undefined;
     const hint = suggest(m.value, known);
-    return `${m.label}="${m.value}" names no value any rendered config has${scope}${hint === undefined ? "" : `; did you mean "${hint}"?`}`;
+    return `${m.label}="${m.value}" matches no series of ${metric}${scope}${hint === undefined ? "" : `; did you mean "${hint}"?`}`;
   }
   // Each alternative of `a|b` must exist: a typo in one would silently drop its series.
   const alts = alternatives(m.value);
   const missing = alts === undefined ? (known.some((v) => fullMatch(m.value, v)) ? [] : [m.value]) : alts.filter((a) => !known.includes(a));
   if (missing.length === 0) return undefined;
-  return `${m.label}=~"${m.value}": ${missing.map((v) => `"${v}"`).join(", ")} matches no value any rendered config has${scope}`;
-}
-
-function describeScope(candidates: readonly MetricSeries[]): string {
-  const proxies = values(candidates, PROXY_LABEL);
-  return proxies.length === 1 ? `on ${proxies[0]}` : "on the selected proxies";
+  return `${m.label}=~"${m.value}": ${missing.map((v) => `"${v}"`).join(", ")} matches no series of ${metric}${scope}`;
 }
 
 /**
