@@ -6,6 +6,7 @@ import { FRONT_PROXY_NAME } from "../topology";
 import { imageBuildPlans, planFor, type DockerStackSettings } from "../stack";
 import type { MeshService } from "../topology";
 import { ConfigError } from "../topology/reader";
+import { observabilityFiles } from "../observability/files";
 import { COMPOSE_FILE, COMPOSE_IMAGE_TAG, buildComposeDocument, composeFileText, renderedFile, type ComposeAppImage } from "./composeFile";
 
 export interface RenderedDocker {
@@ -104,7 +105,9 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
     placeholderCertificates(settings),
   );
   const compose = buildComposeDocument(mesh, settings.docker, settings.topology, { projectDir, outDir, appImage });
-  const problems = dockerRenderProblems(mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) })), compose);
+  const envoyConfigs = mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) }));
+  const observability = observabilityFiles(settings.topology, envoyConfigs);
+  const problems = [...dockerRenderProblems(envoyConfigs, compose), ...observability.problems];
   // The same description feeds `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
   const files = new Map<string, string>();
@@ -116,6 +119,7 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
     }
   }
   files.set(COMPOSE_FILE, composeFileText(compose));
+  for (const [path, content] of observability.files) files.set(path, content);
   const hasCertificates = [...files.keys()].some((path) => path.startsWith("tls/"));
   // npm runs scripts in the project folder, so a folder inside it is named as the user would type it.
   const shown = relative(projectDir, outDir);

@@ -7,6 +7,7 @@ import { validateManifests } from "../checks/kubernetes/schema";
 import { ConfigError } from "../topology/reader";
 import { faultWarning } from "../topology/edge";
 import { renderDocker } from "./renderDocker";
+import { observabilityFiles } from "../observability/files";
 import {
   EDGE_PLACEHOLDER_NOTE,
   IDENTITY_PLACEHOLDER_NOTE,
@@ -140,8 +141,11 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const manifests = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests)];
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
+  const envoyConfigs = proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: p.xdsFiles }));
+  const observability = observabilityFiles(settings.topology, envoyConfigs);
   const problems = [
-    ...envoyConfigProblems(proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: p.xdsFiles }))),
+    ...envoyConfigProblems(envoyConfigs),
+    ...observability.problems,
     ...validateManifests(manifests).flatMap(({ object, issues }) => issues.map((i) => ({ path: `${object} ${i.path}`, message: i.message }))),
     ...[...manifests.flatMap(checkPodPolicy), ...checkSecretMounts(manifests), ...manifests.flatMap(keyMaterialFindings)].map((f) => ({
       path: `${f.object} ${f.path}`,
@@ -173,6 +177,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
     notes.push(...pullSecretNotes(settings.registry, path));
     files.set(path, `# Placeholder credential: \`pulumi up\` creates this Secret with the real registry password.\n${toYaml(manifest)}`);
   });
+  for (const [path, content] of observability.files) files.set(path, content);
   if (placeholderFiles.identity.length > 0) notes.push(`${placeholderFiles.identity.length} identity Secrets (${placeholderFiles.identity.join(", ")}): ${IDENTITY_PLACEHOLDER_NOTE}`);
   if (placeholderFiles.edge.length > 0) notes.push(`${placeholderFiles.edge.join(", ")}: ${EDGE_PLACEHOLDER_NOTE}`);
   return { settings, files, envoyConfigCount: proxies.length, manifestCount: manifests.length, notes };

@@ -110,7 +110,7 @@ describe("cli/render", () => {
     const result = run("--out", out, "--stack", "docker");
     assert.equal(result.code, 0, result.stderr);
     const expected = renderMesh(REPO_ROOT, "docker", { outDir: out });
-    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy", "tls", "xds"].sort());
+    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy", "observability", "tls", "xds"].sort());
     for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
     const [summary, ...notes] = result.stdout.trimEnd().split("\n");
     assert.equal(

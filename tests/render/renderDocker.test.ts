@@ -51,6 +51,8 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
       ...proxies.flatMap((p) => ["ca.crt", "tls.crt", "tls.key"].map((f) => `tls/${p}/${f}`)),
       "tls/front-envoy-edge/tls.crt",
       "tls/front-envoy-edge/tls.key",
+      "observability/grafana-dashboard.json",
+      "observability/prometheus-rules.yaml",
     ].sort());
   });
 

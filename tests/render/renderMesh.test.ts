@@ -122,8 +122,10 @@ describe("render/renderMesh", () => {
       assert.equal(rendered.envoyConfigCount, 4);
     });
 
-    it("renders only envoy/ and k8s/ files", () => {
-      assert.ok([...rendered.files.keys()].every((p) => /^(envoy|k8s)\/([a-z0-9-]+\/)?[^/]+\.yaml$/.test(p)));
+    it("renders only envoy/ and k8s/ files, and the dashboard and alert rules in observability/", () => {
+      const observability = ["observability/grafana-dashboard.json", "observability/prometheus-rules.yaml"];
+      assert.ok([...rendered.files.keys()].every((p) => observability.includes(p) || /^(envoy|k8s)\/([a-z0-9-]+\/)?[^/]+\.yaml$/.test(p)));
+      assert.deepEqual([...rendered.files.keys()].filter((p) => p.startsWith("observability/")), observability);
     });
 
     it("names the Kubernetes files so that applying them in name order creates what each object needs first", () => {

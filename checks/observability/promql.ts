@@ -1,0 +1,376 @@
+/**
+ * A strict parser for the part of PromQL our dashboard and rules use, enough to pull out every
+ * metric selector with its label matchers. Anything outside that part is an error naming the
+ * position, never skipped: a query the checker cannot read is a query it cannot vouch for.
+ *
+ * Grammar and precedence follow Prometheus' own (promql/parser/generated_parser.y and lex.go in
+ * prometheus/prometheus): `^` binds tightest (right-assoc), then `* / %`, `+ -`, comparisons,
+ * `and unless`, `or`. Grafana's `$__rate_interval`, `$__interval` and `$__range` are accepted
+ * where a duration goes, as Grafana substitutes them before Prometheus reads the query.
+ */
+
+export type MatchOp = "=" | "!=" | "=~" | "!~";
+
+export interface LabelMatcher {
+  readonly label: string;
+  readonly op: MatchOp;
+  readonly value: string;
+}
+
+export interface Selector {
+  readonly metric: string;
+  readonly matchers: readonly LabelMatcher[];
+  /** The range, as written (`5m`, `$__rate_interval`); undefined for an instant selector. */
+  readonly range?: string;
+  /** The selector as written, for messages. */
+  readonly text: string;
+}
+
+export class PromqlError extends Error {}
+
+type Kind = "ident" | "number" | "string" | "duration" | "punct" | "eof";
+interface Token {
+  readonly kind: Kind;
+  readonly text: string;
+  readonly at: number;
+  /** Where the token's text ends in the source. */
+  readonly end: number;
+}
+
+const PUNCT = ["=~", "!~", "!=", "==", ">=", "<=", "{", "}", "(", ")", "[", "]", ",", "=", "+", "-", "*", "/", "%", "^", ">", "<"];
+const GRAFANA_DURATIONS = new Set(["$__rate_interval", "$__interval", "$__range"]);
+/** Prometheus' duration syntax (model/time.go ParseDuration): units in descending order. */
+const DURATION = /^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/;
+
+function tokenize(expr: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < expr.length) {
+    const rest = expr.slice(i);
+    const space = /^\s+/.exec(rest);
+    if (space) {
+      i += space[0].length;
+      continue;
+    }
+    const grafana = /^\$__[a-z_]+/.exec(rest);
+    if (grafana) {
+      if (!GRAFANA_DURATIONS.has(grafana[0])) throw new PromqlError(`unknown Grafana variable ${grafana[0]} at ${i}`);
+      tokens.push({ kind: "duration", text: grafana[0], at: i, end: i + grafana[0].length });
+      i += grafana[0].length;
+      continue;
+    }
+    const duration = /^\d+(?:y|w|d|h|ms|m|s)(?:\d+(?:y|w|d|h|ms|m|s))*(?![a-zA-Z0-9_.])/.exec(rest);
+    if (duration) {
+      if (!DURATION.test(duration[0])) throw new PromqlError(`bad duration ${duration[0]} at ${i}`);
+      tokens.push({ kind: "duration", text: duration[0], at: i, end: i + duration[0].length });
+      i += duration[0].length;
+      continue;
+    }
+    const number = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?![a-zA-Z_])/.exec(rest);
+    if (number) {
+      tokens.push({ kind: "number", text: number[0], at: i, end: i + number[0].length });
+      i += number[0].length;
+      continue;
+    }
+    const ident = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rest);
+    if (ident) {
+      tokens.push({ kind: "ident", text: ident[0], at: i, end: i + ident[0].length });
+      i += ident[0].length;
+      continue;
+    }
+    if (rest[0] === '"') {
+      // A double-quoted string with Go's escapes; only `\"` and `\\` are needed here.
+      const str = /^"((?:[^"\\\n]|\\["\\])*)"/.exec(rest);
+      if (!str) throw new PromqlError(`unterminated or badly escaped string at ${i}`);
+      tokens.push({ kind: "string", text: str[1].replace(/\\(["\\])/g, "$1"), at: i, end: i + str[0].length });
+      i += str[0].length;
+      continue;
+    }
+    const punct = PUNCT.find((p) => rest.startsWith(p));
+    if (punct === undefined) throw new PromqlError(`unexpected character ${JSON.stringify(rest[0])} at ${i}`);
+    tokens.push({ kind: "punct", text: punct, at: i, end: i + punct.length });
+    i += punct.length;
+  }
+  tokens.push({ kind: "eof", text: "", at: expr.length, end: expr.length });
+  return tokens;
+}
+
+/** Aggregation operators (lex.go); `topk`, `bottomk`, `quantile`, `count_values` take a parameter first. */
+const AGGREGATIONS = new Set(["sum", "min", "max", "avg", "count", "group", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values"]);
+const PARAMETER_AGGREGATIONS = new Set(["topk", "bottomk", "quantile", "count_values"]);
+/** Functions by argument types: `v` instant vector, `m` range vector, `s` scalar, `S` string; `?` optional after. */
+const FUNCTIONS: Readonly<Record<string, string>> = {
+  rate: "m",
+  irate: "m",
+  increase: "m",
+  delta: "m",
+  idelta: "m",
+  changes: "m",
+  resets: "m",
+  deriv: "m",
+  max_over_time: "m",
+  min_over_time: "m",
+  avg_over_time: "m",
+  sum_over_time: "m",
+  absent_over_time: "m",
+  histogram_quantile: "sv",
+  abs: "v",
+  ceil: "v",
+  floor: "v",
+  round: "v?s",
+  clamp_min: "vs",
+  clamp_max: "vs",
+  absent: "v",
+  scalar: "v",
+  vector: "s",
+  sort: "v",
+  sort_desc: "v",
+  time: "",
+};
+const KEYWORD_BINARY = new Set(["and", "or", "unless"]);
+const COMPARISONS = new Set(["==", "!=", ">", "<", ">=", "<="]);
+const PRECEDENCE: Readonly<Record<string, number>> = {
+  or: 1,
+  and: 2,
+  unless: 2,
+  "==": 3,
+  "!=": 3,
+  ">": 3,
+  "<": 3,
+  ">=": 3,
+  "<=": 3,
+  "+": 4,
+  "-": 4,
+  "*": 5,
+  "/": 5,
+  "%": 5,
+  "^": 6,
+};
+
+type ValueType = "vector" | "range" | "scalar" | "string";
+
+class Parser {
+  private pos = 0;
+  readonly selectors: Selector[] = [];
+  constructor(
+    private readonly source: string,
+    private readonly tokens: Token[],
+  ) {}
+
+  private peek(): Token {
+    return this.tokens[this.pos];
+  }
+  private next(): Token {
+    return this.tokens[this.pos++];
+  }
+  private fail(message: string, token = this.peek()): never {
+    throw new PromqlError(`${message} at ${token.at}${token.kind === "eof" ? " (end)" : ` (${JSON.stringify(token.text)})`}`);
+  }
+  private expect(text: string): Token {
+    const token = this.next();
+    if (token.text !== text || token.kind === "string") this.fail(`expected ${JSON.stringify(text)}`, token);
+    return token;
+  }
+  private isPunct(text: string): boolean {
+    const t = this.peek();
+    return t.kind === "punct" && t.text === text;
+  }
+
+  parse(): ValueType {
+    const type = this.expression(0);
+    if (this.peek().kind !== "eof") this.fail("unexpected token");
+    return type;
+  }
+
+  private binaryOperator(): string | undefined {
+    const t = this.peek();
+    if (t.kind === "punct" && PRECEDENCE[t.text] !== undefined) return t.text;
+    if (t.kind === "ident" && KEYWORD_BINARY.has(t.text)) return t.text;
+    return undefined;
+  }
+
+  private expression(minPrecedence: number): ValueType {
+    let left = this.unary();
+    for (;;) {
+      const op = this.binaryOperator();
+      if (op === undefined || PRECEDENCE[op] < minPrecedence) break;
+      this.next();
+      if (COMPARISONS.has(op) && this.peek().kind === "ident" && this.peek().text === "bool") this.next();
+      this.vectorMatching();
+      // `^` is right-associative; every other operator left-associative.
+      const right = this.expression(op === "^" ? PRECEDENCE[op] : PRECEDENCE[op] + 1);
+      for (const side of [left, right]) if (side === "range" || side === "string") this.fail(`operator ${op} on a ${side}`);
+      if (KEYWORD_BINARY.has(op) && (left !== "vector" || right !== "vector")) this.fail(`${op} needs vectors on both sides`);
+      left = left === "vector" || right === "vector" ? "vector" : "scalar";
+    }
+    return left;
+  }
+
+  private vectorMatching(): void {
+    const t = this.peek();
+    if (t.kind !== "ident" || (t.text !== "on" && t.text !== "ignoring")) return;
+    this.next();
+    this.labelList();
+    const g = this.peek();
+    if (g.kind === "ident" && (g.text === "group_left" || g.text === "group_right")) {
+      this.next();
+      if (this.isPunct("(")) this.labelList();
+    }
+  }
+
+  private labelList(): string[] {
+    this.expect("(");
+    const labels: string[] = [];
+    while (!this.isPunct(")")) {
+      const t = this.next();
+      if (t.kind !== "ident" || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(t.text)) this.fail("expected a label name", t);
+      labels.push(t.text);
+      if (!this.isPunct(")")) this.expect(",");
+    }
+    this.expect(")");
+    return labels;
+  }
+
+  private unary(): ValueType {
+    if (this.isPunct("-") || this.isPunct("+")) {
+      this.next();
+      const type = this.unary();
+      if (type !== "vector" && type !== "scalar") this.fail("unary sign on a non-number");
+      return type;
+    }
+    return this.postfix(this.primary());
+  }
+
+  /** A range `[d]` after a selector, then `offset d`. */
+  private postfix(type: ValueType): ValueType {
+    if (this.peek().kind === "ident" && this.peek().text === "offset") {
+      if (type !== "vector" && type !== "range") this.fail("offset on a non-selector");
+      this.next();
+      if (this.next().kind !== "duration") this.fail("expected a duration after offset", this.tokens[this.pos - 1]);
+    }
+    return type;
+  }
+
+  private primary(): ValueType {
+    const t = this.peek();
+    if (t.kind === "number") {
+      this.next();
+      return "scalar";
+    }
+    if (t.kind === "string") {
+      this.next();
+      return "string";
+    }
+    if (t.kind === "punct" && t.text === "(") {
+      this.next();
+      const type = this.expression(0);
+      this.expect(")");
+      return type;
+    }
+    if (t.kind === "punct" && t.text === "{") this.fail("a selector without a metric name");
+    if (t.kind !== "ident") this.fail("expected an expression");
+    if (AGGREGATIONS.has(t.text)) return this.aggregation();
+    const following = this.tokens[this.pos + 1];
+    if (following.kind === "punct" && following.text === "(") return this.call();
+    if (KEYWORD_BINARY.has(t.text) || ["by", "without", "on", "ignoring", "bool", "offset", "group_left", "group_right"].includes(t.text)) this.fail("unexpected keyword");
+    return this.selector();
+  }
+
+  private aggregation(): ValueType {
+    const op = this.next().text;
+    const grouping = () => {
+      const g = this.peek();
+      if (g.kind === "ident" && (g.text === "by" || g.text === "without")) {
+        this.next();
+        this.labelList();
+        return true;
+      }
+      return false;
+    };
+    const before = grouping();
+    this.expect("(");
+    if (PARAMETER_AGGREGATIONS.has(op)) {
+      const param = this.expression(0);
+      if (param !== (op === "count_values" ? "string" : "scalar")) this.fail(`${op} takes a ${op === "count_values" ? "string" : "scalar"} parameter`);
+      this.expect(",");
+    }
+    const inner = this.expression(0);
+    if (inner !== "vector") this.fail(`${op} over a ${inner}`);
+    this.expect(")");
+    if (grouping() && before) this.fail(`${op} grouped twice`);
+    return "vector";
+  }
+
+  private call(): ValueType {
+    const name = this.next();
+    const signature = FUNCTIONS[name.text];
+    if (signature === undefined) this.fail("unknown function", name);
+    this.expect("(");
+    const args: ValueType[] = [];
+    while (!this.isPunct(")")) {
+      args.push(this.expression(0));
+      if (!this.isPunct(")")) this.expect(",");
+    }
+    this.expect(")");
+    const required = signature.split("?")[0];
+    const all = signature.replace("?", "");
+    if (args.length < required.length || args.length > all.length) this.fail(`${name.text} takes ${required.length === all.length ? all.length : `${required.length} to ${all.length}`} arguments`, name);
+    const wanted: Record<string, ValueType> = { v: "vector", m: "range", s: "scalar", S: "string" };
+    args.forEach((arg, i) => {
+      if (arg !== wanted[all[i]]) this.fail(`argument ${i + 1} of ${name.text} must be a ${wanted[all[i]]}, not a ${arg}`, name);
+    });
+    return name.text === "scalar" || name.text === "time" ? "scalar" : "vector";
+  }
+
+  private selector(): ValueType {
+    const start = this.peek();
+    const metric = this.next().text;
+    const matchers: LabelMatcher[] = [];
+    if (this.isPunct("{")) {
+      this.next();
+      while (!this.isPunct("}")) {
+        const label = this.next();
+        if (label.kind !== "ident" || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label.text)) this.fail("expected a label name", label);
+        const op = this.next();
+        if (op.kind !== "punct" || !["=", "!=", "=~", "!~"].includes(op.text)) this.fail("expected a label matcher operator", op);
+        const value = this.next();
+        if (value.kind !== "string") this.fail("expected a quoted label value", value);
+        if (op.text === "=~" || op.text === "!~") {
+          try {
+            new RegExp(`^(?:${value.text})$`);
+          } catch {
+            this.fail(`bad regular expression ${JSON.stringify(value.text)}`, value);
+          }
+        }
+        if (matchers.some((m) => m.label === label.text && m.op === op.text)) this.fail(`label ${label.text} matched twice`, label);
+        matchers.push({ label: label.text, op: op.text as MatchOp, value: value.text });
+        if (!this.isPunct("}")) this.expect(",");
+      }
+      this.expect("}");
+    }
+    let range: string | undefined;
+    if (this.isPunct("[")) {
+      this.next();
+      const d = this.next();
+      if (d.kind !== "duration") this.fail("expected a range duration", d);
+      range = d.text;
+      this.expect("]");
+    }
+    const end = this.tokens[this.pos - 1];
+    const text = this.source.slice(start.at, end.end);
+    this.selectors.push({ metric, matchers, ...(range === undefined ? {} : { range }), text });
+    return range === undefined ? "vector" : "range";
+  }
+}
+
+/** Every metric selector of a PromQL expression, in order; throws PromqlError on anything it does not accept. */
+export function parsePromql(expr: string): { readonly type: ValueType; readonly selectors: readonly Selector[] } {
+  const parser = new Parser(expr, tokenize(expr));
+  const type = parser.parse();
+  return { type, selectors: parser.selectors };
+}
+
+/** Whether `text` is a Prometheus duration (`5m`, `1h30m`; not empty). */
+export function isPromDuration(text: string): boolean {
+  return text !== "" && text !== "0" && DURATION.test(text);
+}

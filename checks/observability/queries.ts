@@ -1,0 +1,249 @@
+/**
+ * Checks what the dashboard and the alert rules query against what the mesh's Envoys expose:
+ * every metric name is one the rendered configs produce (observability/metrics.ts), every label
+ * a query matches on is one that metric has, and every `=` or `=~` on the proxy, cluster, stat
+ * prefix, response code class or route configuration names a value the configs really have,
+ * together (the cluster on that proxy). Also checks the rule file the way Prometheus loads one
+ * (model/rulefmt/rulefmt.go in prometheus/prometheus). Every problem names the panel or rule and
+ * the selector.
+ */
+import { load } from "js-yaml";
+import type { GrafanaDashboard } from "../../observability/dashboard";
+import { BUCKET_LABEL, PROXY_LABEL, SCRAPE_LABELS, type MeshMetrics, type MetricSeries } from "../../observability/metrics";
+import type { ConfigIssue } from "../../topology/reader";
+import { isPlainObject, show } from "../../topology/reader";
+import { suggest } from "../suggest";
+import { isPromDuration, parsePromql, PromqlError, type LabelMatcher, type Selector } from "./promql";
+
+/** One PromQL expression and where it is, for messages. */
+export interface QuerySource {
+  readonly where: string;
+  readonly expr: string;
+}
+
+/** Every query of a dashboard: each target of each panel (rows' nested panels too). */
+export function dashboardQueries(dashboard: GrafanaDashboard): QuerySource[] {
+  const sources: QuerySource[] = [];
+  let row = "";
+  const visit = (panels: readonly Record<string, unknown>[]) => {
+    for (const panel of panels) {
+      if (panel.type === "row") {
+        row = String(panel.title);
+        visit((panel.panels ?? []) as Record<string, unknown>[]);
+        continue;
+      }
+      for (const target of (panel.targets ?? []) as { refId?: string; expr?: unknown }[]) {
+        sources.push({ where: `dashboard panel ${panel.id} "${row === "" ? "" : `${row} / `}${String(panel.title)}" target ${target.refId ?? "?"}`, expr: String(target.expr ?? "") });
+      }
+    }
+  };
+  visit(dashboard.panels as unknown as Record<string, unknown>[]);
+  return sources;
+}
+
+/** Every expression of a rule file (as loaded from YAML): `group "<g>" rule <n> "<alert>"`. */
+export function ruleQueries(rules: unknown): QuerySource[] {
+  if (!isPlainObject(rules) || !Array.isArray(rules.groups)) return [];
+  return rules.groups.flatMap((group: unknown) => {
+    if (!isPlainObject(group) || !Array.isArray(group.rules)) return [];
+    return group.rules.flatMap((rule: unknown, i: number) =>
+      isPlainObject(rule) && typeof rule.expr === "string"
+        ? [{ where: `rule group "${String(group.name)}" rule ${i + 1} "${String(rule.alert ?? rule.record)}"`, expr: rule.expr }]
+        : [],
+    );
+  });
+}
+
+/** Labels whose values come from the configs (Envoy's tags and the proxy): these are checked by value. */
+function identifying(series: readonly MetricSeries[]): Set<string> {
+  return new Set(series.flatMap((s) => Object.keys(s.labels)));
+}
+
+function fullMatch(pattern: string, value: string): boolean {
+  return new RegExp(`^(?:${pattern})$`).test(value);
+}
+
+/** The alternatives of a plain `a|b|c` regex (escaped metacharacters allowed), or undefined for any other regex. */
+function alternatives(pattern: string): string[] | undefined {
+  const parts = pattern.split("|");
+  if (!parts.every((p) => /^(?:[^.*+?^${}()|[\]\\]|\\[.*+?^${}()|[\]\\])+$/.test(p))) return undefined;
+  return parts.map((p) => p.replace(/\\(.)/g, "$1"));
+}
+
+function values(series: readonly MetricSeries[], label: string): string[] {
+  return [...new Set(series.map((s) => s.labels[label]).filter((v): v is string => v !== undefined))].sort();
+}
+
+function listed(vs: readonly string[]): string {
+  return vs.length <= 8 ? vs.join(", ") : `${vs.slice(0, 8).join(", ")}, ... (${vs.length})`;
+}
+
+function selectorProblems(selector: Selector, metrics: MeshMetrics, bySeries: ReadonlyMap<string, readonly MetricSeries[]>): string[] {
+  const all = bySeries.get(selector.metric);
+  if (all === undefined) {
+    const hint = suggest(selector.metric, [...metrics.names.keys()]);
+    return [`metric ${selector.metric} is not exposed by any rendered Envoy config${hint === undefined ? "" : ` (did you mean ${hint}?)`}`];
+  }
+  const problems: string[] = [];
+  const keys = identifying(all);
+  const histogramBucket = selector.metric.endsWith("_bucket") && metrics.names.get(selector.metric) === "histogram";
+  let candidates = all;
+  for (const m of selector.matchers) {
+    if (!keys.has(m.label)) {
+      if (SCRAPE_LABELS.includes(m.label) || (histogramBucket && m.label === BUCKET_LABEL)) continue;
+      problems.push(`${selector.metric} has no label ${m.label} (its labels: ${listed([...keys, ...SCRAPE_LABELS, ...(histogramBucket ? [BUCKET_LABEL] : [])].sort())})`);
+      continue;
+    }
+    if (m.op === "!=" || m.op === "!~") continue;
+    const problem = matcherProblem(m, candidates, selector.metric);
+    if (problem !== undefined) {
+      problems.push(problem);
+      continue;
+    }
+    candidates = candidates.filter((s) => s.labels[m.label] !== undefined && (m.op === "=" ? s.labels[m.label] === m.value : fullMatch(m.value, s.labels[m.label])));
+  }
+  return problems;
+}
+
+/** Why a `=` or `=~` matcher selects nothing among the series still selected, if it does not. */
+function matcherProblem(m: LabelMatcher, candidates: readonly MetricSeries[], metric: string): string | undefined {
+  const known = values(candidates, m.label);
+  const proxies = values(candidates, PROXY_LABEL);
+  const scope = proxies.length === 1 && m.label !== PROXY_LABEL ? ` on ${proxies[0]}, which has ${m.label}: ${listed(known)}` : ` (the rendered configs have ${m.label}: ${listed(known)})`;
+  if (m.op === "=") {
+    if (known.includes(m.value)) return undefined;
+    const hint = suggest(m.value, known);
+    return `${m.label}="${m.value}" matches no series of ${metric}${scope}${hint === undefined ? "" : `; did you mean "${hint}"?`}`;
+  }
+  // Each alternative of `a|b` must exist: a typo in one would silently drop its series.
+  const alts = alternatives(m.value);
+  const missing = alts === undefined ? (known.some((v) => fullMatch(m.value, v)) ? [] : [m.value]) : alts.filter((a) => !known.includes(a));
+  if (missing.length === 0) return undefined;
+  return `${m.label}=~"${m.value}": ${missing.map((v) => `"${v}"`).join(", ")} matches no series of ${metric}${scope}`;
+}
+
+/**
+ * Problems in the queries: each one that does not parse, and each selector whose metric, labels
+ * or label values the rendered configs do not produce. Empty when every query is sound.
+ */
+export function queryProblems(sources: readonly QuerySource[], metrics: MeshMetrics): ConfigIssue[] {
+  const bySeries = new Map<string, MetricSeries[]>();
+  for (const s of metrics.series) bySeries.set(s.name, [...(bySeries.get(s.name) ?? []), s]);
+  return sources.flatMap(({ where, expr }) => {
+    let selectors: readonly Selector[];
+    try {
+      selectors = parsePromql(expr).selectors;
+    } catch (error) {
+      if (error instanceof PromqlError) return [{ path: where, message: `cannot parse ${show(expr)}: ${error.message}` }];
+      throw error;
+    }
+    if (selectors.length === 0) return [{ path: where, message: `${show(expr)} queries no metric` }];
+    return selectors.flatMap((selector) => selectorProblems(selector, metrics, bySeries).map((message) => ({ path: `${where} selector ${selector.text}`, message })));
+  });
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const GROUP_KEYS = ["name", "interval", "query_offset", "limit", "rules", "labels"];
+const RULE_KEYS = ["record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"];
+/** Variables an alert template may use (testTemplateParsing in rulefmt.go defines these). */
+const TEMPLATE_VARIABLES = new Set(["$labels", "$value", "$externalLabels", "$externalURL"]);
+
+function labelMapProblems(value: unknown, path: string, what: "label" | "annotation"): ConfigIssue[] {
+  if (value === undefined) return [];
+  if (!isPlainObject(value)) return [{ path, message: `must be a map of ${what}s, got ${show(value)}` }];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(!LABEL_NAME.test(k) || (what === "label" && k === "__name__") ? [{ path: `${path}.${k}`, message: `invalid ${what} name` }] : []),
+    ...(typeof v !== "string" ? [{ path: `${path}.${k}`, message: `must be a string, got ${show(v)}` }] : templateProblems(v, `${path}.${k}`)),
+  ]);
+}
+
+/** Go templates in labels and annotations: balanced actions, and only the variables Prometheus defines. */
+function templateProblems(text: string, path: string): ConfigIssue[] {
+  const opens = text.split("{{").length - 1;
+  const closes = text.split("}}").length - 1;
+  if (opens !== closes) return [{ path, message: `unbalanced template braces in ${show(text)}` }];
+  const unknown = [...text.matchAll(/\{\{(.*?)\}\}/g)].flatMap((m) => [...m[1].matchAll(/\$[a-zA-Z_]\w*/g)].map((v) => v[0])).filter((v) => !TEMPLATE_VARIABLES.has(v));
+  return unknown.map((v) => ({ path, message: `template variable ${v} is not defined for alert templates` }));
+}
+
+function durationProblem(value: unknown, path: string): ConfigIssue[] {
+  if (value === undefined) return [];
+  return typeof value === "string" && isPromDuration(value) ? [] : [{ path, message: `must be a Prometheus duration like 5m or 1h30m, got ${show(value)}` }];
+}
+
+/** The rule file's structure as Prometheus checks it when it loads the file (unknown fields refused). */
+export function ruleFileProblems(text: string, file = "prometheus-rules.yaml"): ConfigIssue[] {
+  let doc: unknown;
+  try {
+    doc = load(text);
+  } catch (error) {
+    return [{ path: file, message: `not YAML: ${(error as Error).message}` }];
+  }
+  if (!isPlainObject(doc)) return [{ path: file, message: "must be a map with a groups list" }];
+  const problems: ConfigIssue[] = Object.keys(doc)
+    .filter((k) => k !== "groups")
+    .map((k) => ({ path: `${file}: ${k}`, message: "unknown field (Prometheus refuses it)" }));
+  if (!Array.isArray(doc.groups)) return [...problems, { path: `${file}: groups`, message: `must be a list, got ${show(doc.groups)}` }];
+  const names = new Set<string>();
+  doc.groups.forEach((group: unknown, g: number) => {
+    const at = `${file}: groups[${g}]`;
+    if (!isPlainObject(group)) {
+      problems.push({ path: at, message: "must be a map" });
+      return;
+    }
+    problems.push(...Object.keys(group).filter((k) => !GROUP_KEYS.includes(k)).map((k) => ({ path: `${at}.${k}`, message: "unknown field (Prometheus refuses it)" })));
+    if (typeof group.name !== "string" || group.name === "") problems.push({ path: `${at}.name`, message: "must be a non-empty string" });
+    else if (names.has(group.name)) problems.push({ path: `${at}.name`, message: `group name "${group.name}" is repeated in the same file` });
+    else names.add(group.name);
+    problems.push(...durationProblem(group.interval, `${at}.interval`), ...labelMapProblems(group.labels, `${at}.labels`, "label"));
+    if (group.rules === undefined || group.rules === null) return;
+    if (!Array.isArray(group.rules)) {
+      problems.push({ path: `${at}.rules`, message: `must be a list, got ${show(group.rules)}` });
+      return;
+    }
+    group.rules.forEach((rule: unknown, r: number) => {
+      const ra = `${at}.rules[${r}]`;
+      if (!isPlainObject(rule)) {
+        problems.push({ path: ra, message: "must be a map" });
+        return;
+      }
+      problems.push(...Object.keys(rule).filter((k) => !RULE_KEYS.includes(k)).map((k) => ({ path: `${ra}.${k}`, message: "unknown field (Prometheus refuses it)" })));
+      const isAlert = typeof rule.alert === "string" && rule.alert !== "";
+      const isRecord = typeof rule.record === "string" && rule.record !== "";
+      if (isAlert === isRecord) problems.push({ path: ra, message: isAlert ? "only one of 'record' and 'alert' must be set" : "one of 'record' or 'alert' must be set" });
+      if (isRecord && !METRIC_NAME.test(rule.record as string)) problems.push({ path: `${ra}.record`, message: `invalid recording rule name ${show(rule.record)}` });
+      // A YAML scalar of another type (`expr: 1`) reads as its text, as Prometheus' string field takes it.
+      const expr = typeof rule.expr === "number" || typeof rule.expr === "boolean" ? String(rule.expr) : rule.expr;
+      if (typeof expr !== "string" || expr === "") problems.push({ path: `${ra}.expr`, message: "must be set" });
+      else {
+        try {
+          parsePromql(expr);
+        } catch (error) {
+          if (!(error instanceof PromqlError)) throw error;
+          problems.push({ path: `${ra}.expr`, message: `could not parse expression: ${error.message}` });
+        }
+      }
+      for (const key of ["for", "keep_firing_for", "annotations"] as const) {
+        if (isRecord && rule[key] !== undefined) problems.push({ path: `${ra}.${key}`, message: `invalid field '${key}' in recording rule` });
+      }
+      problems.push(
+        ...durationProblem(rule.for, `${ra}.for`),
+        ...durationProblem(rule.keep_firing_for, `${ra}.keep_firing_for`),
+        ...labelMapProblems(rule.labels, `${ra}.labels`, "label"),
+        ...labelMapProblems(rule.annotations, `${ra}.annotations`, "annotation"),
+      );
+    });
+  });
+  return problems;
+}
+
+/**
+ * Everything render checks before it writes the observability files: the rule file's structure,
+ * and every query of the dashboard and the rules against the rendered configs' series.
+ */
+export function observabilityProblems(dashboard: GrafanaDashboard, rulesYaml: string, metrics: MeshMetrics): ConfigIssue[] {
+  const structure = ruleFileProblems(rulesYaml);
+  const rules = structure.length === 0 ? ruleQueries(load(rulesYaml)) : [];
+  return [...structure, ...queryProblems([...dashboardQueries(dashboard), ...rules], metrics)];
+}

@@ -1,0 +1,242 @@
+/**
+ * The Prometheus series each Envoy of the mesh exposes on `/stats/prometheus`, derived from the
+ * configs it runs (bootstrap + xDS files): what a dashboard or an alert rule may query.
+ *
+ * How Envoy names them (facts from envoyproxy/envoy):
+ * - A stat name's variable parts become tags by the default tag extractors
+ *   (source/common/config/well_known_names.cc): `cluster.<name>.` → tag `envoy.cluster_name`
+ *   (`^cluster\.(([^\.]+)\.).*`), `http.<stat_prefix>.` → `envoy.http_conn_manager_prefix`
+ *   (`^http\.((.*?)\.)`), `_rq_<d>xx` → `envoy.response_code_class` (`_rq_(\d)xx$`, leaving
+ *   `_rq_xx`), `_rq_<ddd>` → `envoy.response_code`, `http.<p>.rds.<route_config>.` → `envoy.rds_route_config`.
+ * - The Prometheus name is `envoy_` + the tag-extracted name with every `[^a-zA-Z0-9_]` made `_`,
+ *   tag names sanitized the same way (`envoy.cluster_name` → `envoy_cluster_name`); a histogram
+ *   is `<name>_bucket{le}`, `<name>_sum` and `<name>_count` (source/server/admin/prometheus_stats.cc).
+ * - Cluster stats, outlier detection (only when configured) and circuit breakers per priority:
+ *   docs/root/configuration/upstream/cluster_manager/cluster_stats.rst. HTTP connection manager
+ *   stats: docs/root/configuration/http/http_conn_man/stats.rst. Server stats, among them
+ *   `server.days_until_first_cert_expiring` (ALL_SERVER_STATS in source/server/server.h):
+ *   docs/root/configuration/observability/statistics.rst. xDS subscription stats
+ *   (`update_rejected` ...): docs/root/configuration/overview/mgmt_server.rst.
+ */
+import { load } from "js-yaml";
+import type { RenderedEnvoyConfig } from "../envoy/check";
+import { CDS_FILE, LDS_FILE } from "../envoy/names";
+import type { EnvoyObject } from "../envoy/resources";
+import { HTTP_CONNECTION_MANAGER } from "../envoy/typeUrls";
+import { CDS_STAT_PREFIX, LDS_STAT_PREFIX } from "../envoy/xds";
+
+/** Tag labels Envoy's default tag extraction adds (prometheus_stats.cc sanitizes `envoy.x` to `envoy_x`). */
+export const CLUSTER_LABEL = "envoy_cluster_name";
+export const HCM_PREFIX_LABEL = "envoy_http_conn_manager_prefix";
+export const RESPONSE_CODE_CLASS_LABEL = "envoy_response_code_class";
+export const RESPONSE_CODE_LABEL = "envoy_response_code";
+export const RDS_ROUTE_CONFIG_LABEL = "envoy_rds_route_config";
+/** A histogram bucket's upper bound (prometheus_stats.cc). */
+export const BUCKET_LABEL = "le";
+
+/**
+ * The label Prometheus puts on every series of a proxy: its pod's `app.kubernetes.io/name` (the
+ * service, or `front-envoy`), copied by PROXY_RELABEL_CONFIGS. It tells one caller's cluster
+ * `upstream_x` from another's, so a panel shows one edge.
+ */
+export const PROXY_LABEL = "mesh_proxy";
+
+/**
+ * Relabeling for a Prometheus `kubernetes_sd_configs` pod job that sets PROXY_LABEL (Prometheus
+ * names a pod label `__meta_kubernetes_pod_label_<name>` with every invalid character made `_`).
+ */
+export const PROXY_RELABEL_CONFIGS: readonly Readonly<Record<string, unknown>>[] = [
+  { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], target_label: PROXY_LABEL, action: "replace" },
+];
+
+/** Labels a scrape adds to every series (Prometheus' own, and the usual Kubernetes pod job's); queries may use them freely. */
+export const SCRAPE_LABELS: readonly string[] = ["instance", "job", "namespace", "pod"];
+
+export type MetricType = "counter" | "gauge" | "histogram";
+
+/** One series Envoy exposes, by its Prometheus name and the identifying labels (the proxy included). */
+export interface MetricSeries {
+  readonly name: string;
+  readonly type: MetricType;
+  /** Identifying labels: PROXY_LABEL and Envoy's tags. A histogram's `_bucket` also has `le`. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** What one proxy's configs define, and the series they produce. */
+export interface ProxyMetrics {
+  readonly proxy: string;
+  /** Cluster names: the bootstrap's static clusters and the CDS file's, sorted. */
+  readonly clusters: readonly string[];
+  /** Clusters with outlier detection (only they have `outlier_detection.*` stats). */
+  readonly outlierClusters: readonly string[];
+  /** Clusters with active health checks (`health_check.*` stats). */
+  readonly healthCheckedClusters: readonly string[];
+  /** Stat prefixes of every HTTP connection manager, static and LDS listeners, sorted. */
+  readonly hcmPrefixes: readonly string[];
+  /** Route configurations read over RDS, by the stat prefix of the connection manager that reads them. */
+  readonly rdsRouteConfigs: readonly { readonly prefix: string; readonly routeConfig: string }[];
+  readonly series: readonly MetricSeries[];
+}
+
+/** The whole mesh's series: every proxy's, and the set of metric names. */
+export interface MeshMetrics {
+  readonly proxies: readonly ProxyMetrics[];
+  readonly series: readonly MetricSeries[];
+  /** Every metric name (histograms by their `_bucket`, `_sum` and `_count` names) and its type. */
+  readonly names: ReadonlyMap<string, MetricType>;
+}
+
+/** Counters and gauges under `cluster.<name>.` that every cluster has (cluster_stats.rst). */
+const CLUSTER_COUNTERS = [
+  "upstream_rq_total",
+  "upstream_rq_timeout",
+  "upstream_rq_per_try_timeout",
+  "upstream_rq_retry",
+  "upstream_rq_retry_success",
+  "upstream_rq_retry_overflow",
+  "upstream_rq_retry_limit_exceeded",
+  "upstream_rq_pending_overflow",
+  "upstream_rq_rx_reset",
+  "upstream_rq_tx_reset",
+  "upstream_cx_total",
+  "upstream_cx_connect_fail",
+  "upstream_cx_connect_timeout",
+  "upstream_cx_overflow",
+  "upstream_cx_none_healthy",
+] as const;
+const CLUSTER_GAUGES = ["upstream_rq_active", "upstream_rq_pending_active", "upstream_cx_active", "membership_healthy", "membership_total"] as const;
+const CLUSTER_HISTOGRAMS = ["upstream_rq_time", "upstream_cx_connect_ms"] as const;
+/** `cluster.<name>.circuit_breakers.<priority>.<gauge>`: every cluster has both priorities (cluster_stats.rst). */
+const CIRCUIT_BREAKER_PRIORITIES = ["default", "high"] as const;
+const CIRCUIT_BREAKER_GAUGES = ["cx_open", "cx_pool_open", "rq_pending_open", "rq_open", "rq_retry_open", "remaining_cx", "remaining_pending", "remaining_rq", "remaining_retries"] as const;
+/** `cluster.<name>.outlier_detection.*`, only when the cluster configures outlier detection. */
+const OUTLIER_COUNTERS = [
+  "ejections_enforced_total",
+  "ejections_overflow",
+  "ejections_enforced_consecutive_5xx",
+  "ejections_detected_consecutive_5xx",
+  "ejections_enforced_consecutive_gateway_failure",
+  "ejections_detected_consecutive_gateway_failure",
+  "ejections_enforced_consecutive_local_origin_failure",
+  "ejections_detected_consecutive_local_origin_failure",
+] as const;
+const OUTLIER_GAUGES = ["ejections_active"] as const;
+const HEALTH_CHECK_COUNTERS = ["attempt", "success", "failure", "network_failure"] as const;
+const HEALTH_CHECK_GAUGES = ["healthy"] as const;
+/** `http.<stat_prefix>.` (docs/root/configuration/http/http_conn_man/stats.rst). */
+const HCM_COUNTERS = ["downstream_rq_total", "downstream_cx_total", "downstream_rq_timeout", "downstream_rq_rx_reset", "downstream_rq_tx_reset"] as const;
+const HCM_GAUGES = ["downstream_rq_active", "downstream_cx_active"] as const;
+const HCM_HISTOGRAMS = ["downstream_rq_time"] as const;
+/** Every xDS subscription's stats (mgmt_server.rst, subscription statistics). */
+const SUBSCRIPTION_COUNTERS = ["update_attempt", "update_success", "update_failure", "update_rejected"] as const;
+const SUBSCRIPTION_GAUGES = ["version"] as const;
+/** `server.` (statistics.rst; ALL_SERVER_STATS in source/server/server.h). */
+const SERVER_GAUGES = ["days_until_first_cert_expiring", "live", "uptime", "memory_allocated"] as const;
+/** The response code classes Envoy counts (`upstream_rq_<d>xx`, `downstream_rq_<d>xx`). */
+export const RESPONSE_CODE_CLASSES: readonly string[] = ["1", "2", "3", "4", "5"];
+
+/** `envoy_` + the tag-extracted stat name, sanitized (prometheus_stats.cc, metricName). */
+export function prometheusName(tagExtractedStatName: string): string {
+  return `envoy_${tagExtractedStatName.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+}
+
+/** Every name a stat of this type has in Prometheus: a histogram's three. */
+export function exposedNames(name: string, type: MetricType): string[] {
+  return type === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+}
+
+function seriesOf(name: string, type: MetricType, labels: Record<string, string>): MetricSeries[] {
+  return exposedNames(name, type).map((n) => ({ name: n, type, labels }));
+}
+
+function statSeries(root: string, stats: readonly string[], type: MetricType, labels: Record<string, string>): MetricSeries[] {
+  return stats.flatMap((stat) => seriesOf(prometheusName(`${root}.${stat}`), type, labels));
+}
+
+function hcmsOf(listener: EnvoyObject): EnvoyObject[] {
+  return ((listener.filter_chains ?? []) as EnvoyObject[])
+    .flatMap((chain) => (chain.filters ?? []) as EnvoyObject[])
+    .map((filter) => filter.typed_config as EnvoyObject | undefined)
+    .filter((config): config is EnvoyObject => config?.["@type"] === HTTP_CONNECTION_MANAGER);
+}
+
+const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+
+/** A proxy's series, from its bootstrap and xDS files as loaded objects. */
+export function proxyMetricsOf(proxy: string, bootstrap: EnvoyObject, files: Readonly<Record<string, EnvoyObject>>): ProxyMetrics {
+  const staticResources = (bootstrap.static_resources ?? {}) as { listeners?: EnvoyObject[]; clusters?: EnvoyObject[] };
+  const resourcesOf = (file: string) => ((files[file]?.resources ?? []) as EnvoyObject[]);
+  const clusterObjects = [...(staticResources.clusters ?? []), ...resourcesOf(CDS_FILE)];
+  const listeners = [...(staticResources.listeners ?? []), ...resourcesOf(LDS_FILE)];
+  const hcms = listeners.flatMap(hcmsOf);
+  const clusters = sorted(clusterObjects.map((c) => c.name as string));
+  const outlierClusters = sorted(clusterObjects.filter((c) => c.outlier_detection !== undefined).map((c) => c.name as string));
+  const healthCheckedClusters = sorted(clusterObjects.filter((c) => ((c.health_checks ?? []) as unknown[]).length > 0).map((c) => c.name as string));
+  const hcmPrefixes = sorted(hcms.map((h) => h.stat_prefix as string));
+  const rdsRouteConfigs = hcms
+    .filter((h) => h.rds !== undefined)
+    .map((h) => ({ prefix: h.stat_prefix as string, routeConfig: ((h.rds as EnvoyObject).route_config_name as string).replace(/:/g, "_") }))
+    .sort((a, b) => (a.prefix + a.routeConfig < b.prefix + b.routeConfig ? -1 : 1));
+  const own = { [PROXY_LABEL]: proxy };
+
+  const clusterSeries = clusters.flatMap((cluster) => {
+    const labels = { ...own, [CLUSTER_LABEL]: cluster };
+    return [
+      ...statSeries("cluster", CLUSTER_COUNTERS, "counter", labels),
+      ...statSeries("cluster", CLUSTER_GAUGES, "gauge", labels),
+      ...statSeries("cluster", CLUSTER_HISTOGRAMS, "histogram", labels),
+      // `cluster.<name>.upstream_rq_5xx` → `envoy_cluster_upstream_rq_xx{envoy_response_code_class="5"}`.
+      ...RESPONSE_CODE_CLASSES.flatMap((c) => seriesOf(prometheusName("cluster.upstream_rq_xx"), "counter", { ...labels, [RESPONSE_CODE_CLASS_LABEL]: c })),
+      ...CIRCUIT_BREAKER_PRIORITIES.flatMap((p) => statSeries(`cluster.circuit_breakers.${p}`, CIRCUIT_BREAKER_GAUGES, "gauge", labels)),
+      ...(outlierClusters.includes(cluster)
+        ? [...statSeries("cluster.outlier_detection", OUTLIER_COUNTERS, "counter", labels), ...statSeries("cluster.outlier_detection", OUTLIER_GAUGES, "gauge", labels)]
+        : []),
+      ...(healthCheckedClusters.includes(cluster)
+        ? [...statSeries("cluster.health_check", HEALTH_CHECK_COUNTERS, "counter", labels), ...statSeries("cluster.health_check", HEALTH_CHECK_GAUGES, "gauge", labels)]
+        : []),
+    ];
+  });
+  const hcmSeries = hcmPrefixes.flatMap((prefix) => {
+    const labels = { ...own, [HCM_PREFIX_LABEL]: prefix };
+    return [
+      ...statSeries("http", HCM_COUNTERS, "counter", labels),
+      ...statSeries("http", HCM_GAUGES, "gauge", labels),
+      ...statSeries("http", HCM_HISTOGRAMS, "histogram", labels),
+      ...RESPONSE_CODE_CLASSES.flatMap((c) => seriesOf(prometheusName("http.downstream_rq_xx"), "counter", { ...labels, [RESPONSE_CODE_CLASS_LABEL]: c })),
+    ];
+  });
+  const rdsSeries = rdsRouteConfigs.flatMap(({ prefix, routeConfig }) => {
+    const labels = { ...own, [HCM_PREFIX_LABEL]: prefix, [RDS_ROUTE_CONFIG_LABEL]: routeConfig };
+    return [...statSeries("http.rds", SUBSCRIPTION_COUNTERS, "counter", labels), ...statSeries("http.rds", SUBSCRIPTION_GAUGES, "gauge", labels)];
+  });
+  const dynamic = (bootstrap.dynamic_resources ?? {}) as EnvoyObject;
+  const subscriptionSeries = [
+    ...(dynamic.lds_config !== undefined ? [LDS_STAT_PREFIX] : []),
+    ...(dynamic.cds_config !== undefined ? [CDS_STAT_PREFIX] : []),
+  ].flatMap((root) => [...statSeries(root, SUBSCRIPTION_COUNTERS, "counter", own), ...statSeries(root, SUBSCRIPTION_GAUGES, "gauge", own)]);
+  const serverSeries = statSeries("server", SERVER_GAUGES, "gauge", own);
+  return {
+    proxy,
+    clusters,
+    outlierClusters,
+    healthCheckedClusters,
+    hcmPrefixes,
+    rdsRouteConfigs,
+    series: [...clusterSeries, ...hcmSeries, ...rdsSeries, ...subscriptionSeries, ...serverSeries],
+  };
+}
+
+/** A proxy's series, from its config exactly as rendered (the bootstrap and xDS files as YAML). */
+export function proxyMetrics(config: RenderedEnvoyConfig): ProxyMetrics {
+  const files = Object.fromEntries(Object.entries(config.xdsFiles).map(([file, text]) => [file, load(text) as EnvoyObject]));
+  return proxyMetricsOf(config.proxy, load(config.yaml) as EnvoyObject, files);
+}
+
+/** Every proxy's series of a rendered mesh, and the names they use. */
+export function meshMetrics(configs: readonly RenderedEnvoyConfig[]): MeshMetrics {
+  const proxies = configs.map(proxyMetrics);
+  const series = proxies.flatMap((p) => p.series);
+  const names = new Map<string, MetricType>();
+  for (const s of series) names.set(s.name, s.type);
+  return { proxies, series, names: new Map([...names].sort(([a], [b]) => (a < b ? -1 : 1))) };
+}

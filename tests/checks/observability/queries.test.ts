@@ -1,0 +1,126 @@
+import { strict as assert } from "node:assert";
+import { dashboardQueries, observabilityProblems, queryProblems, ruleFileProblems } from "../../../checks/observability/queries";
+import { alertRulesYaml, meshAlertRules } from "../../../observability/alerts";
+import { meshDashboard, type GrafanaDashboard } from "../../../observability/dashboard";
+import { CANARY_RAW, meshOf } from "../../observability/fixtures";
+
+/** The seed dashboard with one target's expression replaced. */
+function withExpr(dashboard: GrafanaDashboard, panelId: number, expr: string): GrafanaDashboard {
+  return { ...dashboard, panels: dashboard.panels.map((p) => (p.id === panelId ? { ...p, targets: [{ ...p.targets![0], expr }] } : p)) };
+}
+
+describe("checks/observability/queries: what the dashboard and rules query exists in the rendered configs", () => {
+  it("passes the dashboard and rules of the seed mesh and of a canary mesh", () => {
+    for (const raw of [undefined, CANARY_RAW]) {
+      const { topology, metrics } = meshOf(raw);
+      assert.deepEqual(observabilityProblems(meshDashboard(topology), alertRulesYaml(meshAlertRules(topology)), metrics), []);
+    }
+  });
+
+  it("fails a typo'd metric name, naming the panel, the selector and the likely name", () => {
+    const { topology, metrics } = meshOf(undefined);
+    const dashboard = withExpr(meshDashboard(topology), 2, 'sum(rate(envoy_cluster_upstream_rq_totl{mesh_proxy="front-envoy",envoy_cluster_name="upstream_service_a"}[5m]))');
+    const problems = queryProblems(dashboardQueries(dashboard), metrics);
+    assert.equal(problems.length, 1);
+    assert.equal(
+      problems[0].path,
+      'dashboard panel 2 "front-envoy → service-a / Request rate" target A selector envoy_cluster_upstream_rq_totl{mesh_proxy="front-envoy",envoy_cluster_name="upstream_service_a"}[5m]',
+    );
+    assert.match(problems[0].message, /metric envoy_cluster_upstream_rq_totl is not exposed by any rendered Envoy config \(did you mean envoy_cluster_upstream_rq_total\?\)/);
+  });
+
+  it("fails a cluster no config has, and a cluster the named proxy does not have, listing what that proxy has", () => {
+    const { topology, metrics } = meshOf(undefined);
+    const dashboard = meshDashboard(topology);
+    const unknown = queryProblems([{ where: "panel X", expr: 'sum(envoy_cluster_upstream_rq_total{envoy_cluster_name="upstream_service_d"})' }], metrics);
+    assert.equal(unknown.length, 1);
+    assert.match(unknown[0].path, /^panel X selector envoy_cluster_upstream_rq_total\{envoy_cluster_name="upstream_service_d"\}$/);
+    assert.match(unknown[0].message, /envoy_cluster_name="upstream_service_d" matches no series of envoy_cluster_upstream_rq_total \(the rendered configs have envoy_cluster_name: admin, local_app, upstream_service_a, upstream_service_b, upstream_service_c\)/);
+    // Service B's cluster exists, but on service A's Envoy, not the front's.
+    const wrongProxy = queryProblems(dashboardQueries(withExpr(dashboard, 2, 'sum(envoy_cluster_upstream_rq_total{mesh_proxy="front-envoy",envoy_cluster_name="upstream_service_b"})')), metrics);
+    assert.equal(wrongProxy.length, 1);
+    assert.match(wrongProxy[0].message, /envoy_cluster_name="upstream_service_b" matches no series of envoy_cluster_upstream_rq_total on front-envoy, which has envoy_cluster_name: admin, upstream_service_a; did you mean "upstream_service_a"\?/);
+  });
+
+  it("fails a versioned callee queried under the service's own cluster name", () => {
+    const { metrics } = meshOf(CANARY_RAW);
+    const problems = queryProblems([{ where: "rule R", expr: 'sum(envoy_cluster_outlier_detection_ejections_active{mesh_proxy="service-a",envoy_cluster_name="upstream_service_b"}) > 0' }], metrics);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].message, /upstream_service_b_v1, upstream_service_b_v2/);
+  });
+
+  it("fails ejections of a cluster without outlier detection, a label the metric does not have, and a typo in a regex alternative", () => {
+    const { metrics } = meshOf(undefined);
+    const problems = queryProblems(
+      [
+        { where: "a", expr: 'envoy_cluster_outlier_detection_ejections_active{mesh_proxy="service-a",envoy_cluster_name="local_app"}' },
+        { where: "b", expr: 'envoy_server_live{envoy_cluster_name="admin"}' },
+        { where: "c", expr: 'envoy_server_live{mesh_proxy=~"service-a|service-x"}' },
+        { where: "d", expr: 'envoy_cluster_upstream_rq_total{le="1"}' },
+      ],
+      metrics,
+    );
+    assert.deepEqual(
+      problems.map((p) => p.path.split(" ")[0]),
+      ["a", "b", "c", "d"],
+    );
+    assert.match(problems[0].message, /local_app" matches no series of envoy_cluster_outlier_detection_ejections_active on service-a, which has envoy_cluster_name: upstream_service_b, upstream_service_c/);
+    assert.match(problems[1].message, /envoy_server_live has no label envoy_cluster_name/);
+    assert.match(problems[2].message, /mesh_proxy=~"service-a\|service-x": "service-x" matches no series of envoy_server_live \(the rendered configs have mesh_proxy: front-envoy, service-a, service-b, service-c\)/);
+    assert.match(problems[3].message, /has no label le/);
+  });
+
+  it("accepts the labels a scrape adds and histogram buckets' le", () => {
+    const { metrics } = meshOf(undefined);
+    assert.deepEqual(queryProblems([{ where: "a", expr: 'envoy_cluster_upstream_rq_time_bucket{le="+Inf",pod!="",namespace="mesh"}' }], metrics), []);
+  });
+
+  it("reports a query it cannot parse instead of skipping it", () => {
+    const { metrics } = meshOf(undefined);
+    const [problem] = queryProblems([{ where: "rule Z", expr: "sum(rate(envoy_server_live[5m])" }], metrics);
+    assert.equal(problem.path, "rule Z");
+    assert.match(problem.message, /cannot parse/);
+  });
+});
+
+describe("checks/observability/queries: the rule file's structure, as Prometheus loads it", () => {
+  it("accepts Prometheus' own example rule file (model/rulefmt/testdata/test.yaml, less a field Prometheus does not know)", () => {
+    const file = [
+      "groups:",
+      "  - name: my-group-name",
+      "    interval: 30s",
+      "    rules:",
+      "      - alert: HighErrors",
+      "        expr: |",
+      "          sum without(instance) (rate(errors_total[5m]))",
+      "          /",
+      "          sum without(instance) (rate(requests_total[5m]))",
+      "        for: 5m",
+      "        labels:",
+      "          severity: critical",
+      "        annotations:",
+      "          description: \"stuff's happening with {{ $.labels.service }}\"",
+      "      - record: \"new_metric\"",
+      "        expr: |",
+      "          sum without(instance) (rate(errors_total[5m]))",
+      "        labels:",
+      "          abc: edf",
+    ].join("\n");
+    assert.deepEqual(ruleFileProblems(file), []);
+  });
+
+  for (const [what, file, message] of [
+    ["a misspelt field (bad_field.bad.yaml)", "groups:\n  - name: yolo\n    rules:\n      - alert: hola\n        expr: 1\n        annotation:\n          summary: x\n", /groups\[0\]\.rules\[0\]\.annotation: unknown field/],
+    ["a recording rule with for (record_and_for.bad.yaml)", "groups:\n  - name: yolo\n    rules:\n      - record: Hello\n        expr: 1\n        for: 1m\n", /invalid field 'for' in recording rule/],
+    ["a repeated group name (duplicate_grp.bad.yaml)", "groups:\n  - name: yolo\n  - name: yolo\n", /group name "yolo" is repeated/],
+    ["a rule both alert and record", "groups:\n  - name: g\n    rules:\n      - alert: A\n        record: b\n        expr: up\n", /only one of 'record' and 'alert'/],
+    ["a for that is not a duration", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: 5 minutes\n", /rules\[0\]\.for: must be a Prometheus duration/],
+    ["an expression that does not parse", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(up\n", /could not parse expression/],
+    ["an annotation using an undefined template variable", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        annotations:\n          summary: '{{ $foo }}'\n", /template variable \$foo/],
+  ] as const) {
+    it(`refuses ${what}`, () => {
+      const problems = ruleFileProblems(file);
+      assert.ok(problems.some((p) => message.test(`${p.path}: ${p.message}`)), JSON.stringify(problems));
+    });
+  }
+});
