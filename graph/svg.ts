@@ -12,7 +12,7 @@ export const MESH_SVG_FILE = "mesh.svg";
 
 /** A loaded Graphviz: DOT in, SVG out. */
 export interface Graphviz {
-  /** The SVG of `dot`, laid out by `dot`; throws on DOT that Graphviz refuses, with its message. */
+  /** The SVG of `dot`, laid out by `dot`; throws with Graphviz's messages on DOT it refuses or warns about. */
   svg(dot: string): string;
 }
 
@@ -29,8 +29,9 @@ export function loadGraphviz(): Promise<Graphviz> {
   loading ??= instance().then((viz) => ({
     svg(dot: string): string {
       const result = viz.render(dot, { format: "svg", engine: "dot" });
-      if (result.status !== "success") {
-        const messages = result.errors.map((e) => `${e.level ?? "error"}: ${e.message}`);
+      // A warning is a flaw of the drawing (e.g. a character it cannot measure): refused like an error, as the DOT is ours.
+      if (result.status !== "success" || result.errors.length > 0) {
+        const messages = result.errors.map((e) => `${e.level ?? "error"}: ${e.message.replace(/^(Warning|Error): /, "")}`);
         throw new Error(`Graphviz could not draw the mesh: ${messages.join("; ") || "no message"}`);
       }
       return result.output.replace(VERSION_COMMENT, "");
