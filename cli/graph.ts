@@ -6,6 +6,7 @@
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { failureExitCode, parseOutStackArgs } from "./args";
+import { stackDrawOptions } from "../graph/dot";
 import { MESH_SVG_FILE, loadGraphviz, meshSvg } from "../graph/svg";
 import { DEFAULT_OUT_DIR } from "../render/renderMesh";
 import { parseStackSettings, readStackValues } from "../stack";
@@ -49,8 +50,9 @@ export async function main(argv: readonly string[], projectDir = PROJECT_DIR): P
       console.log(USAGE);
       return 0;
     }
-    const { topology } = parseStackSettings(readStackValues(projectDir, args.stack), { projectDir });
-    const svg = meshSvg(await loadGraphviz(), topology);
+    const settings = parseStackSettings(readStackValues(projectDir, args.stack), { projectDir });
+    const { topology } = settings;
+    const svg = meshSvg(await loadGraphviz(), topology, stackDrawOptions(settings));
     writeSvg(args.out, svg);
     const edges = topology.front.routes.length + topology.services.reduce((n, s) => n + s.upstreams.length, 0);
     console.log(`graph: stack ${args.stack}: wrote ${args.out} (${topology.services.length} services, ${edges} edges)`);

@@ -9,6 +9,7 @@ import { COMPOSE_FILE } from "../render/composeFile";
 import { renderMesh } from "../render/renderMesh";
 import { OutputDirError, writeTree } from "../render/writeTree";
 import { issuedFilesToKeep } from "../pki/composeCertificates";
+import { stackDrawOptions } from "../graph/dot";
 import { MESH_SVG_FILE, loadGraphviz, meshSvg } from "../graph/svg";
 
 const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
@@ -30,7 +31,7 @@ export async function main(argv: readonly string[], projectDir = PROJECT_DIR): P
     const { out, stack } = args;
     const rendered = renderMesh(projectDir, stack, { outDir: resolve(out) });
     // The picture of the topology, as `npm run graph` draws it.
-    const files = new Map([...rendered.files, [MESH_SVG_FILE, meshSvg(await loadGraphviz(), rendered.settings.topology)]]);
+    const files = new Map([...rendered.files, [MESH_SVG_FILE, meshSvg(await loadGraphviz(), rendered.settings.topology, stackDrawOptions(rendered.settings))]]);
     // Certificates `npm run certs` issued into the folder stay, so the mesh keeps its CA; render itself writes only placeholders.
     const kept = issuedFilesToKeep(resolve(out), files);
     const live = writeTree(out, files, kept);

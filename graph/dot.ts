@@ -165,10 +165,24 @@ function upstreamLabel(upstream: Upstream, topology: Topology, mtls: boolean): s
   ];
 }
 
-function frontLabel(topology: Topology): string[] {
+/** What the picture needs from the stack besides the topology. */
+export interface DrawOptions {
+  /** The front serves HTTPS: the stack has an edge certificate. */
+  readonly https: boolean;
+}
+
+/** The options of a stack's settings: HTTPS unless its edge certificate is `none`. */
+export function stackDrawOptions(settings: { readonly certificates: { readonly edge: { readonly kind: string } } }): DrawOptions {
+  return { https: settings.certificates.edge.kind !== "none" };
+}
+
+function frontLabel(topology: Topology, options: DrawOptions): string[] {
   const { ports, front } = topology;
-  const plain = front.plainHttp === "off" ? "no plain HTTP" : `HTTP :${ports.front}${front.plainHttp === "redirect" ? " (redirects)" : ""}`;
-  return [FRONT_PROXY_NAME, `${plain}, HTTPS :${ports.frontTls}`, replicas(front.replicas)];
+  const listeners = [
+    ...(front.plainHttp === "off" ? [] : [`HTTP :${ports.front}${front.plainHttp === "redirect" ? " (redirects)" : ""}`]),
+    ...(options.https ? [`HTTPS :${ports.frontTls}`] : []),
+  ];
+  return [FRONT_PROXY_NAME, listeners.join(", "), replicas(front.replicas)];
 }
 
 /** What the picture shows, drawn under it. */
@@ -181,8 +195,8 @@ export function legend(topology: Topology): string[] {
   ];
 }
 
-/** The DOT text of the mesh. */
-export function meshDot(topology: Topology): string {
+/** The DOT text of the mesh. Default options: the front serves HTTPS, as on the kind stack. */
+export function meshDot(topology: Topology, options: DrawOptions = { https: true }): string {
   const mtls = topology.security.mtls === "strict";
   const byName = new Map(topology.services.map((s) => [s.name, s]));
   const service = (name: string): string => {
@@ -203,10 +217,10 @@ export function meshDot(topology: Topology): string {
       labeljust: "l",
       label: leftJustified(...legend(topology)),
     })}];`,
-    `  node [${attributes({ shape: "box", style: dotString("rounded"), fontname: dotString("Helvetica"), fontsize: "11", margin: dotString("0.15,0.08") })}];`,
+    `  node [${attributes({ shape: "box", style: dotString("rounded"), fontname: dotString("Helvetica"), fontsize: "11", margin: dotString("0.22,0.08") })}];`,
     `  edge [${attributes({ fontname: dotString("Helvetica"), fontsize: "9", arrowsize: "0.7" })}];`,
     `  ${statement(CLIENTS_NODE, { label: dotString(CLIENTS_NODE), shape: "plaintext" })};`,
-    `  ${statement(FRONT_PROXY_NAME, { label: dotString(...frontLabel(topology)), penwidth: "1.6" })};`,
+    `  ${statement(FRONT_PROXY_NAME, { label: dotString(...frontLabel(topology, options)), penwidth: "1.6" })};`,
     `  ${dotString(CLIENTS_NODE)} -> ${dotString(FRONT_PROXY_NAME)} [${attributes({ color: dotString(PLAIN_COLOR) })}];`,
     ...topology.services.flatMap((s) => serviceStatements(s, topology)),
     ...topology.front.routes.map((route) => edgeStatement(FRONT_PROXY_NAME, service(route.service), routeLabel(route, topology, mtls), mtls, route.fault !== undefined)),

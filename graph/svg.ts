@@ -5,7 +5,7 @@
  */
 import { instance } from "@viz-js/viz";
 import type { Topology } from "../topology";
-import { meshDot } from "./dot";
+import { meshDot, type DrawOptions } from "./dot";
 
 /** What `render` writes next to the configs, and `npm run graph` by default (in `out/`). */
 export const MESH_SVG_FILE = "mesh.svg";
@@ -41,6 +41,6 @@ export function loadGraphviz(): Promise<Graphviz> {
 }
 
 /** The SVG diagram of a topology. */
-export function meshSvg(graphviz: Graphviz, topology: Topology): string {
-  return graphviz.svg(meshDot(topology));
+export function meshSvg(graphviz: Graphviz, topology: Topology, options?: DrawOptions): string {
+  return graphviz.svg(meshDot(topology, options));
 }

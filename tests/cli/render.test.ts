@@ -8,6 +8,7 @@ import { renderMesh } from "../../render/renderMesh";
 import { RENDER_MARKER } from "../../render/writeTree";
 import { LIVE_RELOAD_NOTE } from "../../render/renderDocker";
 import { captureConsole, type CommandRun } from "../helpers/console";
+import { stackDrawOptions } from "../../graph/dot";
 import { MESH_SVG_FILE, loadGraphviz, meshSvg } from "../../graph/svg";
 
 const REPO_ROOT = resolve(__dirname, "../..");
@@ -89,7 +90,7 @@ describe("cli/render", () => {
     const expected = renderMesh(REPO_ROOT, "kind");
     for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
     // And the topology's diagram, as npm run graph draws it.
-    assert.equal(readFileSync(join(out, MESH_SVG_FILE), "utf8"), meshSvg(await loadGraphviz(), expected.settings.topology));
+    assert.equal(readFileSync(join(out, MESH_SVG_FILE), "utf8"), meshSvg(await loadGraphviz(), expected.settings.topology, stackDrawOptions(expected.settings)));
     assert.ok(existsSync(join(out, RENDER_MARKER)));
     assert.equal(
       result.stdout,

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { main, parseGraphArgs } from "../../cli/graph";
+import { stackDrawOptions } from "../../graph/dot";
 import { loadGraphviz, meshSvg, type Graphviz } from "../../graph/svg";
 import { parseStackSettings, readStackValues } from "../../stack";
 import { captureConsole, type CommandRun } from "../helpers/console";
@@ -18,7 +19,10 @@ function run(...argv: string[]): Promise<CommandRun> {
 describe("cli/graph", () => {
   let graphviz: Graphviz;
   let dir: string;
-  const expected = (stack: string) => meshSvg(graphviz, parseStackSettings(readStackValues(REPO_ROOT, stack), { projectDir: REPO_ROOT }).topology);
+  const expected = (stack: string) => {
+    const settings = parseStackSettings(readStackValues(REPO_ROOT, stack), { projectDir: REPO_ROOT });
+    return meshSvg(graphviz, settings.topology, stackDrawOptions(settings));
+  };
 
   before(async () => (graphviz = await loadGraphviz()));
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "envoy-mesh-graph-"))));

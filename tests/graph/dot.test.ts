@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { dotString, duration, faultLines, leftJustified, meshDot } from "../../graph/dot";
+import { dotString, duration, faultLines, leftJustified, meshDot, stackDrawOptions } from "../../graph/dot";
 import { parseTopology } from "../../topology";
 
 describe("graph/dot: the topology as DOT", () => {
@@ -34,6 +34,16 @@ describe("graph/dot: the topology as DOT", () => {
       "service-a->service-c",
       "service-a->service-b",
     ]);
+  });
+
+  it("shows the front's listeners: HTTPS only with an edge certificate, plain HTTP as the topology says", () => {
+    const front = (plainHttp: string, https: boolean) => /"front-envoy" \[label="front-envoy\\n([^\\]*)\\n/.exec(meshDot(parseTopology({ extends: "seed", front: { plainHttp } }), { https }))?.[1];
+    assert.equal(front("serve", true), "HTTP :8080, HTTPS :8443");
+    assert.equal(front("redirect", true), "HTTP :8080 (redirects), HTTPS :8443");
+    assert.equal(front("off", true), "HTTPS :8443");
+    assert.equal(front("serve", false), "HTTP :8080");
+    assert.deepEqual(stackDrawOptions({ certificates: { edge: { kind: "none" } } }), { https: false });
+    assert.deepEqual(stackDrawOptions({ certificates: { edge: { kind: "local" } } }), { https: true });
   });
 
   it("uses only ASCII, whose widths Graphviz knows", () => {

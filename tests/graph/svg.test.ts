@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { instance } from "@viz-js/viz";
-import { meshDot } from "../../graph/dot";
+import { meshDot, stackDrawOptions } from "../../graph/dot";
 import { loadGraphviz, meshSvg, type Graphviz } from "../../graph/svg";
 import { FRONT_PROXY_NAME, parseTopology, type MeshService, type Topology } from "../../topology";
 import { parseStackSettings, readStackValues } from "../../stack";
@@ -169,8 +169,8 @@ describe("graph/svg: the topology as an SVG diagram", () => {
   });
 
   it(`${DOCS_SVG} is the diagram of the default (kind) stack; update it with: ${UPDATE_COMMAND}`, () => {
-    const { topology } = parseStackSettings(readStackValues(REPO_ROOT, "kind"), { projectDir: REPO_ROOT });
+    const settings = parseStackSettings(readStackValues(REPO_ROOT, "kind"), { projectDir: REPO_ROOT });
     const committed = readFileSync(resolve(REPO_ROOT, DOCS_SVG), "utf8");
-    assert.ok(committed === meshSvg(graphviz, topology), `${DOCS_SVG} differs from what the kind stack draws now: run ${UPDATE_COMMAND} and commit it`);
+    assert.ok(committed === meshSvg(graphviz, settings.topology, stackDrawOptions(settings)), `${DOCS_SVG} differs from what the kind stack draws now: run ${UPDATE_COMMAND} and commit it`);
   });
 });
