@@ -14,8 +14,11 @@ export interface OutStackArgs {
   readonly switches: ReadonlySet<string>;
 }
 
-/** `--out DIR` (required), `--stack NAME` (default `defaultStack`), each also as `--flag=value`, and the given `switches`. */
-export function parseOutStackArgs(argv: readonly string[], defaultStack: string, switches: readonly string[] = []): OutStackArgs | "help" {
+/**
+ * `--out DIR` (required unless `defaultOut` is given), `--stack NAME` (default `defaultStack`), each
+ * also as `--flag=value`, and the given `switches`.
+ */
+export function parseOutStackArgs(argv: readonly string[], defaultStack: string, switches: readonly string[] = [], defaultOut?: string): OutStackArgs | "help" {
   if (argv.includes("--help") || argv.includes("-h")) return "help";
   const options: Record<string, string> = {};
   const given = new Set<string>();
@@ -31,8 +34,9 @@ export function parseOutStackArgs(argv: readonly string[], defaultStack: string,
     if (value === undefined || value === "" || value.startsWith("--")) throw new UsageError(`${name} needs a value`);
     options[name.slice(2)] = value;
   }
-  if (options.out === undefined) throw new UsageError("--out is required");
-  return { out: options.out, stack: options.stack ?? defaultStack, switches: given };
+  const out = options.out ?? defaultOut;
+  if (out === undefined) throw new UsageError("--out is required");
+  return { out, stack: options.stack ?? defaultStack, switches: given };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `npm run render -- --out DIR [--stack NAME]`: writes every Envoy config and Kubernetes object
- * a stack would deploy (for a docker stack: the Envoy configs and a `docker-compose.yaml`), with
- * no cluster, Docker or Pulumi CLI.
+ * a stack would deploy (for a docker stack: the Envoy configs and a `docker-compose.yaml`), and
+ * the topology's diagram (`mesh.svg`), with no cluster, Docker or Pulumi CLI.
  */
 import { resolve } from "node:path";
 import { failureExitCode, parseOutStackArgs } from "./args";
@@ -9,6 +9,8 @@ import { COMPOSE_FILE } from "../render/composeFile";
 import { renderMesh } from "../render/renderMesh";
 import { OutputDirError, writeTree } from "../render/writeTree";
 import { issuedFilesToKeep } from "../pki/composeCertificates";
+import { stackDrawOptions } from "../graph/dot";
+import { MESH_SVG_FILE, loadGraphviz, meshSvg } from "../graph/svg";
 
 const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
 const PROJECT_DIR = resolve(__dirname, "..");
@@ -19,7 +21,7 @@ export function parseRenderArgs(argv: readonly string[]): { out: string; stack: 
 }
 
 /** `projectDir`: where Pulumi.yaml and the stack files are (tests pass a copy). */
-export function main(argv: readonly string[], projectDir = PROJECT_DIR): number {
+export async function main(argv: readonly string[], projectDir = PROJECT_DIR): Promise<number> {
   try {
     const args = parseRenderArgs(argv);
     if (args === "help") {
@@ -28,9 +30,11 @@ export function main(argv: readonly string[], projectDir = PROJECT_DIR): number 
     }
     const { out, stack } = args;
     const rendered = renderMesh(projectDir, stack, { outDir: resolve(out) });
+    // The picture of the topology, as `npm run graph` draws it.
+    const files = new Map([...rendered.files, [MESH_SVG_FILE, meshSvg(await loadGraphviz(), rendered.settings.topology, stackDrawOptions(rendered.settings))]]);
     // Certificates `npm run certs` issued into the folder stay, so the mesh keeps its CA; render itself writes only placeholders.
-    const kept = issuedFilesToKeep(resolve(out), rendered.files);
-    const live = writeTree(out, rendered.files, kept);
+    const kept = issuedFilesToKeep(resolve(out), files);
+    const live = writeTree(out, files, kept);
     const rest =
       rendered.composeServiceCount === undefined
         ? `${rendered.manifestCount} Kubernetes objects to ${out}/k8s`
@@ -47,4 +51,4 @@ export function main(argv: readonly string[], projectDir = PROJECT_DIR): number 
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -100,7 +100,7 @@ describe("cli/certs", function () {
 
   const certs = (...argv: string[]) => captureConsole(() => main(argv, projectDir));
   const renderInto = async (target: string, stack = "docker") => {
-    const r = captureConsole(() => render(["--stack", stack, "--out", target], projectDir));
+    const r = await captureConsole(() => render(["--stack", stack, "--out", target], projectDir));
     assert.equal(r.code, 0, r.stderr);
     return r;
   };

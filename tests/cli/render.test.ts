@@ -8,12 +8,14 @@ import { renderMesh } from "../../render/renderMesh";
 import { RENDER_MARKER } from "../../render/writeTree";
 import { LIVE_RELOAD_NOTE } from "../../render/renderDocker";
 import { captureConsole, type CommandRun } from "../helpers/console";
+import { stackDrawOptions } from "../../graph/dot";
+import { MESH_SVG_FILE, loadGraphviz, meshSvg } from "../../graph/svg";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const USAGE = "usage: npm run render -- --out DIR [--stack NAME]   (default stack: kind)";
 
 /** Runs the command in this process, capturing what it prints. */
-function run(...argv: string[]): CommandRun {
+function run(...argv: string[]): Promise<CommandRun> {
   return captureConsole(() => main(argv));
 }
 
@@ -28,65 +30,67 @@ describe("cli/render", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   describe("usage errors (exit 2, with the usage line)", () => {
-    it("requires --out", () => {
-      const result = run();
+    it("requires --out", async () => {
+      const result = await run();
       assert.equal(result.code, 2);
       assert.equal(result.stderr, `render: --out is required\n${USAGE}`);
       assert.equal(result.stdout, "");
     });
 
-    it("names an unknown flag", () => {
-      const result = run("--out", out, "--verbose");
+    it("names an unknown flag", async () => {
+      const result = await run("--out", out, "--verbose");
       assert.equal(result.code, 2);
       assert.equal(result.stderr, `render: unknown argument "--verbose"\n${USAGE}`);
       assert.equal(existsSync(out), false);
     });
 
-    it("names a positional argument it does not take", () => {
-      const result = run("out");
+    it("names a positional argument it does not take", async () => {
+      const result = await run("out");
       assert.equal(result.code, 2);
       assert.match(result.stderr, /^render: unknown argument "out"\n/);
     });
 
     for (const argv of [["--out"], ["--out", "--stack", "kind"], ["--out="], ["--out", out, "--stack"]]) {
-      it(`refuses a flag without a value: ${argv.join(" ")}`, () => {
-        const result = run(...argv);
+      it(`refuses a flag without a value: ${argv.join(" ")}`, async () => {
+        const result = await run(...argv);
         assert.equal(result.code, 2);
         assert.match(result.stderr, /^render: --(out|stack) needs a value\n/);
       });
     }
   });
 
-  it("prints the usage and exits 0 for --help, rendering nothing", () => {
-    const result = run("--out", out, "--help");
+  it("prints the usage and exits 0 for --help, rendering nothing", async () => {
+    const result = await run("--out", out, "--help");
     assert.equal(result.code, 0);
     assert.equal(result.stdout, USAGE);
     assert.equal(existsSync(out), false);
   });
 
   describe("parseRenderArgs", () => {
-    it("defaults the stack to kind", () => {
+    it("defaults the stack to kind", async () => {
       assert.deepEqual(parseRenderArgs(["--out", "x"]), { out: "x", stack: "kind" });
     });
 
-    it("reads --flag=value as --flag value", () => {
+    it("reads --flag=value as --flag value", async () => {
       assert.deepEqual(parseRenderArgs(["--out=x", "--stack=cloud-example"]), { out: "x", stack: "cloud-example" });
     });
   });
 
-  it("refuses an unknown stack with exit 1, listing the stacks, and creates no output folder", () => {
-    const result = run("--stack", "nope", "--out", out);
+  it("refuses an unknown stack with exit 1, listing the stacks, and creates no output folder", async () => {
+    const result = await run("--stack", "nope", "--out", out);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, 'render: unknown stack (1 problem):\n  - --stack: no stack file for "nope" (stacks: canary-example, cloud-example, docker, kind)');
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(dir), []);
   });
 
-  it("renders the kind stack by default, writing what renderMesh renders, and says what it wrote", () => {
-    const result = run("--out", out);
+  it("renders the kind stack by default, writing what renderMesh renders, and says what it wrote", async () => {
+    const result = await run("--out", out);
     assert.equal(result.code, 0, result.stderr);
     const expected = renderMesh(REPO_ROOT, "kind");
     for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+    // And the topology's diagram, as npm run graph draws it.
+    assert.equal(readFileSync(join(out, MESH_SVG_FILE), "utf8"), meshSvg(await loadGraphviz(), expected.settings.topology, stackDrawOptions(expected.settings)));
     assert.ok(existsSync(join(out, RENDER_MARKER)));
     assert.equal(
       result.stdout,
@@ -99,18 +103,18 @@ describe("cli/render", () => {
     assert.equal(result.stderr, "");
   });
 
-  it("renders another stack with --stack=NAME", () => {
-    const result = run(`--out=${out}`, "--stack=cloud-example");
+  it("renders another stack with --stack=NAME", async () => {
+    const result = await run(`--out=${out}`, "--stack=cloud-example");
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^render: stack cloud-example \(target cloud\)/);
     assert.ok(readFileSync(join(out, "k8s/00-namespace-envoy-mesh.yaml"), "utf8").includes("kind: Namespace"));
   });
 
-  it("renders the docker stack as Envoy configs and a docker-compose.yaml, and says how to run it", () => {
-    const result = run("--out", out, "--stack", "docker");
+  it("renders the docker stack as Envoy configs and a docker-compose.yaml, and says how to run it", async () => {
+    const result = await run("--out", out, "--stack", "docker");
     assert.equal(result.code, 0, result.stderr);
     const expected = renderMesh(REPO_ROOT, "docker", { outDir: out });
-    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy", "observability", "tls", "xds"].sort());
+    assert.deepEqual(readdirSync(out).sort(), [RENDER_MARKER, "docker-compose.yaml", "envoy", "mesh.svg", "observability", "tls", "xds"].sort());
     for (const [path, content] of expected.files) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
     const [summary, ...notes] = result.stdout.trimEnd().split("\n");
     assert.equal(
@@ -127,21 +131,21 @@ describe("cli/render", () => {
     assert.equal(notes[1], `render: note: ${LIVE_RELOAD_NOTE}`);
   });
 
-  it("says which xDS folders a render into an earlier render's folder published anew, for the Envoys running from them", () => {
-    const first = run("--out", out, "--stack", "docker");
+  it("says which xDS folders a render into an earlier render's folder published anew, for the Envoys running from them", async () => {
+    const first = await run("--out", out, "--stack", "docker");
     assert.equal(first.code, 0, first.stderr);
     assert.doesNotMatch(first.stdout, /published new xDS files/, "a first render creates the folders: no Envoy runs from them yet");
     const ldsBefore = readFileSync(join(out, "xds/front-envoy/lds.yaml"), "utf8");
     // A hand-made change in the live folder is replaced by what the stack renders, through a new generation.
     writeFileSync(join(out, "xds/front-envoy", readlinkSync(join(out, "xds/front-envoy/..data")), "lds.yaml"), "changed by hand\n");
-    const third = run("--out", out, "--stack", "docker");
+    const third = await run("--out", out, "--stack", "docker");
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stdout, new RegExp(`^render: published new xDS files in ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/xds/front-envoy: Envoys running from them reload them now$`, "m"));
     assert.equal(readFileSync(join(out, "xds/front-envoy/lds.yaml"), "utf8"), ldsBefore);
   });
 
-  it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", () => {
-    const result = run("--out", out, "--stack", "cloud-example");
+  it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", async () => {
+    const result = await run("--out", out, "--stack", "cloud-example");
     assert.equal(result.code, 0, result.stderr);
     // The certificate placeholders' notes follow (tests/render/renderSecrets.test.ts).
     const notes = result.stdout.split("\n").slice(1).filter((n) => !/identity Secrets \(/.test(n));
@@ -152,24 +156,24 @@ describe("cli/render", () => {
     assert.match(readFileSync(join(out, "k8s/02-serviceaccount-front-envoy.yaml"), "utf8"), /imagePullSecrets:\n {2}- name: envoy-mesh-registry\n/);
   });
 
-  it("replaces its own earlier output", () => {
-    assert.equal(run("--out", out).code, 0);
-    assert.equal(run("--out", out).code, 0);
+  it("replaces its own earlier output", async () => {
+    assert.equal((await run("--out", out)).code, 0);
+    assert.equal((await run("--out", out)).code, 0);
     assert.ok(existsSync(join(out, "envoy/front-envoy.yaml")));
   });
 
-  it("refuses with exit 1 a non-empty folder it did not write, leaving it alone", () => {
+  it("refuses with exit 1 a non-empty folder it did not write, leaving it alone", async () => {
     mkdirSync(out);
     writeFileSync(join(out, "keep.txt"), "mine");
-    const result = run("--out", out);
+    const result = await run("--out", out);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `render: ${out} exists and was not written by render; choose an empty or new folder`);
     assert.deepEqual(readdirSync(out), ["keep.txt"]);
   });
 
-  it("refuses with exit 1 an --out that is a file", () => {
+  it("refuses with exit 1 an --out that is a file", async () => {
     writeFileSync(out, "mine");
-    const result = run("--out", out);
+    const result = await run("--out", out);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^render: .* exists and is not a folder/);
   });
