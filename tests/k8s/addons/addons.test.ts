@@ -24,7 +24,7 @@ const find = (manifests: readonly AddonManifest[], kind: string, name: string) =
   assert.ok(found, `${kind}/${name} is built`);
   return found as any;
 };
-const podSpec = (manifests: readonly AddonManifest[], name: string) => (find(manifests, "Deployment", name) as DeploymentManifest).spec.template!.spec as any;
+const podSpec = (manifests: readonly AddonManifest[], name: string) => ((find(manifests, "Deployment", name) as DeploymentManifest).spec.template as any).spec;
 
 describe("k8s/addons: the observability add-ons", () => {
   const cases: Record<string, () => ObservabilityAddons> = {
@@ -68,7 +68,7 @@ describe("k8s/addons: the observability add-ons", () => {
 
   it("pins every image to an exact version tag", () => {
     const manifests = addonManifests(build());
-    const images = manifests.filter((m) => m.kind === "Deployment").map((m) => (m as DeploymentManifest).spec.template!.spec!.containers[0].image);
+    const images = manifests.filter((m) => m.kind === "Deployment").map((m) => (m as any).spec.template.spec.containers[0].image);
     assert.deepEqual(images.sort(), Object.values(ADDON_IMAGES).sort());
     for (const image of images) assert.match(String(image), /:v?\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/);
   });
@@ -161,7 +161,7 @@ describe("k8s/addons: the observability add-ons", () => {
   it("a configuration change rolls the pod that reads it, and only that pod", () => {
     const a = addonManifests(build({ dashboard: DASHBOARD }));
     const b = addonManifests(build({ dashboard: { ...DASHBOARD, title: "changed" } }));
-    const hash = (m: readonly AddonManifest[], name: string) => (find(m, "Deployment", name) as DeploymentManifest).spec.template!.metadata!.annotations![CONFIG_HASH_ANNOTATION];
+    const hash = (m: readonly AddonManifest[], name: string) => (find(m, "Deployment", name) as any).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
     assert.notEqual(hash(a, "grafana"), hash(b, "grafana"));
     for (const name of ["otel-collector", "jaeger", "prometheus"]) assert.equal(hash(a, name), hash(b, name), name);
   });
