@@ -94,7 +94,7 @@ describe("ops/stackSettings: readDockerSettings", () => {
     });
 
     it("the repository's Pulumi.docker.yaml is a docker stack published on 127.0.0.1:8080, on the network envoy-mesh", () => {
-        assert.deepEqual(readDockerSettings(REPO), { target: "docker", frontHost: "127.0.0.1", frontHostPort: 8080, frontTlsHostPort: 8443, network: "envoy-mesh", healthPort: 9902, security: { mtls: "strict", plainHttp: "serve", renewBeforeHours: 720 }, addons: false });
+        assert.deepEqual(readDockerSettings(REPO), { target: "docker", frontHost: "127.0.0.1", frontHostPort: 8080, frontTlsHostPort: 8443, network: "envoy-mesh", healthPort: 9902, security: { mtls: "strict", plainHttp: "serve", renewBeforeHours: 720 } });
     });
 });
 
