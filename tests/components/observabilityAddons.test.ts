@@ -13,7 +13,7 @@ function kindSettings(addons: boolean | undefined): StackSettings {
   const settings = parseStackSettings({ target: "kind" });
   if (addons === undefined) return settings;
   const observability = (settings as { observability?: object }).observability ?? {};
-  return { ...settings, observability: { ...observability, addons } } as StackSettings;
+  return { ...settings, observability: { ...observability, addons } } as unknown as StackSettings;
 }
 
 async function deploy(settings: StackSettings): Promise<Registered[]> {
