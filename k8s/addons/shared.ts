@@ -173,7 +173,7 @@ export interface RoleManifest {
   readonly apiVersion: "rbac.authorization.k8s.io/v1";
   readonly kind: "Role";
   readonly metadata: Metadata;
-  readonly rules: readonly { readonly apiGroups: readonly string[]; readonly resources: readonly string[]; readonly verbs: readonly string[] }[];
+  readonly rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
 }
 
 export interface RoleBindingManifest {
@@ -181,7 +181,7 @@ export interface RoleBindingManifest {
   readonly kind: "RoleBinding";
   readonly metadata: Metadata;
   readonly roleRef: { readonly apiGroup: "rbac.authorization.k8s.io"; readonly kind: "Role"; readonly name: string };
-  readonly subjects: readonly { readonly kind: "ServiceAccount"; readonly name: string; readonly namespace: string }[];
+  readonly subjects: { kind: "ServiceAccount"; name: string; namespace: string }[];
 }
 
 /** One add-on's objects, registered in this order: identity (and its grants), config, pods, Service. */
