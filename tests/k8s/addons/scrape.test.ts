@@ -51,9 +51,14 @@ function discovered(deployment: DeploymentManifest, ip: string, port: number): R
 }
 
 describe("k8s/addons: Prometheus' scrape job against the mesh's own pods", () => {
-  const topology = parseTopology(undefined);
-  const deployments = buildMeshManifests(topology, BUILDER_TEST_KIND_TARGET, () => "registry.example/app:1.0.0").filter((m): m is DeploymentManifest => m.kind === "Deployment");
-  const rules = (prometheusConfig(BUILDER_TEST_KIND_TARGET.namespace, false) as { scrape_configs: { relabel_configs: Relabel[] }[] }).scrape_configs[0].relabel_configs;
+  let topology: ReturnType<typeof parseTopology>;
+  let deployments: DeploymentManifest[];
+  let rules: readonly Relabel[];
+  before(() => {
+    topology = parseTopology(undefined);
+    deployments = buildMeshManifests(topology, BUILDER_TEST_KIND_TARGET, () => "registry.example/app:1.0.0").filter((m): m is DeploymentManifest => m.kind === "Deployment");
+    rules = (prometheusConfig(BUILDER_TEST_KIND_TARGET.namespace, false) as { scrape_configs: { relabel_configs: Relabel[] }[] }).scrape_configs[0].relabel_configs;
+  });
 
   it("scrapes every proxy's health listener at /stats/prometheus, labelled with its service, whatever container port discovery starts from", () => {
     assert.equal(deployments.length, 4);
