@@ -6,3 +6,5 @@ export { ServiceMesh, type ServiceEndpoint, type ServiceMeshArgs } from "./servi
 export { MeshCertificates, type MeshCertificatesArgs } from "./meshCertificates";
 export { DockerFrontProxy, DockerMeshService, LocalImage, containerArgs, localImageArgs } from "./dockerContainers";
 export { deployDockerMesh, type DeployedMesh } from "./dockerMesh";
+export { ObservabilityAddons, type ObservabilityAddonsArgs } from "./observabilityAddons";
+export { observabilityAddonsOn } from "./addonsSetting";

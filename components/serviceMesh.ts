@@ -25,6 +25,8 @@ import { FrontProxy } from "./frontProxy";
 import { MeshService, type ServiceEndpoint } from "./meshService";
 import { createPullSecret, pullCredentialProblems } from "./pullSecret";
 import { SERVICE_MESH_TYPE } from "./tokens";
+import { ObservabilityAddons } from "./observabilityAddons";
+import { observabilityAddonsOn } from "./addonsSetting";
 import { configMapSizeProblems, meshEnvoyConfig, type EnvoyConfigOutput } from "./liveConfig";
 
 /** `ProvidedCertificates`: the stack's own CA and edge certificate (cloud); Pulumi issues what is not given. */
@@ -185,6 +187,10 @@ export class ServiceMesh extends pulumi.ComponentResource {
       },
       childOpts,
     );
+    // Opt-in (kind): the collector every Envoy sends its spans to, Jaeger, Prometheus and Grafana.
+    if (observabilityAddonsOn(settings)) {
+      new ObservabilityAddons(`${name}-observability`, { topology, target, meshNamespace: namespace }, childOpts);
+    }
 
     return { frontUrl: front.url, namespace: target.namespace, services };
   }

@@ -5,6 +5,7 @@ import { DEFAULT_PLAIN_HTTP, DEFAULT_PORTS, DEFAULT_SECURITY, type Topology } fr
 import { ConfigError } from "../topology/reader";
 import { faultWarning } from "../topology/edge";
 import { OpsError } from "./errors";
+import { observabilityAddonsOn } from "../components/addonsSetting";
 
 /** The local kind stack: what `npm run up` and `npm run down` drive unless told `--stack`. */
 export const KIND_STACK = "kind";
@@ -53,6 +54,8 @@ export interface KindStackSettings {
     readonly healthPort: number;
     /** What `up` tells the user about the mesh's security (the topology's `security` and `front.plainHttp`). */
     readonly security: MeshSecurity;
+    /** `envoy-mesh:observability.addons`: `up` then says how to open Jaeger, Grafana and Prometheus. Default: false. */
+    readonly addons: boolean;
 }
 
 /** The parts of the topology that change what `npm run up` checks and prints. */
@@ -89,6 +92,7 @@ export function defaultSettings(): KindStackSettings {
         frontTlsNodePort: defaults.frontTlsNodePort,
         healthPort: DEFAULT_PORTS.health,
         security: { mtls: DEFAULT_SECURITY.mtls, plainHttp: DEFAULT_PLAIN_HTTP, renewBeforeHours: DEFAULT_SECURITY.certificates.renewBeforeHours },
+        addons: false,
     };
 }
 
@@ -144,6 +148,7 @@ export function readSettings(repoRoot: string): KindStackSettings {
             frontTlsNodePort: s.mesh.front.tlsNodePort,
             healthPort: s.topology.ports.health,
             security: securityOf(s.topology),
+            addons: observabilityAddonsOn(s),
         };
     });
 }

@@ -23,6 +23,7 @@ import { SERVER_WAIT_MS, checkKindServerVersion, checkNodeImages } from "./serve
 import { FrontPortState, checkDockerFrontPort } from "./dockerFront";
 import { DOCKER_STACK, KIND_STACK, KindStackSettings, MeshSecurity, localRegistryPort, readDockerSettings, readSettings } from "./stackSettings";
 import { readYamlFile } from "./yaml";
+import { addonsHowToOpen } from "./addons";
 import { ENVOY_CONFIG_OUTPUT, formatReport, parseEnvoyConfigOutput, summarize } from "./envoyStats";
 import { StatusTarget, dockerTarget, kubernetesTarget, notConvergedMessage, waitForLiveConfig } from "./status";
 
@@ -155,6 +156,10 @@ export async function runUp(deps: OpsDeps, options: UpOptions): Promise<UpResult
             live: kubernetesTarget(run, { via: "kind-node", node: controlPlaneNode(cluster.name), context: `kind-${cluster.name}` }, plan.settings.namespace, plan.settings.healthPort),
         },
     );
+    if (plan.settings.addons) {
+        log("");
+        for (const line of addonsHowToOpen(cluster.name)) log(line);
+    }
     log("");
     log("The mesh is up. `npm run down` removes it; `npm run down -- --cluster` also deletes the kind cluster and the registry.");
     return { frontUrl, body, edgeCaFile, cluster: clusterResult, registry: registryResult };

@@ -8,6 +8,8 @@ import { ConfigError } from "../topology/reader";
 import { faultWarning } from "../topology/edge";
 import { renderDocker } from "./renderDocker";
 import { observabilityFiles } from "../observability/files";
+import { addonManifests, buildObservabilityAddons, type AddonManifest } from "../k8s/addons";
+import { observabilityAddonsOn } from "../components/addonsSetting";
 import {
   EDGE_PLACEHOLDER_NOTE,
   IDENTITY_PLACEHOLDER_NOTE,
@@ -110,7 +112,7 @@ export const MTLS_OFF_NOTE =
  * number keeps dependency order. Every number has the width of the largest (at least two
  * digits): with more than 100 objects, `100-...` would otherwise sort before `11-...`.
  */
-export function manifestFileNames(manifests: readonly Manifest[]): string[] {
+export function manifestFileNames(manifests: readonly { readonly kind: string; readonly metadata: { readonly name: string } }[]): string[] {
   const width = Math.max(2, String(manifests.length - 1).length);
   return manifests.map((m, i) => `${String(i).padStart(width, "0")}-${m.kind.toLowerCase()}-${m.metadata.name}.yaml`);
 }
@@ -138,7 +140,9 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
     pullSecret?.metadata.name,
     renderedSecretSources(settings.certificates.edge),
   );
-  const manifests = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests)];
+  // The observability add-ons (kind, `observability.addons`) after the mesh: their Role lives in its namespace.
+  const addons = observabilityAddonsOn(settings) ? addonManifests(buildObservabilityAddons(settings.topology, settings.mesh)) : [];
+  const manifests: (Manifest | AddonManifest)[] = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests), ...addons];
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
   const envoyConfigs = proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: p.xdsFiles }));
@@ -165,7 +169,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const placeholderFiles = { identity: [] as string[], edge: [] as string[] };
   manifests.forEach((manifest, i) => {
     const path = `k8s/${names[i]}`;
-    if (certificateSecrets.has(manifest)) {
+    if (certificateSecrets.has(manifest as Manifest)) {
       placeholderFiles[manifest.metadata.name.endsWith("-identity") ? "identity" : "edge"].push(path);
       files.set(path, `# Placeholder certificate and key: \`pulumi up\` creates this Secret with the real ones (never rendered).\n${toYaml(manifest)}`);
       return;

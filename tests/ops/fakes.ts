@@ -457,7 +457,7 @@ export function fakeDeps(
     };
 }
 
-function stackFile(config: Record<string, string | number>): string {
+function stackFile(config: Record<string, unknown>): string {
     const lines = Object.entries(config)
         .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
         .join("\n");
@@ -470,7 +470,7 @@ function stackFile(config: Record<string, string | number>): string {
  * kind/cluster.yaml, so `up` and `down` can read files and create .pulumi-state there.
  */
 export function makeRepo(
-    stackConfig: Record<string, string | number> = { "envoy-mesh:target": "kind" },
+    stackConfig: Record<string, unknown> = { "envoy-mesh:target": "kind" },
     dockerConfig: Record<string, string | number> = { "envoy-mesh:target": "docker" },
 ): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envoy-mesh-ops-"));

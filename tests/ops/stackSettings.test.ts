@@ -27,13 +27,14 @@ describe("ops/stackSettings: readSettings", () => {
             frontTlsNodePort: 30443,
             healthPort: 9902,
             security: { mtls: "strict", plainHttp: "serve", renewBeforeHours: 720 },
+            addons: false,
         });
         assert.deepEqual(readSettings(repoWith({})), defaultSettings(), "target defaults to kind");
     });
 
     it("takes the values set in Pulumi.kind.yaml; an empty registry means kind's local registry", () => {
         const s = readSettings(repoWith({ "envoy-mesh:kindClusterName": "dev", "envoy-mesh:frontNodePort": "30090", "envoy-mesh:namespace": "mesh", "envoy-mesh:registry": "" }));
-        assert.deepEqual(s, { target: "kind", namespace: "mesh", kindClusterName: "dev", registry: "localhost:5001", frontNodePort: 30090, frontTlsNodePort: 30443, healthPort: 9902, security: { mtls: "strict", plainHttp: "serve", renewBeforeHours: 720 } });
+        assert.deepEqual(s, { target: "kind", namespace: "mesh", kindClusterName: "dev", registry: "localhost:5001", frontNodePort: 30090, frontTlsNodePort: 30443, healthPort: 9902, security: { mtls: "strict", plainHttp: "serve", renewBeforeHours: 720 }, addons: false });
     });
 
     it("carries the topology's mtls, plainHttp and renewal window, which up acts on", () => {
