@@ -4,19 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import { renderMesh } from "../../render/renderMesh";
-import { parseStackSettings } from "../../stack";
 
 const REPO_ROOT = resolve(__dirname, "../..");
-
-/** Whether the stack settings parser knows `envoy-mesh:observability` (it refuses unknown keys). */
-function parserKnowsObservability(): boolean {
-  try {
-    parseStackSettings({ target: "kind", observability: { addons: true } });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("render: the observability add-ons", () => {
   let dir: string;
@@ -37,9 +26,6 @@ describe("render: the observability add-ons", () => {
   });
 
   it("renders every add-on object into out/k8s after the mesh's, checked like the mesh's", function () {
-    if (!parserKnowsObservability()) {
-      this.skip(); // the stack settings parser does not accept envoy-mesh:observability on this branch yet
-    }
     writeFileSync(join(dir, "Pulumi.kind.yaml"), JSON.stringify({ config: { "envoy-mesh:target": "kind", "envoy-mesh:observability": { addons: true } } }));
     const rendered = renderMesh(dir, "kind");
     const metas = namespaces(rendered.files);
