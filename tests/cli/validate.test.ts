@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import {
@@ -295,27 +295,47 @@ describe("cli/validate", () => {
       assert.equal(run([file, "--strict"]).code, 1);
     });
 
-    it("accepts every file the render command writes, in strict mode, each proxy's bootstrap with its xDS files", () => {
-      const manifests = [...rendered.files].filter(([path]) => !path.startsWith("envoy/") && !path.startsWith("observability/")).map(([path, content]) => write(path.replace(/\//g, "-"), content));
+    /** Every file a render writes, checked as a user would: the manifests, then each proxy's folder (bootstrap as envoy.yaml, its xDS files beside it). */
+    const acceptsEveryRenderedFile = (files: ReadonlyMap<string, string>, label: string) => {
+      const manifests = [...files].filter(([path]) => path.startsWith("k8s/")).map(([path, content]) => write(`${label}-${path.replace(/\//g, "-")}`, content));
       const { code, out } = run([...manifests, "--strict"]);
       assert.equal(code, 0, out.join("\n"));
       assert.equal(out.filter((l) => l.endsWith(": OK")).length, manifests.length);
-      // Each proxy's files (envoy/<proxy>.yaml or envoy/<proxy>/...) in a folder of their own, the bootstrap as envoy.yaml.
       const proxies = new Map<string, [string, string][]>();
-      for (const [path, content] of rendered.files) {
+      for (const [path, content] of files) {
         const match = /^envoy\/([^/]+?)(?:\.yaml$|\/(.+)$)/.exec(path);
         if (!match) continue;
         const name = match[2] === undefined ? "envoy.yaml" : basename(match[2]);
         proxies.set(match[1], [...(proxies.get(match[1]) ?? []), [name, content]]);
       }
       assert.ok(proxies.size >= 4, [...proxies.keys()].join());
-      for (const [proxy, files] of proxies) {
-        const folder = join(dir, `proxy-${proxy}`);
+      for (const [proxy, proxyFiles] of proxies) {
+        const folder = join(dir, `${label}-proxy-${proxy}`);
         mkdirSync(folder, { recursive: true });
-        for (const [name, content] of files) writeFileSync(join(folder, name), content);
+        for (const [name, content] of proxyFiles) writeFileSync(join(folder, name), content);
         const r = run([folder, "--strict"]);
         assert.equal(r.code, 0, r.out.join("\n"));
         assert.ok(r.out.includes(`${join(folder, "envoy.yaml")} with its xDS files: OK`), r.out.join("\n"));
+      }
+    };
+
+    it("accepts every file the render command writes, in strict mode, each proxy's bootstrap with its xDS files", () => {
+      acceptsEveryRenderedFile(rendered.files, "kind");
+    });
+
+    it("accepts, in strict mode, every file a render with tracing, JSON access logs and the observability add-ons writes", () => {
+      const project = mkdtempSync(join(tmpdir(), "validate-observability-"));
+      try {
+        copyFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), join(project, "Pulumi.yaml"));
+        cpSync(join(__dirname, "..", "..", "app"), join(project, "app"), { recursive: true, filter: (src) => !src.includes("node_modules") });
+        writeFileSync(join(project, "Pulumi.kind.yaml"), JSON.stringify({ config: { "envoy-mesh:target": "kind", "envoy-mesh:observability": { addons: true } } }));
+        const traced = renderMesh(project, "kind");
+        const lds = [...traced.files].filter(([path]) => /^envoy\/[^/]+\/lds\.yaml$/.test(path));
+        assert.ok(lds.length >= 4 && lds.every(([, text]) => text.includes("envoy.tracers.opentelemetry") && text.includes("json_format")), "every proxy traces and logs JSON");
+        assert.ok([...traced.files.keys()].some((path) => path.startsWith("k8s/") && path.includes("grafana")), "the add-ons are rendered");
+        acceptsEveryRenderedFile(traced.files, "traced");
+      } finally {
+        rmSync(project, { recursive: true, force: true });
       }
     });
 
