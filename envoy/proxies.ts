@@ -48,7 +48,7 @@ import {
   makeMeshDownstreamTls,
   makeMeshUpstreamTls,
 } from "./tls";
-import { makeCollectorCluster, makeJsonLogFormat, makeTracing, spanNames, withDecorator, type LogDirection } from "./telemetry";
+import { makeClientTraceReset, makeCollectorCluster, makeJsonLogFormat, makeTracing, spanNames, withDecorator, type LogDirection } from "./telemetry";
 import { frontEdgeOptions, frontRouteConfigs, upstreamRouteConfigs, edgeFiltersFor, withFilterConfigs } from "./edge";
 
 /**
@@ -82,6 +82,12 @@ export interface EnvoyTracing {
   readonly collectorPort: number;
   /** Percent of requests a trace is started for at the edge (0-100); callers' decisions are kept downstream. */
   readonly samplingPercent: number;
+  /**
+   * Whether the front continues a trace its client started (the client's `traceparent` decides
+   * sampling and the trace ID). Default: false, the front drops the client's trace context and
+   * starts its own trace at `samplingPercent`.
+   */
+  readonly continueClientTraces?: boolean;
 }
 
 /** Below the demo app's 65 s keep-alive timeout (KEEP_ALIVE_TIMEOUT_MS in app/server.ts). */
@@ -232,6 +238,7 @@ function makeFrontListener(name: string, port: number, routes: readonly EnvoyObj
       routeConfigName: name,
       routes,
       ...telemetryOptions(topology, target, FRONT_PROXY_NAME, "inbound"),
+      ...(target.tracing !== undefined && target.tracing.continueClientTraces !== true ? { earlyHeaderMutations: [makeClientTraceReset()] } : {}),
       edge: true,
       // Edge protection and faults (envoy/edge.ts): the filters its routes use, their answers' bodies, the timeouts.
       ...frontEdgeOptions(topology.front.protection, routes),

@@ -200,6 +200,8 @@ export interface HttpConnectionManagerOptions {
   readonly accessLogFormat?: EnvoyObject;
   /** The connection manager's `tracing` (envoy/telemetry.ts); default: none. */
   readonly tracing?: EnvoyObject;
+  /** Header mutations applied before routing and tracing; default: none. */
+  readonly earlyHeaderMutations?: readonly EnvoyObject[];
   /** More local reply mappers, after the not-delivered one; the first that matches applies. */
   readonly replyMappers?: readonly EnvoyObject[];
   /** HTTP filters before the router, in order. */
@@ -250,6 +252,7 @@ export function makeHttpConnectionManager(options: HttpConnectionManagerOptions)
       ...(options.forwardClientIdentity ? { forward_client_cert_details: "SANITIZE_SET", set_current_client_cert_details: { uri: true } } : {}),
       ...(options.accessLog ? { access_log: [makeStdoutAccessLog(options.accessLogFormat)] } : {}),
       ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
+      ...(options.earlyHeaderMutations !== undefined ? { early_header_mutation_extensions: options.earlyHeaderMutations } : {}),
       ...(mappers.length > 0 ? { local_reply_config: { mappers } } : {}),
       route_config: {
         name: options.routeConfigName,

@@ -7,7 +7,7 @@
 import { OTEL_COLLECTOR_CLUSTER } from "./names";
 import { makeDnsCluster, type EnvoyObject } from "./resources";
 import type { EnvoyTracing } from "./proxies";
-import { HTTP_PROTOCOL_OPTIONS, HTTP_PROTOCOL_OPTIONS_NAME, OPENTELEMETRY_CONFIG, OPENTELEMETRY_TRACER_NAME } from "./typeUrls";
+import { EARLY_HEADER_MUTATION, EARLY_HEADER_MUTATION_NAME, HTTP_PROTOCOL_OPTIONS, HTTP_PROTOCOL_OPTIONS_NAME, OPENTELEMETRY_CONFIG, OPENTELEMETRY_TRACER_NAME } from "./typeUrls";
 
 /**
  * The tracing settings of one connection manager: Envoy's OpenTelemetry tracer, exporting over
@@ -42,6 +42,24 @@ export function makeTracing(tracing: EnvoyTracing, serviceName: string): EnvoyOb
         service_name: serviceName,
       },
     },
+  };
+}
+
+/** The W3C Trace Context headers the OpenTelemetry tracer reads. */
+export const TRACE_CONTEXT_HEADERS = ["traceparent", "tracestate"] as const;
+
+/**
+ * Drops a client's trace context at the edge, before the front's tracer sees it: the connection
+ * manager applies early header mutations "before any routing, tracing, or any filter processing"
+ * (HttpConnectionManager.early_header_mutation_extensions in
+ * api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto).
+ * Otherwise a client's `traceparent` with the sampled flag would force a trace of its every
+ * request (and choose its trace ID), whatever `samplingPercent` says.
+ */
+export function makeClientTraceReset(): EnvoyObject {
+  return {
+    name: EARLY_HEADER_MUTATION_NAME,
+    typed_config: { "@type": EARLY_HEADER_MUTATION, mutations: TRACE_CONTEXT_HEADERS.map((header) => ({ remove: header })) },
   };
 }
 

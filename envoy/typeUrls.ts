@@ -13,6 +13,10 @@ export const LISTENER = `${PREFIX}envoy.config.listener.v3.Listener`;
 export const CLUSTER = `${PREFIX}envoy.config.cluster.v3.Cluster`;
 export const ROUTE_CONFIGURATION = `${PREFIX}envoy.config.route.v3.RouteConfiguration`;
 
+/** Header mutations a connection manager applies before routing and tracing (the edge's trace reset). */
+export const EARLY_HEADER_MUTATION = `${PREFIX}envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation`;
+export const EARLY_HEADER_MUTATION_NAME = "envoy.http.early_header_mutation.header_mutation";
+
 /** Canonical extension names; since Envoy 1.22 the `@type` is what selects the extension. */
 export const HTTP_CONNECTION_MANAGER_NAME = "envoy.filters.network.http_connection_manager";
 export const ROUTER_NAME = "envoy.filters.http.router";

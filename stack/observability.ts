@@ -7,6 +7,7 @@
  *     tracing:                 # or false: no tracing
  *       collector: host:port   # OTLP/gRPC; default: the add-on collector when addons is on
  *       samplingPercent: 100   # default: the target's (100 on kind and docker, 1 on cloud)
+ *       continueClientTraces: false  # default: the front drops a client's traceparent and starts its own trace
  *     addons: false            # kind only
  */
 import { suggest } from "../checks/suggest";
@@ -31,7 +32,7 @@ export interface ObservabilityDefaults {
 }
 
 const KEYS = ["tracing", "addons"] as const;
-const TRACING_KEYS = ["collector", "samplingPercent"] as const;
+const TRACING_KEYS = ["collector", "samplingPercent", "continueClientTraces"] as const;
 
 /** The add-on collector's address inside the cluster. */
 export function addonCollector(clusterDomain: string): { readonly host: string; readonly port: number } {
@@ -89,7 +90,7 @@ export function parseObservability(
   if (rawTracing === false) {
     tracing = undefined;
   } else if (rawTracing !== undefined && rawTracing !== true && !isPlainObject(rawTracing)) {
-    c.report(`${path}.tracing`, `expected a mapping (collector, samplingPercent) or false, got ${show(value.tracing)}`);
+    c.report(`${path}.tracing`, `expected a mapping (collector, samplingPercent, continueClientTraces) or false, got ${show(value.tracing)}`);
   } else {
     const spec = isPlainObject(rawTracing) ? rawTracing : {};
     unknownKeys(c, spec, `${path}.tracing`, TRACING_KEYS);
@@ -102,7 +103,11 @@ export function parseObservability(
     if (collector === undefined && spec.collector === undefined && (isPlainObject(rawTracing) || rawTracing === true)) {
       c.report(`${path}.tracing.collector`, `required: no collector to send spans to (set host:port of an OTLP/gRPC collector${target.defaults.addons ? ", or addons: true" : ""})`);
     }
-    if (collector !== undefined && typeof sampling === "number") tracing = { collectorHost: collector.host, collectorPort: collector.port, samplingPercent: sampling };
+    const continueClientTraces = spec.continueClientTraces === undefined ? false : typed(spec.continueClientTraces);
+    if (typeof continueClientTraces !== "boolean") c.report(`${path}.tracing.continueClientTraces`, `${show(spec.continueClientTraces)} is not true or false`);
+    if (collector !== undefined && typeof sampling === "number") {
+      tracing = { collectorHost: collector.host, collectorPort: collector.port, samplingPercent: sampling, ...(continueClientTraces === true ? { continueClientTraces } : {}) };
+    }
   }
   if (c.issues.length > before) return undefined;
   return { ...(tracing === undefined ? {} : { tracing }), addons: addons === true };

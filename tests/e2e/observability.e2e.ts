@@ -3,8 +3,9 @@
 // Needs Docker, kind and the Pulumi CLI; without them it is skipped, saying which tool is missing.
 // It turns `envoy-mesh:observability.addons` on in the kind stack through the Automation API,
 // runs `npm run up` (which must print how to open Jaeger and Grafana), sends one request through
-// the front with a known W3C traceparent, and reads Jaeger's query API until that trace holds spans
-// of the front proxy and of services A, B and C; then Prometheus must report a non-zero request
+// the front with a client's W3C traceparent (which the edge drops: the front starts the trace),
+// finds the front's trace ID in its JSON access log, and reads Jaeger's query API until that trace
+// holds spans of the front proxy and of services A, B and C; then Prometheus must report a non-zero request
 // rate from service-a's pods to service B. Both APIs are read through the API server's service
 // proxy, with the kubectl inside the kind node. At the end it restores Pulumi.kind.yaml and runs
 // `npm run down` (the cluster stays, for the next suite).
@@ -38,12 +39,23 @@ function npmRun(script: string, args: string[] = []): Promise<{ code: number; ou
     return runEchoed(REPO, "npm", ["run", "--silent", script, ...(args.length > 0 ? ["--", ...args] : [])]);
 }
 
-/** kubectl inside the kind node, in the add-ons' namespace. */
-function kubectl(args: readonly string[]): Promise<CommandResult> {
+/** kubectl inside the kind node, in the add-ons' namespace (or `namespace`). */
+function kubectl(args: readonly string[], namespace = ADDONS_NAMESPACE): Promise<CommandResult> {
     const { kindClusterName } = readSettings(REPO);
-    return execFileRunner("docker", ["exec", controlPlaneNode(kindClusterName), "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "--namespace", ADDONS_NAMESPACE, ...args], {
+    return execFileRunner("docker", ["exec", controlPlaneNode(kindClusterName), "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "--namespace", namespace, ...args], {
         timeoutMs: 360_000,
     });
+}
+
+/** The trace ID the front logged (JSON access log, key trace_id) for the request whose path holds `marker`. */
+async function frontTraceId(marker: string): Promise<string | undefined> {
+    const r = await kubectl(["logs", "-l", "app.kubernetes.io/name=front-envoy", "-c", "envoy", "--tail=500"], readSettings(REPO).namespace);
+    for (const line of r.stdout.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        const entry = JSON.parse(line) as { path?: string; proxy?: string; trace_id?: string | null };
+        if (entry.proxy === "front-envoy" && entry.path?.includes(marker) && typeof entry.trace_id === "string") return entry.trace_id;
+    }
+    return undefined;
 }
 
 /** GET through the API server's service proxy: `/api/v1/namespaces/observability/services/<service>:<port>/proxy<path>`. */
@@ -52,9 +64,9 @@ async function viaServiceProxy(service: string, port: string, pathAndQuery: stri
 }
 
 /** One request through the front proxy with the given headers. */
-function getFront(headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function getFront(headers: Record<string, string>, query = ""): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-        const req = http.get(FRONT, { headers, agent: false, timeout: 10_000 }, (res) => {
+        const req = http.get(`${FRONT}${query}`, { headers, agent: false, timeout: 10_000 }, (res) => {
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (c: string) => (body += c));
@@ -114,10 +126,18 @@ describe("the observability add-ons on kind, end to end", function () {
         }
     });
 
-    it(`one request through the front with a known traceparent is one trace in Jaeger with spans of ${PROXIES.join(", ")}`, async () => {
-        const traceId = randomBytes(16).toString("hex");
-        const answer = await getFront({ traceparent: traceparent(traceId, randomBytes(8).toString("hex")) });
+    it(`one request through the front is one trace in Jaeger with spans of ${PROXIES.join(", ")}, started by the front, not by the client's traceparent`, async () => {
+        const clientTraceId = randomBytes(16).toString("hex");
+        const marker = randomBytes(8).toString("hex");
+        const answer = await getFront({ traceparent: traceparent(clientTraceId, randomBytes(8).toString("hex")) }, `?e2e=${marker}`);
         assert.equal(answer.status, 200, `GET ${FRONT}: HTTP ${answer.status} ${answer.body}`);
+        let traceId: string | undefined;
+        for (let i = 0; i < 12 && traceId === undefined; i++) {
+            traceId = await frontTraceId(marker);
+            if (traceId === undefined) await sleep(5000);
+        }
+        assert.ok(traceId !== undefined, `the front logged no trace_id for the request ?e2e=${marker}`);
+        assert.notEqual(traceId, clientTraceId, "the edge dropped the client's traceparent and started its own trace");
         const started = Date.now();
         let seen = summarizeJaegerTraces("");
         let last = "";

@@ -49,6 +49,24 @@ describe("tracing and JSON access logs in every Envoy config", () => {
     }
   });
 
+  it("drops a client's trace context at the edge, before the front's tracer sees it, unless told to continue client traces", () => {
+    const early = (t: EnvoyTarget) =>
+      buildMeshConfigs(strict, t).flatMap((config) =>
+        ((config.bootstrap.static_resources as Obj).listeners as Obj[]).map((l) => [`${config.proxy} ${l.name}`, hcmOf(l).early_header_mutation_extensions] as const),
+      );
+    for (const [where, mutations] of early(target())) {
+      if (where.startsWith("front-envoy front")) {
+        assert.deepEqual(mutations?.[0].typed_config.mutations, [{ remove: "traceparent" }, { remove: "tracestate" }], where);
+      } else {
+        assert.equal(mutations, undefined, `${where}: inside the mesh a caller's trace context is the mesh's own`);
+      }
+    }
+    const continuing = { ...target(), tracing: { ...TRACING, continueClientTraces: true } };
+    assert.ok(early(continuing).every(([, mutations]) => mutations === undefined));
+    assert.ok(early(target(false)).every(([, mutations]) => mutations === undefined), "nothing to protect without tracing");
+    assert.deepEqual(meshEnvoyConfigProblems(strict, continuing), []);
+  });
+
   it("without tracing: no tracer, no collector, no decorators", () => {
     const text = JSON.stringify(buildMeshConfigs(strict, target(false)));
     assert.ok(!text.includes("otel_collector") && !text.includes('"tracing"') && !text.includes("decorator"));

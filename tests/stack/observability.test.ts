@@ -53,4 +53,13 @@ describe("stack key envoy-mesh:observability", () => {
     assert.deepEqual(problems({ target: "docker", observability: { tracing: { samplingPercent: 5 } } }).filter((p) => p.includes("collector")).length, 1);
     assert.ok(problems({ target: "docker", observability: { tracing: { collector: "otel:70000" } } })[0].includes('"otel:70000" is not host:port'));
   });
+
+  it("continueClientTraces: off unless set; true keeps a client's trace at the front; anything else is refused; so is a non-boolean addons or a non-mapping value", () => {
+    const on = parseStackSettings({ target: "docker", observability: { tracing: { collector: "otel:4317", continueClientTraces: "true" } } });
+    assert.equal(on.observability.tracing?.continueClientTraces, true);
+    assert.equal(parseStackSettings({ target: "docker", observability: { tracing: { collector: "otel:4317" } } }).observability.tracing?.continueClientTraces, undefined);
+    assert.ok(problems({ target: "docker", observability: { tracing: { collector: "otel:4317", continueClientTraces: "yes" } } })[0].startsWith('envoy-mesh:observability.tracing.continueClientTraces: "yes" is not true or false'));
+    assert.ok(problems({ target: "kind", observability: { addons: "maybe" } })[0].startsWith('envoy-mesh:observability.addons: "maybe" is not true or false'));
+    assert.ok(problems({ target: "kind", observability: ["addons"] })[0].startsWith("envoy-mesh:observability: expected a mapping with tracing and addons"));
+  });
 });
