@@ -54,9 +54,30 @@ export function ruleQueries(rules: unknown): QuerySource[] {
   });
 }
 
-/** Labels whose values come from the configs (Envoy's tags and the proxy): these are checked by value. */
-function identifying(series: readonly MetricSeries[]): Set<string> {
-  return new Set(series.flatMap((s) => Object.keys(s.labels)));
+/**
+ * The series of one metric, indexed once per check: the labels whose values come from the configs
+ * (Envoy's tags and the proxy: these are checked by value), and each label's series by value. A
+ * selector's first equality matcher picks its series from the index, so a mesh of many edges is
+ * not checked in time quadratic in its size.
+ */
+interface MetricIndex {
+  readonly all: readonly MetricSeries[];
+  readonly keys: ReadonlySet<string>;
+  readonly byLabel: ReadonlyMap<string, ReadonlyMap<string, readonly MetricSeries[]>>;
+}
+
+function indexSeries(all: readonly MetricSeries[]): MetricIndex {
+  const byLabel = new Map<string, Map<string, MetricSeries[]>>();
+  for (const s of all) {
+    for (const [label, value] of Object.entries(s.labels)) {
+      let byValue = byLabel.get(label);
+      if (byValue === undefined) byLabel.set(label, (byValue = new Map()));
+      const list = byValue.get(value);
+      if (list === undefined) byValue.set(value, [s]);
+      else list.push(s);
+    }
+  }
+  return { all, keys: new Set(byLabel.keys()), byLabel };
 }
 
 function fullMatch(pattern: string, value: string): boolean {
@@ -78,16 +99,21 @@ function listed(vs: readonly string[]): string {
   return vs.length <= 8 ? vs.join(", ") : `${vs.slice(0, 8).join(", ")}, ... (${vs.length})`;
 }
 
-function selectorProblems(selector: Selector, metrics: MeshMetrics, bySeries: ReadonlyMap<string, readonly MetricSeries[]>): string[] {
-  const all = bySeries.get(selector.metric);
-  if (all === undefined) {
+/** The values a label has among `candidates`: from the index while nothing has narrowed them yet. */
+function labelValues(index: MetricIndex, candidates: readonly MetricSeries[], label: string): readonly string[] {
+  return candidates === index.all ? [...(index.byLabel.get(label)?.keys() ?? [])].sort() : values(candidates, label);
+}
+
+function selectorProblems(selector: Selector, metrics: MeshMetrics, indexes: ReadonlyMap<string, MetricIndex>): string[] {
+  const index = indexes.get(selector.metric);
+  if (index === undefined) {
     const hint = suggest(selector.metric, [...metrics.names.keys()]);
     return [`metric ${selector.metric} is not exposed by any rendered Envoy config${hint === undefined ? "" : ` (did you mean ${hint}?)`}`];
   }
   const problems: string[] = [];
-  const keys = identifying(all);
+  const { keys } = index;
   const histogramBucket = selector.metric.endsWith("_bucket") && metrics.names.get(selector.metric) === "histogram";
-  let candidates = all;
+  let candidates = index.all;
   for (const m of selector.matchers) {
     if (!keys.has(m.label)) {
       if (SCRAPE_LABELS.includes(m.label) || (histogramBucket && m.label === BUCKET_LABEL)) continue;
@@ -95,30 +121,33 @@ function selectorProblems(selector: Selector, metrics: MeshMetrics, bySeries: Re
       continue;
     }
     if (m.op === "!=" || m.op === "!~") continue;
-    const problem = matcherProblem(m, candidates, selector.metric);
+    const problem = matcherProblem(m, index, candidates, selector.metric);
     if (problem !== undefined) {
       problems.push(problem);
       continue;
     }
-    candidates = candidates.filter((s) => s.labels[m.label] !== undefined && (m.op === "=" ? s.labels[m.label] === m.value : fullMatch(m.value, s.labels[m.label])));
+    candidates =
+      m.op === "=" && candidates === index.all
+        ? (index.byLabel.get(m.label)?.get(m.value) ?? [])
+        : candidates.filter((s) => s.labels[m.label] !== undefined && (m.op === "=" ? s.labels[m.label] === m.value : fullMatch(m.value, s.labels[m.label])));
   }
   return problems;
 }
 
 /** Why a `=` or `=~` matcher selects nothing among the series still selected, if it does not. */
-function matcherProblem(m: LabelMatcher, candidates: readonly MetricSeries[], metric: string): string | undefined {
-  const known = values(candidates, m.label);
-  const proxies = values(candidates, PROXY_LABEL);
+function matcherProblem(m: LabelMatcher, index: MetricIndex, candidates: readonly MetricSeries[], metric: string): string | undefined {
+  const has = (value: string) => (candidates === index.all ? index.byLabel.get(m.label)?.has(value) === true : candidates.some((s) => s.labels[m.label] === value));
+  const alts = m.op === "=" ? [m.value] : alternatives(m.value);
+  // Each alternative of `a|b` must exist: a typo in one would silently drop its series.
+  const missing = alts === undefined ? (labelValues(index, candidates, m.label).some((v) => fullMatch(m.value, v)) ? [] : [m.value]) : alts.filter((a) => !has(a));
+  if (missing.length === 0) return undefined;
+  const known = labelValues(index, candidates, m.label);
+  const proxies = labelValues(index, candidates, PROXY_LABEL);
   const scope = proxies.length === 1 && m.label !== PROXY_LABEL ? ` on ${proxies[0]}, which has ${m.label}: ${listed(known)}` : ` (the rendered configs have ${m.label}: ${listed(known)})`;
   if (m.op === "=") {
-    if (known.includes(m.value)) return undefined;
     const hint = suggest(m.value, known);
     return `${m.label}="${m.value}" matches no series of ${metric}${scope}${hint === undefined ? "" : `; did you mean "${hint}"?`}`;
   }
-  // Each alternative of `a|b` must exist: a typo in one would silently drop its series.
-  const alts = alternatives(m.value);
-  const missing = alts === undefined ? (known.some((v) => fullMatch(m.value, v)) ? [] : [m.value]) : alts.filter((a) => !known.includes(a));
-  if (missing.length === 0) return undefined;
   return `${m.label}=~"${m.value}": ${missing.map((v) => `"${v}"`).join(", ")} matches no series of ${metric}${scope}`;
 }
 
@@ -127,8 +156,13 @@ function matcherProblem(m: LabelMatcher, candidates: readonly MetricSeries[], me
  * or label values the rendered configs do not produce. Empty when every query is sound.
  */
 export function queryProblems(sources: readonly QuerySource[], metrics: MeshMetrics): ConfigIssue[] {
-  const bySeries = new Map<string, MetricSeries[]>();
-  for (const s of metrics.series) bySeries.set(s.name, [...(bySeries.get(s.name) ?? []), s]);
+  const byName = new Map<string, MetricSeries[]>();
+  for (const s of metrics.series) {
+    const list = byName.get(s.name);
+    if (list === undefined) byName.set(s.name, [s]);
+    else list.push(s);
+  }
+  const indexes = new Map([...byName].map(([name, series]) => [name, indexSeries(series)]));
   return sources.flatMap(({ where, expr }) => {
     let selectors: readonly Selector[];
     try {
@@ -138,7 +172,7 @@ export function queryProblems(sources: readonly QuerySource[], metrics: MeshMetr
       throw error;
     }
     if (selectors.length === 0) return [{ path: where, message: `${show(expr)} queries no metric` }];
-    return selectors.flatMap((selector) => selectorProblems(selector, metrics, bySeries).map((message) => ({ path: `${where} selector ${selector.text}`, message })));
+    return selectors.flatMap((selector) => selectorProblems(selector, metrics, indexes).map((message) => ({ path: `${where} selector ${selector.text}`, message })));
   });
 }
 
