@@ -77,7 +77,7 @@ export interface Options {
 }
 
 export const USAGE =
-  "usage: npm run bench:render -- [--sizes 100,1000,2000] [--runs N] [--program-sizes 100,1000 | none] [--program-runs N] [--svg-max N] [--profile DIR] [--help]";
+  "usage: npm run bench:render -- [--sizes 100,1000,2000 | none] [--runs N] [--program-sizes 100,1000 | none] [--program-runs N] [--svg-max N] [--profile DIR] [--help]";
 
 export type ParsedOptions = { readonly ok: true; readonly options: Options } | { readonly ok: true; readonly help: true } | { readonly ok: false; readonly error: string };
 
@@ -99,7 +99,7 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
     if (argv[i] === "--help" || argv[i] === "-h") return { ok: true, help: true };
     const text = argv[i + 1];
     const count = Number(text);
-    const list = sizeList(text, argv[i] === "--program-sizes");
+    const list = sizeList(text, true);
     if (argv[i] === "--runs" && Number.isInteger(count) && count > 0) runs = count;
     else if (argv[i] === "--program-runs" && Number.isInteger(count) && count > 0) programRuns = count;
     else if (argv[i] === "--sizes" && list !== undefined) sizes = list;

@@ -43,18 +43,19 @@ describe("scripts/bench-render", () => {
       assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
     });
 
-    it("reads every option, and none for no program", () => {
+    it("reads every option, and none for no render or no program", () => {
       assert.deepEqual(
         parseOptions(["--sizes", "10,20", "--runs", "2", "--program-sizes", "none", "--program-runs", "3", "--svg-max", "0", "--profile", "prof"]),
         { ok: true, options: { sizes: [10, 20], runs: 2, programSizes: [], programRuns: 3, svgMax: 0, profileDir: "prof" } },
       );
+      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
       assert.deepEqual(parseOptions(["--sizes", "10", "-h"]), { ok: true, help: true });
       assert.match(USAGE, /--sizes/);
     });
 
     it("refuses anything else, naming it", () => {
       assert.deepEqual(parseOptions(["--sizes", "100,x"]), { ok: false, error: "unknown or invalid option --sizes 100,x" });
-      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: false, error: "unknown or invalid option --sizes none" });
+      assert.deepEqual(parseOptions(["--sizes", ""]), { ok: false, error: "unknown or invalid option --sizes" });
       assert.deepEqual(parseOptions(["--runs", "0"]), { ok: false, error: "unknown or invalid option --runs 0" });
       assert.deepEqual(parseOptions(["--profile"]), { ok: false, error: "unknown or invalid option --profile" });
       assert.deepEqual(parseOptions(["--fast"]), { ok: false, error: "unknown or invalid option --fast" });
