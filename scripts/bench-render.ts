@@ -369,7 +369,7 @@ function main(): void {
     if (rest.length > 0) {
       console.log(`  warm runs, total:  ${describeRuns(total, "s")}`);
       console.log(`    renderMesh:      ${describeRuns(warm.map((r) => r.renderMs), "s")}`);
-      console.log(`    mesh.svg:        ${describeRuns(warm.map((r) => r.svgMs), "s")}`);
+      if (n <= options.svgMax) console.log(`    mesh.svg:        ${describeRuns(warm.map((r) => r.svgMs), "s")}`);
       console.log(`    writeTree:       ${describeRuns(warm.map((r) => r.writeMs), "s")}`);
     }
     if (profile) printProfile(profile);
