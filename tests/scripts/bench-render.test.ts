@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { MAX_SYNTHETIC_ROUTES, MAX_SYNTHETIC_UPSTREAMS, USAGE, ownerOf, parseOptions, summarizeProfile, syntheticTopology } from "../../scripts/bench-render";
+import { parseTopology } from "../../topology/parse";
+
+describe("scripts/bench-render", () => {
+  describe("syntheticTopology", () => {
+    it("is a valid topology of exactly N services, for 1 service up to 2,000", () => {
+      for (const n of [1, 2, 3, 100, 2000]) {
+        const topology = parseTopology(syntheticTopology(n));
+        assert.equal(topology.services.length, n);
+        assert.ok(topology.front.routes.length >= 1 && topology.front.routes.length <= MAX_SYNTHETIC_ROUTES, `${n}: routes`);
+      }
+    });
+
+    it("is the same for the same N", () => {
+      assert.equal(JSON.stringify(syntheticTopology(500)), JSON.stringify(syntheticTopology(500)));
+    });
+
+    it("calls only services of lower index, at most three each, and every service is called or routed to", () => {
+      const { services, front } = syntheticTopology(1000);
+      const index = new Map(services.map((s, i) => [s.name, i]));
+      const reached = new Set(front.routes.map((r) => r.service));
+      services.forEach((s, i) => {
+        assert.ok(s.upstreams.length <= MAX_SYNTHETIC_UPSTREAMS, s.name);
+        assert.equal(new Set(s.upstreams).size, s.upstreams.length, `${s.name}: distinct upstreams`);
+        for (const u of s.upstreams) {
+          assert.ok((index.get(u) as number) < i, `${s.name} calls ${u}`);
+          reached.add(u);
+        }
+      });
+      assert.equal(reached.size, 1000);
+      // Name order is index order, as the parser sorts services by name.
+      assert.deepEqual([...services.map((s) => s.name)].sort(), services.map((s) => s.name));
+    });
+
+    it("refuses a size that is not a whole number of at least 1, naming it", () => {
+      for (const n of [0, -1, 1.5]) assert.throws(() => syntheticTopology(n), new RegExp(`${n} services`));
+    });
+  });
+
+  describe("parseOptions", () => {
+    it("has the issue's sizes by default", () => {
+      assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
+    });
+
+    it("reads every option, and none for no render or no program", () => {
+      assert.deepEqual(
+        parseOptions(["--sizes", "10,20", "--runs", "2", "--program-sizes", "none", "--program-runs", "3", "--svg-max", "0", "--profile", "prof"]),
+        { ok: true, options: { sizes: [10, 20], runs: 2, programSizes: [], programRuns: 3, svgMax: 0, profileDir: "prof" } },
+      );
+      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
+      assert.deepEqual(parseOptions(["--sizes", "10", "-h"]), { ok: true, help: true });
+      assert.match(USAGE, /--sizes/);
+    });
+
+    it("refuses anything else, naming it", () => {
+      assert.deepEqual(parseOptions(["--sizes", "100,x"]), { ok: false, error: "unknown or invalid option --sizes 100,x" });
+      assert.deepEqual(parseOptions(["--sizes", ""]), { ok: false, error: "unknown or invalid option --sizes" });
+      assert.deepEqual(parseOptions(["--runs", "0"]), { ok: false, error: "unknown or invalid option --runs 0" });
+      assert.deepEqual(parseOptions(["--profile"]), { ok: false, error: "unknown or invalid option --profile" });
+      assert.deepEqual(parseOptions(["--fast"]), { ok: false, error: "unknown or invalid option --fast" });
+    });
+  });
+
+  describe("summarizeProfile", () => {
+    it("adds each sample's time to its function and package, largest first", () => {
+      const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+      const profile = {
+        nodes: [
+          { id: 1, callFrame: frame("captureStack", "file:///p/node_modules/@pulumi/pulumi/runtime/debuggable.js") },
+          { id: 2, callFrame: frame("toYaml", "file:///p/envoy/yaml.ts") },
+          { id: 3, callFrame: frame("(garbage collector)", "") },
+        ],
+        samples: [1, 2, 1, 3],
+        timeDeltas: [1000, 500, 2000, 250],
+      };
+      const summary = summarizeProfile(profile);
+      assert.deepEqual(summary.functions, [
+        ["captureStack debuggable.js:1", 3],
+        ["toYaml yaml.ts:1", 0.5],
+        ["(garbage collector)", 0.25],
+      ]);
+      assert.deepEqual(summary.owners, [
+        ["@pulumi/pulumi", 3],
+        ["(project) envoy", 0.5],
+        ["(native/gc/idle)", 0.25],
+      ]);
+      assert.equal(summary.totalMs, 3.75);
+      assert.equal(ownerOf("node:internal/modules/cjs/loader"), "(node)");
+      assert.equal(ownerOf("file:///p/node_modules/js-yaml/dist/js-yaml.js"), "js-yaml");
+    });
+  });
+});
