@@ -3,7 +3,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { main, parseRenderArgs } from "../../cli/render";
+import { RENDER_SVG_MAX_SERVICES, main, parseRenderArgs } from "../../cli/render";
+import { syntheticTopology } from "../../scripts/bench-render";
 import { renderMesh } from "../../render/renderMesh";
 import { RENDER_MARKER } from "../../render/writeTree";
 import { LIVE_RELOAD_NOTE } from "../../render/renderDocker";
@@ -74,6 +75,19 @@ describe("cli/render", () => {
     it("reads --flag=value as --flag value", async () => {
       assert.deepEqual(parseRenderArgs(["--out=x", "--stack=cloud-example"]), { out: "x", stack: "cloud-example" });
     });
+  });
+
+  it(`leaves mesh.svg to npm run graph for a mesh of more than ${RENDER_SVG_MAX_SERVICES} services, saying so`, async () => {
+    const project = join(dir, "project");
+    mkdirSync(project);
+    cpSync(join(REPO_ROOT, "Pulumi.yaml"), join(project, "Pulumi.yaml"));
+    cpSync(join(REPO_ROOT, "app"), join(project, "app"), { recursive: true, filter: (src) => !src.includes("node_modules") });
+    const topology = syntheticTopology(RENDER_SVG_MAX_SERVICES + 1);
+    writeFileSync(join(project, "Pulumi.large.yaml"), JSON.stringify({ config: { "envoy-mesh:target": "kind", "envoy-mesh:topology": topology } }));
+    const result = await captureConsole(() => main(["--out", out, "--stack", "large"], project));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(existsSync(join(out, MESH_SVG_FILE)), false);
+    assert.match(result.stdout, new RegExp(`^render: note: mesh\\.svg not drawn: ${RENDER_SVG_MAX_SERVICES + 1} services is more than ${RENDER_SVG_MAX_SERVICES}, .*npm run graph -- --stack large draws it anyway$`, "m"));
   });
 
   it("refuses an unknown stack with exit 1, listing the stacks, and creates no output folder", async () => {
