@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { meshEnvoyConfigProblems } from "../envoy/check";
+import { envoyConfigProblems } from "../envoy/check";
 import { checkSecretMounts } from "../checks/kubernetes/secret-mounts";
 import { REGISTRY_PULL_SECRET_NAME, buildAnyServiceObjects, buildFrontObjects, buildNamespace, proxyManifests } from "../k8s";
 import {
@@ -26,8 +26,7 @@ import { MeshService, type ServiceEndpoint } from "./meshService";
 import { createPullSecret, pullCredentialProblems } from "./pullSecret";
 import { SERVICE_MESH_TYPE } from "./tokens";
 import { ObservabilityAddons } from "./observabilityAddons";
-import { observabilityAddonsOn } from "./addonsSetting";
-import { configMapSizeProblems, meshEnvoyConfig, type EnvoyConfigOutput } from "./liveConfig";
+import { configMapSizeProblems, meshEnvoyConfig, renderMeshConfigs, type EnvoyConfigOutput } from "./liveConfig";
 
 /** `ProvidedCertificates`: the stack's own CA and edge certificate (cloud); Pulumi issues what is not given. */
 export interface ServiceMeshArgs extends ProvidedCertificates {
@@ -71,10 +70,12 @@ export class ServiceMesh extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceMeshArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings } = args;
     // Envoy refuses a bad bootstrap and the container crash-loops; refuse it here, before anything is registered.
-    const problems = meshEnvoyConfigProblems(settings.topology, envoyTargetOf(settings));
+    // Rendered once, for the checks, the size limit and the envoyConfig output.
+    const proxies = renderMeshConfigs(settings.topology, envoyTargetOf(settings));
+    const problems = envoyConfigProblems(proxies.map((p) => p.rendered));
     if (problems.length > 0) throw new pulumi.RunError(new ConfigError(problems, "generated Envoy configs that Envoy would refuse").message);
     // A ConfigMap holds at most 1 MiB: name the proxy that is too large before the API server refuses it mid-update.
-    const sizeProblems = isKubernetesStack(settings) ? configMapSizeProblems(settings.topology, envoyTargetOf(settings)) : [];
+    const sizeProblems = isKubernetesStack(settings) ? configMapSizeProblems(proxies) : [];
     if (sizeProblems.length > 0) throw new pulumi.RunError(new ConfigError(sizeProblems, "Envoy configs too large for a Kubernetes ConfigMap").message);
     const credentialProblems = isKubernetesStack(settings) ? pullCredentialProblems(settings.registry, args.registryPassword) : [];
     if (credentialProblems.length > 0) {
@@ -105,7 +106,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
     this.services = deployed.services;
     this.certificateExpiries = certificates.expiries;
     this.edgeCaCertificate = certificates.edgeCaPem;
-    this.envoyConfig = pulumi.output(meshEnvoyConfig(settings.topology, envoyTargetOf(settings)));
+    this.envoyConfig = pulumi.output(meshEnvoyConfig(proxies));
     this.registerOutputs({
       frontUrl: this.frontUrl,
       namespace: this.namespace,
@@ -188,7 +189,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
       childOpts,
     );
     // Opt-in (kind): the collector every Envoy sends its spans to, Jaeger, Prometheus and Grafana.
-    if (observabilityAddonsOn(settings)) {
+    if (settings.observability.addons) {
       new ObservabilityAddons(`${name}-observability`, { topology, target, meshNamespace: namespace }, childOpts);
     }
 

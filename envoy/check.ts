@@ -4,7 +4,7 @@ import type { ConfigIssue } from "../topology/reader";
 import { XDS_DIR } from "./names";
 import { buildMeshConfigs, type EnvoyTarget, type ProxyConfig } from "./proxies";
 import { toYaml } from "./serialize";
-import { toFileXds } from "./xds";
+import { toFileXds, type FileXdsConfig } from "./xds";
 import { fromFileXds, validateBootstrap, validateResourceFile, type ValidationResult } from "../checks/envoy";
 
 export interface RenderedEnvoyConfig {
@@ -20,9 +20,13 @@ export interface RenderedEnvoyConfig {
 
 /** A built proxy config as the deploy layers ship it: the bootstrap and its xDS files as YAML (envoy/xds.ts). */
 export function renderEnvoyConfig(config: ProxyConfig): RenderedEnvoyConfig {
-  const { bootstrap, files } = toFileXds(config);
+  return renderFileXds(toFileXds(config));
+}
+
+/** A proxy's config already split into bootstrap and xDS files, as YAML. */
+export function renderFileXds({ proxy, bootstrap, files }: FileXdsConfig): RenderedEnvoyConfig {
   const xdsFiles = Object.fromEntries(Object.entries(files).map(([file, content]) => [file, toYaml(content)]));
-  return { proxy: config.proxy, yaml: toYaml(bootstrap), xdsFiles };
+  return { proxy, yaml: toYaml(bootstrap), xdsFiles };
 }
 
 /**

@@ -233,11 +233,11 @@ describe("ServiceMesh component", () => {
     // The builders only produce valid configs, so stand in for a builder bug at the check's seam.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const check = require("../../envoy/check") as typeof import("../../envoy/check");
-    const original = check.meshEnvoyConfigProblems;
-    afterEach(() => ((check as { meshEnvoyConfigProblems: unknown }).meshEnvoyConfigProblems = original));
+    const original = check.envoyConfigProblems;
+    afterEach(() => ((check as { envoyConfigProblems: unknown }).envoyConfigProblems = original));
 
     it("stop the mesh before anything is registered, naming the proxy and the problem", async () => {
-      (check as { meshEnvoyConfigProblems: unknown }).meshEnvoyConfigProblems = () => [
+      (check as { envoyConfigProblems: unknown }).envoyConfigProblems = () => [
         { path: "envoy config of service-b: static_resources.clusters[0].connect_timeout", message: "invalid duration" },
       ];
       const collect = await installMocks("kind");

@@ -14,7 +14,7 @@ import {
   type AnyProxyObjects,
   type ProxyObjects,
 } from "../../k8s";
-import { configMapSizeProblems } from "../../components/liveConfig";
+import { configMapSizeProblems, renderMeshConfigs } from "../../components/liveConfig";
 import { parseTopology, type Topology } from "../../topology";
 import { BUILDER_TEST_KIND_TARGET } from "../helpers/images";
 
@@ -122,7 +122,7 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
     });
 
     it("finds no problem in the seed mesh, whose files are far below the limit", () => {
-      assert.deepEqual(configMapSizeProblems(parseTopology(undefined), kubernetesEnvoyTarget(KIND)), []);
+      assert.deepEqual(configMapSizeProblems(renderMeshConfigs(parseTopology(undefined), kubernetesEnvoyTarget(KIND))), []);
       for (const objects of build()) assert.ok(configMapDataBytes(objects.xdsConfigMap.data) < CONFIG_MAP_MAX_BYTES / 10, objects.proxy);
     });
 
