@@ -7,4 +7,3 @@ export { MeshCertificates, type MeshCertificatesArgs } from "./meshCertificates"
 export { DockerFrontProxy, DockerMeshService, LocalImage, containerArgs, localImageArgs } from "./dockerContainers";
 export { deployDockerMesh, type DeployedMesh } from "./dockerMesh";
 export { ObservabilityAddons, type ObservabilityAddonsArgs } from "./observabilityAddons";
-export { observabilityAddonsOn } from "./addonsSetting";

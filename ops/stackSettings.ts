@@ -5,7 +5,6 @@ import { DEFAULT_PLAIN_HTTP, DEFAULT_PORTS, DEFAULT_SECURITY, type Topology } fr
 import { ConfigError } from "../topology/reader";
 import { faultWarning } from "../topology/edge";
 import { OpsError } from "./errors";
-import { observabilityAddonsOn } from "../components/addonsSetting";
 
 /** The local kind stack: what `npm run up` and `npm run down` drive unless told `--stack`. */
 export const KIND_STACK = "kind";
@@ -148,7 +147,7 @@ export function readSettings(repoRoot: string): KindStackSettings {
             frontTlsNodePort: s.mesh.front.tlsNodePort,
             healthPort: s.topology.ports.health,
             security: securityOf(s.topology),
-            addons: observabilityAddonsOn(s),
+            addons: s.observability.addons,
         };
     });
 }

@@ -9,7 +9,6 @@ import { faultWarning } from "../topology/edge";
 import { renderDocker } from "./renderDocker";
 import { observabilityFiles } from "../observability/files";
 import { addonManifests, buildObservabilityAddons, type AddonManifest } from "../k8s/addons";
-import { observabilityAddonsOn } from "../components/addonsSetting";
 import {
   EDGE_PLACEHOLDER_NOTE,
   IDENTITY_PLACEHOLDER_NOTE,
@@ -141,7 +140,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
     renderedSecretSources(settings.certificates.edge),
   );
   // The observability add-ons (kind, `observability.addons`) after the mesh: their Role lives in its namespace.
-  const addons = observabilityAddonsOn(settings) ? addonManifests(buildObservabilityAddons(settings.topology, settings.mesh)) : [];
+  const addons = settings.observability.addons ? addonManifests(buildObservabilityAddons(settings.topology, settings.mesh)) : [];
   const manifests: (Manifest | AddonManifest)[] = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests), ...addons];
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
