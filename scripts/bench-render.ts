@@ -251,18 +251,8 @@ async function programChild(n: number, traces: StackTraces): Promise<ProgramResu
     const { ServiceMesh } = require("../components") as typeof import("../components");
     const { parseStackSettings, readStackValues } = require("../stack") as typeof import("../stack");
     if (traces === "off") {
-      // The unit tests' shortcut (tests/helpers/pulumiMocks.ts): the SDK's per-promise stack trace taken empty.
-      const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
-      const capture = debuggable.debuggablePromise;
-      debuggable.debuggablePromise = (promise, ctx) => {
-        const limit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 0;
-        try {
-          return capture(promise, ctx);
-        } finally {
-          Error.stackTraceLimit = limit;
-        }
-      };
+      // The unit tests' shortcut: the SDK's per-promise stack trace taken empty.
+      (require("../tests/helpers/sdkStackTraces") as typeof import("../tests/helpers/sdkStackTraces")).takeSdkPromiseTracesEmpty();
     }
     const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { rpcDone: Promise<unknown> } } };
     /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,26 +1,9 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { takeSdkPromiseTracesEmpty } from "./sdkStackTraces";
 
-/**
- * The SDK records `new Error().stack` on every promise it makes (debuggablePromise in
- * @pulumi/pulumi runtime/debuggable.js), only to name promises still pending at exit. Under
- * ts-node every such trace is mapped frame by frame through source maps, which was most of a mock
- * deployment's time. The tests never read those traces, so they are taken empty here; the SDK's
- * own bookkeeping is unchanged. The module calls it through its exports object, so this reaches
- * every caller.
- */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
-const captureWithStack = debuggable.debuggablePromise;
-debuggable.debuggablePromise = (promise, ctx) => {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return captureWithStack(promise, ctx);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-};
+// The tests never read the SDK's per-promise stack traces, which cost most of a mock deployment's time.
+takeSdkPromiseTracesEmpty();
 
 /** One resource as the mock engine saw it register. */
 export interface Registered {
