@@ -1,4 +1,4 @@
-import { getOption, hasOption, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { getOption, hasOption, type DescEnumValue, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import type { ReadContext } from "./protoJson";
 import { fieldPath, pathOf, type MessageValue, type Value } from "./values";
@@ -31,24 +31,77 @@ function sinceText(version: string): string {
   return version ? `, since API v${version}` : "";
 }
 
+/** A field's deprecation annotations; null when the field is not deprecated. */
+interface FieldDeprecation {
+  readonly atVersion: string;
+  readonly disallowed: boolean;
+}
+
+/** Annotations are read once per descriptor: reading them (getOption) decodes the option bytes every time. */
+const fieldDeprecations = new WeakMap<DescField, FieldDeprecation | null>();
+
+function fieldDeprecation(ctx: ReadContext, field: DescField): FieldDeprecation | null {
+  let known = fieldDeprecations.get(field);
+  if (known === undefined) {
+    const { options } = ctx.reg;
+    const atVersion = hasOption(field, options.deprecatedAtMinorVersion) ? String(getOption(field, options.deprecatedAtMinorVersion)) : "";
+    known =
+      !field.deprecated && atVersion === ""
+        ? null
+        : { atVersion, disallowed: hasOption(field, options.disallowedByDefault) && getOption(field, options.disallowedByDefault) === true };
+    fieldDeprecations.set(field, known);
+  }
+  return known;
+}
+
 export function checkDeprecatedField(ctx: ReadContext, field: DescField, value: Value, path: string): void {
-  const { options } = ctx.reg;
-  const atVersion = hasOption(field, options.deprecatedAtMinorVersion)
-    ? String(getOption(field, options.deprecatedAtMinorVersion))
-    : "";
-  if (!field.deprecated && atVersion === "") return;
+  const deprecation = fieldDeprecation(ctx, field);
+  if (deprecation === null) return;
   // Members of a oneof and message fields have presence: being written is being set.
   const set = field.oneof !== undefined || field.fieldKind === "message" || field.presence === FeatureSet_FieldPresence.EXPLICIT ? true : isSet(value);
   if (!set) return;
   const where = `${field.parent.typeName}.${field.name}`;
-  if (hasOption(field, options.disallowedByDefault) && getOption(field, options.disallowedByDefault) === true) {
+  if (deprecation.disallowed) {
     ctx.sink.error(
       path,
       `deprecated field "${field.name}" (${where}) is disallowed by default: Envoy refuses it unless the runtime key envoy.deprecated_features:${where} is true`,
     );
     return;
   }
-  ctx.sink.warning(path, `"${field.name}" is deprecated (${where}${sinceText(atVersion)})`);
+  ctx.sink.warning(path, `"${field.name}" is deprecated (${where}${sinceText(deprecation.atVersion)})`);
+}
+
+/** A deprecated enum value's annotations. */
+interface EnumValueDeprecation {
+  readonly atVersion: string;
+  readonly disallowed: boolean;
+}
+
+const enumValueDeprecations = new WeakMap<DescEnumValue, EnumValueDeprecation>();
+
+function enumValueDeprecation(ctx: ReadContext, value: DescEnumValue): EnumValueDeprecation {
+  let known = enumValueDeprecations.get(value);
+  if (known === undefined) {
+    const { options } = ctx.reg;
+    known = {
+      atVersion: hasOption(value, options.deprecatedAtMinorVersionEnum) ? String(getOption(value, options.deprecatedAtMinorVersionEnum)) : "",
+      disallowed: hasOption(value, options.disallowedByDefaultEnum) && getOption(value, options.disallowedByDefaultEnum) === true,
+    };
+    enumValueDeprecations.set(value, known);
+  }
+  return known;
+}
+
+/** The singular enum fields of a message type whose enum has a deprecated value: the only ones the check below can report. */
+const enumFieldsWithDeprecations = new WeakMap<DescMessage, readonly DescField[]>();
+
+function deprecatableEnumFields(desc: DescMessage): readonly DescField[] {
+  let fields = enumFieldsWithDeprecations.get(desc);
+  if (fields === undefined) {
+    fields = desc.fields.filter((f) => f.fieldKind === "enum" && f.enum.values.some((v) => v.deprecated));
+    enumFieldsWithDeprecations.set(desc, fields);
+  }
+  return fields;
 }
 
 /**
@@ -57,8 +110,7 @@ export function checkDeprecatedField(ctx: ReadContext, field: DescField, value: 
  * then a non-default value must now be set explicitly.
  */
 export function checkDeprecatedEnumFields(ctx: ReadContext, desc: DescMessage, message: MessageValue): void {
-  const { options } = ctx.reg;
-  for (const field of desc.fields) {
+  for (const field of deprecatableEnumFields(desc)) {
     if (field.fieldKind !== "enum") continue;
     const raw = message[field.name];
     if (field.oneof !== undefined && raw === undefined) continue;
@@ -68,13 +120,11 @@ export function checkDeprecatedEnumFields(ctx: ReadContext, desc: DescMessage, m
     const isDefault = raw === undefined || number === 0;
     const path = raw === undefined ? pathOf(message) : fieldPath(message, field.name);
     const where = `${field.parent.typeName}.${field.name}`;
-    const atVersion = hasOption(value, options.deprecatedAtMinorVersionEnum)
-      ? String(getOption(value, options.deprecatedAtMinorVersionEnum))
-      : "";
+    const deprecation = enumValueDeprecation(ctx, value);
     const text = isDefault
-      ? `"${field.name}" is unset and its default ${value.name} is deprecated (${where}${sinceText(atVersion)}): set a non-default value explicitly`
-      : `enum value ${value.name} is deprecated (${where}${sinceText(atVersion)})`;
-    if (hasOption(value, options.disallowedByDefaultEnum) && getOption(value, options.disallowedByDefaultEnum) === true) {
+      ? `"${field.name}" is unset and its default ${value.name} is deprecated (${where}${sinceText(deprecation.atVersion)}): set a non-default value explicitly`
+      : `enum value ${value.name} is deprecated (${where}${sinceText(deprecation.atVersion)})`;
+    if (deprecation.disallowed) {
       ctx.sink.error(
         path,
         `${text}; disallowed by default: Envoy refuses it unless the runtime key envoy.deprecated_features:${enumValueFullName(field.enum.typeName, value.name)} is true`,

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import type { DescMessage, DescOneof } from "@bufbuild/protobuf";
 import type { IssueSink } from "./issues";
 import { checkLocalRateLimit, checkPerFilterConfigs } from "./edgeChecks";
 import { re2SyntaxError } from "./re2";
@@ -373,7 +374,7 @@ function checkAdmin(admin: MessageValue | undefined, sink: IssueSink): void {
  */
 function checkExtensionConfig(m: MessageValue, sink: IssueSink): void {
   const type = typeOf(m);
-  const oneof = type?.oneofs.find((o) => o.name === "config_type" && o.fields.some((f) => f.name === "typed_config"));
+  const oneof = type === undefined ? undefined : configTypeOneof(type);
   // A typed_config that was given but could not be read (unknown "@type") is reported there.
   if (!oneof || oneof.fields.some((f) => m[f.name] !== undefined || wasUnreadable(m, f.name))) return;
   const name = str(m, "name");
@@ -384,6 +385,18 @@ function checkExtensionConfig(m: MessageValue, sink: IssueSink): void {
       ? `'${name}' has no typed_config: Envoy finds the implementation by the "@type" in typed_config (Envoy: Didn't find a registered implementation for name: '${name}'); set ${options}`
       : `no typed_config: set ${options}`,
   );
+}
+
+/** The `config_type` oneof holding a `typed_config`, per message type (null: none). */
+const configTypeOneofs = new WeakMap<DescMessage, DescOneof | null>();
+
+function configTypeOneof(type: DescMessage): DescOneof | undefined {
+  let oneof = configTypeOneofs.get(type);
+  if (oneof === undefined) {
+    oneof = type.oneofs.find((o) => o.name === "config_type" && o.fields.some((f) => f.name === "typed_config")) ?? null;
+    configTypeOneofs.set(type, oneof);
+  }
+  return oneof ?? undefined;
 }
 
 /** Envoy: the terminal filter must be last, and the last filter must be terminal. */

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { ScalarType, getOption, hasOption, toJson, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { ScalarType, getOption, hasOption, toJson, type DescEnum, type DescField, type DescMessage, type DescOneof } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import { describeJson, indexPath, mapKeyPath } from "./issues";
 import type { ReadContext } from "./protoJson";
@@ -44,16 +44,42 @@ function hasPresence(field: DescField): boolean {
   return field.oneof !== undefined || field.presence === FeatureSet_FieldPresence.EXPLICIT;
 }
 
+/** What protoc-gen-validate checks on a message type: the same for every message of that type. */
+interface MessageRules {
+  /** `(validate.disabled)`: nothing is checked. */
+  readonly disabled: boolean;
+  /** The fields with `(validate.rules)`, in declaration order. */
+  readonly fields: readonly { readonly field: DescField; readonly rules: Rules }[];
+  /** The oneofs with `(validate.required)`. */
+  readonly requiredOneofs: readonly DescOneof[];
+}
+
+/** Options are read once per descriptor: reading them (getOption) decodes the option bytes every time. */
+const messageRulesCache = new WeakMap<DescMessage, MessageRules>();
+
+function messageRules(ctx: ReadContext, desc: DescMessage): MessageRules {
+  let plan = messageRulesCache.get(desc);
+  if (plan === undefined) {
+    const { options } = ctx.reg;
+    plan = {
+      disabled: hasOption(desc, options.messageDisabled) && getOption(desc, options.messageDisabled) === true,
+      fields: desc.fields.flatMap((field) => {
+        const rules = fieldRules(ctx, field);
+        return rules ? [{ field, rules }] : [];
+      }),
+      requiredOneofs: desc.oneofs.filter((oneof) => hasOption(oneof, options.oneofRequired) && getOption(oneof, options.oneofRequired) === true),
+    };
+    messageRulesCache.set(desc, plan);
+  }
+  return plan;
+}
+
 /** Applies every field rule and required oneof of one parsed message. */
 export function checkMessageRules(ctx: ReadContext, desc: DescMessage, msg: MessageValue, path: string): void {
-  const { options } = ctx.reg;
-  if (hasOption(desc, options.messageDisabled) && getOption(desc, options.messageDisabled) === true) return;
-  for (const field of desc.fields) {
-    const rules = fieldRules(ctx, field);
-    if (rules) checkField(ctx, field, rules, msg[field.name], fieldPath(msg, field.name));
-  }
-  for (const oneof of desc.oneofs) {
-    if (!hasOption(oneof, options.oneofRequired) || getOption(oneof, options.oneofRequired) !== true) continue;
+  const plan = messageRules(ctx, desc);
+  if (plan.disabled) return;
+  for (const { field, rules } of plan.fields) checkField(ctx, field, rules, msg[field.name], fieldPath(msg, field.name));
+  for (const oneof of plan.requiredOneofs) {
     if (oneof.fields.some((f) => msg[f.name] !== undefined)) continue;
     const names = oneof.fields.map((f) => `"${f.name}"`).join(", ");
     ctx.sink.error(path, `one of ${names} must be set (oneof "${oneof.name}" of ${desc.typeName} is required)`);

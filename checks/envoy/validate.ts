@@ -88,6 +88,8 @@ function crossCheck(reg: EnvoyRegistry, type: DescMessage, config: unknown, sink
  * single elements given for lists wrapped in a list.
  */
 function withDeclaredEnumNames(json: unknown, fixes: readonly EnumFix[]): unknown {
+  // Nothing to rewrite: the input itself is what the parser reads (it does not modify it).
+  if (fixes.length === 0) return json;
   const copies = new Map<object, unknown>();
   const copy = (v: unknown): unknown => {
     if (typeof v !== "object" || v === null) return v;
