@@ -161,31 +161,63 @@ const LISTENER_TYPE = "envoy.config.listener.v3.Listener";
 const ROUTE_CONFIGURATION_TYPE = "envoy.config.route.v3.RouteConfiguration";
 const NO_STATIC_SECRETS = staticSecrets([]);
 
+/** What the checks across the resources of one xDS file need to know of one resource. */
+export interface ResourceSummary {
+  readonly typeName: string;
+  readonly cluster?: ClusterKey;
+  readonly listener?: ListenerKey;
+}
+
+/** The checks on a resource's own content use no static secrets, RE2 regexes, and leave route clusters to fileXds.ts. */
+const RESOURCE_CONTEXT: MessageCheckContext = { secrets: NO_STATIC_SECRETS, re2: true, clusterNames: undefined };
+
 /**
  * Checks on an xDS resource file (a DiscoveryResponse read from disk), for the resources it
  * holds: the listeners of an LDS file, the clusters of a CDS file and the route configuration of
  * an RDS file get the checks the same resources get in a bootstrap's static_resources (names,
  * addresses, filter order, route tables), except which clusters a route may name, which only the
- * bootstrap and the CDS file together tell (checks/envoy/fileXds.ts). An SDS subscription takes
- * exactly one Secret, the one named by its SdsSecretConfig (envoyproxy/envoy
- * source/common/secret/sds_api.cc, SdsApi::onConfigUpdate): a file with two secrets is refused,
- * so each secret needs a file of its own.
+ * bootstrap and the CDS file together tell (checks/envoy/fileXds.ts).
+ *
+ * This part looks at one resource alone, so its verdict is the same wherever the resource is
+ * (see resourceVerdicts.ts); what needs several resources is {@link checkAcrossResources}'s.
+ * Envoy, too, builds each resource of an update on its own and compares them only for duplicate
+ * names (envoyproxy/envoy source/common/upstream/cds_api_helper.cc, "duplicate cluster";
+ * source/common/listener_manager/lds_api.cc, "duplicate listener").
  */
-export function checkResourceFile(response: MessageValue, sink: IssueSink): void {
-  const resources = Array.isArray(response.resources) ? response.resources : [];
-  const ofType = (type: string) => resources.filter((r): r is AnyValue => r instanceof AnyValue && r.typeName === type);
-  const secrets = ofType(SECRET_TYPE).length;
+export function checkResource(resource: AnyValue, sink: IssueSink): ResourceSummary {
+  const message = resource.message;
+  const summary: { typeName: string; cluster?: ClusterKey; listener?: ListenerKey } = { typeName: resource.typeName };
+  if (message !== undefined && resource.typeName === CLUSTER_TYPE) {
+    checkCluster(message, sink);
+    summary.cluster = clusterKey(message);
+  }
+  if (message !== undefined && resource.typeName === LISTENER_TYPE) {
+    checkListener(message, sink);
+    summary.listener = listenerKey(message);
+  }
+  if (message !== undefined && resource.typeName === ROUTE_CONFIGURATION_TYPE) checkRouteTable(message, undefined, sink);
+  checkEveryMessage(resource, RESOURCE_CONTEXT, sink);
+  return summary;
+}
+
+/**
+ * The checks of an xDS file across its resources, and those on the file's own fields (the
+ * resources in `response` are not looked into: that is {@link checkResource}'s). An SDS
+ * subscription takes exactly one Secret, the one named by its SdsSecretConfig (envoyproxy/envoy
+ * source/common/secret/sds_api.cc, SdsApi::onConfigUpdate): a file with two secrets is refused,
+ * so each secret needs a file of its own. Names (and listener addresses) must be unique.
+ */
+export function checkAcrossResources(response: MessageValue, resources: readonly ResourceSummary[], sink: IssueSink): void {
+  const secrets = resources.filter((r) => r.typeName === SECRET_TYPE).length;
   if (secrets > 1) {
     sink.error(
       fieldPath(response, "resources"),
       `Unexpected SDS secrets length: ${secrets} (an SDS config loads exactly one Secret from its file; give each secret a file of its own)`,
     );
   }
-  const messages = (type: string) => ofType(type).flatMap((r) => (r.message ? [r.message] : []));
-  checkClusters(messages(CLUSTER_TYPE), sink);
-  checkListeners(messages(LISTENER_TYPE), sink);
-  for (const routeConfig of messages(ROUTE_CONFIGURATION_TYPE)) checkRouteTable(routeConfig, undefined, sink);
-  checkEveryMessage(response, { secrets: NO_STATIC_SECRETS, re2: true, clusterNames: undefined }, sink);
+  checkClusterNames(resources.flatMap((r) => (r.cluster ? [r.cluster] : [])), sink);
+  checkListenerKeys(resources.flatMap((r) => (r.listener ? [r.listener] : [])), sink);
+  checkEveryMessage(response, RESOURCE_CONTEXT, sink);
 }
 
 /** Refuses a typed_config whose type belongs to another kind of extension. */
@@ -232,27 +264,45 @@ function describeAddress(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** Where a cluster is and what it is called: all the duplicate-name check needs. */
+export interface ClusterKey {
+  readonly name: string | undefined;
+  readonly namePath: string;
+  readonly path: string;
+}
+
+function clusterKey(cluster: MessageValue): ClusterKey {
+  return { name: str(cluster, "name"), namePath: fieldPath(cluster, "name"), path: pathOf(cluster) };
+}
+
 function checkClusters(clusters: readonly MessageValue[], sink: IssueSink): Set<string> {
+  for (const cluster of clusters) checkCluster(cluster, sink);
+  return checkClusterNames(clusters.map(clusterKey), sink);
+}
+
+/** Cluster names are unique; returns them. */
+function checkClusterNames(clusters: readonly ClusterKey[], sink: IssueSink): Set<string> {
   const seen = new Map<string, string>();
-  for (const cluster of clusters) {
-    const name = str(cluster, "name");
-    if (name !== undefined && name !== "") {
-      const first = seen.get(name);
-      if (first !== undefined) {
-        sink.error(fieldPath(cluster, "name"), `cluster manager: duplicate cluster '${name}' (first defined at ${first})`);
-      } else seen.set(name, pathOf(cluster));
-    }
-    const type = cluster.type ?? STATIC;
-    if (type === STATIC && cluster.cluster_type === undefined) checkStaticEndpoints(cluster, sink);
-    // envoyproxy/envoy source/extensions/clusters/eds/eds.cc, EdsClusterFactory::createClusterImpl.
-    if (type === EDS && cluster.eds_cluster_config === undefined && !wasUnreadable(cluster, "eds_cluster_config")) {
-      sink.error(
-        fieldPath(cluster, "type"),
-        'cannot create an EDS cluster without an EDS config (set "eds_cluster_config" with an "eds_config")',
-      );
-    }
+  for (const { name, namePath, path } of clusters) {
+    if (name === undefined || name === "") continue;
+    const first = seen.get(name);
+    if (first !== undefined) sink.error(namePath, `cluster manager: duplicate cluster '${name}' (first defined at ${first})`);
+    else seen.set(name, path);
   }
   return new Set(seen.keys());
+}
+
+/** The checks on one cluster alone. */
+function checkCluster(cluster: MessageValue, sink: IssueSink): void {
+  const type = cluster.type ?? STATIC;
+  if (type === STATIC && cluster.cluster_type === undefined) checkStaticEndpoints(cluster, sink);
+  // envoyproxy/envoy source/extensions/clusters/eds/eds.cc, EdsClusterFactory::createClusterImpl.
+  if (type === EDS && cluster.eds_cluster_config === undefined && !wasUnreadable(cluster, "eds_cluster_config")) {
+    sink.error(
+      fieldPath(cluster, "type"),
+      'cannot create an EDS cluster without an EDS config (set "eds_cluster_config" with an "eds_config")',
+    );
+  }
 }
 
 /** A STATIC cluster's endpoints are used as they are: they must be IP literals. */
@@ -272,66 +322,92 @@ function checkStaticEndpoints(cluster: MessageValue, sink: IssueSink): void {
   }
 }
 
+/** Where a listener is, what it is called and where it binds: all the checks across listeners need. */
+export interface ListenerKey {
+  readonly name: string;
+  readonly namePath: string;
+  readonly path: string;
+  readonly addressPath: string;
+  /** The address and port it binds to, when it binds to a port of an IP address. */
+  readonly binds?: { readonly key: string; readonly address: string; readonly port: number };
+}
+
+function listenerKey(listener: MessageValue): ListenerKey {
+  const name = str(listener, "name") ?? "";
+  const key = { name, namePath: fieldPath(listener, "name"), path: pathOf(listener), addressPath: fieldPath(listener, "address") };
+  const socket = sub(sub(listener, "address"), "socket_address");
+  const address = str(socket, "address");
+  if (!socket || address === undefined || str(socket, "resolver_name") || isIP(address) === 0) return key;
+  const port = typeof socket.port_value === "number" ? socket.port_value : 0;
+  const bind = listener.bind_to_port;
+  const binds = !(bind instanceof WrapperValue && bind.value === false);
+  const protocol = typeof socket.protocol === "number" ? socket.protocol : 0;
+  return port !== 0 && binds ? { ...key, binds: { key: `${address}|${port}|${protocol}`, address, port } } : key;
+}
+
 function checkListeners(listeners: readonly MessageValue[], sink: IssueSink): void {
+  for (const listener of listeners) checkListener(listener, sink);
+  checkListenerKeys(listeners.map(listenerKey), sink);
+}
+
+/** Listener names are unique, and no two listeners bind the same address and port. */
+function checkListenerKeys(listeners: readonly ListenerKey[], sink: IssueSink): void {
   const names = new Map<string, string>();
   const addresses = new Map<string, { name: string; path: string }>();
-  for (const listener of listeners) {
-    const name = str(listener, "name") ?? "";
+  for (const { name, namePath, path, addressPath, binds } of listeners) {
     if (name !== "") {
       const first = names.get(name);
-      if (first !== undefined) sink.error(fieldPath(listener, "name"), `duplicate listener name '${name}' (first used at ${first})`);
-      else names.set(name, pathOf(listener));
+      if (first !== undefined) sink.error(namePath, `duplicate listener name '${name}' (first used at ${first})`);
+      else names.set(name, path);
     }
-    const socket = sub(sub(listener, "address"), "socket_address");
-    const address = str(socket, "address");
-    if (socket && address !== undefined && !str(socket, "resolver_name")) {
-      if (isIP(address) === 0) {
-        sink.error(fieldPath(socket, "address"), `malformed IP address: ${address} (a listener binds to an IP address)`);
-      } else {
-        const port = typeof socket.port_value === "number" ? socket.port_value : 0;
-        const bind = listener.bind_to_port;
-        const binds = !(bind instanceof WrapperValue && bind.value === false);
-        const protocol = typeof socket.protocol === "number" ? socket.protocol : 0;
-        const key = `${address}|${port}|${protocol}`;
-        const first = addresses.get(key);
-        if (port !== 0 && binds && first) {
-          sink.error(
-            fieldPath(listener, "address"),
-            `error adding listener: '${name}' has duplicate address '${describeAddress(address, port)}' as existing listener '${first.name}' (${first.path})`,
-          );
-        } else if (port !== 0 && binds) addresses.set(key, { name, path: pathOf(listener) });
-      }
+    if (binds === undefined) continue;
+    const first = addresses.get(binds.key);
+    if (first) {
+      sink.error(
+        addressPath,
+        `error adding listener: '${name}' has duplicate address '${describeAddress(binds.address, binds.port)}' as existing listener '${first.name}' (${first.path})`,
+      );
+    } else addresses.set(binds.key, { name, path });
+  }
+}
+
+/** The checks on one listener alone. */
+function checkListener(listener: MessageValue, sink: IssueSink): void {
+  const name = str(listener, "name") ?? "";
+  const socket = sub(sub(listener, "address"), "socket_address");
+  const address = str(socket, "address");
+  if (socket && address !== undefined && !str(socket, "resolver_name") && isIP(address) === 0) {
+    sink.error(fieldPath(socket, "address"), `malformed IP address: ${address} (a listener binds to an IP address)`);
+  }
+  const matches = new Map<string, string>();
+  for (const chain of list(listener, "filter_chains")) {
+    const match = stableText(chain.filter_chain_match);
+    const first = matches.get(match);
+    if (first !== undefined) {
+      sink.error(
+        pathOf(chain),
+        `error adding listener '${name}': multiple filter chains with the same matching rules are defined (same filter_chain_match as ${first})`,
+      );
+    } else matches.set(match, pathOf(chain));
+  }
+  const chains = [...list(listener, "filter_chains")];
+  const defaultChain = sub(listener, "default_filter_chain");
+  if (defaultChain) chains.push(defaultChain);
+  // Envoy's ListenerInfoImpl: a listener is QUIC when udp_listener_config has quic_options;
+  // a UDP address makes a datagram listener (envoyproxy/envoy source/common/listener_manager).
+  const udp = socket !== undefined && socket.protocol === UDP;
+  const quic = sub(sub(listener, "udp_listener_config"), "quic_options") !== undefined;
+  for (const filter of list(listener, "listener_filters")) {
+    if (udp && !quic) checkSlot(filter, UDP_LISTENER_FILTER_SLOT, sink);
+    else {
+      const udpFilter = anyOf(filter, "typed_config")?.typeName.startsWith(UDP_LISTENER_FILTER_SLOT.prefixes[0]) ?? false;
+      checkSlot(filter, LISTENER_FILTER_SLOT, sink, !udp && udpFilter ? LISTENER_FILTER_HINT : "");
     }
-    const matches = new Map<string, string>();
-    for (const chain of list(listener, "filter_chains")) {
-      const match = stableText(chain.filter_chain_match);
-      const first = matches.get(match);
-      if (first !== undefined) {
-        sink.error(
-          pathOf(chain),
-          `error adding listener '${name}': multiple filter chains with the same matching rules are defined (same filter_chain_match as ${first})`,
-        );
-      } else matches.set(match, pathOf(chain));
-    }
-    const chains = [...list(listener, "filter_chains")];
-    const defaultChain = sub(listener, "default_filter_chain");
-    if (defaultChain) chains.push(defaultChain);
-    // Envoy's ListenerInfoImpl: a listener is QUIC when udp_listener_config has quic_options;
-    // a UDP address makes a datagram listener (envoyproxy/envoy source/common/listener_manager).
-    const udp = socket !== undefined && socket.protocol === UDP;
-    const quic = sub(sub(listener, "udp_listener_config"), "quic_options") !== undefined;
-    for (const filter of list(listener, "listener_filters")) {
-      if (udp && !quic) checkSlot(filter, UDP_LISTENER_FILTER_SLOT, sink);
-      else {
-        const udpFilter = anyOf(filter, "typed_config")?.typeName.startsWith(UDP_LISTENER_FILTER_SLOT.prefixes[0]) ?? false;
-        checkSlot(filter, LISTENER_FILTER_SLOT, sink, !udp && udpFilter ? LISTENER_FILTER_HINT : "");
-      }
-    }
-    for (const chain of chains) {
-      const filters = list(chain, "filters");
-      checkFilterOrder(filters, "network", TERMINAL_NETWORK_FILTERS, sink);
-      for (const filter of filters) checkCodecForListener(filter, quic, sink);
-    }
+  }
+  for (const chain of chains) {
+    const filters = list(chain, "filters");
+    checkFilterOrder(filters, "network", TERMINAL_NETWORK_FILTERS, sink);
+    for (const filter of filters) checkCodecForListener(filter, quic, sink);
   }
 }
 

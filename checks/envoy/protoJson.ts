@@ -31,6 +31,22 @@ export interface ReadContext {
   readonly enumFixes?: EnumFix[];
   /** Counts Any values whose type could not be checked (then there is no strict re-parse). */
   readonly unchecked?: { count: number };
+  /**
+   * Reads the elements of one repeated message field in place of {@link readMessage}: the
+   * resources of an xDS file, whose verdicts are kept per resource (resourceVerdicts.ts).
+   */
+  readonly elementReader?: ElementReader;
+}
+
+export interface ElementReader {
+  readonly field: DescField;
+  read(json: unknown, path: string, pgv: boolean): Value | undefined;
+}
+
+/** An element of a repeated message field. */
+function readElement(ctx: ReadContext, field: DescField & { message: DescMessage }, json: unknown, path: string, pgv: boolean): Value | undefined {
+  const reader = ctx.elementReader;
+  return reader !== undefined && reader.field === field ? reader.read(json, path, pgv) : readMessage(ctx, field.message, json, path, pgv);
 }
 
 /**
@@ -134,13 +150,17 @@ export function readMessage(ctx: ReadContext, desc: DescMessage, json: unknown, 
     return v === undefined ? undefined : new WrapperValue(v);
   }
   if (!isPlainObject(json)) return typeError(ctx, path, `an object (${desc.typeName})`, json);
-  return readFields(ctx, desc, json, path, pgv, new Set());
+  return readFields(ctx, desc, json, path, pgv, NO_KEYS);
 }
 
 function typeError(ctx: ReadContext, path: string, expected: string, got: unknown): undefined {
   ctx.sink.error(path, `expected ${expected}, got ${describeJson(got)}`);
   return undefined;
 }
+
+/** Keys readFields passes over: none, or an Any's "@type". */
+const NO_KEYS: ReadonlySet<string> = new Set();
+const TYPE_KEY: ReadonlySet<string> = new Set(["@type"]);
 
 function readFields(
   ctx: ReadContext,
@@ -152,8 +172,9 @@ function readFields(
 ): MessageValue {
   const out: MessageValue = {};
   const keys = new Map<string, string>();
-  const unreadable = new Set<string>();
-  const oneofSet = new Map<string, string>();
+  // Most messages have neither: made when needed (every message read is one more allocation).
+  let unreadable: Set<string> | undefined;
+  let oneofSet: Map<string, string> | undefined;
   const byKey = fieldsByKey(desc);
   for (const key of Object.keys(json)) {
     if (skipKeys.has(key)) continue;
@@ -175,6 +196,7 @@ function readFields(
     // proto3 JSON: null means "not set", except for google.protobuf.Value and NullValue.
     if (raw === null && !acceptsNull(field)) continue;
     if (field.oneof) {
+      oneofSet ??= new Map();
       const other = oneofSet.get(field.oneof.name);
       if (other !== undefined) {
         ctx.sink.error(
@@ -188,7 +210,7 @@ function readFields(
     const embeddedPgv = pgv && !skipsEmbedded(ctx, field);
     const value = readFieldValue(ctx, field, json, key, fpath, embeddedPgv);
     if (value === undefined) {
-      unreadable.add(field.name);
+      (unreadable ??= new Set()).add(field.name);
       continue;
     }
     out[field.name] = value;
@@ -212,7 +234,7 @@ function readLegacyConfig(
   const typeName = LEGACY_CONFIG_TYPES[json.name];
   const type = typeName ? ctx.reg.registry.getMessage(typeName) : undefined;
   if (!type || !isPlainObject(json.config)) return undefined;
-  const message = readFields(ctx, type, json.config, path, pgv, new Set());
+  const message = readFields(ctx, type, json.config, path, pgv, NO_KEYS);
   return new AnyValue(`type.googleapis.com/${type.typeName}`, type.typeName, message, type);
 }
 
@@ -257,7 +279,7 @@ function readFieldValue(
         let v: Value | undefined;
         if (field.listKind === "scalar") v = readScalar(ctx, field.scalar, raw, path);
         else if (field.listKind === "enum") v = readEnumAt(ctx, field.enum, container, key, raw, path);
-        else v = readMessage(ctx, field.message, raw, path, pgv);
+        else v = readElement(ctx, field, raw, path, pgv);
         return v === undefined ? undefined : [v];
       }
       const out: Value[] = [];
@@ -270,7 +292,7 @@ function readFieldValue(
         }
         if (field.listKind === "scalar") v = readScalar(ctx, field.scalar, item, ipath);
         else if (field.listKind === "enum") v = readEnumAt(ctx, field.enum, raw, i, item, ipath);
-        else v = readMessage(ctx, field.message, item, ipath, pgv);
+        else v = readElement(ctx, field, item, ipath, pgv);
         if (v !== undefined) out.push(v);
       });
       return out;
@@ -491,7 +513,7 @@ function readAny(ctx: ReadContext, json: unknown, path: string, pgv: boolean): A
     const inner = readMessage(ctx, desc, json.value, childPath(path, "value"), pgv);
     return new AnyValue(typeUrl, typeName, undefined, inner === undefined ? undefined : desc);
   }
-  const message = readFields(ctx, desc, json, path, pgv, new Set(["@type"]));
+  const message = readFields(ctx, desc, json, path, pgv, TYPE_KEY);
   if (TYPED_STRUCTS.has(typeName)) return readTypedStruct(ctx, json, path, pgv) ?? new AnyValue(typeUrl, typeName, message, desc);
   return new AnyValue(typeUrl, typeName, message, desc);
 }
@@ -549,4 +571,31 @@ function allMessageNames(ctx: ReadContext): string[] {
     messageNameCache.set(ctx.reg, names);
   }
   return names;
+}
+
+/**
+ * Copy of the input with the recorded enum names replaced by their declared spelling and
+ * single elements given for lists wrapped in a list.
+ */
+export function withDeclaredEnumNames(json: unknown, fixes: readonly EnumFix[]): unknown {
+  // Nothing to rewrite: the input itself is what the parser reads (it does not modify it).
+  if (fixes.length === 0) return json;
+  const copies = new Map<object, unknown>();
+  const copy = (v: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v;
+    const c: unknown = Array.isArray(v) ? v.map(copy) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]));
+    copies.set(v, c);
+    return c;
+  };
+  const root = copy(json);
+  for (const fix of fixes) {
+    const target = copies.get(fix.container) as Record<string | number, unknown> | undefined;
+    if (target && "name" in fix) target[fix.key] = fix.name;
+  }
+  // After the enum names, which may sit in the element being wrapped.
+  for (const fix of fixes) {
+    const target = copies.get(fix.container) as Record<string | number, unknown> | undefined;
+    if (target && "wrap" in fix) target[fix.key] = [target[fix.key]];
+  }
+  return root;
 }

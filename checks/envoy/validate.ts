@@ -1,8 +1,9 @@
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { checkBootstrap, checkResourceFile } from "./envoyChecks";
+import { checkAcrossResources, checkBootstrap } from "./envoyChecks";
 import { IssueSink, describeJson, type ValidateOptions, type ValidationResult } from "./issues";
-import { readMessage, type EnumFix } from "./protoJson";
+import { readMessage, withDeclaredEnumNames, type ElementReader, type EnumFix } from "./protoJson";
 import { loadEnvoyRegistry, type EnvoyRegistry } from "./registry";
+import { ResourceVerdictMemo, parses, resourceVerdict, type ResourceVerdict } from "./resourceVerdicts";
 import { isMessageValue, type MessageValue } from "./values";
 import type { DescMessage } from "@bufbuild/protobuf";
 
@@ -37,13 +38,65 @@ export function validateWithRegistry(reg: EnvoyRegistry, config: unknown, option
  * (envoyproxy/envoy source/extensions/config_subscription/filesystem/filesystem_subscription_impl.cc),
  * e.g. the listeners of an LDS file or the Secret an SDS config loads. Same checks as a
  * bootstrap's, on each resource, plus those Envoy makes on the resources it receives (see
- * checkResourceFile). What only the file and the bootstrap together show is fileXds.ts's.
+ * checkResource and checkAcrossResources). What only the file and the bootstrap together show is
+ * fileXds.ts's.
+ *
+ * The verdict on each resource is kept (bounded, see resourceVerdicts.ts), so a resource checked
+ * before in this process, in this file or another, is not checked again; the checks across
+ * resources run every time.
  */
 export function validateResourceFile(config: unknown, options: ValidateOptions = {}): ValidationResult {
-  const reg = loadEnvoyRegistry();
+  return validateResourceFileWith(loadEnvoyRegistry(), config, options, resourceVerdicts);
+}
+
+/** The resource verdicts {@link validateResourceFile} keeps. */
+export const resourceVerdicts = new ResourceVerdictMemo();
+
+/**
+ * {@link validateResourceFile} against a given registry, keeping resource verdicts in `memo`
+ * (without one, every resource is checked afresh).
+ */
+export function validateResourceFileWith(reg: EnvoyRegistry, config: unknown, options: ValidateOptions = {}, memo?: ResourceVerdictMemo): ValidationResult {
   const type = reg.registry.getMessage(DISCOVERY_RESPONSE_TYPE);
-  if (!type) throw new Error(`Envoy API descriptors lack ${DISCOVERY_RESPONSE_TYPE}`);
-  return validateMessage(reg, type, config, options, "an xDS resource file object (a DiscoveryResponse)", checkResourceFile);
+  const resourcesField = type?.fields.find((f) => f.name === "resources");
+  if (!type || !resourcesField) throw new Error(`Envoy API descriptors lack ${DISCOVERY_RESPONSE_TYPE}`);
+  const sink = new IssueSink();
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    sink.error("", `expected an xDS resource file object (a DiscoveryResponse), got ${describeJson(config)}`);
+    return sink.result(options);
+  }
+  const enumFixes: EnumFix[] = [];
+  const unchecked = { count: 0 };
+  const resources: ResourceVerdict[] = [];
+  const elementReader: ElementReader = {
+    field: resourcesField,
+    read: (json, path, pgv) => {
+      const verdict = resourceVerdict(reg, type, json, path, pgv, memo);
+      sink.errors.push(...verdict.readErrors);
+      sink.warnings.push(...verdict.warnings);
+      unchecked.count += verdict.unchecked;
+      resources.push(verdict);
+      return verdict.value;
+    },
+  };
+  const parsed = readMessage({ reg, sink, enumFixes, unchecked, elementReader }, type, config, "", true);
+  const mappingErrors = sink.errors.length;
+  if (isMessageValue(parsed)) {
+    for (const r of resources) sink.errors.push(...r.checkErrors);
+    checkAcrossResources(parsed, resources.flatMap((r) => (r.summary ? [r.summary] : [])), sink);
+  }
+  if (mappingErrors === 0 && unchecked.count === 0) {
+    // The parser reads each resource on its own, so it takes the file exactly when it takes the
+    // file's own fields and each resource (each was asked in a file of its own, at the same depth).
+    const envelope = Object.fromEntries(Object.entries(withDeclaredEnumNames(config, enumFixes) as object).filter(([key]) => key !== "resources"));
+    if (!resources.every((r) => r.accepted === true) || !parses(reg, type, envelope)) {
+      // Refused: the whole file once more, for the parser's own words.
+      const fixes: EnumFix[] = [];
+      readMessage({ reg, sink: new IssueSink(), enumFixes: fixes }, type, config, "", true);
+      crossCheck(reg, type, withDeclaredEnumNames(config, fixes), sink);
+    }
+  }
+  return sink.result(options);
 }
 
 function validateMessage(
@@ -81,31 +134,4 @@ function crossCheck(reg: EnvoyRegistry, type: DescMessage, config: unknown, sink
   } catch (err) {
     sink.error("", `proto3 JSON parser refused the config: ${(err as Error).message}`);
   }
-}
-
-/**
- * Copy of the input with the recorded enum names replaced by their declared spelling and
- * single elements given for lists wrapped in a list.
- */
-function withDeclaredEnumNames(json: unknown, fixes: readonly EnumFix[]): unknown {
-  // Nothing to rewrite: the input itself is what the parser reads (it does not modify it).
-  if (fixes.length === 0) return json;
-  const copies = new Map<object, unknown>();
-  const copy = (v: unknown): unknown => {
-    if (typeof v !== "object" || v === null) return v;
-    const c: unknown = Array.isArray(v) ? v.map(copy) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]));
-    copies.set(v, c);
-    return c;
-  };
-  const root = copy(json);
-  for (const fix of fixes) {
-    const target = copies.get(fix.container) as Record<string | number, unknown> | undefined;
-    if (target && "name" in fix) target[fix.key] = fix.name;
-  }
-  // After the enum names, which may sit in the element being wrapped.
-  for (const fix of fixes) {
-    const target = copies.get(fix.container) as Record<string | number, unknown> | undefined;
-    if (target && "wrap" in fix) target[fix.key] = [target[fix.key]];
-  }
-  return root;
 }

@@ -78,6 +78,7 @@ interface NodeMeta {
 }
 
 const metas = new WeakMap<object, NodeMeta>();
+const NONE: ReadonlySet<string> = new Set();
 
 /** Records where a parsed message sits in the input. */
 export function setMeta(
@@ -85,7 +86,7 @@ export function setMeta(
   type: DescMessage,
   path: string,
   keys: Map<string, string>,
-  unreadable: ReadonlySet<string> = new Set(),
+  unreadable: ReadonlySet<string> = NONE,
 ): void {
   metas.set(message, { path, keys, type, unreadable });
 }
