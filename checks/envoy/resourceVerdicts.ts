@@ -50,6 +50,8 @@ export const RESOURCE_VERDICT_LIMIT = 16_384;
 /** A bounded memo of resource verdicts; the least recently used goes first. */
 export class ResourceVerdictMemo {
   private readonly verdicts = new Map<string, KeptVerdict>();
+  /** Resources found here, and those checked and kept. */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(readonly limit: number = RESOURCE_VERDICT_LIMIT) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`ResourceVerdictMemo: limit must be a whole number of at least 1, got ${limit}`);
@@ -61,11 +63,17 @@ export class ResourceVerdictMemo {
 
   clear(): void {
     this.verdicts.clear();
+    this.stats.hits = 0;
+    this.stats.misses = 0;
   }
 
   get(key: string, reg: EnvoyRegistry): ResourceVerdict | undefined {
     const known = this.verdicts.get(key);
-    if (known === undefined || known.reg !== reg) return undefined;
+    if (known === undefined || known.reg !== reg) {
+      this.stats.misses++;
+      return undefined;
+    }
+    this.stats.hits++;
     this.verdicts.delete(key);
     this.verdicts.set(key, known);
     return known;
