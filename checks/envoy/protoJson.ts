@@ -158,6 +158,12 @@ function typeError(ctx: ReadContext, path: string, expected: string, got: unknow
   return undefined;
 }
 
+/** Whether `a` comes before `b` among `keys` (both written). */
+function writtenBefore(keys: readonly string[], a: string, b: string): boolean {
+  const at = keys.indexOf(a);
+  return at !== -1 && at < keys.indexOf(b);
+}
+
 /** Keys readFields passes over: none, or an Any's "@type". */
 const NO_KEYS: ReadonlySet<string> = new Set();
 const TYPE_KEY: ReadonlySet<string> = new Set(["@type"]);
@@ -171,12 +177,14 @@ function readFields(
   skipKeys: ReadonlySet<string>,
 ): MessageValue {
   const out: MessageValue = {};
-  const keys = new Map<string, string>();
+  // Spellings other than the proto name, for paths as written (most configs use proto names).
+  let spelled: Map<string, string> | undefined;
   // Most messages have neither: made when needed (every message read is one more allocation).
   let unreadable: Set<string> | undefined;
   let oneofSet: Map<string, string> | undefined;
   const byKey = fieldsByKey(desc);
-  for (const key of Object.keys(json)) {
+  const jsonKeys = Object.keys(json);
+  for (const key of jsonKeys) {
     if (skipKeys.has(key)) continue;
     const fpath = childPath(path, key);
     const field = byKey.get(key);
@@ -186,12 +194,13 @@ function readFields(
       if (legacy) out[LEGACY_CONFIG_KEY] = legacy;
       continue;
     }
-    const earlier = keys.get(field.name);
-    if (earlier !== undefined) {
-      ctx.sink.error(fpath, `field "${field.name}" is given twice (as "${earlier}" and "${key}")`);
+    // A field has two spellings (proto and JSON name); the second one written is the one refused.
+    const other = key === field.name ? field.jsonName : field.name;
+    if (other !== key && Object.prototype.hasOwnProperty.call(json, other) && !skipKeys.has(other) && writtenBefore(jsonKeys, other, key)) {
+      ctx.sink.error(fpath, `field "${field.name}" is given twice (as "${other}" and "${key}")`);
       continue;
     }
-    keys.set(field.name, key);
+    if (key !== field.name) (spelled ??= new Map()).set(field.name, key);
     const raw = json[key];
     // proto3 JSON: null means "not set", except for google.protobuf.Value and NullValue.
     if (raw === null && !acceptsNull(field)) continue;
@@ -216,7 +225,7 @@ function readFields(
     out[field.name] = value;
     checkDeprecatedField(ctx, field, value, fpath);
   }
-  setMeta(out, desc, path, keys, unreadable);
+  setMeta(out, desc, path, spelled, unreadable);
   checkDeprecatedEnumFields(ctx, desc, out);
   if (pgv) checkMessageRules(ctx, desc, out, path);
   return out;

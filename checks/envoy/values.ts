@@ -71,24 +71,33 @@ export class OpaqueJson {
 
 interface NodeMeta {
   readonly path: string;
-  readonly keys: Map<string, string>;
+  /** Field spellings other than the proto name, by proto name; none when all are proto names. */
+  readonly keys: ReadonlyMap<string, string> | undefined;
   readonly type: DescMessage;
   /** Fields given a value that could not be read (already reported as errors). */
   readonly unreadable: ReadonlySet<string>;
 }
 
-const metas = new WeakMap<object, NodeMeta>();
+/**
+ * Where the meta of a parsed message is kept: a symbol-keyed property, which Object.keys,
+ * Object.values, Object.entries and JSON.stringify pass over (a WeakMap entry per message cost
+ * more to make and to collect).
+ */
+const META = Symbol("checks/envoy message meta");
+type WithMeta = { [META]?: NodeMeta };
 const NONE: ReadonlySet<string> = new Set();
+
+const metaOf = (message: MessageValue): NodeMeta | undefined => (message as unknown as WithMeta)[META];
 
 /** Records where a parsed message sits in the input. */
 export function setMeta(
   message: MessageValue,
   type: DescMessage,
   path: string,
-  keys: Map<string, string>,
+  keys: ReadonlyMap<string, string> | undefined,
   unreadable: ReadonlySet<string> = NONE,
 ): void {
-  metas.set(message, { path, keys, type, unreadable });
+  (message as unknown as WithMeta)[META] = { path, keys, type, unreadable };
 }
 
 /**
@@ -96,23 +105,23 @@ export function setMeta(
  * Later checks use it not to call such a field missing.
  */
 export function wasUnreadable(message: MessageValue, protoName: string): boolean {
-  return metas.get(message)?.unreadable.has(protoName) ?? false;
+  return metaOf(message)?.unreadable.has(protoName) ?? false;
 }
 
 /** Message type of a parsed message. */
 export function typeOf(message: MessageValue): DescMessage | undefined {
-  return metas.get(message)?.type;
+  return metaOf(message)?.type;
 }
 
 /** Path of a parsed message in the input. */
 export function pathOf(message: MessageValue): string {
-  return metas.get(message)?.path ?? "";
+  return metaOf(message)?.path ?? "";
 }
 
 /** Path of a field of a parsed message, spelled as in the input. */
 export function fieldPath(message: MessageValue, protoName: string): string {
-  const meta = metas.get(message);
-  return childPath(meta?.path ?? "", meta?.keys.get(protoName) ?? protoName);
+  const meta = metaOf(message);
+  return childPath(meta?.path ?? "", meta?.keys?.get(protoName) ?? protoName);
 }
 
 export function isMessageValue(v: Value | undefined): v is MessageValue {

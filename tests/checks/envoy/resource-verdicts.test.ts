@@ -181,6 +181,22 @@ describe("checks/envoy: resource verdicts kept across xDS files", () => {
     assert.deepEqual(validateResourceFile(config, { strict: true }), fresh(config, { strict: true }));
   });
 
+  it("reports a field written in both spellings at the second one, and every path as written", () => {
+    const c = (fields: Record<string, unknown>) => file("1", [{ "@type": `${T}cluster.v3.Cluster`, name: "c", ...fields }]);
+    const camel = { loadAssignment: { clusterName: "c", endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: "x", portValue: 1 } } } }] }] } };
+    const shown = (config: unknown) => fresh(config).errors.map((e) => `${e.path}: ${e.message}`);
+    assert.deepEqual(shown(c({ connect_timeout: "1s", connectTimeout: "2s", ...camel })), [
+      'resources[0].connectTimeout: field "connect_timeout" is given twice (as "connect_timeout" and "connectTimeout")',
+      "resources[0].loadAssignment.endpoints[0].lbEndpoints[0].endpoint.address.socketAddress.address: malformed IP address: x (a STATIC cluster takes IP addresses; use type STRICT_DNS to resolve a name)",
+    ]);
+    // A null counts as written.
+    assert.deepEqual(shown(c({ connectTimeout: null, connect_timeout: "1s", lb_policy: "ROUND_ROBIN", lbPolicy: "RANDOM", commonLbConfig: { healthyPanicThreshold: { value: 200 } } })), [
+      "resources[0].commonLbConfig.healthyPanicThreshold.value: must be at least 0 and at most 100, got 200",
+      'resources[0].connect_timeout: field "connect_timeout" is given twice (as "connectTimeout" and "connect_timeout")',
+      'resources[0].lbPolicy: field "lb_policy" is given twice (as "lb_policy" and "lbPolicy")',
+    ]);
+  });
+
   it("rests on DiscoveryResponse.resources carrying no protoc-gen-validate rule (they would see only kept verdicts)", () => {
     const field = reg.registry.getMessage(DISCOVERY_RESPONSE_TYPE)?.fields.find((f) => f.name === "resources");
     assert.ok(field);
