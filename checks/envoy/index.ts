@@ -9,6 +9,7 @@ export { loadEnvoyRegistry, BOOTSTRAP_TYPE } from "./registry";
 export type { EnvoyRegistry } from "./registry";
 export type { ValidationIssue, ValidationResult, ValidateOptions } from "./issues";
 export { ENVOY_API_VERSION } from "./apiVersion";
-export { validateResourceFile, DISCOVERY_RESPONSE_TYPE } from "./validate";
+export { validateResourceFile, validateResourceFileWith, resourceVerdicts, DISCOVERY_RESPONSE_TYPE } from "./validate";
+export { ResourceVerdictMemo, RESOURCE_VERDICT_LIMIT } from "./resourceVerdicts";
 export { fromFileXds, XDS_RESOURCE_TYPES } from "./fileXds";
 export type { FileXdsLoad, FileXdsOptions, XdsProblem } from "./fileXds";
