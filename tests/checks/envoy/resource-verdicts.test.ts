@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { getOption, hasOption } from "@bufbuild/protobuf";
-import { DISCOVERY_RESPONSE_TYPE, loadEnvoyRegistry, validateResourceFile, type ValidateOptions, type ValidationResult } from "../../../checks/envoy";
+import { DISCOVERY_RESPONSE_TYPE, loadEnvoyRegistry, validateResourceFile, type EnvoyRegistry, type ValidateOptions, type ValidationResult } from "../../../checks/envoy";
 import { ResourceVerdictMemo, canonicalJson } from "../../../checks/envoy/resourceVerdicts";
 import { validateResourceFileWith } from "../../../checks/envoy/validate";
 
-const reg = loadEnvoyRegistry();
+let reg: EnvoyRegistry;
 const T = "type.googleapis.com/envoy.config.";
 
 const socket = (address: string, port: number) => ({ socket_address: { address, port_value: port } });
@@ -55,6 +55,10 @@ const fresh = (config: unknown, options: ValidateOptions = {}): ValidationResult
 const messagesAt = (result: ValidationResult, prefix: string) => [...result.errors, ...result.warnings].filter((i) => i.path.startsWith(prefix)).map((i) => `${i.path}: ${i.message}`);
 
 describe("checks/envoy: resource verdicts kept across xDS files", () => {
+  before(() => {
+    reg = loadEnvoyRegistry();
+  });
+
   it("a kept verdict is exactly the fresh one, at the index the resource has in the file at hand, strict or not", () => {
     const memo = new ResourceVerdictMemo();
     validateResourceFileWith(reg, file("1", TROUBLED), {}, memo);
