@@ -39,7 +39,7 @@ export interface VersionObjects {
 export interface ProxyObjects {
   readonly proxy: string;
   /** The Envoy bootstrap as it is stored in the bootstrap ConfigMap. */
-  readonly envoyYaml: string;
+  readonly envoyBootstrap: string;
   /** The xDS files (LDS, CDS, RDS, SDS) as the xDS ConfigMap stores them, by file name, sorted. */
   readonly xdsFiles: Readonly<Record<string, string>>;
   readonly serviceAccount: ServiceAccountManifest;
@@ -83,11 +83,11 @@ export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "cl
 
 /** The bootstrap and the xDS files as the two ConfigMaps store them, and the ConfigMaps. */
 function configObjects(config: ProxyConfig, namespace: string) {
-  const { yaml: envoyYaml, xdsFiles } = renderEnvoyConfig(config);
+  const { bootstrap: envoyBootstrap, xdsFiles } = renderEnvoyConfig(config);
   return {
-    envoyYaml,
+    envoyBootstrap,
     xdsFiles,
-    configMap: buildEnvoyConfigMap(config.proxy, namespace, envoyYaml),
+    configMap: buildEnvoyConfigMap(config.proxy, namespace, envoyBootstrap),
     xdsConfigMap: buildXdsConfigMap(config.proxy, namespace, xdsFiles),
   };
 }
@@ -114,7 +114,7 @@ export function buildServiceObjects(
   const mountIdentity = holdsIdentity(topology);
   return {
     proxy: service.name,
-    envoyYaml: config.envoyYaml,
+    envoyBootstrap: config.envoyBootstrap,
     xdsFiles: config.xdsFiles,
     serviceAccount: buildServiceAccount(service.name, target.namespace, pullSecret),
     ...(mountIdentity ? { identitySecret: buildIdentitySecret(service.name, target.namespace, "service", secrets.identity(service.name)) } : {}),
@@ -149,8 +149,8 @@ export function buildAnyServiceObjects(
   const { versions } = service;
   if (versions === undefined) return buildServiceObjects(topology, service, target, appImage(service), pullSecret, secrets);
   // The service-wide objects (identity, Secret, sidecar config: both ConfigMaps); the Deployment and Service come per version below.
-  const { proxy, envoyYaml, xdsFiles, serviceAccount, identitySecret, configMap, xdsConfigMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets);
-  const shared = { proxy, envoyYaml, xdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap, xdsConfigMap };
+  const { proxy, envoyBootstrap, xdsFiles, serviceAccount, identitySecret, configMap, xdsConfigMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets);
+  const shared = { proxy, envoyBootstrap, xdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap, xdsConfigMap };
   const mountIdentity = holdsIdentity(topology);
   return {
     ...shared,
@@ -197,7 +197,7 @@ export function buildFrontObjects(
   const edgeSecretName = edge === undefined ? undefined : edge.kind === "data" ? EDGE_SECRET_NAME : edge.name;
   return {
     proxy: FRONT_PROXY_NAME,
-    envoyYaml: config.envoyYaml,
+    envoyBootstrap: config.envoyBootstrap,
     xdsFiles: config.xdsFiles,
     serviceAccount: buildServiceAccount(FRONT_PROXY_NAME, target.namespace, pullSecret),
     ...(mountIdentity ? { identitySecret: buildIdentitySecret(FRONT_PROXY_NAME, target.namespace, "front-proxy", secrets.identity(FRONT_PROXY_NAME)) } : {}),

@@ -67,10 +67,10 @@ describe("ServiceMesh component: live config", () => {
       const live = registered(base.resources, CONFIG_MAP, `${proxy}-envoy-live-config`);
       assert.equal(live.inputs.metadata.name, `${proxy}-xds`);
       assert.equal(live.inputs.immutable, false);
-      assert.ok("lds.yaml" in live.inputs.data && "cds.yaml" in live.inputs.data, proxy);
+      assert.ok("lds.json" in live.inputs.data && "cds.json" in live.inputs.data, proxy);
       const bootstrap = registered(base.resources, CONFIG_MAP, `${proxy}-envoy-config`);
       assert.equal(bootstrap.inputs.immutable, true);
-      assert.deepEqual(Object.keys(bootstrap.inputs.data), ["envoy.yaml"]);
+      assert.deepEqual(Object.keys(bootstrap.inputs.data), ["envoy.json"]);
     }
   });
 

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { load } from "js-yaml";
 import { envoyConfigProblems, meshEnvoyConfigProblems, renderEnvoyConfig } from "../../envoy/check";
 import { buildSidecarConfig } from "../../envoy";
 import { parseTopology } from "../../topology";
@@ -21,7 +22,7 @@ describe("checking generated Envoy configs before deploy", () => {
       "      connect_timeout: 250ms",
       "      hosts: [{socket_address: {address: 127.0.0.1, port_value: 8081}}]",
     ].join("\n");
-    const problems = envoyConfigProblems([{ proxy: "service-b", yaml: broken, xdsFiles: {} }]);
+    const problems = envoyConfigProblems([{ proxy: "service-b", bootstrap: JSON.stringify(load(broken)), xdsFiles: {} }]);
     const paths = problems.map((p) => p.path);
     assert.ok(paths.includes("envoy config of service-b: static_resources.clusters[0].hosts"), paths.join("\n"));
     assert.ok(paths.includes("envoy config of service-b: static_resources.clusters[0].connect_timeout"), paths.join("\n"));
@@ -29,17 +30,17 @@ describe("checking generated Envoy configs before deploy", () => {
 
   it("treats a deprecated field as a failure", () => {
     const deprecated = "admin:\n  access_log_path: /tmp/admin.log\n  address: {socket_address: {address: 127.0.0.1, port_value: 9901}}\n";
-    const problems = envoyConfigProblems([{ proxy: "front-envoy", yaml: deprecated, xdsFiles: {} }]);
+    const problems = envoyConfigProblems([{ proxy: "front-envoy", bootstrap: JSON.stringify(load(deprecated)), xdsFiles: {} }]);
     assert.deepEqual(problems.map((p) => p.path), ["envoy config of front-envoy: admin.access_log_path"]);
   });
 
   it("checks a changed file anew: a verdict is reused only for the same text", () => {
     const good = renderEnvoyConfig(buildSidecarConfig(parseTopology(undefined), parseTopology(undefined).services[1], CONTEXT));
-    const broken = { ...good, xdsFiles: { ...good.xdsFiles, "cds.yaml": good.xdsFiles["cds.yaml"].replace(/connect_timeout: \S+/, "connect_timeout: soon") } };
-    assert.notEqual(broken.xdsFiles["cds.yaml"], good.xdsFiles["cds.yaml"], "the CDS file has a connect_timeout to break");
+    const broken = { ...good, xdsFiles: { ...good.xdsFiles, "cds.json": good.xdsFiles["cds.json"].replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "soon"') } };
+    assert.notEqual(broken.xdsFiles["cds.json"], good.xdsFiles["cds.json"], "the CDS file has a connect_timeout to break");
     assert.deepEqual(envoyConfigProblems([good]), []);
-    assert.ok(envoyConfigProblems([broken]).some((p) => p.path.startsWith(`cds.yaml of ${good.proxy}:`)));
+    assert.ok(envoyConfigProblems([broken]).some((p) => p.path.startsWith(`cds.json of ${good.proxy}:`)));
     assert.deepEqual(envoyConfigProblems([good]), [], "the good text again");
-    assert.ok(envoyConfigProblems([broken]).some((p) => p.path.startsWith(`cds.yaml of ${good.proxy}:`)), "the broken text again");
+    assert.ok(envoyConfigProblems([broken]).some((p) => p.path.startsWith(`cds.json of ${good.proxy}:`)), "the broken text again");
   });
 });

@@ -44,8 +44,8 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
       assert.equal(xdsConfigMap.immutable, false, "an immutable ConfigMap is replaced on every change");
       assert.deepEqual(xdsConfigMap.data, rendered.xdsFiles);
       assert.deepEqual(Object.keys(xdsConfigMap.data), Object.keys(rendered.xdsFiles).sort());
-      assert.ok(["lds.yaml", "cds.yaml"].every((f) => f in xdsConfigMap.data), config.proxy);
-      assert.deepEqual(configMap.data, { "envoy.yaml": rendered.yaml }, "the bootstrap ConfigMap holds the bootstrap only");
+      assert.ok(["lds.json", "cds.json"].every((f) => f in xdsConfigMap.data), config.proxy);
+      assert.deepEqual(configMap.data, { "envoy.json": rendered.bootstrap }, "the bootstrap ConfigMap holds the bootstrap only");
       assert.equal(xdsConfigMap.metadata.labels?.["app.kubernetes.io/name"], configMap.metadata.labels?.["app.kubernetes.io/name"]);
     }
   });
@@ -113,10 +113,10 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
 
     it("accepts exactly 1 MiB and refuses one byte more, naming the proxy and the largest file", () => {
       const half = "x".repeat(CONFIG_MAP_MAX_BYTES / 2);
-      assert.doesNotThrow(() => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.yaml": half, "lds.yaml": half }));
+      assert.doesNotThrow(() => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.json": half, "lds.json": half }));
       assert.throws(
-        () => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.yaml": `${half}y`, "lds.yaml": half }),
-        /the xDS ConfigMap of proxy service-a would hold 1048577 bytes, more than the 1048576 bytes the API server accepts \(largest file: cds\.yaml, 524289 bytes\)/,
+        () => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.json": `${half}y`, "lds.json": half }),
+        /the xDS ConfigMap of proxy service-a would hold 1048577 bytes, more than the 1048576 bytes the API server accepts \(largest file: cds\.json, 524289 bytes\)/,
       );
       assert.throws(() => buildEnvoyConfigMap("front-envoy", "envoy-mesh", "x".repeat(CONFIG_MAP_MAX_BYTES + 1)), /the bootstrap ConfigMap of proxy front-envoy would hold 1048577 bytes/);
     });
