@@ -15,6 +15,7 @@ import {
   XDS_DIR,
   buildFrontProxyConfig,
   buildSidecarConfig,
+  type ProxyConfig,
 } from "../envoy";
 import { renderEnvoyConfig, type RenderedEnvoyConfig } from "../envoy/check";
 import { APP_UID, ENVOY_BINARY, ENVOY_UID, envoyArgs } from "../k8s/pod";
@@ -324,6 +325,17 @@ function appContainer(
   };
 }
 
+/**
+ * A proxy's Envoy config as renderEnvoyConfig gives it for this target: `prerendered` when the
+ * caller already rendered it (the Pulumi program renders every config once, to check it first), so
+ * it is not built and serialized again; otherwise built and rendered here.
+ */
+function renderedFor(proxy: string, build: () => ProxyConfig, prerendered?: RenderedEnvoyConfig): RenderedEnvoyConfig {
+  if (prerendered === undefined) return renderEnvoyConfig(build());
+  if (prerendered.proxy !== proxy) throw new Error(`the rendered Envoy config given for ${proxy} is ${prerendered.proxy}'s`);
+  return prerendered;
+}
+
 function replicaNumbers(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i + 1);
 }
@@ -334,8 +346,9 @@ export function buildDockerServiceProxy(
   target: DockerTarget,
   images: DockerImages,
   certificates: DockerCertificateFiles,
+  prerendered?: RenderedEnvoyConfig,
 ): DockerProxy {
-  const rendered = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(target)));
+  const rendered = renderedFor(service.name, () => buildSidecarConfig(topology, service, dockerEnvoyTarget(target)), prerendered);
   const envoyBootstrap = rendered.bootstrap;
   const files = envoyFiles(topology, rendered, certificates);
   return {
@@ -388,8 +401,9 @@ export function buildDockerFrontProxy(
   images: Pick<DockerImages, "envoy">,
   certificates: DockerCertificateFiles,
   dependsOnHealthy: readonly string[] = [],
+  prerendered?: RenderedEnvoyConfig,
 ): DockerProxy {
-  const rendered = renderEnvoyConfig(buildFrontProxyConfig(topology, dockerEnvoyTarget(target)));
+  const rendered = renderedFor(FRONT_PROXY_NAME, () => buildFrontProxyConfig(topology, dockerEnvoyTarget(target)), prerendered);
   const envoyBootstrap = rendered.bootstrap;
   const files = envoyFiles(topology, rendered, certificates);
   return {
@@ -423,15 +437,22 @@ export function buildDockerNetwork(target: DockerTarget): DockerNetwork {
 /**
  * The whole mesh on one Docker engine. The front starts once every service container is healthy,
  * so its first requests find the services ready (as `pulumi up` orders it, and compose too).
+ * `rendered`: each proxy's Envoy config already rendered for this target, by proxy; default: rendered here.
  */
-export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages, certificates: DockerCertificateFiles): DockerMesh {
+export function buildDockerMesh(
+  topology: Topology,
+  target: DockerTarget,
+  images: DockerImages,
+  certificates: DockerCertificateFiles,
+  rendered?: ReadonlyMap<string, RenderedEnvoyConfig>,
+): DockerMesh {
   const problems = dockerCertificateProblems(topology, certificates, target);
   if (problems.length > 0) throw new ConfigError(problems, "the docker target cannot deliver every Envoy's certificates");
-  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates));
+  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates, rendered?.get(s.name)));
   const serviceContainers = services.flatMap(proxyContainers).map((c) => c.name);
   return {
     network: buildDockerNetwork(target),
-    proxies: [buildDockerFrontProxy(topology, target, images, certificates, serviceContainers), ...services],
+    proxies: [buildDockerFrontProxy(topology, target, images, certificates, serviceContainers, rendered?.get(FRONT_PROXY_NAME)), ...services],
   };
 }
 

@@ -275,6 +275,14 @@ describe("docker: the mesh as containers", () => {
     }
   });
 
+  it("builds the same description from configs rendered beforehand (the Pulumi program renders each once), and refuses another proxy's", () => {
+    const { topology, mesh: built } = mesh();
+    const rendered = new Map(buildMeshConfigs(topology, dockerEnvoyTarget(TARGET)).map((c) => [c.proxy, renderEnvoyConfig(c)]));
+    assert.deepEqual(buildDockerMesh(topology, TARGET, IMAGES, certificatesFor(topology), rendered), built);
+    const swapped = new Map([...rendered].map(([proxy, r]) => [proxy, proxy === "front-envoy" ? (rendered.get("service-a") as typeof r) : r]));
+    assert.throws(() => buildDockerMesh(topology, TARGET, IMAGES, certificatesFor(topology), swapped), /the rendered Envoy config given for front-envoy is service-a's/);
+  });
+
   it("renders Envoy configs that pass the strict checker", () => {
     const { mesh: built } = mesh();
     assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, bootstrap: p.envoyBootstrap, xdsFiles: xdsFilesOf(p) }))), []);

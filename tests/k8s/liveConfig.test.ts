@@ -5,7 +5,9 @@ import { renderEnvoyConfig } from "../../envoy/check";
 import {
   CONFIG_MAP_MAX_BYTES,
   buildAllProxyObjects,
+  buildAnyServiceObjects,
   buildEnvoyConfigMap,
+  buildFrontObjects,
   buildMeshManifests,
   buildXdsConfigMap,
   configMapDataBytes,
@@ -128,6 +130,24 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
 
     it("parses every stored file as YAML", () => {
       for (const objects of build()) for (const [file, text] of Object.entries(objects.xdsConfigMap.data)) assert.equal(typeof load(text), "object", `${objects.proxy}/${file}`);
+    });
+  });
+
+  describe("objects from a config rendered beforehand", () => {
+    it("are the objects built from scratch, byte for byte, for a plain service, a service with versions and the front", () => {
+      const topology = canary(90, 10);
+      const rendered = new Map(renderMeshConfigs(topology, kubernetesEnvoyTarget(KIND)).map((p) => [p.rendered.proxy, p.rendered]));
+      for (const service of topology.services) {
+        assert.deepEqual(buildAnyServiceObjects(topology, service, KIND, () => APP_IMAGE, undefined, undefined, rendered.get(service.name)), buildAnyServiceObjects(topology, service, KIND, () => APP_IMAGE), service.name);
+      }
+      assert.deepEqual(buildFrontObjects(topology, KIND, undefined, undefined, rendered.get("front-envoy")), buildFrontObjects(topology, KIND));
+    });
+
+    it("refuses another proxy's config", () => {
+      const topology = parseTopology(undefined);
+      const serviceA = renderEnvoyConfig(buildMeshConfigs(topology, kubernetesEnvoyTarget(KIND))[1]);
+      assert.equal(serviceA.proxy, "service-a");
+      assert.throws(() => buildFrontObjects(topology, KIND, undefined, undefined, serviceA), /the rendered Envoy config given for front-envoy is service-a's/);
     });
   });
 });
