@@ -226,7 +226,7 @@ export function xdsConfigMapName(proxy: string): string {
 
 /**
  * The xDS ConfigMap: every LDS, CDS, RDS and SDS file of the proxy (`xdsFiles`, by file name, as
- * YAML), mounted at XDS_DIR. Its name is stable and it is not immutable, so a route, weight,
+ * JSON), mounted at XDS_DIR. Its name is stable and it is not immutable, so a route, weight,
  * timeout, retry or upstream change updates it in place; the kubelet swaps the files atomically
  * and every running Envoy reloads them, with no pod restart. The SDS files only name the
  * certificate files: a renewed certificate changes a Secret, never this ConfigMap.
