@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Topology } from "../topology";
 import type { ConfigIssue } from "../topology/reader";
 import { XDS_DIR } from "./names";
@@ -111,16 +112,17 @@ function issuesOf<T>(result: { readonly errors: readonly T[]; readonly warnings:
 }
 
 /**
- * Verdicts of the strict checks by exact text. A check is a pure function of the text it reads,
- * so a text seen before (the SDS files most proxies share, the same mesh checked again by a later
- * preview in the same process) is not checked again. Bounded: the oldest verdicts go first once
- * MAX_VERDICTS are kept.
+ * Verdicts of the strict checks by exact text, keyed by its SHA-256 (not the text: thousands of
+ * kept texts would hold megabytes). A check is a pure function of the text it reads, so a text
+ * seen before (the SDS files most proxies share, the same mesh checked again by a later preview in
+ * the same process) is not checked again; its issue paths are relative to the file, and each
+ * caller prefixes its own proxy and file. Bounded: the oldest verdicts go first once MAX_VERDICTS are kept.
  */
 const MAX_VERDICTS = 4096;
 const verdicts = new Map<string, ValidationResult>();
 
 function strictVerdict(kind: "bootstrap" | "xds file", text: string, check: () => ValidationResult): ValidationResult {
-  const key = `${kind}\0${text}`;
+  const key = `${kind}:${createHash("sha256").update(text).digest("hex")}`;
   const known = verdicts.get(key);
   if (known !== undefined) return known;
   const result = check();

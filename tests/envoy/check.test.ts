@@ -45,6 +45,21 @@ describe("checking generated Envoy configs before deploy", () => {
     assert.ok(envoyConfigProblems([broken]).some((p) => p.path.startsWith(`cds.json of ${good.proxy}:`)), "the broken text again");
   });
 
+  it("reuses a verdict for the same bytes in another proxy, each problem under its own proxy, as a fresh check reports it", () => {
+    const topology = parseTopology(undefined);
+    const broken = (r: RenderedEnvoyConfig): RenderedEnvoyConfig => {
+      const file = JSON.parse(r.xdsFiles["sds-mesh-ca.json"]);
+      file.resources[0].bogus = 1;
+      return { ...r, xdsFiles: { ...r.xdsFiles, "sds-mesh-ca.json": `${JSON.stringify(file, null, 2)}\n` } };
+    };
+    const [b, c] = ["service-b", "service-c"].map((name) => broken(renderEnvoyConfig(buildSidecarConfig(topology, topology.services.find((s) => s.name === name)!, CONTEXT))));
+    assert.equal(b.xdsFiles["sds-mesh-ca.json"], c.xdsFiles["sds-mesh-ca.json"], "the same bytes in both proxies");
+    const fresh = envoyConfigProblems([b]);
+    assert.ok(fresh.length > 0 && fresh.every((p) => p.path.startsWith("sds-mesh-ca.json of service-b: resources[0]")), JSON.stringify(fresh));
+    const reused = envoyConfigProblems([c]);
+    assert.deepEqual(reused, fresh.map((p) => ({ ...p, path: p.path.replace("of service-b", "of service-c") })));
+  });
+
   describe("the shipped text: JSON, read back once", () => {
     const configs = () => buildMeshConfigs(parseTopology(undefined), { ...CONTEXT, edgeHttpsPort: 8443 });
 
