@@ -13,7 +13,7 @@
  * An xDS file is checked on its own: each resource strictly, as Envoy parses it, with the
  * checks the same resource gets in a bootstrap. What only the files together show is checked when
  * a bootstrap that reads files (`path_config_source`) is given with them, e.g. a rendered proxy's
- * `envoy.yaml` plus its xDS folder: each path the bootstrap (or an LDS listener's RDS, or an SDS
+ * `envoy.json` plus its xDS folder: each path the bootstrap (or an LDS listener's RDS, or an SDS
  * config) names is looked up by file name among the files given, whatever folder the bootstrap
  * names, since that is where Envoy would read them. That report is one more block,
  * `<bootstrap path> with its xDS files: OK|FAIL`, whose config paths are `<file name>:<path>`;

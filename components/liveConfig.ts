@@ -29,14 +29,14 @@ export function renderMeshConfigs(topology: Topology, target: EnvoyTarget): Rend
  * only replaces its xDS files. `npm run status` compares it with what each Envoy reports.
  */
 export function meshEnvoyConfig(proxies: readonly RenderedProxyConfig[]): EnvoyConfigOutput {
-  const entries = proxies.map(({ fileXds, rendered }) => [fileXds.proxy, liveConfigSummary(rendered.yaml, fileXds)] as const);
+  const entries = proxies.map(({ fileXds, rendered }) => [fileXds.proxy, liveConfigSummary(rendered.bootstrap, fileXds)] as const);
   return Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Every proxy whose bootstrap or xDS files would not fit in a ConfigMap, all at once, before anything is registered. */
 export function configMapSizeProblems(proxies: readonly RenderedProxyConfig[]): ConfigIssue[] {
-  return proxies.flatMap(({ rendered: { proxy, yaml, xdsFiles } }) =>
-    [configMapSizeProblem(proxy, "bootstrap", { [ENVOY_CONFIG_FILE]: yaml }), configMapSizeProblem(proxy, "xDS", xdsFiles)].flatMap((message) =>
+  return proxies.flatMap(({ rendered: { proxy, bootstrap, xdsFiles } }) =>
+    [configMapSizeProblem(proxy, "bootstrap", { [ENVOY_CONFIG_FILE]: bootstrap }), configMapSizeProblem(proxy, "xDS", xdsFiles)].flatMap((message) =>
       message === undefined ? [] : [{ path: `envoy config of ${proxy}`, message }],
     ),
   );

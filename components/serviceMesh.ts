@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { envoyConfigProblems } from "../envoy/check";
+import { envoyConfigProblems, type RenderedEnvoyConfig } from "../envoy/check";
 import { checkSecretMounts } from "../checks/kubernetes/secret-mounts";
 import { REGISTRY_PULL_SECRET_NAME, buildAnyServiceObjects, buildFrontObjects, buildNamespace, proxyManifests } from "../k8s";
 import {
@@ -14,7 +14,7 @@ import {
   type StackSettings,
 } from "../stack";
 import { deployDockerMesh, type DeployedMesh } from "./dockerMesh";
-import type { MeshService as MeshServiceSpec } from "../topology";
+import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec } from "../topology";
 import { ConfigError } from "../topology/reader";
 import { faultWarning } from "../topology/edge";
 import { AppImage } from "./appImage";
@@ -98,9 +98,11 @@ export class ServiceMesh extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Each target's objects carry the configs just checked, byte for byte: nothing is built or serialized twice.
+    const rendered = new Map(proxies.map((p) => [p.rendered.proxy, p.rendered]));
     const deployed = isKubernetesStack(settings)
-      ? this.deployKubernetes(name, settings, args, certificates)
-      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, certificates);
+      ? this.deployKubernetes(name, settings, args, certificates, rendered)
+      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, certificates, rendered);
     this.frontUrl = deployed.frontUrl;
     this.namespace = deployed.namespace;
     this.services = deployed.services;
@@ -118,7 +120,13 @@ export class ServiceMesh extends pulumi.ComponentResource {
   }
 
   /** One Kubernetes provider, the namespace, the pull Secret, pushed images, a MeshService per service and the FrontProxy. */
-  private deployKubernetes(name: string, settings: KubernetesStackSettings, args: ServiceMeshArgs, certificates: MeshCertificateSet): DeployedMesh {
+  private deployKubernetes(
+    name: string,
+    settings: KubernetesStackSettings,
+    args: ServiceMeshArgs,
+    certificates: MeshCertificateSet,
+    rendered: ReadonlyMap<string, RenderedEnvoyConfig>,
+  ): DeployedMesh {
     const { topology, mesh: target } = settings;
     const secretSources = secretSourcesOf(certificates);
 
@@ -155,8 +163,8 @@ export class ServiceMesh extends pulumi.ComponentResource {
       return (images.get((planFor(service, plans) as ImageBuildPlan).key) as AppImage).ref;
     };
 
-    const serviceObjects = topology.services.map((spec) => buildAnyServiceObjects(topology, spec, target, imageOf, pullSecretName, secretSources));
-    const frontObjects = buildFrontObjects(topology, target, pullSecretName, secretSources);
+    const serviceObjects = topology.services.map((spec) => buildAnyServiceObjects(topology, spec, target, imageOf, pullSecretName, secretSources, rendered.get(spec.name)));
+    const frontObjects = buildFrontObjects(topology, target, pullSecretName, secretSources, rendered.get(FRONT_PROXY_NAME));
     // Keys reach only their own identity's Envoy: refuse anything else before it is registered.
     const keyProblems = checkSecretMounts([frontObjects, ...serviceObjects].flatMap(proxyManifests));
     if (keyProblems.length > 0) {

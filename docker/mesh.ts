@@ -15,6 +15,7 @@ import {
   XDS_DIR,
   buildFrontProxyConfig,
   buildSidecarConfig,
+  type ProxyConfig,
 } from "../envoy";
 import { renderEnvoyConfig, type RenderedEnvoyConfig } from "../envoy/check";
 import { APP_UID, ENVOY_BINARY, ENVOY_UID, envoyArgs } from "../k8s/pod";
@@ -54,13 +55,13 @@ export interface DockerReplica {
 }
 
 export interface DockerProxy {
-  /** `front-envoy` or the service's name; also names the rendered `envoy/<proxy>.yaml`. */
+  /** `front-envoy` or the service's name; also names the rendered `envoy/<proxy>.json`. */
   readonly proxy: string;
   /**
    * The bootstrap, byte for byte what every replica's Envoy is given (`--config-yaml`): only what
    * cannot change while the Envoy runs. A change here replaces the proxy's Envoy containers.
    */
-  readonly envoyYaml: string;
+  readonly envoyBootstrap: string;
   /**
    * The files every replica's Envoy gets (the same for each replica), sorted by path: the xDS
    * files (LDS, CDS, RDS, SDS) in XDS_DIR, which a running Envoy reloads, and the certificates.
@@ -135,8 +136,8 @@ function sortedRecord(entries: readonly (readonly [string, string])[]): Record<s
   return Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function configHash(envoyYaml: string): string {
-  return createHash("sha256").update(envoyYaml).digest("hex").slice(0, 12);
+function configHash(envoyBootstrap: string): string {
+  return createHash("sha256").update(envoyBootstrap).digest("hex").slice(0, 12);
 }
 
 function labels(target: DockerTarget, proxy: string, replica: number, role: string, extra: readonly (readonly [string, string])[] = []) {
@@ -150,8 +151,8 @@ function labels(target: DockerTarget, proxy: string, replica: number, role: stri
 }
 
 /** The bootstrap goes inline, so it must fit in one command-line argument. */
-function checkInlineSize(proxy: string, envoyYaml: string): void {
-  const bytes = Buffer.byteLength(envoyYaml, "utf8");
+function checkInlineSize(proxy: string, envoyBootstrap: string): void {
+  const bytes = Buffer.byteLength(envoyBootstrap, "utf8");
   if (bytes > MAX_INLINE_CONFIG_BYTES) {
     throw new Error(`the Envoy config of ${proxy} is ${bytes} bytes; the docker target passes it as one argument, at most ${MAX_INLINE_CONFIG_BYTES} bytes`);
   }
@@ -164,7 +165,7 @@ interface EnvoyOptions {
   readonly replica: number;
   /** The version the replica runs: it names the container `<service>-<version>` and labels it. Default: none. */
   readonly version?: ServiceVersion;
-  readonly envoyYaml: string;
+  readonly envoyBootstrap: string;
   readonly image: DockerImageInput;
   readonly resources: ContainerResources;
   readonly aliases: readonly string[];
@@ -214,7 +215,7 @@ export function dockerCertificateProblems(topology: Topology, certificates: Dock
  * when mTLS is strict, and for the front its edge certificate (EDGE_DIR). Private keys are marked secret.
  */
 export function envoyFiles(topology: Topology, rendered: RenderedEnvoyConfig, certificates: DockerCertificateFiles): DockerFile[] {
-  const files: DockerFile[] = Object.entries(rendered.xdsFiles).map(([file, yaml]) => ({ path: `${XDS_DIR}/${file}`, content: yaml, secret: false }));
+  const files: DockerFile[] = Object.entries(rendered.xdsFiles).map(([file, text]) => ({ path: `${XDS_DIR}/${file}`, content: text, secret: false }));
   const identity = topology.security.mtls === "strict" ? certificates.identities.get(rendered.proxy) : undefined;
   if (topology.security.mtls === "strict" && identity === undefined) {
     throw new Error(`security.mtls is strict, but there is no identity for ${rendered.proxy} to deliver to its Envoy`);
@@ -236,7 +237,10 @@ export function envoyFiles(topology: Topology, rendered: RenderedEnvoyConfig, ce
 }
 
 /**
- * The bootstrap is passed with `--config-yaml`, the bytes of the rendered file: a read-only root
+ * The bootstrap is passed with `--config-yaml`, the bytes of the rendered file (JSON, which is
+ * YAML too: Envoy reads the flag's text with MessageUtil::loadFromYaml, whose yaml-cpp parser takes
+ * JSON's flow style, and keeps a quoted scalar a string; envoyproxy/envoy
+ * source/common/protobuf/utility.cc, parseYamlNode): a read-only root
  * filesystem rules out copying a file in (the daemon refuses to extract an archive into a
  * read-only rootfs: daemon/archive.go in moby/moby), and a bind mount would need the file on the
  * engine's host. The bootstrap is part of the container's command, so a changed bootstrap replaces
@@ -244,8 +248,8 @@ export function envoyFiles(topology: Topology, rendered: RenderedEnvoyConfig, ce
  * `files` it carries are delivered by the files container, through volumes named by folder.
  */
 function envoyContainer(options: EnvoyOptions): DockerContainer {
-  const { target, topology, proxy, replica, envoyYaml } = options;
-  checkInlineSize(proxy, envoyYaml);
+  const { target, topology, proxy, replica, envoyBootstrap } = options;
+  checkInlineSize(proxy, envoyBootstrap);
   const name = envoyContainerName(target, workloadName(proxy, options.version), replica);
   return {
     name,
@@ -254,7 +258,7 @@ function envoyContainer(options: EnvoyOptions): DockerContainer {
     role: "envoy",
     image: options.image,
     entrypoint: ["/bin/bash", "-c", envoyWrapperScript(topology, options.inboundOnlyDrain), ENVOY_BINARY],
-    command: envoyArgs(["--config-yaml", envoyYaml], proxy, name, topology),
+    command: envoyArgs(["--config-yaml", envoyBootstrap], proxy, name, topology),
     environment: [],
     networking: { mode: "network", network: target.name, aliases: options.aliases },
     ports: options.ports,
@@ -263,7 +267,7 @@ function envoyContainer(options: EnvoyOptions): DockerContainer {
     stopGraceSeconds: envoyStopGraceSeconds(topology),
     files: options.files,
     dependsOnHealthy: options.dependsOnHealthy ?? [],
-    labels: labels(target, proxy, replica, "envoy", [[DOCKER_LABELS.configHash, configHash(envoyYaml)], ...versionLabel(options.version)]),
+    labels: labels(target, proxy, replica, "envoy", [[DOCKER_LABELS.configHash, configHash(envoyBootstrap)], ...versionLabel(options.version)]),
     ...(target.platform === undefined ? {} : { platform: target.platform }),
   };
 }
@@ -321,6 +325,17 @@ function appContainer(
   };
 }
 
+/**
+ * A proxy's Envoy config as renderEnvoyConfig gives it for this target: `prerendered` when the
+ * caller already rendered it (the Pulumi program renders every config once, to check it first), so
+ * it is not built and serialized again; otherwise built and rendered here.
+ */
+function renderedFor(proxy: string, build: () => ProxyConfig, prerendered?: RenderedEnvoyConfig): RenderedEnvoyConfig {
+  if (prerendered === undefined) return renderEnvoyConfig(build());
+  if (prerendered.proxy !== proxy) throw new Error(`the rendered Envoy config given for ${proxy} is ${prerendered.proxy}'s`);
+  return prerendered;
+}
+
 function replicaNumbers(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i + 1);
 }
@@ -331,13 +346,14 @@ export function buildDockerServiceProxy(
   target: DockerTarget,
   images: DockerImages,
   certificates: DockerCertificateFiles,
+  prerendered?: RenderedEnvoyConfig,
 ): DockerProxy {
-  const rendered = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(target)));
-  const envoyYaml = rendered.yaml;
+  const rendered = renderedFor(service.name, () => buildSidecarConfig(topology, service, dockerEnvoyTarget(target)), prerendered);
+  const envoyBootstrap = rendered.bootstrap;
   const files = envoyFiles(topology, rendered, certificates);
   return {
     proxy: service.name,
-    envoyYaml,
+    envoyBootstrap,
     files,
     // A service with versions: each version's replicas, with the version's alias, image and name.
     replicas: serviceWorkloads(service).flatMap(({ workload, version }) =>
@@ -348,7 +364,7 @@ export function buildDockerServiceProxy(
           proxy: service.name,
           replica,
           ...(version !== undefined ? { version } : {}),
-          envoyYaml,
+          envoyBootstrap,
           image: images.envoy,
           resources: service.resources.envoy,
           aliases: [serviceAlias(workloadName(service.name, version))],
@@ -385,13 +401,14 @@ export function buildDockerFrontProxy(
   images: Pick<DockerImages, "envoy">,
   certificates: DockerCertificateFiles,
   dependsOnHealthy: readonly string[] = [],
+  prerendered?: RenderedEnvoyConfig,
 ): DockerProxy {
-  const rendered = renderEnvoyConfig(buildFrontProxyConfig(topology, dockerEnvoyTarget(target)));
-  const envoyYaml = rendered.yaml;
+  const rendered = renderedFor(FRONT_PROXY_NAME, () => buildFrontProxyConfig(topology, dockerEnvoyTarget(target)), prerendered);
+  const envoyBootstrap = rendered.bootstrap;
   const files = envoyFiles(topology, rendered, certificates);
   return {
     proxy: FRONT_PROXY_NAME,
-    envoyYaml,
+    envoyBootstrap,
     files,
     replicas: replicaNumbers(topology.front.replicas).map((replica) => ({
       replica,
@@ -400,7 +417,7 @@ export function buildDockerFrontProxy(
         topology,
         proxy: FRONT_PROXY_NAME,
         replica,
-        envoyYaml,
+        envoyBootstrap,
         image: images.envoy,
         resources: topology.front.resources,
         aliases: [],
@@ -420,15 +437,22 @@ export function buildDockerNetwork(target: DockerTarget): DockerNetwork {
 /**
  * The whole mesh on one Docker engine. The front starts once every service container is healthy,
  * so its first requests find the services ready (as `pulumi up` orders it, and compose too).
+ * `rendered`: each proxy's Envoy config already rendered for this target, by proxy; default: rendered here.
  */
-export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages, certificates: DockerCertificateFiles): DockerMesh {
+export function buildDockerMesh(
+  topology: Topology,
+  target: DockerTarget,
+  images: DockerImages,
+  certificates: DockerCertificateFiles,
+  rendered?: ReadonlyMap<string, RenderedEnvoyConfig>,
+): DockerMesh {
   const problems = dockerCertificateProblems(topology, certificates, target);
   if (problems.length > 0) throw new ConfigError(problems, "the docker target cannot deliver every Envoy's certificates");
-  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates));
+  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates, rendered?.get(s.name)));
   const serviceContainers = services.flatMap(proxyContainers).map((c) => c.name);
   return {
     network: buildDockerNetwork(target),
-    proxies: [buildDockerFrontProxy(topology, target, images, certificates, serviceContainers), ...services],
+    proxies: [buildDockerFrontProxy(topology, target, images, certificates, serviceContainers, rendered?.get(FRONT_PROXY_NAME)), ...services],
   };
 }
 

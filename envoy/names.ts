@@ -74,9 +74,16 @@ export function serviceDnsQueryName(service: string, namespace: string, clusterD
  * folder (a content-named ConfigMap on Kubernetes: a change rolls the pods), the xDS folder (a
  * ConfigMap with a stable name, updated in place: Envoy reloads it live), and one folder per certificate (a `kubernetes.io/tls` Secret on
  * Kubernetes, files in the container on Docker) holding `tls.crt`, `tls.key` and `ca.crt`.
+ *
+ * Every Envoy file is JSON (envoy/serialize.ts, toEnvoyJson), and its name ends in `.json`: Envoy
+ * picks the parser by the file's extension, YAML for `.yaml`/`.yml` and JSON (protobuf's
+ * JsonStringToMessage) for anything else but `.pb`/`.pb_text` (MessageUtil::loadFromFile in
+ * envoyproxy/envoy source/common/protobuf/utility.cc), for the bootstrap (`-c`, InstanceUtil::loadBootstrapConfig
+ * in source/server/server.cc) and for every path_config_source file alike (FilesystemSubscriptionImpl::refreshInternal
+ * in source/extensions/config_subscription/filesystem/filesystem_subscription_impl.cc).
  */
 export const ENVOY_CONFIG_DIR = "/etc/envoy";
-export const ENVOY_CONFIG_FILE = "envoy.yaml";
+export const ENVOY_CONFIG_FILE = "envoy.json";
 /**
  * The xDS resource files (LDS, CDS, one RDS file per route configuration, SDS), each a
  * DiscoveryResponse; Envoy watches the folder and reloads a file when the folder's content is
@@ -84,11 +91,11 @@ export const ENVOY_CONFIG_FILE = "envoy.yaml";
  * without a restart. Outside ENVOY_CONFIG_DIR: a volume is never mounted inside another.
  */
 export const XDS_DIR = "/etc/mesh/xds";
-export const LDS_FILE = "lds.yaml";
-export const CDS_FILE = "cds.yaml";
+export const LDS_FILE = "lds.json";
+export const CDS_FILE = "cds.json";
 /** The RDS file of one route configuration (route configuration names are listener names: `[a-z0-9_]`). */
 export function rdsFileName(routeConfig: string): string {
-  return `rds-${routeConfig}.yaml`;
+  return `rds-${routeConfig}.json`;
 }
 /** This proxy's mesh identity: its certificate and key, and the mesh CA it trusts. */
 export const IDENTITY_DIR = "/etc/mesh/identity";
@@ -104,9 +111,9 @@ export const IDENTITY_SECRET = "identity";
 export const MESH_CA_SECRET = "mesh_ca";
 export const EDGE_SECRET = "edge";
 export const SDS_FILES = {
-  [IDENTITY_SECRET]: "sds-identity.yaml",
-  [MESH_CA_SECRET]: "sds-mesh-ca.yaml",
-  [EDGE_SECRET]: "sds-edge.yaml",
+  [IDENTITY_SECRET]: "sds-identity.json",
+  [MESH_CA_SECRET]: "sds-mesh-ca.json",
+  [EDGE_SECRET]: "sds-edge.json",
 } as const;
 
 /** The front proxy's HTTPS listener. */

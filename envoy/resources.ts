@@ -1,6 +1,6 @@
 /**
  * One small function per Envoy v3 object. They return plain objects in proto3 JSON field
- * names, which serialize to YAML that Envoy loads as a static bootstrap.
+ * names, which serialize to JSON that Envoy loads as a static bootstrap.
  */
 import {
   HTTP_CONNECTION_MANAGER,

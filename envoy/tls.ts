@@ -70,12 +70,12 @@ function makeTlsCertificateSecret(name: SdsSecretName, dir: string): EnvoyObject
   });
 }
 
-/** `sds-identity.yaml`: this proxy's mesh certificate and key. */
+/** `sds-identity.json`: this proxy's mesh certificate and key. */
 export function makeIdentitySdsFile(): EnvoyObject {
   return makeTlsCertificateSecret(IDENTITY_SECRET, IDENTITY_DIR);
 }
 
-/** `sds-mesh-ca.yaml`: the mesh CA every peer's certificate must chain to. */
+/** `sds-mesh-ca.json`: the mesh CA every peer's certificate must chain to. */
 export function makeMeshCaSdsFile(): EnvoyObject {
   return makeSdsFile({
     name: MESH_CA_SECRET,
@@ -83,7 +83,7 @@ export function makeMeshCaSdsFile(): EnvoyObject {
   });
 }
 
-/** `sds-edge.yaml`: the front proxy's certificate for clients outside the mesh. */
+/** `sds-edge.json`: the front proxy's certificate for clients outside the mesh. */
 export function makeEdgeSdsFile(): EnvoyObject {
   return makeTlsCertificateSecret(EDGE_SECRET, EDGE_DIR);
 }

@@ -98,7 +98,7 @@ function withRds(listener: EnvoyObject): { listener: EnvoyObject; routes: { conf
 const typed = (type: string) => (resource: EnvoyObject): EnvoyObject => ({ "@type": type, ...resource });
 const named = (names: readonly string[]) => (resource: EnvoyObject) => names.includes(resource.name as string);
 
-/** Sorted by name, so a record's key order (and so its YAML) never depends on insertion order. */
+/** Sorted by name, so a record's key order (and so its text) never depends on insertion order. */
 function sortedRecord<T>(entries: readonly (readonly [string, T])[]): Record<string, T> {
   return Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -161,8 +161,8 @@ export function expectedVersions(config: FileXdsConfig): ExpectedVersion[] {
 export const SDS_FILE_NAMES: readonly string[] = Object.values(SDS_FILES);
 
 /** A bootstrap's version: a digest of its bytes; when it changes, the proxy's pods (containers) are replaced. */
-export function bootstrapVersion(yaml: string): string {
-  return createHash("sha256").update(yaml).digest("hex").slice(0, VERSION_LENGTH);
+export function bootstrapVersion(bootstrap: string): string {
+  return createHash("sha256").update(bootstrap).digest("hex").slice(0, VERSION_LENGTH);
 }
 
 /**
@@ -176,7 +176,7 @@ export interface LiveConfigSummary {
   readonly live: Readonly<Record<string, string>>;
 }
 
-/** The `envoyConfig` entry of a proxy, from its bootstrap's YAML and its split config. */
-export function liveConfigSummary(bootstrapYaml: string, config: FileXdsConfig): LiveConfigSummary {
-  return { bootstrap: bootstrapVersion(bootstrapYaml), live: Object.fromEntries(expectedVersions(config).map((e) => [e.statPrefix, e.version])) };
+/** The `envoyConfig` entry of a proxy, from its bootstrap's text (as shipped) and its split config. */
+export function liveConfigSummary(bootstrap: string, config: FileXdsConfig): LiveConfigSummary {
+  return { bootstrap: bootstrapVersion(bootstrap), live: Object.fromEntries(expectedVersions(config).map((e) => [e.statPrefix, e.version])) };
 }

@@ -1,5 +1,5 @@
 import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, type EnvoyTarget, type ProxyConfig } from "../envoy";
-import { renderEnvoyConfig } from "../envoy/check";
+import { renderEnvoyConfig, type RenderedEnvoyConfig } from "../envoy/check";
 import { FRONT_PROXY_NAME, versionWorkload, type MeshService, type Topology } from "../topology";
 import type {
   ConfigMapManifest,
@@ -39,7 +39,7 @@ export interface VersionObjects {
 export interface ProxyObjects {
   readonly proxy: string;
   /** The Envoy bootstrap as it is stored in the bootstrap ConfigMap. */
-  readonly envoyYaml: string;
+  readonly envoyBootstrap: string;
   /** The xDS files (LDS, CDS, RDS, SDS) as the xDS ConfigMap stores them, by file name, sorted. */
   readonly xdsFiles: Readonly<Record<string, string>>;
   readonly serviceAccount: ServiceAccountManifest;
@@ -81,14 +81,19 @@ export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "cl
   };
 }
 
-/** The bootstrap and the xDS files as the two ConfigMaps store them, and the ConfigMaps. */
-function configObjects(config: ProxyConfig, namespace: string) {
-  const { yaml: envoyYaml, xdsFiles } = renderEnvoyConfig(config);
+/**
+ * The bootstrap and the xDS files as the two ConfigMaps store them, and the ConfigMaps. `rendered`:
+ * the proxy's config already built and rendered for this target (the Pulumi program renders every
+ * config once, to check it first), so it is not built and serialized again.
+ */
+function configObjects(proxy: string, build: () => ProxyConfig, namespace: string, rendered?: RenderedEnvoyConfig) {
+  if (rendered !== undefined && rendered.proxy !== proxy) throw new Error(`the rendered Envoy config given for ${proxy} is ${rendered.proxy}'s`);
+  const { bootstrap: envoyBootstrap, xdsFiles } = rendered ?? renderEnvoyConfig(build());
   return {
-    envoyYaml,
+    envoyBootstrap,
     xdsFiles,
-    configMap: buildEnvoyConfigMap(config.proxy, namespace, envoyYaml),
-    xdsConfigMap: buildXdsConfigMap(config.proxy, namespace, xdsFiles),
+    configMap: buildEnvoyConfigMap(proxy, namespace, envoyBootstrap),
+    xdsConfigMap: buildXdsConfigMap(proxy, namespace, xdsFiles),
   };
 }
 
@@ -100,6 +105,8 @@ function holdsIdentity(topology: Topology): boolean {
 /**
  * `pullSecret`: name of the registry pull Secret every ServiceAccount refers to, when there is one.
  * `secrets`: the certificate data (Pulumi outputs when deployed); marked placeholders by default.
+ * `rendered`: the service's Envoy config as renderEnvoyConfig gives it for this target, when already
+ * rendered (then used as is); default: built and rendered here.
  */
 export function buildServiceObjects(
   topology: Topology,
@@ -108,13 +115,14 @@ export function buildServiceObjects(
   appImage: ImageInput,
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+  rendered?: RenderedEnvoyConfig,
 ): ProxyObjects {
-  const config = configObjects(buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)), target.namespace);
+  const config = configObjects(service.name, () => buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)), target.namespace, rendered);
   const { configMap, xdsConfigMap } = config;
   const mountIdentity = holdsIdentity(topology);
   return {
     proxy: service.name,
-    envoyYaml: config.envoyYaml,
+    envoyBootstrap: config.envoyBootstrap,
     xdsFiles: config.xdsFiles,
     serviceAccount: buildServiceAccount(service.name, target.namespace, pullSecret),
     ...(mountIdentity ? { identitySecret: buildIdentitySecret(service.name, target.namespace, "service", secrets.identity(service.name)) } : {}),
@@ -137,6 +145,7 @@ export function buildServiceObjects(
 /**
  * The objects of a service with or without versions. `appImage` gives each workload's image: the
  * service's, or a version's (`versionWorkload`: the service with that version's image and replicas).
+ * `rendered`: as for buildServiceObjects.
  */
 export function buildAnyServiceObjects(
   topology: Topology,
@@ -145,12 +154,13 @@ export function buildAnyServiceObjects(
   appImage: (workload: MeshService) => ImageInput,
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+  rendered?: RenderedEnvoyConfig,
 ): AnyProxyObjects {
   const { versions } = service;
-  if (versions === undefined) return buildServiceObjects(topology, service, target, appImage(service), pullSecret, secrets);
+  if (versions === undefined) return buildServiceObjects(topology, service, target, appImage(service), pullSecret, secrets, rendered);
   // The service-wide objects (identity, Secret, sidecar config: both ConfigMaps); the Deployment and Service come per version below.
-  const { proxy, envoyYaml, xdsFiles, serviceAccount, identitySecret, configMap, xdsConfigMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets);
-  const shared = { proxy, envoyYaml, xdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap, xdsConfigMap };
+  const { proxy, envoyBootstrap, xdsFiles, serviceAccount, identitySecret, configMap, xdsConfigMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets, rendered);
+  const shared = { proxy, envoyBootstrap, xdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap, xdsConfigMap };
   const mountIdentity = holdsIdentity(topology);
   return {
     ...shared,
@@ -179,14 +189,16 @@ export function buildAnyServiceObjects(
 /**
  * The front proxy's objects. When the edge serves HTTPS (`target.edgeHttpsPort`), `secrets.edge`
  * says where its certificate is: a Secret built here, or an existing one that is only mounted.
+ * `rendered`: as for buildServiceObjects.
  */
 export function buildFrontObjects(
   topology: Topology,
   target: MeshTarget,
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+  rendered?: RenderedEnvoyConfig,
 ): ProxyObjects {
-  const config = configObjects(buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)), target.namespace);
+  const config = configObjects(FRONT_PROXY_NAME, () => buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)), target.namespace, rendered);
   const { configMap, xdsConfigMap } = config;
   const mountIdentity = holdsIdentity(topology);
   const edge = target.edgeHttpsPort === undefined ? undefined : secrets.edge;
@@ -197,7 +209,7 @@ export function buildFrontObjects(
   const edgeSecretName = edge === undefined ? undefined : edge.kind === "data" ? EDGE_SECRET_NAME : edge.name;
   return {
     proxy: FRONT_PROXY_NAME,
-    envoyYaml: config.envoyYaml,
+    envoyBootstrap: config.envoyBootstrap,
     xdsFiles: config.xdsFiles,
     serviceAccount: buildServiceAccount(FRONT_PROXY_NAME, target.namespace, pullSecret),
     ...(mountIdentity ? { identitySecret: buildIdentitySecret(FRONT_PROXY_NAME, target.namespace, "front-proxy", secrets.identity(FRONT_PROXY_NAME)) } : {}),

@@ -205,17 +205,17 @@ function checkedData(proxy: string, what: string, data: Record<string, string>):
 /**
  * The bootstrap ConfigMap. Envoy never re-reads its bootstrap, so the ConfigMap is named after
  * its content: a bootstrap change gives a new name, which changes the pod template and rolls the
- * pods; the same bootstrap gives the same name and changes nothing. It holds only `envoy.yaml`:
+ * pods; the same bootstrap gives the same name and changes nothing. It holds only `envoy.json`:
  * everything a topology change touches is in the xDS ConfigMap.
  */
-export function buildEnvoyConfigMap(proxy: string, namespace: string, envoyYaml: string): ConfigMapManifest {
-  const hash = createHash("sha256").update(envoyYaml).digest("hex").slice(0, CONFIG_HASH_LENGTH);
+export function buildEnvoyConfigMap(proxy: string, namespace: string, envoyBootstrap: string): ConfigMapManifest {
+  const hash = createHash("sha256").update(envoyBootstrap).digest("hex").slice(0, CONFIG_HASH_LENGTH);
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: metadata(`${proxy}-envoy-${hash}`, namespace, componentOf(proxy), proxy),
     immutable: true,
-    data: checkedData(proxy, "bootstrap", { [ENVOY_CONFIG_FILE]: envoyYaml }),
+    data: checkedData(proxy, "bootstrap", { [ENVOY_CONFIG_FILE]: envoyBootstrap }),
   };
 }
 
@@ -226,7 +226,7 @@ export function xdsConfigMapName(proxy: string): string {
 
 /**
  * The xDS ConfigMap: every LDS, CDS, RDS and SDS file of the proxy (`xdsFiles`, by file name, as
- * YAML), mounted at XDS_DIR. Its name is stable and it is not immutable, so a route, weight,
+ * JSON), mounted at XDS_DIR. Its name is stable and it is not immutable, so a route, weight,
  * timeout, retry or upstream change updates it in place; the kubelet swaps the files atomically
  * and every running Envoy reloads them, with no pod restart. The SDS files only name the
  * certificate files: a renewed certificate changes a Secret, never this ConfigMap.

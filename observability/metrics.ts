@@ -18,8 +18,7 @@
  *   docs/root/configuration/observability/statistics.rst. xDS subscription stats
  *   (`update_rejected` ...): docs/root/configuration/overview/mgmt_server.rst.
  */
-import { load } from "js-yaml";
-import type { RenderedEnvoyConfig } from "../envoy/check";
+import { loadEnvoyConfig, type RenderedEnvoyConfig } from "../envoy/check";
 import { CDS_FILE, LDS_FILE } from "../envoy/names";
 import type { EnvoyObject } from "../envoy/resources";
 import { HTTP_CONNECTION_MANAGER } from "../envoy/typeUrls";
@@ -226,10 +225,18 @@ export function proxyMetricsOf(proxy: string, bootstrap: EnvoyObject, files: Rea
   };
 }
 
-/** A proxy's series, from its config exactly as rendered (the bootstrap and xDS files as YAML). */
+/**
+ * A proxy's series, from its config exactly as rendered, parsed once for this and the Envoy checks
+ * (loadEnvoyConfig). A text that is not JSON counts as empty here: envoyConfigProblems reports it.
+ */
 export function proxyMetrics(config: RenderedEnvoyConfig): ProxyMetrics {
-  const files = Object.fromEntries(Object.entries(config.xdsFiles).map(([file, text]) => [file, load(text) as EnvoyObject]));
-  return proxyMetricsOf(config.proxy, load(config.yaml) as EnvoyObject, files);
+  const loaded = loadEnvoyConfig(config);
+  const files = Object.fromEntries(Object.entries(loaded.files).map(([file, content]) => [file, objectOrEmpty(content)]));
+  return proxyMetricsOf(config.proxy, objectOrEmpty(loaded.bootstrap), files);
+}
+
+function objectOrEmpty(value: unknown): EnvoyObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as EnvoyObject) : {};
 }
 
 /** Every proxy's series of a rendered mesh, and the names they use. */

@@ -14,7 +14,7 @@ export interface RenderedDocker {
   /** The compose document, as written to `docker-compose.yaml`. */
   readonly compose: Record<string, unknown>;
   /**
-   * Relative path → content: `envoy/<proxy>.yaml` (the bootstrap, as in the compose file), the xDS
+   * Relative path → content: `envoy/<proxy>.json` (the bootstrap, as in the compose file), the xDS
    * files in `xds/<proxy>/` (published live by writeTree), the certificate placeholders and `docker-compose.yaml`.
    */
   readonly files: ReadonlyMap<string, string>;
@@ -29,7 +29,7 @@ export interface RenderedDocker {
 export const LIVE_RELOAD_NOTE =
   "a compose mesh already running from this folder reloads listeners, routes and clusters (xds/<proxy>/) as soon as this render is written, with no restart, " +
   "when the engine shares this folder's kernel (Linux; an engine in a VM may not pass file events on: then docker compose up -d --force-recreate); " +
-  "a changed Envoy bootstrap (envoy/<proxy>.yaml, in the compose file) takes effect with docker compose up -d --wait, which recreates only the Envoys whose bootstrap changed";
+  "a changed Envoy bootstrap (envoy/<proxy>.json, in the compose file) takes effect with docker compose up -d --wait, which recreates only the Envoys whose bootstrap changed";
 
 /** Starts every placeholder the render writes where a certificate or key belongs. */
 export const PLACEHOLDER_MARK = "# PLACEHOLDER";
@@ -105,14 +105,14 @@ export function renderDocker(projectDir: string, settings: DockerStackSettings, 
     placeholderCertificates(settings),
   );
   const compose = buildComposeDocument(mesh, settings.docker, settings.topology, { projectDir, outDir, appImage });
-  const envoyConfigs = mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) }));
+  const envoyConfigs = mesh.proxies.map((p) => ({ proxy: p.proxy, bootstrap: p.envoyBootstrap, xdsFiles: xdsFilesOf(p) }));
   const observability = observabilityFiles(settings.topology, envoyConfigs);
   const problems = [...dockerRenderProblems(envoyConfigs, compose), ...observability.problems];
   // The same description feeds `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
   const files = new Map<string, string>();
   for (const proxy of mesh.proxies) {
-    files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
+    files.set(`envoy/${proxy.proxy}.json`, proxy.envoyBootstrap);
     for (const file of proxy.files) {
       if (typeof file.content !== "string") throw new Error(`${file.path} of ${proxy.proxy}: a rendered file must be a plain string`);
       files.set(renderedFile(proxy.proxy, file).path, file.content);

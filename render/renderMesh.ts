@@ -144,7 +144,7 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const manifests: (Manifest | AddonManifest)[] = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests), ...addons];
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
-  const envoyConfigs = proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: p.xdsFiles }));
+  const envoyConfigs = proxies.map((p) => ({ proxy: p.proxy, bootstrap: p.envoyBootstrap, xdsFiles: p.xdsFiles }));
   const observability = observabilityFiles(settings.topology, envoyConfigs);
   const problems = [
     ...envoyConfigProblems(envoyConfigs),
@@ -161,8 +161,8 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const files = new Map<string, string>();
   // The bootstrap next to a folder of the proxy's xDS files, as the two ConfigMaps hold them.
   for (const proxy of proxies) {
-    files.set(`envoy/${proxy.proxy}.yaml`, proxy.envoyYaml);
-    for (const [file, yaml] of Object.entries(proxy.xdsFiles)) files.set(`envoy/${proxy.proxy}/${file}`, yaml);
+    files.set(`envoy/${proxy.proxy}.json`, proxy.envoyBootstrap);
+    for (const [file, text] of Object.entries(proxy.xdsFiles)) files.set(`envoy/${proxy.proxy}/${file}`, text);
   }
   const names = manifestFileNames(manifests);
   const placeholderFiles = { identity: [] as string[], edge: [] as string[] };

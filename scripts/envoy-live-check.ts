@@ -1,7 +1,7 @@
 /**
  * ts-node scripts/envoy-live-check.ts --image <envoy image> --rendered <dir> --tls <dir> [--break-lds <proxy>]
  *
- * Runs each rendered proxy's Envoy for real, with its bootstrap at /etc/envoy/envoy.yaml and its
+ * Runs each rendered proxy's Envoy for real, with its bootstrap at /etc/envoy/envoy.json and its
  * xDS files at /etc/mesh/xds, and asks it (through its health listener's /stats, as npm run
  * status does) whether every subscription loaded the files: update_success >= 1,
  * update_rejected = 0, version_text = the file's version_info. `envoy --mode validate` cannot
@@ -13,7 +13,7 @@
  * does) by its listeners plus one Envoy refuses; the check passes when Envoy counts
  * update_rejected = 1, still reports the good version and still runs every good listener.
  *
- * <rendered dir> holds <proxy>.yaml (the bootstrap) and <proxy>/ (its xDS files), as
+ * <rendered dir> holds <proxy>.json (the bootstrap) and <proxy>/ (its xDS files), as
  * `npm run render` writes them under out/envoy; <tls dir> holds <proxy>/ (identity) and
  * front-envoy-edge/ (the edge certificate), as `npm run certs` writes them under dev/tls.
  */
@@ -21,8 +21,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dump, load } from "js-yaml";
-import { CDS_FILE, EDGE_DIR, ENVOY_CONFIG_DIR, HEALTH_LISTENER, IDENTITY_DIR, LDS_FILE, XDS_DIR } from "../envoy/names";
+import { toEnvoyJson } from "../envoy/serialize";
+import { CDS_FILE, EDGE_DIR, ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE, HEALTH_LISTENER, IDENTITY_DIR, LDS_FILE, XDS_DIR } from "../envoy/names";
 import { LISTENER } from "../envoy/typeUrls";
 import type { EnvoyObject } from "../envoy/resources";
 import { expectedVersions } from "../envoy/xds";
@@ -90,8 +90,8 @@ function dockerLogs(container: string): string {
   return `${r.stdout ?? ""}${r.stderr ?? ""}`;
 }
 
-function readYaml(file: string): EnvoyObject {
-  return load(readFileSync(file, "utf8")) as EnvoyObject;
+function readEnvoyFile(file: string): EnvoyObject {
+  return JSON.parse(readFileSync(file, "utf8")) as EnvoyObject;
 }
 
 /** Asks the Envoy in `container` for its subscription stats, once. */
@@ -118,11 +118,11 @@ async function until<T>(what: string, timeoutMs: number, probe: () => T, done: (
 }
 
 async function checkProxy(args: Args, proxy: string): Promise<void> {
-  const bootstrapFile = join(args.rendered, `${proxy}.yaml`);
+  const bootstrapFile = join(args.rendered, `${proxy}.json`);
   const xdsSource = join(args.rendered, proxy);
-  const bootstrap = readYaml(bootstrapFile);
-  const fileNames = readdirSync(xdsSource).filter((f) => f.endsWith(".yaml")).sort();
-  const files = Object.fromEntries(fileNames.map((f) => [f, readYaml(join(xdsSource, f))]));
+  const bootstrap = readEnvoyFile(bootstrapFile);
+  const fileNames = readdirSync(xdsSource).filter((f) => f.endsWith(".json")).sort();
+  const files = Object.fromEntries(fileNames.map((f) => [f, readEnvoyFile(join(xdsSource, f))]));
   if (files[LDS_FILE] === undefined || files[CDS_FILE] === undefined) throw new Error(`${xdsSource}: no ${LDS_FILE} or ${CDS_FILE}`);
   const live = liveVersionsOf(proxy, bootstrap, files);
   const port = healthPortOf(bootstrap);
@@ -130,14 +130,14 @@ async function checkProxy(args: Args, proxy: string): Promise<void> {
   const stage = mkdtempSync(join(tmpdir(), `live-${proxy}-`));
   mkdirSync(join(stage, "envoy"));
   mkdirSync(join(stage, "xds"));
-  copyFileSync(bootstrapFile, join(stage, "envoy", "envoy.yaml"));
+  copyFileSync(bootstrapFile, join(stage, "envoy", ENVOY_CONFIG_FILE));
   for (const f of fileNames) copyFileSync(join(xdsSource, f), join(stage, "xds", f));
   const mounts = ["-v", `${join(stage, "envoy")}:${ENVOY_CONFIG_DIR}:ro`, "-v", `${join(stage, "xds")}:${XDS_DIR}:ro`];
   if (existsSync(join(args.tls, proxy))) mounts.push("-v", `${resolve(args.tls, proxy)}:${IDENTITY_DIR}:ro`);
   if (existsSync(join(args.tls, `${proxy}-edge`))) mounts.push("-v", `${resolve(args.tls, `${proxy}-edge`)}:${EDGE_DIR}:ro`);
   const container = `envoy-live-check-${proxy}`;
   spawnSync("docker", ["rm", "--force", container]); // a leftover of an earlier run, if any
-  docker(["run", "--detach", "--name", container, "-e", "ENVOY_UID=0", ...mounts, args.image, "-c", `${ENVOY_CONFIG_DIR}/envoy.yaml`]);
+  docker(["run", "--detach", "--name", container, "-e", "ENVOY_UID=0", ...mounts, args.image, "-c", `${ENVOY_CONFIG_DIR}/${ENVOY_CONFIG_FILE}`]);
   try {
     const status = await until(`${proxy}: every subscription at its file's version`, 30_000, () => ask(container, proxy, port, live), (s) => s.state === "converged");
     for (const s of status.subscriptions) {
@@ -149,7 +149,8 @@ async function checkProxy(args: Args, proxy: string): Promise<void> {
 
     if (args.breakLds === proxy) {
       const tmp = join(stage, "xds", `.${LDS_FILE}.tmp`);
-      writeFileSync(tmp, dump(brokenLds(files[LDS_FILE]), { noRefs: true }));
+      // JSON, as the file's name says: Envoy must reject the listener, not fail to parse the file.
+      writeFileSync(tmp, toEnvoyJson(brokenLds(files[LDS_FILE])));
       renameSync(tmp, join(stage, "xds", LDS_FILE));
       const lds = "listener_manager.lds";
       const after = await until(`${proxy}: the broken LDS file rejected`, 15_000, () => ask(container, proxy, port, live), (s) => (s.subscriptions.find((x) => x.statPrefix === lds)?.updateRejected ?? 0) >= 1);
@@ -181,10 +182,10 @@ async function main(): Promise<void> {
     return;
   }
   const proxies = readdirSync(args.rendered)
-    .filter((f) => f.endsWith(".yaml"))
-    .map((f) => f.slice(0, -".yaml".length))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -".json".length))
     .sort();
-  if (proxies.length === 0) throw new Error(`no bootstrap (<proxy>.yaml) in ${args.rendered}`);
+  if (proxies.length === 0) throw new Error(`no bootstrap (<proxy>.json) in ${args.rendered}`);
   if (args.breakLds !== undefined && !proxies.includes(args.breakLds)) throw new Error(`--break-lds ${args.breakLds}: no such proxy in ${args.rendered}`);
   for (const proxy of proxies) await checkProxy(args, proxy);
 }

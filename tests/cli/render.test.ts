@@ -149,13 +149,13 @@ describe("cli/render", () => {
     const first = await run("--out", out, "--stack", "docker");
     assert.equal(first.code, 0, first.stderr);
     assert.doesNotMatch(first.stdout, /published new xDS files/, "a first render creates the folders: no Envoy runs from them yet");
-    const ldsBefore = readFileSync(join(out, "xds/front-envoy/lds.yaml"), "utf8");
+    const ldsBefore = readFileSync(join(out, "xds/front-envoy/lds.json"), "utf8");
     // A hand-made change in the live folder is replaced by what the stack renders, through a new generation.
-    writeFileSync(join(out, "xds/front-envoy", readlinkSync(join(out, "xds/front-envoy/..data")), "lds.yaml"), "changed by hand\n");
+    writeFileSync(join(out, "xds/front-envoy", readlinkSync(join(out, "xds/front-envoy/..data")), "lds.json"), "changed by hand\n");
     const third = await run("--out", out, "--stack", "docker");
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stdout, new RegExp(`^render: published new xDS files in ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/xds/front-envoy: Envoys running from them reload them now$`, "m"));
-    assert.equal(readFileSync(join(out, "xds/front-envoy/lds.yaml"), "utf8"), ldsBefore);
+    assert.equal(readFileSync(join(out, "xds/front-envoy/lds.json"), "utf8"), ldsBefore);
   });
 
   it("says on stdout that the pull Secret it wrote holds a placeholder, and what pulumi up still needs", async () => {
@@ -173,7 +173,7 @@ describe("cli/render", () => {
   it("replaces its own earlier output", async () => {
     assert.equal((await run("--out", out)).code, 0);
     assert.equal((await run("--out", out)).code, 0);
-    assert.ok(existsSync(join(out, "envoy/front-envoy.yaml")));
+    assert.ok(existsSync(join(out, "envoy/front-envoy.json")));
   });
 
   it("refuses with exit 1 a non-empty folder it did not write, leaving it alone", async () => {

@@ -295,7 +295,7 @@ describe("cli/validate", () => {
       assert.equal(run([file, "--strict"]).code, 1);
     });
 
-    /** Every file a render writes, checked as a user would: the manifests, then each proxy's folder (bootstrap as envoy.yaml, its xDS files beside it). */
+    /** Every file a render writes, checked as a user would: the manifests, then each proxy's folder (bootstrap as envoy.json, its xDS files beside it). */
     const acceptsEveryRenderedFile = (files: ReadonlyMap<string, string>, label: string) => {
       const manifests = [...files].filter(([path]) => path.startsWith("k8s/")).map(([path, content]) => write(`${label}-${path.replace(/\//g, "-")}`, content));
       const { code, out } = run([...manifests, "--strict"]);
@@ -303,9 +303,9 @@ describe("cli/validate", () => {
       assert.equal(out.filter((l) => l.endsWith(": OK")).length, manifests.length);
       const proxies = new Map<string, [string, string][]>();
       for (const [path, content] of files) {
-        const match = /^envoy\/([^/]+?)(?:\.yaml$|\/(.+)$)/.exec(path);
+        const match = /^envoy\/([^/]+?)(?:\.json$|\/(.+)$)/.exec(path);
         if (!match) continue;
-        const name = match[2] === undefined ? "envoy.yaml" : basename(match[2]);
+        const name = match[2] === undefined ? "envoy.json" : basename(match[2]);
         proxies.set(match[1], [...(proxies.get(match[1]) ?? []), [name, content]]);
       }
       assert.ok(proxies.size >= 4, [...proxies.keys()].join());
@@ -315,7 +315,7 @@ describe("cli/validate", () => {
         for (const [name, content] of proxyFiles) writeFileSync(join(folder, name), content);
         const r = run([folder, "--strict"]);
         assert.equal(r.code, 0, r.out.join("\n"));
-        assert.ok(r.out.includes(`${join(folder, "envoy.yaml")} with its xDS files: OK`), r.out.join("\n"));
+        assert.ok(r.out.includes(`${join(folder, "envoy.json")} with its xDS files: OK`), r.out.join("\n"));
       }
     };
 
@@ -330,7 +330,7 @@ describe("cli/validate", () => {
         cpSync(join(__dirname, "..", "..", "app"), join(project, "app"), { recursive: true, filter: (src) => !src.includes("node_modules") });
         writeFileSync(join(project, "Pulumi.kind.yaml"), JSON.stringify({ config: { "envoy-mesh:target": "kind", "envoy-mesh:observability": { addons: true } } }));
         const traced = renderMesh(project, "kind");
-        const lds = [...traced.files].filter(([path]) => /^envoy\/[^/]+\/lds\.yaml$/.test(path));
+        const lds = [...traced.files].filter(([path]) => /^envoy\/[^/]+\/lds\.json$/.test(path));
         assert.ok(lds.length >= 4 && lds.every(([, text]) => text.includes("envoy.tracers.opentelemetry") && text.includes("json_format")), "every proxy traces and logs JSON");
         assert.ok([...traced.files.keys()].some((path) => path.startsWith("k8s/") && path.includes("grafana")), "the add-ons are rendered");
         acceptsEveryRenderedFile(traced.files, "traced");

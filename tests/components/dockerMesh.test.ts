@@ -467,9 +467,9 @@ describe("docker target: live config (xDS files) versus the bootstrap", () => {
     const before = base;
     const after = await resourcesOf(CANARY(50, 50));
     assert.deepEqual(changed(before, after), ["service-a-files"]);
-    const rds = "/staging/etc/mesh/xds/rds-egress_service_b.yaml";
-    assert.match(String(uploadOf(before, "service-a-files", rds)), /weight: 90/);
-    assert.match(String(uploadOf(after, "service-a-files", rds)), /weight: 50/);
+    const rds = "/staging/etc/mesh/xds/rds-egress_service_b.json";
+    assert.match(String(uploadOf(before, "service-a-files", rds)), /"weight": 90/);
+    assert.match(String(uploadOf(after, "service-a-files", rds)), /"weight": 50/);
   });
 
   it("a retry policy change replaces files containers only", async () => {
@@ -483,7 +483,7 @@ describe("docker target: live config (xDS files) versus the bootstrap", () => {
     const rs = base;
     const files = container(rs, "service-a-files");
     const uploaded = uploadsOf(rs, "service-a-files").map((u) => u.file).filter((f) => f.startsWith("/staging/etc/mesh/xds/"));
-    for (const f of ["lds.yaml", "cds.yaml", "rds-egress_service_b.yaml", "sds-identity.yaml"]) assert.ok(uploaded.includes(`/staging/etc/mesh/xds/${f}`), f);
+    for (const f of ["lds.json", "cds.json", "rds-egress_service_b.json", "sds-identity.json"]) assert.ok(uploaded.includes(`/staging/etc/mesh/xds/${f}`), f);
     assert.ok(uploadsOf(rs, "service-a-files").every((u) => u.permissions === "0400"));
     assert.ok(files.inputs.mounts.some((m: any) => m.source === "envoy-mesh-service-a-etc-mesh-xds" && m.target === "/volumes/etc/mesh/xds"));
     assert.match(files.inputs.entrypoints[2], /publish '\/staging\/etc\/mesh\/xds' '\/volumes\/etc\/mesh\/xds'/);
@@ -491,8 +491,8 @@ describe("docker target: live config (xDS files) versus the bootstrap", () => {
     assert.deepEqual(envoy.inputs.mounts.find((m: any) => m.target === "/etc/mesh/xds"), {
       type: "volume", source: "envoy-mesh-service-a-etc-mesh-xds", target: "/etc/mesh/xds", readOnly: true, volumeOptions: { noCopy: true },
     });
-    const lds = String(uploadOf(rs, "service-a-files", "/staging/etc/mesh/xds/lds.yaml"));
-    const listener = /name: (egress_service_b)/.exec(lds)?.[1];
+    const lds = String(uploadOf(rs, "service-a-files", "/staging/etc/mesh/xds/lds.json"));
+    const listener = /"name": "(egress_service_b)"/.exec(lds)?.[1];
     assert.ok(listener !== undefined, "the LDS file holds the egress listener");
     for (const c of containers(rs).filter((x) => !x.name.endsWith("-files"))) assert.doesNotMatch(JSON.stringify(c.inputs), /version_info/, c.name);
   });

@@ -4,7 +4,8 @@ import { installMocks, promiseOf, registered, type Registered } from "../helpers
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceMesh } from "../../components";
 import * as liveConfig from "../../components/liveConfig";
-import { parseStackSettings } from "../../stack";
+import * as serialize from "../../envoy/serialize";
+import { envoyTargetOf, parseStackSettings } from "../../stack";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -67,10 +68,10 @@ describe("ServiceMesh component: live config", () => {
       const live = registered(base.resources, CONFIG_MAP, `${proxy}-envoy-live-config`);
       assert.equal(live.inputs.metadata.name, `${proxy}-xds`);
       assert.equal(live.inputs.immutable, false);
-      assert.ok("lds.yaml" in live.inputs.data && "cds.yaml" in live.inputs.data, proxy);
+      assert.ok("lds.json" in live.inputs.data && "cds.json" in live.inputs.data, proxy);
       const bootstrap = registered(base.resources, CONFIG_MAP, `${proxy}-envoy-config`);
       assert.equal(bootstrap.inputs.immutable, true);
-      assert.deepEqual(Object.keys(bootstrap.inputs.data), ["envoy.yaml"]);
+      assert.deepEqual(Object.keys(bootstrap.inputs.data), ["envoy.json"]);
     }
   });
 
@@ -145,6 +146,46 @@ describe("ServiceMesh component: live config", () => {
       assert.ok(Object.keys(live).some((k) => k.startsWith("http.")), `${proxy} has an RDS subscription`);
       for (const version of Object.values(live)) assert.match(version, /^[0-9a-f]{16}$/);
     }
+  });
+
+  describe("serializes each Envoy text once: the configs it checks are the ones it registers", () => {
+    const original = serialize.toEnvoyJson;
+    afterEach(() => ((serialize as { toEnvoyJson: unknown }).toEnvoyJson = original));
+    /** Constructs the mesh on `stack`, counting every Envoy text serialized meanwhile. */
+    const construct = async (stack: string) => {
+      let calls = 0;
+      (serialize as { toEnvoyJson: unknown }).toEnvoyJson = (value: unknown) => {
+        calls += 1;
+        return original(value);
+      };
+      const collect = await installMocks(stack);
+      const settings = parseStackSettings({ target: stack, topology: canaryTopology(90, 10) });
+      new ServiceMesh("envoy-mesh", { settings, projectDir: PROJECT_DIR, imageTag: stack });
+      const texts = calls;
+      (serialize as { toEnvoyJson: unknown }).toEnvoyJson = original;
+      return { texts, resources: await collect(), expected: liveConfig.renderMeshConfigs(settings.topology, envoyTargetOf(settings)) };
+    };
+
+    it("on Kubernetes: one serialization per bootstrap and xDS file, and the ConfigMaps hold exactly those texts", async () => {
+      const { texts, resources, expected } = await construct("kind");
+      assert.equal(texts, expected.reduce((n, p) => n + 1 + Object.keys(p.rendered.xdsFiles).length, 0));
+      for (const { rendered } of expected) {
+        assert.deepEqual(registered(resources, CONFIG_MAP, `${rendered.proxy}-envoy-config`).inputs.data, { "envoy.json": rendered.bootstrap }, rendered.proxy);
+        assert.deepEqual(registered(resources, CONFIG_MAP, `${rendered.proxy}-envoy-live-config`).inputs.data, rendered.xdsFiles, rendered.proxy);
+      }
+    });
+
+    it("on Docker: one serialization per bootstrap and xDS file, and each Envoy runs exactly that bootstrap", async () => {
+      const { texts, resources, expected } = await construct("docker");
+      assert.equal(texts, expected.reduce((n, p) => n + 1 + Object.keys(p.rendered.xdsFiles).length, 0));
+      const envoys = resources.filter((r) => r.type === "docker:index/container:Container" && r.inputs.labels?.some((l: { label: string; value: string }) => l.label.endsWith(".role") && l.value === "envoy"));
+      assert.ok(envoys.length >= 4, envoys.map((e) => e.name).join());
+      for (const envoy of envoys) {
+        const proxy = envoy.inputs.labels.find((l: { label: string }) => l.label.endsWith(".proxy")).value;
+        const command = envoy.inputs.command as string[];
+        assert.equal(command[command.indexOf("--config-yaml") + 1], expected.find((p) => p.rendered.proxy === proxy)?.rendered.bootstrap, envoy.name);
+      }
+    });
   });
 
   describe("a proxy whose files would not fit in a ConfigMap", () => {

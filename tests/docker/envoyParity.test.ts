@@ -57,7 +57,7 @@ describe("Envoy configs on kind and on docker", () => {
       let serverNames = 0;
       onKind.forEach((kind, i) => {
         const docker = onDocker[i];
-        assert.equal(docker.envoyYaml, kind.yaml, `${kind.proxy}: the bootstraps differ`);
+        assert.equal(docker.envoyBootstrap, kind.bootstrap, `${kind.proxy}: the bootstraps differ`);
         const dockerFiles = xdsFilesOf(docker);
         assert.deepEqual(Object.keys(dockerFiles), Object.keys(kind.xdsFiles), kind.proxy);
         for (const [file, yaml] of Object.entries(kind.xdsFiles)) {

@@ -59,7 +59,7 @@ describe("docker: the files container's publish script", function () {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it("lays each folder out as the kubelet does: stable names through ..data to one generation, folder 0750, files 0440 in the process's group", () => {
-    publish({ "/etc/mesh/identity/tls.crt": "cert 1", "/etc/mesh/identity/tls.key": "key 1", "/etc/mesh/xds/sds-identity.yaml": "sds" });
+    publish({ "/etc/mesh/identity/tls.crt": "cert 1", "/etc/mesh/identity/tls.key": "key 1", "/etc/mesh/xds/sds-identity.json": "sds" });
     const identity = join(volumes(), "etc/mesh/identity");
     assert.deepEqual(generations("etc/mesh/identity").length, 1);
     const [generation] = generations("etc/mesh/identity");
@@ -74,13 +74,13 @@ describe("docker: the files container's publish script", function () {
     }
     assert.equal(statSync(join(identity, generation)).mode & 0o777, 0o750);
     assert.equal(readFileSync(join(identity, "tls.key"), "utf8"), "key 1");
-    assert.equal(readFileSync(join(volumes(), "etc/mesh/xds/sds-identity.yaml"), "utf8"), "sds");
+    assert.equal(readFileSync(join(volumes(), "etc/mesh/xds/sds-identity.json"), "utf8"), "sds");
   });
 
   it("a second publish (a renewal) swaps ..data to the new files and removes the previous generation", () => {
-    publish({ "/etc/mesh/identity/tls.crt": "cert 1", "/etc/mesh/xds/sds-identity.yaml": "sds" });
+    publish({ "/etc/mesh/identity/tls.crt": "cert 1", "/etc/mesh/xds/sds-identity.json": "sds" });
     const [first] = generations("etc/mesh/identity");
-    publish({ "/etc/mesh/identity/tls.crt": "cert 2", "/etc/mesh/xds/sds-identity.yaml": "sds" });
+    publish({ "/etc/mesh/identity/tls.crt": "cert 2", "/etc/mesh/xds/sds-identity.json": "sds" });
     const identity = join(volumes(), "etc/mesh/identity");
     assert.equal(readFileSync(join(identity, "tls.crt"), "utf8"), "cert 2");
     assert.equal(generations("etc/mesh/identity").length, 1);
@@ -90,7 +90,7 @@ describe("docker: the files container's publish script", function () {
 
   it("a renewal is one IN_MOVED_TO of ..data in the watched folder: the event Envoy's watched_directory reloads on", async function () {
     if (!HAS_PYTHON) this.skip();
-    publish({ "/etc/mesh/identity/tls.crt": "cert 1", "/etc/mesh/xds/sds-identity.yaml": "sds" });
+    publish({ "/etc/mesh/identity/tls.crt": "cert 1", "/etc/mesh/xds/sds-identity.json": "sds" });
     const identity = join(volumes(), "etc/mesh/identity");
     const watcher = spawn("python3", ["-c", WATCHER, identity]);
     let out = "";
@@ -99,7 +99,7 @@ describe("docker: the files container's publish script", function () {
     try {
       for (let i = 0; i < 100 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(out.includes("ready"), "the watcher did not start");
-      publish({ "/etc/mesh/identity/tls.crt": "cert 2", "/etc/mesh/xds/sds-identity.yaml": "sds" });
+      publish({ "/etc/mesh/identity/tls.crt": "cert 2", "/etc/mesh/xds/sds-identity.json": "sds" });
       await new Promise((r) => setTimeout(r, 300));
     } finally {
       watcher.kill();
@@ -113,16 +113,16 @@ describe("docker: the files container's publish script", function () {
   });
 
   it("links a new file's name before the swap, so an Envoy reloading at the swap finds it; drops names no longer published", () => {
-    publish({ "/etc/mesh/identity/tls.crt": "cert", "/etc/mesh/xds/lds.yaml": "lds 1", "/etc/mesh/xds/rds-old.yaml": "old" });
+    publish({ "/etc/mesh/identity/tls.crt": "cert", "/etc/mesh/xds/lds.json": "lds 1", "/etc/mesh/xds/rds-old.json": "old" });
     // A `mv` that records what the xDS folder holds at the instant of the swap, then swaps.
     const bin = join(root, "bin");
     mkdirSync(bin);
     const log = join(root, "at-swap.txt");
     writeFileSync(join(bin, "mv"), `#!/bin/bash\n[[ "$*" == *"/etc/mesh/xds/..data" ]] && ls -A "$(dirname "\${@: -1}")" > ${JSON.stringify(log)}\nexec /bin/mv "$@"\n`, { mode: 0o755 });
-    publish({ "/etc/mesh/identity/tls.crt": "cert", "/etc/mesh/xds/lds.yaml": "lds 2", "/etc/mesh/xds/rds-new.yaml": "new" }, { PATH: `${bin}:${process.env.PATH ?? ""}` });
-    assert.ok(readFileSync(log, "utf8").split("\n").includes("rds-new.yaml"), readFileSync(log, "utf8"));
+    publish({ "/etc/mesh/identity/tls.crt": "cert", "/etc/mesh/xds/lds.json": "lds 2", "/etc/mesh/xds/rds-new.json": "new" }, { PATH: `${bin}:${process.env.PATH ?? ""}` });
+    assert.ok(readFileSync(log, "utf8").split("\n").includes("rds-new.json"), readFileSync(log, "utf8"));
     const xds = join(volumes(), "etc/mesh/xds");
-    assert.equal(readFileSync(join(xds, "rds-new.yaml"), "utf8"), "new");
-    assert.deepEqual(readdirSync(xds).filter((n) => !n.startsWith("..")).sort(), ["lds.yaml", "rds-new.yaml"]);
+    assert.equal(readFileSync(join(xds, "rds-new.json"), "utf8"), "new");
+    assert.deepEqual(readdirSync(xds).filter((n) => !n.startsWith("..")).sort(), ["lds.json", "rds-new.json"]);
   });
 });

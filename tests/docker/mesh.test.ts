@@ -146,7 +146,7 @@ describe("docker: the mesh as containers", () => {
           xds.map((f) => [f.path, f.content, f.secret]),
           Object.entries(rendered.xdsFiles).map(([file, yaml]) => [`/etc/mesh/xds/${file}`, yaml, false]).sort(),
         );
-        assert.ok(xds.some((f) => f.path === "/etc/mesh/xds/lds.yaml") && xds.some((f) => f.path === "/etc/mesh/xds/cds.yaml"), service.name);
+        assert.ok(xds.some((f) => f.path === "/etc/mesh/xds/lds.json") && xds.some((f) => f.path === "/etc/mesh/xds/cds.json"), service.name);
         assert.deepEqual(xdsFilesOf(built.proxies.find((p) => p.proxy === service.name)!), rendered.xdsFiles);
       }
       // Nothing but the bootstrap (given inline) goes to the bootstrap's folder.
@@ -264,8 +264,8 @@ describe("docker: the mesh as containers", () => {
   it("gives Envoy exactly the rendered bootstrap bytes with --config-yaml, its replica as node and its proxy as cluster", () => {
     const { containers, topology, mesh: built } = mesh();
     const service = topology.services.find((s) => s.name === "service-b") as MeshService;
-    const expected = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET))).yaml;
-    assert.equal(built.proxies.find((p) => p.proxy === "service-b")?.envoyYaml, expected);
+    const expected = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(TARGET))).bootstrap;
+    assert.equal(built.proxies.find((p) => p.proxy === "service-b")?.envoyBootstrap, expected);
     for (const envoy of containers.filter((c) => c.proxy === "service-b" && c.role === "envoy")) {
       const args = envoy.command;
       assert.equal(args[args.indexOf("--config-yaml") + 1], expected);
@@ -275,9 +275,17 @@ describe("docker: the mesh as containers", () => {
     }
   });
 
+  it("builds the same description from configs rendered beforehand (the Pulumi program renders each once), and refuses another proxy's", () => {
+    const { topology, mesh: built } = mesh();
+    const rendered = new Map(buildMeshConfigs(topology, dockerEnvoyTarget(TARGET)).map((c) => [c.proxy, renderEnvoyConfig(c)]));
+    assert.deepEqual(buildDockerMesh(topology, TARGET, IMAGES, certificatesFor(topology), rendered), built);
+    const swapped = new Map([...rendered].map(([proxy, r]) => [proxy, proxy === "front-envoy" ? (rendered.get("service-a") as typeof r) : r]));
+    assert.throws(() => buildDockerMesh(topology, TARGET, IMAGES, certificatesFor(topology), swapped), /the rendered Envoy config given for front-envoy is service-a's/);
+  });
+
   it("renders Envoy configs that pass the strict checker", () => {
     const { mesh: built } = mesh();
-    assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) }))), []);
+    assert.deepEqual(envoyConfigProblems(built.proxies.map((p) => ({ proxy: p.proxy, bootstrap: p.envoyBootstrap, xdsFiles: xdsFilesOf(p) }))), []);
   });
 
   it("uses the given images: the Envoy image for every Envoy, each service's own for its app", () => {

@@ -60,8 +60,8 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
       assert.equal(context["@type"], "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
       assert.equal(context.require_client_certificate, true, service);
       assert.deepEqual(context.common_tls_context.tls_params, { tls_minimum_protocol_version: "TLSv1_3", tls_maximum_protocol_version: "TLSv1_3" });
-      assert.deepEqual(context.common_tls_context.tls_certificate_sds_secret_configs, [sds("identity", "sds-identity.yaml")]);
-      assert.deepEqual(context.common_tls_context.validation_context_sds_secret_config, sds("mesh_ca", "sds-mesh-ca.yaml"));
+      assert.deepEqual(context.common_tls_context.tls_certificate_sds_secret_configs, [sds("identity", "sds-identity.json")]);
+      assert.deepEqual(context.common_tls_context.validation_context_sds_secret_config, sds("mesh_ca", "sds-mesh-ca.json"));
     }
   });
 
@@ -133,10 +133,10 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
       assert.equal(context["@type"], "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext");
       assert.equal(context.sni, `${callee}.envoy-mesh.svc.cluster.local`, "the host name without its trailing dot");
       assert.deepEqual(context.common_tls_context.tls_params, { tls_minimum_protocol_version: "TLSv1_3", tls_maximum_protocol_version: "TLSv1_3" });
-      assert.deepEqual(context.common_tls_context.tls_certificate_sds_secret_configs, [sds("identity", "sds-identity.yaml")]);
+      assert.deepEqual(context.common_tls_context.tls_certificate_sds_secret_configs, [sds("identity", "sds-identity.json")]);
       assert.deepEqual(context.common_tls_context.combined_validation_context, {
         default_validation_context: { match_typed_subject_alt_names: [{ san_type: "URI", matcher: { exact: id(callee) } }] },
-        validation_context_sds_secret_config: sds("mesh_ca", "sds-mesh-ca.yaml"),
+        validation_context_sds_secret_config: sds("mesh_ca", "sds-mesh-ca.json"),
       });
       assert.equal(c.health_checks.length, 1);
       assert.equal(c.health_checks[0].transport_socket_match_criteria, undefined, "health checks use the cluster's mTLS socket");
@@ -156,10 +156,10 @@ describe("mTLS between proxies (security.mtls: strict, the default)", () => {
 
   it("ships each proxy its identity and mesh CA SDS files, each one Secret named as the bootstrap asks, read from the mounted folder", () => {
     for (const config of seedMesh().values()) {
-      const expected = config.proxy === "front-envoy" ? ["sds-edge.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"] : ["sds-identity.yaml", "sds-mesh-ca.yaml"];
+      const expected = config.proxy === "front-envoy" ? ["sds-edge.json", "sds-identity.json", "sds-mesh-ca.json"] : ["sds-identity.json", "sds-mesh-ca.json"];
       assert.deepEqual(Object.keys(config.sdsFiles).sort(), expected, config.proxy);
-      assert.deepEqual(config.sdsFiles["sds-identity.yaml"], certificateSdsFile("identity", "/etc/mesh/identity"));
-      assert.deepEqual(config.sdsFiles["sds-mesh-ca.yaml"], {
+      assert.deepEqual(config.sdsFiles["sds-identity.json"], certificateSdsFile("identity", "/etc/mesh/identity"));
+      assert.deepEqual(config.sdsFiles["sds-mesh-ca.json"], {
         resources: [
           {
             "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
@@ -186,7 +186,7 @@ describe("security.mtls: off", () => {
         assert.equal(rbac(l), undefined, `${config.proxy} ${l.name}`);
       }
       for (const c of clusters(config)) assert.equal(c.transport_socket, undefined, `${config.proxy} ${c.name}`);
-      assert.deepEqual(Object.keys(config.sdsFiles), config.proxy === "front-envoy" ? ["sds-edge.yaml"] : [], config.proxy);
+      assert.deepEqual(Object.keys(config.sdsFiles), config.proxy === "front-envoy" ? ["sds-edge.json"] : [], config.proxy);
     }
     assert.deepEqual(meshEnvoyConfigProblems(parseTopology({ extends: "seed", security: { mtls: "off" } }), kind()), []);
   });
@@ -202,9 +202,9 @@ describe("the front proxy at the edge", () => {
     const context = tls(https);
     assert.equal(context.require_client_certificate, false, "edge clients have no mesh certificate");
     assert.equal(context.common_tls_context.tls_params.tls_minimum_protocol_version, "TLSv1_2");
-    assert.deepEqual(context.common_tls_context.tls_certificate_sds_secret_configs, [sds("edge", "sds-edge.yaml")]);
+    assert.deepEqual(context.common_tls_context.tls_certificate_sds_secret_configs, [sds("edge", "sds-edge.json")]);
     assert.equal(context.common_tls_context.validation_context_sds_secret_config, undefined);
-    assert.deepEqual(config.sdsFiles["sds-edge.yaml"], certificateSdsFile("edge", "/etc/mesh/edge"));
+    assert.deepEqual(config.sdsFiles["sds-edge.json"], certificateSdsFile("edge", "/etc/mesh/edge"));
     assert.equal(listener(front({ extends: "seed", ports: { frontTls: 9443 } }), "front_tls").address.socket_address.port_value, 9443);
   });
 
@@ -239,7 +239,7 @@ describe("the front proxy at the edge", () => {
   it("without an edge certificate: no HTTPS listener and no edge SDS file; redirect or off cannot be served and is refused, naming the setting", () => {
     const config = front(undefined, noEdge());
     assert.deepEqual(listeners(config).map((l) => l.name), ["front", "health"]);
-    assert.deepEqual(Object.keys(config.sdsFiles).sort(), ["sds-identity.yaml", "sds-mesh-ca.yaml"]);
+    assert.deepEqual(Object.keys(config.sdsFiles).sort(), ["sds-identity.json", "sds-mesh-ca.json"]);
     for (const mode of ["redirect", "off"]) {
       assert.throws(() => front({ extends: "seed", front: { plainHttp: mode } }, noEdge()), (err: Error) => {
         assert.match(err.message, new RegExp(`front\\.plainHttp is "${mode}"`));
@@ -262,29 +262,31 @@ describe("checking SDS files with their bootstrap and xDS files", () => {
 
   it("reports an SDS file whose Secret is not named as the listener or cluster asks, where it asks", () => {
     const good = rendered();
-    const xdsFiles = { ...good.xdsFiles, "sds-mesh-ca.yaml": good.xdsFiles["sds-mesh-ca.yaml"].replace("name: mesh_ca", "name: mesh-ca") };
+    const xdsFiles = { ...good.xdsFiles, "sds-mesh-ca.json": good.xdsFiles["sds-mesh-ca.json"].replace('"name": "mesh_ca"', '"name": "mesh-ca"') };
     const problems = envoyConfigProblems([{ ...good, xdsFiles }]);
     assert.ok(problems.length >= 1);
     for (const p of problems) {
-      assert.match(p.path, /^(lds|cds)\.yaml of service-b: resources\[\d+\]\./);
-      assert.match(p.message, /asks sds-mesh-ca\.yaml for SDS secret "mesh_ca", but its Secret is named "mesh-ca"/);
+      assert.match(p.path, /^(lds|cds)\.json of service-b: resources\[\d+\]\./);
+      assert.match(p.message, /asks sds-mesh-ca\.json for SDS secret "mesh_ca", but its Secret is named "mesh-ca"/);
     }
     assert.deepEqual(envoyConfigProblems([good]), []);
   });
 
   it("reports a file the config reads that is not delivered, and a delivered file nothing reads", () => {
     const good = rendered();
-    const { ["sds-identity.yaml"]: identity, ...withoutIdentity } = good.xdsFiles;
+    const { ["sds-identity.json"]: identity, ...withoutIdentity } = good.xdsFiles;
     const missing = envoyConfigProblems([{ ...good, xdsFiles: withoutIdentity }]);
-    assert.ok(missing.length > 0 && missing.every((p) => /reads SDS secret "identity" from \/etc\/mesh\/xds\/sds-identity\.yaml, but no file sds-identity\.yaml is delivered/.test(p.message)), JSON.stringify(missing));
-    const extra = envoyConfigProblems([{ ...good, xdsFiles: { ...good.xdsFiles, "sds-edge.yaml": identity } }]);
-    assert.deepEqual(extra.map((p) => [p.path, p.message]), [["sds-edge.yaml of service-b: ", "is delivered but nothing reads it: no ConfigSource of the bootstrap or of its xDS files names it"]]);
+    assert.ok(missing.length > 0 && missing.every((p) => /reads SDS secret "identity" from \/etc\/mesh\/xds\/sds-identity\.json, but no file sds-identity\.json is delivered/.test(p.message)), JSON.stringify(missing));
+    const extra = envoyConfigProblems([{ ...good, xdsFiles: { ...good.xdsFiles, "sds-edge.json": identity } }]);
+    assert.deepEqual(extra.map((p) => [p.path, p.message]), [["sds-edge.json of service-b: ", "is delivered but nothing reads it: no ConfigSource of the bootstrap or of its xDS files names it"]]);
   });
 
   it("checks each SDS file strictly on its own: two Secrets in one file are refused, as Envoy refuses them", () => {
     const good = rendered();
-    const two = `${good.xdsFiles["sds-identity.yaml"]}  - '@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret\n    name: identity\n`;
-    const problems = envoyConfigProblems([{ ...good, xdsFiles: { ...good.xdsFiles, "sds-identity.yaml": two } }]);
-    assert.ok(problems.some((p) => p.path.startsWith("sds-identity.yaml of service-b: ")), JSON.stringify(problems));
+    const file = JSON.parse(good.xdsFiles["sds-identity.json"]);
+    file.resources.push({ "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", name: "identity" });
+    const two = JSON.stringify(file, null, 2);
+    const problems = envoyConfigProblems([{ ...good, xdsFiles: { ...good.xdsFiles, "sds-identity.json": two } }]);
+    assert.ok(problems.some((p) => p.path.startsWith("sds-identity.json of service-b: ")), JSON.stringify(problems));
   });
 });

@@ -241,9 +241,9 @@ describe("Envoy configs of the seed mesh", () => {
     const folder = join(__dirname, "__snapshots__", "mtls");
     const expected = new Set<string>();
     for (const config of buildMeshConfigs(parseTopology(undefined), { ...CONTEXT, edgeHttpsPort: 8443 })) {
-      const { proxy, yaml, xdsFiles } = renderEnvoyConfig(config);
-      matchSnapshot(yaml, join(folder, `${proxy}.yaml`));
-      expected.add(`${proxy}.yaml`);
+      const { proxy, bootstrap, xdsFiles } = renderEnvoyConfig(config);
+      matchSnapshot(bootstrap, join(folder, `${proxy}.json`));
+      expected.add(`${proxy}.json`);
       for (const [file, content] of Object.entries(xdsFiles)) {
         matchSnapshot(content, join(folder, `${proxy}.${file}`));
         expected.add(`${proxy}.${file}`);

@@ -166,9 +166,9 @@ describe("Kubernetes objects: certificates", () => {
   describe("the Envoy ConfigMaps", () => {
     it("keep the SDS files with the other xDS files, beside the bootstrap", () => {
       for (const objects of build()) {
-        assert.deepEqual(Object.keys(objects.configMap.data), ["envoy.yaml"], objects.proxy);
+        assert.deepEqual(Object.keys(objects.configMap.data), ["envoy.json"], objects.proxy);
         const sds = Object.keys(objects.xdsConfigMap.data).filter((f) => f.startsWith("sds-"));
-        assert.deepEqual(sds, objects.proxy === "front-envoy" ? ["sds-edge.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"] : ["sds-identity.yaml", "sds-mesh-ca.yaml"], objects.proxy);
+        assert.deepEqual(sds, objects.proxy === "front-envoy" ? ["sds-edge.json", "sds-identity.json", "sds-mesh-ca.json"] : ["sds-identity.json", "sds-mesh-ca.json"], objects.proxy);
       }
     });
 

@@ -5,7 +5,9 @@ import { renderEnvoyConfig } from "../../envoy/check";
 import {
   CONFIG_MAP_MAX_BYTES,
   buildAllProxyObjects,
+  buildAnyServiceObjects,
   buildEnvoyConfigMap,
+  buildFrontObjects,
   buildMeshManifests,
   buildXdsConfigMap,
   configMapDataBytes,
@@ -44,8 +46,8 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
       assert.equal(xdsConfigMap.immutable, false, "an immutable ConfigMap is replaced on every change");
       assert.deepEqual(xdsConfigMap.data, rendered.xdsFiles);
       assert.deepEqual(Object.keys(xdsConfigMap.data), Object.keys(rendered.xdsFiles).sort());
-      assert.ok(["lds.yaml", "cds.yaml"].every((f) => f in xdsConfigMap.data), config.proxy);
-      assert.deepEqual(configMap.data, { "envoy.yaml": rendered.yaml }, "the bootstrap ConfigMap holds the bootstrap only");
+      assert.ok(["lds.json", "cds.json"].every((f) => f in xdsConfigMap.data), config.proxy);
+      assert.deepEqual(configMap.data, { "envoy.json": rendered.bootstrap }, "the bootstrap ConfigMap holds the bootstrap only");
       assert.equal(xdsConfigMap.metadata.labels?.["app.kubernetes.io/name"], configMap.metadata.labels?.["app.kubernetes.io/name"]);
     }
   });
@@ -113,10 +115,10 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
 
     it("accepts exactly 1 MiB and refuses one byte more, naming the proxy and the largest file", () => {
       const half = "x".repeat(CONFIG_MAP_MAX_BYTES / 2);
-      assert.doesNotThrow(() => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.yaml": half, "lds.yaml": half }));
+      assert.doesNotThrow(() => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.json": half, "lds.json": half }));
       assert.throws(
-        () => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.yaml": `${half}y`, "lds.yaml": half }),
-        /the xDS ConfigMap of proxy service-a would hold 1048577 bytes, more than the 1048576 bytes the API server accepts \(largest file: cds\.yaml, 524289 bytes\)/,
+        () => buildXdsConfigMap("service-a", "envoy-mesh", { "cds.json": `${half}y`, "lds.json": half }),
+        /the xDS ConfigMap of proxy service-a would hold 1048577 bytes, more than the 1048576 bytes the API server accepts \(largest file: cds\.json, 524289 bytes\)/,
       );
       assert.throws(() => buildEnvoyConfigMap("front-envoy", "envoy-mesh", "x".repeat(CONFIG_MAP_MAX_BYTES + 1)), /the bootstrap ConfigMap of proxy front-envoy would hold 1048577 bytes/);
     });
@@ -128,6 +130,24 @@ describe("Kubernetes objects: live config in two ConfigMaps", () => {
 
     it("parses every stored file as YAML", () => {
       for (const objects of build()) for (const [file, text] of Object.entries(objects.xdsConfigMap.data)) assert.equal(typeof load(text), "object", `${objects.proxy}/${file}`);
+    });
+  });
+
+  describe("objects from a config rendered beforehand", () => {
+    it("are the objects built from scratch, byte for byte, for a plain service, a service with versions and the front", () => {
+      const topology = canary(90, 10);
+      const rendered = new Map(renderMeshConfigs(topology, kubernetesEnvoyTarget(KIND)).map((p) => [p.rendered.proxy, p.rendered]));
+      for (const service of topology.services) {
+        assert.deepEqual(buildAnyServiceObjects(topology, service, KIND, () => APP_IMAGE, undefined, undefined, rendered.get(service.name)), buildAnyServiceObjects(topology, service, KIND, () => APP_IMAGE), service.name);
+      }
+      assert.deepEqual(buildFrontObjects(topology, KIND, undefined, undefined, rendered.get("front-envoy")), buildFrontObjects(topology, KIND));
+    });
+
+    it("refuses another proxy's config", () => {
+      const topology = parseTopology(undefined);
+      const serviceA = renderEnvoyConfig(buildMeshConfigs(topology, kubernetesEnvoyTarget(KIND))[1]);
+      assert.equal(serviceA.proxy, "service-a");
+      assert.throws(() => buildFrontObjects(topology, KIND, undefined, undefined, serviceA), /the rendered Envoy config given for front-envoy is service-a's/);
     });
   });
 });

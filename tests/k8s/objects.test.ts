@@ -95,7 +95,7 @@ describe("Kubernetes objects of the mesh", () => {
       // The README's defaults: 2 workers, 10 s drain.
       assert.equal(flag("--concurrency"), "2");
       assert.equal(flag("--drain-time-s"), "10");
-      assert.equal(flag("--config-path"), "/etc/envoy/envoy.yaml");
+      assert.equal(flag("--config-path"), "/etc/envoy/envoy.json");
       const custom = build(parseTopology({ extends: "seed", envoy: { concurrency: 4, drainSeconds: 20 } }));
       const customArgs: string[] = container(custom[0], "envoy").args;
       assert.equal(customArgs[customArgs.indexOf("--concurrency") + 1], "4");
@@ -262,7 +262,7 @@ describe("Kubernetes objects of the mesh", () => {
         assert.equal(again[i].configMap.metadata.name, objects.configMap.metadata.name);
         assert.notEqual(changed[i].configMap.metadata.name, objects.configMap.metadata.name);
         assert.equal(objects.configMap.immutable, true);
-        assert.deepEqual(objects.configMap.data, { "envoy.yaml": objects.envoyYaml });
+        assert.deepEqual(objects.configMap.data, { "envoy.json": objects.envoyBootstrap });
       }
     });
   });
@@ -294,7 +294,7 @@ describe("Kubernetes objects of the mesh", () => {
   describe("client address at the edge", () => {
     const frontHcm = (objects: ProxyObjects) => {
       // The front listeners are LDS resources in the xDS ConfigMap.
-      const lds = load(objects.xdsFiles["lds.yaml"]) as any;
+      const lds = load(objects.xdsFiles["lds.json"]) as any;
       const listener = lds.resources.find((l: any) => l.traffic_direction === "INBOUND" && l.per_connection_buffer_limit_bytes);
       return listener.filter_chains[0].filters[0].typed_config;
     };

@@ -133,14 +133,14 @@ describe(`${FILE}`, () => {
         const job = jobs["validate-envoy"];
         const render = indexOfLine(job, /^npm run render -- --out out$/);
         assert.ok(indexOfLine(job, /^npm ci$/) < render && render >= 0);
-        const validate = indexOfLine(job, /^docker run --rm -e ENVOY_UID=0 "\$\{mounts\[@\]\}" "\$ENVOY_IMAGE" --mode validate -c \/etc\/envoy\/envoy\.yaml$/);
+        const validate = indexOfLine(job, /^docker run --rm -e ENVOY_UID=0 "\$\{mounts\[@\]\}" "\$ENVOY_IMAGE" --mode validate -c \/etc\/envoy\/envoy\.json$/);
         assert.ok(validate > render, "validation comes after rendering");
         // Each config is validated where a pod's Envoy reads it, beside its SDS files and with the certificates they name.
         const certs = indexOfLine(job, /^npm run certs -- --stack docker --out dev$/);
         assert.ok(certs > render && validate > certs, "certificates are issued before validation");
         // The bootstrap alone in /etc/envoy, every xDS file in /etc/mesh/xds, as a pod mounts them.
-        assert.ok(indexOfLine(job, /^cp "\$f" "\$stage\/envoy\/envoy\.yaml"$/) >= 0, "the bootstrap in its own folder");
-        assert.ok(indexOfLine(job, /^cp out\/envoy\/"\$proxy"\/\*\.yaml "\$stage\/xds\/"$/) >= 0, "the xDS files in theirs; a proxy without them fails the job");
+        assert.ok(indexOfLine(job, /^cp "\$f" "\$stage\/envoy\/envoy\.json"$/) >= 0, "the bootstrap in its own folder");
+        assert.ok(indexOfLine(job, /^cp out\/envoy\/"\$proxy"\/\*\.json "\$stage\/xds\/"$/) >= 0, "the xDS files in theirs; a proxy without them fails the job");
         assert.ok(indexOfLine(job, /^mounts=\(-v "\$stage\/envoy:\/etc\/envoy:ro" -v "\$stage\/xds:\/etc\/mesh\/xds:ro"\)$/) >= 0);
         assert.ok(indexOfLine(job, /^for f in "\$\{files\[@\]\}"; do$/) >= 0, "every file in out/envoy is validated");
         assert.ok(indexOfLine(job, /^exit 1$/) >= 0, "no rendered config fails the job");
@@ -148,7 +148,7 @@ describe(`${FILE}`, () => {
 
     it("validate-envoy: then runs every Envoy on its files and checks what it loaded, and that a broken LDS file is rejected", () => {
         const job = jobs["validate-envoy"];
-        const validate = indexOfLine(job, /--mode validate -c \/etc\/envoy\/envoy\.yaml$/);
+        const validate = indexOfLine(job, /--mode validate -c \/etc\/envoy\/envoy\.json$/);
         const live = indexOfLine(job, /^npx ts-node scripts\/envoy-live-check\.ts --image "\$ENVOY_IMAGE" --rendered out\/envoy --tls dev\/tls --break-lds front-envoy$/);
         assert.ok(live > validate, "after validation");
         const step = job.steps.find((s) => s.run?.includes("envoy-live-check"));

@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
-import { load } from "js-yaml";
 import { fromFileXds } from "../../checks/envoy";
 import { buildMeshConfigs, XDS_DIR, type EnvoyObject } from "../../envoy";
 import { renderEnvoyConfig } from "../../envoy/check";
@@ -31,9 +30,9 @@ function roundTrip(raw: unknown): void {
     const rendered = renderEnvoyConfig(config);
     // Same topology, byte-identical files.
     assert.deepEqual(again[i], rendered);
-    const files = Object.fromEntries(Object.entries(rendered.xdsFiles).map(([f, text]) => [f, load(text)])) as Record<string, { version_info: string; resources: EnvoyObject[] }>;
+    const files = Object.fromEntries(Object.entries(rendered.xdsFiles).map(([f, text]) => [f, JSON.parse(text)])) as Record<string, { version_info: string; resources: EnvoyObject[] }>;
     for (const [file, content] of Object.entries(files)) assert.equal(content.version_info, xdsVersion(content.resources), `${config.proxy} ${file}`);
-    const loaded = fromFileXds(load(rendered.yaml), files, { xdsDir: XDS_DIR });
+    const loaded = fromFileXds(JSON.parse(rendered.bootstrap), files, { xdsDir: XDS_DIR });
     assert.deepEqual([...loaded.errors, ...loaded.warnings], [], config.proxy);
     assert.deepEqual(normalized(loaded.bootstrap as EnvoyObject), normalized(config.bootstrap), config.proxy);
   });

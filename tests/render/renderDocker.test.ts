@@ -40,13 +40,13 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
   it("writes each proxy's bootstrap, its xDS files in xds/<proxy>/, placeholders for its certificates, and docker-compose.yaml", () => {
     const proxies = ["front-envoy", "service-a", "service-b", "service-c"];
     const xds = rendered.mesh.proxies.flatMap((p) => Object.keys(xdsFilesOf(p)).map((file) => `xds/${p.proxy}/${file}`));
-    for (const p of proxies) for (const file of ["lds.yaml", "cds.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"]) assert.ok(xds.includes(`xds/${p}/${file}`), `${p}: ${file}`);
+    for (const p of proxies) for (const file of ["lds.json", "cds.json", "sds-identity.json", "sds-mesh-ca.json"]) assert.ok(xds.includes(`xds/${p}/${file}`), `${p}: ${file}`);
     for (const p of rendered.mesh.proxies) {
-      for (const [file, yaml] of Object.entries(xdsFilesOf(p))) assert.equal(rendered.files.get(`xds/${p.proxy}/${file}`), yaml, `${p.proxy}: ${file}`);
+      for (const [file, text] of Object.entries(xdsFilesOf(p))) assert.equal(rendered.files.get(`xds/${p.proxy}/${file}`), text, `${p.proxy}: ${file}`);
     }
     assert.deepEqual([...rendered.files.keys()].sort(), [
       "docker-compose.yaml",
-      ...proxies.map((p) => `envoy/${p}.yaml`),
+      ...proxies.map((p) => `envoy/${p}.json`),
       ...xds,
       ...proxies.flatMap((p) => ["ca.crt", "tls.crt", "tls.key"].map((f) => `tls/${p}/${f}`)),
       "tls/front-envoy-edge/tls.crt",
@@ -150,11 +150,11 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
     assert.deepEqual(compose.networks, { [rendered.mesh.network.name]: { name: rendered.mesh.network.name, driver: "bridge", labels: rendered.mesh.network.labels } });
   });
 
-  it("gives every Envoy, byte for byte, the config in envoy/<proxy>.yaml", () => {
+  it("gives every Envoy, byte for byte, the config in envoy/<proxy>.json", () => {
     for (const s of Object.values(compose.services).filter((s) => s.labels["envoy-mesh.role"] === "envoy")) {
       const at = (s.command as string[]).indexOf("--config-yaml");
       assert.ok(at >= 0, s.container_name);
-      assert.equal(s.command[at + 1], rendered.files.get(`envoy/${s.labels["envoy-mesh.proxy"]}.yaml`), s.container_name);
+      assert.equal(s.command[at + 1], rendered.files.get(`envoy/${s.labels["envoy-mesh.proxy"]}.json`), s.container_name);
     }
   });
 
@@ -201,7 +201,7 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
   });
 
   describe("refuses a defect before anything is written", () => {
-    const configs = () => rendered.mesh.proxies.map((p) => ({ proxy: p.proxy, yaml: p.envoyYaml, xdsFiles: xdsFilesOf(p) }));
+    const configs = () => rendered.mesh.proxies.map((p) => ({ proxy: p.proxy, bootstrap: p.envoyBootstrap, xdsFiles: xdsFilesOf(p) }));
     const planted = (change: (doc: Compose) => void) => {
       const doc = load(rendered.files.get(COMPOSE_FILE) as string) as Compose;
       change(doc);
@@ -227,15 +227,15 @@ describe("render/renderDocker: the docker stack as a compose file", () => {
 
     it("an SDS file whose Secret is not the one the bootstrap asks for", () => {
       const bad = configs().map((c) =>
-        c.proxy === "service-b" ? { ...c, xdsFiles: { ...c.xdsFiles, "sds-identity.yaml": c.xdsFiles["sds-identity.yaml"].replace("name: identity", "name: service-b") } } : c,
+        c.proxy === "service-b" ? { ...c, xdsFiles: { ...c.xdsFiles, "sds-identity.json": c.xdsFiles["sds-identity.json"].replace('"name": "identity"', '"name": "service-b"') } } : c,
       );
       const problems = dockerRenderProblems(bad, load(rendered.files.get(COMPOSE_FILE) as string));
       // The SDS reference is in the listener that reads it, in service-b's LDS file.
-      assert.ok(problems.some((p) => p.path.startsWith("lds.yaml of service-b:") && /Unexpected SDS secret/.test(p.message)), JSON.stringify(problems));
+      assert.ok(problems.some((p) => p.path.startsWith("lds.json of service-b:") && /Unexpected SDS secret/.test(p.message)), JSON.stringify(problems));
     });
 
     it("an Envoy config Envoy would refuse", () => {
-      const bad = configs().map((c) => (c.proxy === "service-b" ? { ...c, yaml: c.yaml.replace(/connect_timeout: \S+/, "connect_timeout: soon") } : c));
+      const bad = configs().map((c) => (c.proxy === "service-b" ? { ...c, bootstrap: c.bootstrap.replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "soon"') } : c));
       assert.notDeepEqual(bad, configs(), "the bootstrap has a connect_timeout to break");
       const problems = dockerRenderProblems(bad, load(rendered.files.get(COMPOSE_FILE) as string));
       assert.ok(problems.some((p) => p.path.startsWith("envoy config of service-b:")), JSON.stringify(problems));

@@ -105,18 +105,18 @@ describe("render/renderMesh", () => {
 
     it("renders each proxy's bootstrap, with its xDS files (LDS, CDS, RDS, SDS) in a folder of the proxy's name beside it", () => {
       const envoy = [...rendered.files.keys()].filter((p) => p.startsWith("envoy/"));
-      const sds = (proxy: string) => (proxy === "front-envoy" ? ["sds-edge.yaml", "sds-identity.yaml", "sds-mesh-ca.yaml"] : ["sds-identity.yaml", "sds-mesh-ca.yaml"]);
+      const sds = (proxy: string) => (proxy === "front-envoy" ? ["sds-edge.json", "sds-identity.json", "sds-mesh-ca.json"] : ["sds-identity.json", "sds-mesh-ca.json"]);
       const rds: Record<string, string[]> = {
-        "front-envoy": ["rds-front.yaml", "rds-front_tls.yaml"],
-        "service-a": ["rds-egress_service_b.yaml", "rds-egress_service_c.yaml", "rds-ingress.yaml"],
-        "service-b": ["rds-ingress.yaml"],
-        "service-c": ["rds-ingress.yaml"],
+        "front-envoy": ["rds-front.json", "rds-front_tls.json"],
+        "service-a": ["rds-egress_service_b.json", "rds-egress_service_c.json", "rds-ingress.json"],
+        "service-b": ["rds-ingress.json"],
+        "service-c": ["rds-ingress.json"],
       };
       assert.deepEqual(
         envoy,
         ["front-envoy", "service-a", "service-b", "service-c"].flatMap((proxy) => [
-          `envoy/${proxy}.yaml`,
-          ...["cds.yaml", "lds.yaml", ...rds[proxy], ...sds(proxy)].map((file) => `envoy/${proxy}/${file}`),
+          `envoy/${proxy}.json`,
+          ...["cds.json", "lds.json", ...rds[proxy], ...sds(proxy)].map((file) => `envoy/${proxy}/${file}`),
         ]),
       );
       assert.equal(rendered.envoyConfigCount, 4);
@@ -124,7 +124,7 @@ describe("render/renderMesh", () => {
 
     it("renders only envoy/ and k8s/ files, and the dashboard and alert rules in observability/", () => {
       const observability = ["observability/grafana-dashboard.json", "observability/prometheus-rules.yaml"];
-      assert.ok([...rendered.files.keys()].every((p) => observability.includes(p) || /^(envoy|k8s)\/([a-z0-9-]+\/)?[^/]+\.yaml$/.test(p)));
+      assert.ok([...rendered.files.keys()].every((p) => observability.includes(p) || /^envoy\/([a-z0-9-]+\/)?[^/]+\.json$/.test(p) || /^k8s\/[^/]+\.yaml$/.test(p)));
       assert.deepEqual([...rendered.files.keys()].filter((p) => p.startsWith("observability/")), observability);
     });
 
@@ -152,7 +152,7 @@ describe("render/renderMesh", () => {
           const files = [...rendered.files].filter(([path]) => path.startsWith(`envoy/${proxy}/`)).map(([path, text]) => [path.slice(`envoy/${proxy}/`.length), text]);
           assert.deepEqual(configMap.data, Object.fromEntries(files), `xDS ConfigMap of ${proxy}`);
         } else {
-          assert.deepEqual(configMap.data, { "envoy.yaml": rendered.files.get(`envoy/${proxy}.yaml`) }, `bootstrap ConfigMap of ${proxy}`);
+          assert.deepEqual(configMap.data, { "envoy.json": rendered.files.get(`envoy/${proxy}.json`) }, `bootstrap ConfigMap of ${proxy}`);
         }
       }
     });
@@ -300,7 +300,7 @@ describe("render/renderMesh", () => {
     });
 
     it("refuses an Envoy config Envoy would refuse (the Envoy check)", () => {
-      const error = renderWithBuilderBug((objects) => (objects.envoyYaml = objects.envoyYaml.replace(/connect_timeout: \S+/, "connect_timeout: soon")));
+      const error = renderWithBuilderBug((objects) => (objects.envoyBootstrap = objects.envoyBootstrap.replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "soon"')));
       assert.ok(
         error.issues.some((i) => i.path.startsWith("envoy config of service-b:") && i.path.includes("connect_timeout")),
         error.message,
@@ -421,7 +421,7 @@ describe("render/renderMesh", () => {
       };
       stackFile("refs", { "envoy-mesh:topology": JSON.stringify(topology), "envoy-mesh:namespace": "shop" });
       const rendered = renderMesh(dir, "refs");
-      assert.deepEqual([...rendered.files.keys()].filter((p) => /^envoy\/[^/]+$/.test(p)), ["envoy/front-envoy.yaml", "envoy/web.yaml"]);
+      assert.deepEqual([...rendered.files.keys()].filter((p) => /^envoy\/[^/]+$/.test(p)), ["envoy/front-envoy.json", "envoy/web.json"]);
       assert.ok(images(deployment(rendered, "web")).includes("ghcr.io/acme/web:1.0.0"));
       assert.ok(rendered.files.has("k8s/00-namespace-shop.yaml"));
     });

@@ -1,15 +1,15 @@
 import { strict as assert } from "assert";
-import { dump, load } from "js-yaml";
 import { buildMeshConfigs } from "../../envoy/proxies";
 import { LDS_FILE } from "../../envoy/names";
+import { toEnvoyJson } from "../../envoy/serialize";
 import type { EnvoyObject } from "../../envoy/resources";
 import { type FileXdsConfig, liveConfigSummary, toFileXds } from "../../envoy/xds";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import { parseTopology } from "../../topology";
 import { REFUSED_LISTENER, brokenLds, healthPortOf, liveVersionsOf, parseArgs } from "../../scripts/envoy-live-check";
 
-/** The seed's proxies as the files a pod mounts: YAML on disk, read back. */
-const roundTrip = (o: EnvoyObject): EnvoyObject => load(dump(o, { noRefs: true })) as EnvoyObject;
+/** The seed's proxies as the files a pod mounts: JSON on disk, read back. */
+const roundTrip = (o: EnvoyObject): EnvoyObject => JSON.parse(toEnvoyJson(o)) as EnvoyObject;
 describe("scripts/envoy-live-check: what CI asks a running Envoy", () => {
   let seed: FileXdsConfig[];
   before(() => {
@@ -19,7 +19,7 @@ describe("scripts/envoy-live-check: what CI asks a running Envoy", () => {
   it("expects, from the files alone, the versions the stack output envoyConfig names", () => {
     for (const fx of seed) {
       const files = Object.fromEntries(Object.entries(fx.files).map(([k, v]) => [k, roundTrip(v)]));
-      assert.deepEqual(liveVersionsOf(fx.proxy, roundTrip(fx.bootstrap), files), liveConfigSummary(dump(fx.bootstrap), fx).live, fx.proxy);
+      assert.deepEqual(liveVersionsOf(fx.proxy, roundTrip(fx.bootstrap), files), liveConfigSummary(toEnvoyJson(fx.bootstrap), fx).live, fx.proxy);
     }
   });
   it("reads /stats through the bootstrap's health listener port", () => {

@@ -22,7 +22,7 @@ describe("Pulumi.canary-example.yaml", () => {
       const names = [...rendered.files.keys()];
       for (const expected of ["service-b-v1", "service-b-v2"]) assert.ok(names.some((f) => f.includes(expected)), `${expected} in ${names.join(", ")}`);
       // A's route to B splits by weight: in its RDS file, which the xDS ConfigMap delivers.
-      assert.ok(rendered.files.get("envoy/service-a/rds-egress_service_b.yaml")?.includes("weighted_clusters"));
+      assert.ok(rendered.files.get("envoy/service-a/rds-egress_service_b.json")?.includes("weighted_clusters"));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -16,7 +16,7 @@ function rendered(): RenderedEnvoyConfig {
 }
 
 const parsed = (r: RenderedEnvoyConfig) => ({
-  bootstrap: load(r.yaml) as any,
+  bootstrap: load(r.bootstrap) as any,
   files: Object.fromEntries(Object.entries(r.xdsFiles).map(([f, t]) => [f, load(t)])) as Record<string, any>,
 });
 
@@ -78,7 +78,7 @@ describe("file-based xDS: a bootstrap and its files checked together", () => {
     assert.deepEqual(fromFileXds(bootstrap, files, { xdsDir: XDS_DIR }).errors, [], "as rendered, the collector cluster is in the CDS file");
     files[CDS_FILE].resources = files[CDS_FILE].resources.filter((c: { name: string }) => c.name !== "otel_collector");
     const errors = fromFileXds(bootstrap, files, { xdsDir: XDS_DIR }).errors.map(describeProblem);
-    assert.ok(errors.length > 0 && errors.every((e) => /^lds\.yaml: .*envoy_grpc\.cluster_name: sends gRPC to cluster 'otel_collector'/.test(e)), errors.join("\n"));
+    assert.ok(errors.length > 0 && errors.every((e) => /^lds\.json: .*envoy_grpc\.cluster_name: sends gRPC to cluster 'otel_collector'/.test(e)), errors.join("\n"));
   });
 
   it("refuses a weighted cluster of an RDS file that no CDS file defines", () => {
@@ -90,7 +90,7 @@ describe("file-based xDS: a bootstrap and its files checked together", () => {
     delete route.cluster;
     const messages = fromFileXds(bootstrap, files, { xdsDir: XDS_DIR }).errors.map(describeProblem);
     assert.equal(messages.length, 1, messages.join("\n"));
-    assert.match(messages[0], new RegExp(`^${rds}: resources\\[0\\]\\.virtual_hosts\\[0\\]\\.routes\\[0\\]\\.route\\.weighted_clusters\\.clusters\\[1\\]\\.name: routes to weighted cluster 'upstream_gone', which neither static_resources\\.clusters nor cds\\.yaml defines`));
+    assert.match(messages[0], new RegExp(`^${rds}: resources\\[0\\]\\.virtual_hosts\\[0\\]\\.routes\\[0\\]\\.route\\.weighted_clusters\\.clusters\\[1\\]\\.name: routes to weighted cluster 'upstream_gone', which neither static_resources\\.clusters nor cds\\.json defines`));
   });
 
   it("refuses an RDS file whose route configuration is not the one asked for, and one with two", () => {
@@ -142,16 +142,16 @@ describe("file-based xDS: a bootstrap and its files checked together", () => {
     const r = rendered();
     const sds = Object.keys(r.xdsFiles).find((f) => f.startsWith("sds-identity"));
     assert.ok(sds);
-    const broken = { ...r, xdsFiles: { ...r.xdsFiles, [sds]: r.xdsFiles[sds].replace(/name: (\S+)/, "name: wrong") } };
+    const broken = { ...r, xdsFiles: { ...r.xdsFiles, [sds]: r.xdsFiles[sds].replace(/"name": "[^"]*"/, '"name": "wrong"') } };
     const problems = envoyConfigProblems([broken]).map((p) => `${p.path}: ${p.message}`);
     assert.equal(problems.length > 0, true);
-    assert.ok(problems.every((p) => /^(envoy config|\S+\.yaml) of service-a: /.test(p)), problems.join("\n"));
+    assert.ok(problems.every((p) => /^(envoy config|\S+\.json) of service-a: /.test(p)), problems.join("\n"));
     assert.ok(problems.some((p) => p.includes(`asks ${sds} for SDS secret`) && p.includes('but its Secret is named "wrong"')), problems.join("\n"));
   });
 
   it("warns about a file without version_info, which our own configs treat as a problem", () => {
     const r = rendered();
-    const withoutVersion = { ...r, xdsFiles: { ...r.xdsFiles, [CDS_FILE]: r.xdsFiles[CDS_FILE].replace(/^version_info: .*\n/m, "") } };
+    const withoutVersion = { ...r, xdsFiles: { ...r.xdsFiles, [CDS_FILE]: r.xdsFiles[CDS_FILE].replace(/^ {2}"version_info": .*\n/m, "") } };
     assert.deepEqual(envoyConfigProblems([withoutVersion]).map((p) => p.path), [`${CDS_FILE} of service-a: version_info`]);
   });
 
