@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { envoyConfigProblems } from "../envoy/check";
 import { checkSecretMounts } from "../checks/kubernetes/secret-mounts";
-import { REGISTRY_PULL_SECRET_NAME, buildAnyServiceObjects, buildFrontObjects, buildNamespace, proxyManifests } from "../k8s";
+import { REGISTRY_PULL_SECRET_NAME, buildAnyServiceObjects, buildFrontObjects, buildNamespace, proxyManifests, type RenderedConfigs } from "../k8s";
 import {
   describeTarget,
   envoyTargetOf,
@@ -99,7 +99,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
       { parent: this },
     );
     const deployed = isKubernetesStack(settings)
-      ? this.deployKubernetes(name, settings, args, certificates)
+      ? this.deployKubernetes(name, settings, args, certificates, new Map(proxies.map(({ rendered }) => [rendered.proxy, rendered])))
       : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, certificates);
     this.frontUrl = deployed.frontUrl;
     this.namespace = deployed.namespace;
@@ -118,7 +118,8 @@ export class ServiceMesh extends pulumi.ComponentResource {
   }
 
   /** One Kubernetes provider, the namespace, the pull Secret, pushed images, a MeshService per service and the FrontProxy. */
-  private deployKubernetes(name: string, settings: KubernetesStackSettings, args: ServiceMeshArgs, certificates: MeshCertificateSet): DeployedMesh {
+  /** `rendered`: every proxy's config, rendered for the checks with the same topology and target (envoyTargetOf is kubernetesEnvoyTarget of settings.mesh). */
+  private deployKubernetes(name: string, settings: KubernetesStackSettings, args: ServiceMeshArgs, certificates: MeshCertificateSet, rendered: RenderedConfigs): DeployedMesh {
     const { topology, mesh: target } = settings;
     const secretSources = secretSourcesOf(certificates);
 
@@ -155,8 +156,8 @@ export class ServiceMesh extends pulumi.ComponentResource {
       return (images.get((planFor(service, plans) as ImageBuildPlan).key) as AppImage).ref;
     };
 
-    const serviceObjects = topology.services.map((spec) => buildAnyServiceObjects(topology, spec, target, imageOf, pullSecretName, secretSources));
-    const frontObjects = buildFrontObjects(topology, target, pullSecretName, secretSources);
+    const serviceObjects = topology.services.map((spec) => buildAnyServiceObjects(topology, spec, target, imageOf, pullSecretName, secretSources, rendered));
+    const frontObjects = buildFrontObjects(topology, target, pullSecretName, secretSources, rendered);
     // Keys reach only their own identity's Envoy: refuse anything else before it is registered.
     const keyProblems = checkSecretMounts([frontObjects, ...serviceObjects].flatMap(proxyManifests));
     if (keyProblems.length > 0) {

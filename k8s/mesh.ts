@@ -1,5 +1,5 @@
 import { buildFrontProxyConfig, buildSidecarConfig, serviceDnsQueryName, type EnvoyTarget, type ProxyConfig } from "../envoy";
-import { renderEnvoyConfig } from "../envoy/check";
+import { renderEnvoyConfig, type RenderedEnvoyConfig } from "../envoy/check";
 import { FRONT_PROXY_NAME, versionWorkload, type MeshService, type Topology } from "../topology";
 import type {
   ConfigMapManifest,
@@ -81,14 +81,20 @@ export function kubernetesEnvoyTarget(target: Pick<MeshTarget, "namespace" | "cl
   };
 }
 
+/**
+ * A proxy's config rendered already, for the same topology and target (ServiceMesh renders every
+ * config once for its checks): used as it is instead of being built and serialized again.
+ */
+export type RenderedConfigs = ReadonlyMap<string, RenderedEnvoyConfig>;
+
 /** The bootstrap and the xDS files as the two ConfigMaps store them, and the ConfigMaps. */
-function configObjects(config: ProxyConfig, namespace: string) {
-  const { yaml: envoyYaml, xdsFiles } = renderEnvoyConfig(config);
+function configObjects(proxy: string, build: () => ProxyConfig, namespace: string, rendered: RenderedConfigs | undefined) {
+  const { yaml: envoyYaml, xdsFiles } = rendered?.get(proxy) ?? renderEnvoyConfig(build());
   return {
     envoyYaml,
     xdsFiles,
-    configMap: buildEnvoyConfigMap(config.proxy, namespace, envoyYaml),
-    xdsConfigMap: buildXdsConfigMap(config.proxy, namespace, xdsFiles),
+    configMap: buildEnvoyConfigMap(proxy, namespace, envoyYaml),
+    xdsConfigMap: buildXdsConfigMap(proxy, namespace, xdsFiles),
   };
 }
 
@@ -108,8 +114,9 @@ export function buildServiceObjects(
   appImage: ImageInput,
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+  rendered?: RenderedConfigs,
 ): ProxyObjects {
-  const config = configObjects(buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)), target.namespace);
+  const config = configObjects(service.name, () => buildSidecarConfig(topology, service, kubernetesEnvoyTarget(target)), target.namespace, rendered);
   const { configMap, xdsConfigMap } = config;
   const mountIdentity = holdsIdentity(topology);
   return {
@@ -145,11 +152,12 @@ export function buildAnyServiceObjects(
   appImage: (workload: MeshService) => ImageInput,
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+  rendered?: RenderedConfigs,
 ): AnyProxyObjects {
   const { versions } = service;
-  if (versions === undefined) return buildServiceObjects(topology, service, target, appImage(service), pullSecret, secrets);
+  if (versions === undefined) return buildServiceObjects(topology, service, target, appImage(service), pullSecret, secrets, rendered);
   // The service-wide objects (identity, Secret, sidecar config: both ConfigMaps); the Deployment and Service come per version below.
-  const { proxy, envoyYaml, xdsFiles, serviceAccount, identitySecret, configMap, xdsConfigMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets);
+  const { proxy, envoyYaml, xdsFiles, serviceAccount, identitySecret, configMap, xdsConfigMap } = buildServiceObjects(topology, service, target, "", pullSecret, secrets, rendered);
   const shared = { proxy, envoyYaml, xdsFiles, serviceAccount, ...(identitySecret !== undefined ? { identitySecret } : {}), configMap, xdsConfigMap };
   const mountIdentity = holdsIdentity(topology);
   return {
@@ -185,8 +193,9 @@ export function buildFrontObjects(
   target: MeshTarget,
   pullSecret?: string,
   secrets: MeshSecretSources = PLACEHOLDER_SECRET_SOURCES,
+  rendered?: RenderedConfigs,
 ): ProxyObjects {
-  const config = configObjects(buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)), target.namespace);
+  const config = configObjects(FRONT_PROXY_NAME, () => buildFrontProxyConfig(topology, kubernetesEnvoyTarget(target)), target.namespace, rendered);
   const { configMap, xdsConfigMap } = config;
   const mountIdentity = holdsIdentity(topology);
   const edge = target.edgeHttpsPort === undefined ? undefined : secrets.edge;
