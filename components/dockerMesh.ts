@@ -4,6 +4,7 @@ import { buildDockerMesh, dockerCertificateProblems, type DockerCertificateFiles
 import { describeTarget, imageBuildPlans, planFor, type DockerStackSettings, type ImageBuildPlan } from "../stack";
 import { FRONT_PROXY_NAME, type MeshService as MeshServiceSpec, type Topology } from "../topology";
 import { ConfigError, type ConfigIssue } from "../topology/reader";
+import type { RenderedEnvoyConfig } from "../envoy/check";
 import type { MeshCertificateSet } from "./certificates";
 import type { ServiceEndpoint } from "./meshService";
 import { DockerFrontProxy, DockerMeshService, LocalImage, pulledImageName } from "./dockerContainers";
@@ -56,6 +57,8 @@ export function deployDockerMesh(
   imageTag: string,
   parent: pulumi.Resource,
   certificates: MeshCertificateSet,
+  /** Every proxy's config, rendered for the checks with the same topology and target (envoyTargetOf is dockerEnvoyTarget of settings.docker). */
+  renderedConfigs?: ReadonlyMap<string, RenderedEnvoyConfig>,
 ): DeployedMesh {
   const { topology, docker: target } = settings;
   // Checked before anything is registered: a refused set leaves no half-built mesh behind.
@@ -88,7 +91,7 @@ export function deployDockerMesh(
   const appImage = (service: MeshServiceSpec): DockerImageInput =>
     service.image.kind === "ref" ? pull(service.image.ref) : (built.get((planFor(service, plans) as ImageBuildPlan).key) as LocalImage).id;
 
-  const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage }, certificateFiles);
+  const described = buildDockerMesh(topology, target, { envoy: envoyImage, app: appImage }, certificateFiles, renderedConfigs);
   const networkSpec = described.network;
   const network = new docker.Network(
     `${name}-network`,

@@ -98,9 +98,11 @@ export class ServiceMesh extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // The configs just checked are the ones delivered: the builders take them as they are.
+    const rendered: RenderedConfigs = new Map(proxies.map((p) => [p.rendered.proxy, p.rendered]));
     const deployed = isKubernetesStack(settings)
-      ? this.deployKubernetes(name, settings, args, certificates, new Map(proxies.map(({ rendered }) => [rendered.proxy, rendered])))
-      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, certificates);
+      ? this.deployKubernetes(name, settings, args, certificates, rendered)
+      : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, certificates, rendered);
     this.frontUrl = deployed.frontUrl;
     this.namespace = deployed.namespace;
     this.services = deployed.services;

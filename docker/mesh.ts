@@ -331,8 +331,9 @@ export function buildDockerServiceProxy(
   target: DockerTarget,
   images: DockerImages,
   certificates: DockerCertificateFiles,
+  renderedConfigs?: ReadonlyMap<string, RenderedEnvoyConfig>,
 ): DockerProxy {
-  const rendered = renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(target)));
+  const rendered = renderedConfigs?.get(service.name) ?? renderEnvoyConfig(buildSidecarConfig(topology, service, dockerEnvoyTarget(target)));
   const envoyYaml = rendered.yaml;
   const files = envoyFiles(topology, rendered, certificates);
   return {
@@ -385,8 +386,9 @@ export function buildDockerFrontProxy(
   images: Pick<DockerImages, "envoy">,
   certificates: DockerCertificateFiles,
   dependsOnHealthy: readonly string[] = [],
+  renderedConfigs?: ReadonlyMap<string, RenderedEnvoyConfig>,
 ): DockerProxy {
-  const rendered = renderEnvoyConfig(buildFrontProxyConfig(topology, dockerEnvoyTarget(target)));
+  const rendered = renderedConfigs?.get(FRONT_PROXY_NAME) ?? renderEnvoyConfig(buildFrontProxyConfig(topology, dockerEnvoyTarget(target)));
   const envoyYaml = rendered.yaml;
   const files = envoyFiles(topology, rendered, certificates);
   return {
@@ -421,14 +423,24 @@ export function buildDockerNetwork(target: DockerTarget): DockerNetwork {
  * The whole mesh on one Docker engine. The front starts once every service container is healthy,
  * so its first requests find the services ready (as `pulumi up` orders it, and compose too).
  */
-export function buildDockerMesh(topology: Topology, target: DockerTarget, images: DockerImages, certificates: DockerCertificateFiles): DockerMesh {
+/**
+ * `renderedConfigs`: every proxy's config, by proxy name, rendered already for the same topology
+ * and target (ServiceMesh renders them once for its checks); absent, each is built here.
+ */
+export function buildDockerMesh(
+  topology: Topology,
+  target: DockerTarget,
+  images: DockerImages,
+  certificates: DockerCertificateFiles,
+  renderedConfigs?: ReadonlyMap<string, RenderedEnvoyConfig>,
+): DockerMesh {
   const problems = dockerCertificateProblems(topology, certificates, target);
   if (problems.length > 0) throw new ConfigError(problems, "the docker target cannot deliver every Envoy's certificates");
-  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates));
+  const services = topology.services.map((s) => buildDockerServiceProxy(topology, s, target, images, certificates, renderedConfigs));
   const serviceContainers = services.flatMap(proxyContainers).map((c) => c.name);
   return {
     network: buildDockerNetwork(target),
-    proxies: [buildDockerFrontProxy(topology, target, images, certificates, serviceContainers), ...services],
+    proxies: [buildDockerFrontProxy(topology, target, images, certificates, serviceContainers, renderedConfigs), ...services],
   };
 }
 

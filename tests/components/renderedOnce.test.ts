@@ -64,3 +64,18 @@ describe("ServiceMesh on Kubernetes", () => {
     }
   });
 });
+
+describe("ServiceMesh on docker", () => {
+  it("builds the mesh's Envoy configs once, for the checks and for the containers' files alike", async () => {
+    const settings = parseStackSettings({ ...CONFIG, target: "docker" });
+    const collect = await installMocks("docker");
+    const spy = countingBuilders();
+    try {
+      new ServiceMesh("envoy-mesh", { settings, projectDir: PROJECT_DIR, imageTag: "docker" });
+    } finally {
+      spy.restore();
+    }
+    await collect();
+    assert.deepEqual(spy.calls, ["buildMeshConfigs"]);
+  });
+});
