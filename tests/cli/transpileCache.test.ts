@@ -76,6 +76,13 @@ describe("cli/transpileCache.js (how the commands load TypeScript)", () => {
     assert.equal(other.calls.length, 1);
   });
 
+  it("refuses a syntax error naming the file, line and column, and caches nothing for it", () => {
+    const transpiler = createTranspiler({ cacheDir: join(dir, "cache") });
+    const broken = join(dir, "broken.ts");
+    assert.throws(() => transpiler.compile(broken, "const x: number = ;\n"), (e: Error) => e.message.includes(`${broken}:1:19 - Expression expected.`));
+    assert.equal(existsSync(join(dir, "cache")), false);
+  });
+
   it("still runs when the cache folder cannot be written", () => {
     const blocker = join(dir, "a-file");
     writeFileSync(blocker, "");
@@ -117,5 +124,73 @@ describe("cli/transpileCache.js (how the commands load TypeScript)", () => {
       assert.ok(m, `${name}: ${scripts[name]}`);
       assert.ok(existsSync(join(REPO_ROOT, m[1])), `${name}: ${m[1]}`);
     }
+  });
+});
+
+describe("cli/tsNodeTranspiler.js (how ts-node loads TypeScript: the tests and pulumi up)", () => {
+  let dir: string;
+  let saved: string | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "ts-node-cache-test-"));
+    saved = process.env[CACHE_DIR_ENV];
+    process.env[CACHE_DIR_ENV] = dir;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env[CACHE_DIR_ENV];
+    else process.env[CACHE_DIR_ENV] = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tsNode = () => require("ts-node") as typeof import("ts-node");
+
+  /** ts-node as Pulumi's Node.js runtime starts it for a TypeScript program (@pulumi/pulumi cmd/run/run.js). */
+  function asPulumiRunsIt() {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const tsutils = require("@pulumi/pulumi/tsutils") as { loadTypeScriptCompilerOptions(path: string): Record<string, unknown> };
+    const tsconfig = join(REPO_ROOT, "tsconfig.json");
+    const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsconfig);
+    return tsNode().create({
+      compiler: "typescript",
+      transpileOnly: compilerOptions.noCheck as boolean | undefined,
+      project: tsconfig,
+      skipProject: false,
+      compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+    });
+  }
+
+  it("is what pulumi up runs the program with: transpile only, through this transpiler, as CommonJS", () => {
+    const service = asPulumiRunsIt();
+    assert.equal(service.options.transpileOnly, true);
+    assert.equal(service.options.transpiler, "./cli/tsNodeTranspiler.js");
+    assert.match(service.compile(TYPED, join(dir, "typed.ts")), /exports\.box = \{ value: 1 \}/);
+  });
+
+  it("emits byte for byte what ts-node emits without it, cached or not, source maps included", () => {
+    const withCache = asPulumiRunsIt();
+    const tsconfig = JSON.parse(readFileSync(join(REPO_ROOT, "tsconfig.json"), "utf8"));
+    delete tsconfig["ts-node"].transpiler;
+    const plainConfig = join(REPO_ROOT, `tsconfig.test-${process.pid}.json`);
+    writeFileSync(plainConfig, JSON.stringify(tsconfig));
+    let plain;
+    try {
+      plain = tsNode().create({ project: plainConfig });
+    } finally {
+      rmSync(plainConfig);
+    }
+    assert.equal(plain.options.transpiler, undefined);
+    for (const file of ["index.ts", "components/serviceMesh.ts", "envoy/proxies.ts", "k8s/mesh.ts"].map((f) => join(REPO_ROOT, f))) {
+      const source = readFileSync(file, "utf8");
+      const expected = plain.compile(source, file);
+      assert.equal(withCache.compile(source, file), expected, `${file}, first`);
+      assert.equal(asPulumiRunsIt().compile(source, file), expected, `${file}, from the cache`);
+    }
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith(".js")).length, 4);
+  });
+
+  it("leaves a syntax error to ts-node, which reports it as always, and caches nothing for it", () => {
+    const service = asPulumiRunsIt();
+    assert.throws(() => service.compile("const x: number = ;\n", join(dir, "broken.ts")), (e: Error) => e.name === "TSError" && /broken\.ts\(1,19\): error TS1109: Expression expected/.test(e.message));
+    assert.deepEqual(readdirSync(dir), []);
   });
 });
