@@ -194,3 +194,19 @@ describe("cli/tsNodeTranspiler.js (how ts-node loads TypeScript: the tests and p
     assert.deepEqual(readdirSync(dir), []);
   });
 });
+
+describe("npm run validate start-up", () => {
+  it("loads ajv and compiles the compose schema only when a compose file is checked", () => {
+    const probe = [
+      'const loaded = () => Object.keys(require.cache).some((k) => k.includes("/ajv/"));',
+      'const { composeSchemaIssues } = require("./checks/compose");',
+      "require('./cli/validate');",
+      "const before = loaded();",
+      "const issues = composeSchemaIssues({ services: { web: { image: 'x', ports: 'nope' } } });",
+      "console.log(JSON.stringify({ before, after: loaded(), refused: issues.length > 0 }));",
+    ].join("\n");
+    const r = spawnSync(process.execPath, ["-r", REGISTER, "-e", probe], { cwd: REPO_ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { before: false, after: true, refused: true });
+  });
+});
