@@ -4,9 +4,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceMesh } from "./components";
+import { skipSdkPromiseTraces } from "./components/sdkPromiseTraces";
 import { serverVersionGate } from "./components/serverVersionGate";
 import { isKubernetesStack } from "./stack";
 import { certificateMaterial, loadStackSettings, registryPassword } from "./stack/pulumiConfig";
+
+// Before the first SDK promise: unless PULUMI_DEBUG_PROMISE_LEAKS is set, the SDK's per-promise
+// stack traces (read only for that variable's report) are taken empty; see the module.
+skipSdkPromiseTraces();
 
 const settings = loadStackSettings(__dirname);
 

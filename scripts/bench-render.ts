@@ -11,9 +11,8 @@
  *   written, and the ratios of the medians between sizes (2.0 per doubling = linear).
  * - Program: the ServiceMesh component constructed from the same stack under Pulumi's mocks, in
  *   a fresh child per run, timed until every registration has reached the mock engine, twice:
- *   with the SDK as a real program runs it (it captures a stack trace per promise), and with
- *   those traces taken empty (Error.stackTraceLimit = 0 around the SDK's debuggablePromise),
- *   the shortcut the unit tests use.
+ *   as the program runs it (the SDK's per-promise stack traces taken empty,
+ *   components/sdkPromiseTraces.ts), and with those traces kept, as under PULUMI_DEBUG_PROMISE_LEAKS.
  * - --profile DIR: each child runs with node's --cpu-prof into DIR/<label>/, and the top
  *   self-time functions and packages of each profile are printed.
  * Prints the machine (Node version, CPUs, load average before and after) with the figures.
@@ -250,10 +249,8 @@ async function programChild(n: number, traces: StackTraces): Promise<ProgramResu
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const { ServiceMesh } = require("../components") as typeof import("../components");
     const { parseStackSettings, readStackValues } = require("../stack") as typeof import("../stack");
-    if (traces === "off") {
-      // The unit tests' shortcut: the SDK's per-promise stack trace taken empty.
-      (require("../tests/helpers/sdkStackTraces") as typeof import("../tests/helpers/sdkStackTraces")).takeSdkPromiseTracesEmpty();
-    }
+    // As index.ts does; "sdk" leaves the SDK as it is, as under PULUMI_DEBUG_PROMISE_LEAKS.
+    if (traces === "off") (require("../components/sdkPromiseTraces") as typeof import("../components/sdkPromiseTraces")).skipSdkPromiseTraces();
     const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { rpcDone: Promise<unknown> } } };
     /* eslint-enable @typescript-eslint/no-require-imports */
     let registrations = 0;
@@ -370,7 +367,7 @@ function main(): void {
     const medians = new Map<number, number>();
     for (const n of options.programSizes) {
       const results = Array.from({ length: options.programRuns }, (_, k) => runChild<ProgramResult>(["program", String(n), traces], `program-${n}-${traces}-${k}`, options.profileDir));
-      const label = traces === "sdk" ? "as a real program (SDK stack traces on)" : "with Error.stackTraceLimit = 0 around debuggablePromise (the tests' shortcut)";
+      const label = traces === "sdk" ? "with the SDK's per-promise stack traces (as under PULUMI_DEBUG_PROMISE_LEAKS)" : "as the program runs it (SDK promise traces skipped)";
       const r = results.map((x) => x.result);
       medians.set(n, median(r.map((x) => x.totalMs)));
       console.log(`program ${n} services under mocks, ${label}: ${r[0].registrations} registrations, peak RSS ${mb(Math.max(...r.map((x) => x.maxRssMb)))}`);

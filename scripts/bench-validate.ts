@@ -3,8 +3,10 @@
  *
  * Times the config validator on the four proxies of the original blog post (front proxy,
  * service A, B and C), both in their v2 form (refused) and in the project's v3 form (accepted):
- * - cold: a fresh `ts-node cli/validate.ts` process per run, as `npm run validate` starts it,
- *   with the compiled descriptor set already cached on disk (the usual case);
+ * - cold: a fresh process per run, started as package.json's `validate` script starts it
+ *   (node with the cached TypeScript loader), with the compiled descriptor set and the
+ *   transpiled modules already cached on disk (the usual case); and the whole command,
+ *   `npm run validate -- FILE` (npm's own start included), for one config;
  * - first ever: the same with an empty cache, so the protos are compiled with buf first;
  * - warm: in one process after the registry is loaded, per validation of one config.
  * Prints each figure as the median with the range over the runs, plus the machine (Node
@@ -14,7 +16,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { load } from "js-yaml";
 import { loadEnvoyRegistry, validateBootstrap } from "../checks/envoy";
@@ -68,11 +70,28 @@ function describeLoad(): string {
     .join(" ");
 }
 
+/**
+ * The command line of a package.json script that runs node (`node -r ./cli/register.js
+ * cli/validate.ts`), with this node binary; anything else is refused, as it could not be timed
+ * the same way.
+ */
+export function nodeScriptArgv(script: string, execPath: string): string[] {
+  const [command, ...args] = script.trim().split(/\s+/);
+  if (command !== "node" || args.length === 0 || args.some((a) => /["'$&|;<>`\\]/.test(a) || isAbsolute(a))) {
+    throw new Error(`package.json's validate script is not a plain node command line: ${JSON.stringify(script)}`);
+  }
+  return [execPath, ...args];
+}
+
+function validateScript(): string {
+  return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.validate;
+}
+
 /** Wall time of one fresh validator process, as `npm run validate` runs it (minus npm itself). */
 function timeProcess(files: readonly string[], env: NodeJS.ProcessEnv, expectedStatus: number): number {
-  const tsNode = require.resolve("ts-node/dist/bin.js");
+  const [node, ...args] = nodeScriptArgv(validateScript(), process.execPath);
   const start = performance.now();
-  const r = spawnSync(process.execPath, [tsNode, join(ROOT, "cli", "validate.ts"), ...files], {
+  const r = spawnSync(node, [...args, ...files], {
     cwd: ROOT,
     env,
     encoding: "utf8",
@@ -81,6 +100,16 @@ function timeProcess(files: readonly string[], env: NodeJS.ProcessEnv, expectedS
   if (r.status !== expectedStatus) {
     throw new Error(`validate exited ${r.status}, expected ${expectedStatus}:\n${r.stdout}${r.stderr}`);
   }
+  return ms;
+}
+
+/** Wall time of the whole command, `npm run -s validate -- FILE...`, npm included. */
+function timeNpmCommand(files: readonly string[]): number {
+  const start = performance.now();
+  // An npm update notice would only add noise.
+  const r = spawnSync("npm", ["run", "-s", "validate", "--", ...files], { cwd: ROOT, env: { ...process.env, npm_config_update_notifier: "false" }, encoding: "utf8" });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`npm run validate exited ${r.status}:\n${r.stdout}${r.stderr}`);
   return ms;
 }
 
@@ -109,6 +138,10 @@ function main(): void {
   const coldV3 = Array.from({ length: options.runs }, () => timeProcess(PROJECT_V3, process.env, 0));
   console.log(`cold process, 4 seed v2 configs (refused):      ${describeRuns(coldSeed, "s")}`);
   console.log(`cold process, 4 project v3 configs (accepted):  ${describeRuns(coldV3, "s")}`);
+  console.log(`  (each: ${validateScript()} FILE..., in ${ROOT})`);
+  const oneFile = [PROJECT_V3[0]];
+  const wholeCommand = Array.from({ length: options.runs }, () => timeNpmCommand(oneFile));
+  console.log(`whole command, npm run -s validate -- ${oneFile[0].slice(ROOT.length + 1)}: ${describeRuns(wholeCommand, "s")}`);
 
   const firstEver = Array.from({ length: Math.min(options.runs, 3) }, () => {
     const dir = mkdtempSync(join(tmpdir(), "envoy-bench-cache-"));
