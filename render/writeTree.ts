@@ -1,10 +1,15 @@
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
+  constants,
   copyFileSync,
   existsSync,
+  fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -161,6 +166,11 @@ function swap({ path, generation, files }: PendingSwap): void {
  * old folder (relative paths) that the new one takes over as they are, with their mode and their
  * folders' modes, instead of what `files` has for them: certificates issued into the folder.
  *
+ * Over an earlier render, only what changed is written: a file whose content (and mode) is the
+ * same in the old tree is hard-linked into the new one, so it keeps its inode and mtime (tools
+ * watching the folder see no change) and costs no data write; the old tree itself is never
+ * modified until the new one is complete, so a failure, even a crash, leaves it as it was.
+ *
  * Files under LIVE_ROOT (`xds/<name>/<file>`) are published as the kubelet publishes a volume: a
  * generation folder, `..data` linking to it, each file's name linking through `..data`. A live
  * folder the old tree already had keeps its inode (it is moved, never recreated), so a container
@@ -169,12 +179,14 @@ function swap({ path, generation, files }: PendingSwap): void {
  */
 export function writeTree(outDir: string, files: ReadonlyMap<string, string>, keep: readonly string[] = []): LivePublish[] {
   const target = resolve(outDir);
+  let earlier = false;
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new OutputDirError(`${outDir} exists and is not a folder; choose an empty or new folder`);
     const entries = readdirSync(target);
     if (entries.length > 0 && !entries.includes(RENDER_MARKER)) {
       throw new OutputDirError(`${outDir} exists and was not written by render; choose an empty or new folder`);
     }
+    earlier = entries.length > 0;
   }
   const staging = `${target}.tmp-${process.pid}`;
   const live = liveFolders(files);
@@ -183,14 +195,28 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
   let committing = false;
   try {
     rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    // First, so that its mode is the one every new file gets (the umask's): a file of the old tree takes part only with that mode.
+    writeFileSync(join(staging, RENDER_MARKER), "");
+    const reuse = earlier ? new OldTree(target, statSync(join(staging, RENDER_MARKER)).mode) : undefined;
+    const kept = new Set(keep);
+    const folders = new Set<string>([""]);
     for (const [path, content] of files) {
-      if (path.split("/")[0] === LIVE_ROOT) continue;
+      // Taken over from the old folder below.
+      if (kept.has(path)) continue;
+      const slash = path.lastIndexOf("/");
+      if (path.startsWith(`${LIVE_ROOT}/`)) continue;
+      // One mkdir per folder, not per file.
+      const folder = slash < 0 ? "" : path.slice(0, slash);
+      if (!folders.has(folder)) {
+        mkdirSync(join(staging, folder), { recursive: true });
+        folders.add(folder);
+      }
       const file = join(staging, path);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, content);
+      if (reuse === undefined || !reuse.linkIfSame(path, content, file)) writeFileSync(file, content);
     }
     for (const path of keep) carryOver(target, staging, path);
-    const kept: string[] = [];
+    const keptLive: string[] = [];
     for (const [folder, folderFiles] of live) {
       const old = join(target, folder);
       if (currentGeneration(old) === undefined) {
@@ -204,13 +230,12 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
         prepared.push(pending);
         published.push({ folder, outcome: "updated" });
       }
-      kept.push(folder);
+      keptLive.push(folder);
     }
-    writeFileSync(join(staging, RENDER_MARKER), "");
     // From here on only links and renames: the new tree is complete.
     committing = true;
     for (const pending of prepared) swap(pending);
-    for (const folder of kept) {
+    for (const folder of keptLive) {
       mkdirSync(dirname(join(staging, folder)), { recursive: true });
       renameSync(join(target, folder), join(staging, folder));
     }
@@ -229,6 +254,69 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
       throw new OutputDirError(`cannot write ${outDir}: ${(error as Error).message}`);
     }
     throw error;
+  }
+}
+
+/**
+ * The files of an earlier render that the new one may take over by hard link. A file qualifies
+ * only when it is a plain file of this tree (not a link, not reached through a linked folder),
+ * with the exact content to write, the mode and owner a new file would get, and no other name
+ * (a second link would share the file with something outside the tree). Reading and comparing
+ * costs about a tenth of writing a file here, and a link about half of creating one; removing
+ * the old tree then frees no data.
+ */
+class OldTree {
+  /** Folders of the old tree (relative) known to be real folders, not links. */
+  private readonly realFolders = new Map<string, boolean>([["", true]]);
+  private readonly uid = process.getuid?.();
+
+  constructor(
+    private readonly root: string,
+    /** The mode (type and permission bits) of a file written now. */
+    private readonly newFileMode: number,
+  ) {}
+
+  /** Links the old file at `path` to `to` when it holds `content`; false when `content` must be written. */
+  linkIfSame(path: string, content: string, to: string): boolean {
+    if (!this.isRealFolder(path.slice(0, Math.max(0, path.lastIndexOf("/"))))) return false;
+    const from = join(this.root, path);
+    let fd: number;
+    try {
+      // O_NOFOLLOW: a link put in the file's place is not followed.
+      fd = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return false;
+    }
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile() || stat.nlink !== 1 || stat.mode !== this.newFileMode || (this.uid !== undefined && stat.uid !== this.uid)) return false;
+      if (stat.size !== Buffer.byteLength(content) || readFileSync(fd, "utf8") !== content) return false;
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(from, to);
+      return true;
+    } catch {
+      // A file system without hard links: write the file instead.
+      return false;
+    }
+  }
+
+  private isRealFolder(folder: string): boolean {
+    const known = this.realFolders.get(folder);
+    if (known !== undefined) return known;
+    const slash = folder.lastIndexOf("/");
+    let real = this.isRealFolder(slash < 0 ? "" : folder.slice(0, slash));
+    if (real) {
+      try {
+        real = lstatSync(join(this.root, folder)).isDirectory();
+      } catch {
+        real = false;
+      }
+    }
+    this.realFolders.set(folder, real);
+    return real;
   }
 }
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATA_LINK, OutputDirError, RENDER_MARKER, writeTree } from "../../render/writeTree";
@@ -82,6 +82,86 @@ describe("render/writeTree", () => {
     assert.deepEqual(readdirSync(parent), ["out"]);
     assert.equal(readFileSync(join(out, "envoy/front-envoy.yaml"), "utf8"), "front: 1\n");
     assert.equal(existsSync(join(out, "envoy/a.yaml")), false);
+  });
+
+  describe("a render into an earlier render's folder: only what changed is written", () => {
+    const V1 = new Map([
+      ["envoy/front-envoy.yaml", "front: 1\n"],
+      ["envoy/service-a.yaml", "a: 1\n"],
+      ["k8s/00-namespace-envoy-mesh.yaml", "kind: Namespace\n"],
+      ["k8s/01-service-old.yaml", "kind: Service\n"],
+    ]);
+    const V2 = new Map([
+      ["envoy/front-envoy.yaml", "front: 1\n"],
+      ["envoy/service-a.yaml", "a: 2\n"],
+      ["k8s/00-namespace-envoy-mesh.yaml", "kind: Namespace\n"],
+      ["k8s/02-service-new.yaml", "kind: Service\n"],
+    ]);
+    const identity = (path: string) => {
+      const s = statSync(join(out, path));
+      return { ino: s.ino, mtimeMs: s.mtimeMs };
+    };
+
+    it("keeps each unchanged file as it was (same inode, same mtime), writes the changed and new ones, removes the rest", () => {
+      writeTree(out, V1);
+      const before = { front: identity("envoy/front-envoy.yaml"), namespace: identity("k8s/00-namespace-envoy-mesh.yaml"), a: identity("envoy/service-a.yaml") };
+      writeTree(out, V2);
+      assert.deepEqual(identity("envoy/front-envoy.yaml"), before.front);
+      assert.deepEqual(identity("k8s/00-namespace-envoy-mesh.yaml"), before.namespace);
+      assert.notEqual(identity("envoy/service-a.yaml").ino, before.a.ino);
+      for (const [path, content] of V2) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+      assert.deepEqual(readdirSync(join(out, "k8s")), ["00-namespace-envoy-mesh.yaml", "02-service-new.yaml"]);
+      assert.deepEqual(readdirSync(parent), ["out"]);
+      // The kept file is no longer shared with the old tree, which is gone.
+      assert.equal(statSync(join(out, "envoy/front-envoy.yaml")).nlink, 1);
+    });
+
+    it("writes anew a file whose content was changed by hand, or that was replaced by a link, or by a folder", () => {
+      writeTree(out, V1);
+      writeFileSync(join(out, "envoy/front-envoy.yaml"), "edited\n");
+      writeFileSync(join(parent, "elsewhere.yaml"), "a: 2\n");
+      rmSync(join(out, "envoy/service-a.yaml"));
+      symlinkSync(join(parent, "elsewhere.yaml"), join(out, "envoy/service-a.yaml"));
+      rmSync(join(out, "k8s/00-namespace-envoy-mesh.yaml"));
+      mkdirSync(join(out, "k8s/00-namespace-envoy-mesh.yaml"));
+      writeTree(out, V2);
+      for (const [path, content] of V2) {
+        assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+        assert.ok(lstatSync(join(out, path)).isFile(), `${path} is a plain file`);
+        assert.equal(lstatSync(join(out, path)).nlink, 1, `${path} shares its inode with nothing`);
+      }
+    });
+
+    it("does not take over a file reached through a folder that was replaced by a link (it would share a file outside the tree)", () => {
+      writeTree(out, V1);
+      const outside = join(parent, "outside");
+      mkdirSync(outside);
+      writeFileSync(join(outside, "front-envoy.yaml"), "front: 1\n");
+      rmSync(join(out, "envoy"), { recursive: true });
+      symlinkSync(outside, join(out, "envoy"));
+      writeTree(out, V2);
+      assert.ok(lstatSync(join(out, "envoy")).isDirectory());
+      assert.notEqual(statSync(join(out, "envoy/front-envoy.yaml")).ino, statSync(join(outside, "front-envoy.yaml")).ino);
+      assert.equal(readFileSync(join(outside, "front-envoy.yaml"), "utf8"), "front: 1\n", "what the link pointed to is left alone");
+    });
+
+    it("writes anew an unchanged file whose mode was changed, so that every file has the mode a new render gives it", () => {
+      writeTree(out, V1);
+      const mode = statSync(join(out, "k8s/00-namespace-envoy-mesh.yaml")).mode & 0o777;
+      chmodSync(join(out, "envoy/front-envoy.yaml"), 0o600);
+      writeTree(out, V2);
+      assert.equal(statSync(join(out, "envoy/front-envoy.yaml")).mode & 0o777, mode);
+    });
+
+    it("leaves the earlier render exactly as it was (the same files, inodes and content) when a write fails midway", () => {
+      writeTree(out, V1);
+      const before = [...V1.keys()].map((path) => ({ path, ...identity(path) }));
+      assert.throws(() => writeTree(out, new Map([...V2, ...CONFLICTING])));
+      assert.deepEqual([...V1.keys()].map((path) => ({ path, ...identity(path) })), before);
+      for (const [path, content] of V1) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+      for (const path of V1.keys()) assert.equal(statSync(join(out, path)).nlink, 1, `${path}: no link left behind`);
+      assert.deepEqual(readdirSync(parent), ["out"]);
+    });
   });
 
   it("replaces an earlier render entirely, dropping files no longer rendered", () => {
