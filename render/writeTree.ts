@@ -198,22 +198,25 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
     mkdirSync(staging, { recursive: true });
     // First, so that its mode is the one every new file gets (the umask's): a file of the old tree takes part only with that mode.
     writeFileSync(join(staging, RENDER_MARKER), "");
-    const reuse = earlier ? new OldTree(target, statSync(join(staging, RENDER_MARKER)).mode) : undefined;
     const kept = new Set(keep);
+    // Kept files are taken over from the old folder below, live folders after them.
+    const plain = [...files].filter(([path]) => !kept.has(path) && !path.startsWith(`${LIVE_ROOT}/`));
+    const reuse = earlier ? new OldTree(target, statSync(join(staging, RENDER_MARKER)), statSync(staging)) : undefined;
+    const same = new Set(reuse === undefined ? [] : plain.filter(([path, content]) => reuse.isSame(path, content)).map(([path]) => path));
+    const moved = reuse === undefined ? [] : reuse.unchangedFolders(plain.map(([path]) => path), same);
+    const inMoved = new Map<string, boolean>(moved.map((f) => [f, true]));
     const folders = new Set<string>([""]);
-    for (const [path, content] of files) {
-      // Taken over from the old folder below.
-      if (kept.has(path)) continue;
+    for (const [path, content] of plain) {
       const slash = path.lastIndexOf("/");
-      if (path.startsWith(`${LIVE_ROOT}/`)) continue;
-      // One mkdir per folder, not per file.
       const folder = slash < 0 ? "" : path.slice(0, slash);
+      if (folder !== "" && within(folder, inMoved)) continue;
+      // One mkdir per folder, not per file.
       if (!folders.has(folder)) {
         mkdirSync(join(staging, folder), { recursive: true });
         folders.add(folder);
       }
       const file = join(staging, path);
-      if (reuse === undefined || !reuse.linkIfSame(path, content, file)) writeFileSync(file, content);
+      if (!same.has(path) || !(reuse as OldTree).link(path, file)) writeFileSync(file, content);
     }
     for (const path of keep) carryOver(target, staging, path);
     const keptLive: string[] = [];
@@ -235,7 +238,7 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
     // From here on only links and renames: the new tree is complete.
     committing = true;
     for (const pending of prepared) swap(pending);
-    for (const folder of keptLive) {
+    for (const folder of [...keptLive, ...moved]) {
       mkdirSync(dirname(join(staging, folder)), { recursive: true });
       renameSync(join(target, folder), join(staging, folder));
     }
@@ -257,13 +260,25 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
   }
 }
 
+/** Whether `folder` (relative) is one of `known`'s folders or inside one; remembers each answer. */
+function within(folder: string, known: Map<string, boolean>): boolean {
+  const answer = known.get(folder);
+  if (answer !== undefined) return answer;
+  const slash = folder.lastIndexOf("/");
+  const inside = slash >= 0 && within(folder.slice(0, slash), known);
+  known.set(folder, inside);
+  return inside;
+}
+
 /**
- * The files of an earlier render that the new one may take over by hard link. A file qualifies
- * only when it is a plain file of this tree (not a link, not reached through a linked folder),
- * with the exact content to write, the mode and owner a new file would get, and no other name
- * (a second link would share the file with something outside the tree). Reading and comparing
- * costs about a tenth of writing a file here, and a link about half of creating one; removing
- * the old tree then frees no data.
+ * The files of an earlier render that the new one may take over. A file qualifies only when it
+ * is a plain file of this tree (not a link, not reached through a linked folder), with the exact
+ * content to write, the mode and owner a new file would get, and no other name (a second link
+ * would share the file with something outside the tree). A folder whose every entry qualifies,
+ * with nothing else in it, is moved into the new tree whole when it is complete; a qualifying
+ * file elsewhere is hard-linked. Reading and comparing a file costs about a tenth of writing it
+ * on the disk this was measured on, a link about half of creating a file, one rename per folder
+ * less still; and the old tree's removal then frees no data.
  */
 class OldTree {
   /** Folders of the old tree (relative) known to be real folders, not links. */
@@ -272,42 +287,92 @@ class OldTree {
 
   constructor(
     private readonly root: string,
-    /** The mode (type and permission bits) of a file written now. */
-    private readonly newFileMode: number,
+    /** A file and a folder written now: their mode and owner are what a taken-over file or folder must have. */
+    private readonly newFile: { readonly mode: number },
+    private readonly newFolder: { readonly mode: number },
   ) {}
 
-  /** Links the old file at `path` to `to` when it holds `content`; false when `content` must be written. */
-  linkIfSame(path: string, content: string, to: string): boolean {
-    if (!this.isRealFolder(path.slice(0, Math.max(0, path.lastIndexOf("/"))))) return false;
-    const from = join(this.root, path);
+  /** Whether the old file at `path` may stand for `content`. */
+  isSame(path: string, content: string): boolean {
+    if (!this.isRealFolder(parentOf(path))) return false;
     let fd: number;
     try {
       // O_NOFOLLOW: a link put in the file's place is not followed.
-      fd = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openSync(join(this.root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch {
       return false;
     }
     try {
       const stat = fstatSync(fd);
-      if (!stat.isFile() || stat.nlink !== 1 || stat.mode !== this.newFileMode || (this.uid !== undefined && stat.uid !== this.uid)) return false;
-      if (stat.size !== Buffer.byteLength(content) || readFileSync(fd, "utf8") !== content) return false;
+      if (!stat.isFile() || stat.nlink !== 1 || stat.mode !== this.newFile.mode || !this.owns(stat.uid)) return false;
+      return stat.size === Buffer.byteLength(content) && readFileSync(fd, "utf8") === content;
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Hard-links the old file at `path` to `to`; false on a file system without hard links (then the file is written). */
+  link(path: string, to: string): boolean {
     try {
-      linkSync(from, to);
+      linkSync(join(this.root, path), to);
       return true;
     } catch {
-      // A file system without hard links: write the file instead.
       return false;
     }
+  }
+
+  /**
+   * The outermost folders (never the root) whose files are all in `same` and that hold exactly
+   * the entries the new tree has there: each can be moved into the new tree as it is.
+   */
+  unchangedFolders(paths: readonly string[], same: ReadonlySet<string>): string[] {
+    const entries = new Map<string, Set<string>>();
+    const changed = new Set<string>();
+    for (const path of paths) {
+      for (let child = path, folder = parentOf(path); ; child = folder, folder = parentOf(folder)) {
+        const names = entries.get(folder);
+        const name = child.slice(child.lastIndexOf("/") + 1);
+        if (names?.has(name)) break;
+        entries.set(folder, (names ?? new Set<string>()).add(name));
+        if (folder === "") break;
+      }
+      if (!same.has(path)) for (let folder = parentOf(path); !changed.has(folder); folder = parentOf(folder)) {
+        changed.add(folder);
+        if (folder === "") break;
+      }
+    }
+    const unchanged = new Map<string, boolean>();
+    // Deepest first, so that a folder's subfolders are judged before it.
+    const folders = [...entries.keys()].filter((f) => f !== "").sort((a, b) => b.split("/").length - a.split("/").length);
+    for (const folder of folders) {
+      const names = entries.get(folder) as Set<string>;
+      const subfoldersUnchanged = [...names].every((name) => unchanged.get(`${folder}/${name}`) ?? true);
+      unchanged.set(folder, !changed.has(folder) && subfoldersUnchanged && this.holdsExactly(folder, names));
+    }
+    return folders.filter((f) => unchanged.get(f) === true && unchanged.get(parentOf(f)) !== true).sort();
+  }
+
+  /** Whether the old folder is a real folder with the mode and owner of a new one, holding exactly `names`. */
+  private holdsExactly(folder: string, names: ReadonlySet<string>): boolean {
+    if (!this.isRealFolder(folder)) return false;
+    try {
+      const stat = lstatSync(join(this.root, folder));
+      if (stat.mode !== this.newFolder.mode || !this.owns(stat.uid)) return false;
+      const old = readdirSync(join(this.root, folder));
+      return old.length === names.size && old.every((name) => names.has(name));
+    } catch {
+      return false;
+    }
+  }
+
+  private owns(uid: number): boolean {
+    return this.uid === undefined || uid === this.uid;
   }
 
   private isRealFolder(folder: string): boolean {
     const known = this.realFolders.get(folder);
     if (known !== undefined) return known;
-    const slash = folder.lastIndexOf("/");
-    let real = this.isRealFolder(slash < 0 ? "" : folder.slice(0, slash));
+    let real = this.isRealFolder(parentOf(folder));
     if (real) {
       try {
         real = lstatSync(join(this.root, folder)).isDirectory();
@@ -318,6 +383,12 @@ class OldTree {
     this.realFolders.set(folder, real);
     return real;
   }
+}
+
+/** `a/b` for `a/b/c`, "" for a top-level name. */
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
 }
 
 /** Copies `path` from the old folder into the new, with the modes of the file and of each folder above it. */

@@ -153,6 +153,49 @@ describe("render/writeTree", () => {
       assert.equal(statSync(join(out, "envoy/front-envoy.yaml")).mode & 0o777, mode);
     });
 
+    it("moves a folder whose files are all unchanged into the new tree whole (it keeps its inode), and rebuilds one with a change, an extra entry or another mode", () => {
+      const tree = (a: string) =>
+        new Map([
+          ["envoy/service-a/lds.yaml", `lds: ${a}\n`],
+          ["envoy/service-a/cds.yaml", "cds: 1\n"],
+          ["envoy/service-b/lds.yaml", "lds: 1\n"],
+          ["envoy/service-c/lds.yaml", "lds: 1\n"],
+          ["envoy/service-d/lds.yaml", "lds: 1\n"],
+          ["k8s/00-namespace.yaml", "kind: Namespace\n"],
+          ["top.yaml", "top: 1\n"],
+        ]);
+      writeTree(out, tree("1"));
+      const folder = (path: string) => statSync(join(out, path)).ino;
+      const before = { envoy: folder("envoy"), a: folder("envoy/service-a"), b: folder("envoy/service-b"), c: folder("envoy/service-c"), d: folder("envoy/service-d"), k8s: folder("k8s") };
+      const files = [...tree("1").keys()].map((path) => ({ path, ...identity(path) }));
+      writeFileSync(join(out, "envoy/service-c/notes.txt"), "mine\n");
+      chmodSync(join(out, "envoy/service-d"), 0o700);
+      writeTree(out, tree("2"));
+      assert.equal(folder("envoy/service-b"), before.b, "unchanged: moved");
+      assert.equal(folder("k8s"), before.k8s, "unchanged: moved");
+      assert.notEqual(folder("envoy/service-a"), before.a, "a changed file: rebuilt");
+      assert.notEqual(folder("envoy"), before.envoy, "a changed file below: rebuilt");
+      assert.notEqual(folder("envoy/service-c"), before.c, "an extra entry: rebuilt");
+      assert.deepEqual(readdirSync(join(out, "envoy/service-c")), ["lds.yaml"]);
+      assert.notEqual(folder("envoy/service-d"), before.d, "another mode: rebuilt");
+      assert.equal(statSync(join(out, "envoy/service-d")).mode & 0o777, statSync(join(out, "envoy/service-a")).mode & 0o777);
+      for (const { path, ino, mtimeMs } of files) {
+        if (path === "envoy/service-a/lds.yaml") continue;
+        assert.deepEqual(identity(path), { ino, mtimeMs }, `${path}: kept as it was`);
+        assert.equal(statSync(join(out, path)).nlink, 1, path);
+      }
+      for (const [path, content] of tree("2")) assert.equal(readFileSync(join(out, path), "utf8"), content, path);
+      assert.deepEqual(readdirSync(parent), ["out"]);
+    });
+
+    it("keeps every folder and file of an earlier render when nothing changed", () => {
+      writeTree(out, V1);
+      const all = ["envoy", "k8s", ...V1.keys()].map((path) => ({ path, ...identity(path) }));
+      writeTree(out, V1);
+      assert.deepEqual(["envoy", "k8s", ...V1.keys()].map((path) => ({ path, ...identity(path) })), all);
+      assert.ok(existsSync(join(out, RENDER_MARKER)));
+    });
+
     it("leaves the earlier render exactly as it was (the same files, inodes and content) when a write fails midway", () => {
       writeTree(out, V1);
       const before = [...V1.keys()].map((path) => ({ path, ...identity(path) }));
