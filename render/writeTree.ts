@@ -19,6 +19,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 
 /** Marks a folder as written by the render command, so a later render may replace it. */
@@ -166,6 +167,9 @@ function swap({ path, generation, files }: PendingSwap): void {
  * old folder (relative paths) that the new one takes over as they are, with their mode and their
  * folders' modes, instead of what `files` has for them: certificates issued into the folder.
  *
+ * New files are written several at a time: creating a file mostly waits on the file system, and
+ * a few creations in flight took a third to a quarter of the time of one after the other here.
+ *
  * Over an earlier render, only what changed is written: a file whose content (and mode) is the
  * same in the old tree is hard-linked into the new one, so it keeps its inode and mtime (tools
  * watching the folder see no change) and costs no data write; the old tree itself is never
@@ -177,7 +181,7 @@ function swap({ path, generation, files }: PendingSwap): void {
  * bind-mounting it keeps it; its new content is swapped in by one rename of `..data`. Every
  * generation is written before anything visible changes; a failure there leaves the old tree.
  */
-export function writeTree(outDir: string, files: ReadonlyMap<string, string>, keep: readonly string[] = []): LivePublish[] {
+export async function writeTree(outDir: string, files: ReadonlyMap<string, string>, keep: readonly string[] = []): Promise<LivePublish[]> {
   const target = resolve(outDir);
   let earlier = false;
   if (existsSync(target)) {
@@ -206,6 +210,7 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
     const moved = reuse === undefined ? [] : reuse.unchangedFolders(plain.map(([path]) => path), same);
     const inMoved = new Map<string, boolean>(moved.map((f) => [f, true]));
     const folders = new Set<string>([""]);
+    const toWrite: (readonly [string, string])[] = [];
     for (const [path, content] of plain) {
       const slash = path.lastIndexOf("/");
       const folder = slash < 0 ? "" : path.slice(0, slash);
@@ -216,8 +221,9 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
         folders.add(folder);
       }
       const file = join(staging, path);
-      if (!same.has(path) || !(reuse as OldTree).link(path, file)) writeFileSync(file, content);
+      if (!same.has(path) || !(reuse as OldTree).link(path, file)) toWrite.push([file, content]);
     }
+    await writeAll(toWrite);
     for (const path of keep) carryOver(target, staging, path);
     const keptLive: string[] = [];
     for (const [folder, folderFiles] of live) {
@@ -258,6 +264,27 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
     }
     throw error;
   }
+}
+
+/** Files written at once: enough to keep libuv's threads (4 by default) busy. */
+const WRITES_IN_FLIGHT = 16;
+
+/** Writes every file, WRITES_IN_FLIGHT at a time; on a failure, waits for the writes in flight (so none lands after the cleanup) and throws the first error. */
+async function writeAll(files: readonly (readonly [string, string])[]): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < files.length) {
+      const [file, content] = files[next++];
+      try {
+        await writeFile(file, content);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, files.length) }, worker));
+  if (failure !== undefined) throw failure.error;
 }
 
 /** Whether `folder` (relative) is one of `known`'s folders or inside one; remembers each answer. */

@@ -294,9 +294,9 @@ async function renderChild(n: number, runs: number, svg: boolean): Promise<Rende
       const all = new Map(rendered.files);
       if (svg) all.set(MESH_SVG_FILE, meshSvg(await loadGraphviz(), rendered.settings.topology, stackDrawOptions(rendered.settings)));
       const t2 = performance.now();
-      writeTree(out, all);
+      await writeTree(out, all);
       const t3 = performance.now();
-      writeTree(out, all);
+      await writeTree(out, all);
       const t4 = performance.now();
       results.push({ renderMs: t1 - t0, svgMs: t2 - t1, writeMs: t3 - t2, totalMs: t3 - t0, rewriteMs: t4 - t3 });
       files = all.size;
