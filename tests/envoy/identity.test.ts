@@ -11,7 +11,10 @@ function callersByDefinition(topology: Topology, service: string): string[] {
 }
 
 describe("envoy/identity declaredCallers", () => {
-  const topology = parseTopology(syntheticTopology(60));
+  let topology: Topology;
+  before(() => {
+    topology = parseTopology(syntheticTopology(60));
+  });
 
   it("names, for every service, exactly the services that call it and the front when it routes there, sorted", () => {
     for (const s of topology.services) assert.deepEqual(declaredCallers(topology, s.name), callersByDefinition(topology, s.name), s.name);
