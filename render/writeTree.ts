@@ -172,8 +172,9 @@ function swap({ path, generation, files }: PendingSwap): void {
  *
  * Over an earlier render, only what changed is written: a file whose content (and mode) is the
  * same in the old tree is hard-linked into the new one, so it keeps its inode and mtime (tools
- * watching the folder see no change) and costs no data write; the old tree itself is never
- * modified until the new one is complete, so a failure, even a crash, leaves it as it was.
+ * watching the folder see no change) and costs no data write; a folder whose files are all the
+ * same, holding nothing else, is moved over whole once the new tree is complete, with the live
+ * folders. Until then the old tree is not modified, so a failure or a crash leaves it as it was.
  *
  * Files under LIVE_ROOT (`xds/<name>/<file>`) are published as the kubelet publishes a volume: a
  * generation folder, `..data` linking to it, each file's name linking through `..data`. A live
