@@ -333,7 +333,9 @@ class OldTree {
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile() || stat.nlink !== 1 || stat.mode !== this.newFile.mode || !this.owns(stat.uid)) return false;
-      return stat.size === Buffer.byteLength(content) && readFileSync(fd, "utf8") === content;
+      // Bytes, not decoded text: a broken UTF-8 sequence decodes to U+FFFD, which `content` may hold.
+      if (stat.size !== Buffer.byteLength(content)) return false;
+      return readFileSync(fd).equals(Buffer.from(content));
     } finally {
       closeSync(fd);
     }

@@ -138,6 +138,16 @@ describe("render/writeTree", () => {
       }
     });
 
+    it("compares bytes: a file holding a broken UTF-8 sequence of the same length is written anew", async () => {
+      const text = "a: \uFFFDA\n";
+      await writeTree(out, new Map([["envoy/x.yaml", text]]));
+      // F0 90 80 is a cut four-byte sequence: it decodes to one U+FFFD, in as many bytes as U+FFFD takes.
+      writeFileSync(join(out, "envoy/x.yaml"), Buffer.from([0x61, 0x3a, 0x20, 0xf0, 0x90, 0x80, 0x41, 0x0a]));
+      assert.equal(readFileSync(join(out, "envoy/x.yaml"), "utf8"), text);
+      await writeTree(out, new Map([["envoy/x.yaml", text]]));
+      assert.ok(readFileSync(join(out, "envoy/x.yaml")).equals(Buffer.from(text)));
+    });
+
     it("does not take over a file reached through a folder that was replaced by a link (it would share a file outside the tree)", async () => {
       await writeTree(out, V1);
       const outside = join(parent, "outside");
