@@ -42,7 +42,7 @@ export async function main(argv: readonly string[], projectDir = PROJECT_DIR): P
     const files = drawn ? new Map([...rendered.files, [MESH_SVG_FILE, meshSvg(await loadGraphviz(), rendered.settings.topology, stackDrawOptions(rendered.settings))]]) : rendered.files;
     // Certificates `npm run certs` issued into the folder stay, so the mesh keeps its CA; render itself writes only placeholders.
     const kept = issuedFilesToKeep(resolve(out), files);
-    const live = writeTree(out, files, kept);
+    const live = await writeTree(out, files, kept);
     const rest =
       rendered.composeServiceCount === undefined
         ? `${rendered.manifestCount} Kubernetes objects to ${out}/k8s`

@@ -6,9 +6,18 @@ import type { ServiceVersion, Topology } from "../topology";
 import { VERSION_HEADER, versionClusterName } from "./names";
 import type { EnvoyObject } from "./resources";
 
-/** The versions of the service called `name`, or undefined when it has none. */
+/** Each topology's services by name, built once: every cluster of every caller asks, and a scan each would be quadratic. */
+const servicesByName = new WeakMap<Topology, ReadonlyMap<string, Topology["services"][number]>>();
+
+/** The versions of the service called `name`, or undefined when it has none. A parsed topology never changes, so its index stays true. */
 export function versionsOf(topology: Topology, name: string): readonly ServiceVersion[] | undefined {
-  return topology.services.find((s) => s.name === name)?.versions;
+  let byName = servicesByName.get(topology);
+  if (byName === undefined) {
+    // The first of a name, as a search from the start finds it.
+    byName = new Map([...topology.services].reverse().map((s) => [s.name, s]));
+    servicesByName.set(topology, byName);
+  }
+  return byName.get(name)?.versions;
 }
 
 /**

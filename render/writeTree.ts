@@ -1,10 +1,15 @@
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
+  constants,
   copyFileSync,
   existsSync,
+  fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -14,6 +19,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 
 /** Marks a folder as written by the render command, so a later render may replace it. */
@@ -161,20 +167,31 @@ function swap({ path, generation, files }: PendingSwap): void {
  * old folder (relative paths) that the new one takes over as they are, with their mode and their
  * folders' modes, instead of what `files` has for them: certificates issued into the folder.
  *
+ * New files are written several at a time: creating a file mostly waits on the file system, and
+ * a few creations in flight took a third to a quarter of the time of one after the other here.
+ *
+ * Over an earlier render, only what changed is written: a file whose content (and mode) is the
+ * same in the old tree is hard-linked into the new one, so it keeps its inode and mtime (tools
+ * watching the folder see no change) and costs no data write; a folder whose files are all the
+ * same, holding nothing else, is moved over whole once the new tree is complete, with the live
+ * folders. Until then the old tree is not modified, so a failure or a crash leaves it as it was.
+ *
  * Files under LIVE_ROOT (`xds/<name>/<file>`) are published as the kubelet publishes a volume: a
  * generation folder, `..data` linking to it, each file's name linking through `..data`. A live
  * folder the old tree already had keeps its inode (it is moved, never recreated), so a container
  * bind-mounting it keeps it; its new content is swapped in by one rename of `..data`. Every
  * generation is written before anything visible changes; a failure there leaves the old tree.
  */
-export function writeTree(outDir: string, files: ReadonlyMap<string, string>, keep: readonly string[] = []): LivePublish[] {
+export async function writeTree(outDir: string, files: ReadonlyMap<string, string>, keep: readonly string[] = []): Promise<LivePublish[]> {
   const target = resolve(outDir);
+  let earlier = false;
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new OutputDirError(`${outDir} exists and is not a folder; choose an empty or new folder`);
     const entries = readdirSync(target);
     if (entries.length > 0 && !entries.includes(RENDER_MARKER)) {
       throw new OutputDirError(`${outDir} exists and was not written by render; choose an empty or new folder`);
     }
+    earlier = entries.length > 0;
   }
   const staging = `${target}.tmp-${process.pid}`;
   const live = liveFolders(files);
@@ -183,14 +200,33 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
   let committing = false;
   try {
     rmSync(staging, { recursive: true, force: true });
-    for (const [path, content] of files) {
-      if (path.split("/")[0] === LIVE_ROOT) continue;
+    mkdirSync(staging, { recursive: true });
+    // First, so that its mode is the one every new file gets (the umask's): a file of the old tree takes part only with that mode.
+    writeFileSync(join(staging, RENDER_MARKER), "");
+    const kept = new Set(keep);
+    // Kept files are taken over from the old folder below, live folders after them.
+    const plain = [...files].filter(([path]) => !kept.has(path) && !path.startsWith(`${LIVE_ROOT}/`));
+    const reuse = earlier ? new OldTree(target, statSync(join(staging, RENDER_MARKER)), statSync(staging)) : undefined;
+    const same = new Set(reuse === undefined ? [] : plain.filter(([path, content]) => reuse.isSame(path, content)).map(([path]) => path));
+    const moved = reuse === undefined ? [] : reuse.unchangedFolders(plain.map(([path]) => path), same);
+    const inMoved = new Map<string, boolean>(moved.map((f) => [f, true]));
+    const folders = new Set<string>([""]);
+    const toWrite: (readonly [string, string])[] = [];
+    for (const [path, content] of plain) {
+      const slash = path.lastIndexOf("/");
+      const folder = slash < 0 ? "" : path.slice(0, slash);
+      if (folder !== "" && within(folder, inMoved)) continue;
+      // One mkdir per folder, not per file.
+      if (!folders.has(folder)) {
+        mkdirSync(join(staging, folder), { recursive: true });
+        folders.add(folder);
+      }
       const file = join(staging, path);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, content);
+      if (!same.has(path) || !(reuse as OldTree).link(path, file)) toWrite.push([file, content]);
     }
+    await writeAll(toWrite);
     for (const path of keep) carryOver(target, staging, path);
-    const kept: string[] = [];
+    const keptLive: string[] = [];
     for (const [folder, folderFiles] of live) {
       const old = join(target, folder);
       if (currentGeneration(old) === undefined) {
@@ -204,13 +240,12 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
         prepared.push(pending);
         published.push({ folder, outcome: "updated" });
       }
-      kept.push(folder);
+      keptLive.push(folder);
     }
-    writeFileSync(join(staging, RENDER_MARKER), "");
     // From here on only links and renames: the new tree is complete.
     committing = true;
     for (const pending of prepared) swap(pending);
-    for (const folder of kept) {
+    for (const folder of [...keptLive, ...moved]) {
       mkdirSync(dirname(join(staging, folder)), { recursive: true });
       renameSync(join(target, folder), join(staging, folder));
     }
@@ -230,6 +265,160 @@ export function writeTree(outDir: string, files: ReadonlyMap<string, string>, ke
     }
     throw error;
   }
+}
+
+/** Files written at once: enough to keep libuv's threads (4 by default) busy. */
+const WRITES_IN_FLIGHT = 16;
+
+/** Writes every file, WRITES_IN_FLIGHT at a time; on a failure, waits for the writes in flight (so none lands after the cleanup) and throws the first error. */
+async function writeAll(files: readonly (readonly [string, string])[]): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < files.length) {
+      const [file, content] = files[next++];
+      try {
+        await writeFile(file, content);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, files.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
+/** Whether `folder` (relative) is one of `known`'s folders or inside one; remembers each answer. */
+function within(folder: string, known: Map<string, boolean>): boolean {
+  const answer = known.get(folder);
+  if (answer !== undefined) return answer;
+  const slash = folder.lastIndexOf("/");
+  const inside = slash >= 0 && within(folder.slice(0, slash), known);
+  known.set(folder, inside);
+  return inside;
+}
+
+/**
+ * The files of an earlier render that the new one may take over. A file qualifies only when it
+ * is a plain file of this tree (not a link, not reached through a linked folder), with the exact
+ * content to write, the mode and owner a new file would get, and no other name (a second link
+ * would share the file with something outside the tree). A folder whose every entry qualifies,
+ * with nothing else in it, is moved into the new tree whole when it is complete; a qualifying
+ * file elsewhere is hard-linked. Reading and comparing a file costs about a tenth of writing it
+ * on the disk this was measured on, a link about half of creating a file, one rename per folder
+ * less still; and the old tree's removal then frees no data.
+ */
+class OldTree {
+  /** Folders of the old tree (relative) known to be real folders, not links. */
+  private readonly realFolders = new Map<string, boolean>([["", true]]);
+  private readonly uid = process.getuid?.();
+
+  constructor(
+    private readonly root: string,
+    /** A file and a folder written now: their mode and owner are what a taken-over file or folder must have. */
+    private readonly newFile: { readonly mode: number },
+    private readonly newFolder: { readonly mode: number },
+  ) {}
+
+  /** Whether the old file at `path` may stand for `content`. */
+  isSame(path: string, content: string): boolean {
+    if (!this.isRealFolder(parentOf(path))) return false;
+    let fd: number;
+    try {
+      // O_NOFOLLOW: a link put in the file's place is not followed.
+      fd = openSync(join(this.root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return false;
+    }
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile() || stat.nlink !== 1 || stat.mode !== this.newFile.mode || !this.owns(stat.uid)) return false;
+      // Bytes, not decoded text: a broken UTF-8 sequence decodes to U+FFFD, which `content` may hold.
+      if (stat.size !== Buffer.byteLength(content)) return false;
+      return readFileSync(fd).equals(Buffer.from(content));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Hard-links the old file at `path` to `to`; false on a file system without hard links (then the file is written). */
+  link(path: string, to: string): boolean {
+    try {
+      linkSync(join(this.root, path), to);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The outermost folders (never the root) whose files are all in `same` and that hold exactly
+   * the entries the new tree has there: each can be moved into the new tree as it is.
+   */
+  unchangedFolders(paths: readonly string[], same: ReadonlySet<string>): string[] {
+    const entries = new Map<string, Set<string>>();
+    const changed = new Set<string>();
+    for (const path of paths) {
+      for (let child = path, folder = parentOf(path); ; child = folder, folder = parentOf(folder)) {
+        const names = entries.get(folder);
+        const name = child.slice(child.lastIndexOf("/") + 1);
+        if (names?.has(name)) break;
+        entries.set(folder, (names ?? new Set<string>()).add(name));
+        if (folder === "") break;
+      }
+      if (!same.has(path)) for (let folder = parentOf(path); !changed.has(folder); folder = parentOf(folder)) {
+        changed.add(folder);
+        if (folder === "") break;
+      }
+    }
+    const unchanged = new Map<string, boolean>();
+    // Deepest first, so that a folder's subfolders are judged before it.
+    const folders = [...entries.keys()].filter((f) => f !== "").sort((a, b) => b.split("/").length - a.split("/").length);
+    for (const folder of folders) {
+      const names = entries.get(folder) as Set<string>;
+      const subfoldersUnchanged = [...names].every((name) => unchanged.get(`${folder}/${name}`) ?? true);
+      unchanged.set(folder, !changed.has(folder) && subfoldersUnchanged && this.holdsExactly(folder, names));
+    }
+    return folders.filter((f) => unchanged.get(f) === true && unchanged.get(parentOf(f)) !== true).sort();
+  }
+
+  /** Whether the old folder is a real folder with the mode and owner of a new one, holding exactly `names`. */
+  private holdsExactly(folder: string, names: ReadonlySet<string>): boolean {
+    if (!this.isRealFolder(folder)) return false;
+    try {
+      const stat = lstatSync(join(this.root, folder));
+      if (stat.mode !== this.newFolder.mode || !this.owns(stat.uid)) return false;
+      const old = readdirSync(join(this.root, folder));
+      return old.length === names.size && old.every((name) => names.has(name));
+    } catch {
+      return false;
+    }
+  }
+
+  private owns(uid: number): boolean {
+    return this.uid === undefined || uid === this.uid;
+  }
+
+  private isRealFolder(folder: string): boolean {
+    const known = this.realFolders.get(folder);
+    if (known !== undefined) return known;
+    let real = this.isRealFolder(parentOf(folder));
+    if (real) {
+      try {
+        real = lstatSync(join(this.root, folder)).isDirectory();
+      } catch {
+        real = false;
+      }
+    }
+    this.realFolders.set(folder, real);
+    return real;
+  }
+}
+
+/** `a/b` for `a/b/c`, "" for a top-level name. */
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
 }
 
 /** Copies `path` from the old folder into the new, with the modes of the file and of each folder above it. */

@@ -1,5 +1,5 @@
 /**
- * npm run bench:render [-- --sizes 100,1000,2000] [--runs N] [--program-sizes 100,1000] [--program-runs N] [--profile DIR] [--help]
+ * npm run bench:render [-- --sizes 100,1000,2000] [--runs N] [--command-runs N] [--program-sizes 100,1000] [--program-runs N] [--profile DIR] [--help]
  *
  * A benchmark, not a test: how render and the Pulumi program scale with the number of services.
  * - Render: for each size, a synthetic topology (syntheticTopology) in a temporary project's
@@ -8,14 +8,21 @@
  *   the topology's picture (mesh.svg), and writeTree into a new folder. The first run is
  *   reported on its own (module loading and JIT warm-up land in it), the others as a median with
  *   their range; peak RSS is the child's own (one process per size), with the files and bytes
- *   written, and the ratios of the medians between sizes (2.0 per doubling = linear).
+ *   written, and the ratios of the medians between sizes (2.0 per doubling = linear). Each run
+ *   then writes the same files again into the folder it just wrote (a re-render of unchanged
+ *   content: writeTree keeps every file), reported on its own.
+ * - The whole command: for each size, a fresh process started as `npm run render` starts
+ *   cli/render.ts (package.json's script, minus npm itself), rendering the temporary project
+ *   (scripts/bench-render-command.ts), timed from spawn to exit with its peak RSS; first into
+ *   a new folder, then again into that folder.
  * - Program: the ServiceMesh component constructed from the same stack under Pulumi's mocks, in
  *   a fresh child per run, timed until every registration has reached the mock engine, twice:
  *   as the program runs it (the SDK's per-promise stack traces taken empty,
  *   components/sdkPromiseTraces.ts), and with those traces kept, as under PULUMI_DEBUG_PROMISE_LEAKS.
  * - --profile DIR: each child runs with node's --cpu-prof into DIR/<label>/, and the top
  *   self-time functions and packages of each profile are printed.
- * Prints the machine (Node version, CPUs, load average before and after) with the figures.
+ * Prints the machine (Node version, CPUs, load average before and after) with the figures, and
+ * ends with one line per target of the issue (TARGETS): met, not met, or not measured.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +30,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { describeRuns } from "./bench-validate";
+import { COMMAND_RESULT_PREFIX } from "./bench-render-command";
 
 const ROOT = join(__dirname, "..");
 const STACK = "bench";
@@ -68,6 +76,8 @@ export function syntheticTopology(n: number): { front: { routes: { prefix: strin
 export interface Options {
   readonly sizes: readonly number[];
   readonly runs: number;
+  /** Whole-command runs per size, each a first render and a render again into its folder. */
+  readonly commandRuns: number;
   readonly programSizes: readonly number[];
   readonly programRuns: number;
   readonly profileDir?: string;
@@ -76,7 +86,7 @@ export interface Options {
 }
 
 export const USAGE =
-  "usage: npm run bench:render -- [--sizes 100,1000,2000 | none] [--runs N] [--program-sizes 100,1000 | none] [--program-runs N] [--svg-max N] [--profile DIR] [--help]";
+  "usage: npm run bench:render -- [--sizes 100,1000,2000 | none] [--runs N] [--command-runs N | 0] [--program-sizes 100,1000 | none] [--program-runs N] [--svg-max N] [--profile DIR] [--help]";
 
 export type ParsedOptions = { readonly ok: true; readonly options: Options } | { readonly ok: true; readonly help: true } | { readonly ok: false; readonly error: string };
 
@@ -90,6 +100,7 @@ function sizeList(text: string | undefined, allowNone: boolean): number[] | unde
 export function parseOptions(argv: readonly string[]): ParsedOptions {
   let sizes = [100, 1000, 2000];
   let runs = 5;
+  let commandRuns = 1;
   let programSizes = [100, 1000];
   let programRuns = 1;
   let profileDir: string | undefined;
@@ -100,6 +111,7 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
     const count = Number(text);
     const list = sizeList(text, true);
     if (argv[i] === "--runs" && Number.isInteger(count) && count > 0) runs = count;
+    else if (argv[i] === "--command-runs" && Number.isInteger(count) && count >= 0) commandRuns = count;
     else if (argv[i] === "--program-runs" && Number.isInteger(count) && count > 0) programRuns = count;
     else if (argv[i] === "--sizes" && list !== undefined) sizes = list;
     else if (argv[i] === "--program-sizes" && list !== undefined) programSizes = list;
@@ -108,13 +120,84 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
     else return { ok: false, error: `unknown or invalid option ${argv[i]} ${text ?? ""}`.trim() };
     i++;
   }
-  return { ok: true, options: { sizes, runs, programSizes, programRuns, svgMax, ...(profileDir === undefined ? {} : { profileDir }) } };
+  return { ok: true, options: { sizes, runs, commandRuns, programSizes, programRuns, svgMax, ...(profileDir === undefined ? {} : { profileDir }) } };
 }
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole command and the issue's targets (pure)
+
+/**
+ * The shell command that starts scripts/bench-render-command.ts the way package.json's `render`
+ * script starts cli/render.ts (`ts-node cli/render.ts` → `ts-node scripts/bench-render-command.ts`;
+ * a compiled `node bin/cli/render.js` → `node bin/scripts/bench-render-command.js`), with `args`.
+ */
+export function commandLine(renderScript: string, args: readonly string[]): string {
+  const pattern = /(^|\s)(\S*)cli\/render(\.ts|\.js)?(?=\s|$)/;
+  if (!pattern.test(renderScript)) throw new Error(`package.json's render script does not name cli/render: ${JSON.stringify(renderScript)}`);
+  const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+  return [renderScript.replace(pattern, "$1$2scripts/bench-render-command$3"), ...quoted].join(" ");
+}
+
+/** The figures the issue sets targets for, by number of services (medians; peak RSS in MB). */
+export interface Figures {
+  /** Render in-process, warm: renderMesh, mesh.svg and writeTree into a new folder. */
+  readonly renderMs: ReadonlyMap<number, number>;
+  readonly renderRssMb: ReadonlyMap<number, number>;
+  /** The whole command into a new folder, from spawn to exit. */
+  readonly commandMs: ReadonlyMap<number, number>;
+  readonly commandRssMb: ReadonlyMap<number, number>;
+  /** The Pulumi program under mocks as a real program runs it (SDK stack traces on). */
+  readonly programMs: ReadonlyMap<number, number>;
+  readonly programRssMb: ReadonlyMap<number, number>;
+}
+
+interface Target {
+  readonly what: string;
+  readonly limit: number;
+  readonly unit: "s" | "MB" | "";
+  /** Met also when equal to the limit (a ratio "<= 2.2"). */
+  readonly inclusive: boolean;
+  readonly value: (f: Figures) => number | undefined;
+  /** What to run when the figure is missing. */
+  readonly needs: string;
+}
+
+const ratio = (m: ReadonlyMap<number, number>, a: number, b: number): number | undefined => {
+  const [x, y] = [m.get(a), m.get(b)];
+  return x === undefined || y === undefined ? undefined : y / x;
+};
+
+/** The issue's targets on this machine. */
+export const TARGETS: readonly Target[] = [
+  { what: "render 1000 services in-process (warm median)", limit: 2, unit: "s", inclusive: false, value: (f) => seconds(f.renderMs.get(1000)), needs: "--sizes with 1000" },
+  { what: "render 1000 services, the whole command", limit: 3, unit: "s", inclusive: false, value: (f) => seconds(f.commandMs.get(1000)), needs: "--sizes with 1000 and --command-runs 1 or more" },
+  { what: "render time(2000)/time(1000) in-process", limit: 2.2, unit: "", inclusive: true, value: (f) => ratio(f.renderMs, 1000, 2000), needs: "--sizes with 1000 and 2000" },
+  { what: "render 1000 services, peak RSS in-process", limit: 300, unit: "MB", inclusive: false, value: (f) => f.renderRssMb.get(1000), needs: "--sizes with 1000" },
+  { what: "render 1000 services, peak RSS of the whole command", limit: 300, unit: "MB", inclusive: false, value: (f) => f.commandRssMb.get(1000), needs: "--sizes with 1000 and --command-runs 1 or more" },
+  { what: "program 1000 services under mocks (SDK traces on)", limit: 10, unit: "s", inclusive: false, value: (f) => seconds(f.programMs.get(1000)), needs: "--program-sizes with 1000" },
+  { what: "program 1000 services under mocks, peak RSS", limit: 500, unit: "MB", inclusive: false, value: (f) => f.programRssMb.get(1000), needs: "--program-sizes with 1000" },
+];
+
+function seconds(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : ms / 1000;
+}
+
+/** One line per target: `target: <what> < 2 s: 1.85 s: met` (or `not met`, or `not measured (...)`). */
+export function targetLines(figures: Figures, targets: readonly Target[] = TARGETS): string[] {
+  return targets.map((t) => {
+    const limit = `${t.inclusive ? "<=" : "<"} ${t.limit}${t.unit === "" ? "" : ` ${t.unit}`}`;
+    const value = t.value(figures);
+    if (value === undefined) return `target: ${t.what} ${limit}: not measured (run with ${t.needs})`;
+    const met = t.inclusive ? value <= t.limit : value < t.limit;
+    const shown = t.unit === "MB" ? value.toFixed(0) : value.toFixed(2);
+    return `target: ${t.what} ${limit}: ${shown}${t.unit === "" ? "" : ` ${t.unit}`}: ${met ? "met" : "NOT MET"}`;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +260,8 @@ interface RenderRun {
   readonly svgMs: number;
   readonly writeMs: number;
   readonly totalMs: number;
+  /** writeTree of the same files again into the folder just written. */
+  readonly rewriteMs: number;
 }
 interface RenderResult {
   readonly n: number;
@@ -208,9 +293,11 @@ async function renderChild(n: number, runs: number, svg: boolean): Promise<Rende
       const all = new Map(rendered.files);
       if (svg) all.set(MESH_SVG_FILE, meshSvg(await loadGraphviz(), rendered.settings.topology, stackDrawOptions(rendered.settings)));
       const t2 = performance.now();
-      writeTree(out, all);
+      await writeTree(out, all);
       const t3 = performance.now();
-      results.push({ renderMs: t1 - t0, svgMs: t2 - t1, writeMs: t3 - t2, totalMs: t3 - t0 });
+      await writeTree(out, all);
+      const t4 = performance.now();
+      results.push({ renderMs: t1 - t0, svgMs: t2 - t1, writeMs: t3 - t2, totalMs: t3 - t0, rewriteMs: t4 - t3 });
       files = all.size;
       bytes = [...all.values()].reduce((sum, text) => sum + Buffer.byteLength(text), 0);
       manifests = rendered.manifestCount;
@@ -298,6 +385,41 @@ function runChild<T>(args: readonly string[], label: string, profileDir: string 
   return { result: JSON.parse(line.slice(RESULT_PREFIX.length)) as T, ...(profile ? { profile } : {}) };
 }
 
+interface CommandRun {
+  readonly firstMs: number;
+  readonly againMs: number;
+  readonly maxRssMb: number;
+}
+
+/** The whole command, as `npm run render` starts it, into a new folder and then again into it. */
+function commandRun(n: number, label: string, profileDir: string | undefined): CommandRun {
+  const dir = makeProject(n);
+  try {
+    const script = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.render;
+    const out = join(dir, "out");
+    const profileAt = profileDir === undefined ? undefined : resolve(profileDir, label);
+    if (profileAt) mkdirSync(profileAt, { recursive: true });
+    const env = {
+      ...process.env,
+      PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+      ...(profileAt ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profileAt}`.trim() } : {}),
+    };
+    const once = (): { ms: number; rssMb: number } => {
+      const t0 = performance.now();
+      const r = spawnSync("/bin/sh", ["-c", commandLine(script, [dir, "--out", out, "--stack", STACK])], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      const ms = performance.now() - t0;
+      const line = r.stdout.split("\n").find((l) => l.startsWith(COMMAND_RESULT_PREFIX));
+      if (r.status !== 0 || line === undefined) throw new Error(`${label}: the render command exited ${r.status}:\n${r.stdout}${r.stderr}`);
+      return { ms, rssMb: (JSON.parse(line.slice(COMMAND_RESULT_PREFIX.length)) as { maxRssMb: number }).maxRssMb };
+    };
+    const first = once();
+    const again = once();
+    return { firstMs: first.ms, againMs: again.ms, maxRssMb: Math.max(first.rssMb, again.rssMb) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function printProfile(path: string): void {
   const summary = summarizeProfile(JSON.parse(readFileSync(path, "utf8")) as CpuProfile, 10);
   console.log(`  profile ${path} (${(summary.totalMs / 1000).toFixed(2)} s sampled)`);
@@ -344,12 +466,14 @@ function main(): void {
   if (options.profileDir) console.log(`CPU profiles (node --cpu-prof) in ${resolve(options.profileDir)}: times below include the profiler's overhead`);
 
   const renderMedians = new Map<number, number>();
+  const figures = { renderMs: renderMedians, renderRssMb: new Map<number, number>(), commandMs: new Map<number, number>(), commandRssMb: new Map<number, number>(), programMs: new Map<number, number>(), programRssMb: new Map<number, number>() };
   for (const n of options.sizes) {
     const { result, profile } = runChild<RenderResult>(["render", String(n), String(options.runs), n <= options.svgMax ? "svg" : "no-svg"], `render-${n}`, options.profileDir);
     const [first, ...rest] = result.runs;
     const warm = rest.length > 0 ? rest : [first];
     const total = warm.map((r) => r.totalMs);
     renderMedians.set(n, median(total));
+    figures.renderRssMb.set(n, result.maxRssMb);
     const svgNote = n <= options.svgMax ? "" : ` (no mesh.svg: over --svg-max ${options.svgMax})`;
     console.log(`render ${n} services${svgNote}: ${result.files} files, ${(result.bytes / 1e6).toFixed(1)} MB (${result.manifests} Kubernetes objects), peak RSS ${mb(result.maxRssMb)}`);
     console.log(`  first run (modules load, JIT cold): ${(first.totalMs / 1000).toFixed(2)} s (renderMesh ${(first.renderMs / 1000).toFixed(2)} s, mesh.svg ${(first.svgMs / 1000).toFixed(2)} s, writeTree ${(first.writeMs / 1000).toFixed(2)} s)`);
@@ -359,7 +483,16 @@ function main(): void {
       if (n <= options.svgMax) console.log(`    mesh.svg:        ${describeRuns(warm.map((r) => r.svgMs), "s")}`);
       console.log(`    writeTree:       ${describeRuns(warm.map((r) => r.writeMs), "s")}`);
     }
+    console.log(`  writeTree again into the folder just written (unchanged content), every run: ${describeRuns(result.runs.map((r) => r.rewriteMs), "s")}`);
     if (profile) printProfile(profile);
+    if (options.commandRuns > 0) {
+      const runs = Array.from({ length: options.commandRuns }, (_, k) => commandRun(n, `command-${n}-${k}`, options.profileDir));
+      figures.commandMs.set(n, median(runs.map((r) => r.firstMs)));
+      figures.commandRssMb.set(n, Math.max(...runs.map((r) => r.maxRssMb)));
+      console.log(`  the whole command (a fresh process as npm run render starts it, minus npm), peak RSS ${mb(Math.max(...runs.map((r) => r.maxRssMb)))}:`);
+      console.log(`    into a new folder:          ${describeRuns(runs.map((r) => r.firstMs), "s")}`);
+      console.log(`    again into the same folder: ${describeRuns(runs.map((r) => r.againMs), "s")}`);
+    }
   }
   ratioLines("render (warm median)", renderMedians);
 
@@ -370,6 +503,10 @@ function main(): void {
       const label = traces === "sdk" ? "with the SDK's per-promise stack traces (as under PULUMI_DEBUG_PROMISE_LEAKS)" : "as the program runs it (SDK promise traces skipped)";
       const r = results.map((x) => x.result);
       medians.set(n, median(r.map((x) => x.totalMs)));
+      if (traces === "sdk") {
+        figures.programMs.set(n, median(r.map((x) => x.totalMs)));
+        figures.programRssMb.set(n, Math.max(...r.map((x) => x.maxRssMb)));
+      }
       console.log(`program ${n} services under mocks, ${label}: ${r[0].registrations} registrations, peak RSS ${mb(Math.max(...r.map((x) => x.maxRssMb)))}`);
       console.log(`  total ${describeRuns(r.map((x) => x.totalMs), "s")}: load SDK+program ${describeRuns(r.map((x) => x.loadMs), "s")}, construct ${describeRuns(r.map((x) => x.constructMs), "s")}, until every registration is done ${describeRuns(r.map((x) => x.settleMs), "s")}`);
       for (const x of results) if (x.profile) printProfile(x.profile);
@@ -377,6 +514,7 @@ function main(): void {
     ratioLines(`program (${traces === "sdk" ? "SDK traces on" : "traces off"})`, medians);
   }
   console.log(`load average at the end: ${describeLoad()}`);
+  for (const line of targetLines(figures)) console.log(line);
 }
 
 if (require.main === module) {

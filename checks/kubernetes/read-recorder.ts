@@ -12,31 +12,44 @@ export interface ObjectVisit {
   readonly keysEnumerated: boolean;
 }
 
-interface MutableVisit {
-  readonly path: readonly PathSegment[];
-  readonly value: Readonly<Record<string, unknown>>;
-  readonly fieldsRead: Set<string>;
-  keysEnumerated: boolean;
+/** Where a value sits, as a chain from the value up to the root: built per object, spelled out only when asked. */
+type PathLink = { readonly up: PathLink; readonly segment: PathSegment } | undefined;
+
+class MutableVisit implements ObjectVisit {
+  readonly fieldsRead = new Set<string>();
+  keysEnumerated = false;
+  constructor(
+    readonly value: Readonly<Record<string, unknown>>,
+    private readonly at: PathLink,
+  ) {}
+
+  /** Only unknown fields need it, so it is spelled out here rather than copied at every level. */
+  get path(): readonly PathSegment[] {
+    const segments: PathSegment[] = [];
+    for (let link = this.at; link !== undefined; link = link.up) segments.push(link.segment);
+    return segments.reverse();
+  }
 }
 
-function wrap(value: unknown, path: readonly PathSegment[], visits: MutableVisit[]): unknown {
+function wrapChild(child: unknown, up: PathLink, segment: PathSegment, visits: MutableVisit[]): unknown {
+  return typeof child === "object" && child !== null ? wrap(child, { up, segment }, visits) : child;
+}
+
+function wrap(value: unknown, at: PathLink, visits: MutableVisit[]): unknown {
   if (Array.isArray(value)) {
-    return value.map((item, index) => wrap(item, [...path, index], visits));
+    return value.map((item, index) => wrapChild(item, at, index, visits));
   }
   if (!isPlainObject(value)) {
     return value;
   }
-  const visit: MutableVisit = { path, value, fieldsRead: new Set(), keysEnumerated: false };
+  const visit = new MutableVisit(value, at);
   visits.push(visit);
   const copy: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    // defineProperty keeps keys such as "__proto__" as plain data.
-    Object.defineProperty(copy, key, {
-      value: wrap(child, [...path, key], visits),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  for (const key of Object.keys(value)) {
+    const child = wrapChild(value[key], at, key, visits);
+    // defineProperty keeps "__proto__" as plain data; every other key is set directly (much faster).
+    if (key === "__proto__") Object.defineProperty(copy, key, { value: child, enumerable: true, writable: true, configurable: true });
+    else copy[key] = child;
   }
   return new Proxy(copy, {
     get(target, key, receiver) {
@@ -65,7 +78,7 @@ function wrap(value: unknown, path: readonly PathSegment[], visits: MutableVisit
  */
 export function recordReads<T>(value: unknown, inspect: (copy: unknown) => T): { result: T; visits: readonly ObjectVisit[] } {
   const visits: MutableVisit[] = [];
-  const copy = wrap(value, [], visits);
+  const copy = wrap(value, undefined, visits);
   const result = inspect(copy);
   return { result, visits };
 }

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { buildMeshConfigs, type EnvoyTarget, type ProxyConfig } from "../../envoy";
 import { meshEnvoyConfigProblems } from "../../envoy/check";
 import { kubernetesEnvoyTarget } from "../../k8s";
-import { parseTopology } from "../../topology";
+import { parseTopology, type Topology } from "../../topology";
+import { versionsOf } from "../../envoy/versions";
 
 const TARGET: EnvoyTarget = {
   namespace: "envoy-mesh",
@@ -124,5 +125,17 @@ describe("envoy/versions: weighted traffic to a service's versions", () => {
     const weighted = routes(listener(configOf(buildMeshConfigs(topology, TARGET), "service-a"), "egress_service_b"))[2];
     assert.deepEqual(weighted.route.weighted_clusters.clusters.map((c: any) => c.weight), [100, 0]);
     assert.deepEqual(meshEnvoyConfigProblems(topology, TARGET), []);
+  });
+
+  describe("versionsOf", () => {
+    it("answers for every service what its entry in the topology says, and for each topology on its own", () => {
+      const topology = parseTopology(CANARY);
+      for (const s of topology.services) assert.equal(versionsOf(topology, s.name), s.versions, s.name);
+      assert.equal(versionsOf(topology, "service-b")?.length, 2);
+      assert.equal(versionsOf(topology, "no-such-service"), undefined);
+      const without: Topology = { ...topology, services: topology.services.map((s) => ({ ...s, versions: undefined })) };
+      assert.equal(versionsOf(without, "service-b"), undefined);
+      assert.equal(versionsOf(topology, "service-b")?.length, 2);
+    });
   });
 });

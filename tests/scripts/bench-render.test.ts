@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { MAX_SYNTHETIC_ROUTES, MAX_SYNTHETIC_UPSTREAMS, USAGE, ownerOf, parseOptions, summarizeProfile, syntheticTopology } from "../../scripts/bench-render";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MAX_SYNTHETIC_ROUTES, MAX_SYNTHETIC_UPSTREAMS, USAGE, commandLine, ownerOf, parseOptions, summarizeProfile, syntheticTopology, targetLines, type Figures } from "../../scripts/bench-render";
 import { parseTopology } from "../../topology/parse";
 
 describe("scripts/bench-render", () => {
@@ -40,15 +42,15 @@ describe("scripts/bench-render", () => {
 
   describe("parseOptions", () => {
     it("has the issue's sizes by default", () => {
-      assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
+      assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
     });
 
     it("reads every option, and none for no render or no program", () => {
       assert.deepEqual(
-        parseOptions(["--sizes", "10,20", "--runs", "2", "--program-sizes", "none", "--program-runs", "3", "--svg-max", "0", "--profile", "prof"]),
-        { ok: true, options: { sizes: [10, 20], runs: 2, programSizes: [], programRuns: 3, svgMax: 0, profileDir: "prof" } },
+        parseOptions(["--sizes", "10,20", "--runs", "2", "--command-runs", "0", "--program-sizes", "none", "--program-runs", "3", "--svg-max", "0", "--profile", "prof"]),
+        { ok: true, options: { sizes: [10, 20], runs: 2, commandRuns: 0, programSizes: [], programRuns: 3, svgMax: 0, profileDir: "prof" } },
       );
-      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
+      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
       assert.deepEqual(parseOptions(["--sizes", "10", "-h"]), { ok: true, help: true });
       assert.match(USAGE, /--sizes/);
     });
@@ -57,8 +59,67 @@ describe("scripts/bench-render", () => {
       assert.deepEqual(parseOptions(["--sizes", "100,x"]), { ok: false, error: "unknown or invalid option --sizes 100,x" });
       assert.deepEqual(parseOptions(["--sizes", ""]), { ok: false, error: "unknown or invalid option --sizes" });
       assert.deepEqual(parseOptions(["--runs", "0"]), { ok: false, error: "unknown or invalid option --runs 0" });
+      assert.deepEqual(parseOptions(["--command-runs", "-1"]), { ok: false, error: "unknown or invalid option --command-runs -1" });
       assert.deepEqual(parseOptions(["--profile"]), { ok: false, error: "unknown or invalid option --profile" });
       assert.deepEqual(parseOptions(["--fast"]), { ok: false, error: "unknown or invalid option --fast" });
+    });
+  });
+
+  describe("commandLine", () => {
+    it("starts the benchmark's entry point as package.json's render script starts cli/render.ts, with the arguments quoted", () => {
+      assert.equal(commandLine("ts-node cli/render.ts", ["/tmp/p", "--out", "it's"]), `ts-node scripts/bench-render-command.ts '/tmp/p' '--out' 'it'\\''s'`);
+      assert.equal(commandLine("node --enable-source-maps bin/cli/render.js", ["x"]), "node --enable-source-maps bin/scripts/bench-render-command.js 'x'");
+      assert.equal(commandLine("TS_NODE_TRANSPILE_ONLY=1 ts-node ./cli/render", []), "TS_NODE_TRANSPILE_ONLY=1 ts-node ./scripts/bench-render-command");
+    });
+
+    it("understands this project's render script", () => {
+      const script = (JSON.parse(readFileSync(join(__dirname, "../../package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.render;
+      assert.match(commandLine(script, []), /scripts\/bench-render-command/);
+    });
+
+    it("refuses a render script that does not name cli/render, quoting it", () => {
+      assert.throws(() => commandLine("node other.js", []), /render script does not name cli\/render: "node other.js"/);
+      assert.throws(() => commandLine("ts-node cli/renderer.ts", []), /does not name cli\/render/);
+    });
+  });
+
+  describe("targetLines", () => {
+    const none = (): Map<number, number> => new Map();
+    const figures = (over: Partial<Figures>): Figures => ({ renderMs: none(), renderRssMb: none(), commandMs: none(), commandRssMb: none(), programMs: none(), programRssMb: none(), ...over });
+
+    it("says for each of the issue's targets whether it is met, with the figure", () => {
+      const lines = targetLines(
+        figures({
+          renderMs: new Map([[1000, 1500], [2000, 3300]]),
+          renderRssMb: new Map([[1000, 310]]),
+          commandMs: new Map([[1000, 2999]]),
+          commandRssMb: new Map([[1000, 250]]),
+          programMs: new Map([[1000, 12_000]]),
+          programRssMb: new Map([[1000, 499]]),
+        }),
+      );
+      assert.deepEqual(lines, [
+        "target: render 1000 services in-process (warm median) < 2 s: 1.50 s: met",
+        "target: render 1000 services, the whole command < 3 s: 3.00 s: met",
+        "target: render time(2000)/time(1000) in-process <= 2.2: 2.20: met",
+        "target: render 1000 services, peak RSS in-process < 300 MB: 310 MB: NOT MET",
+        "target: render 1000 services, peak RSS of the whole command < 300 MB: 250 MB: met",
+        "target: program 1000 services under mocks (SDK traces on) < 10 s: 12.00 s: NOT MET",
+        "target: program 1000 services under mocks, peak RSS < 500 MB: 499 MB: met",
+      ]);
+    });
+
+    it("meets a ratio equal to its limit but not a time equal to its limit", () => {
+      const lines = targetLines(figures({ renderMs: new Map([[1000, 2000], [2000, 4400]]), commandMs: new Map([[1000, 3000]]) }));
+      assert.equal(lines[0], "target: render 1000 services in-process (warm median) < 2 s: 2.00 s: NOT MET");
+      assert.equal(lines[1], "target: render 1000 services, the whole command < 3 s: 3.00 s: NOT MET");
+      assert.equal(lines[2], "target: render time(2000)/time(1000) in-process <= 2.2: 2.20: met");
+    });
+
+    it("says what to run for a figure that was not measured", () => {
+      const lines = targetLines(figures({ renderMs: new Map([[1000, 1000]]) }));
+      assert.equal(lines[2], "target: render time(2000)/time(1000) in-process <= 2.2: not measured (run with --sizes with 1000 and 2000)");
+      assert.equal(lines[5], "target: program 1000 services under mocks (SDK traces on) < 10 s: not measured (run with --program-sizes with 1000)");
     });
   });
 
