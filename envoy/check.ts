@@ -5,7 +5,7 @@ import { XDS_DIR } from "./names";
 import { buildMeshConfigs, type EnvoyTarget, type ProxyConfig } from "./proxies";
 import { toEnvoyJson } from "./serialize";
 import { toFileXds, type FileXdsConfig } from "./xds";
-import { fromFileXds, validateBootstrap, validateResourceFile, type ValidationResult } from "../checks/envoy";
+import { fromFileXds, resourceVerdicts, validateBootstrap, validateResourceFile, type ValidationResult } from "../checks/envoy";
 
 export interface RenderedEnvoyConfig {
   readonly proxy: string;
@@ -129,6 +129,15 @@ function strictVerdict(kind: "bootstrap" | "xds file", text: string, check: () =
   if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value as string);
   verdicts.set(key, result);
   return result;
+}
+
+/**
+ * Forgets every kept verdict (this module's by text, and the validator's by xDS resource), so the
+ * next check of a config checks it afresh: what a new process does. For the benchmark.
+ */
+export function forgetEnvoyVerdicts(): void {
+  verdicts.clear();
+  resourceVerdicts.clear();
 }
 
 /** Renders and checks every proxy's bootstrap and xDS files of a mesh. */

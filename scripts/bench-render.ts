@@ -280,6 +280,7 @@ async function renderChild(n: number, runs: number, svg: boolean): Promise<Rende
     const { writeTree } = require("../render/writeTree") as typeof import("../render/writeTree");
     const { loadGraphviz, meshSvg, MESH_SVG_FILE } = require("../graph/svg") as typeof import("../graph/svg");
     const { stackDrawOptions } = require("../graph/dot") as typeof import("../graph/dot");
+    const { forgetEnvoyVerdicts } = require("../envoy/check") as typeof import("../envoy/check");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const results: RenderRun[] = [];
     let files = 0;
@@ -287,6 +288,8 @@ async function renderChild(n: number, runs: number, svg: boolean): Promise<Rende
     let manifests = 0;
     for (let r = 0; r < runs; r++) {
       const out = join(dir, `out-${r}`);
+      // Every run checks every config afresh, as `npm run render` in a new process does: no verdict kept from the run before.
+      forgetEnvoyVerdicts();
       const t0 = performance.now();
       const rendered = renderMesh(dir, STACK, { outDir: out });
       const t1 = performance.now();

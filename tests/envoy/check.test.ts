@@ -1,11 +1,12 @@
 import { strict as assert } from "node:assert";
 import { load } from "js-yaml";
-import { envoyConfigProblems, loadEnvoyConfig, meshEnvoyConfigProblems, renderEnvoyConfig, renderFileXds, type RenderedEnvoyConfig } from "../../envoy/check";
+import { envoyConfigProblems, forgetEnvoyVerdicts, loadEnvoyConfig, meshEnvoyConfigProblems, renderEnvoyConfig, renderFileXds, type RenderedEnvoyConfig } from "../../envoy/check";
 import { ENVOY_CONFIG_DIR, ENVOY_CONFIG_FILE, XDS_DIR, buildMeshConfigs, buildSidecarConfig, toFileXds } from "../../envoy";
 import { proxyMetrics, proxyMetricsOf } from "../../observability/metrics";
 import { parseTopology } from "../../topology";
 import { kubernetesEnvoyTarget } from "../../k8s";
 import type { EnvoyTarget } from "../../envoy";
+import { resourceVerdicts } from "../../checks/envoy";
 
 const CONTEXT: EnvoyTarget = { namespace: "mesh", upstreamHost: (service) => kubernetesEnvoyTarget(KIND_NAMES).upstreamHost(service) };
 const KIND_NAMES = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
@@ -58,6 +59,16 @@ describe("checking generated Envoy configs before deploy", () => {
     assert.ok(fresh.length > 0 && fresh.every((p) => p.path.startsWith("sds-mesh-ca.json of service-b: resources[0]")), JSON.stringify(fresh));
     const reused = envoyConfigProblems([c]);
     assert.deepEqual(reused, fresh.map((p) => ({ ...p, path: p.path.replace("of service-b", "of service-c") })));
+  });
+
+  it("checks every config afresh after forgetEnvoyVerdicts, with the same verdict", () => {
+    const config = renderEnvoyConfig(buildSidecarConfig(parseTopology(undefined), parseTopology(undefined).services[0], CONTEXT));
+    assert.deepEqual(envoyConfigProblems([config]), []);
+    forgetEnvoyVerdicts();
+    assert.equal(resourceVerdicts.size, 0);
+    resourceVerdicts.stats.misses = 0;
+    assert.deepEqual(envoyConfigProblems([config]), []);
+    assert.ok(resourceVerdicts.stats.misses > 0, "the resources were checked again, not taken from the memo");
   });
 
   describe("the shipped text: JSON, read back once", () => {
