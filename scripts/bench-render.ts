@@ -1,10 +1,11 @@
 /**
- * npm run bench:render [-- --sizes 100,1000,2000] [--runs N] [--command-runs N] [--program-sizes 100,1000] [--program-runs N] [--profile DIR] [--help]
+ * npm run bench:render [-- --sizes 100,1000,2000] [--runs N] [--command-runs N] [--program-sizes 100,1000] [--program-runs N] [--sdk-traces] [--profile DIR] [--help]
  *
  * A benchmark, not a test: how render and the Pulumi program scale with the number of services.
  * - Render: for each size, a synthetic topology (syntheticTopology) in a temporary project's
  *   stack file (kind target), rendered in one fresh child process several times as `npm run
- *   render` does it: renderMesh (parse, build, check every Envoy config and Kubernetes object),
+ *   render` does it: renderMesh (parse, build, check every Envoy config and Kubernetes object;
+ *   no verdict kept from the run before, as in a new process),
  *   the topology's picture (mesh.svg), and writeTree into a new folder. The first run is
  *   reported on its own (module loading and JIT warm-up land in it), the others as a median with
  *   their range; peak RSS is the child's own (one process per size), with the files and bytes
@@ -16,9 +17,9 @@
  *   (scripts/bench-render-command.ts), timed from spawn to exit with its peak RSS; first into
  *   a new folder, then again into that folder.
  * - Program: the ServiceMesh component constructed from the same stack under Pulumi's mocks, in
- *   a fresh child per run, timed until every registration has reached the mock engine, twice:
- *   as the program runs it (the SDK's per-promise stack traces taken empty,
- *   components/sdkPromiseTraces.ts), and with those traces kept, as under PULUMI_DEBUG_PROMISE_LEAKS.
+ *   a fresh child per run, timed until every registration has reached the mock engine, as the
+ *   program runs it (the SDK's per-promise stack traces taken empty, components/sdkPromiseTraces.ts);
+ *   with --sdk-traces also with those traces kept, as under PULUMI_DEBUG_PROMISE_LEAKS (minutes at 1,000).
  * - --profile DIR: each child runs with node's --cpu-prof into DIR/<label>/, and the top
  *   self-time functions and packages of each profile are printed.
  * Prints the machine (Node version, CPUs, load average before and after) with the figures, and
@@ -83,10 +84,12 @@ export interface Options {
   readonly profileDir?: string;
   /** Sizes above this render without mesh.svg: Graphviz's layout takes tens of seconds already at 100 services. */
   readonly svgMax: number;
+  /** Also run the program with the SDK's per-promise stack traces kept. */
+  readonly sdkTraces: boolean;
 }
 
 export const USAGE =
-  "usage: npm run bench:render -- [--sizes 100,1000,2000 | none] [--runs N] [--command-runs N | 0] [--program-sizes 100,1000 | none] [--program-runs N] [--svg-max N] [--profile DIR] [--help]";
+  "usage: npm run bench:render -- [--sizes 100,1000,2000 | none] [--runs N] [--command-runs N | 0] [--program-sizes 100,1000 | none] [--program-runs N] [--sdk-traces] [--svg-max N] [--profile DIR] [--help]";
 
 export type ParsedOptions = { readonly ok: true; readonly options: Options } | { readonly ok: true; readonly help: true } | { readonly ok: false; readonly error: string };
 
@@ -105,8 +108,13 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
   let programRuns = 1;
   let profileDir: string | undefined;
   let svgMax = 100;
+  let sdkTraces = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--help" || argv[i] === "-h") return { ok: true, help: true };
+    if (argv[i] === "--sdk-traces") {
+      sdkTraces = true;
+      continue;
+    }
     const text = argv[i + 1];
     const count = Number(text);
     const list = sizeList(text, true);
@@ -120,7 +128,7 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
     else return { ok: false, error: `unknown or invalid option ${argv[i]} ${text ?? ""}`.trim() };
     i++;
   }
-  return { ok: true, options: { sizes, runs, commandRuns, programSizes, programRuns, svgMax, ...(profileDir === undefined ? {} : { profileDir }) } };
+  return { ok: true, options: { sizes, runs, commandRuns, programSizes, programRuns, svgMax, sdkTraces, ...(profileDir === undefined ? {} : { profileDir }) } };
 }
 
 function median(xs: readonly number[]): number {
@@ -152,7 +160,7 @@ export interface Figures {
   /** The whole command into a new folder, from spawn to exit. */
   readonly commandMs: ReadonlyMap<number, number>;
   readonly commandRssMb: ReadonlyMap<number, number>;
-  /** The Pulumi program under mocks as a real program runs it (SDK stack traces on). */
+  /** The Pulumi program under mocks as it runs (the SDK's per-promise stack traces skipped). */
   readonly programMs: ReadonlyMap<number, number>;
   readonly programRssMb: ReadonlyMap<number, number>;
 }
@@ -180,7 +188,7 @@ export const TARGETS: readonly Target[] = [
   { what: "render time(2000)/time(1000) in-process", limit: 2.2, unit: "", inclusive: true, value: (f) => ratio(f.renderMs, 1000, 2000), needs: "--sizes with 1000 and 2000" },
   { what: "render 1000 services, peak RSS in-process", limit: 300, unit: "MB", inclusive: false, value: (f) => f.renderRssMb.get(1000), needs: "--sizes with 1000" },
   { what: "render 1000 services, peak RSS of the whole command", limit: 300, unit: "MB", inclusive: false, value: (f) => f.commandRssMb.get(1000), needs: "--sizes with 1000 and --command-runs 1 or more" },
-  { what: "program 1000 services under mocks (SDK traces on)", limit: 10, unit: "s", inclusive: false, value: (f) => seconds(f.programMs.get(1000)), needs: "--program-sizes with 1000" },
+  { what: "program 1000 services under mocks", limit: 10, unit: "s", inclusive: false, value: (f) => seconds(f.programMs.get(1000)), needs: "--program-sizes with 1000" },
   { what: "program 1000 services under mocks, peak RSS", limit: 500, unit: "MB", inclusive: false, value: (f) => f.programRssMb.get(1000), needs: "--program-sizes with 1000" },
 ];
 
@@ -499,14 +507,14 @@ function main(): void {
   }
   ratioLines("render (warm median)", renderMedians);
 
-  for (const traces of ["sdk", "off"] as const) {
+  for (const traces of options.sdkTraces ? (["off", "sdk"] as const) : (["off"] as const)) {
     const medians = new Map<number, number>();
     for (const n of options.programSizes) {
       const results = Array.from({ length: options.programRuns }, (_, k) => runChild<ProgramResult>(["program", String(n), traces], `program-${n}-${traces}-${k}`, options.profileDir));
       const label = traces === "sdk" ? "with the SDK's per-promise stack traces (as under PULUMI_DEBUG_PROMISE_LEAKS)" : "as the program runs it (SDK promise traces skipped)";
       const r = results.map((x) => x.result);
       medians.set(n, median(r.map((x) => x.totalMs)));
-      if (traces === "sdk") {
+      if (traces === "off") {
         figures.programMs.set(n, median(r.map((x) => x.totalMs)));
         figures.programRssMb.set(n, Math.max(...r.map((x) => x.maxRssMb)));
       }
@@ -514,7 +522,7 @@ function main(): void {
       console.log(`  total ${describeRuns(r.map((x) => x.totalMs), "s")}: load SDK+program ${describeRuns(r.map((x) => x.loadMs), "s")}, construct ${describeRuns(r.map((x) => x.constructMs), "s")}, until every registration is done ${describeRuns(r.map((x) => x.settleMs), "s")}`);
       for (const x of results) if (x.profile) printProfile(x.profile);
     }
-    ratioLines(`program (${traces === "sdk" ? "SDK traces on" : "traces off"})`, medians);
+    ratioLines(`program (${traces === "sdk" ? "SDK traces kept" : "as it runs"})`, medians);
   }
   console.log(`load average at the end: ${describeLoad()}`);
   for (const line of targetLines(figures)) console.log(line);

@@ -42,15 +42,15 @@ describe("scripts/bench-render", () => {
 
   describe("parseOptions", () => {
     it("has the issue's sizes by default", () => {
-      assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
+      assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100, sdkTraces: false } });
     });
 
     it("reads every option, and none for no render or no program", () => {
       assert.deepEqual(
-        parseOptions(["--sizes", "10,20", "--runs", "2", "--command-runs", "0", "--program-sizes", "none", "--program-runs", "3", "--svg-max", "0", "--profile", "prof"]),
-        { ok: true, options: { sizes: [10, 20], runs: 2, commandRuns: 0, programSizes: [], programRuns: 3, svgMax: 0, profileDir: "prof" } },
+        parseOptions(["--sizes", "10,20", "--runs", "2", "--command-runs", "0", "--program-sizes", "none", "--program-runs", "3", "--sdk-traces", "--svg-max", "0", "--profile", "prof"]),
+        { ok: true, options: { sizes: [10, 20], runs: 2, commandRuns: 0, programSizes: [], programRuns: 3, svgMax: 0, sdkTraces: true, profileDir: "prof" } },
       );
-      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100 } });
+      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100, sdkTraces: false } });
       assert.deepEqual(parseOptions(["--sizes", "10", "-h"]), { ok: true, help: true });
       assert.match(USAGE, /--sizes/);
     });
@@ -104,7 +104,7 @@ describe("scripts/bench-render", () => {
         "target: render time(2000)/time(1000) in-process <= 2.2: 2.20: met",
         "target: render 1000 services, peak RSS in-process < 300 MB: 310 MB: NOT MET",
         "target: render 1000 services, peak RSS of the whole command < 300 MB: 250 MB: met",
-        "target: program 1000 services under mocks (SDK traces on) < 10 s: 12.00 s: NOT MET",
+        "target: program 1000 services under mocks < 10 s: 12.00 s: NOT MET",
         "target: program 1000 services under mocks, peak RSS < 500 MB: 499 MB: met",
       ]);
     });
@@ -119,7 +119,7 @@ describe("scripts/bench-render", () => {
     it("says what to run for a figure that was not measured", () => {
       const lines = targetLines(figures({ renderMs: new Map([[1000, 1000]]) }));
       assert.equal(lines[2], "target: render time(2000)/time(1000) in-process <= 2.2: not measured (run with --sizes with 1000 and 2000)");
-      assert.equal(lines[5], "target: program 1000 services under mocks (SDK traces on) < 10 s: not measured (run with --program-sizes with 1000)");
+      assert.equal(lines[5], "target: program 1000 services under mocks < 10 s: not measured (run with --program-sizes with 1000)");
     });
   });
 
