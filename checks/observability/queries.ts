@@ -9,7 +9,7 @@
  */
 import { load } from "js-yaml";
 import type { GrafanaDashboard } from "../../observability/dashboard";
-import { BUCKET_LABEL, PROXY_LABEL, SCRAPE_LABELS, type MeshMetrics, type MetricSeries } from "../../observability/metrics";
+import { BUCKET_LABEL, PROXY_LABEL, SCRAPE_LABELS, type LabelSet, type MeshMetrics } from "../../observability/metrics";
 import type { ConfigIssue } from "../../topology/reader";
 import { isPlainObject, show } from "../../topology/reader";
 import { suggest } from "../suggest";
@@ -58,18 +58,20 @@ export function ruleQueries(rules: unknown): QuerySource[] {
  * The series of one metric, indexed once per check: the labels whose values come from the configs
  * (Envoy's tags and the proxy: these are checked by value), and each label's series by value. A
  * selector's first equality matcher picks its series from the index, so a mesh of many edges is
- * not checked in time quadratic in its size.
+ * not checked in time quadratic in its size. Metric names of one family share their label sets
+ * (MeshMetrics.labelSets), and so one index, made when a query first names one of them.
  */
 interface MetricIndex {
-  readonly all: readonly MetricSeries[];
+  readonly all: readonly LabelSet[];
   readonly keys: ReadonlySet<string>;
-  readonly byLabel: ReadonlyMap<string, ReadonlyMap<string, readonly MetricSeries[]>>;
+  readonly byLabel: ReadonlyMap<string, ReadonlyMap<string, readonly LabelSet[]>>;
 }
 
-function indexSeries(all: readonly MetricSeries[]): MetricIndex {
-  const byLabel = new Map<string, Map<string, MetricSeries[]>>();
+function indexSeries(all: readonly LabelSet[]): MetricIndex {
+  const byLabel = new Map<string, Map<string, LabelSet[]>>();
   for (const s of all) {
-    for (const [label, value] of Object.entries(s.labels)) {
+    for (const label in s) {
+      const value = s[label];
       let byValue = byLabel.get(label);
       if (byValue === undefined) byLabel.set(label, (byValue = new Map()));
       const list = byValue.get(value);
@@ -80,8 +82,27 @@ function indexSeries(all: readonly MetricSeries[]): MetricIndex {
   return { all, keys: new Set(byLabel.keys()), byLabel };
 }
 
-function fullMatch(pattern: string, value: string): boolean {
-  return new RegExp(`^(?:${pattern})$`).test(value);
+/**
+ * Whether a `=~` pattern matches a whole value, as `^(?:pattern)$`. The test of a plain `a|b|c`
+ * (escaped metacharacters only) is membership in its alternatives, which is what that regex
+ * matches; any other pattern is compiled once per check.
+ */
+type FullMatch = (value: string) => boolean;
+
+function fullMatcher(pattern: string, memo: Map<string, FullMatch>): FullMatch {
+  let test = memo.get(pattern);
+  if (test === undefined) {
+    const alts = alternatives(pattern);
+    if (alts !== undefined) {
+      const set = new Set(alts);
+      test = (value) => set.has(value);
+    } else {
+      const regex = new RegExp(`^(?:${pattern})$`);
+      test = (value) => regex.test(value);
+    }
+    memo.set(pattern, test);
+  }
+  return test;
 }
 
 /** The alternatives of a plain `a|b|c` regex (escaped metacharacters allowed), or undefined for any other regex. */
@@ -91,8 +112,8 @@ function alternatives(pattern: string): string[] | undefined {
   return parts.map((p) => p.replace(/\\(.)/g, "$1"));
 }
 
-function values(series: readonly MetricSeries[], label: string): string[] {
-  return [...new Set(series.map((s) => s.labels[label]).filter((v): v is string => v !== undefined))].sort();
+function values(series: readonly LabelSet[], label: string): string[] {
+  return [...new Set(series.map((s) => s[label]).filter((v): v is string => v !== undefined))].sort();
 }
 
 function listed(vs: readonly string[]): string {
@@ -100,12 +121,28 @@ function listed(vs: readonly string[]): string {
 }
 
 /** The values a label has among `candidates`: from the index while nothing has narrowed them yet. */
-function labelValues(index: MetricIndex, candidates: readonly MetricSeries[], label: string): readonly string[] {
+function labelValues(index: MetricIndex, candidates: readonly LabelSet[], label: string): readonly string[] {
   return candidates === index.all ? [...(index.byLabel.get(label)?.keys() ?? [])].sort() : values(candidates, label);
 }
 
-function selectorProblems(selector: Selector, metrics: MeshMetrics, indexes: ReadonlyMap<string, MetricIndex>): string[] {
-  const index = indexes.get(selector.metric);
+/** What one check shares between its selectors: each family's index, each regex compiled. */
+interface CheckState {
+  readonly metrics: MeshMetrics;
+  readonly indexes: Map<readonly LabelSet[], MetricIndex>;
+  readonly patterns: Map<string, FullMatch>;
+}
+
+function indexOf(state: CheckState, metric: string): MetricIndex | undefined {
+  const sets = state.metrics.labelSets.get(metric);
+  if (sets === undefined) return undefined;
+  let index = state.indexes.get(sets);
+  if (index === undefined) state.indexes.set(sets, (index = indexSeries(sets)));
+  return index;
+}
+
+function selectorProblems(selector: Pick<Selector, "metric" | "matchers">, state: CheckState): string[] {
+  const { metrics } = state;
+  const index = indexOf(state, selector.metric);
   if (index === undefined) {
     const hint = suggest(selector.metric, [...metrics.names.keys()]);
     return [`metric ${selector.metric} is not exposed by any rendered Envoy config${hint === undefined ? "" : ` (did you mean ${hint}?)`}`];
@@ -121,7 +158,8 @@ function selectorProblems(selector: Selector, metrics: MeshMetrics, indexes: Rea
       continue;
     }
     if (m.op === "!=" || m.op === "!~") continue;
-    const problem = matcherProblem(m, index, candidates, selector.metric);
+    const matches = m.op === "=" ? (value: string) => value === m.value : fullMatcher(m.value, state.patterns);
+    const problem = matcherProblem(m, index, candidates, selector.metric, matches);
     if (problem !== undefined) {
       problems.push(problem);
       continue;
@@ -129,17 +167,17 @@ function selectorProblems(selector: Selector, metrics: MeshMetrics, indexes: Rea
     candidates =
       m.op === "=" && candidates === index.all
         ? (index.byLabel.get(m.label)?.get(m.value) ?? [])
-        : candidates.filter((s) => s.labels[m.label] !== undefined && (m.op === "=" ? s.labels[m.label] === m.value : fullMatch(m.value, s.labels[m.label])));
+        : candidates.filter((s) => s[m.label] !== undefined && matches(s[m.label]));
   }
   return problems;
 }
 
 /** Why a `=` or `=~` matcher selects nothing among the series still selected, if it does not. */
-function matcherProblem(m: LabelMatcher, index: MetricIndex, candidates: readonly MetricSeries[], metric: string): string | undefined {
-  const has = (value: string) => (candidates === index.all ? index.byLabel.get(m.label)?.has(value) === true : candidates.some((s) => s.labels[m.label] === value));
+function matcherProblem(m: LabelMatcher, index: MetricIndex, candidates: readonly LabelSet[], metric: string, matches: FullMatch): string | undefined {
+  const has = (value: string) => (candidates === index.all ? index.byLabel.get(m.label)?.has(value) === true : candidates.some((s) => s[m.label] === value));
   const alts = m.op === "=" ? [m.value] : alternatives(m.value);
   // Each alternative of `a|b` must exist: a typo in one would silently drop its series.
-  const missing = alts === undefined ? (labelValues(index, candidates, m.label).some((v) => fullMatch(m.value, v)) ? [] : [m.value]) : alts.filter((a) => !has(a));
+  const missing = alts === undefined ? (labelValues(index, candidates, m.label).some(matches) ? [] : [m.value]) : alts.filter((a) => !has(a));
   if (missing.length === 0) return undefined;
   const known = labelValues(index, candidates, m.label);
   const proxies = labelValues(index, candidates, PROXY_LABEL);
@@ -151,28 +189,55 @@ function matcherProblem(m: LabelMatcher, index: MetricIndex, candidates: readonl
   return `${m.label}=~"${m.value}": ${missing.map((v) => `"${v}"`).join(", ")} matches no series of ${metric}${scope}`;
 }
 
+/** PromQL parsed once per expression text within one check (the rules' are read twice: file structure, then queries). */
+type Parse = (expr: string) => ReturnType<typeof parsePromql>;
+
+function memoParse(): Parse {
+  const memo = new Map<string, ReturnType<typeof parsePromql> | PromqlError>();
+  return (expr) => {
+    let result = memo.get(expr);
+    if (result === undefined) {
+      try {
+        result = parsePromql(expr);
+      } catch (error) {
+        if (!(error instanceof PromqlError)) throw error;
+        result = error;
+      }
+      memo.set(expr, result);
+    }
+    if (result instanceof PromqlError) throw result;
+    return result;
+  };
+}
+
 /**
  * Problems in the queries: each one that does not parse, and each selector whose metric, labels
  * or label values the rendered configs do not produce. Empty when every query is sound.
  */
 export function queryProblems(sources: readonly QuerySource[], metrics: MeshMetrics): ConfigIssue[] {
-  const byName = new Map<string, MetricSeries[]>();
-  for (const s of metrics.series) {
-    const list = byName.get(s.name);
-    if (list === undefined) byName.set(s.name, [s]);
-    else list.push(s);
-  }
-  const indexes = new Map([...byName].map(([name, series]) => [name, indexSeries(series)]));
+  return checkQueries(sources, metrics, memoParse());
+}
+
+function checkQueries(sources: readonly QuerySource[], metrics: MeshMetrics, parse: Parse): ConfigIssue[] {
+  const state: CheckState = { metrics, indexes: new Map(), patterns: new Map() };
+  // A selector's problems depend only on its metric and matchers (the same selector recurs: a
+  // request rate is in its own panel, in the error ratio and in two alerts), so each is checked once.
+  const checked = new Map<string, string[]>();
   return sources.flatMap(({ where, expr }) => {
     let selectors: readonly Selector[];
     try {
-      selectors = parsePromql(expr).selectors;
+      selectors = parse(expr).selectors;
     } catch (error) {
       if (error instanceof PromqlError) return [{ path: where, message: `cannot parse ${show(expr)}: ${error.message}` }];
       throw error;
     }
     if (selectors.length === 0) return [{ path: where, message: `${show(expr)} queries no metric` }];
-    return selectors.flatMap((selector) => selectorProblems(selector, metrics, indexes).map((message) => ({ path: `${where} selector ${selector.text}`, message })));
+    return selectors.flatMap((selector) => {
+      const key = JSON.stringify([selector.metric, selector.matchers.map((m) => [m.label, m.op, m.value])]);
+      let problems = checked.get(key);
+      if (problems === undefined) checked.set(key, (problems = selectorProblems(selector, state)));
+      return problems.map((message) => ({ path: `${where} selector ${selector.text}`, message }));
+    });
   });
 }
 
@@ -208,12 +273,20 @@ function durationProblem(value: unknown, path: string): ConfigIssue[] {
 
 /** The rule file's structure as Prometheus checks it when it loads the file (unknown fields refused). */
 export function ruleFileProblems(text: string, file = "prometheus-rules.yaml"): ConfigIssue[] {
-  let doc: unknown;
+  const loaded = loadRuleFile(text, file);
+  return "problem" in loaded ? [loaded.problem] : ruleDocumentProblems(loaded.doc, file, memoParse());
+}
+
+function loadRuleFile(text: string, file: string): { doc: unknown } | { problem: ConfigIssue } {
   try {
-    doc = load(text);
+    return { doc: load(text) };
   } catch (error) {
-    return [{ path: file, message: `not YAML: ${(error as Error).message}` }];
+    return { problem: { path: file, message: `not YAML: ${(error as Error).message}` } };
   }
+}
+
+/** The rule file's structure, from the document its YAML loads as. */
+function ruleDocumentProblems(doc: unknown, file: string, parse: Parse): ConfigIssue[] {
   if (!isPlainObject(doc)) return [{ path: file, message: "must be a map with a groups list" }];
   const problems: ConfigIssue[] = Object.keys(doc)
     .filter((k) => k !== "groups")
@@ -252,7 +325,7 @@ export function ruleFileProblems(text: string, file = "prometheus-rules.yaml"): 
       if (typeof expr !== "string" || expr === "") problems.push({ path: `${ra}.expr`, message: "must be set" });
       else {
         try {
-          parsePromql(expr);
+          parse(expr);
         } catch (error) {
           if (!(error instanceof PromqlError)) throw error;
           problems.push({ path: `${ra}.expr`, message: `could not parse expression: ${error.message}` });
@@ -277,7 +350,10 @@ export function ruleFileProblems(text: string, file = "prometheus-rules.yaml"): 
  * and every query of the dashboard and the rules against the rendered configs' series.
  */
 export function observabilityProblems(dashboard: GrafanaDashboard, rulesYaml: string, metrics: MeshMetrics): ConfigIssue[] {
-  const structure = ruleFileProblems(rulesYaml);
-  const rules = structure.length === 0 ? ruleQueries(load(rulesYaml)) : [];
-  return [...structure, ...queryProblems([...dashboardQueries(dashboard), ...rules], metrics)];
+  const file = "prometheus-rules.yaml";
+  const parse = memoParse();
+  const loaded = loadRuleFile(rulesYaml, file);
+  const structure = "problem" in loaded ? [loaded.problem] : ruleDocumentProblems(loaded.doc, file, parse);
+  const rules = structure.length === 0 && "doc" in loaded ? ruleQueries(loaded.doc) : [];
+  return [...structure, ...checkQueries([...dashboardQueries(dashboard), ...rules], metrics, parse)];
 }
