@@ -42,52 +42,92 @@ const GRAFANA_DURATIONS = new Set(["$__rate_interval", "$__interval", "$__range"
 /** Prometheus' duration syntax (model/time.go ParseDuration): units in descending order. */
 const DURATION = /^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/;
 
+/**
+ * Each token kind's pattern, sticky: it matches at `lastIndex` only, as an `^`-anchored pattern
+ * on the rest of the text would, without copying the rest for every token.
+ */
+const SPACE = /\s+/y;
+const GRAFANA_VARIABLE = /\$__[a-z_]+/y;
+const DURATION_TOKEN = /\d+(?:y|w|d|h|ms|m|s)(?:\d+(?:y|w|d|h|ms|m|s))*(?![a-zA-Z0-9_.])/y;
+const NUMBER = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?![a-zA-Z_])/y;
+const IDENT = /[a-zA-Z_:][a-zA-Z0-9_:]*/y;
+/** A double-quoted string with Go's escapes; only `\"` and `\\` are needed here. */
+const STRING = /"((?:[^"\\\n]|\\["\\])*)"/y;
+
+/** `[a-zA-Z_:]`, and `[a-zA-Z0-9_:]` (IDENT). */
+const isIdentStart = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a;
+const isIdentPart = (c: number) => isIdentStart(c) || (c >= 0x30 && c <= 0x39);
+/** Punctuation no longer operator starts with. */
+const SINGLE_PUNCT = new Map([..."{}()[],"].map((p) => [p.charCodeAt(0), p]));
+
+function matchAt(pattern: RegExp, expr: string, at: number): RegExpExecArray | null {
+  pattern.lastIndex = at;
+  return pattern.exec(expr);
+}
+
 function tokenize(expr: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < expr.length) {
-    const rest = expr.slice(i);
-    const space = /^\s+/.exec(rest);
+    // Fast paths for the commonest characters, each one no pattern before IDENT or PUNCT can match at.
+    const c = expr.charCodeAt(i);
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) {
+      i++;
+      continue;
+    }
+    if (isIdentStart(c)) {
+      let end = i + 1;
+      while (end < expr.length && isIdentPart(expr.charCodeAt(end))) end++;
+      tokens.push({ kind: "ident", text: expr.slice(i, end), at: i, end });
+      i = end;
+      continue;
+    }
+    const single = SINGLE_PUNCT.get(c);
+    if (single !== undefined) {
+      tokens.push({ kind: "punct", text: single, at: i, end: i + 1 });
+      i++;
+      continue;
+    }
+    const space = matchAt(SPACE, expr, i);
     if (space) {
       i += space[0].length;
       continue;
     }
-    const grafana = /^\$__[a-z_]+/.exec(rest);
+    const grafana = matchAt(GRAFANA_VARIABLE, expr, i);
     if (grafana) {
       if (!GRAFANA_DURATIONS.has(grafana[0])) throw new PromqlError(`unknown Grafana variable ${grafana[0]} at ${i}`);
       tokens.push({ kind: "duration", text: grafana[0], at: i, end: i + grafana[0].length });
       i += grafana[0].length;
       continue;
     }
-    const duration = /^\d+(?:y|w|d|h|ms|m|s)(?:\d+(?:y|w|d|h|ms|m|s))*(?![a-zA-Z0-9_.])/.exec(rest);
+    const duration = matchAt(DURATION_TOKEN, expr, i);
     if (duration) {
       if (!DURATION.test(duration[0])) throw new PromqlError(`bad duration ${duration[0]} at ${i}`);
       tokens.push({ kind: "duration", text: duration[0], at: i, end: i + duration[0].length });
       i += duration[0].length;
       continue;
     }
-    const number = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?![a-zA-Z_])/.exec(rest);
+    const number = matchAt(NUMBER, expr, i);
     if (number) {
       tokens.push({ kind: "number", text: number[0], at: i, end: i + number[0].length });
       i += number[0].length;
       continue;
     }
-    const ident = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rest);
+    const ident = matchAt(IDENT, expr, i);
     if (ident) {
       tokens.push({ kind: "ident", text: ident[0], at: i, end: i + ident[0].length });
       i += ident[0].length;
       continue;
     }
-    if (rest[0] === '"') {
-      // A double-quoted string with Go's escapes; only `\"` and `\\` are needed here.
-      const str = /^"((?:[^"\\\n]|\\["\\])*)"/.exec(rest);
+    if (expr[i] === '"') {
+      const str = matchAt(STRING, expr, i);
       if (!str) throw new PromqlError(`unterminated or badly escaped string at ${i}`);
-      tokens.push({ kind: "string", text: str[1].replace(/\\(["\\])/g, "$1"), at: i, end: i + str[0].length });
+      tokens.push({ kind: "string", text: str[1].includes("\\") ? str[1].replace(/\\(["\\])/g, "$1") : str[1], at: i, end: i + str[0].length });
       i += str[0].length;
       continue;
     }
-    const punct = PUNCT.find((p) => rest.startsWith(p));
-    if (punct === undefined) throw new PromqlError(`unexpected character ${JSON.stringify(rest[0])} at ${i}`);
+    const punct = PUNCT.find((p) => expr.startsWith(p, i));
+    if (punct === undefined) throw new PromqlError(`unexpected character ${JSON.stringify(expr[i])} at ${i}`);
     tokens.push({ kind: "punct", text: punct, at: i, end: i + punct.length });
     i += punct.length;
   }
