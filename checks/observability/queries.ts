@@ -189,7 +189,7 @@ function matcherProblem(m: LabelMatcher, index: MetricIndex, candidates: readonl
   return `${m.label}=~"${m.value}": ${missing.map((v) => `"${v}"`).join(", ")} matches no series of ${metric}${scope}`;
 }
 
-/** PromQL parsed once per expression text within one check (the rules' are read twice: file structure, then queries). */
+/** PromQL parsed once per expression text (a rule's is read twice: for the file's structure, then for its metrics). */
 type Parse = (expr: string) => ReturnType<typeof parsePromql>;
 
 function memoParse(): Parse {
@@ -215,14 +215,14 @@ function memoParse(): Parse {
  * or label values the rendered configs do not produce. Empty when every query is sound.
  */
 export function queryProblems(sources: readonly QuerySource[], metrics: MeshMetrics): ConfigIssue[] {
-  return checkQueries(sources, metrics, memoParse());
+  return checkQueries(sources, newCheckState(metrics), parsePromql);
 }
 
-function checkQueries(sources: readonly QuerySource[], metrics: MeshMetrics, parse: Parse): ConfigIssue[] {
-  const state: CheckState = { metrics, indexes: new Map(), patterns: new Map() };
-  // A selector's problems depend only on its metric and matchers (the same selector recurs: a
-  // request rate is in its own panel, in the error ratio and in two alerts), so each is checked once.
-  const checked = new Map<string, string[]>();
+function newCheckState(metrics: MeshMetrics): CheckState {
+  return { metrics, indexes: new Map(), patterns: new Map() };
+}
+
+function checkQueries(sources: readonly QuerySource[], state: CheckState, parse: Parse): ConfigIssue[] {
   return sources.flatMap(({ where, expr }) => {
     let selectors: readonly Selector[];
     try {
@@ -232,12 +232,7 @@ function checkQueries(sources: readonly QuerySource[], metrics: MeshMetrics, par
       throw error;
     }
     if (selectors.length === 0) return [{ path: where, message: `${show(expr)} queries no metric` }];
-    return selectors.flatMap((selector) => {
-      const key = JSON.stringify([selector.metric, selector.matchers.map((m) => [m.label, m.op, m.value])]);
-      let problems = checked.get(key);
-      if (problems === undefined) checked.set(key, (problems = selectorProblems(selector, state)));
-      return problems.map((message) => ({ path: `${where} selector ${selector.text}`, message }));
-    });
+    return selectors.flatMap((selector) => selectorProblems(selector, state).map((message) => ({ path: `${where} selector ${selector.text}`, message })));
   });
 }
 
@@ -351,9 +346,11 @@ function ruleDocumentProblems(doc: unknown, file: string, parse: Parse): ConfigI
  */
 export function observabilityProblems(dashboard: GrafanaDashboard, rulesYaml: string, metrics: MeshMetrics): ConfigIssue[] {
   const file = "prometheus-rules.yaml";
-  const parse = memoParse();
+  // The rules' expressions are parsed once for both checks; the dashboard's, once anyway.
+  const parseRule = memoParse();
   const loaded = loadRuleFile(rulesYaml, file);
-  const structure = "problem" in loaded ? [loaded.problem] : ruleDocumentProblems(loaded.doc, file, parse);
+  const structure = "problem" in loaded ? [loaded.problem] : ruleDocumentProblems(loaded.doc, file, parseRule);
   const rules = structure.length === 0 && "doc" in loaded ? ruleQueries(loaded.doc) : [];
-  return [...structure, ...checkQueries([...dashboardQueries(dashboard), ...rules], metrics, parse)];
+  const state = newCheckState(metrics);
+  return [...structure, ...checkQueries(dashboardQueries(dashboard), state, parsePromql), ...checkQueries(rules, state, parseRule)];
 }

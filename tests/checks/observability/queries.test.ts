@@ -124,3 +124,115 @@ describe("checks/observability/queries: the rule file's structure, as Prometheus
     });
   }
 });
+
+describe("checks/observability/queries: the indexed check reports what it reported over one object per series", () => {
+  // Each message below is what the check said before the series were kept as label sets per
+  // family and indexed once per family (same mesh, same queries).
+  const cases: readonly [string, string, readonly string[]][] = [
+    ["a metric no config exposes", 'sum(rate(envoy_cluster_upstream_rq_totl{mesh_proxy="front-envoy"}[5m]))', ["metric envoy_cluster_upstream_rq_totl is not exposed by any rendered Envoy config (did you mean envoy_cluster_upstream_rq_total?)"]],
+    [
+      "a cluster no config has",
+      'envoy_cluster_upstream_rq_total{envoy_cluster_name="upstream_service_d"}',
+      ['envoy_cluster_name="upstream_service_d" matches no series of envoy_cluster_upstream_rq_total (the rendered configs have envoy_cluster_name: admin, local_app, upstream_service_a, upstream_service_b_v1, upstream_service_b_v2, upstream_service_c); did you mean "upstream_service_a"?'],
+    ],
+    [
+      "a cluster of another proxy",
+      'envoy_cluster_upstream_rq_total{mesh_proxy="front-envoy",envoy_cluster_name="upstream_service_b_v1"}',
+      ['envoy_cluster_name="upstream_service_b_v1" matches no series of envoy_cluster_upstream_rq_total on front-envoy, which has envoy_cluster_name: admin, upstream_service_a, upstream_service_c; did you mean "upstream_service_a"?'],
+    ],
+    [
+      "a missing alternative of a regex (tested as a set)",
+      'envoy_server_live{mesh_proxy=~"service-a|service-x|front-envoy"}',
+      ['mesh_proxy=~"service-a|service-x|front-envoy": "service-x" matches no series of envoy_server_live (the rendered configs have mesh_proxy: front-envoy, service-a, service-b, service-c)'],
+    ],
+    [
+      "an escaped metacharacter in an alternative",
+      'envoy_server_live{mesh_proxy=~"service\\\\.a|front-envoy"}',
+      ['mesh_proxy=~"service\\.a|front-envoy": "service.a" matches no series of envoy_server_live (the rendered configs have mesh_proxy: front-envoy, service-a, service-b, service-c)'],
+    ],
+    [
+      "a missing alternative among one proxy's series",
+      'envoy_cluster_upstream_rq_total{mesh_proxy="service-a",envoy_cluster_name=~"upstream_service_b_v2|upstream_service_x"}',
+      ['envoy_cluster_name=~"upstream_service_b_v2|upstream_service_x": "upstream_service_x" matches no series of envoy_cluster_upstream_rq_total on service-a, which has envoy_cluster_name: admin, local_app, upstream_service_b_v1, upstream_service_b_v2, upstream_service_c'],
+    ],
+    [
+      "a regex matching nothing among one proxy's series",
+      'envoy_cluster_upstream_rq_total{mesh_proxy="service-a",envoy_cluster_name=~"zz.*"}',
+      ['envoy_cluster_name=~"zz.*": "zz.*" matches no series of envoy_cluster_upstream_rq_total on service-a, which has envoy_cluster_name: admin, local_app, upstream_service_b_v1, upstream_service_b_v2, upstream_service_c'],
+    ],
+    [
+      "a value missing among the series a regex selected",
+      'envoy_cluster_upstream_rq_total{mesh_proxy=~"service-.",envoy_cluster_name="upstream_service_a"}',
+      ['envoy_cluster_name="upstream_service_a" matches no series of envoy_cluster_upstream_rq_total (the rendered configs have envoy_cluster_name: admin, local_app, upstream_service_b_v1, upstream_service_b_v2, upstream_service_c); did you mean "upstream_service_c"?'],
+    ],
+    [
+      "labels a metric does not have, even beside scrape labels and a negative matcher",
+      'envoy_server_live{envoy_cluster_name="admin",le="1",pod="p",job!="x"}',
+      ["envoy_server_live has no label envoy_cluster_name (its labels: instance, job, mesh_proxy, namespace, pod)", "envoy_server_live has no label le (its labels: instance, job, mesh_proxy, namespace, pod)"],
+    ],
+    ["a label unknown to the metric in a negative matcher", 'envoy_cluster_upstream_rq_total{mesh_proxy!="nobody",foo!="1"}', ["envoy_cluster_upstream_rq_total has no label foo (its labels: envoy_cluster_name, instance, job, mesh_proxy, namespace, pod)"]],
+    [
+      "a stat prefix of another proxy",
+      'envoy_http_downstream_rq_xx{mesh_proxy="service-b",envoy_http_conn_manager_prefix="egress_service_c"}',
+      ['envoy_http_conn_manager_prefix="egress_service_c" matches no series of envoy_http_downstream_rq_xx on service-b, which has envoy_http_conn_manager_prefix: health, ingress'],
+    ],
+    [
+      "a cluster without outlier detection among ejection series",
+      'envoy_cluster_outlier_detection_ejections_active{envoy_cluster_name=~"local_app|upstream_service_c"}',
+      ['envoy_cluster_name=~"local_app|upstream_service_c": "local_app" matches no series of envoy_cluster_outlier_detection_ejections_active (the rendered configs have envoy_cluster_name: upstream_service_a, upstream_service_b_v1, upstream_service_b_v2, upstream_service_c)'],
+    ],
+    ["series that exist: a bucket with le and scrape labels, negative matchers", 'envoy_cluster_upstream_rq_time_bucket{le="+Inf",namespace="mesh",mesh_proxy="service-a",envoy_cluster_name="local_app",job!~"x.*"}', []],
+  ];
+  for (const [what, expr, messages] of cases) {
+    it(`reports ${what}`, () => {
+      const problems = queryProblems([{ where: "q", expr }], meshOf(CANARY_RAW).metrics);
+      assert.deepEqual(problems.map((p) => p.message), messages);
+      assert.ok(problems.every((p) => p.path.startsWith("q selector ")));
+    });
+  }
+
+  it("reports a selector checked before again at its own place, and each metric of a family by its own name", () => {
+    const { metrics } = meshOf(undefined);
+    const wrong = 'envoy_cluster_upstream_rq_total{mesh_proxy="service-x"}';
+    const problems = queryProblems(
+      [
+        { where: "first", expr: `${wrong} + rate(${wrong}[5m])` },
+        { where: "second", expr: wrong },
+        // A counter and a gauge of the cluster family: one index, two metrics.
+        { where: "third", expr: 'envoy_cluster_upstream_cx_active{mesh_proxy="service-x"}' },
+      ],
+      metrics,
+    );
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      [`first selector ${wrong}`, `first selector ${wrong}[5m]`, `second selector ${wrong}`, 'third selector envoy_cluster_upstream_cx_active{mesh_proxy="service-x"}'],
+    );
+    assert.match(problems[3].message, /matches no series of envoy_cluster_upstream_cx_active /);
+  });
+
+  it("reports every rule that repeats a wrong expression, each at its own index (rules are parsed once for both checks)", () => {
+    const { topology, metrics } = meshOf(undefined);
+    const rule = (alert: string) => `      - alert: ${alert}\n        expr: envoy_server_live{mesh_proxy="service-x"} < 1\n`;
+    const rules = `groups:\n  - name: g\n    rules:\n${rule("A")}${rule("B")}`;
+    const problems = observabilityProblems(meshDashboard(topology), rules, metrics);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['rule group "g" rule 1 "A" selector envoy_server_live{mesh_proxy="service-x"}', 'rule group "g" rule 2 "B" selector envoy_server_live{mesh_proxy="service-x"}'],
+    );
+    const broken = `groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(up\n      - alert: B\n        expr: sum(up\n`;
+    assert.deepEqual(
+      observabilityProblems(meshDashboard(topology), broken, metrics).map((p) => `${p.path}: ${p.message.split(":")[0]}`),
+      ["prometheus-rules.yaml: groups[0].rules[0].expr: could not parse expression", "prometheus-rules.yaml: groups[0].rules[1].expr: could not parse expression"],
+    );
+  });
+
+  it("reports the canary's dashboard and rules against the configs of the mesh before it as it did (54 problems)", () => {
+    const { topology } = meshOf(CANARY_RAW);
+    const problems = observabilityProblems(meshDashboard(topology), alertRulesYaml(meshAlertRules(topology)), meshOf(undefined).metrics);
+    assert.equal(problems.length, 54);
+    assert.deepEqual(problems.at(-1), {
+      path: 'rule group "envoy-mesh-edges" rule 12 "MeshEdgeHostsEjected" selector envoy_cluster_outlier_detection_ejections_active{mesh_proxy="service-a",envoy_cluster_name="upstream_service_b_v2"}',
+      message: 'envoy_cluster_name="upstream_service_b_v2" matches no series of envoy_cluster_outlier_detection_ejections_active on service-a, which has envoy_cluster_name: upstream_service_b, upstream_service_c; did you mean "upstream_service_b"?',
+    });
+  });
+});
