@@ -110,6 +110,38 @@ function edgePanels(edge: MeshEdge): PanelSpec[] {
   ];
 }
 
+/** An object and everything in it made read-only: parts every panel of a kind shares. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const PANEL_OPTIONS = deepFreeze({ legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "none" } });
+
+/** One field config per unit and thresholds, shared (frozen) by the panels of that kind: thousands of panels at 1,000 services. */
+const fieldConfigs = new Map<string, object>();
+
+function fieldConfig(spec: PanelSpec): object {
+  const key = JSON.stringify([spec.unit, spec.thresholds ?? null]);
+  let config = fieldConfigs.get(key);
+  if (config === undefined) {
+    config = deepFreeze({
+      defaults: {
+        unit: spec.unit,
+        min: 0,
+        custom: { drawStyle: "line", fillOpacity: 10, showPoints: "never", ...(spec.thresholds ? { thresholdsStyle: { mode: "dashed" } } : {}) },
+        thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, ...(spec.thresholds ?? [])] },
+      },
+      overrides: [],
+    });
+    fieldConfigs.set(key, config);
+  }
+  return config;
+}
+
 function panel(spec: PanelSpec, id: number, x: number, y: number): DashboardPanel {
   return {
     id,
@@ -118,16 +150,8 @@ function panel(spec: PanelSpec, id: number, x: number, y: number): DashboardPane
     description: spec.description,
     datasource: DATASOURCE,
     gridPos: { h: PANEL_HEIGHT, w: PANEL_WIDTH, x, y },
-    fieldConfig: {
-      defaults: {
-        unit: spec.unit,
-        min: 0,
-        custom: { drawStyle: "line", fillOpacity: 10, showPoints: "never", ...(spec.thresholds ? { thresholdsStyle: { mode: "dashed" } } : {}) },
-        thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, ...(spec.thresholds ?? [])] },
-      },
-      overrides: [],
-    },
-    options: { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "none" } },
+    fieldConfig: fieldConfig(spec),
+    options: PANEL_OPTIONS,
     targets: spec.queries.map((q, i) => ({ refId: String.fromCharCode(65 + i), datasource: DATASOURCE, expr: q.expr, legendFormat: q.legend })),
   };
 }
