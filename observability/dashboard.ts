@@ -236,7 +236,7 @@ function panel(spec: PanelSpec, id: number, gridPos: DashboardPanel["gridPos"], 
   };
 }
 
-/** `label_values(<metric>{<matchers>}, <label>)`: a variable's values, read from Prometheus by Grafana's Prometheus data source. */
+/** `label_values(<metric>{<matchers>}, <label>)`: a variable's values, as Grafana's Prometheus data source reads them (packages/grafana-prometheus/src/metric_find_query.ts in grafana/grafana: the label's values among the series the selector matches). */
 function queryVariable(name: string, label: string, description: string, metricSelector: string, valueLabel: string): DashboardVariable {
   const query = `label_values(${metricSelector}, ${valueLabel})`;
   return {

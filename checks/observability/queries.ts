@@ -325,12 +325,12 @@ function checkQueries(sources: readonly QuerySource[], state: CheckState, parse:
   });
 }
 
-const LABEL_VALUES = /^\s*label_values\(\s*(.+?)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$/s;
+/** Grafana's own pattern for a Prometheus `label_values` variable (packages/grafana-prometheus/src/metric_find_query.ts in grafana/grafana), its metric selector required. */
+const LABEL_VALUES = /^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)\s*$/;
 
 /**
  * The dashboard's template variables, checked: a query variable's `label_values(<selector>,
- * <label>)` (the form Grafana's Prometheus data source reads: packages/grafana-prometheus in
- * grafana/grafana) names an exposed metric whose series carry that label, its own matchers
+ * <label>)` (the form Grafana's Prometheus data source reads) names an exposed metric whose series carry that label, its own matchers
  * checked like any query's; a panel's `repeat` names a variable. Sets the variables the
  * dashboard's queries may use in `state`.
  */
@@ -365,7 +365,7 @@ function dashboardVariableProblems(dashboard: GrafanaDashboard, state: CheckStat
       problems.push({ path: where, message: `cannot parse ${show(selector)}: ${error.message}` });
       continue;
     }
-    if (selectors.length !== 1 || selectors[0].text !== selector.trim() || selectors[0].range !== undefined) {
+    if (selectors.length !== 1 || selectors[0].text !== selector || selectors[0].range !== undefined) {
       problems.push({ path: where, message: `label_values needs one instant metric selector, got ${show(selector)}` });
       continue;
     }
