@@ -281,7 +281,8 @@ export interface DashboardOptions {
 
 /**
  * The dashboard JSON model: the overview row, then the selected edges' row. The same for every
- * mesh (the variables find the edges): the topology is taken for the callers' sake only.
+ * mesh (the variables find the edges in Prometheus); the topology parameter stays so that
+ * callers need not know that.
  */
 export function meshDashboard(_topology: Topology, options: DashboardOptions = {}): GrafanaDashboard {
   let id = 0;
