@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshTarget } from "../k8s";
-import { buildObservabilityAddons, type AddonInputs } from "../k8s/addons";
+import { addonConfigMapSizeProblems, buildObservabilityAddons, type AddonInputs, type ObservabilityAddons as BuiltAddons } from "../k8s/addons";
 import type { Topology } from "../topology";
+import { ConfigError } from "../topology/reader";
 import { OBSERVABILITY_ADDONS_TYPE } from "./tokens";
 
 export interface ObservabilityAddonsArgs {
@@ -11,6 +12,8 @@ export interface ObservabilityAddonsArgs {
   /** The mesh's namespace: Prometheus' Role and RoleBinding live there. */
   readonly meshNamespace: pulumi.Resource;
   readonly inputs?: AddonInputs;
+  /** The add-ons already built (and checked) from the same topology, target and inputs; built here when absent. */
+  readonly built?: BuiltAddons;
 }
 
 /**
@@ -22,8 +25,11 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
   readonly namespace: string;
 
   constructor(name: string, args: ObservabilityAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    const built = args.built ?? buildObservabilityAddons(args.topology, args.target, args.inputs);
+    // A ConfigMap holds at most 1 MiB: refuse a larger one here, before anything is registered, not at the API server.
+    const sizeProblems = addonConfigMapSizeProblems(built);
+    if (sizeProblems.length > 0) throw new pulumi.RunError(new ConfigError(sizeProblems, "observability add-on configs too large for a Kubernetes ConfigMap").message);
     super(OBSERVABILITY_ADDONS_TYPE, name, {}, opts);
-    const built = buildObservabilityAddons(args.topology, args.target, args.inputs);
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, built.namespace, { parent: this });
     for (const set of built.addons) {
       const prefix = `${name}-${set.name}`;

@@ -26,6 +26,7 @@ import { MeshService, type ServiceEndpoint } from "./meshService";
 import { createPullSecret, pullCredentialProblems } from "./pullSecret";
 import { SERVICE_MESH_TYPE } from "./tokens";
 import { ObservabilityAddons } from "./observabilityAddons";
+import { addonConfigMapSizeProblems, buildObservabilityAddons, type ObservabilityAddons as BuiltAddons } from "../k8s/addons";
 import { configMapSizeProblems, meshEnvoyConfig, renderMeshConfigs, type EnvoyConfigOutput } from "./liveConfig";
 
 /** `ProvidedCertificates`: the stack's own CA and edge certificate (cloud); Pulumi issues what is not given. */
@@ -77,6 +78,10 @@ export class ServiceMesh extends pulumi.ComponentResource {
     // A ConfigMap holds at most 1 MiB: name the proxy that is too large before the API server refuses it mid-update.
     const sizeProblems = isKubernetesStack(settings) ? configMapSizeProblems(proxies) : [];
     if (sizeProblems.length > 0) throw new pulumi.RunError(new ConfigError(sizeProblems, "Envoy configs too large for a Kubernetes ConfigMap").message);
+    // The add-ons' ConfigMaps (dashboard, rules, tool configs) too, built once here and handed to ObservabilityAddons.
+    const addons = isKubernetesStack(settings) && settings.observability.addons ? buildObservabilityAddons(settings.topology, settings.mesh) : undefined;
+    const addonSizeProblems = addons === undefined ? [] : addonConfigMapSizeProblems(addons);
+    if (addonSizeProblems.length > 0) throw new pulumi.RunError(new ConfigError(addonSizeProblems, "observability add-on configs too large for a Kubernetes ConfigMap").message);
     const credentialProblems = isKubernetesStack(settings) ? pullCredentialProblems(settings.registry, args.registryPassword) : [];
     if (credentialProblems.length > 0) {
       throw new pulumi.RunError(new ConfigError(credentialProblems, "incomplete registry credentials").message);
@@ -101,7 +106,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
     // Each target's objects carry the configs just checked, byte for byte: nothing is built or serialized twice.
     const rendered = new Map(proxies.map((p) => [p.rendered.proxy, p.rendered]));
     const deployed = isKubernetesStack(settings)
-      ? this.deployKubernetes(name, settings, args, certificates, rendered)
+      ? this.deployKubernetes(name, settings, args, certificates, rendered, addons)
       : deployDockerMesh(name, settings, args.projectDir, args.imageTag, this, certificates, rendered);
     this.frontUrl = deployed.frontUrl;
     this.namespace = deployed.namespace;
@@ -126,6 +131,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
     args: ServiceMeshArgs,
     certificates: MeshCertificateSet,
     rendered: ReadonlyMap<string, RenderedEnvoyConfig>,
+    addons?: BuiltAddons,
   ): DeployedMesh {
     const { topology, mesh: target } = settings;
     const secretSources = secretSourcesOf(certificates);
@@ -198,7 +204,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
     );
     // Opt-in (kind): the collector every Envoy sends its spans to, Jaeger, Prometheus and Grafana.
     if (settings.observability.addons) {
-      new ObservabilityAddons(`${name}-observability`, { topology, target, meshNamespace: namespace }, childOpts);
+      new ObservabilityAddons(`${name}-observability`, { topology, target, meshNamespace: namespace, built: addons }, childOpts);
     }
 
     return { frontUrl: front.url, namespace: target.namespace, services };

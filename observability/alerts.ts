@@ -1,13 +1,18 @@
 /**
  * Prometheus alerting rules for a mesh (the rule file format of prometheus/prometheus,
- * model/rulefmt/rulefmt.go): per edge, the error ratio and ejected hosts; per proxy, certificates
+ * model/rulefmt/rulefmt.go): the edges' error ratio and ejected hosts, and per proxy, certificates
  * near expiry (with mTLS) and xDS files Envoy rejected. Thresholds are the constants below.
+ *
+ * One rule per condition and severity, whatever the mesh's size: each expression is aggregated
+ * by the labels that name what is bad (an edge: `mesh_proxy` and `envoy_cluster_name`; a proxy:
+ * `mesh_proxy`), so Prometheus fires one alert per bad edge or proxy, with those labels, and the
+ * annotations name it with `{{ $labels.<label> }}` (the alert's labels are its expression's
+ * result's: rules/alerting.go in prometheus/prometheus).
  */
 import { toYaml } from "../envoy/serialize";
 import type { Topology } from "../topology";
-import { edgeTitle, meshEdges, meshProxies, type MeshEdge } from "./edges";
-import { PROXY_LABEL, RDS_ROUTE_CONFIG_LABEL, HCM_PREFIX_LABEL } from "./metrics";
-import { anyOf, ejectionsActive, errorRatio, matchers } from "./queries";
+import { CLUSTER_LABEL, HCM_PREFIX_LABEL, PROXY_LABEL, RDS_ROUTE_CONFIG_LABEL } from "./metrics";
+import { ALL_EDGES, ejectionsActive, errorRatio } from "./queries";
 
 /** Window of every rate in the rules: four scrapes at Prometheus' default 1m interval. */
 export const RULE_RATE_WINDOW = "5m";
@@ -39,21 +44,19 @@ export interface RuleFile {
   readonly groups: readonly RuleGroup[];
 }
 
-function edgeRuleLabels(edge: MeshEdge, severity: string): Record<string, string> {
-  return { severity, caller: edge.caller, callee: edge.callee, ...(edge.version === undefined ? {} : { version: edge.version }) };
-}
+/** How an alert names its edge: the caller's proxy and its cluster (`upstream_<callee>[_<version>]`). */
+const EDGE = `{{ $labels.${PROXY_LABEL} }} → {{ $labels.${CLUSTER_LABEL} }}`;
 
-function edgeRules(edge: MeshEdge): AlertRule[] {
-  const title = edgeTitle(edge);
-  const ratio = errorRatio(edge, RULE_RATE_WINDOW);
+function edgeRules(): AlertRule[] {
+  const ratio = errorRatio(ALL_EDGES, RULE_RATE_WINDOW);
   const errorRule = (name: string, level: { ratio: number; for: string }, severity: string): AlertRule => ({
     alert: name,
     expr: `(${ratio}) > ${level.ratio}`,
     for: level.for,
-    labels: edgeRuleLabels(edge, severity),
+    labels: { severity },
     annotations: {
-      summary: `${title}: {{ $value | humanizePercentage }} of requests fail with 5xx`,
-      description: `More than ${level.ratio * 100}% of the requests ${edge.caller} sent to ${edge.callee}${edge.version === undefined ? "" : ` ${edge.version}`} (cluster ${edge.cluster}) were answered 5xx over ${RULE_RATE_WINDOW}, for ${level.for}. Find a failing request in the access logs of ${edge.caller} (upstream_cluster ${edge.cluster}) and follow its trace id.`,
+      summary: `${EDGE}: {{ $value | humanizePercentage }} of requests fail with 5xx`,
+      description: `More than ${level.ratio * 100}% of the requests {{ $labels.${PROXY_LABEL} }} sent on its cluster {{ $labels.${CLUSTER_LABEL} }} were answered 5xx over ${RULE_RATE_WINDOW}, for ${level.for}. Find a failing request in the access logs of {{ $labels.${PROXY_LABEL} }} (upstream_cluster {{ $labels.${CLUSTER_LABEL} }}) and follow its trace id.`,
     },
   });
   return [
@@ -61,26 +64,24 @@ function edgeRules(edge: MeshEdge): AlertRule[] {
     errorRule("MeshEdgeErrorRatioCritical", ERROR_RATIO_CRITICAL, "critical"),
     {
       alert: "MeshEdgeHostsEjected",
-      expr: `${ejectionsActive(edge)} > 0`,
+      expr: `${ejectionsActive(ALL_EDGES)} > 0`,
       for: EJECTION_FOR,
-      labels: edgeRuleLabels(edge, "warning"),
+      labels: { severity: "warning" },
       annotations: {
-        summary: `${title}: {{ $value }} host(s) ejected by outlier detection`,
-        description: `${edge.caller}'s Envoy has ejected hosts of ${edge.cluster} for ${EJECTION_FOR}: those pods failed requests in a row and get no traffic until the ejection ends.`,
+        summary: `${EDGE}: {{ $value }} host(s) ejected by outlier detection`,
+        description: `{{ $labels.${PROXY_LABEL} }}'s Envoy has ejected hosts of {{ $labels.${CLUSTER_LABEL} }} for ${EJECTION_FOR}: those pods failed requests in a row and get no traffic until the ejection ends.`,
       },
     },
   ];
 }
 
-/** `=~` over the mesh's proxies, so the rules only ever see this mesh's series. */
-function proxySelector(topology: Topology, extra: Record<string, string> = {}): string {
-  return matchers(extra).replace(/^\{/, `{${PROXY_LABEL}=~"${anyOf(meshProxies(topology))}"${Object.keys(extra).length > 0 ? "," : ""}`);
-}
+/** A series of a mesh proxy: the scrape's relabelling gave it a mesh_proxy (PROXY_RELABEL_CONFIGS). */
+const PROXY_SELECTOR = `{${PROXY_LABEL}!=""}`;
 
 function certificateRules(topology: Topology): AlertRule[] {
   if (topology.security.mtls !== "strict") return [];
   const { renewBeforeHours, validityHours } = topology.security.certificates;
-  const days = `min by (${PROXY_LABEL}) (envoy_server_days_until_first_cert_expiring${proxySelector(topology)})`;
+  const days = `min by (${PROXY_LABEL}) (envoy_server_days_until_first_cert_expiring${PROXY_SELECTOR})`;
   // The gauge counts whole days; a threshold at or above a certificate's whole lifetime would always fire.
   const lateDays = Math.floor(renewBeforeHours / 24) - 1;
   const late: AlertRule[] =
@@ -116,10 +117,10 @@ function certificateRules(topology: Topology): AlertRule[] {
   return [...late, ...critical];
 }
 
-function xdsRules(topology: Topology): AlertRule[] {
+function xdsRules(): AlertRule[] {
   const rejected = (what: string, metric: string, by: readonly string[]) => ({
     alert: `MeshXds${what}Rejected`,
-    expr: `sum by (${[PROXY_LABEL, ...by].join(", ")}) (increase(${metric}${proxySelector(topology)}[${XDS_REJECTION_WINDOW}])) > 0`,
+    expr: `sum by (${[PROXY_LABEL, ...by].join(", ")}) (increase(${metric}${PROXY_SELECTOR}[${XDS_REJECTION_WINDOW}])) > 0`,
     labels: { severity: "warning" },
     annotations: {
       summary: `{{ $labels.${PROXY_LABEL} }} rejected its ${what} file`,
@@ -133,12 +134,12 @@ function xdsRules(topology: Topology): AlertRule[] {
   ];
 }
 
-/** The mesh's alerting rules: edges first (in meshEdges order), then the proxies'. */
+/** The mesh's alerting rules: the edges', then the proxies'. Only the certificate rules depend on the topology (its mTLS and certificate lifetimes). */
 export function meshAlertRules(topology: Topology): RuleFile {
   return {
     groups: [
-      { name: "envoy-mesh-edges", rules: meshEdges(topology).flatMap(edgeRules) },
-      { name: "envoy-mesh-proxies", rules: [...certificateRules(topology), ...xdsRules(topology)] },
+      { name: "envoy-mesh-edges", rules: edgeRules() },
+      { name: "envoy-mesh-proxies", rules: [...certificateRules(topology), ...xdsRules()] },
     ],
   };
 }

@@ -16,8 +16,10 @@ export const RULES_FILE = "observability/prometheus-rules.yaml";
 /** The dashboard and the rule file by output path, and every problem the checker finds in them (each path prefixed with its file). */
 export function observabilityFiles(topology: Topology, configs: readonly RenderedEnvoyConfig[]): { files: [string, string][]; problems: ConfigIssue[] } {
   const dashboard = meshDashboard(topology);
-  const rules = alertRulesYaml(meshAlertRules(topology));
-  const problems = observabilityProblems(dashboard, rules, meshMetrics(configs));
+  const ruleFile = meshAlertRules(topology);
+  const rules = alertRulesYaml(ruleFile);
+  // The rule file is checked as the object its YAML is dumped from: the same document, not read back.
+  const problems = observabilityProblems(dashboard, ruleFile, meshMetrics(configs));
   return {
     files: [
       [DASHBOARD_FILE, dashboardJson(dashboard)],

@@ -61,6 +61,16 @@ export interface MetricSeries {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** One series' identifying labels; a label set is shared by every metric name of its family. */
+export type LabelSet = Readonly<Record<string, string>>;
+
+/**
+ * The kinds of series a proxy has: each is a list of metric names that every label set of the
+ * kind has (every cluster has all the cluster counters, ...). A mesh of many proxies is a few
+ * label sets per cluster and prefix, not one object per series (~400,000 at 1,000 services).
+ */
+export type SeriesFamily = "cluster" | "clusterResponseClass" | "outlierDetection" | "healthCheck" | "hcm" | "hcmResponseClass" | "rds" | "lds" | "cds" | "server";
+
 /** What one proxy's configs define, and the series they produce. */
 export interface ProxyMetrics {
   readonly proxy: string;
@@ -74,15 +84,21 @@ export interface ProxyMetrics {
   readonly hcmPrefixes: readonly string[];
   /** Route configurations read over RDS, by the stat prefix of the connection manager that reads them. */
   readonly rdsRouteConfigs: readonly { readonly prefix: string; readonly routeConfig: string }[];
+  /** The label sets of each family of series (FAMILY_NAMES gives each family's metric names). */
+  readonly families: ReadonlyMap<SeriesFamily, readonly LabelSet[]>;
+  /** Every series, one object each: made on first use from `families`. */
   readonly series: readonly MetricSeries[];
 }
 
 /** The whole mesh's series: every proxy's, and the set of metric names. */
 export interface MeshMetrics {
   readonly proxies: readonly ProxyMetrics[];
+  /** Every series of every proxy, one object each: made on first use (the checks use labelSets). */
   readonly series: readonly MetricSeries[];
   /** Every metric name (histograms by their `_bucket`, `_sum` and `_count` names) and its type. */
   readonly names: ReadonlyMap<string, MetricType>;
+  /** Each metric name's series, by their label sets. Names of one family share one array. */
+  readonly labelSets: ReadonlyMap<string, readonly LabelSet[]>;
 }
 
 /** Counters and gauges under `cluster.<name>.` that every cluster has (cluster_stats.rst). */
@@ -144,12 +160,49 @@ export function exposedNames(name: string, type: MetricType): string[] {
   return type === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
 }
 
-function seriesOf(name: string, type: MetricType, labels: Record<string, string>): MetricSeries[] {
-  return exposedNames(name, type).map((n) => ({ name: n, type, labels }));
+/** `<root>.<stat>` for each stat, by its exposed names. */
+function statNames(root: string, stats: readonly string[], type: MetricType): [string, MetricType][] {
+  return stats.flatMap((stat) => exposedNames(prometheusName(`${root}.${stat}`), type).map((n): [string, MetricType] => [n, type]));
 }
 
-function statSeries(root: string, stats: readonly string[], type: MetricType, labels: Record<string, string>): MetricSeries[] {
-  return stats.flatMap((stat) => seriesOf(prometheusName(`${root}.${stat}`), type, labels));
+const subscriptionNames = (root: string) => [...statNames(root, SUBSCRIPTION_COUNTERS, "counter"), ...statNames(root, SUBSCRIPTION_GAUGES, "gauge")];
+
+/** Each family's metric names and types, in the order a proxy's series list them. */
+export const FAMILY_NAMES: ReadonlyMap<SeriesFamily, readonly (readonly [string, MetricType])[]> = new Map<SeriesFamily, [string, MetricType][]>([
+  [
+    "cluster",
+    [
+      ...statNames("cluster", CLUSTER_COUNTERS, "counter"),
+      ...statNames("cluster", CLUSTER_GAUGES, "gauge"),
+      ...statNames("cluster", CLUSTER_HISTOGRAMS, "histogram"),
+      ...CIRCUIT_BREAKER_PRIORITIES.flatMap((p) => statNames(`cluster.circuit_breakers.${p}`, CIRCUIT_BREAKER_GAUGES, "gauge")),
+    ],
+  ],
+  // `cluster.<name>.upstream_rq_5xx` → `envoy_cluster_upstream_rq_xx{envoy_response_code_class="5"}`.
+  ["clusterResponseClass", statNames("cluster", ["upstream_rq_xx"], "counter")],
+  ["outlierDetection", [...statNames("cluster.outlier_detection", OUTLIER_COUNTERS, "counter"), ...statNames("cluster.outlier_detection", OUTLIER_GAUGES, "gauge")]],
+  ["healthCheck", [...statNames("cluster.health_check", HEALTH_CHECK_COUNTERS, "counter"), ...statNames("cluster.health_check", HEALTH_CHECK_GAUGES, "gauge")]],
+  ["hcm", [...statNames("http", HCM_COUNTERS, "counter"), ...statNames("http", HCM_GAUGES, "gauge"), ...statNames("http", HCM_HISTOGRAMS, "histogram")]],
+  ["hcmResponseClass", statNames("http", ["downstream_rq_xx"], "counter")],
+  ["rds", subscriptionNames("http.rds")],
+  ["lds", subscriptionNames(LDS_STAT_PREFIX)],
+  ["cds", subscriptionNames(CDS_STAT_PREFIX)],
+  ["server", statNames("server", SERVER_GAUGES, "gauge")],
+]);
+
+/** Every series of these families: one object per metric name and label set. */
+function expandFamilies(families: ReadonlyMap<SeriesFamily, readonly LabelSet[]>): MetricSeries[] {
+  const series: MetricSeries[] = [];
+  for (const [family, names] of FAMILY_NAMES) {
+    for (const labels of families.get(family) ?? []) for (const [name, type] of names) series.push({ name, type, labels });
+  }
+  return series;
+}
+
+/** `value` with a `series` property made on first read, then kept. */
+function withLazySeries<T extends object>(value: T, make: () => readonly MetricSeries[]): T & { readonly series: readonly MetricSeries[] } {
+  let series: readonly MetricSeries[] | undefined;
+  return Object.defineProperty(value, "series", { enumerable: true, get: () => (series ??= make()) }) as T & { readonly series: readonly MetricSeries[] };
 }
 
 function hcmsOf(listener: EnvoyObject): EnvoyObject[] {
@@ -177,52 +230,25 @@ export function proxyMetricsOf(proxy: string, bootstrap: EnvoyObject, files: Rea
     .map((h) => ({ prefix: h.stat_prefix as string, routeConfig: ((h.rds as EnvoyObject).route_config_name as string).replace(/:/g, "_") }))
     .sort((a, b) => (a.prefix + a.routeConfig < b.prefix + b.routeConfig ? -1 : 1));
   const own = { [PROXY_LABEL]: proxy };
-
-  const clusterSeries = clusters.flatMap((cluster) => {
-    const labels = { ...own, [CLUSTER_LABEL]: cluster };
-    return [
-      ...statSeries("cluster", CLUSTER_COUNTERS, "counter", labels),
-      ...statSeries("cluster", CLUSTER_GAUGES, "gauge", labels),
-      ...statSeries("cluster", CLUSTER_HISTOGRAMS, "histogram", labels),
-      // `cluster.<name>.upstream_rq_5xx` → `envoy_cluster_upstream_rq_xx{envoy_response_code_class="5"}`.
-      ...RESPONSE_CODE_CLASSES.flatMap((c) => seriesOf(prometheusName("cluster.upstream_rq_xx"), "counter", { ...labels, [RESPONSE_CODE_CLASS_LABEL]: c })),
-      ...CIRCUIT_BREAKER_PRIORITIES.flatMap((p) => statSeries(`cluster.circuit_breakers.${p}`, CIRCUIT_BREAKER_GAUGES, "gauge", labels)),
-      ...(outlierClusters.includes(cluster)
-        ? [...statSeries("cluster.outlier_detection", OUTLIER_COUNTERS, "counter", labels), ...statSeries("cluster.outlier_detection", OUTLIER_GAUGES, "gauge", labels)]
-        : []),
-      ...(healthCheckedClusters.includes(cluster)
-        ? [...statSeries("cluster.health_check", HEALTH_CHECK_COUNTERS, "counter", labels), ...statSeries("cluster.health_check", HEALTH_CHECK_GAUGES, "gauge", labels)]
-        : []),
-    ];
-  });
-  const hcmSeries = hcmPrefixes.flatMap((prefix) => {
-    const labels = { ...own, [HCM_PREFIX_LABEL]: prefix };
-    return [
-      ...statSeries("http", HCM_COUNTERS, "counter", labels),
-      ...statSeries("http", HCM_GAUGES, "gauge", labels),
-      ...statSeries("http", HCM_HISTOGRAMS, "histogram", labels),
-      ...RESPONSE_CODE_CLASSES.flatMap((c) => seriesOf(prometheusName("http.downstream_rq_xx"), "counter", { ...labels, [RESPONSE_CODE_CLASS_LABEL]: c })),
-    ];
-  });
-  const rdsSeries = rdsRouteConfigs.flatMap(({ prefix, routeConfig }) => {
-    const labels = { ...own, [HCM_PREFIX_LABEL]: prefix, [RDS_ROUTE_CONFIG_LABEL]: routeConfig };
-    return [...statSeries("http.rds", SUBSCRIPTION_COUNTERS, "counter", labels), ...statSeries("http.rds", SUBSCRIPTION_GAUGES, "gauge", labels)];
-  });
+  const outliers = new Set(outlierClusters);
+  const healthChecked = new Set(healthCheckedClusters);
+  const clusterLabels = clusters.map((cluster) => ({ ...own, [CLUSTER_LABEL]: cluster }));
+  const hcmLabels = hcmPrefixes.map((prefix) => ({ ...own, [HCM_PREFIX_LABEL]: prefix }));
+  const withClasses = (labels: LabelSet) => RESPONSE_CODE_CLASSES.map((c) => ({ ...labels, [RESPONSE_CODE_CLASS_LABEL]: c }));
   const dynamic = (bootstrap.dynamic_resources ?? {}) as EnvoyObject;
-  const subscriptionSeries = [
-    ...(dynamic.lds_config !== undefined ? [LDS_STAT_PREFIX] : []),
-    ...(dynamic.cds_config !== undefined ? [CDS_STAT_PREFIX] : []),
-  ].flatMap((root) => [...statSeries(root, SUBSCRIPTION_COUNTERS, "counter", own), ...statSeries(root, SUBSCRIPTION_GAUGES, "gauge", own)]);
-  const serverSeries = statSeries("server", SERVER_GAUGES, "gauge", own);
-  return {
-    proxy,
-    clusters,
-    outlierClusters,
-    healthCheckedClusters,
-    hcmPrefixes,
-    rdsRouteConfigs,
-    series: [...clusterSeries, ...hcmSeries, ...rdsSeries, ...subscriptionSeries, ...serverSeries],
-  };
+  const families = new Map<SeriesFamily, readonly LabelSet[]>([
+    ["cluster", clusterLabels],
+    ["clusterResponseClass", clusterLabels.flatMap(withClasses)],
+    ["outlierDetection", clusterLabels.filter((l) => outliers.has(l[CLUSTER_LABEL]))],
+    ["healthCheck", clusterLabels.filter((l) => healthChecked.has(l[CLUSTER_LABEL]))],
+    ["hcm", hcmLabels],
+    ["hcmResponseClass", hcmLabels.flatMap(withClasses)],
+    ["rds", rdsRouteConfigs.map(({ prefix, routeConfig }) => ({ ...own, [HCM_PREFIX_LABEL]: prefix, [RDS_ROUTE_CONFIG_LABEL]: routeConfig }))],
+    ["lds", dynamic.lds_config !== undefined ? [own] : []],
+    ["cds", dynamic.cds_config !== undefined ? [own] : []],
+    ["server", [own]],
+  ]);
+  return withLazySeries({ proxy, clusters, outlierClusters, healthCheckedClusters, hcmPrefixes, rdsRouteConfigs, families }, () => expandFamilies(families));
 }
 
 /**
@@ -241,9 +267,24 @@ function objectOrEmpty(value: unknown): EnvoyObject {
 
 /** Every proxy's series of a rendered mesh, and the names they use. */
 export function meshMetrics(configs: readonly RenderedEnvoyConfig[]): MeshMetrics {
-  const proxies = configs.map(proxyMetrics);
-  const series = proxies.flatMap((p) => p.series);
+  return meshMetricsOf(configs.map(proxyMetrics));
+}
+
+/** The mesh's series from its proxies': each family's label sets joined once, shared by the family's names. */
+export function meshMetricsOf(proxies: readonly ProxyMetrics[]): MeshMetrics {
+  const labelSets = new Map<string, readonly LabelSet[]>();
   const names = new Map<string, MetricType>();
-  for (const s of series) names.set(s.name, s.type);
-  return { proxies, series, names: new Map([...names].sort(([a], [b]) => (a < b ? -1 : 1))) };
+  for (const [family, familyNames] of FAMILY_NAMES) {
+    const sets = proxies.flatMap((p) => p.families.get(family) ?? []);
+    if (sets.length === 0) continue;
+    for (const [name, type] of familyNames) {
+      const known = labelSets.get(name);
+      labelSets.set(name, known === undefined ? sets : [...known, ...sets]);
+      names.set(name, type);
+    }
+  }
+  return withLazySeries(
+    { proxies, names: new Map([...names].sort(([a], [b]) => (a < b ? -1 : 1))), labelSets },
+    () => proxies.flatMap((p) => p.series),
+  );
 }

@@ -8,7 +8,7 @@ import { ConfigError } from "../topology/reader";
 import { faultWarning } from "../topology/edge";
 import { renderDocker } from "./renderDocker";
 import { observabilityFiles } from "../observability/files";
-import { addonManifests, buildObservabilityAddons, type AddonManifest } from "../k8s/addons";
+import { addonConfigMapSizeProblems, addonManifests, buildObservabilityAddons, type AddonManifest } from "../k8s/addons";
 import {
   EDGE_PLACEHOLDER_NOTE,
   IDENTITY_PLACEHOLDER_NOTE,
@@ -140,7 +140,8 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
     renderedSecretSources(settings.certificates.edge),
   );
   // The observability add-ons (kind, `observability.addons`) after the mesh: their Role lives in its namespace.
-  const addons = settings.observability.addons ? addonManifests(buildObservabilityAddons(settings.topology, settings.mesh)) : [];
+  const addonSet = settings.observability.addons ? buildObservabilityAddons(settings.topology, settings.mesh) : undefined;
+  const addons = addonSet === undefined ? [] : addonManifests(addonSet);
   const manifests: (Manifest | AddonManifest)[] = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests), ...addons];
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
@@ -149,6 +150,8 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
   const problems = [
     ...envoyConfigProblems(envoyConfigs),
     ...observability.problems,
+    // The API server refuses a ConfigMap over 1 MiB: say so here, as for the Envoy ConfigMaps at `up`.
+    ...(addonSet === undefined ? [] : addonConfigMapSizeProblems(addonSet)),
     ...validateManifests(manifests).flatMap(({ object, issues }) => issues.map((i) => ({ path: `${object} ${i.path}`, message: i.message }))),
     ...[...manifests.flatMap(checkPodPolicy), ...checkSecretMounts(manifests), ...manifests.flatMap(keyMaterialFindings)].map((f) => ({
       path: `${f.object} ${f.path}`,

@@ -10,6 +10,8 @@ import { buildPrometheus } from "./prometheus";
 import type { AddonManifestSet, RoleBindingManifest, RoleManifest } from "./shared";
 import { meshAlertRules } from "../../observability/alerts";
 import { meshDashboard } from "../../observability/dashboard";
+import type { ConfigIssue } from "../../topology/reader";
+import { CONFIG_MAP_MAX_BYTES, configMapDataBytes } from "../objects";
 
 export * from "./collector";
 export * from "./grafana";
@@ -83,4 +85,28 @@ export function addonSetManifests(set: AddonManifestSet): AddonManifest[] {
 /** Every add-on object in apply order, namespace first. */
 export function addonManifests(addons: ObservabilityAddons): AddonManifest[] {
   return [addons.namespace, ...addons.addons.flatMap(addonSetManifests)];
+}
+
+/**
+ * Every add-on ConfigMap whose data the API server would refuse (more than CONFIG_MAP_MAX_BYTES,
+ * the limit the Envoy ConfigMaps are checked against), all at once, naming each and its size:
+ * render reports them and the Pulumi program refuses them before anything is registered, instead
+ * of `up` failing at the API server. The dashboard and the rule file are of constant size, so
+ * only an oversized input (AddonInputs) gets here.
+ */
+export function addonConfigMapSizeProblems(addons: ObservabilityAddons): ConfigIssue[] {
+  return addons.addons.flatMap((set) =>
+    set.configMaps.flatMap((configMap) => {
+      const bytes = configMapDataBytes(configMap.data);
+      if (bytes <= CONFIG_MAP_MAX_BYTES) return [];
+      const files = Object.entries(configMap.data).map(([file, text]) => [file, Buffer.byteLength(text, "utf8")] as const);
+      const [file, fileBytes] = files.reduce((a, b) => (b[1] > a[1] ? b : a));
+      return [
+        {
+          path: `ConfigMap ${configMap.metadata.namespace}/${configMap.metadata.name}`,
+          message: `would hold ${bytes} bytes, more than the ${CONFIG_MAP_MAX_BYTES} bytes the API server accepts (largest file: ${file}, ${fileBytes} bytes)`,
+        },
+      ];
+    }),
+  );
 }

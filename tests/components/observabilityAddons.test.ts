@@ -2,6 +2,9 @@ import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
 import { installMocks, promiseOf, registered, type Registered } from "../helpers/pulumiMocks";
 import { ServiceMesh } from "../../components";
+import { ObservabilityAddons } from "../../components/observabilityAddons";
+import { CONFIG_MAP_MAX_BYTES } from "../../k8s/objects";
+import { parseTopology } from "../../topology";
 import { parseStackSettings, type StackSettings } from "../../stack";
 
 const PROJECT_DIR = resolve(__dirname, "../..");
@@ -27,6 +30,16 @@ const summary = (resources: readonly Registered[]) =>
   resources.filter((r) => r.urn.includes(ADDONS)).map((r) => ({ type: r.type, name: r.name, parent: r.parent, provider: r.provider, inputs: r.inputs }));
 
 describe("ObservabilityAddons component", () => {
+  it("refuses an add-on ConfigMap over 1 MiB before registering anything, naming it and its size", async () => {
+    const collect = await installMocks("kind");
+    const dashboard = { uid: "x", title: "x", panels: [], description: "x".repeat(CONFIG_MAP_MAX_BYTES) };
+    assert.throws(
+      () => new ObservabilityAddons("big", { topology: parseTopology(undefined), target: { namespace: "envoy-mesh", clusterDomain: "cluster.local" }, meshNamespace: undefined as never, inputs: { dashboard } }),
+      /observability add-on configs too large[\s\S]*ConfigMap observability\/grafana-dashboards[\s\S]*would hold 10\d{5} bytes/,
+    );
+    assert.deepEqual((await collect()).filter((r) => r.name.startsWith("big")), []);
+  });
+
   it("is not registered when the add-ons are off (the default)", async () => {
     for (const settings of [kindSettings(undefined), kindSettings(false)]) {
       const resources = await deploy(settings);

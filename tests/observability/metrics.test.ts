@@ -58,4 +58,21 @@ describe("observability/metrics: the series Envoy exposes for the rendered confi
     assert.deepEqual(metrics.proxies.find((p) => p.proxy === "service-a")?.clusters, ["admin", "local_app", "upstream_service_b_v1", "upstream_service_b_v2", "upstream_service_c"]);
     assert.ok(!has(metrics, "envoy_cluster_upstream_rq_total", { envoy_cluster_name: "upstream_service_b" }));
   });
+
+  it("keeps the series as label sets per family, shared by the family's names: the same series, name by name, as one object per series", () => {
+    for (const raw of [undefined, CANARY_RAW]) {
+      const { metrics } = meshOf(raw);
+      const key = (labels: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(labels).sort());
+      const fromSeries = new Map<string, string[]>();
+      for (const s of metrics.series) fromSeries.set(s.name, [...(fromSeries.get(s.name) ?? []), key(s.labels)]);
+      assert.deepEqual([...metrics.labelSets.keys()].sort(), [...metrics.names.keys()]);
+      assert.deepEqual([...fromSeries.keys()].sort(), [...metrics.names.keys()]);
+      for (const [name, sets] of metrics.labelSets) assert.deepEqual(sets.map(key).sort(), fromSeries.get(name)?.sort(), name);
+    }
+    const { metrics } = meshOf(undefined);
+    // The counts the model had when it made one object per series.
+    assert.deepEqual(metrics.proxies.map((p) => [p.proxy, p.series.length]), [["front-envoy", 181], ["service-a", 313], ["service-b", 147], ["service-c", 147]]);
+    assert.equal(metrics.series.length, 788);
+    assert.equal(metrics.labelSets.get("envoy_cluster_upstream_rq_total"), metrics.labelSets.get("envoy_cluster_circuit_breakers_high_remaining_rq"));
+  });
 });

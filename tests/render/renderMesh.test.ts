@@ -356,6 +356,35 @@ describe("render/renderMesh", () => {
       );
     });
 
+    describe("with the observability add-ons on", () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const addons = require("../../k8s/addons") as { buildObservabilityAddons: (...args: any[]) => any };
+      const original = addons.buildObservabilityAddons;
+      afterEach(() => (addons.buildObservabilityAddons = original));
+      const services = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `svc-${String(i).padStart(2, "0")}`, appPort: 8081 + i, upstreams: i + 1 < n ? [`svc-${String(i + 1).padStart(2, "0")}`] : [], image: { ref: "ghcr.io/acme/web:1.0.0" } }));
+      const addonStack = (n: number) =>
+        stackFile("addons", { "envoy-mesh:target": "kind", "envoy-mesh:observability": { addons: true }, "envoy-mesh:topology": JSON.stringify({ services: services(n), front: { routes: [{ prefix: "/", service: "svc-00" }] } }) });
+
+      it("renders 40 services whose dashboard ConfigMap is small (a row per edge passed 1 MiB at about 31 services)", () => {
+        addonStack(40);
+        const rendered = renderMesh(dir, "addons");
+        const [, yaml] = [...rendered.files].find(([path]) => path.startsWith("k8s/") && path.includes("configmap-grafana-dashboards"))!;
+        const dashboards = load(yaml) as { data: Record<string, string> };
+        assert.ok(Buffer.byteLength(dashboards.data["envoy-mesh.json"]) < 40_000);
+      });
+
+      it("refuses an add-on ConfigMap over 1 MiB, naming it and its size (the API server would refuse it at up)", () => {
+        addonStack(2);
+        addons.buildObservabilityAddons = (topology, target) => original(topology, target, { dashboard: { uid: "x", title: "x", panels: [], description: "x".repeat(1024 * 1024) } });
+        const error = renderError("addons");
+        assert.deepEqual(
+          error.issues.filter((i) => i.path.startsWith("ConfigMap ")).map((i) => i.path),
+          ["ConfigMap observability/grafana-dashboards"],
+        );
+        assert.match(error.issues.find((i) => i.path.startsWith("ConfigMap "))!.message, /^would hold 10\d{5} bytes, more than the 1048576 bytes the API server accepts/);
+      });
+    });
+
     it("keeps name order equal to apply order past 100 objects", () => {
       const services = Array.from({ length: 40 }, (_, i) => ({
         name: `svc-${String(i).padStart(2, "0")}`,

@@ -45,3 +45,32 @@ describe("checks/observability/promql: the selectors of a PromQL expression", ()
     });
   }
 });
+
+describe("checks/observability/promql: the labels of an expression's result, as Prometheus evaluates it", () => {
+  // Every metric's series carry `a`, `b` and `le` here.
+  const labelsOf = () => new Set(["a", "b", "le"]);
+  const labels = (expr: string) => [...parsePromql(expr).labels(labelsOf)].sort();
+  for (const [expr, expected] of [
+    ["m", ["__name__", "a", "b", "le"]],
+    ["rate(m[5m])", ["a", "b", "le"]],
+    ["sum(m)", []],
+    ["sum by (a) (m)", ["a"]],
+    ["sum without (a) (m)", ["b", "le"]],
+    ["topk(3, m)", ["__name__", "a", "b", "le"]],
+    ["histogram_quantile(0.9, sum by (le, a) (rate(m[5m])))", ["a"]],
+    ["sum by (a, b) (m) / sum by (a, b) (n)", ["a", "b"]],
+    ["m > 1", ["__name__", "a", "b", "le"]],
+    ["m > bool 1", ["a", "b", "le"]],
+    ["2 * m", ["a", "b", "le"]],
+    ["m / on (a) n", ["a"]],
+    ["m / ignoring (b) n", ["a", "le"]],
+    ["sum by (a) (m) * on (a) group_left (c) n", ["a", "c"]],
+    ["sum by (a) (m) or sum by (b) (n)", []],
+    ["sum by (a, b) (m) and sum by (b) (n)", ["a", "b"]],
+    ["absent(m)", []],
+  ] as const) {
+    it(`${expr} carries ${expected.length === 0 ? "no labels" : expected.join(", ")}`, () => {
+      assert.deepEqual(labels(expr), expected);
+    });
+  }
+});

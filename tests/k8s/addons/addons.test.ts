@@ -6,6 +6,7 @@ import { load } from "js-yaml";
 import {
   ADDON_IMAGES,
   CONFIG_HASH_ANNOTATION,
+  addonConfigMapSizeProblems,
   addonManifests,
   buildObservabilityAddons,
   collectorConfig,
@@ -14,6 +15,8 @@ import {
 } from "../../../k8s/addons";
 import { parseTopology } from "../../../topology";
 import type { DeploymentManifest } from "../../../k8s";
+import { CONFIG_MAP_MAX_BYTES, configMapDataBytes } from "../../../k8s/objects";
+import { syntheticTopology } from "../../../scripts/bench-render";
 
 const TARGET = { namespace: "envoy-mesh", clusterDomain: "cluster.local" };
 const DASHBOARD = { title: "Envoy mesh", uid: "envoy-mesh", panels: [] };
@@ -169,5 +172,31 @@ describe("k8s/addons: the observability add-ons", () => {
 
   it("is deterministic: the same input gives byte-identical objects", () => {
     assert.equal(JSON.stringify(addonManifests(build({ dashboard: DASHBOARD, alertRules: RULES }))), JSON.stringify(addonManifests(build({ dashboard: DASHBOARD, alertRules: RULES }))));
+  });
+});
+
+describe("k8s/addons: every add-on ConfigMap fits the API server's limit, or is refused before anything is made", () => {
+  it("fits with room to spare at 1,000 services: the dashboard and the rules are of constant size", () => {
+    const addons = buildObservabilityAddons(parseTopology(syntheticTopology(1000)), TARGET);
+    assert.deepEqual(addonConfigMapSizeProblems(addons), []);
+    const sizes = Object.fromEntries(addons.addons.flatMap((set) => set.configMaps.map((cm) => [cm.metadata.name, configMapDataBytes(cm.data)])));
+    // At 1,000 services the per-edge dashboard was 35 MB and the rules 6.5 MB (over the limit from ~31 and ~160 services).
+    assert.ok(sizes["grafana-dashboards"] < 40_000, JSON.stringify(sizes));
+    assert.ok(sizes["prometheus-rules"] < 10_000, JSON.stringify(sizes));
+    assert.ok(Object.values(sizes).every((bytes) => bytes < CONFIG_MAP_MAX_BYTES / 20), JSON.stringify(sizes));
+  });
+
+  it("names each ConfigMap over 1 MiB with its size and largest file, all at once", () => {
+    const big = "x".repeat(CONFIG_MAP_MAX_BYTES);
+    const problems = addonConfigMapSizeProblems(build({ dashboard: { ...DASHBOARD, description: big }, alertRules: { groups: [{ name: big, rules: [] }] } }));
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ["ConfigMap observability/prometheus-rules", "ConfigMap observability/grafana-dashboards"],
+    );
+    assert.match(problems[1].message, /^would hold 10\d{5} bytes, more than the 1048576 bytes the API server accepts \(largest file: envoy-mesh\.json, 10\d{5} bytes\)$/);
+    // Exactly at the limit is accepted, as the API server does.
+    const set = build({ dashboard: undefined, alertRules: undefined });
+    const atLimit = { ...set, addons: set.addons.map((a) => ({ ...a, configMaps: a.configMaps.map((cm) => ({ ...cm, data: { f: "x".repeat(CONFIG_MAP_MAX_BYTES) } })) })) };
+    assert.deepEqual(addonConfigMapSizeProblems(atLimit), []);
   });
 });
