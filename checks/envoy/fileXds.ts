@@ -73,13 +73,25 @@ function sourcePath(source: unknown): string | undefined {
   return isObject(pcs) ? str(pcs.path) : str(source.path);
 }
 
-/** Every object of a parsed document with its path. */
-function* objects(value: unknown, path: string): Generator<[string, Json]> {
-  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* objects(value[i], `${path}[${i}]`);
-  else if (isObject(value)) {
-    yield [path, value];
-    for (const [k, v] of Object.entries(value)) yield* objects(v, path ? `${path}.${k}` : k);
-  }
+/**
+ * Calls `visit` with every object of a parsed document and a function giving its path, spelled
+ * out only when asked (few objects are of interest; a mesh's files hold millions).
+ */
+function forEachObject(value: unknown, path: string, visit: (node: Json, pathOf: () => string) => void): void {
+  const walk = (v: unknown, pathOf: () => string): void => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) walk(v[i], () => `${pathOf()}[${i}]`);
+    } else if (isObject(v)) {
+      visit(v, pathOf);
+      for (const k of Object.keys(v)) {
+        walk(v[k], () => {
+          const at = pathOf();
+          return at ? `${at}.${k}` : k;
+        });
+      }
+    }
+  };
+  walk(value, () => path);
 }
 
 export function fromFileXds(bootstrap: unknown, files: Readonly<Record<string, unknown>>, options: FileXdsOptions = {}): FileXdsLoad {
@@ -269,17 +281,17 @@ export function fromFileXds(bootstrap: unknown, files: Readonly<Record<string, u
    * silently go nowhere. Either way the cluster must be defined, statically or in the CDS file.
    */
   const checkGrpcClusters = (listener: Json, inFile: string | undefined, at: string) => {
-    for (const [where, node] of objects(listener, at)) {
+    forEachObject(listener, at, (node, pathOf) => {
       const grpc = isObject(node.envoy_grpc) ? node.envoy_grpc : undefined;
       const name = grpc === undefined ? undefined : str(grpc.cluster_name);
       if (name !== undefined && !clusterNames.has(name)) {
         errors.push({
           file: inFile,
-          path: `${where}.envoy_grpc.cluster_name`,
+          path: `${pathOf()}.envoy_grpc.cluster_name`,
           message: `sends gRPC to cluster '${name}', which neither static_resources.clusters${cdsWhere} defines: nothing sent there arrives (Envoy: Unknown gRPC client cluster '${name}', or, for a tracer, spans silently dropped)`,
         });
       }
-    }
+    });
   };
   staticListeners.forEach((l, i) => checkGrpcClusters(l, undefined, `static_resources.listeners[${i}]`));
   lds?.resources.forEach((l, i) => checkGrpcClusters(l, lds.file, `resources[${i}]`));
@@ -294,10 +306,14 @@ export function fromFileXds(bootstrap: unknown, files: Readonly<Record<string, u
 
   // SDS: every SdsSecretConfig reading a file, in the bootstrap and in the loaded resources.
   const sdsRefs: { at: string; file: string | undefined; node: Json }[] = [];
-  for (const [at, node] of objects(root, "")) if (isObject(node.sds_config)) sdsRefs.push({ at, file: undefined, node });
+  forEachObject(root, "", (node, pathOf) => {
+    if (isObject(node.sds_config)) sdsRefs.push({ at: pathOf(), file: undefined, node });
+  });
   for (const loaded of [lds, cds]) {
     loaded?.resources.forEach((r, i) => {
-      for (const [at, node] of objects(r, `resources[${i}]`)) if (isObject(node.sds_config)) sdsRefs.push({ at, file: loaded.file, node });
+      forEachObject(r, `resources[${i}]`, (node, pathOf) => {
+        if (isObject(node.sds_config)) sdsRefs.push({ at: pathOf(), file: loaded.file, node });
+      });
     });
   }
   for (const ref of sdsRefs) {

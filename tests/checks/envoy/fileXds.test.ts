@@ -79,6 +79,8 @@ describe("file-based xDS: a bootstrap and its files checked together", () => {
     files[CDS_FILE].resources = files[CDS_FILE].resources.filter((c: { name: string }) => c.name !== "otel_collector");
     const errors = fromFileXds(bootstrap, files, { xdsDir: XDS_DIR }).errors.map(describeProblem);
     assert.ok(errors.length > 0 && errors.every((e) => /^lds\.json: .*envoy_grpc\.cluster_name: sends gRPC to cluster 'otel_collector'/.test(e)), errors.join("\n"));
+    // Each at its own path: the listener's tracer, inside its connection manager.
+    assert.ok(errors.some((e) => e.startsWith("lds.json: resources[0].filter_chains[0].filters[0].typed_config.tracing.provider.typed_config.grpc_service.envoy_grpc.cluster_name: ")), errors.join("\n"));
   });
 
   it("refuses a weighted cluster of an RDS file that no CDS file defines", () => {
