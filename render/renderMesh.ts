@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { performance } from "node:perf_hooks";
 import { toYaml } from "../envoy";
 import { envoyConfigProblems } from "../envoy/check";
 import { checkPodPolicy } from "../checks/kubernetes/policy";
@@ -24,6 +25,7 @@ import {
   type EdgeSecretSource,
   type Manifest,
   type MeshSecretSources,
+  type AnyProxyObjects,
 } from "../k8s";
 import {
   imageBuildPlans,
@@ -32,6 +34,7 @@ import {
   readStackValues,
   renderedImage,
   type EdgeCertificateSource,
+  type KubernetesStackSettings,
   type RegistrySettings,
   type StackSettings,
 } from "../stack";
@@ -54,7 +57,14 @@ export interface RenderOptions {
    * contexts relative to it. Default: `out` in the project folder.
    */
   readonly outDir?: string;
+  /**
+   * Where the time goes: milliseconds per stage (settings, build, envoy checks, observability,
+   * kubernetes checks, serialize) are added here (a Kubernetes stack; a docker stack records its total).
+   */
+  readonly stageTimes?: Map<RenderStage, number>;
 }
+
+export type RenderStage = "settings" | "build" | "envoy checks" | "observability" | "kubernetes checks" | "serialize" | "docker";
 
 /** Where a render goes when no folder is given. */
 export const DEFAULT_OUT_DIR = "out";
@@ -121,35 +131,45 @@ export function manifestFileNames(manifests: readonly { readonly kind: string; r
  * Pulumi components use; images that only a build can produce get a marked placeholder.
  */
 export function renderMesh(projectDir: string, stack: string, options: RenderOptions = {}): RenderedMesh {
-  const settings = parseStackSettings(readStackValues(projectDir, stack), { projectDir });
+  const timed = <T>(stage: RenderStage, run: () => T): T => {
+    const start = performance.now();
+    try {
+      return run();
+    } finally {
+      options.stageTimes?.set(stage, (options.stageTimes.get(stage) ?? 0) + performance.now() - start);
+    }
+  };
+  const settings = timed("settings", () => parseStackSettings(readStackValues(projectDir, stack), { projectDir }));
   const notes: string[] = settings.topology.security.mtls === "off" ? [MTLS_OFF_NOTE] : [];
   const faults = faultWarning(settings.topology);
   if (faults !== undefined) notes.push(faults);
   if (!isKubernetesStack(settings)) {
-    const docker = renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR), stack);
+    const docker = timed("docker", () => renderDocker(projectDir, settings, options.outDir ?? resolve(projectDir, DEFAULT_OUT_DIR), stack));
     notes.push(...docker.notes);
     return { settings, files: docker.files, envoyConfigCount: docker.mesh.proxies.length, manifestCount: 0, composeServiceCount: Object.keys(docker.compose.services as object).length, notes };
   }
-  const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
   const pullSecret = renderedPullSecret(settings.registry, settings.mesh.namespace);
-  const proxies = buildAllProxyObjects(
-    settings.topology,
-    settings.mesh,
-    (service) => renderedImage(service, plans),
-    pullSecret?.metadata.name,
-    renderedSecretSources(settings.certificates.edge),
-  );
-  // The observability add-ons (kind, `observability.addons`) after the mesh: their Role lives in its namespace.
-  const addonSet = settings.observability.addons ? buildObservabilityAddons(settings.topology, settings.mesh) : undefined;
-  const addons = addonSet === undefined ? [] : addonManifests(addonSet);
-  const manifests: (Manifest | AddonManifest)[] = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...proxies.flatMap(proxyManifests), ...addons];
+  const { proxies, addonSet, manifests } = timed("build", () => {
+    const plans = imageBuildPlans(settings.topology, settings.registry.server, stack);
+    const built = buildAllProxyObjects(
+      settings.topology,
+      settings.mesh,
+      (service) => renderedImage(service, plans),
+      pullSecret?.metadata.name,
+      renderedSecretSources(settings.certificates.edge),
+    );
+    // The observability add-ons (kind, `observability.addons`) after the mesh: their Role lives in its namespace.
+    const addonsBuilt = settings.observability.addons ? buildObservabilityAddons(settings.topology, settings.mesh) : undefined;
+    const addons = addonsBuilt === undefined ? [] : addonManifests(addonsBuilt);
+    const all: (Manifest | AddonManifest)[] = [buildNamespace(settings.mesh.namespace), ...(pullSecret ? [pullSecret] : []), ...built.flatMap(proxyManifests), ...addons];
+    return { proxies: built, addonSet: addonsBuilt, manifests: all };
+  });
   const certificateSecrets = new Set<Manifest>(proxies.flatMap((p) => [p.identitySecret, p.edgeSecret].filter((m) => m !== undefined)));
 
   const envoyConfigs = proxies.map((p) => ({ proxy: p.proxy, bootstrap: p.envoyBootstrap, xdsFiles: p.xdsFiles }));
-  const observability = observabilityFiles(settings.topology, envoyConfigs);
-  const problems = [
-    ...envoyConfigProblems(envoyConfigs),
-    ...observability.problems,
+  const envoyProblems = timed("envoy checks", () => envoyConfigProblems(envoyConfigs));
+  const observability = timed("observability", () => observabilityFiles(settings.topology, envoyConfigs));
+  const kubernetesProblems = timed("kubernetes checks", () => [
     // The API server refuses a ConfigMap over 1 MiB: say so here, as for the Envoy ConfigMaps at `up`.
     ...(addonSet === undefined ? [] : addonConfigMapSizeProblems(addonSet)),
     ...validateManifests(manifests).flatMap(({ object, issues }) => issues.map((i) => ({ path: `${object} ${i.path}`, message: i.message }))),
@@ -157,10 +177,25 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
       path: `${f.object} ${f.path}`,
       message: `${f.message} [${f.rule}]`,
     })),
-  ];
+  ]);
+  const problems = [...envoyProblems, ...observability.problems, ...kubernetesProblems];
   // The same builders feed `pulumi up`, so a failure here is a bug to report, not a user mistake.
   if (problems.length > 0) throw new ConfigError(problems, "rendered output failed its checks");
 
+  const files = timed("serialize", () => meshFiles(proxies, manifests, certificateSecrets, pullSecret, observability.files, settings, notes));
+  return { settings, files, envoyConfigCount: proxies.length, manifestCount: manifests.length, notes };
+}
+
+/** Every file of a Kubernetes stack's render, by path; notes the placeholders it writes. */
+function meshFiles(
+  proxies: readonly AnyProxyObjects[],
+  manifests: readonly (Manifest | AddonManifest)[],
+  certificateSecrets: ReadonlySet<Manifest>,
+  pullSecret: DockerConfigSecretManifest | undefined,
+  observabilityFileList: readonly (readonly [string, string])[],
+  settings: KubernetesStackSettings,
+  notes: string[],
+): Map<string, string> {
   const files = new Map<string, string>();
   // The bootstrap next to a folder of the proxy's xDS files, as the two ConfigMaps hold them.
   for (const proxy of proxies) {
@@ -183,8 +218,8 @@ export function renderMesh(projectDir: string, stack: string, options: RenderOpt
     notes.push(...pullSecretNotes(settings.registry, path));
     files.set(path, `# Placeholder credential: \`pulumi up\` creates this Secret with the real registry password.\n${toYaml(manifest)}`);
   });
-  for (const [path, content] of observability.files) files.set(path, content);
+  for (const [path, content] of observabilityFileList) files.set(path, content);
   if (placeholderFiles.identity.length > 0) notes.push(`${placeholderFiles.identity.length} identity Secrets (${placeholderFiles.identity.join(", ")}): ${IDENTITY_PLACEHOLDER_NOTE}`);
   if (placeholderFiles.edge.length > 0) notes.push(`${placeholderFiles.edge.join(", ")}: ${EDGE_PLACEHOLDER_NOTE}`);
-  return { settings, files, envoyConfigCount: proxies.length, manifestCount: manifests.length, notes };
+  return files;
 }

@@ -270,6 +270,8 @@ interface RenderRun {
   readonly totalMs: number;
   /** writeTree of the same files again into the folder just written. */
   readonly rewriteMs: number;
+  /** renderMesh's own stages (its stageTimes), ms. */
+  readonly stages: Readonly<Record<string, number>>;
 }
 interface RenderResult {
   readonly n: number;
@@ -299,7 +301,8 @@ async function renderChild(n: number, runs: number, svg: boolean): Promise<Rende
       // Every run checks every config afresh, as `npm run render` in a new process does: no verdict kept from the run before.
       forgetEnvoyVerdicts();
       const t0 = performance.now();
-      const rendered = renderMesh(dir, STACK, { outDir: out });
+      const stageTimes = new Map<import("../render/renderMesh").RenderStage, number>();
+      const rendered = renderMesh(dir, STACK, { outDir: out, stageTimes });
       const t1 = performance.now();
       const all = new Map(rendered.files);
       if (svg) all.set(MESH_SVG_FILE, meshSvg(await loadGraphviz(), rendered.settings.topology, stackDrawOptions(rendered.settings)));
@@ -308,7 +311,7 @@ async function renderChild(n: number, runs: number, svg: boolean): Promise<Rende
       const t3 = performance.now();
       await writeTree(out, all);
       const t4 = performance.now();
-      results.push({ renderMs: t1 - t0, svgMs: t2 - t1, writeMs: t3 - t2, totalMs: t3 - t0, rewriteMs: t4 - t3 });
+      results.push({ renderMs: t1 - t0, svgMs: t2 - t1, writeMs: t3 - t2, totalMs: t3 - t0, rewriteMs: t4 - t3, stages: Object.fromEntries(stageTimes) });
       files = all.size;
       bytes = [...all.values()].reduce((sum, text) => sum + Buffer.byteLength(text), 0);
       manifests = rendered.manifestCount;
@@ -444,6 +447,16 @@ const describeLoad = (): string =>
     .join(" ");
 const mb = (x: number): string => `${x.toFixed(0)} MB`;
 
+/** `envoy checks 2.91 s, build 0.80 s, ...`: renderMesh's stages by warm median, largest first. */
+export function stageLine(runs: readonly { readonly stages: Readonly<Record<string, number>> }[]): string {
+  const stages = [...new Set(runs.flatMap((r) => Object.keys(r.stages)))];
+  return stages
+    .map((stage) => [stage, median(runs.map((r) => r.stages[stage] ?? 0))] as const)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(2)} s`)
+    .join(", ");
+}
+
 function ratioLines(label: string, medians: ReadonlyMap<number, number>): void {
   const sizes = [...medians.keys()].sort((a, b) => a - b);
   for (let i = 1; i < sizes.length; i++) {
@@ -491,6 +504,7 @@ function main(): void {
     if (rest.length > 0) {
       console.log(`  warm runs, total:  ${describeRuns(total, "s")}`);
       console.log(`    renderMesh:      ${describeRuns(warm.map((r) => r.renderMs), "s")}`);
+      console.log(`      of which (warm medians): ${stageLine(warm)}`);
       if (n <= options.svgMax) console.log(`    mesh.svg:        ${describeRuns(warm.map((r) => r.svgMs), "s")}`);
       console.log(`    writeTree:       ${describeRuns(warm.map((r) => r.writeMs), "s")}`);
     }

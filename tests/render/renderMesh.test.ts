@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import type { ProxyObjects } from "../../k8s";
-import { PLACEHOLDER_PASSWORD, PLACEHOLDER_USERNAME, renderMesh, type RenderedMesh } from "../../render/renderMesh";
+import { PLACEHOLDER_PASSWORD, PLACEHOLDER_USERNAME, renderMesh, type RenderStage, type RenderedMesh } from "../../render/renderMesh";
 import { writeTree } from "../../render/writeTree";
 import { isKubernetesStack, projectDefaults, PLACEHOLDER_TAG } from "../../stack";
 import { ConfigError } from "../../topology";
@@ -198,6 +198,14 @@ describe("render/renderMesh", () => {
       assert.deepEqual([...again.files.keys()], [...rendered.files.keys()]);
       for (const [path, content] of again.files) assert.equal(content, rendered.files.get(path), path);
     });
+  });
+
+  it("says where its time goes when asked: every stage of a Kubernetes stack, the same files either way", () => {
+    const stageTimes = new Map<RenderStage, number>();
+    const timed = renderMesh(REPO_ROOT, "kind", { stageTimes });
+    assert.deepEqual([...stageTimes.keys()].sort(), ["build", "envoy checks", "kubernetes checks", "observability", "serialize", "settings"]);
+    assert.ok([...stageTimes.values()].every((ms) => Number.isFinite(ms) && ms >= 0));
+    assert.deepEqual([...timed.files], [...renderMesh(REPO_ROOT, "kind").files]);
   });
 
   describe("the cloud example stack of the repository", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MAX_SYNTHETIC_ROUTES, MAX_SYNTHETIC_UPSTREAMS, USAGE, commandLine, ownerOf, parseOptions, summarizeProfile, syntheticTopology, targetLines, type Figures } from "../../scripts/bench-render";
+import { MAX_SYNTHETIC_ROUTES, MAX_SYNTHETIC_UPSTREAMS, USAGE, commandLine, ownerOf, parseOptions, stageLine, summarizeProfile, syntheticTopology, targetLines, type Figures } from "../../scripts/bench-render";
 import { parseTopology } from "../../topology/parse";
 
 describe("scripts/bench-render", () => {
@@ -37,6 +37,13 @@ describe("scripts/bench-render", () => {
 
     it("refuses a size that is not a whole number of at least 1, naming it", () => {
       for (const n of [0, -1, 1.5]) assert.throws(() => syntheticTopology(n), new RegExp(`${n} services`));
+    });
+  });
+
+  describe("stageLine", () => {
+    it("lists renderMesh's stages by median over the runs, largest first, a stage missing from a run counting 0", () => {
+      const runs = [{ stages: { build: 800, "envoy checks": 3000 } }, { stages: { build: 1000, "envoy checks": 2000, serialize: 10 } }, { stages: { build: 900, "envoy checks": 2500 } }];
+      assert.equal(stageLine(runs), "envoy checks 2.50 s, build 0.90 s, serialize 0.00 s");
     });
   });
 
