@@ -1,5 +1,5 @@
 /**
- * npm run bench:render [-- --sizes 100,1000,2000] [--runs N] [--command-runs N] [--program-sizes 100,1000] [--program-runs N] [--sdk-traces] [--profile DIR] [--help]
+ * npm run bench:render [-- --sizes 100,1000,2000] [--runs N] [--command-runs N] [--program-sizes 100,1000] [--program-runs N] [--sdk-traces] [--svg-max N] [--profile DIR] [--help]
  *
  * A benchmark, not a test: how render and the Pulumi program scale with the number of services.
  * - Render: for each size, a synthetic topology (syntheticTopology) in a temporary project's
@@ -32,6 +32,7 @@ import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { describeRuns } from "./bench-validate";
 import { COMMAND_RESULT_PREFIX } from "./bench-render-command";
+import { RENDER_SVG_MAX_SERVICES } from "../cli/render";
 
 const ROOT = join(__dirname, "..");
 const STACK = "bench";
@@ -82,7 +83,7 @@ export interface Options {
   readonly programSizes: readonly number[];
   readonly programRuns: number;
   readonly profileDir?: string;
-  /** Sizes above this render without mesh.svg: Graphviz's layout takes tens of seconds already at 100 services. */
+  /** Sizes above this render without mesh.svg (default: as `npm run render`): Graphviz takes tens of seconds at 100 services. */
   readonly svgMax: number;
   /** Also run the program with the SDK's per-promise stack traces kept. */
   readonly sdkTraces: boolean;
@@ -107,7 +108,7 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
   let programSizes = [100, 1000];
   let programRuns = 1;
   let profileDir: string | undefined;
-  let svgMax = 100;
+  let svgMax = RENDER_SVG_MAX_SERVICES;
   let sdkTraces = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--help" || argv[i] === "-h") return { ok: true, help: true };

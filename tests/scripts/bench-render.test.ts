@@ -42,14 +42,14 @@ describe("scripts/bench-render", () => {
 
   describe("stageLine", () => {
     it("lists renderMesh's stages by median over the runs, largest first, a stage missing from a run counting 0", () => {
-      const runs = [{ stages: { build: 800, "envoy checks": 3000 } }, { stages: { build: 1000, "envoy checks": 2000, serialize: 10 } }, { stages: { build: 900, "envoy checks": 2500 } }];
+      const runs: { stages: Record<string, number> }[] = [{ stages: { build: 800, "envoy checks": 3000 } }, { stages: { build: 1000, "envoy checks": 2000, serialize: 10 } }, { stages: { build: 900, "envoy checks": 2500 } }];
       assert.equal(stageLine(runs), "envoy checks 2.50 s, build 0.90 s, serialize 0.00 s");
     });
   });
 
   describe("parseOptions", () => {
     it("has the issue's sizes by default", () => {
-      assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100, sdkTraces: false } });
+      assert.deepEqual(parseOptions([]), { ok: true, options: { sizes: [100, 1000, 2000], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 60, sdkTraces: false } });
     });
 
     it("reads every option, and none for no render or no program", () => {
@@ -57,7 +57,7 @@ describe("scripts/bench-render", () => {
         parseOptions(["--sizes", "10,20", "--runs", "2", "--command-runs", "0", "--program-sizes", "none", "--program-runs", "3", "--sdk-traces", "--svg-max", "0", "--profile", "prof"]),
         { ok: true, options: { sizes: [10, 20], runs: 2, commandRuns: 0, programSizes: [], programRuns: 3, svgMax: 0, sdkTraces: true, profileDir: "prof" } },
       );
-      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 100, sdkTraces: false } });
+      assert.deepEqual(parseOptions(["--sizes", "none"]), { ok: true, options: { sizes: [], runs: 5, commandRuns: 1, programSizes: [100, 1000], programRuns: 1, svgMax: 60, sdkTraces: false } });
       assert.deepEqual(parseOptions(["--sizes", "10", "-h"]), { ok: true, help: true });
       assert.match(USAGE, /--sizes/);
     });
