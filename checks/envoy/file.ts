@@ -15,8 +15,11 @@ export type ReadDocumentsResult =
   | { readonly ok: false; readonly error: string };
 
 /**
- * Reads a YAML (or JSON, which is YAML) file into its documents. Failures come back as a
- * message naming the file, never as an exception. Empty documents (a bare `---`) are dropped.
+ * Reads a YAML file into its documents, or a `.json` file as the one JSON document it must be:
+ * Envoy parses any config file not named `.yaml`/`.yml` (or `.pb`, `.pb_text`) as strict JSON
+ * (MessageUtil::loadFromFile, source/common/protobuf/utility.cc in envoyproxy/envoy), so YAML in
+ * a `.json` file, which a YAML reader would take, is refused here as Envoy refuses it. Failures come
+ * back as a message naming the file, never as an exception. Empty documents (a bare `---`) are dropped.
  */
 export function readConfigDocuments(path: string): ReadDocumentsResult {
   let text: string;
@@ -29,6 +32,14 @@ export function readConfigDocuments(path: string): ReadDocumentsResult {
     return { ok: false, error: `cannot read ${path}: ${reason}` };
   }
   let docs: unknown[];
+  if (path.toLowerCase().endsWith(".json")) {
+    try {
+      docs = [JSON.parse(text)];
+    } catch (err) {
+      return { ok: false, error: `${path} is not valid JSON (Envoy reads a .json file as JSON): ${(err as Error).message}` };
+    }
+    return docs[0] === null ? { ok: false, error: `${path} has no JSON document` } : { ok: true, documents: [{ index: 1, content: docs[0] }] };
+  }
   try {
     docs = loadAll(text, { filename: path });
   } catch (err) {

@@ -76,6 +76,18 @@ describe("cli/validate", () => {
       assert.deepEqual(r.out, [`${GOOD}: OK`, `${fixture("v3/service-b.json")}: OK`]);
     });
 
+    it("reads a .json file as JSON, as Envoy does: the same config written as YAML in a .json file fails, naming the file", () => {
+      const asJson = join(dir, "front-proxy.json");
+      writeFileSync(asJson, JSON.stringify(load(readFileSync(GOOD, "utf8"))));
+      assert.deepEqual(run([asJson]).out, [`${asJson}: OK`]);
+      const yamlInJson = join(dir, "front-proxy-yaml.json");
+      copyFileSync(GOOD, yamlInJson);
+      const r = run([yamlInJson]);
+      assert.equal(r.code, 1);
+      assert.equal(r.out[0], `${yamlInJson}: FAIL`);
+      assert.match(r.out[1], new RegExp(`^  error: ${yamlInJson.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON \\(Envoy reads a \\.json file as JSON\\): `));
+    });
+
     it("prints FAIL with one indented line per reason and its config path, and exits 1", () => {
       const r = run([GOOD, SEED]);
       assert.equal(r.code, 1);
