@@ -27,10 +27,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { describeRuns } from "./bench-validate";
+import { describeLoad, describeRuns, median } from "./bench-validate";
 import { COMMAND_RESULT_PREFIX } from "./bench-render-command";
 import { RENDER_SVG_MAX_SERVICES } from "../cli/render";
 
@@ -130,12 +130,6 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
     i++;
   }
   return { ok: true, options: { sizes, runs, commandRuns, programSizes, programRuns, svgMax, sdkTraces, ...(profileDir === undefined ? {} : { profileDir }) } };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,10 +436,6 @@ function printProfile(path: string): void {
   for (const [fn, ms] of summary.functions) console.log(`    ${(ms / 1000).toFixed(2).padStart(6)} s  ${fn}`);
 }
 
-const describeLoad = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
 const mb = (x: number): string => `${x.toFixed(0)} MB`;
 
 /** `envoy checks 2.91 s, build 0.80 s, ...`: renderMesh's stages by warm median, largest first. */

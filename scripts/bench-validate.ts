@@ -50,7 +50,8 @@ export function parseOptions(argv: readonly string[]): ParsedOptions {
   return { ok: true, options: { runs, maxColdMs } };
 }
 
-function median(xs: readonly number[]): number {
+/** The middle of the figures (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
@@ -64,7 +65,8 @@ export function describeRuns(ms: readonly number[], unit: "s" | "ms"): string {
   return `${f(median(ms))} ${unit} (${f(lo)}–${f(hi)} ${unit} over ${ms.length} run${ms.length === 1 ? "" : "s"})`;
 }
 
-function describeLoad(): string {
+/** The load average over 1, 5 and 15 minutes, as `0.52 1.10 1.63`. */
+export function describeLoad(): string {
   return loadavg()
     .map((l) => l.toFixed(2))
     .join(" ");

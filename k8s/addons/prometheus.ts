@@ -1,4 +1,4 @@
-import { PROMETHEUS_PORT, PROMETHEUS_SERVICE } from "../../observability/addons";
+import { ADDONS_NAMESPACE, PROMETHEUS_PORT, PROMETHEUS_SERVICE } from "../../observability/addons";
 import { PROXY_RELABEL_CONFIGS } from "../../observability/metrics";
 import { ADDON_IMAGES, ADDON_UIDS } from "./images";
 import {
@@ -17,7 +17,6 @@ import {
   type RoleBindingManifest,
   type RoleManifest,
 } from "./shared";
-import { ADDONS_NAMESPACE } from "../../observability/addons";
 
 /** prometheus/prometheus web/web.go: `/-/ready` answers 200 once the TSDB is open, `/-/healthy` while the process runs. */
 export const PROMETHEUS_READY_PATH = "/-/ready";
